@@ -1,0 +1,91 @@
+//! Crowd uploads: a multipart `file` field streamed to crowd storage and validated row by row.
+//! The client's file name is kept for display only; storage names are generated.
+
+use crate::error::ApiError;
+use crate::{ApiLimits, AppState};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use herald_crowd::{CrowdFormat, StoreError as CrowdStoreError, body_stream};
+use herald_store::Crowd;
+use serde_json::{Value, json};
+
+const MAX_NAME_CHARS: usize = 200;
+
+pub fn router(limits: &ApiLimits) -> Router<AppState> {
+    // Multipart framing adds a little to the file itself; the store enforces the real limit.
+    let body_limit = usize::try_from(limits.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024);
+    Router::new()
+        .route("/api/crowds", post(upload).layer(DefaultBodyLimit::max(body_limit)))
+        .route("/api/crowds/{id}", get(read))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut format = CrowdFormat::default();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name() {
+            Some("receiverColumn") => {
+                let column = field.text().await.map_err(multipart_error)?;
+                let column = column.trim();
+                if column.is_empty() {
+                    return Err(ApiError::field("receiverColumn", "must not be empty"));
+                }
+                format.receiver_column = column.to_string();
+            }
+            Some("file") => {
+                let name: String = field.file_name().unwrap_or("upload.csv").chars().take(MAX_NAME_CHARS).collect();
+                let saved = state
+                    .crowds
+                    .save(body_stream(field), state.limits.max_upload_bytes, &format)
+                    .await
+                    .map_err(save_error)?;
+                let report = &saved.report;
+                let crowd = Crowd {
+                    id: saved.crowd_id.clone(),
+                    original_name: name,
+                    receiver_column: report.receiver_column.clone(),
+                    columns: report.columns.clone(),
+                    rows: report.rows as i64,
+                    valid_rows: report.valid_rows as i64,
+                    bad_rows: report.bad_row_count as i64,
+                    size_bytes: saved.size_bytes as i64,
+                    created_at: state.clock.now(),
+                };
+                if let Err(e) = state.store.insert_crowd(&crowd).await {
+                    let _ = state.crowds.delete(&saved.crowd_id).await;
+                    return Err(e.into());
+                }
+                tracing::info!(crowd_id = %crowd.id, rows = crowd.rows, bad_rows = crowd.bad_rows, "crowd uploaded");
+                return Ok((StatusCode::CREATED, Json(json!({ "crowd": crowd, "report": report }))));
+            }
+            _ => {}
+        }
+    }
+    Err(ApiError::field("file", "the multipart body has no `file` field"))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::PayloadTooLarge(format!("upload too large: {}", e.body_text()));
+    }
+    ApiError::BadRequest(format!("bad multipart body: {}", e.body_text()))
+}
+
+fn save_error(e: CrowdStoreError) -> ApiError {
+    match e {
+        CrowdStoreError::TooLarge { limit } => {
+            ApiError::PayloadTooLarge(format!("crowd file is larger than the {limit}-byte limit"))
+        }
+        CrowdStoreError::Invalid(problem) => ApiError::field("file", problem.to_string()),
+        CrowdStoreError::Body(problem) => ApiError::BadRequest(format!("upload interrupted: {problem}")),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Crowd>, ApiError> {
+    Ok(Json(state.store.get_crowd(&id).await?))
+}

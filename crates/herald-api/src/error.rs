@@ -1,0 +1,95 @@
+//! The API's error type. Every error answers with austin's body shape, `{"code", "msg"}`, plus
+//! the fields at fault; store and bus failures are logged and answered without their detail.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use herald_core::FieldError;
+use herald_store::StoreError;
+use serde_json::json;
+
+/// austin's response codes.
+pub mod codes {
+    pub const SUCCESS: &str = "0";
+    pub const BAD_PARAMETERS: &str = "A0001";
+    pub const TEMPLATE_NOT_FOUND: &str = "A0002";
+    pub const TOO_MANY_RECEIVERS: &str = "A0003";
+    pub const UNAUTHORIZED: &str = "A0005";
+    pub const SERVICE_ERROR: &str = "B0001";
+    pub const NOT_FOUND: &str = "B0404";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{}", join(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    TemplateNotFound(String),
+    #[error("{0}")]
+    TooManyReceivers(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("a valid API key is required (X-API-Key header or Authorization: Bearer)")]
+    Unauthorized,
+    #[error("internal error")]
+    Internal(String),
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+}
+
+impl ApiError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest(_) | Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, codes::BAD_PARAMETERS),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
+            Self::TemplateNotFound(_) => (StatusCode::NOT_FOUND, codes::TEMPLATE_NOT_FOUND),
+            Self::TooManyReceivers(_) => (StatusCode::UNPROCESSABLE_ENTITY, codes::TOO_MANY_RECEIVERS),
+            Self::Conflict(_) => (StatusCode::CONFLICT, codes::BAD_PARAMETERS),
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::BAD_PARAMETERS),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::SERVICE_ERROR),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let Self::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error answering a request");
+        }
+        let mut body = json!({ "code": code, "msg": self.to_string() });
+        if let Self::Invalid(errors) = &self {
+            body["errors"] = json!(errors);
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } => Self::NotFound(e.to_string()),
+            StoreError::Conflict(msg) => Self::Conflict(msg),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<herald_bus::BusError> for ApiError {
+    fn from(e: herald_bus::BusError) -> Self {
+        Self::Internal(format!("bus: {e}"))
+    }
+}

@@ -1,0 +1,69 @@
+//! herald-api: the HTTP interface. `router` builds every route on one `AppState`: the
+//! austin-compatible send API (`/send`, `/batchSend`), the admin API under `/api`, crowd
+//! uploads, and `/healthz`. Every route but `/healthz` needs an API key.
+
+mod auth;
+mod crowds;
+mod error;
+mod json;
+mod messages;
+mod runs;
+mod send;
+mod templates;
+
+pub use auth::{ensure_api_key, hash_api_key, new_api_key};
+pub use error::ApiError;
+
+use axum::Router;
+use axum::routing::get;
+use herald_bus::Bus;
+use herald_core::Clock;
+use herald_crowd::CrowdStore;
+use herald_store::Store;
+use std::sync::Arc;
+
+/// Limits the API enforces.
+#[derive(Debug, Clone)]
+pub struct ApiLimits {
+    /// Largest crowd upload, in bytes; larger gets a 413.
+    pub max_upload_bytes: u64,
+    /// Largest JSON request body, in bytes.
+    pub max_json_bytes: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self { max_upload_bytes: 512 * 1024 * 1024, max_json_bytes: 2 * 1024 * 1024 }
+    }
+}
+
+/// Everything a handler needs, cloned cheaply per request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub crowds: Arc<dyn CrowdStore>,
+    pub clock: Arc<dyn Clock>,
+    pub limits: ApiLimits,
+}
+
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .merge(send::router())
+        .merge(templates::router())
+        .merge(crowds::router(&state.limits))
+        .merge(runs::router())
+        .merge(messages::router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(protected)
+        .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_json_bytes))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
+    state.store.count_api_keys().await?;
+    Ok("ok")
+}

@@ -1,0 +1,46 @@
+//! Looking at what was sent: the outbox channel's deliveries and a message's trace.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use herald_store::OutboxFilter;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/outbox", get(outbox)).route("/api/trace/{message_id}", get(trace))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OutboxQuery {
+    template_id: Option<i64>,
+    run_id: Option<i64>,
+    receiver: Option<String>,
+    after_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> Result<Json<Value>, ApiError> {
+    let filter = OutboxFilter {
+        template_id: q.template_id,
+        run_id: q.run_id,
+        receiver: q.receiver,
+        after_id: q.after_id.unwrap_or(0),
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    let items = state.store.list_outbox(&filter).await?;
+    let total = state.store.count_outbox(filter.template_id, filter.run_id).await?;
+    let next_after_id = (items.len() as i64 == filter.limit).then(|| items.last().map(|e| e.id)).flatten();
+    Ok(Json(json!({ "items": items, "total": total, "nextAfterId": next_after_id })))
+}
+
+async fn trace(State(state): State<AppState>, Path(message_id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let events = state.store.trace_of(&message_id).await?;
+    if events.is_empty() {
+        return Err(ApiError::NotFound(format!("no trace for message {message_id:?}")));
+    }
+    Ok(Json(json!({ "messageId": message_id, "events": events })))
+}

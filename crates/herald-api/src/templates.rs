@@ -1,0 +1,123 @@
+//! Template administration: create, read, list, update, delete, start, stop and run-now.
+//! A template is checked on its own and against its crowd file's columns before it is stored.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use herald_core::{TemplateSpec, TemplateStatus};
+use herald_store::{FireRecord, StoreError, Template};
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/templates", get(list).post(create))
+        .route("/api/templates/{id}", get(read).put(update).delete(remove))
+        .route("/api/templates/{id}/start", post(start))
+        .route("/api/templates/{id}/stop", post(stop))
+        .route("/api/templates/{id}/run", post(run_now))
+        .route("/api/templates/{id}/fires", get(fires))
+}
+
+/// Checks a spec, looking up its crowd file's columns.
+async fn validate(state: &AppState, spec: &TemplateSpec) -> Result<(), ApiError> {
+    let columns = match &spec.crowd_id {
+        Some(id) => match state.store.get_crowd(id).await {
+            Ok(crowd) => Some(crowd.columns),
+            Err(StoreError::NotFound { .. }) => {
+                return Err(ApiError::field("crowdId", format!("no uploaded crowd file {id:?}")));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let errors = spec.validate(columns.as_deref());
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
+}
+
+fn template_not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound { .. } => ApiError::TemplateNotFound(format!("template {id} not found")),
+        other => other.into(),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    JsonBody(spec): JsonBody<TemplateSpec>,
+) -> Result<(StatusCode, Json<Template>), ApiError> {
+    validate(&state, &spec).await?;
+    let template = state.store.create_template(&spec, state.clock.now()).await?;
+    tracing::info!(template_id = template.id, name = %template.spec.name, "template created");
+    Ok((StatusCode::CREATED, Json(template)))
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let templates = state.store.list_templates().await?;
+    Ok(Json(json!({ "items": templates })))
+}
+
+async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
+    Ok(Json(state.store.get_template(id).await.map_err(template_not_found(id))?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    JsonBody(spec): JsonBody<TemplateSpec>,
+) -> Result<Json<Template>, ApiError> {
+    validate(&state, &spec).await?;
+    let template = state.store.update_template(id, &spec, state.clock.now()).await.map_err(template_not_found(id))?;
+    if template.status == TemplateStatus::Running && template.spec.schedule.is_none() {
+        let template = state.store.set_template_status(id, TemplateStatus::Stopped, state.clock.now()).await?;
+        return Ok(Json(template));
+    }
+    Ok(Json(template))
+}
+
+async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    state.store.delete_template(id).await.map_err(template_not_found(id))?;
+    tracing::info!(template_id = id, "template deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn start(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
+    let template = state.store.get_template(id).await.map_err(template_not_found(id))?;
+    if template.spec.schedule.is_none() {
+        return Err(ApiError::field(
+            "schedule",
+            "the template has no schedule to start; use run-now for a one-off send",
+        ));
+    }
+    let template = state.store.set_template_status(id, TemplateStatus::Running, state.clock.now()).await?;
+    tracing::info!(template_id = id, next_fire_at = ?template.next_fire_at, "template started");
+    Ok(Json(template))
+}
+
+async fn stop(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
+    let template = state
+        .store
+        .set_template_status(id, TemplateStatus::Stopped, state.clock.now())
+        .await
+        .map_err(template_not_found(id))?;
+    tracing::info!(template_id = id, "template stopped");
+    Ok(Json(template))
+}
+
+async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let run_id = state.store.create_run(id, state.clock.now()).await.map_err(template_not_found(id))?;
+    tracing::info!(template_id = id, run_id, "run started by hand");
+    Ok((StatusCode::ACCEPTED, Json(json!({ "runId": run_id }))))
+}
+
+async fn fires(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    state.store.get_template(id).await.map_err(template_not_found(id))?;
+    let fires: Vec<FireRecord> = match state.store.schedule_id_of(id).await? {
+        Some(schedule_id) => state.store.list_fires(schedule_id, 100).await?,
+        None => Vec::new(),
+    };
+    Ok(Json(json!({ "items": fires })))
+}

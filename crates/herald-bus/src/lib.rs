@@ -1,0 +1,93 @@
+//! herald-bus: the `Bus` that carries delivery batches from streamers to channel workers.
+//!
+//! The trait is kept small and backend-neutral: embedded mode implements it on a queue table in
+//! the SQLite state file ([`SqliteBus`]); cluster mode implements it on Kafka consumer groups
+//! (claim ~ poll, ack ~ commit after handling, [`BusError::QueueFull`] as back-pressure).
+//! Delivery is at least once: a consumer that does not ack within the visibility window sees the
+//! message again, so handlers must be idempotent (herald's delivery ledger makes them so).
+
+mod sqlite;
+
+use std::time::Duration;
+
+pub use sqlite::{DeadLetter, SqliteBus};
+
+/// Largest payload a backend accepts; Kafka's default `message.max.bytes` is about the same.
+pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+
+/// Most messages one `claim` hands out, whatever `max` asks for.
+pub const MAX_CLAIM: usize = 1000;
+
+/// A durable, at-least-once message bus partitioned by topic.
+#[async_trait::async_trait]
+pub trait Bus: Send + Sync + 'static {
+    /// Durably enqueue; when this returns Ok the message survives a crash.
+    async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), BusError>;
+
+    /// Take up to `max` ready messages of `topic` for `visibility`; unacked ones become visible
+    /// again after it.
+    async fn claim(&self, topic: &str, max: usize, visibility: Duration) -> Result<Vec<Delivery>, BusError>;
+
+    /// Handling succeeded: remove the message. Refused with [`BusError::LeaseLost`] when this
+    /// claim lapsed and the message has since been claimed, retried or dead-lettered.
+    async fn ack(&self, delivery: &Delivery) -> Result<(), BusError>;
+
+    /// Failed handling: requeue after `delay`, or dead-letter once attempts reach the bus's
+    /// max_attempts.
+    async fn retry(&self, delivery: &Delivery, error: &str, delay: Duration) -> Result<RetryOutcome, BusError>;
+
+    /// Counts for operators: ready, in flight, dead per topic.
+    async fn stats(&self, topic: &str) -> Result<TopicStats, BusError>;
+}
+
+/// One claimed message. Hand it back to `ack` or `retry` unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub topic: String,
+    pub key: String,
+    pub payload: Vec<u8>,
+    /// Deliveries so far, including this one.
+    pub attempts: u32,
+    /// Opaque token naming this claim, so that an ack or retry from a claim that lapsed (and
+    /// was taken over by another consumer) is refused rather than applied to the new claim.
+    pub lease: i64,
+}
+
+/// What `retry` did with a failed delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryOutcome {
+    Requeued,
+    DeadLettered,
+}
+
+/// Message counts of one topic at one instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TopicStats {
+    /// Claimable now, including claims whose visibility has lapsed.
+    pub ready: u64,
+    /// Waiting out a retry delay.
+    pub delayed: u64,
+    /// Claimed and still within their visibility window.
+    pub in_flight: u64,
+    /// Out of attempts, kept for operators.
+    pub dead: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BusError {
+    /// The claim behind this delivery is no longer current; another consumer owns the message
+    /// or it has already been settled. Safe to log and drop.
+    #[error("lease on bus message {id} was lost")]
+    LeaseLost { id: i64 },
+    #[error("bus message {id} is not a dead letter")]
+    NotDead { id: i64 },
+    #[error("payload of {size} bytes exceeds the bus limit of {max}")]
+    PayloadTooLarge { size: usize, max: usize },
+    /// The backend cannot take more right now; back off and publish again.
+    #[error("bus queue is full")]
+    QueueFull,
+    #[error("bus storage: {0}")]
+    Database(#[from] sqlx::Error),
+}

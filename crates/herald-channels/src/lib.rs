@@ -1,0 +1,69 @@
+//! herald-channels: every way herald delivers a message sits behind the `Channel` trait. A
+//! channel answers each send with a `SendResult` that tells the worker whether to record
+//! success, try again later, or give up.
+
+pub mod outbox;
+pub mod webhook;
+
+use async_trait::async_trait;
+use herald_core::{ChannelKind, MessageId};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One rendered message for one receiver.
+#[derive(Debug, Clone)]
+pub struct OutgoingMessage {
+    pub message_id: MessageId,
+    pub template_id: i64,
+    pub run_id: Option<i64>,
+    pub receiver: String,
+    pub msg_type: i32,
+    /// The template content with this receiver's placeholders filled in.
+    pub content: Value,
+}
+
+/// How a send went, as a retry policy sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendResult {
+    Sent {
+        detail: Option<String>,
+    },
+    /// A passing fault (timeout, 5xx, rate limit): try again, not before `after` if given.
+    Retryable {
+        reason: String,
+        after: Option<Duration>,
+    },
+    /// Trying again cannot help (bad receiver, 4xx).
+    Permanent {
+        reason: String,
+    },
+}
+
+#[async_trait]
+pub trait Channel: Send + Sync + 'static {
+    fn kind(&self) -> ChannelKind;
+    async fn send(&self, message: &OutgoingMessage) -> SendResult;
+}
+
+/// The channels a worker can deliver through, by kind.
+#[derive(Clone, Default)]
+pub struct Channels {
+    by_kind: HashMap<ChannelKind, Arc<dyn Channel>>,
+}
+
+impl Channels {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, channel: Arc<dyn Channel>) -> Self {
+        self.by_kind.insert(channel.kind(), channel);
+        self
+    }
+
+    pub fn get(&self, kind: ChannelKind) -> Option<&Arc<dyn Channel>> {
+        self.by_kind.get(&kind)
+    }
+}

@@ -1,0 +1,21 @@
+//! herald-core: the domain types and pure rules of herald. Nothing here does IO; every
+//! function takes its inputs (time included) as arguments so it can be tested in isolation.
+
+pub mod batching;
+pub mod clock;
+pub mod cron;
+pub mod ids;
+pub mod job;
+pub mod placeholders;
+pub mod run;
+pub mod template;
+pub mod trace;
+
+pub use batching::{Batch, BatchItem, Batcher, CrowdRow, MAX_RECEIVERS_PER_BATCH, Recipient};
+pub use clock::{Clock, SystemClock, TestClock};
+pub use cron::{CronError, CronSchedule, FirePlan, MisfirePolicy, plan_fire};
+pub use ids::MessageId;
+pub use job::{DeliveryJob, JobOrigin, topic_for};
+pub use run::{RunProgress, RunStatus};
+pub use template::{ChannelKind, FieldError, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
+pub use trace::TraceEvent;

@@ -1,0 +1,9 @@
+//! herald-scheduler: the clock-driven side of herald. `FireClaimer` turns due schedule rows
+//! into fire-ledger entries and runs; `RunStreamer` streams each run's crowd file onto the bus
+//! in checkpointed batches.
+
+mod fires;
+mod streamer;
+
+pub use fires::{FireClaimer, FireClaimerConfig};
+pub use streamer::{RunStreamer, StreamerConfig};

@@ -1,0 +1,14 @@
+//! herald-store: herald's state (templates, crowds, schedules and the fire ledger, runs, the
+//! delivery ledger, outbox and trace) behind small repository traits. The embedded backend is
+//! one SQLite file; the cluster backend implements the same traits on PostgreSQL.
+
+mod error;
+mod model;
+mod repos;
+pub mod sqlite;
+mod time;
+
+pub use error::StoreError;
+pub use model::*;
+pub use repos::*;
+pub use sqlite::SqliteStore;

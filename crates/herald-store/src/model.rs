@@ -1,0 +1,151 @@
+//! Records the store hands out and the inputs of its multi-field writes.
+
+use chrono::{DateTime, Utc};
+use herald_core::{MessageId, TemplateSpec, TemplateStatus, TraceEvent};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Template {
+    pub id: i64,
+    #[serde(flatten)]
+    pub spec: TemplateSpec,
+    pub status: TemplateStatus,
+    /// The next time its schedule fires, when it is running.
+    pub next_fire_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Crowd {
+    pub id: String,
+    pub original_name: String,
+    pub receiver_column: String,
+    pub columns: Vec<String>,
+    pub rows: i64,
+    pub valid_rows: i64,
+    pub bad_rows: i64,
+    pub size_bytes: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A fire the scheduler claimed and wrote to the ledger.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimedFire {
+    pub fire_id: i64,
+    pub schedule_id: i64,
+    pub template_id: Option<i64>,
+    pub kind: String,
+    pub fire_time: DateTime<Utc>,
+    pub lateness_ms: i64,
+    pub outcome: FireOutcome,
+    /// The run this fire created, for template schedules that fired.
+    pub run_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FireOutcome {
+    Fired,
+    MisfireSkipped,
+    /// The template has no crowd file, so nothing was sent.
+    NoCrowd,
+}
+
+impl FireOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fired => "fired",
+            Self::MisfireSkipped => "misfire_skipped",
+            Self::NoCrowd => "no_crowd",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FireRecord {
+    pub id: i64,
+    pub schedule_id: i64,
+    pub fire_time: DateTime<Utc>,
+    pub claimed_at: DateTime<Utc>,
+    pub lateness_ms: i64,
+    pub outcome: String,
+    pub run_id: Option<i64>,
+}
+
+/// A run a streamer holds under lease.
+#[derive(Debug, Clone)]
+pub struct RunLease {
+    pub run_id: i64,
+    pub template_id: i64,
+    pub crowd_id: String,
+    /// Opaque to the store: the crowd reader's position, as JSON.
+    pub checkpoint: serde_json::Value,
+    pub owner: String,
+}
+
+/// Progress a streamer made since its last checkpoint.
+#[derive(Debug, Clone, Default)]
+pub struct StreamStep {
+    pub checkpoint: serde_json::Value,
+    pub rows_read: i64,
+    pub rows_invalid: i64,
+    pub batches: i64,
+    /// Messages of the published batch, traced as accepted.
+    pub accepted: Vec<Accepted>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub message_id: MessageId,
+    pub receiver: String,
+}
+
+/// The final state of one message, written by a worker.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub message_id: MessageId,
+    pub template_id: i64,
+    pub run_id: Option<i64>,
+    pub receiver: String,
+    pub event: TraceEvent,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub message_id: String,
+    pub template_id: i64,
+    pub run_id: Option<i64>,
+    pub receiver: String,
+    pub content: serde_json::Value,
+    pub delivered_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    pub template_id: Option<i64>,
+    pub run_id: Option<i64>,
+    pub receiver: Option<String>,
+    /// Entries with an id above this one (for paging).
+    pub after_id: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceRecord {
+    pub message_id: String,
+    pub template_id: i64,
+    pub run_id: Option<i64>,
+    pub receiver: String,
+    pub event: String,
+    pub detail: Option<String>,
+    pub at: DateTime<Utc>,
+}

@@ -1,0 +1,87 @@
+//! The repository traits. Each backend (SQLite now, PostgreSQL in cluster mode) implements
+//! all of them; callers hold an `Arc<dyn Store>`. Times are arguments, never read inside.
+
+use crate::error::Result;
+use crate::model::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use herald_core::{MessageId, RunProgress, TemplateSpec, TemplateStatus};
+
+#[async_trait]
+pub trait TemplateRepo: Send + Sync {
+    async fn create_template(&self, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template>;
+    async fn get_template(&self, id: i64) -> Result<Template>;
+    async fn list_templates(&self) -> Result<Vec<Template>>;
+    /// Replaces the spec; a running template's schedule is re-planned from `now`.
+    async fn update_template(&self, id: i64, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template>;
+    async fn delete_template(&self, id: i64) -> Result<()>;
+    /// Running arms the schedule (next fire after `now`), stopped disarms it.
+    async fn set_template_status(&self, id: i64, status: TemplateStatus, now: DateTime<Utc>) -> Result<Template>;
+}
+
+#[async_trait]
+pub trait CrowdRepo: Send + Sync {
+    async fn insert_crowd(&self, crowd: &Crowd) -> Result<()>;
+    async fn get_crowd(&self, id: &str) -> Result<Crowd>;
+}
+
+#[async_trait]
+pub trait ScheduleRepo: Send + Sync {
+    /// Claims up to `limit` due fires: each is written to the fire ledger (unique on schedule
+    /// and fire time), its schedule advanced, and for a template a run created, all in one
+    /// transaction.
+    async fn claim_due_fires(&self, now: DateTime<Utc>, grace: Duration, limit: i64) -> Result<Vec<ClaimedFire>>;
+    async fn list_fires(&self, schedule_id: i64, limit: i64) -> Result<Vec<FireRecord>>;
+    async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>>;
+}
+
+#[async_trait]
+pub trait RunRepo: Send + Sync {
+    /// Creates a run of the template's crowd now, outside any schedule (run-now).
+    async fn create_run(&self, template_id: i64, now: DateTime<Utc>) -> Result<i64>;
+    /// Leases one run that is pending, or streaming under a lapsed lease.
+    async fn lease_run(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<RunLease>>;
+    /// Records progress and extends the lease; false when the lease was lost to another owner.
+    async fn checkpoint_run(
+        &self,
+        lease: &RunLease,
+        step: &StreamStep,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<bool>;
+    /// Every batch is published; the run completes once every row is final.
+    async fn finish_streaming(&self, lease: &RunLease, now: DateTime<Utc>) -> Result<()>;
+    async fn fail_run(&self, run_id: i64, error: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Gives a lease back without finishing (clean shutdown), so another streamer can go on at once.
+    async fn release_run(&self, lease: &RunLease) -> Result<()>;
+    async fn get_run(&self, run_id: i64) -> Result<RunProgress>;
+    async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>>;
+}
+
+#[async_trait]
+pub trait DeliveryRepo: Send + Sync {
+    /// The ids among `ids` that already reached a final state.
+    async fn finished_messages(&self, ids: &[MessageId]) -> Result<Vec<MessageId>>;
+    /// Writes final states to the ledger and trace, once per message id; counts each into
+    /// its run exactly once. Returns how many were new.
+    async fn record_outcomes(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<u64>;
+    /// Trace events that are not final (accepted by the send API, retrying).
+    async fn record_trace(&self, outcome: &[Outcome], now: DateTime<Utc>) -> Result<()>;
+    async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>>;
+    /// The outbox channel's write: idempotent on message id.
+    async fn insert_outbox(&self, entry: &OutboxEntry) -> Result<()>;
+    async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxEntry>>;
+    async fn count_outbox(&self, template_id: Option<i64>, run_id: Option<i64>) -> Result<i64>;
+}
+
+#[async_trait]
+pub trait ApiKeyRepo: Send + Sync {
+    async fn count_api_keys(&self) -> Result<i64>;
+    async fn insert_api_key(&self, key_hash: &str, label: &str, now: DateTime<Utc>) -> Result<()>;
+    async fn api_key_exists(&self, key_hash: &str) -> Result<bool>;
+}
+
+/// Everything a herald node needs from its state.
+pub trait Store: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo {}
+
+impl<T> Store for T where T: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo {}

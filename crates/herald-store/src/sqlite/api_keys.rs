@@ -1,0 +1,33 @@
+//! API keys, stored as sha256 hashes only.
+
+use super::SqliteStore;
+use crate::error::Result;
+use crate::repos::ApiKeyRepo;
+use crate::time::to_ms;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+impl ApiKeyRepo for SqliteStore {
+    async fn count_api_keys(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM api_keys").fetch_one(&self.pool).await?)
+    }
+
+    async fn insert_api_key(&self, key_hash: &str, label: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO api_keys (key_hash, label, created_at) VALUES (?, ?, ?)")
+            .bind(key_hash)
+            .bind(label)
+            .bind(to_ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn api_key_exists(&self, key_hash: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM api_keys WHERE key_hash = ?")
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+}

@@ -1,0 +1,63 @@
+//! The embedded backend: every repository on one SQLite file (WAL mode), which also holds
+//! the bus queue table so a laptop needs no services.
+
+mod api_keys;
+mod crowds;
+mod deliveries;
+mod runs;
+mod schedules;
+mod templates;
+
+use crate::error::Result;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `path` and runs pending migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let pool = connect(path).await?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        sqlx::migrate!("../../migrations/sqlite").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The pool, shared with the bus so both live in one file.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A pool on `path` with the settings herald relies on: WAL with full sync (a published batch
+/// survives power loss, not only a crash), a busy timeout instead of lock errors, foreign keys.
+pub async fn connect(path: &Path) -> Result<SqlitePool> {
+    let url = format!("sqlite://{}", path.display());
+    let options = SqliteConnectOptions::from_str(&url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    Ok(pool)
+}

@@ -1,0 +1,9 @@
+//! herald-worker: the consume-side pipeline. Each bus message is one batch; it goes through
+//! the stages in `pipeline` (skip what the ledger already finished, render per receiver,
+//! send through the channel, record outcomes) and is acked only after its outcomes are stored.
+
+mod pipeline;
+mod worker;
+
+pub use pipeline::{BatchReport, Pipeline};
+pub use worker::{Worker, WorkerConfig};

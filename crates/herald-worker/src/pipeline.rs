@@ -1,0 +1,193 @@
+//! The stages a batch goes through, each a small function: decode, drop finished messages,
+//! render, send, and record. Kept apart from the polling loop so tests can drive it directly.
+
+use futures::StreamExt;
+use herald_channels::{Channels, OutgoingMessage, SendResult};
+use herald_core::placeholders::render;
+use herald_core::{Clock, DeliveryJob, MessageId, TraceEvent};
+use herald_store::{Outcome, Store, StoreError, Template};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// What happened to one batch.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchReport {
+    pub sent: usize,
+    pub failed: usize,
+    /// Already final in the ledger (a redelivered batch).
+    pub skipped: usize,
+    /// Passing faults; the batch must be retried for these.
+    pub retryable: Vec<(MessageId, String)>,
+}
+
+pub struct Pipeline {
+    store: Arc<dyn Store>,
+    channels: Channels,
+    clock: Arc<dyn Clock>,
+    /// Sends in flight within one batch.
+    concurrency: usize,
+}
+
+struct Prepared {
+    message: OutgoingMessage,
+    /// A render failure: final without a send.
+    fault: Option<String>,
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<dyn Store>, channels: Channels, clock: Arc<dyn Clock>, concurrency: usize) -> Self {
+        Self { store, channels, clock, concurrency: concurrency.max(1) }
+    }
+
+    /// Handles one batch. `last_attempt` turns passing faults into final failures.
+    pub async fn handle(&self, job: &DeliveryJob, last_attempt: bool) -> Result<BatchReport, StoreError> {
+        let template = match self.store.get_template(job.template_id).await {
+            Ok(t) => t,
+            Err(StoreError::NotFound { .. }) => return self.fail_all(job, "template was deleted").await,
+            Err(e) => return Err(e),
+        };
+        let mut report = BatchReport::default();
+        let pending = self.unfinished(job, &mut report).await?;
+        let prepared: Vec<Prepared> = pending.into_iter().map(|(r, vars)| prepare(&template, job, r, vars)).collect();
+        let results = self.send_all(&template, prepared).await;
+
+        let mut outcomes = Vec::with_capacity(results.len());
+        for (message, result) in results {
+            let (event, detail) = match result {
+                SendResult::Sent { detail } => (TraceEvent::Sent, detail),
+                SendResult::Permanent { reason } => (TraceEvent::Failed, Some(reason)),
+                SendResult::Retryable { reason, .. } if last_attempt => {
+                    (TraceEvent::Failed, Some(format!("gave up: {reason}")))
+                }
+                SendResult::Retryable { reason, .. } => {
+                    report.retryable.push((message.message_id.clone(), reason));
+                    continue;
+                }
+            };
+            match event {
+                TraceEvent::Sent => report.sent += 1,
+                _ => report.failed += 1,
+            }
+            outcomes.push(outcome(&message, event, detail));
+        }
+        self.store.record_outcomes(&outcomes, self.clock.now()).await?;
+        if !report.retryable.is_empty() {
+            let retrying: Vec<Outcome> = report
+                .retryable
+                .iter()
+                .filter_map(|(id, reason)| {
+                    let recipient = job.batch.items.iter().flat_map(|i| &i.recipients).find(|r| &r.message_id == id)?;
+                    Some(Outcome {
+                        message_id: id.clone(),
+                        template_id: job.template_id,
+                        run_id: job.run_id(),
+                        receiver: recipient.receiver.clone(),
+                        event: TraceEvent::Retrying,
+                        detail: Some(reason.clone()),
+                    })
+                })
+                .collect();
+            self.store.record_trace(&retrying, self.clock.now()).await?;
+        }
+        Ok(report)
+    }
+
+    /// Stage 1: the batch's recipients that the ledger has not finished, with their variables.
+    async fn unfinished<'a>(
+        &self,
+        job: &'a DeliveryJob,
+        report: &mut BatchReport,
+    ) -> Result<Vec<(&'a herald_core::Recipient, &'a std::collections::BTreeMap<String, String>)>, StoreError> {
+        let ids: Vec<MessageId> =
+            job.batch.items.iter().flat_map(|i| &i.recipients).map(|r| r.message_id.clone()).collect();
+        let finished: HashSet<MessageId> = self.store.finished_messages(&ids).await?.into_iter().collect();
+        report.skipped = finished.len();
+        Ok(job
+            .batch
+            .items
+            .iter()
+            .flat_map(|item| item.recipients.iter().map(move |r| (r, &item.variables)))
+            .filter(|(r, _)| !finished.contains(&r.message_id))
+            .collect())
+    }
+
+    /// Stage 3: sends with bounded concurrency; render faults skip the channel.
+    async fn send_all(&self, template: &Template, prepared: Vec<Prepared>) -> Vec<(OutgoingMessage, SendResult)> {
+        let Some(channel) = self.channels.get(template.spec.channel).cloned() else {
+            let reason = format!("channel {} is not enabled on this node", template.spec.channel);
+            return prepared
+                .into_iter()
+                .map(|p| (p.message, SendResult::Retryable { reason: reason.clone(), after: None }))
+                .collect();
+        };
+        futures::stream::iter(prepared)
+            .map(|p| {
+                let channel = channel.clone();
+                async move {
+                    let result = match p.fault {
+                        Some(reason) => SendResult::Permanent { reason },
+                        None => channel.send(&p.message).await,
+                    };
+                    (p.message, result)
+                }
+            })
+            .buffered(self.concurrency)
+            .collect()
+            .await
+    }
+
+    async fn fail_all(&self, job: &DeliveryJob, reason: &str) -> Result<BatchReport, StoreError> {
+        let mut report = BatchReport::default();
+        let outcomes: Vec<Outcome> = job
+            .batch
+            .items
+            .iter()
+            .flat_map(|i| &i.recipients)
+            .map(|r| Outcome {
+                message_id: r.message_id.clone(),
+                template_id: job.template_id,
+                run_id: job.run_id(),
+                receiver: r.receiver.clone(),
+                event: TraceEvent::Failed,
+                detail: Some(reason.to_string()),
+            })
+            .collect();
+        report.failed = self.store.record_outcomes(&outcomes, self.clock.now()).await? as usize;
+        Ok(report)
+    }
+}
+
+/// Stage 2: the rendered message for one recipient.
+fn prepare(
+    template: &Template,
+    job: &DeliveryJob,
+    recipient: &herald_core::Recipient,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Prepared {
+    let (content, fault) = match render(&template.spec.content, vars) {
+        Ok(content) => (content, None),
+        Err(e) => (serde_json::Value::Null, Some(e.to_string())),
+    };
+    Prepared {
+        message: OutgoingMessage {
+            message_id: recipient.message_id.clone(),
+            template_id: job.template_id,
+            run_id: job.run_id(),
+            receiver: recipient.receiver.clone(),
+            msg_type: template.spec.msg_type,
+            content,
+        },
+        fault,
+    }
+}
+
+fn outcome(message: &OutgoingMessage, event: TraceEvent, detail: Option<String>) -> Outcome {
+    Outcome {
+        message_id: message.message_id.clone(),
+        template_id: message.template_id,
+        run_id: message.run_id,
+        receiver: message.receiver.clone(),
+        event,
+        detail,
+    }
+}

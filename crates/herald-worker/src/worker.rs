@@ -1,0 +1,111 @@
+//! The polling loop around the pipeline: claim a batch from the channel's topic, handle it,
+//! then ack it, or hand it back for a retry with backoff. On shutdown the batch in hand is
+//! finished before the loop exits.
+
+use crate::pipeline::Pipeline;
+use herald_bus::{Bus, Delivery, RetryOutcome};
+use herald_core::DeliveryJob;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// How long a claimed batch stays invisible to other workers.
+    pub visibility: Duration,
+    /// How often to look for work when idle.
+    pub poll: Duration,
+    /// The bus's attempt limit; on the last attempt passing faults become failures.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled per attempt.
+    pub retry_backoff: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            visibility: Duration::from_secs(60),
+            poll: Duration::from_millis(200),
+            max_attempts: 5,
+            retry_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+pub struct Worker {
+    bus: Arc<dyn Bus>,
+    pipeline: Arc<Pipeline>,
+    topic: String,
+    config: WorkerConfig,
+}
+
+impl Worker {
+    pub fn new(bus: Arc<dyn Bus>, pipeline: Arc<Pipeline>, topic: String, config: WorkerConfig) -> Self {
+        Self { bus, pipeline, topic, config }
+    }
+
+    /// Claims and handles one batch; false when the topic was empty.
+    pub async fn work_one(&self) -> Result<bool, herald_bus::BusError> {
+        let Some(delivery) = self.bus.claim(&self.topic, 1, self.config.visibility).await?.pop() else {
+            return Ok(false);
+        };
+        self.handle(delivery).await?;
+        Ok(true)
+    }
+
+    async fn handle(&self, delivery: Delivery) -> Result<(), herald_bus::BusError> {
+        let job: DeliveryJob = match serde_json::from_slice(&delivery.payload) {
+            Ok(job) => job,
+            Err(e) => {
+                tracing::error!(bus_id = delivery.id, error = %e, "undecodable batch; dead-lettering");
+                let reason = format!("undecodable: {e}");
+                while self.bus.retry(&delivery, &reason, Duration::ZERO).await? == RetryOutcome::Requeued {}
+                return Ok(());
+            }
+        };
+        let span =
+            tracing::info_span!("batch", template_id = job.template_id, run_id = job.run_id(), bus_id = delivery.id);
+        let _enter = span.enter();
+        let last_attempt = delivery.attempts >= self.config.max_attempts;
+        match self.pipeline.handle(&job, last_attempt).await {
+            Ok(report) if report.retryable.is_empty() => {
+                tracing::debug!(sent = report.sent, failed = report.failed, skipped = report.skipped, "batch handled");
+                self.bus.ack(&delivery).await
+            }
+            Ok(report) => {
+                let delay = self.backoff(delivery.attempts);
+                tracing::warn!(retryable = report.retryable.len(), attempt = delivery.attempts, ?delay, first_reason = %report.retryable[0].1, "batch partly failed; retrying");
+                self.bus.retry(&delivery, &report.retryable[0].1, delay).await.map(|_| ())
+            }
+            Err(e) => {
+                let delay = self.backoff(delivery.attempts);
+                tracing::error!(error = %e, ?delay, "store error while handling batch; retrying");
+                self.bus.retry(&delivery, &e.to_string(), delay).await.map(|_| ())
+            }
+        }
+    }
+
+    fn backoff(&self, attempts: u32) -> Duration {
+        let exp = attempts.saturating_sub(1).min(8);
+        self.config.retry_backoff * 2u32.pow(exp)
+    }
+
+    /// Works until `shutdown` is cancelled, finishing the batch in hand.
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            match self.work_one().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::error!(topic = %self.topic, error = %e, "bus error; will retry"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+        tracing::info!(topic = %self.topic, "worker stopped");
+    }
+}

@@ -1,0 +1,231 @@
+//! herald's configuration: built-in defaults, then a TOML file (config/herald.toml documents
+//! every key), then `HERALD_` environment variables (`HERALD_SERVER__LISTEN=0.0.0.0:8080`).
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use herald_channels::webhook::WebhookConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub crowd: CrowdConfig,
+    pub scheduler: SchedulerConfig,
+    pub streamer: StreamerConfig,
+    pub worker: WorkerConfig,
+    pub webhook: WebhookSettings,
+    pub sample_data: SampleDataConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub max_json_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8080".into(), max_json_bytes: 2 * 1024 * 1024 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: "sqlite://data/herald.sqlite".into() }
+    }
+}
+
+impl DatabaseConfig {
+    /// The SQLite file the url names.
+    pub fn sqlite_path(&self) -> anyhow::Result<PathBuf> {
+        match self.url.strip_prefix("sqlite://") {
+            Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+            _ if self.url.starts_with("postgres") => {
+                bail!("database.url: PostgreSQL (cluster mode) is not available in this build; use sqlite://PATH")
+            }
+            _ => bail!("database.url: {:?} is not a sqlite://PATH url", self.url),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrowdConfig {
+    pub dir: PathBuf,
+    pub max_upload_bytes: u64,
+}
+
+impl Default for CrowdConfig {
+    fn default() -> Self {
+        Self { dir: "data/crowds".into(), max_upload_bytes: 512 * 1024 * 1024 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    pub poll_ms: u64,
+    pub misfire_grace_secs: i64,
+    pub claim_batch: i64,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self { poll_ms: 250, misfire_grace_secs: 60, claim_batch: 200 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamerConfig {
+    pub streamers: usize,
+    pub lease_secs: i64,
+    pub poll_ms: u64,
+    pub batch_size: usize,
+}
+
+impl Default for StreamerConfig {
+    fn default() -> Self {
+        Self { streamers: 1, lease_secs: 30, poll_ms: 250, batch_size: 100 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    pub workers_per_channel: usize,
+    pub sends_in_flight: usize,
+    pub visibility_secs: u64,
+    pub poll_ms: u64,
+    pub max_attempts: u32,
+    pub retry_backoff_ms: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            workers_per_channel: 2,
+            sends_in_flight: 8,
+            visibility_secs: 60,
+            poll_ms: 200,
+            max_attempts: 5,
+            retry_backoff_ms: 2_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub timeout_ms: Option<u64>,
+    pub attempts: Option<u32>,
+    pub backoff_ms: Option<u64>,
+}
+
+impl WebhookSettings {
+    pub fn resolve(&self) -> WebhookConfig {
+        let d = WebhookConfig::default();
+        WebhookConfig {
+            timeout_ms: self.timeout_ms.unwrap_or(d.timeout_ms),
+            attempts: self.attempts.unwrap_or(d.attempts),
+            backoff_ms: self.backoff_ms.unwrap_or(d.backoff_ms),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SampleDataConfig {
+    pub load: bool,
+    pub dir: PathBuf,
+}
+
+impl Default for SampleDataConfig {
+    fn default() -> Self {
+        Self { load: true, dir: "sample-data".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `pretty` for people, `json` for log pipelines.
+    pub format: String,
+    /// An env-filter directive; RUST_LOG wins when set.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "pretty".into(), filter: "info,sqlx=warn,tower_http=info".into() }
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` (required to exist when given explicitly), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("config file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("config/herald.toml")),
+        }
+        // HERALD_API_KEY and HERALD_URL belong to the CLI client, not to the node.
+        figment = figment.merge(Env::prefixed("HERALD_").split("__").ignore(&["api_key", "url", "config"]));
+        figment.extract().context("reading configuration")
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_and_client_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("herald.toml", "[server]\nlisten = \"127.0.0.1:9000\"\n[worker]\nmax_attempts = 3\n")?;
+            jail.set_env("HERALD_SERVER__LISTEN", "0.0.0.0:7000");
+            jail.set_env("HERALD_API_KEY", "hk_not_config");
+            let config = Config::load(Some(Path::new("herald.toml"))).expect("loads");
+            assert_eq!(config.server.listen, "0.0.0.0:7000");
+            assert_eq!(config.worker.max_attempts, 3);
+            assert_eq!(config.streamer.batch_size, 100);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("herald.toml", "[server]\nlisen = \"x\"\n")?;
+            let err = Config::load(Some(Path::new("herald.toml"))).unwrap_err();
+            assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn postgres_urls_are_refused_clearly_for_now() {
+        let db = DatabaseConfig { url: "postgres://x".into() };
+        assert!(db.sqlite_path().unwrap_err().to_string().contains("PostgreSQL"));
+        let db = DatabaseConfig { url: "sqlite://data/h.sqlite".into() };
+        assert_eq!(db.sqlite_path().unwrap(), PathBuf::from("data/h.sqlite"));
+    }
+}

@@ -1,0 +1,9 @@
+//! The herald binary's library half: configuration, assembling a node from it, and loading
+//! the sample data. `main.rs` is only the CLI; tests start nodes through `Node` directly.
+
+pub mod config;
+pub mod node;
+pub mod seed;
+
+pub use config::Config;
+pub use node::Node;

@@ -1,0 +1,92 @@
+//! herald's command line: `serve` runs a node; `migrate`, `crowd check`, `send` and
+//! `apikey create` are the operator's tools.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, about = "Scheduled sends for messaging: one binary, no services needed.")]
+struct Cli {
+    /// Configuration file (default: config/herald.toml when present).
+    #[arg(long, short, global = true, env = "HERALD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a node: the API, the scheduler and the workers (or the roles given).
+    Serve {
+        /// Any of api,scheduler,worker.
+        #[arg(long, default_value = "api,scheduler,worker")]
+        roles: String,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Crowd file tools.
+    Crowd {
+        #[command(subcommand)]
+        command: CrowdCommand,
+    },
+    /// Send one message through a running node's send API.
+    Send(cli::send::SendArgs),
+    /// API key tools.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CrowdCommand {
+    /// Validate a crowd CSV and print the report (exit 1 if it has bad rows or is unusable).
+    Check {
+        file: PathBuf,
+        /// The column that holds the receiver.
+        #[arg(long, default_value = herald_crowd::DEFAULT_RECEIVER_COLUMN)]
+        receiver_column: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyCommand {
+    /// Create a new API key and print it once.
+    Create {
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { roles } => cli::serve::run(cli.config.as_deref(), &roles).await,
+            Command::Migrate => cli::admin::migrate(cli.config.as_deref()).await,
+            Command::Crowd { command: CrowdCommand::Check { file, receiver_column } } => {
+                cli::crowd_check::run(&file, &receiver_column)
+            }
+            Command::Send(args) => cli::send::run(args).await,
+            Command::Apikey { command: ApikeyCommand::Create { label } } => {
+                cli::admin::create_api_key(cli.config.as_deref(), &label).await
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

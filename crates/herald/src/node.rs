@@ -1,0 +1,191 @@
+//! Assembling a herald node from its configuration: the store, bus and crowd storage behind
+//! their traits, the channels, and the long-running tasks (API server, fire claimer, run
+//! streamers, workers). `shutdown` lets every task finish the batch in hand; `abort` drops
+//! them mid-work, as a crash would.
+
+use crate::config::Config;
+use anyhow::Context;
+use herald_api::{ApiLimits, AppState};
+use herald_bus::{Bus, SqliteBus};
+use herald_channels::Channels;
+use herald_channels::outbox::OutboxChannel;
+use herald_channels::webhook::WebhookChannel;
+use herald_core::{ChannelKind, Clock, topic_for};
+use herald_crowd::{CrowdStore, LocalCrowdStore};
+use herald_scheduler::{FireClaimer, FireClaimerConfig, RunStreamer, StreamerConfig};
+use herald_store::{SqliteStore, Store};
+use herald_worker::{Pipeline, Worker, WorkerConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Which long-running tasks a node runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    pub api: bool,
+    pub scheduler: bool,
+    pub worker: bool,
+}
+
+impl Roles {
+    pub const ALL: Roles = Roles { api: true, scheduler: true, worker: true };
+
+    /// Parses `api,scheduler,worker` (any subset).
+    pub fn parse(list: &str) -> anyhow::Result<Self> {
+        let mut roles = Roles { api: false, scheduler: false, worker: false };
+        for role in list.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            match role {
+                "api" => roles.api = true,
+                "scheduler" => roles.scheduler = true,
+                "worker" => roles.worker = true,
+                other => anyhow::bail!("unknown role {other:?}; roles are api, scheduler, worker"),
+            }
+        }
+        if !(roles.api || roles.scheduler || roles.worker) {
+            anyhow::bail!("--roles names no role");
+        }
+        Ok(roles)
+    }
+}
+
+/// A running node.
+pub struct Node {
+    pub state: AppState,
+    /// Where the API listens, when the node has the api role.
+    pub addr: Option<SocketAddr>,
+    /// The API key created at this start, when the database had none: show it once.
+    pub new_api_key: Option<String>,
+    sqlite: SqliteStore,
+    shutdown: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl Node {
+    pub async fn start(config: &Config, roles: Roles, clock: Arc<dyn Clock>) -> anyhow::Result<Node> {
+        let path = config.database.sqlite_path()?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let sqlite = SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?;
+        let store: Arc<dyn Store> = Arc::new(sqlite.clone());
+        let bus: Arc<dyn Bus> =
+            Arc::new(SqliteBus::new(sqlite.pool().clone(), clock.clone(), config.worker.max_attempts));
+        std::fs::create_dir_all(&config.crowd.dir)
+            .with_context(|| format!("creating {}", config.crowd.dir.display()))?;
+        let crowds: Arc<dyn CrowdStore> = Arc::new(LocalCrowdStore::new(config.crowd.dir.clone()));
+        let new_api_key = herald_api::ensure_api_key(store.as_ref(), clock.now()).await?;
+        let state = AppState {
+            store,
+            bus,
+            crowds,
+            clock,
+            limits: ApiLimits {
+                max_upload_bytes: config.crowd.max_upload_bytes,
+                max_json_bytes: config.server.max_json_bytes,
+            },
+        };
+        let mut node =
+            Node { state, addr: None, new_api_key, sqlite, shutdown: CancellationToken::new(), tasks: JoinSet::new() };
+        if config.sample_data.load {
+            crate::seed::load_sample_data(&node.state, &config.sample_data.dir).await?;
+        }
+        if roles.scheduler {
+            node.spawn_scheduler(config);
+        }
+        if roles.worker {
+            node.spawn_workers(config)?;
+        }
+        if roles.api {
+            node.spawn_api(config).await?;
+        }
+        Ok(node)
+    }
+
+    fn spawn_scheduler(&mut self, config: &Config) {
+        let s = &config.scheduler;
+        let claimer = FireClaimer::new(
+            self.state.store.clone(),
+            self.state.clock.clone(),
+            FireClaimerConfig {
+                poll: Duration::from_millis(s.poll_ms),
+                grace: chrono::Duration::seconds(s.misfire_grace_secs),
+                batch: s.claim_batch,
+            },
+        );
+        self.tasks.spawn(claimer.run(self.shutdown.clone()));
+        let node_id = uuid::Uuid::new_v4().simple().to_string();
+        for n in 0..config.streamer.streamers.max(1) {
+            let streamer = RunStreamer::new(
+                self.state.store.clone(),
+                self.state.bus.clone(),
+                self.state.crowds.clone(),
+                self.state.clock.clone(),
+                format!("{node_id}-{n}"),
+                StreamerConfig {
+                    lease: chrono::Duration::seconds(config.streamer.lease_secs),
+                    poll: Duration::from_millis(config.streamer.poll_ms),
+                    batch_size: config.streamer.batch_size.clamp(1, herald_core::MAX_RECEIVERS_PER_BATCH),
+                },
+            );
+            self.tasks.spawn(streamer.run(self.shutdown.clone()));
+        }
+    }
+
+    fn spawn_workers(&mut self, config: &Config) -> anyhow::Result<()> {
+        let w = &config.worker;
+        let deliveries: Arc<dyn herald_store::DeliveryRepo> = self.state.store.clone();
+        let channels = Channels::new()
+            .with(Arc::new(OutboxChannel::new(deliveries, self.state.clock.clone())))
+            .with(Arc::new(WebhookChannel::new(config.webhook.resolve()).context("building the webhook client")?));
+        let pipeline =
+            Arc::new(Pipeline::new(self.state.store.clone(), channels, self.state.clock.clone(), w.sends_in_flight));
+        let worker_config = WorkerConfig {
+            visibility: Duration::from_secs(w.visibility_secs),
+            poll: Duration::from_millis(w.poll_ms),
+            max_attempts: w.max_attempts,
+            retry_backoff: Duration::from_millis(w.retry_backoff_ms),
+        };
+        for channel in ChannelKind::ALL {
+            for _ in 0..w.workers_per_channel.max(1) {
+                let worker =
+                    Worker::new(self.state.bus.clone(), pipeline.clone(), topic_for(channel), worker_config.clone());
+                self.tasks.spawn(worker.run(self.shutdown.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn spawn_api(&mut self, config: &Config) -> anyhow::Result<()> {
+        let listener = tokio::net::TcpListener::bind(&config.server.listen)
+            .await
+            .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
+        self.addr = Some(listener.local_addr()?);
+        let app = herald_api::router(self.state.clone());
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            let served =
+                axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "API server failed");
+            }
+        });
+        Ok(())
+    }
+
+    /// Clean stop: every task finishes its batch in hand and checkpoints, then the database
+    /// is closed.
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        self.sqlite.close().await;
+    }
+
+    /// A crash, in process: every task is dropped wherever it is, with no checkpoint.
+    pub async fn abort(mut self) {
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+        self.sqlite.close().await;
+    }
+}

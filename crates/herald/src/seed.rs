@@ -1,0 +1,62 @@
+//! Loading sample-data at first start: a crowd CSV in austin's layout and a template that
+//! sends it to the outbox every 30 seconds, so a newcomer sees deliveries within a minute.
+//! Nothing is loaded when the database already has a template.
+
+use anyhow::Context;
+use herald_api::AppState;
+use herald_core::{TemplateSpec, TemplateStatus};
+use herald_crowd::{CrowdFormat, body_stream};
+use herald_store::Crowd;
+use std::path::Path;
+use tokio_util::io::ReaderStream;
+
+pub const SAMPLE_CROWD: &str = "crowd.csv";
+pub const SAMPLE_TEMPLATE: &str = "template.json";
+
+pub async fn load_sample_data(state: &AppState, dir: &Path) -> anyhow::Result<()> {
+    if !state.store.list_templates().await?.is_empty() {
+        return Ok(());
+    }
+    let template_path = dir.join(SAMPLE_TEMPLATE);
+    let text = tokio::fs::read_to_string(&template_path)
+        .await
+        .with_context(|| format!("reading sample template {}", template_path.display()))?;
+    let mut spec: TemplateSpec =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", template_path.display()))?;
+
+    let crowd_path = dir.join(SAMPLE_CROWD);
+    let file = tokio::fs::File::open(&crowd_path).await.with_context(|| format!("opening {}", crowd_path.display()))?;
+    let saved = state
+        .crowds
+        .save(body_stream(ReaderStream::new(file)), state.limits.max_upload_bytes, &CrowdFormat::default())
+        .await
+        .with_context(|| format!("loading {}", crowd_path.display()))?;
+    let report = &saved.report;
+    let crowd = Crowd {
+        id: saved.crowd_id.clone(),
+        original_name: SAMPLE_CROWD.into(),
+        receiver_column: report.receiver_column.clone(),
+        columns: report.columns.clone(),
+        rows: report.rows as i64,
+        valid_rows: report.valid_rows as i64,
+        bad_rows: report.bad_row_count as i64,
+        size_bytes: saved.size_bytes as i64,
+        created_at: state.clock.now(),
+    };
+    state.store.insert_crowd(&crowd).await?;
+    spec.crowd_id = Some(crowd.id.clone());
+    let problems = spec.validate(Some(&crowd.columns));
+    anyhow::ensure!(problems.is_empty(), "sample template is invalid: {problems:?}");
+    let template = state.store.create_template(&spec, state.clock.now()).await?;
+    let template = state.store.set_template_status(template.id, TemplateStatus::Running, state.clock.now()).await?;
+    tracing::info!(
+        template_id = template.id,
+        rows = crowd.rows,
+        next_fire_at = ?template.next_fire_at,
+        "loaded sample data: template {:?} sends {} rows to the outbox on {:?}",
+        template.spec.name,
+        crowd.rows,
+        template.spec.schedule.as_ref().map(|s| s.cron.as_str()).unwrap_or("-"),
+    );
+    Ok(())
+}
