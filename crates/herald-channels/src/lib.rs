@@ -2,8 +2,19 @@
 //! channel answers each send with a `SendResult` that tells the worker whether to record
 //! success, try again later, or give up.
 
+pub mod account;
+pub mod dingtalk;
+pub mod email;
+pub mod feishu;
+pub mod getui;
+pub mod http;
 pub mod outbox;
+pub mod sms;
+pub mod tokens;
 pub mod webhook;
+pub mod wecom;
+
+pub use account::{BuildContext, BuildError, Built, ChannelAccount, build};
 
 use async_trait::async_trait;
 use herald_core::{ChannelKind, MessageId};
@@ -45,6 +56,16 @@ pub enum SendResult {
 pub trait Channel: Send + Sync + 'static {
     fn kind(&self) -> ChannelKind;
     async fn send(&self, message: &OutgoingMessage) -> SendResult;
+
+    /// Sends several messages; providers with a batch API override this. One result per
+    /// message, in order.
+    async fn send_batch(&self, messages: &[OutgoingMessage]) -> Vec<SendResult> {
+        let mut results = Vec::with_capacity(messages.len());
+        for message in messages {
+            results.push(self.send(message).await);
+        }
+        results
+    }
 }
 
 /// The channels a worker can deliver through, by kind.

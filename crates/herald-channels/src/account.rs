@@ -1,0 +1,82 @@
+//! Channel accounts and building a channel from one. An account names a provider and holds
+//! its settings and secrets (decrypted here; encrypted at rest by the store). `build` returns
+//! the channel, its healthcheck and, for token-based providers, the token source that
+//! housekeeping refreshes.
+
+use crate::Channel;
+use crate::http::OutboundHttp;
+use crate::tokens::{TokenSource, Tokens};
+use futures::future::BoxFuture;
+use herald_core::{ChannelKind, Clock};
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+/// A provider account, secrets included. Its Debug output hides `config`.
+#[derive(Clone)]
+pub struct ChannelAccount {
+    pub id: i64,
+    pub name: String,
+    pub channel: ChannelKind,
+    /// Provider settings and secrets, as JSON.
+    pub config: serde_json::Value,
+}
+
+impl std::fmt::Debug for ChannelAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelAccount")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("channel", &self.channel)
+            .field("config", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What building a channel needs from the node.
+#[derive(Clone)]
+pub struct BuildContext {
+    pub http: OutboundHttp,
+    pub tokens: Tokens,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub type Healthcheck = BoxFuture<'static, Result<(), String>>;
+
+/// A built channel.
+pub struct Built {
+    pub channel: Arc<dyn Channel>,
+    /// Checks the account can reach its provider (fetches a token, connects to SMTP, ...).
+    pub healthcheck: Healthcheck,
+    /// The account's access-token source, for providers that use one.
+    pub token_source: Option<Arc<dyn TokenSource>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("config.{field}: {message}")]
+    Config { field: String, message: String },
+    #[error("channel {0} cannot be built from an account")]
+    NotAccountBased(ChannelKind),
+}
+
+/// Reads an account's config as `T`, naming the field at fault.
+pub fn parse_config<T: DeserializeOwned>(account: &ChannelAccount) -> Result<T, BuildError> {
+    serde_path_to_error::deserialize(&account.config).map_err(|e| {
+        let field = e.path().to_string();
+        BuildError::Config { field, message: e.into_inner().to_string() }
+    })
+}
+
+pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
+    match account.channel {
+        ChannelKind::Outbox | ChannelKind::Webhook => Err(BuildError::NotAccountBased(account.channel)),
+        ChannelKind::Email => crate::email::build(account, ctx),
+        ChannelKind::Sms => crate::sms::build(account, ctx),
+        ChannelKind::DingTalkRobot => crate::dingtalk::robot::build(account, ctx),
+        ChannelKind::DingTalkWorkNotice => crate::dingtalk::work_notice::build(account, ctx),
+        ChannelKind::WeComRobot => crate::wecom::robot::build(account, ctx),
+        ChannelKind::WeComApp => crate::wecom::app::build(account, ctx),
+        ChannelKind::FeishuBot => crate::feishu::build(account, ctx),
+        ChannelKind::GetuiPush => crate::getui::build(account, ctx),
+    }
+}

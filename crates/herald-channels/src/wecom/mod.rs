@@ -1,0 +1,4 @@
+//! WeCom: the group robot and app messages.
+
+pub mod app;
+pub mod robot;
