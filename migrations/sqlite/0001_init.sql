@@ -119,3 +119,5 @@ CREATE TABLE trace (
     at           INTEGER NOT NULL
 );
 CREATE INDEX trace_message ON trace (message_id, id);
+-- A message is accepted once, however often its batch is re-read after a crash.
+CREATE UNIQUE INDEX trace_accepted_once ON trace (message_id) WHERE event = 'accepted';

@@ -109,22 +109,27 @@ async fn accept(
         });
     }
     let topic = topic_for(template.spec.channel);
-    for job in &jobs {
-        let payload = serde_json::to_vec(job).map_err(|e| ApiError::Internal(e.to_string()))?;
-        state.bus.publish(&topic, &job.key(), &payload).await?;
-        let accepted: Vec<Outcome> = job.batch.items[0]
-            .recipients
-            .iter()
-            .map(|r| Outcome {
-                message_id: r.message_id.clone(),
-                template_id,
-                run_id: None,
-                receiver: r.receiver.clone(),
-                event: TraceEvent::Accepted,
-                detail: Some(format!("send API request {request_id}")),
-            })
-            .collect();
-        state.store.record_trace(&accepted, state.clock.now()).await?;
+    let payloads = jobs
+        .iter()
+        .map(|job| serde_json::to_vec(job).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Traced before publishing, so `accepted` always precedes what a worker records.
+    let accepted: Vec<Outcome> = jobs
+        .iter()
+        .flat_map(|job| &job.batch.items)
+        .flat_map(|item| &item.recipients)
+        .map(|r| Outcome {
+            message_id: r.message_id.clone(),
+            template_id,
+            run_id: None,
+            receiver: r.receiver.clone(),
+            event: TraceEvent::Accepted,
+            detail: Some(format!("send API request {request_id}")),
+        })
+        .collect();
+    state.store.record_trace(&accepted, state.clock.now()).await?;
+    for (job, payload) in jobs.iter().zip(&payloads) {
+        state.bus.publish(&topic, &job.key(), payload).await?;
     }
     tracing::info!(template_id, request_id = %request_id, messages = sent.len(), "send API accepted");
     Ok(Json(json!({ "code": codes::SUCCESS, "msg": "操作成功", "data": sent })))

@@ -36,6 +36,10 @@ pub trait Bus: Send + Sync + 'static {
     /// max_attempts.
     async fn retry(&self, delivery: &Delivery, error: &str, delay: Duration) -> Result<RetryOutcome, BusError>;
 
+    /// Handling can never succeed (an undecodable payload): dead-letter now, whatever the
+    /// attempt count. Refused with [`BusError::LeaseLost`] like `ack`.
+    async fn dead_letter(&self, delivery: &Delivery, error: &str) -> Result<(), BusError>;
+
     /// Counts for operators: ready, in flight, dead per topic.
     async fn stats(&self, topic: &str) -> Result<TopicStats, BusError>;
 }

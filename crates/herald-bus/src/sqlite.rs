@@ -140,6 +140,19 @@ impl Bus for SqliteBus {
         let now = self.now_ms();
         let until = now.saturating_add(duration_ms(visibility));
 
+        // An idle poll must not take the write lock: look for a claimable row with a plain read
+        // first (WAL readers never block writers).
+        let claimable: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM bus_messages WHERE topic = ?1 AND status <> 'dead' AND visible_at <= ?2 ORDER BY id LIMIT 1",
+        )
+        .bind(topic)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if claimable.is_none() {
+            return Ok(Vec::new());
+        }
+
         // IMMEDIATE takes the write lock up front: the read of the queue head and the update
         // that takes it cannot interleave with another claimer's.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -244,6 +257,25 @@ impl Bus for SqliteBus {
             }
             Some(_) => Ok(RetryOutcome::Requeued),
         }
+    }
+
+    async fn dead_letter(&self, delivery: &Delivery, error: &str) -> Result<(), BusError> {
+        let now = self.now_ms();
+        let done = sqlx::query(
+            "UPDATE bus_messages SET status = 'dead', last_error = ?1, updated_at = ?2
+             WHERE id = ?3 AND lease = ?4 AND status = 'inflight'",
+        )
+        .bind(truncate(error, MAX_ERROR_BYTES))
+        .bind(now)
+        .bind(delivery.id)
+        .bind(delivery.lease)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(BusError::LeaseLost { id: delivery.id });
+        }
+        tracing::warn!(bus.topic = %delivery.topic, bus.message_id = delivery.id, error, "bus message dead-lettered");
+        Ok(())
     }
 
     async fn stats(&self, topic: &str) -> Result<TopicStats, BusError> {

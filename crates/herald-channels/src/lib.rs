@@ -57,6 +57,12 @@ pub trait Channel: Send + Sync + 'static {
     fn kind(&self) -> ChannelKind;
     async fn send(&self, message: &OutgoingMessage) -> SendResult;
 
+    /// True when `send_batch` is cheaper than one `send` per message (a batch API, one
+    /// transaction); the worker then hands it whole batches.
+    fn prefers_batch(&self) -> bool {
+        false
+    }
+
     /// Sends several messages; providers with a batch API override this. One result per
     /// message, in order.
     async fn send_batch(&self, messages: &[OutgoingMessage]) -> Vec<SendResult> {
@@ -86,5 +92,12 @@ impl Channels {
 
     pub fn get(&self, kind: ChannelKind) -> Option<&Arc<dyn Channel>> {
         self.by_kind.get(&kind)
+    }
+
+    /// The kinds this registry can deliver through.
+    pub fn kinds(&self) -> Vec<ChannelKind> {
+        let mut kinds: Vec<ChannelKind> = self.by_kind.keys().copied().collect();
+        kinds.sort();
+        kinds
     }
 }

@@ -5,12 +5,14 @@
 
 use chrono::Duration;
 use herald_bus::Bus;
+use herald_core::TraceEvent;
 use herald_core::{Batch, Batcher, Clock, DeliveryJob, JobOrigin, topic_for};
 use herald_crowd::{Checkpoint, CrowdFormat, CrowdReader, CrowdStore, RowOutcome};
-use herald_store::{Accepted, RunLease, Store, StreamStep};
+use herald_store::{Outcome, RunLease, Store, StreamStep};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 #[derive(Debug, Clone)]
 pub struct StreamerConfig {
@@ -78,8 +80,7 @@ impl RunStreamer {
             return Ok(false);
         };
         let span = tracing::info_span!("run", run_id = lease.run_id, template_id = lease.template_id);
-        let _enter = span.enter();
-        match self.stream(&lease, shutdown).await {
+        match self.stream(&lease, shutdown).instrument(span).await {
             Ok(()) => {}
             Err(StreamError::Fatal(reason)) => {
                 tracing::error!(run_id = lease.run_id, %reason, "run failed");
@@ -133,7 +134,6 @@ impl RunStreamer {
         let mut previous = from;
         while let Some(step) = rx.recv().await {
             let step = step?;
-            let mut accepted = Vec::new();
             if let Some(batch) = &step.batch {
                 let job = DeliveryJob {
                     template_id: lease.template_id,
@@ -141,20 +141,16 @@ impl RunStreamer {
                     batch: batch.clone(),
                 };
                 let payload = serde_json::to_vec(&job).map_err(|e| StreamError::Fatal(e.to_string()))?;
+                // Traced before publishing, so `accepted` always precedes what a worker records.
+                let accepted = accepted_events(&job);
+                self.store.record_trace(&accepted, self.clock.now()).await.map_err(|e| transient(&e))?;
                 self.bus.publish(&topic, &job.key(), &payload).await.map_err(|e| transient(&e))?;
-                accepted = batch
-                    .items
-                    .iter()
-                    .flat_map(|i| &i.recipients)
-                    .map(|r| Accepted { message_id: r.message_id.clone(), receiver: r.receiver.clone() })
-                    .collect();
             }
             let record = StreamStep {
                 checkpoint: serde_json::to_value(step.checkpoint).map_err(|e| StreamError::Fatal(e.to_string()))?,
                 rows_read: (step.checkpoint.rows_read - previous.rows_read) as i64,
                 rows_invalid: step.rows_invalid,
                 batches: i64::from(step.batch.is_some()),
-                accepted,
             };
             let kept = self
                 .store
@@ -182,6 +178,22 @@ impl RunStreamer {
         tracing::info!(run_id = lease.run_id, rows = previous.rows_read, "run published");
         Ok(())
     }
+}
+
+fn accepted_events(job: &DeliveryJob) -> Vec<Outcome> {
+    job.batch
+        .items
+        .iter()
+        .flat_map(|i| &i.recipients)
+        .map(|r| Outcome {
+            message_id: r.message_id.clone(),
+            template_id: job.template_id,
+            run_id: job.run_id(),
+            receiver: r.receiver.clone(),
+            event: TraceEvent::Accepted,
+            detail: None,
+        })
+        .collect()
 }
 
 fn parse_checkpoint(value: &serde_json::Value) -> Result<Checkpoint, StreamError> {

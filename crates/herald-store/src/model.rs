@@ -95,14 +95,6 @@ pub struct StreamStep {
     pub rows_read: i64,
     pub rows_invalid: i64,
     pub batches: i64,
-    /// Messages of the published batch, traced as accepted.
-    pub accepted: Vec<Accepted>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Accepted {
-    pub message_id: MessageId,
-    pub receiver: String,
 }
 
 /// The final state of one message, written by a worker.

@@ -65,11 +65,12 @@ pub trait DeliveryRepo: Send + Sync {
     /// Writes final states to the ledger and trace, once per message id; counts each into
     /// its run exactly once. Returns how many were new.
     async fn record_outcomes(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<u64>;
-    /// Trace events that are not final (accepted by the send API, retrying).
+    /// Trace events that are not final (accepted, retrying). `accepted` is recorded once per
+    /// message however often it is written, so callers write it before publishing.
     async fn record_trace(&self, outcome: &[Outcome], now: DateTime<Utc>) -> Result<()>;
     async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>>;
-    /// The outbox channel's write: idempotent on message id.
-    async fn insert_outbox(&self, entry: &OutboxEntry) -> Result<()>;
+    /// The outbox channel's write, one transaction for all: idempotent on message id.
+    async fn insert_outbox(&self, entries: &[OutboxEntry]) -> Result<()>;
     async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxEntry>>;
     async fn count_outbox(&self, template_id: Option<i64>, run_id: Option<i64>) -> Result<i64>;
 }

@@ -120,6 +120,17 @@ impl Pipeline {
                 .map(|p| (p.message, SendResult::Retryable { reason: reason.clone(), after: None }))
                 .collect();
         };
+        if channel.prefers_batch() {
+            let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());
+            let messages: Vec<OutgoingMessage> = ready.into_iter().map(|p| p.message).collect();
+            let results = channel.send_batch(&messages).await;
+            let mut all: Vec<(OutgoingMessage, SendResult)> = messages.into_iter().zip(results).collect();
+            all.extend(faulty.into_iter().map(|p| {
+                let reason = p.fault.unwrap_or_default();
+                (p.message, SendResult::Permanent { reason })
+            }));
+            return all;
+        }
         futures::stream::iter(prepared)
             .map(|p| {
                 let channel = channel.clone();

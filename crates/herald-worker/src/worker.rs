@@ -3,11 +3,12 @@
 //! finished before the loop exits.
 
 use crate::pipeline::Pipeline;
-use herald_bus::{Bus, Delivery, RetryOutcome};
+use herald_bus::{Bus, Delivery};
 use herald_core::DeliveryJob;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -59,28 +60,30 @@ impl Worker {
             Err(e) => {
                 tracing::error!(bus_id = delivery.id, error = %e, "undecodable batch; dead-lettering");
                 let reason = format!("undecodable: {e}");
-                while self.bus.retry(&delivery, &reason, Duration::ZERO).await? == RetryOutcome::Requeued {}
-                return Ok(());
+                return self.bus.dead_letter(&delivery, &reason).await;
             }
         };
         let span =
             tracing::info_span!("batch", template_id = job.template_id, run_id = job.run_id(), bus_id = delivery.id);
-        let _enter = span.enter();
+        self.handle_job(&delivery, &job).instrument(span).await
+    }
+
+    async fn handle_job(&self, delivery: &Delivery, job: &DeliveryJob) -> Result<(), herald_bus::BusError> {
         let last_attempt = delivery.attempts >= self.config.max_attempts;
-        match self.pipeline.handle(&job, last_attempt).await {
+        match self.pipeline.handle(job, last_attempt).await {
             Ok(report) if report.retryable.is_empty() => {
-                tracing::debug!(sent = report.sent, failed = report.failed, skipped = report.skipped, "batch handled");
-                self.bus.ack(&delivery).await
+                tracing::info!(sent = report.sent, failed = report.failed, skipped = report.skipped, "batch handled");
+                self.bus.ack(delivery).await
             }
             Ok(report) => {
                 let delay = self.backoff(delivery.attempts);
                 tracing::warn!(retryable = report.retryable.len(), attempt = delivery.attempts, ?delay, first_reason = %report.retryable[0].1, "batch partly failed; retrying");
-                self.bus.retry(&delivery, &report.retryable[0].1, delay).await.map(|_| ())
+                self.bus.retry(delivery, &report.retryable[0].1, delay).await.map(|_| ())
             }
             Err(e) => {
                 let delay = self.backoff(delivery.attempts);
                 tracing::error!(error = %e, ?delay, "store error while handling batch; retrying");
-                self.bus.retry(&delivery, &e.to_string(), delay).await.map(|_| ())
+                self.bus.retry(delivery, &e.to_string(), delay).await.map(|_| ())
             }
         }
     }

@@ -10,7 +10,7 @@ use herald_bus::{Bus, SqliteBus};
 use herald_channels::Channels;
 use herald_channels::outbox::OutboxChannel;
 use herald_channels::webhook::WebhookChannel;
-use herald_core::{ChannelKind, Clock, topic_for};
+use herald_core::{Clock, topic_for};
 use herald_crowd::{CrowdStore, LocalCrowdStore};
 use herald_scheduler::{FireClaimer, FireClaimerConfig, RunStreamer, StreamerConfig};
 use herald_store::{SqliteStore, Store};
@@ -139,6 +139,7 @@ impl Node {
         let channels = Channels::new()
             .with(Arc::new(OutboxChannel::new(deliveries, self.state.clock.clone())))
             .with(Arc::new(WebhookChannel::new(config.webhook.resolve()).context("building the webhook client")?));
+        let channels_kinds = channels.kinds();
         let pipeline =
             Arc::new(Pipeline::new(self.state.store.clone(), channels, self.state.clock.clone(), w.sends_in_flight));
         let worker_config = WorkerConfig {
@@ -147,7 +148,8 @@ impl Node {
             max_attempts: w.max_attempts,
             retry_backoff: Duration::from_millis(w.retry_backoff_ms),
         };
-        for channel in ChannelKind::ALL {
+        // A worker per topic this node can deliver through; idle topics cost nothing.
+        for channel in channels_kinds {
             for _ in 0..w.workers_per_channel.max(1) {
                 let worker =
                     Worker::new(self.state.bus.clone(), pipeline.clone(), topic_for(channel), worker_config.clone());

@@ -107,19 +107,23 @@ impl DeliveryRepo for SqliteStore {
             .collect()
     }
 
-    async fn insert_outbox(&self, entry: &OutboxEntry) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO outbox (message_id, template_id, run_id, receiver, content_json, delivered_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
-        )
-        .bind(&entry.message_id)
-        .bind(entry.template_id)
-        .bind(entry.run_id)
-        .bind(&entry.receiver)
-        .bind(entry.content.to_string())
-        .bind(to_ms(entry.delivered_at))
-        .execute(&self.pool)
-        .await?;
+    async fn insert_outbox(&self, entries: &[OutboxEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO outbox (message_id, template_id, run_id, receiver, content_json, delivered_at) ",
+        );
+        insert.push_values(entries, |mut b, e| {
+            b.push_bind(&e.message_id)
+                .push_bind(e.template_id)
+                .push_bind(e.run_id)
+                .push_bind(&e.receiver)
+                .push_bind(e.content.to_string())
+                .push_bind(to_ms(e.delivered_at));
+        });
+        insert.push(" ON CONFLICT (message_id) DO NOTHING");
+        insert.build().execute(&self.pool).await?;
         Ok(())
     }
 
@@ -163,8 +167,10 @@ impl DeliveryRepo for SqliteStore {
 }
 
 async fn insert_trace(tx: &mut sqlx::Transaction<'_, Sqlite>, o: &Outcome, now: DateTime<Utc>) -> Result<()> {
+    // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
     sqlx::query(
-        "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(o.message_id.as_str())
     .bind(o.template_id)

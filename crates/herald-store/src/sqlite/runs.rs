@@ -7,9 +7,9 @@ use crate::repos::RunRepo;
 use crate::time::{from_ms, to_ms};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use herald_core::{RunProgress, RunStatus, TraceEvent};
+use herald_core::{RunProgress, RunStatus};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{Row, Sqlite, Transaction};
 
 /// Creates a pending run of the template's current crowd file.
 pub(super) async fn insert_run(
@@ -125,20 +125,6 @@ impl RunRepo for SqliteStore {
         .await?;
         if updated.rows_affected() == 0 {
             return Ok(false);
-        }
-        if !step.accepted.is_empty() {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO trace (message_id, template_id, run_id, receiver, event, at) ",
-            );
-            insert.push_values(&step.accepted, |mut b, a| {
-                b.push_bind(a.message_id.as_str())
-                    .push_bind(lease.template_id)
-                    .push_bind(lease.run_id)
-                    .push_bind(&a.receiver)
-                    .push_bind(TraceEvent::Accepted.as_str())
-                    .push_bind(to_ms(now));
-            });
-            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -14,9 +14,14 @@ pub async fn run(config_file: Option<&Path>, roles: &str) -> anyhow::Result<Exit
     let roles = Roles::parse(roles)?;
     let node = Node::start(&config, roles, Arc::new(SystemClock)).await?;
     if let Some(key) = &node.new_api_key {
-        // Printed, never logged: this is the only time the key is shown.
-        println!("\n  herald created an API key. It is shown once; keep it:\n\n    {key}\n");
-        println!("  Try:  curl -H 'X-API-Key: {key}' 'http://{}/api/outbox?limit=5'\n", display_addr(&node));
+        // Printed, never logged: this is the only time the key is shown. A closed stdout must
+        // not bring the node down, so write errors are ignored.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "\n  herald created an API key. It is shown once; keep it:\n\n    {key}\n");
+        let _ =
+            writeln!(out, "  Try:  curl -H 'X-API-Key: {key}' 'http://{}/api/outbox?limit=5'\n", display_addr(&node));
+        let _ = out.flush();
     }
     if let Some(addr) = node.addr {
         tracing::info!(%addr, "herald is serving; GET /healthz, the API under /api, austin's /send and /batchSend");

@@ -1,0 +1,178 @@
+//! austin's send API: a valid key, a wrong or missing key, a missing template, 101 receivers,
+//! missing variables, and batchSend, with austin's codes and the messages reaching the outbox.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn node_with_template() -> (tempfile::TempDir, TestNode, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap()).await;
+    let spec = json!({"name": "verify", "channel": "outbox", "msgType": 30,
+                      "content": {"text": "{$name}, your code is {$code}"}});
+    let id = node.template(spec).await;
+    (dir, node, id)
+}
+
+async fn wait_outbox(node: &TestNode, receiver: &str) -> Value {
+    for _ in 0..400 {
+        let (_, page) = node.get(&format!("/api/outbox?receiver={receiver}")).await;
+        if let Some(entry) = page["items"].as_array().unwrap().first() {
+            return entry.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("nothing reached the outbox for {receiver}");
+}
+
+#[tokio::test]
+async fn a_valid_key_sends_and_messages_are_delivered() {
+    let (_dir, node, id) = node_with_template().await;
+    let body = json!({"code": "send", "messageTemplateId": id,
+        "messageParam": {"bizId": "order-1", "receiver": "13800000001, 13800000002,13800000001",
+                         "variables": {"name": "李雷", "code": 4821}}});
+    let (status, answer) = node.post("/send", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["code"], "0");
+    let data = answer["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2, "receivers trimmed and de-duplicated: {answer}");
+    assert_eq!(data[0]["bizId"], "order-1");
+    let business_id: i64 = format!("{}20260601", 30_000_000 + id).parse().unwrap();
+    assert_eq!(data[0]["businessId"], business_id, "austin: msgType * 1e6 + templateId, then the day");
+    let entry = wait_outbox(&node, "13800000002").await;
+    assert_eq!(entry["content"]["text"], "李雷, your code is 4821");
+    assert_eq!(entry["messageId"], data[1]["messageId"]);
+    let (status, trace) = node.get(&format!("/api/trace/{}", data[1]["messageId"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    let events: Vec<&str> = trace["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["accepted", "sent"]);
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_key_gets_401() {
+    let (_dir, node, id) = node_with_template().await;
+    let body = json!({"code": "send", "messageTemplateId": id, "messageParam": {"receiver": "1", "variables": {}}});
+    for key in [Some("hk_wrong"), Some(""), None] {
+        let mut request = node.http.post(node.url("/send")).json(&body);
+        if let Some(key) = key {
+            request = request.header("X-API-Key", key);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401, "key {key:?}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["code"], "A0005");
+        assert!(answer["msg"].as_str().unwrap().contains("API key"), "{answer}");
+    }
+    let bearer = node.http.get(node.url("/api/templates")).bearer_auth(&node.key).send().await.unwrap();
+    assert_eq!(bearer.status().as_u16(), 200, "Authorization: Bearer works too");
+    let health = node.http.get(node.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200, "healthz needs no key");
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_missing_template_gets_a0002() {
+    let (_dir, node, _id) = node_with_template().await;
+    let body = json!({"code": "send", "messageTemplateId": 9999,
+                      "messageParam": {"receiver": "1", "variables": {"name": "a", "code": "b"}}});
+    let (status, answer) = node.post("/send", &body).await;
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(answer["code"], "A0002");
+    assert!(answer["msg"].as_str().unwrap().contains("9999"), "{answer}");
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn more_than_100_receivers_get_a0003_and_nothing_is_sent() {
+    let (_dir, node, id) = node_with_template().await;
+    let receivers: Vec<String> = (0..101).map(|n| format!("1380000{n:04}")).collect();
+    let vars = json!({"name": "a", "code": "b"});
+    let body = json!({"code": "send", "messageTemplateId": id,
+                      "messageParam": {"receiver": receivers.join(","), "variables": vars}});
+    let (status, answer) = node.post("/send", &body).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["code"], "A0003");
+    assert!(answer["msg"].as_str().unwrap().contains("101"), "{answer}");
+
+    // 100 is fine; in a batch, one bad param refuses the whole request (nothing half-sent).
+    let ok = json!({"receiver": receivers[..100].join(","), "variables": vars});
+    let bad = json!({"receiver": receivers.join(","), "variables": vars});
+    let (status, answer) = node
+        .post(
+            "/batchSend",
+            &json!({"code": "send", "messageTemplateId": id,
+                                                          "messageParamList": [ok, bad]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer["msg"].as_str().unwrap().contains("messageParamList[1].receiver"), "{answer}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, outbox) = node.get("/api/outbox").await;
+    assert_eq!(outbox["total"], 0, "nothing was half-sent");
+
+    let (status, answer) = node
+        .post(
+            "/send",
+            &json!({"code": "send", "messageTemplateId": id,
+                                                     "messageParam": {"receiver": receivers[..100].join(","),
+                                                                      "variables": vars}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["data"].as_array().unwrap().len(), 100);
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_parameters_name_the_field() {
+    let (_dir, node, id) = node_with_template().await;
+    let cases = [
+        (
+            json!({"code": "send", "messageTemplateId": id, "messageParam": {"receiver": "1", "variables": {"name": "x"}}}),
+            "messageParam.variables",
+            "{$code}",
+        ),
+        (
+            json!({"code": "send", "messageTemplateId": id, "messageParam": {"receiver": " , ", "variables": {}}}),
+            "messageParam.receiver",
+            "no receiver",
+        ),
+        (json!({"code": "recall", "messageTemplateId": id, "messageParam": {"receiver": "1"}}), "code", "recall"),
+        (json!({"code": "send", "messageParam": {"receiver": "1"}}), "messageTemplateId", "required"),
+        (
+            json!({"code": "send", "messageTemplateId": "one", "messageParam": {"receiver": "1"}}),
+            "messageTemplateId",
+            "invalid type",
+        ),
+    ];
+    for (body, field, words) in cases {
+        let (status, answer) = node.post("/send", &body).await;
+        assert_eq!(status, 422, "{body} -> {answer}");
+        assert_eq!(answer["code"], "A0001", "{answer}");
+        let msg = answer["msg"].as_str().unwrap();
+        assert!(msg.contains(field) && msg.contains(words), "{body} -> {msg}");
+    }
+    let response =
+        node.http.post(node.url("/send")).header("X-API-Key", &node.key).body("{not json").send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn batch_send_delivers_each_param_with_its_variables() {
+    let (_dir, node, id) = node_with_template().await;
+    let body = json!({"code": "send", "messageTemplateId": id, "messageParamList": [
+        {"bizId": "a", "receiver": "13900000001", "variables": {"name": "A", "code": "1"}},
+        {"bizId": "b", "receiver": "13900000002,13900000003", "variables": {"name": "B", "code": "2"}},
+    ]});
+    let (status, answer) = node.post("/batchSend", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["data"].as_array().unwrap().len(), 3);
+    assert_eq!(wait_outbox(&node, "13900000001").await["content"]["text"], "A, your code is 1");
+    assert_eq!(wait_outbox(&node, "13900000003").await["content"]["text"], "B, your code is 2");
+    node.node.shutdown().await;
+}
