@@ -1,0 +1,239 @@
+//! The admin API: templates refused with a 4xx naming the field at fault, crowd uploads with
+//! their reports and limits, and the template lifecycle (update, start, stop, run-now, delete).
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::*;
+use serde_json::{Value, json};
+
+async fn node() -> (tempfile::TempDir, TestNode) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.crowd.max_upload_bytes = 64 * 1024;
+    let node = TestNode::start(&config, Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap()).await;
+    (dir, node)
+}
+
+fn fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|e| e.iter().map(|e| e["field"].as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn bad_templates_are_refused_naming_the_field() {
+    let (_dir, node) = node().await;
+    let crowd_id = node.crowd(crowd_csv(3)).await;
+    let good = outbox_template("ok", &crowd_id, Some("0 0 9 ? * 2-6"));
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            {
+                let mut s = good.clone();
+                s["schedule"]["cron"] = json!("0 0 25 * * ?");
+                s
+            },
+            "schedule.cron",
+            "0 0 25 * * ?",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["schedule"]["cron"] = json!("*/5 * * * *");
+                s
+            },
+            "schedule.cron",
+            "seconds",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["schedule"]["timezone"] = json!("Mars/Olympus");
+                s
+            },
+            "schedule.timezone",
+            "Mars/Olympus",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["channel"] = json!("pigeon");
+                s
+            },
+            "channel",
+            "pigeon",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["content"]["body"] = json!("{$coupon}");
+                s
+            },
+            "content",
+            "{$coupon}",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["crowdId"] = json!("nope");
+                s
+            },
+            "crowdId",
+            "nope",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["name"] = json!("");
+                s
+            },
+            "name",
+            "empty",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["channel"] = json!("sms");
+                s
+            },
+            "channelAccount",
+            "channel account",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["colour"] = json!("red");
+                s
+            },
+            "colour",
+            "unknown field",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["channel"] = json!("webhook");
+                s
+            },
+            "content.url",
+            "url",
+        ),
+    ];
+    for (spec, field, words) in cases {
+        let (status, body) = node.post("/api/templates", &spec).await;
+        assert_eq!(status, 422, "{spec} -> {body}");
+        assert_eq!(body["code"], "A0001");
+        let msg = body["msg"].as_str().unwrap();
+        assert!(msg.contains(field) && msg.contains(words), "expected {field}/{words} in {msg}");
+        if let Some(errors) = body["errors"].as_array() {
+            assert!(fields(&body).contains(&field.to_string()), "{errors:?}");
+        }
+    }
+    let (_, list) = node.get("/api/templates").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "nothing half-written");
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn uploads_report_rows_and_refuse_what_they_cannot_use() {
+    let (dir, node) = node().await;
+    // A good file with one bad row (blank receiver on line 3).
+    let (status, body) = node.upload(b"userId,name\n1,a\n,b\n2,c\n".to_vec(), None).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["report"]["rows"], 3);
+    assert_eq!(body["report"]["validRows"], 2);
+    assert_eq!(body["report"]["badRows"][0]["line"], 3);
+    assert!(body["report"]["badRows"][0]["reason"].as_str().unwrap().contains("receiver"), "{body}");
+    assert_eq!(body["crowd"]["originalName"], "../../etc/crowd.csv", "kept for display only");
+
+    // The receiver column is missing: 422 naming it and the columns found.
+    let (status, body) = node.upload(b"phone,name\n1,a\n".to_vec(), None).await;
+    assert_eq!(status, 422, "{body}");
+    let msg = body["msg"].as_str().unwrap();
+    assert!(msg.contains("userId") && msg.contains("phone"), "{msg}");
+
+    // ... unless the upload names it.
+    let (status, body) = node.upload(b"phone,name\n1,a\n".to_vec(), Some("phone")).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["report"]["receiverColumn"], "phone");
+
+    // Over the limit: 413, and no file is left behind.
+    let big = crowd_csv(5_000);
+    assert!(big.len() > 64 * 1024);
+    let (status, body) = node.upload(big, None).await;
+    assert_eq!(status, 413, "{body}");
+
+    // No `file` field.
+    let form = reqwest::multipart::Form::new().text("receiverColumn", "userId");
+    let r =
+        node.http.post(node.url("/api/crowds")).header("X-API-Key", &node.key).multipart(form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+
+    // Only generated names reach the crowd directory.
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("crowds"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for name in names {
+        assert!(name.len() == 40 && name.ends_with(".csv"), "{name}");
+    }
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_template_lifecycle() {
+    let (_dir, node) = node().await;
+    let crowd_id = node.crowd(crowd_csv(5)).await;
+    let id = node.template(outbox_template("life", &crowd_id, Some("0 0 9 * * ?"))).await;
+    let (status, t) = node.get(&format!("/api/templates/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(t["status"], "stopped");
+    assert_eq!(t["nextFireAt"], Value::Null);
+
+    let (_, t) = node.post(&format!("/api/templates/{id}/start"), &json!({})).await;
+    assert_eq!(t["status"], "running");
+    assert_eq!(t["nextFireAt"], "2026-04-01T01:00:00Z");
+
+    // Editing a running template's cron re-plans the next fire.
+    let mut spec = outbox_template("life", &crowd_id, Some("0 30 8 * * ?"));
+    spec["schedule"]["timezone"] = json!("Europe/London");
+    let (status, t) = node.put(&format!("/api/templates/{id}"), &spec).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["nextFireAt"], "2026-04-01T07:30:00Z", "08:30 BST");
+
+    let (_, t) = node.post(&format!("/api/templates/{id}/stop"), &json!({})).await;
+    assert_eq!(t["status"], "stopped");
+    assert_eq!(t["nextFireAt"], Value::Null);
+
+    let (status, body) = node.post(&format!("/api/templates/{id}/run"), &json!({})).await;
+    assert_eq!(status, 202, "{body}");
+    let run = node
+        .wait_run(body["runId"].as_i64().unwrap(), std::time::Duration::from_secs(30), |r| r["status"] == "completed")
+        .await;
+    assert_eq!(run["delivered"], 5);
+
+    // No schedule: start is refused; no crowd: run-now is refused.
+    let bare = node.template(json!({"name": "bare", "channel": "outbox", "content": {"t": "x"}})).await;
+    let (status, body) = node.post(&format!("/api/templates/{bare}/start"), &json!({})).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["msg"].as_str().unwrap().contains("schedule"));
+    let (status, body) = node.post(&format!("/api/templates/{bare}/run"), &json!({})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["msg"].as_str().unwrap().contains("crowd"));
+
+    let r = node
+        .http
+        .delete(node.url(&format!("/api/templates/{id}")))
+        .header("X-API-Key", &node.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let (status, body) = node.get(&format!("/api/templates/{id}")).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "A0002");
+    let (status, _) = node.get("/api/runs/9999").await;
+    assert_eq!(status, 404);
+    node.node.shutdown().await;
+}
