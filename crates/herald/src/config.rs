@@ -129,6 +129,9 @@ impl Default for WorkerConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookSettings {
+    /// Signs each request (X-Herald-Signature) when set. Prefer the environment variable.
+    #[serde(skip_serializing)]
+    pub signing_secret: Option<secrecy::SecretString>,
     pub timeout_ms: Option<u64>,
     pub attempts: Option<u32>,
     pub backoff_ms: Option<u64>,
@@ -138,6 +141,7 @@ impl WebhookSettings {
     pub fn resolve(&self) -> WebhookConfig {
         let d = WebhookConfig::default();
         WebhookConfig {
+            signing_secret: self.signing_secret.clone(),
             timeout_ms: self.timeout_ms.unwrap_or(d.timeout_ms),
             attempts: self.attempts.unwrap_or(d.attempts),
             backoff_ms: self.backoff_ms.unwrap_or(d.backoff_ms),

@@ -20,6 +20,14 @@ struct Server {
     base: String,
 }
 
+impl Drop for Server {
+    /// A failing test must not leave a server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -159,15 +167,13 @@ async fn sigkill_mid_run_loses_and_doubles_nothing() {
     .await;
     server.child.kill().expect("SIGKILL");
     server.child.wait().unwrap();
+    drop(server);
     let delivered_at_kill = at_kill["delivered"].as_i64().unwrap();
     assert!(delivered_at_kill < ROWS as i64, "the kill must land mid-run: {at_kill}");
 
     let (server, new_key) = spawn(dir.path(), &config, port).await;
     assert!(new_key.is_none(), "a restart does not print a new key");
     assert_every_row_once(&server, &key, run_id).await;
-    let mut server = server;
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,9 +206,6 @@ async fn sigterm_checkpoints_and_hands_the_run_back() {
 
     let (server, _) = spawn(dir.path(), &config, port).await;
     assert_every_row_once(&server, &key, run_id).await;
-    let mut server = server;
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
 }
 
 /// Sends a signal with the `kill` command (the workspace forbids unsafe code).

@@ -1,0 +1,128 @@
+//! The webhook channel against a local receiver that checks the signature the way a receiver
+//! should: a good send, passing faults retried within the delivery, timeouts, and 4xx.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use herald_channels::webhook::{WebhookChannel, WebhookConfig, sign};
+use herald_channels::{Channel, OutgoingMessage, SendResult};
+use herald_core::MessageId;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SECRET: &str = "whsec-test-123";
+
+#[derive(Default)]
+struct Receiver {
+    /// Answers to give, in order (0 = hang past the timeout); 200 once they run out.
+    script: Vec<u16>,
+    bodies: Vec<Value>,
+    calls: usize,
+}
+
+async fn receive(State(rx): State<Arc<Mutex<Receiver>>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let timestamp = headers.get("x-herald-timestamp").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let signature = headers.get("x-herald-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let fresh = timestamp.parse::<i64>().is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() < 300);
+    if !fresh || signature != sign(SECRET, &timestamp, &body) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    let scripted = {
+        let mut rx = rx.lock().unwrap();
+        rx.calls += 1;
+        let n = rx.calls;
+        rx.script.get(n - 1).copied()
+    };
+    match scripted {
+        Some(0) => {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            StatusCode::OK
+        }
+        Some(status) => StatusCode::from_u16(status).unwrap(),
+        None => {
+            rx.lock().unwrap().bodies.push(serde_json::from_slice(&body).unwrap());
+            StatusCode::OK
+        }
+    }
+}
+
+async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Receiver>>) {
+    let state = Arc::new(Mutex::new(Receiver { script, ..Default::default() }));
+    let app = axum::Router::new().route("/hook", post(receive)).with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, state)
+}
+
+fn channel(secret: &str) -> WebhookChannel {
+    WebhookChannel::new(WebhookConfig {
+        signing_secret: Some(secret.to_string().into()),
+        timeout_ms: 500,
+        attempts: 3,
+        backoff_ms: 10,
+    })
+    .unwrap()
+}
+
+fn message(url: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        message_id: MessageId::for_run_row(3, 7),
+        template_id: 1,
+        run_id: Some(3),
+        receiver: "13800000007".into(),
+        msg_type: 10,
+        content: json!({"url": url, "text": "你好 Li"}),
+    }
+}
+
+#[tokio::test]
+async fn a_signed_message_is_delivered_as_json() {
+    let (url, rx) = receiver(vec![]).await;
+    let result = channel(SECRET).send(&message(&url)).await;
+    assert!(matches!(result, SendResult::Sent { .. }), "{result:?}");
+    let rx = rx.lock().unwrap();
+    assert_eq!(rx.bodies.len(), 1);
+    assert_eq!(rx.bodies[0]["messageId"], "r3-7");
+    assert_eq!(rx.bodies[0]["receiver"], "13800000007");
+    assert_eq!(rx.bodies[0]["content"]["text"], "你好 Li");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_rejected_by_the_receiver_as_permanent() {
+    let (url, rx) = receiver(vec![]).await;
+    let result = channel("not-the-secret").send(&message(&url)).await;
+    assert_eq!(result, SendResult::Permanent { reason: "HTTP 401".into() });
+    assert_eq!(rx.lock().unwrap().bodies.len(), 0);
+}
+
+#[tokio::test]
+async fn passing_faults_are_retried_within_the_delivery() {
+    let (url, rx) = receiver(vec![503, 500]).await;
+    let result = channel(SECRET).send(&message(&url)).await;
+    assert!(matches!(result, SendResult::Sent { .. }), "{result:?}");
+    assert_eq!(rx.lock().unwrap().calls, 3);
+
+    let (url, _) = receiver(vec![503, 503, 429]).await;
+    let result = channel(SECRET).send(&message(&url)).await;
+    assert_eq!(result, SendResult::Retryable { reason: "HTTP 429".into(), after: None }, "the worker retries later");
+}
+
+#[tokio::test]
+async fn a_slow_receiver_times_out_as_retryable() {
+    let (url, _) = receiver(vec![0, 0, 0]).await;
+    let result = channel(SECRET).send(&message(&url)).await;
+    assert!(matches!(&result, SendResult::Retryable { reason, .. } if reason.contains("timed out")), "{result:?}");
+}
+
+#[tokio::test]
+async fn client_errors_and_bad_urls_are_permanent() {
+    let (url, rx) = receiver(vec![400]).await;
+    assert_eq!(channel(SECRET).send(&message(&url)).await, SendResult::Permanent { reason: "HTTP 400".into() });
+    assert_eq!(rx.lock().unwrap().calls, 1, "no retry for a 4xx");
+    let mut no_url = message("x");
+    no_url.content = json!({"text": "hi"});
+    assert!(matches!(channel(SECRET).send(&no_url).await, SendResult::Permanent { .. }));
+}
