@@ -1,7 +1,124 @@
-//! Email over SMTP (not built yet).
+//! Email over SMTP with lettre: the account names the server, how to secure the connection and
+//! the sender; each message goes to one receiver address.
+//!
+//! Account config: `{"host": "smtp.example.com", "port": 587, "security": "starttls" | "tls" |
+//! "plain", "username": "...", "password": "...", "from": "Herald <noreply@example.com>",
+//! "timeoutMs": 10000}`. `port` defaults by security (587, 465, 25), `security` to `starttls`,
+//! `timeoutMs` to 10 s; `username` and `password` go together or not at all.
+//!
+//! Content read from [`OutgoingMessage::content`](crate::OutgoingMessage):
+//! - `subject`: string, required.
+//! - `html` and/or `text`: the body, at least one; with both the mail is `multipart/alternative`.
+//!
+//! Results: accepted → `Sent` with the server's reply (usually its queue id); a 4xx reply,
+//! timeout or connection/TLS failure → `Retryable`; a 5xx reply (e.g. 550 mailbox unavailable,
+//! 535 bad credentials) → `Permanent` with the code. The healthcheck connects and sends NOOP.
 
-use crate::account::{BuildContext, BuildError, Built, ChannelAccount};
+mod message;
+mod smtp;
+
+pub use message::{EmailContent, build_message};
+pub use smtp::{EmailChannel, classify};
+
+use crate::account::{BuildContext, BuildError, Built, ChannelAccount, parse_config};
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmailConfig {
+    pub host: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// The sender mailbox, `Name <addr>` or a bare address.
+    pub from: String,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS, which must succeed (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption (port 25; local relays and tests).
+    Plain,
+}
+
+impl Security {
+    fn default_port(self) -> u16 {
+        match self {
+            Self::Starttls => 587,
+            Self::Tls => 465,
+            Self::Plain => 25,
+        }
+    }
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+fn config_error(field: &str, message: impl Into<String>) -> BuildError {
+    BuildError::Config { field: field.into(), message: message.into() }
+}
+
+/// Builds the SMTP transport and sender from a validated config.
+pub fn transport(config: &EmailConfig) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox), BuildError> {
+    let host = config.host.trim();
+    if host.is_empty() {
+        return Err(config_error("host", "must not be empty"));
+    }
+    let from: Mailbox = config.from.parse().map_err(|e| config_error("from", format!("not a mailbox: {e}")))?;
+    if config.timeout_ms == 0 {
+        return Err(config_error("timeoutMs", "must be more than 0"));
+    }
+    let mut builder = match config.security {
+        Security::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
+        Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
+        Security::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)),
+    }
+    .map_err(|e| config_error("host", e.to_string()))?
+    .port(config.port.unwrap_or(config.security.default_port()))
+    .timeout(Some(Duration::from_millis(config.timeout_ms)));
+    match (&config.username, &config.password) {
+        (Some(username), Some(password)) => {
+            if username.trim().is_empty() {
+                return Err(config_error("username", "must not be empty"));
+            }
+            builder = builder.credentials(Credentials::new(username.clone(), password.expose_secret().to_string()));
+        }
+        (Some(_), None) => return Err(config_error("password", "is required with username")),
+        (None, Some(_)) => return Err(config_error("username", "is required with password")),
+        (None, None) => {}
+    }
+    Ok((builder.build(), from))
+}
 
 pub fn build(account: &ChannelAccount, _ctx: &BuildContext) -> Result<Built, BuildError> {
-    Err(BuildError::Config { field: "channel".into(), message: format!("{} is not available yet", account.channel) })
+    let config: EmailConfig = parse_config(account)?;
+    let (transport, from) = transport(&config)?;
+    let probe = transport.clone();
+    let healthcheck = Box::pin(async move {
+        match probe.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the SMTP server did not answer NOOP".to_string()),
+            Err(e) => Err(format!("SMTP connection failed: {e}")),
+        }
+    });
+    Ok(Built { channel: Arc::new(EmailChannel::new(transport, from)), healthcheck, token_source: None })
 }

@@ -1,0 +1,70 @@
+//! The email channel: sends each message through the account's SMTP transport and reads the
+//! server's answer as a retry decision.
+
+use super::message::{EmailContent, build_message};
+use crate::{Channel, OutgoingMessage, SendResult};
+use async_trait::async_trait;
+use herald_core::ChannelKind;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::error::Error as _;
+
+pub struct EmailChannel {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl EmailChannel {
+    pub fn new(transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox) -> Self {
+        Self { transport, from }
+    }
+}
+
+#[async_trait]
+impl Channel for EmailChannel {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Email
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> SendResult {
+        let to: Address = match message.receiver.trim().parse() {
+            Ok(address) => address,
+            Err(e) => return SendResult::Permanent { reason: format!("receiver is not an email address: {e}") },
+        };
+        let content = match EmailContent::from_content(&message.content) {
+            Ok(content) => content,
+            Err(reason) => return SendResult::Permanent { reason },
+        };
+        let mail = match build_message(&self.from, Mailbox::new(None, to), &content, &message.message_id.0) {
+            Ok(mail) => mail,
+            Err(reason) => return SendResult::Permanent { reason },
+        };
+        match self.transport.send(mail).await {
+            Ok(response) => {
+                let text = response.message().collect::<Vec<_>>().join(" ");
+                SendResult::Sent { detail: Some(format!("{} {text}", response.code()).trim_end().to_string()) }
+            }
+            Err(e) => classify(&e),
+        }
+    }
+}
+
+/// 4xx replies and connection faults may pass; 5xx replies and client-side faults will not.
+pub fn classify(e: &SmtpError) -> SendResult {
+    // The source holds the server's reply text (never our credentials).
+    let detail = e.source().map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+    if let Some(code) = e.status() {
+        let reason = format!("smtp {code}: {detail}");
+        return if e.is_permanent() {
+            SendResult::Permanent { reason }
+        } else {
+            SendResult::Retryable { reason, after: None }
+        };
+    }
+    if e.is_client() {
+        return SendResult::Permanent { reason: format!("smtp client error: {detail}") };
+    }
+    let what = if e.is_timeout() { "timed out" } else { "connection failed" };
+    SendResult::Retryable { reason: format!("smtp {what}: {e}"), after: None }
+}
