@@ -61,7 +61,18 @@ ensure_redis() {
     export HERALD_TEST_REDIS_URL="${HERALD_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 }
 
+ensure_python_tools() {
+    # The SMTP channel's tests talk to a real SMTP server: aiosmtpd (scripts/smtp-sink.py).
+    command -v python3 >/dev/null || { log "installing python3"; apt_install python3 python3-pip; }
+    if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+        log "installing aiosmtpd"
+        python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+            || python3 -m pip install --quiet --break-system-packages aiosmtpd
+    fi
+}
+
 ensure_build_tools
+ensure_python_tools
 ensure_postgres
 ensure_redis
 
