@@ -1,0 +1,100 @@
+//! The consume pipeline on a real store: a redelivered batch sends nothing twice, a missing
+//! placeholder fails the message for good, and passing faults become failures only on the
+//! last attempt.
+
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+use herald_channels::outbox::OutboxChannel;
+use herald_channels::{Channel, Channels, OutgoingMessage, SendResult};
+use herald_core::{
+    Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, MessageId, Recipient, TemplateSpec, TestClock,
+};
+use herald_store::{DeliveryRepo, SqliteStore, Store, TemplateRepo};
+use herald_worker::Pipeline;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+async fn setup(channel: ChannelKind) -> (tempfile::TempDir, Arc<SqliteStore>, Arc<TestClock>, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("h.sqlite")).await.unwrap());
+    let clock = Arc::new(TestClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()));
+    let content = if channel == ChannelKind::Webhook {
+        json!({"url": "http://127.0.0.1:9/x", "text": "hi {$name}"})
+    } else {
+        json!({"text": "hi {$name}"})
+    };
+    let spec: TemplateSpec =
+        serde_json::from_value(json!({"name": "t", "channel": channel, "content": content})).unwrap();
+    let template = store.create_template(&spec, clock.now()).await.unwrap();
+    (dir, store, clock, template.id)
+}
+
+fn job(template_id: i64, people: &[(&str, Option<&str>)]) -> DeliveryJob {
+    let items = people
+        .iter()
+        .enumerate()
+        .map(|(i, (who, name))| BatchItem {
+            variables: name.map(|n| [("name".to_string(), n.to_string())].into()).unwrap_or_default(),
+            recipients: vec![Recipient {
+                receiver: who.to_string(),
+                message_id: MessageId::for_request("req", i, who),
+            }],
+        })
+        .collect();
+    DeliveryJob { template_id, origin: JobOrigin::Api { request_id: "req".into() }, batch: Batch { items } }
+}
+
+#[tokio::test]
+async fn a_redelivered_batch_sends_nothing_twice() {
+    let (_dir, store, clock, id) = setup(ChannelKind::Outbox).await;
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let channels = Channels::new().with(Arc::new(OutboxChannel::new(dyn_store.clone(), clock.clone())));
+    let pipeline = Pipeline::new(dyn_store, channels, clock, 4);
+    let job = job(id, &[("a", Some("A")), ("b", Some("B")), ("c", None)]);
+
+    let first = pipeline.handle(&job, false).await.unwrap();
+    assert_eq!((first.sent, first.failed, first.skipped), (2, 1, 0));
+    let again = pipeline.handle(&job, false).await.unwrap();
+    assert_eq!((again.sent, again.failed, again.skipped), (0, 0, 3), "every message was already final");
+    assert_eq!(store.count_outbox(Some(id), None).await.unwrap(), 2);
+
+    let failed = job.batch.items[2].recipients[0].message_id.clone();
+    let trace = store.trace_of(failed.as_str()).await.unwrap();
+    assert_eq!(trace.len(), 1);
+    assert_eq!(trace[0].event, "failed");
+    assert!(trace[0].detail.as_deref().unwrap().contains("{$name}"), "{trace:?}");
+}
+
+/// A channel that always reports a passing fault.
+struct Flaky(AtomicUsize);
+
+#[async_trait]
+impl Channel for Flaky {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Webhook
+    }
+    async fn send(&self, _: &OutgoingMessage) -> SendResult {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        SendResult::Retryable { reason: "HTTP 503".into(), after: None }
+    }
+}
+
+#[tokio::test]
+async fn passing_faults_are_retried_then_failed_on_the_last_attempt() {
+    let (_dir, store, clock, id) = setup(ChannelKind::Webhook).await;
+    let flaky = Arc::new(Flaky(AtomicUsize::new(0)));
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let pipeline = Pipeline::new(dyn_store, Channels::new().with(flaky.clone()), clock, 4);
+    let job = job(id, &[("a", Some("A"))]);
+    let report = pipeline.handle(&job, false).await.unwrap();
+    assert_eq!(report.retryable.len(), 1);
+    assert_eq!(report.failed, 0);
+    let report = pipeline.handle(&job, true).await.unwrap();
+    assert_eq!(report.failed, 1);
+    let trace = store.trace_of(job.batch.items[0].recipients[0].message_id.as_str()).await.unwrap();
+    let events: Vec<&str> = trace.iter().map(|t| t.event.as_str()).collect();
+    assert_eq!(events, ["retrying", "failed"]);
+    assert!(trace[1].detail.as_deref().unwrap().contains("gave up: HTTP 503"));
+    assert_eq!(flaky.0.load(Ordering::SeqCst), 2);
+}

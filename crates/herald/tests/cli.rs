@@ -1,0 +1,93 @@
+//! The CLI as a user runs it: `crowd check` on good and bad files, `migrate`, `apikey create`,
+//! and `send` against a running node.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::*;
+use serde_json::json;
+use std::process::Command;
+
+fn herald() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_herald"))
+}
+
+#[test]
+fn crowd_check_prints_the_report_and_fails_on_bad_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, crowd_csv(2_000)).unwrap();
+    let out = herald().args(["crowd", "check"]).arg(&good).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("rows: 2000 (2000 valid, 0 bad)"), "{stdout}");
+    assert!(stdout.contains("variable columns: name, code"), "{stdout}");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "userId,name\n1,a\n,b\n3,c,d\n").unwrap();
+    let out = herald().args(["crowd", "check"]).arg(&bad).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("rows: 3 (1 valid, 2 bad)"), "{stdout}");
+    assert!(stdout.contains("line 3:") && stdout.contains("line 4:"), "{stdout}");
+
+    let unusable = dir.path().join("phones.csv");
+    std::fs::write(&unusable, "phone\n1\n").unwrap();
+    let out = herald().args(["crowd", "check"]).arg(&unusable).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("userId"));
+    let out = herald().args(["crowd", "check", "--receiver-column", "phone"]).arg(&unusable).output().unwrap();
+    assert!(out.status.success());
+
+    let out = herald().args(["crowd", "check", "/no/such/file.csv"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.csv"));
+}
+
+#[test]
+fn migrate_and_apikey_create_work_on_a_fresh_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("h.toml");
+    std::fs::write(&config, format!("[database]\nurl = \"sqlite://{}\"\n", dir.path().join("db/h.sqlite").display()))
+        .unwrap();
+    let out = herald().arg("migrate").arg("--config").arg(&config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("db/h.sqlite").exists());
+    let out = herald().args(["apikey", "create", "--config"]).arg(&config).output().unwrap();
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(key.starts_with("hk_") && key.len() == 67, "{key}");
+
+    let missing = herald().args(["migrate", "--config", "/no/such/herald.toml"]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_calls_a_running_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()).await;
+    let id = node.template(json!({"name": "otp", "channel": "outbox", "content": {"text": "code {$code}"}})).await;
+    let (base, key) = (node.base.clone(), node.key.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        herald()
+            .args(["send", "--url", &base, "-t", &id.to_string(), "-r", "13800000009", "-v", "code=7788"])
+            .env("HERALD_API_KEY", key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("\"code\": \"0\""), "{stdout}");
+
+    let base = node.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        herald().args(["send", "--url", &base, "--api-key", "hk_wrong", "-t", "1", "-r", "1"]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("A0005"));
+    node.node.shutdown().await;
+}
