@@ -62,8 +62,16 @@ pub enum BuildError {
 /// Reads an account's config as `T`, naming the field at fault.
 pub fn parse_config<T: DeserializeOwned>(account: &ChannelAccount) -> Result<T, BuildError> {
     serde_path_to_error::deserialize(&account.config).map_err(|e| {
-        let field = e.path().to_string();
-        BuildError::Config { field, message: e.into_inner().to_string() }
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // serde reports a missing field at its parent; name the field itself.
+        match message.strip_prefix("missing field `").and_then(|m| m.split_once('`')) {
+            Some((name, _)) if path == "." => {
+                BuildError::Config { field: name.to_string(), message: "is required".into() }
+            }
+            Some((name, _)) => BuildError::Config { field: format!("{path}.{name}"), message: "is required".into() },
+            None => BuildError::Config { field: path, message },
+        }
     })
 }
 
