@@ -2,12 +2,14 @@
 //! austin-compatible send API (`/send`, `/batchSend`), the admin API under `/api`, crowd
 //! uploads, and `/healthz`. Every route but `/healthz` needs an API key.
 
+mod accounts;
 mod auth;
 mod crowds;
 mod error;
 mod json;
 mod messages;
 mod runs;
+mod schedules;
 mod send;
 mod templates;
 
@@ -45,6 +47,8 @@ pub struct AppState {
     pub crowds: Arc<dyn CrowdStore>,
     pub clock: Arc<dyn Clock>,
     pub limits: ApiLimits,
+    /// Channel accounts: building, test sends, token refreshes.
+    pub accounts: Arc<herald_channels::registry::AccountChannels>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -54,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crowds::router(&state.limits))
         .merge(runs::router())
         .merge(messages::router())
+        .merge(accounts::router())
+        .merge(schedules::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
     Router::new()
         .route("/healthz", get(healthz))

@@ -34,7 +34,19 @@ async fn validate(state: &AppState, spec: &TemplateSpec) -> Result<(), ApiError>
         },
         None => None,
     };
-    let errors = spec.validate(columns.as_deref());
+    let mut errors = spec.validate(columns.as_deref());
+    if let Some(name) = spec.channel_account.as_deref().filter(|_| spec.channel.needs_account()) {
+        match state.store.get_account_by_name(name).await {
+            Ok(account) if account.channel != spec.channel => errors.push(herald_core::FieldError::new(
+                "channelAccount",
+                format!("{name:?} is a {} account, not {}", account.channel, spec.channel),
+            )),
+            Ok(_) => {}
+            Err(StoreError::NotFound { .. }) => errors
+                .push(herald_core::FieldError::new("channelAccount", format!("no channel account named {name:?}"))),
+            Err(e) => return Err(e.into()),
+        }
+    }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
 }
 

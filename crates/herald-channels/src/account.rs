@@ -88,3 +88,13 @@ pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, Buil
         ChannelKind::GetuiPush => crate::getui::build(account, ctx),
     }
 }
+
+/// How often housekeeping refreshes an account's access token, for token-based channels:
+/// hourly for DingTalk and WeCom (tokens last 2 h), every 12 h for Getui (about 24 h).
+pub fn token_refresh_cron(kind: ChannelKind) -> Option<&'static str> {
+    match kind {
+        ChannelKind::DingTalkWorkNotice | ChannelKind::WeComApp => Some("0 0 * * * ?"),
+        ChannelKind::GetuiPush => Some("0 0 0/12 * * ?"),
+        _ => None,
+    }
+}

@@ -9,6 +9,8 @@ pub mod feishu;
 pub mod getui;
 pub mod http;
 pub mod outbox;
+pub mod registry;
+pub mod sealing;
 pub mod sms;
 pub mod tokens;
 pub mod webhook;
@@ -74,10 +76,12 @@ pub trait Channel: Send + Sync + 'static {
     }
 }
 
-/// The channels a worker can deliver through, by kind.
+/// The channels a worker can deliver through: fixed ones by kind (outbox, webhook) and, when
+/// configured, account-based ones built on demand.
 #[derive(Clone, Default)]
 pub struct Channels {
     by_kind: HashMap<ChannelKind, Arc<dyn Channel>>,
+    accounts: Option<Arc<registry::AccountChannels>>,
 }
 
 impl Channels {
@@ -90,12 +94,34 @@ impl Channels {
         self
     }
 
+    pub fn with_accounts(mut self, accounts: Arc<registry::AccountChannels>) -> Self {
+        self.accounts = Some(accounts);
+        self
+    }
+
     pub fn get(&self, kind: ChannelKind) -> Option<&Arc<dyn Channel>> {
         self.by_kind.get(&kind)
     }
 
+    /// The channel a template sends through: its fixed channel, or its channel account's.
+    pub async fn resolve(&self, kind: ChannelKind, account: Option<&str>) -> Result<Arc<dyn Channel>, String> {
+        if !kind.needs_account() {
+            return self
+                .by_kind
+                .get(&kind)
+                .cloned()
+                .ok_or_else(|| format!("channel {kind} is not enabled on this node"));
+        }
+        let accounts = self.accounts.as_ref().ok_or_else(|| format!("channel {kind} needs channel accounts"))?;
+        let name = account.ok_or_else(|| format!("channel {kind} sends through a channel account; none is set"))?;
+        accounts.resolve(name, kind).await.map_err(|e| e.to_string())
+    }
+
     /// The kinds this registry can deliver through.
     pub fn kinds(&self) -> Vec<ChannelKind> {
+        if self.accounts.is_some() {
+            return ChannelKind::ALL.to_vec();
+        }
         let mut kinds: Vec<ChannelKind> = self.by_kind.keys().copied().collect();
         kinds.sort();
         kinds

@@ -39,3 +39,11 @@ impl DeliveryJob {
 pub fn topic_for(channel: crate::ChannelKind) -> String {
     format!("herald.{}", channel.as_str())
 }
+
+/// Schedule kinds other than templates' (housekeeping jobs).
+pub mod schedule_kinds {
+    /// A template's cron.
+    pub const TEMPLATE: &str = "template";
+    /// Refreshes a channel account's access token ahead of expiry.
+    pub const TOKEN_REFRESH: &str = "token_refresh";
+}

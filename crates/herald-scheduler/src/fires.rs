@@ -1,6 +1,7 @@
 //! Claiming due fires on a short poll. The store does the claim in one transaction; this loop
 //! only decides when to ask and logs what happened.
 
+use crate::housekeeping::Housekeeping;
 use chrono::Duration;
 use herald_core::Clock;
 use herald_store::{ClaimedFire, FireOutcome, Store, StoreError};
@@ -27,15 +28,29 @@ pub struct FireClaimer {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     config: FireClaimerConfig,
+    housekeeping: Housekeeping,
 }
 
 impl FireClaimer {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: FireClaimerConfig) -> Self {
-        Self { store, clock, config }
+        Self { store, clock, config, housekeeping: Housekeeping::default() }
     }
 
-    /// Claims every fire due now; returns them in claim order.
+    pub fn with_housekeeping(mut self, housekeeping: Housekeeping) -> Self {
+        self.housekeeping = housekeeping;
+        self
+    }
+
+    /// Claims every fire due now and runs the housekeeping ones; returns them in claim order.
     pub async fn tick(&self) -> Result<Vec<ClaimedFire>, StoreError> {
+        let fires = self.claim_due().await?;
+        for fire in fires.iter().filter(|f| f.template_id.is_none() && f.outcome == FireOutcome::Fired) {
+            self.housekeeping.run(self.store.as_ref(), self.clock.as_ref(), fire).await;
+        }
+        Ok(fires)
+    }
+
+    async fn claim_due(&self) -> Result<Vec<ClaimedFire>, StoreError> {
         let mut all = Vec::new();
         loop {
             let now = self.clock.now();

@@ -3,7 +3,9 @@
 //! in checkpointed batches.
 
 mod fires;
+mod housekeeping;
 mod streamer;
 
 pub use fires::{FireClaimer, FireClaimerConfig};
+pub use housekeeping::{Housekeeping, HousekeepingJob, TOKEN_REFRESH};
 pub use streamer::{RunStreamer, StreamerConfig};

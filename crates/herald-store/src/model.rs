@@ -1,7 +1,7 @@
 //! Records the store hands out and the inputs of its multi-field writes.
 
 use chrono::{DateTime, Utc};
-use herald_core::{MessageId, TemplateSpec, TemplateStatus, TraceEvent};
+use herald_core::{ChannelKind, MessageId, TemplateSpec, TemplateStatus, TraceEvent};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +38,8 @@ pub struct ClaimedFire {
     pub fire_id: i64,
     pub schedule_id: i64,
     pub template_id: Option<i64>,
+    /// The channel account of a housekeeping schedule (token refresh).
+    pub account_id: Option<i64>,
     pub kind: String,
     pub fire_time: DateTime<Utc>,
     pub lateness_ms: i64,
@@ -75,6 +77,7 @@ pub struct FireRecord {
     pub lateness_ms: i64,
     pub outcome: String,
     pub run_id: Option<i64>,
+    pub error: Option<String>,
 }
 
 /// A run a streamer holds under lease.
@@ -140,4 +143,49 @@ pub struct TraceRecord {
     pub event: String,
     pub detail: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+/// A schedule of any kind, with its last fire: what an operator sees in the schedules list.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleRecord {
+    pub id: i64,
+    pub kind: String,
+    pub template_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub cron: String,
+    pub timezone: String,
+    pub enabled: bool,
+    pub next_fire_at: Option<DateTime<Utc>>,
+    pub last_fire: Option<FireRecord>,
+}
+
+/// A housekeeping schedule to create with its account.
+#[derive(Debug, Clone)]
+pub struct HousekeepingSpec {
+    pub kind: String,
+    pub cron: String,
+}
+
+/// A channel account as stored: its config sealed.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    pub id: i64,
+    pub name: String,
+    pub channel: ChannelKind,
+    pub config_sealed: String,
+    pub rate_per_second: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What an account is created or updated with.
+#[derive(Debug, Clone)]
+pub struct AccountWrite {
+    pub name: String,
+    pub channel: ChannelKind,
+    pub config_sealed: String,
+    pub rate_per_second: Option<f64>,
+    /// Housekeeping schedules the account needs (token refresh); replaces the old set.
+    pub housekeeping: Vec<HousekeepingSpec>,
 }

@@ -33,6 +33,23 @@ pub trait ScheduleRepo: Send + Sync {
     async fn claim_due_fires(&self, now: DateTime<Utc>, grace: Duration, limit: i64) -> Result<Vec<ClaimedFire>>;
     async fn list_fires(&self, schedule_id: i64, limit: i64) -> Result<Vec<FireRecord>>;
     async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>>;
+    /// Every schedule, templates' and housekeeping alike, with its last fire.
+    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>>;
+    /// Records how a housekeeping fire went; a failure brings the schedule's next fire
+    /// forward to `retry_at` (when that is sooner), so it is retried.
+    async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()>;
+}
+
+#[async_trait]
+pub trait AccountRepo: Send + Sync {
+    /// Creates the account and its housekeeping schedules (armed from `now`) in one transaction.
+    async fn create_account(&self, account: &AccountWrite, now: DateTime<Utc>) -> Result<AccountRecord>;
+    async fn get_account(&self, id: i64) -> Result<AccountRecord>;
+    async fn get_account_by_name(&self, name: &str) -> Result<AccountRecord>;
+    async fn list_accounts(&self) -> Result<Vec<AccountRecord>>;
+    async fn update_account(&self, id: i64, account: &AccountWrite, now: DateTime<Utc>) -> Result<AccountRecord>;
+    /// Refused with a conflict while a template sends through it.
+    async fn delete_account(&self, id: i64) -> Result<()>;
 }
 
 #[async_trait]
@@ -83,6 +100,6 @@ pub trait ApiKeyRepo: Send + Sync {
 }
 
 /// Everything a herald node needs from its state.
-pub trait Store: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo {}
+pub trait Store: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo + AccountRepo {}
 
-impl<T> Store for T where T: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo {}
+impl<T> Store for T where T: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo + AccountRepo {}

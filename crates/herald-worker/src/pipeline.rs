@@ -113,12 +113,16 @@ impl Pipeline {
 
     /// Stage 3: sends with bounded concurrency; render faults skip the channel.
     async fn send_all(&self, template: &Template, prepared: Vec<Prepared>) -> Vec<(OutgoingMessage, SendResult)> {
-        let Some(channel) = self.channels.get(template.spec.channel).cloned() else {
-            let reason = format!("channel {} is not enabled on this node", template.spec.channel);
-            return prepared
-                .into_iter()
-                .map(|p| (p.message, SendResult::Retryable { reason: reason.clone(), after: None }))
-                .collect();
+        let channel = match self.channels.resolve(template.spec.channel, template.spec.channel_account.as_deref()).await
+        {
+            Ok(channel) => channel,
+            // An operator can fix an account or enable a channel; retry within the attempt budget.
+            Err(reason) => {
+                return prepared
+                    .into_iter()
+                    .map(|p| (p.message, SendResult::Retryable { reason: reason.clone(), after: None }))
+                    .collect();
+            }
         };
         if channel.prefers_batch() {
             let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());

@@ -18,6 +18,8 @@ pub struct Config {
     pub streamer: StreamerConfig,
     pub worker: WorkerConfig,
     pub webhook: WebhookSettings,
+    pub channels: ChannelsConfig,
+    pub security: SecurityConfig,
     pub sample_data: SampleDataConfig,
     pub log: LogConfig,
 }
@@ -146,6 +148,46 @@ impl WebhookSettings {
             attempts: self.attempts.unwrap_or(d.attempts),
             backoff_ms: self.backoff_ms.unwrap_or(d.backoff_ms),
         }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelsConfig {
+    /// Per provider request, in milliseconds.
+    pub timeout_ms: u64,
+    /// Largest provider response read, in bytes.
+    pub max_response_bytes: usize,
+    /// Allow provider and webhook URLs on loopback, link-local and private addresses.
+    pub allow_private_networks: bool,
+    /// Wait before retrying a failed housekeeping job (token refresh), in seconds.
+    pub housekeeping_retry_secs: i64,
+}
+
+impl Default for ChannelsConfig {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 10_000,
+            max_response_bytes: 1024 * 1024,
+            allow_private_networks: false,
+            housekeeping_retry_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// base64 of 32 bytes: seals channel-account secrets. Prefer HERALD_SECURITY__SEALING_KEY.
+    #[serde(skip_serializing)]
+    pub sealing_key: Option<secrecy::SecretString>,
+    /// Used when no sealing_key is set; created with a fresh key (mode 0600) when missing.
+    pub sealing_key_file: PathBuf,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self { sealing_key: None, sealing_key_file: "data/herald.key".into() }
     }
 }
 

@@ -7,14 +7,23 @@ use crate::config::Config;
 use anyhow::Context;
 use herald_api::{ApiLimits, AppState};
 use herald_bus::{Bus, SqliteBus};
+use herald_channels::BuildContext;
 use herald_channels::Channels;
+use herald_channels::http::{HttpSettings, OutboundHttp};
 use herald_channels::outbox::OutboxChannel;
+use herald_channels::registry::AccountChannels;
+use herald_channels::sealing::Sealer;
+use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
 use herald_core::{Clock, topic_for};
 use herald_crowd::{CrowdStore, LocalCrowdStore};
-use herald_scheduler::{FireClaimer, FireClaimerConfig, RunStreamer, StreamerConfig};
+use herald_scheduler::{
+    FireClaimer, FireClaimerConfig, Housekeeping, HousekeepingJob, RunStreamer, StreamerConfig, TOKEN_REFRESH,
+};
+use herald_store::ClaimedFire;
 use herald_store::{SqliteStore, Store};
 use herald_worker::{Pipeline, Worker, WorkerConfig};
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,6 +85,7 @@ impl Node {
             .with_context(|| format!("creating {}", config.crowd.dir.display()))?;
         let crowds: Arc<dyn CrowdStore> = Arc::new(LocalCrowdStore::new(config.crowd.dir.clone()));
         let new_api_key = herald_api::ensure_api_key(store.as_ref(), clock.now()).await?;
+        let accounts = Arc::new(account_channels(config, store.clone(), clock.clone())?);
         let state = AppState {
             store,
             bus,
@@ -85,6 +95,7 @@ impl Node {
                 max_upload_bytes: config.crowd.max_upload_bytes,
                 max_json_bytes: config.server.max_json_bytes,
             },
+            accounts,
         };
         let mut node =
             Node { state, addr: None, new_api_key, sqlite, shutdown: CancellationToken::new(), tasks: JoinSet::new() };
@@ -114,6 +125,10 @@ impl Node {
                 batch: s.claim_batch,
             },
         );
+        let housekeeping = Housekeeping::new()
+            .with_job(TOKEN_REFRESH, Arc::new(TokenRefresh { accounts: self.state.accounts.clone() }))
+            .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs.max(1)));
+        let claimer = claimer.with_housekeeping(housekeeping);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));
         let node_id = uuid::Uuid::new_v4().simple().to_string();
         for n in 0..config.streamer.streamers.max(1) {
@@ -137,6 +152,7 @@ impl Node {
         let w = &config.worker;
         let deliveries: Arc<dyn herald_store::DeliveryRepo> = self.state.store.clone();
         let channels = Channels::new()
+            .with_accounts(self.state.accounts.clone())
             .with(Arc::new(OutboxChannel::new(deliveries, self.state.clock.clone())))
             .with(Arc::new(WebhookChannel::new(config.webhook.resolve()).context("building the webhook client")?));
         let channels_kinds = channels.kinds();
@@ -189,5 +205,38 @@ impl Node {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
         self.sqlite.close().await;
+    }
+}
+
+/// The channel-account registry: sealing key, outbound HTTP policy and the node's token cache.
+fn account_channels(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AccountChannels> {
+    let sealer = match &config.security.sealing_key {
+        Some(key) => Sealer::from_base64(key.expose_secret()).context("security.sealing_key")?,
+        None => Sealer::from_key_file(&config.security.sealing_key_file).context("security.sealing_key_file")?,
+    };
+    let http = OutboundHttp::new(HttpSettings {
+        timeout_ms: config.channels.timeout_ms,
+        max_response_bytes: config.channels.max_response_bytes,
+        allow_private_networks: config.channels.allow_private_networks,
+    })
+    .context("building the provider HTTP client")?;
+    let ctx = BuildContext { http, tokens: Tokens::in_memory(clock.clone()), clock };
+    Ok(AccountChannels::new(store, sealer, ctx))
+}
+
+/// Housekeeping: refreshes one channel account's access token.
+struct TokenRefresh {
+    accounts: Arc<AccountChannels>,
+}
+
+#[async_trait::async_trait]
+impl HousekeepingJob for TokenRefresh {
+    async fn run(&self, fire: &ClaimedFire) -> Result<(), String> {
+        let account_id = fire.account_id.ok_or("a token refresh schedule without an account")?;
+        match self.accounts.refresh_token(account_id).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(format!("channel account {account_id} does not use access tokens")),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

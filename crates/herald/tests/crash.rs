@@ -53,7 +53,10 @@ visibility_secs = 3
 retry_backoff_ms = 100
 [sample_data]
 load = false
+[security]
+sealing_key_file = "{key}"
 "#,
+        key = dir.join("herald.key").display(),
         db = dir.join("herald.sqlite").display(),
         crowds = dir.join("crowds").display(),
     );

@@ -1,6 +1,7 @@
 //! The embedded backend: every repository on one SQLite file (WAL mode), which also holds
 //! the bus queue table so a laptop needs no services.
 
+mod accounts;
 mod api_keys;
 mod crowds;
 mod deliveries;

@@ -3,7 +3,7 @@
 
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::model::{ClaimedFire, FireOutcome, FireRecord};
+use crate::model::{ClaimedFire, FireOutcome, FireRecord, ScheduleRecord};
 use crate::repos::ScheduleRepo;
 use crate::time::{from_ms, to_ms};
 use async_trait::async_trait;
@@ -16,7 +16,7 @@ impl ScheduleRepo for SqliteStore {
     async fn claim_due_fires(&self, now: DateTime<Utc>, grace: Duration, limit: i64) -> Result<Vec<ClaimedFire>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let due = sqlx::query(
-            "SELECT id, kind, template_id, cron, timezone, misfire, next_fire_at FROM schedules \
+            "SELECT id, kind, template_id, account_id, cron, timezone, misfire, next_fire_at FROM schedules \
              WHERE enabled = 1 AND next_fire_at IS NOT NULL AND next_fire_at <= ? \
              ORDER BY next_fire_at, id LIMIT ?",
         )
@@ -48,6 +48,7 @@ impl ScheduleRepo for SqliteStore {
                 schedule_id,
                 kind: row.try_get("kind")?,
                 template_id: row.try_get("template_id")?,
+                account_id: row.try_get("account_id")?,
                 fire_time: plan.fire_time,
                 lateness_ms: plan.lateness.num_milliseconds(),
                 fires: plan.fire,
@@ -72,19 +73,71 @@ impl ScheduleRepo for SqliteStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
+        rows.iter().map(fire_from_row).collect()
+    }
+
+    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>> {
+        let rows = sqlx::query(
+            "SELECT s.*, f.id AS f_id, f.fire_time AS f_fire_time, f.claimed_at AS f_claimed_at, \
+             f.lateness_ms AS f_lateness_ms, f.outcome AS f_outcome, f.run_id AS f_run_id, f.error AS f_error \
+             FROM schedules s LEFT JOIN fires f ON f.id = (SELECT id FROM fires WHERE schedule_id = s.id \
+             ORDER BY fire_time DESC LIMIT 1) ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
-                Ok(FireRecord {
+                let fire_id: Option<i64> = r.try_get("f_id")?;
+                let last_fire = match fire_id {
+                    Some(id) => Some(FireRecord {
+                        id,
+                        schedule_id: r.try_get("id")?,
+                        fire_time: from_ms(r.try_get("f_fire_time")?),
+                        claimed_at: from_ms(r.try_get("f_claimed_at")?),
+                        lateness_ms: r.try_get("f_lateness_ms")?,
+                        outcome: r.try_get("f_outcome")?,
+                        run_id: r.try_get("f_run_id")?,
+                        error: r.try_get("f_error")?,
+                    }),
+                    None => None,
+                };
+                let next: Option<i64> = r.try_get("next_fire_at")?;
+                Ok(ScheduleRecord {
                     id: r.try_get("id")?,
-                    schedule_id: r.try_get("schedule_id")?,
-                    fire_time: from_ms(r.try_get("fire_time")?),
-                    claimed_at: from_ms(r.try_get("claimed_at")?),
-                    lateness_ms: r.try_get("lateness_ms")?,
-                    outcome: r.try_get("outcome")?,
-                    run_id: r.try_get("run_id")?,
+                    kind: r.try_get("kind")?,
+                    template_id: r.try_get("template_id")?,
+                    account_id: r.try_get("account_id")?,
+                    cron: r.try_get("cron")?,
+                    timezone: r.try_get("timezone")?,
+                    enabled: r.try_get::<i64, _>("enabled")? != 0,
+                    next_fire_at: next.map(from_ms),
+                    last_fire,
                 })
             })
             .collect()
+    }
+
+    async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let schedule_id: Option<i64> =
+            sqlx::query_scalar("UPDATE fires SET outcome = ?, error = ? WHERE id = ? RETURNING schedule_id")
+                .bind(if error.is_some() { "failed" } else { "succeeded" })
+                .bind(error)
+                .bind(fire_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let schedule_id = schedule_id.ok_or_else(|| StoreError::not_found("fire", fire_id))?;
+        if let (Some(_), Some(at)) = (error, retry_at) {
+            sqlx::query(
+                "UPDATE schedules SET next_fire_at = MIN(COALESCE(next_fire_at, ?1), ?1) WHERE id = ?2 AND enabled = 1",
+            )
+            .bind(to_ms(at))
+            .bind(schedule_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>> {
@@ -99,6 +152,7 @@ struct DueFire {
     schedule_id: i64,
     kind: String,
     template_id: Option<i64>,
+    account_id: Option<i64>,
     fire_time: DateTime<Utc>,
     lateness_ms: i64,
     fires: bool,
@@ -158,12 +212,26 @@ async fn record_fire(
         fire_id,
         schedule_id: fire.schedule_id,
         template_id: fire.template_id,
+        account_id: fire.account_id,
         kind: fire.kind.clone(),
         fire_time: fire.fire_time,
         lateness_ms: fire.lateness_ms,
         outcome,
         run_id,
     }))
+}
+
+fn fire_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<FireRecord> {
+    Ok(FireRecord {
+        id: r.try_get("id")?,
+        schedule_id: r.try_get("schedule_id")?,
+        fire_time: from_ms(r.try_get("fire_time")?),
+        claimed_at: from_ms(r.try_get("claimed_at")?),
+        lateness_ms: r.try_get("lateness_ms")?,
+        outcome: r.try_get("outcome")?,
+        run_id: r.try_get("run_id")?,
+        error: r.try_get("error")?,
+    })
 }
 
 pub(super) fn no_crowd(template_id: i64) -> StoreError {

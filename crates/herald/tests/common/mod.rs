@@ -18,6 +18,8 @@ pub fn test_config(dir: &Path) -> Config {
     config.crowd.dir = dir.join("crowds");
     config.server.listen = "127.0.0.1:0".into();
     config.sample_data.load = false;
+    config.security.sealing_key_file = dir.join("herald.key");
+    config.channels.allow_private_networks = true;
     config.scheduler.poll_ms = 20;
     config.streamer.poll_ms = 20;
     config.worker.poll_ms = 20;

@@ -1,0 +1,205 @@
+//! Channel accounts: create, list, read, update, delete, send a test message, refresh the
+//! access token. Configs are validated by building the channel, sealed before they are
+//! stored, and answered with every secret masked; an update may send masked secrets back
+//! unchanged to keep them.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use herald_channels::account::token_refresh_cron;
+use herald_channels::registry::RefreshError;
+use herald_channels::sealing::{masked, merge_masked};
+use herald_channels::{BuildError, ChannelAccount, OutgoingMessage, SendResult};
+use herald_core::job::schedule_kinds;
+use herald_core::{ChannelKind, MessageId};
+use herald_store::{AccountRecord, AccountWrite, HousekeepingSpec, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/accounts", get(list).post(create))
+        .route("/api/accounts/{id}", get(read).put(update).delete(remove))
+        .route("/api/accounts/{id}/test", post(test_send))
+        .route("/api/accounts/{id}/refresh-token", post(refresh_token))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AccountBody {
+    name: String,
+    channel: ChannelKind,
+    config: Value,
+    #[serde(default)]
+    rate_per_second: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TestBody {
+    receiver: String,
+    #[serde(default)]
+    content: Option<Value>,
+}
+
+fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound { .. } => ApiError::NotFound(format!("channel account {id} not found")),
+        other => other.into(),
+    }
+}
+
+/// The account as the API shows it: secrets masked.
+fn shown(state: &AppState, record: &AccountRecord) -> Result<Value, ApiError> {
+    let config =
+        state.accounts.sealer().unseal_json(&record.config_sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(json!({
+        "id": record.id,
+        "name": record.name,
+        "channel": record.channel,
+        "config": masked(&config),
+        "ratePerSecond": record.rate_per_second,
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at,
+    }))
+}
+
+/// Checks the body and builds the channel from it, so a bad config is refused naming its field.
+fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrite, ApiError> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::field("name", "must be 1 to 100 characters"));
+    }
+    if !body.channel.needs_account() {
+        return Err(ApiError::field("channel", format!("{} sends without an account", body.channel)));
+    }
+    if let Some(rate) = body.rate_per_second
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(ApiError::field("ratePerSecond", format!("{rate} is not a positive number")));
+    }
+    let account = ChannelAccount { id, name: name.to_string(), channel: body.channel, config: body.config.clone() };
+    let built = state.accounts.build(&account).map_err(|e| match e {
+        BuildError::Config { field, message } => ApiError::field(&format!("config.{field}"), message),
+        other => ApiError::BadRequest(other.to_string()),
+    })?;
+    let housekeeping = match (&built.token_source, token_refresh_cron(body.channel)) {
+        (Some(_), Some(cron)) => {
+            vec![HousekeepingSpec { kind: schedule_kinds::TOKEN_REFRESH.to_string(), cron: cron.to_string() }]
+        }
+        _ => Vec::new(),
+    };
+    Ok(AccountWrite {
+        name: name.to_string(),
+        channel: body.channel,
+        config_sealed: state.accounts.sealer().seal_json(&body.config),
+        rate_per_second: body.rate_per_second,
+        housekeeping,
+    })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<AccountBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let write = to_write(&state, &body, 0)?;
+    let record = state.store.create_account(&write, state.clock.now()).await?;
+    tracing::info!(account_id = record.id, account = %record.name, channel = %record.channel, "channel account created");
+    Ok((StatusCode::CREATED, Json(shown(&state, &record)?)))
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let records = state.store.list_accounts().await?;
+    let items = records.iter().map(|r| shown(&state, r)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    let record = state.store.get_account(id).await.map_err(not_found(id))?;
+    Ok(Json(shown(&state, &record)?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    JsonBody(mut body): JsonBody<AccountBody>,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.store.get_account(id).await.map_err(not_found(id))?;
+    let stored =
+        state.accounts.sealer().unseal_json(&record.config_sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body.config = merge_masked(&body.config, &stored);
+    let write = to_write(&state, &body, id)?;
+    let record = state.store.update_account(id, &write, state.clock.now()).await.map_err(not_found(id))?;
+    tracing::info!(account_id = id, account = %record.name, "channel account updated");
+    Ok(Json(shown(&state, &record)?))
+}
+
+async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    state.store.delete_account(id).await.map_err(not_found(id))?;
+    tracing::info!(account_id = id, "channel account deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends one message through the account right now, outside the bus, and reports how it went.
+async fn test_send(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<TestBody>,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.store.get_account(id).await.map_err(not_found(id))?;
+    if body.receiver.trim().is_empty() {
+        return Err(ApiError::field("receiver", "must not be empty"));
+    }
+    let account = state.accounts.unseal(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let built = state.accounts.build(&account).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let content = body.content.unwrap_or_else(|| default_test_content(record.channel));
+    let message = OutgoingMessage {
+        message_id: MessageId(format!("test-{}", uuid::Uuid::new_v4().simple())),
+        template_id: 0,
+        run_id: None,
+        receiver: body.receiver.trim().to_string(),
+        msg_type: 10,
+        content,
+    };
+    let result = built.channel.send(&message).await;
+    tracing::info!(account_id = id, message_id = %message.message_id, outcome = ?outcome_name(&result), "test message sent");
+    let (outcome, detail) = match result {
+        SendResult::Sent { detail } => ("sent", detail),
+        SendResult::Retryable { reason, .. } => ("retryable", Some(reason)),
+        SendResult::Permanent { reason } => ("permanent", Some(reason)),
+    };
+    Ok(Json(json!({ "messageId": message.message_id, "outcome": outcome, "detail": detail })))
+}
+
+fn outcome_name(result: &SendResult) -> &'static str {
+    match result {
+        SendResult::Sent { .. } => "sent",
+        SendResult::Retryable { .. } => "retryable",
+        SendResult::Permanent { .. } => "permanent",
+    }
+}
+
+fn default_test_content(channel: ChannelKind) -> Value {
+    let text = "This is a test message from herald.";
+    match channel {
+        ChannelKind::Email => json!({"subject": "herald test", "text": text}),
+        ChannelKind::Sms => json!({"params": {}}),
+        _ => json!({"title": "herald test", "body": text, "content": text, "text": text}),
+    }
+}
+
+async fn refresh_token(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    state.store.get_account(id).await.map_err(not_found(id))?;
+    match state.accounts.refresh_token(id).await {
+        Ok(Some(token)) => Ok(Json(json!({ "refreshed": true, "expiresAt": token.expires_at }))),
+        Ok(None) => Err(ApiError::Conflict(format!("channel account {id} does not use access tokens"))),
+        Err(RefreshError::Token(e)) => {
+            Err(ApiError::Conflict(format!("the provider refused the token request: {}", e.reason)))
+        }
+        Err(RefreshError::Resolve(e)) => Err(ApiError::Conflict(e.to_string())),
+    }
+}

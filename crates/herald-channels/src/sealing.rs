@@ -1,0 +1,198 @@
+//! Sealing channel-account configs at rest: AES-256-GCM with a random nonce per seal, stored
+//! as base64(nonce || ciphertext). The key comes from configuration, the environment, or a
+//! key file created at first start with owner-only permissions.
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::path::Path;
+
+const NONCE_LEN: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("the sealing key must be 32 bytes in base64 ({0})")]
+    BadKey(String),
+    #[error("cannot read or create the key file {path}: {reason}")]
+    KeyFile { path: String, reason: String },
+    #[error("sealed data is damaged or was sealed with another key")]
+    Unseal,
+}
+
+#[derive(Clone)]
+pub struct Sealer {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(<key>)")
+    }
+}
+
+impl Sealer {
+    pub fn from_base64(key: &str) -> Result<Self, SealError> {
+        let bytes = STANDARD.decode(key.trim()).map_err(|e| SealError::BadKey(e.to_string()))?;
+        if bytes.len() != 32 {
+            return Err(SealError::BadKey(format!("got {} bytes", bytes.len())));
+        }
+        Ok(Self { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)) })
+    }
+
+    /// Reads the key file, creating it with a fresh random key (mode 0600) when missing.
+    pub fn from_key_file(path: &Path) -> Result<Self, SealError> {
+        let fail = |reason: String| SealError::KeyFile { path: path.display().to_string(), reason };
+        if !path.exists() {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+            }
+            let key = Aes256Gcm::generate_key(OsRng);
+            write_private(path, STANDARD.encode(key).as_bytes()).map_err(|e| fail(e.to_string()))?;
+            tracing::info!(path = %path.display(), "created a new key for sealing channel-account secrets; back it up");
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        Self::from_base64(&text)
+    }
+
+    pub fn seal(&self, plain: &[u8]) -> String {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let sealed = self.cipher.encrypt(&nonce, plain).expect("AES-GCM encryption of an in-memory buffer");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        STANDARD.encode(out)
+    }
+
+    pub fn unseal(&self, sealed: &str) -> Result<Vec<u8>, SealError> {
+        let bytes = STANDARD.decode(sealed).map_err(|_| SealError::Unseal)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(SealError::Unseal);
+        }
+        let (nonce, data) = bytes.split_at(NONCE_LEN);
+        self.cipher.decrypt(Nonce::from_slice(nonce), data).map_err(|_| SealError::Unseal)
+    }
+
+    pub fn seal_json(&self, value: &serde_json::Value) -> String {
+        self.seal(value.to_string().as_bytes())
+    }
+
+    pub fn unseal_json(&self, sealed: &str) -> Result<serde_json::Value, SealError> {
+        serde_json::from_slice(&self.unseal(sealed)?).map_err(|_| SealError::Unseal)
+    }
+}
+
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(data)
+}
+
+/// Field names whose values are secrets: masked in every API answer.
+pub fn is_secret_field(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.contains("secret")
+        || lower.contains("password")
+        || lower.contains("token")
+        || lower == "key"
+        || name.ends_with("Key")
+}
+
+/// The mask shown for a secret: its last four characters when long enough to keep it safe.
+pub fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() >= 16 {
+        format!("****{}", chars[chars.len() - 4..].iter().collect::<String>())
+    } else {
+        "****".into()
+    }
+}
+
+/// A copy of `config` with every secret field masked, at any depth.
+pub fn masked(config: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match config {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) if is_secret_field(k) => Value::String(mask(s)),
+                        other => masked(other),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(masked).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `update` with every masked secret (a value starting with `****`) replaced by the stored
+/// one at the same place, so an admin can edit an account without re-entering its secrets.
+pub fn merge_masked(update: &serde_json::Value, stored: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match (update, stored) {
+        (Value::Object(new), Value::Object(old)) => Value::Object(
+            new.iter()
+                .map(|(k, v)| {
+                    let v = match (v, old.get(k)) {
+                        (Value::String(s), Some(previous)) if s.starts_with("****") && is_secret_field(k) => {
+                            previous.clone()
+                        }
+                        (v, Some(previous)) => merge_masked(v, previous),
+                        (v, None) => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        (Value::Array(new), Value::Array(old)) => Value::Array(
+            new.iter()
+                .enumerate()
+                .map(|(i, v)| old.get(i).map(|o| merge_masked(v, o)).unwrap_or_else(|| v.clone()))
+                .collect(),
+        ),
+        (v, _) => v.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn seal_round_trip_and_tamper_detection() {
+        let key = STANDARD.encode([7u8; 32]);
+        let sealer = Sealer::from_base64(&key).unwrap();
+        let sealed = sealer.seal_json(&json!({"appSecret": "s3cr3t-value"}));
+        assert!(!sealed.contains("s3cr3t"));
+        assert_eq!(sealer.unseal_json(&sealed).unwrap()["appSecret"], "s3cr3t-value");
+        let other = Sealer::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
+        assert!(other.unseal_json(&sealed).is_err());
+        assert!(Sealer::from_base64("c2hvcnQ=").is_err());
+    }
+
+    #[test]
+    fn masking_hides_secrets_at_any_depth_and_merging_restores_them() {
+        let stored = json!({"appKey": "dingabcdefgh12345678", "appSecret": "verysecretvalue-123456", "agentId": 7,
+                            "suppliers": [{"provider": "aliyun", "accessKeySecret": "zzzzzzzzzzzzzzzz9999"}]});
+        let shown = masked(&stored);
+        assert_eq!(shown["appSecret"], "****3456");
+        assert_eq!(shown["agentId"], 7);
+        assert_eq!(shown["suppliers"][0]["accessKeySecret"], "****9999");
+        assert_eq!(shown["suppliers"][0]["provider"], "aliyun");
+        let mut edit = shown.clone();
+        edit["agentId"] = json!(8);
+        let merged = merge_masked(&edit, &stored);
+        assert_eq!(merged["appSecret"], "verysecretvalue-123456");
+        assert_eq!(merged["suppliers"][0]["accessKeySecret"], "zzzzzzzzzzzzzzzz9999");
+        assert_eq!(merged["agentId"], 8);
+    }
+}
