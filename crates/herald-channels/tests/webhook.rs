@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use herald_channels::http::{HttpSettings, OutboundHttp};
 use herald_channels::webhook::{WebhookChannel, WebhookConfig, sign};
 use herald_channels::{Channel, OutgoingMessage, SendResult};
 use herald_core::MessageId;
@@ -58,13 +59,11 @@ async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Receiver>>) {
 }
 
 fn channel(secret: &str) -> WebhookChannel {
-    WebhookChannel::new(WebhookConfig {
-        signing_secret: Some(secret.to_string().into()),
-        timeout_ms: 500,
-        attempts: 3,
-        backoff_ms: 10,
-    })
-    .unwrap()
+    let http = OutboundHttp::new(HttpSettings { allow_private_networks: true, ..HttpSettings::default() }).unwrap();
+    WebhookChannel::new(
+        WebhookConfig { signing_secret: Some(secret.to_string().into()), timeout_ms: 500, attempts: 3, backoff_ms: 10 },
+        http,
+    )
 }
 
 fn message(url: &str) -> OutgoingMessage {
@@ -125,4 +124,13 @@ async fn client_errors_and_bad_urls_are_permanent() {
     let mut no_url = message("x");
     no_url.content = json!({"text": "hi"});
     assert!(matches!(channel(SECRET).send(&no_url).await, SendResult::Permanent { .. }));
+}
+
+#[tokio::test]
+async fn private_targets_are_refused_unless_allowed() {
+    let (url, rx) = receiver(vec![]).await;
+    let strict = WebhookChannel::new(WebhookConfig::default(), OutboundHttp::new(HttpSettings::default()).unwrap());
+    let result = strict.send(&message(&url)).await;
+    assert!(matches!(&result, SendResult::Permanent { reason } if reason.contains("loopback")), "{result:?}");
+    assert_eq!(rx.lock().unwrap().calls, 0);
 }

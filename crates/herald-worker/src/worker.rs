@@ -88,9 +88,12 @@ impl Worker {
         }
     }
 
+    /// Exponential in the attempt, with ±50% jitter so batches that failed together do not
+    /// all come back at once.
     fn backoff(&self, attempts: u32) -> Duration {
         let exp = attempts.saturating_sub(1).min(8);
-        self.config.retry_backoff * 2u32.pow(exp)
+        let base = self.config.retry_backoff * 2u32.pow(exp);
+        base.mul_f64(rand::random_range(0.5..1.5))
     }
 
     /// Works until `shutdown` is cancelled, finishing the batch in hand.

@@ -154,7 +154,7 @@ impl Node {
         let channels = Channels::new()
             .with_accounts(self.state.accounts.clone())
             .with(Arc::new(OutboxChannel::new(deliveries, self.state.clock.clone())))
-            .with(Arc::new(WebhookChannel::new(config.webhook.resolve()).context("building the webhook client")?));
+            .with(Arc::new(WebhookChannel::new(config.webhook.resolve(), self.state.accounts.context().http.clone())));
         let channels_kinds = channels.kinds();
         let pipeline =
             Arc::new(Pipeline::new(self.state.store.clone(), channels, self.state.clock.clone(), w.sends_in_flight));

@@ -5,108 +5,14 @@
 
 mod common;
 
+use common::process::*;
 use common::*;
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const ROWS: usize = 30_000;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    /// A failing test must not leave a server running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn write_config(dir: &Path, port: u16, lease_secs: u64) -> std::path::PathBuf {
-    let path = dir.join("herald.toml");
-    let toml = format!(
-        r#"
-[server]
-listen = "127.0.0.1:{port}"
-[database]
-url = "sqlite://{db}"
-[crowd]
-dir = "{crowds}"
-[scheduler]
-poll_ms = 50
-[streamer]
-lease_secs = {lease_secs}
-poll_ms = 50
-[worker]
-poll_ms = 20
-visibility_secs = 3
-retry_backoff_ms = 100
-[sample_data]
-load = false
-[security]
-sealing_key_file = "{key}"
-"#,
-        key = dir.join("herald.key").display(),
-        db = dir.join("herald.sqlite").display(),
-        crowds = dir.join("crowds").display(),
-    );
-    std::fs::write(&path, toml).unwrap();
-    path
-}
-
-/// Starts `herald serve`; returns the server and the API key if this start printed one.
-async fn spawn(dir: &Path, config: &Path, port: u16) -> (Server, Option<String>) {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .current_dir(dir)
-        .env("RUST_LOG", "info,sqlx=warn")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("herald starts");
-    let stdout = child.stdout.take().unwrap();
-    let (key_tx, key_rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        // The key banner comes before the server logs "serving"; read stdout until EOF or key.
-        // Reads to EOF so the pipe stays open for the server's whole life.
-        let mut key_tx = Some(key_tx);
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(k) = line.split_whitespace().find(|w| w.starts_with("hk_"))
-                && let Some(tx) = key_tx.take()
-            {
-                let _ = tx.send(Some(k.trim_matches('\'').to_string()));
-            }
-        }
-        if let Some(tx) = key_tx {
-            let _ = tx.send(None);
-        }
-    });
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..400 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    // The banner is printed before the API answers, so it is in the pipe by now; a restart
-    // prints none, and the reader answers None only at exit, hence the short wait.
-    let key = tokio::time::timeout(Duration::from_millis(300), key_rx).await.ok().and_then(Result::ok).flatten();
-    (Server { child, base }, key)
-}
 
 async fn start_big_run(server: &Server, key: &str) -> i64 {
     let http = reqwest::Client::new();

@@ -4,6 +4,7 @@
 //! sha256=HEX(HMAC-SHA256(secret, "{timestamp}.{body}"))`, so receivers can check origin and
 //! freshness.
 
+use crate::http::{HttpError, OutboundHttp};
 use crate::{Channel, OutgoingMessage, SendResult};
 use async_trait::async_trait;
 use herald_core::ChannelKind;
@@ -34,17 +35,15 @@ impl Default for WebhookConfig {
 }
 
 pub struct WebhookChannel {
-    client: reqwest::Client,
+    http: OutboundHttp,
     config: WebhookConfig,
 }
 
 impl WebhookChannel {
-    pub fn new(config: WebhookConfig) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Self { client, config })
+    /// Every request goes through `http`: its URL policy refuses private targets unless
+    /// allowed, and its response cap applies.
+    pub fn new(config: WebhookConfig, http: OutboundHttp) -> Self {
+        Self { http, config }
     }
 
     async fn attempt(&self, url: &str, message: &OutgoingMessage) -> SendResult {
@@ -57,20 +56,31 @@ impl WebhookChannel {
             "content": message.content,
         });
         let body = serde_json::to_vec(&body).unwrap_or_default();
-        let mut request = self.client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json");
-        if let Some(secret) = &self.config.signing_secret {
+        let signature = self.config.signing_secret.as_ref().map(|secret| {
             let timestamp = chrono::Utc::now().timestamp().to_string();
-            request = request
-                .header("X-Herald-Timestamp", &timestamp)
-                .header("X-Herald-Signature", sign(secret.expose_secret(), &timestamp, &body));
+            let signature = sign(secret.expose_secret(), &timestamp, &body);
+            (timestamp, signature)
+        });
+        let timeout = Duration::from_millis(self.config.timeout_ms);
+        let sent = self
+            .http
+            .send(reqwest::Method::POST, url, |mut request| {
+                request = request.timeout(timeout).header(reqwest::header::CONTENT_TYPE, "application/json");
+                if let Some((timestamp, signature)) = signature {
+                    request = request.header("X-Herald-Timestamp", timestamp).header("X-Herald-Signature", signature);
+                }
+                request.body(body)
+            })
+            .await;
+        match sent {
+            Ok(response) => classify(response.status),
+            Err(HttpError::Timeout) => retry(format!("timed out after {} ms", self.config.timeout_ms)),
+            Err(e @ HttpError::Refused { .. }) => SendResult::Permanent { reason: e.to_string() },
+            Err(e) if e.is_retryable() => retry(format!("request failed: {e}")),
+            // A response over the cap was received: the receiver answered.
+            Err(HttpError::TooLarge { .. }) => SendResult::Sent { detail: Some("response over the size cap".into()) },
+            Err(e) => SendResult::Permanent { reason: e.to_string() },
         }
-        let response = match request.body(body).send().await {
-            Ok(r) => r,
-            Err(e) if e.is_timeout() => return retry(format!("timed out after {} ms", self.config.timeout_ms)),
-            Err(e) if e.is_builder() => return SendResult::Permanent { reason: format!("bad url {url:?}") },
-            Err(e) => return retry(format!("request failed: {}", without_url(&e))),
-        };
-        classify(response.status())
     }
 }
 
@@ -85,15 +95,6 @@ pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
 
 fn retry(reason: String) -> SendResult {
     SendResult::Retryable { reason, after: None }
-}
-
-/// reqwest errors print the URL, which may carry a token in its query.
-fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "<url>");
-    }
-    text
 }
 
 fn classify(status: reqwest::StatusCode) -> SendResult {

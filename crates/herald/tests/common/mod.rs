@@ -2,6 +2,9 @@
 //! carries the node's API key, and helpers for crowds and templates.
 #![allow(dead_code)]
 
+pub mod fake_wecom;
+pub mod process;
+
 use chrono::{DateTime, Utc};
 use herald::config::Config;
 use herald::node::{Node, Roles};
