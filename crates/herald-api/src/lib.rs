@@ -8,6 +8,7 @@ mod crowds;
 mod error;
 mod json;
 mod messages;
+mod policies;
 mod runs;
 mod schedules;
 mod send;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(accounts::router())
         .merge(schedules::router())
+        .merge(policies::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
     Router::new()
         .route("/healthz", get(healthz))

@@ -56,6 +56,10 @@ pub struct RunProgress {
     pub batches: i64,
     pub delivered: i64,
     pub failed: i64,
+    /// Rows dropped by a policy (quiet hours, dedup, discard list).
+    pub dropped: i64,
+    /// Rows held until their quiet hours end (not yet final).
+    pub deferred: i64,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
@@ -67,7 +71,7 @@ impl RunProgress {
         if self.rows_total <= 0 {
             return if self.status == RunStatus::Completed { 1.0 } else { 0.0 };
         }
-        let done = self.delivered + self.failed + self.rows_invalid;
+        let done = self.delivered + self.failed + self.dropped + self.rows_invalid;
         (done as f64 / self.rows_total as f64).min(1.0)
     }
 }

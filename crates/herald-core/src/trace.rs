@@ -13,6 +13,14 @@ pub enum TraceEvent {
     Retrying,
     /// Failed for good.
     Failed,
+    /// Held for the end of the template's quiet hours; sent (or not) when released.
+    Deferred,
+    /// Dropped because it fell in the template's quiet hours under the `drop` policy.
+    DroppedQuietHours,
+    /// Dropped by a dedup rule (same content too often, or too many per day).
+    DroppedDedup,
+    /// Dropped because its template is on the discard list.
+    Discarded,
 }
 
 impl TraceEvent {
@@ -22,10 +30,23 @@ impl TraceEvent {
             Self::Sent => "sent",
             Self::Retrying => "retrying",
             Self::Failed => "failed",
+            Self::Deferred => "deferred",
+            Self::DroppedQuietHours => "dropped_quiet_hours",
+            Self::DroppedDedup => "dropped_dedup",
+            Self::Discarded => "discarded",
         }
     }
 
+    /// Every message ends in exactly one of these.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Sent | Self::Failed)
+        matches!(self, Self::Sent | Self::Failed | Self::DroppedQuietHours | Self::DroppedDedup | Self::Discarded)
     }
+
+    /// Terminal states that mean the message was not sent on purpose (a policy, not a fault).
+    pub fn is_dropped(self) -> bool {
+        matches!(self, Self::DroppedQuietHours | Self::DroppedDedup | Self::Discarded)
+    }
+
+    pub const TERMINAL: [TraceEvent; 5] =
+        [Self::Sent, Self::Failed, Self::DroppedQuietHours, Self::DroppedDedup, Self::Discarded];
 }

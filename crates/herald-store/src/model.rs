@@ -189,3 +189,57 @@ pub struct AccountWrite {
     /// Housekeeping schedules the account needs (token refresh); replaces the old set.
     pub housekeeping: Vec<HousekeepingSpec>,
 }
+
+/// A message held until the end of its quiet hours.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferredMessage {
+    /// Release order: the order they were deferred in.
+    pub seq: i64,
+    pub message_id: MessageId,
+    pub template_id: i64,
+    pub run_id: Option<i64>,
+    pub receiver: String,
+    pub variables: std::collections::BTreeMap<String, String>,
+    pub release_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscardEntry {
+    pub template_id: i64,
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelRate {
+    pub channel: ChannelKind,
+    pub rate_per_second: f64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which messages a trace query is after.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub receiver: Option<String>,
+    pub template_id: Option<i64>,
+    pub run_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: i64,
+}
+
+/// A message's final state.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageState {
+    pub message_id: String,
+    pub template_id: i64,
+    pub run_id: Option<i64>,
+    pub receiver: String,
+    pub state: String,
+    pub detail: Option<String>,
+    pub at: DateTime<Utc>,
+}

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::model::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use herald_core::{MessageId, RunProgress, TemplateSpec, TemplateStatus};
+use herald_core::{ChannelKind, MessageId, RunProgress, TemplateSpec, TemplateStatus};
 
 #[async_trait]
 pub trait TemplateRepo: Send + Sync {
@@ -99,7 +99,39 @@ pub trait ApiKeyRepo: Send + Sync {
     async fn api_key_exists(&self, key_hash: &str) -> Result<bool>;
 }
 
-/// Everything a herald node needs from its state.
-pub trait Store: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo + AccountRepo {}
+#[async_trait]
+pub trait PolicyRepo: Send + Sync {
+    async fn discard_template(&self, template_id: i64, reason: Option<&str>, now: DateTime<Utc>) -> Result<()>;
+    async fn undiscard_template(&self, template_id: i64) -> Result<()>;
+    async fn discarded(&self) -> Result<Vec<DiscardEntry>>;
+    async fn is_discarded(&self, template_id: i64) -> Result<bool>;
 
-impl<T> Store for T where T: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo + AccountRepo {}
+    async fn set_channel_rate(&self, channel: ChannelKind, rate: Option<f64>, now: DateTime<Utc>) -> Result<()>;
+    async fn channel_rates(&self) -> Result<Vec<ChannelRate>>;
+
+    /// Holds messages for release; traces each as deferred. Idempotent on message id.
+    async fn defer_messages(&self, messages: &[DeferredMessage], now: DateTime<Utc>) -> Result<()>;
+    /// Deferred messages due at `now`, oldest deferral first.
+    async fn due_deferred(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DeferredMessage>>;
+    /// Forgets released messages (after they were published).
+    async fn remove_deferred(&self, seqs: &[i64]) -> Result<()>;
+
+    /// Final states of messages matching `filter`, newest first.
+    async fn message_states(&self, filter: &MessageFilter) -> Result<Vec<MessageState>>;
+    /// A run's messages counted by final state.
+    async fn run_state_counts(&self, run_id: i64) -> Result<Vec<(String, i64)>>;
+    /// Deletes trace, ledger and outbox rows older than `before`, at most `batch` rows per
+    /// statement; returns the rows deleted.
+    async fn purge_before(&self, before: DateTime<Utc>, batch: i64) -> Result<u64>;
+}
+
+/// Everything a herald node needs from its state.
+pub trait Store:
+    TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo + AccountRepo + PolicyRepo
+{
+}
+
+impl<T> Store for T where
+    T: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo + AccountRepo + PolicyRepo
+{
+}

@@ -2,8 +2,10 @@
 //! the stages in `pipeline` (skip what the ledger already finished, render per receiver,
 //! send through the channel, record outcomes) and is acked only after its outcomes are stored.
 
+mod limits;
 mod pipeline;
 mod worker;
 
+pub use limits::ChannelLimits;
 pub use pipeline::{BatchReport, Pipeline};
 pub use worker::{Worker, WorkerConfig};

@@ -5,6 +5,7 @@ use futures::StreamExt;
 use herald_channels::{Channels, OutgoingMessage, SendResult};
 use herald_core::placeholders::render;
 use herald_core::{Clock, DeliveryJob, MessageId, TraceEvent};
+use crate::limits::ChannelLimits;
 use herald_store::{Outcome, Store, StoreError, Template};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,6 +15,10 @@ use std::sync::Arc;
 pub struct BatchReport {
     pub sent: usize,
     pub failed: usize,
+    /// Dropped by a policy (discard list, quiet hours, dedup).
+    pub dropped: usize,
+    /// Held for the end of quiet hours.
+    pub deferred: usize,
     /// Already final in the ledger (a redelivered batch).
     pub skipped: usize,
     /// Passing faults; the batch must be retried for these.
@@ -26,6 +31,7 @@ pub struct Pipeline {
     clock: Arc<dyn Clock>,
     /// Sends in flight within one batch.
     concurrency: usize,
+    limits: ChannelLimits,
 }
 
 struct Prepared {
@@ -36,7 +42,8 @@ struct Prepared {
 
 impl Pipeline {
     pub fn new(store: Arc<dyn Store>, channels: Channels, clock: Arc<dyn Clock>, concurrency: usize) -> Self {
-        Self { store, channels, clock, concurrency: concurrency.max(1) }
+        let limits = ChannelLimits::new(store.clone());
+        Self { store, channels, clock, concurrency: concurrency.max(1), limits }
     }
 
     /// Handles one batch. `last_attempt` turns passing faults into final failures.
@@ -48,6 +55,21 @@ impl Pipeline {
         };
         let mut report = BatchReport::default();
         let pending = self.unfinished(job, &mut report).await?;
+        if self.store.is_discarded(job.template_id).await? {
+            let outcomes: Vec<Outcome> = pending
+                .iter()
+                .map(|(r, _)| Outcome {
+                    message_id: r.message_id.clone(),
+                    template_id: job.template_id,
+                    run_id: job.run_id(),
+                    receiver: r.receiver.clone(),
+                    event: TraceEvent::Discarded,
+                    detail: Some("template is on the discard list".into()),
+                })
+                .collect();
+            report.dropped = self.store.record_outcomes(&outcomes, self.clock.now()).await? as usize;
+            return Ok(report);
+        }
         let prepared: Vec<Prepared> = pending.into_iter().map(|(r, vars)| prepare(&template, job, r, vars)).collect();
         let results = self.send_all(&template, prepared).await;
 
@@ -124,9 +146,21 @@ impl Pipeline {
                     .collect();
             }
         };
+        let limiter = match self.limits.limiter(template.spec.channel).await {
+            Ok(limiter) => limiter,
+            Err(e) => {
+                tracing::warn!(error = %e, "channel rates unavailable; sending unthrottled");
+                None
+            }
+        };
         if channel.prefers_batch() {
             let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());
             let messages: Vec<OutgoingMessage> = ready.into_iter().map(|p| p.message).collect();
+            if let Some(limiter) = &limiter {
+                for _ in &messages {
+                    limiter.until_ready().await;
+                }
+            }
             let results = channel.send_batch(&messages).await;
             let mut all: Vec<(OutgoingMessage, SendResult)> = messages.into_iter().zip(results).collect();
             all.extend(faulty.into_iter().map(|p| {
@@ -138,10 +172,16 @@ impl Pipeline {
         futures::stream::iter(prepared)
             .map(|p| {
                 let channel = channel.clone();
+                let limiter = limiter.clone();
                 async move {
                     let result = match p.fault {
                         Some(reason) => SendResult::Permanent { reason },
-                        None => channel.send(&p.message).await,
+                        None => {
+                            if let Some(limiter) = limiter {
+                                limiter.until_ready().await;
+                            }
+                            channel.send(&p.message).await
+                        }
                     };
                     (p.message, result)
                 }

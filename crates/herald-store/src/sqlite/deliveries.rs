@@ -34,14 +34,13 @@ impl DeliveryRepo for SqliteStore {
             return Ok(0);
         }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut per_run: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+        let mut per_run: BTreeMap<i64, RunCounts> = BTreeMap::new();
         let mut new = 0;
         for o in outcomes {
-            let state = match o.event {
-                TraceEvent::Sent => "sent",
-                TraceEvent::Failed => "failed",
-                other => return Err(StoreError::Conflict(format!("{} is not a final state", other.as_str()))),
-            };
+            if !o.event.is_terminal() {
+                return Err(StoreError::Conflict(format!("{} is not a final state", o.event.as_str())));
+            }
+            let state = o.event.as_str();
             let inserted = sqlx::query(
                 "INSERT INTO deliveries (message_id, template_id, run_id, receiver, state, detail, at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
@@ -62,13 +61,18 @@ impl DeliveryRepo for SqliteStore {
             insert_trace(&mut tx, o, now).await?;
             if let Some(run_id) = o.run_id {
                 let counts = per_run.entry(run_id).or_default();
-                if o.event == TraceEvent::Sent { counts.0 += 1 } else { counts.1 += 1 }
+                match o.event {
+                    TraceEvent::Sent => counts.delivered += 1,
+                    TraceEvent::Failed => counts.failed += 1,
+                    _ => counts.dropped += 1,
+                }
             }
         }
-        for (run_id, (delivered, failed)) in per_run {
-            sqlx::query("UPDATE runs SET delivered = delivered + ?, failed = failed + ? WHERE id = ?")
-                .bind(delivered)
-                .bind(failed)
+        for (run_id, counts) in per_run {
+            sqlx::query("UPDATE runs SET delivered = delivered + ?, failed = failed + ?, dropped = dropped + ? WHERE id = ?")
+                .bind(counts.delivered)
+                .bind(counts.failed)
+                .bind(counts.dropped)
                 .bind(run_id)
                 .execute(&mut *tx)
                 .await?;
@@ -164,6 +168,13 @@ impl DeliveryRepo for SqliteStore {
         .fetch_one(&self.pool)
         .await?)
     }
+}
+
+#[derive(Default)]
+struct RunCounts {
+    delivered: i64,
+    failed: i64,
+    dropped: i64,
 }
 
 async fn insert_trace(tx: &mut sqlx::Transaction<'_, Sqlite>, o: &Outcome, now: DateTime<Utc>) -> Result<()> {

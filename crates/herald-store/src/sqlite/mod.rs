@@ -5,6 +5,7 @@ mod accounts;
 mod api_keys;
 mod crowds;
 mod deliveries;
+mod policies;
 mod runs;
 mod schedules;
 mod templates;

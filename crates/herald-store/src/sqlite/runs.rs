@@ -31,6 +31,10 @@ pub(super) async fn insert_run(
     id.ok_or_else(|| super::schedules::no_crowd(template_id))
 }
 
+/// A run with the count of its messages waiting for the end of quiet hours.
+const SELECT_RUN: &str =
+    "SELECT r.*, (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred FROM runs r";
+
 fn progress_from_row(row: &SqliteRow) -> Result<RunProgress> {
     let status: String = row.try_get("status")?;
     let finished: Option<i64> = row.try_get("finished_at")?;
@@ -44,6 +48,8 @@ fn progress_from_row(row: &SqliteRow) -> Result<RunProgress> {
         batches: row.try_get("batches")?,
         delivered: row.try_get("delivered")?,
         failed: row.try_get("failed")?,
+        dropped: row.try_get("dropped")?,
+        deferred: row.try_get("deferred")?,
         created_at: from_ms(row.try_get("created_at")?),
         finished_at: finished.map(from_ms),
         error: row.try_get("error")?,
@@ -54,7 +60,7 @@ fn progress_from_row(row: &SqliteRow) -> Result<RunProgress> {
 pub(super) async fn complete_if_done(tx: &mut Transaction<'_, Sqlite>, run_id: i64, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "UPDATE runs SET status = 'completed', finished_at = ? \
-         WHERE id = ? AND status = 'published' AND delivered + failed + rows_invalid >= rows_read",
+         WHERE id = ? AND status = 'published' AND delivered + failed + dropped + rows_invalid >= rows_read",
     )
     .bind(to_ms(now))
     .bind(run_id)
@@ -81,9 +87,10 @@ impl RunRepo for SqliteStore {
 
     async fn lease_run(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<RunLease>> {
         let row = sqlx::query(
-            "UPDATE runs SET status = 'streaming', lease_owner = ?, lease_until = ? WHERE id = ( \
+            "UPDATE runs SET status = 'streaming', lease_owner = ?1, lease_until = ?2 WHERE id = ( \
                SELECT id FROM runs WHERE status IN ('pending', 'streaming') \
-               AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 1) \
+               AND (lease_until IS NULL OR lease_until < ?3) AND (not_before IS NULL OR not_before <= ?3) \
+               ORDER BY id LIMIT 1) \
              RETURNING id, template_id, crowd_id, checkpoint_json",
         )
         .bind(owner)
@@ -168,7 +175,7 @@ impl RunRepo for SqliteStore {
     }
 
     async fn get_run(&self, run_id: i64) -> Result<RunProgress> {
-        let row = sqlx::query("SELECT * FROM runs WHERE id = ?")
+        let row = sqlx::query(&format!("{SELECT_RUN} WHERE id = ?"))
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await?
@@ -177,7 +184,7 @@ impl RunRepo for SqliteStore {
     }
 
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>> {
-        let rows = sqlx::query("SELECT * FROM runs WHERE (?1 IS NULL OR template_id = ?1) ORDER BY id DESC LIMIT ?2")
+        let rows = sqlx::query(&format!("{SELECT_RUN} WHERE (?1 IS NULL OR template_id = ?1) ORDER BY id DESC LIMIT ?2"))
             .bind(template_id)
             .bind(limit)
             .fetch_all(&self.pool)

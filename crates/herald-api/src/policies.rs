@@ -1,0 +1,124 @@
+//! Send-time policy controls and message queries: the discard list, per-channel flow control,
+//! messages by receiver, template or run (with a time range), and a run's counts by state.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use herald_core::ChannelKind;
+use herald_store::{MessageFilter, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/discards", get(discards))
+        .route("/api/templates/{id}/discard", post(discard).delete(undiscard))
+        .route("/api/flow-control", get(rates))
+        .route("/api/flow-control/{channel}", put(set_rate))
+        .route("/api/messages", get(messages))
+        .route("/api/runs/{id}/states", get(run_states))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DiscardBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn discards(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "items": state.store.discarded().await? })))
+}
+
+async fn discard(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    // The body is optional: an empty one discards without a reason.
+    let body: DiscardBody = if body.iter().all(u8::is_ascii_whitespace) { DiscardBody::default() } else { crate::json::parse(&body)? };
+    let reason = body.reason;
+    state.store.discard_template(id, reason.as_deref(), state.clock.now()).await.map_err(|e| match e {
+        StoreError::NotFound { .. } => ApiError::TemplateNotFound(format!("template {id} not found")),
+        other => other.into(),
+    })?;
+    tracing::warn!(template_id = id, reason = reason.as_deref().unwrap_or(""), "template put on the discard list");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn undiscard(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    state.store.undiscard_template(id).await?;
+    tracing::info!(template_id = id, "template taken off the discard list");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RateBody {
+    /// Sends per second; null removes the limit.
+    rate_per_second: Option<f64>,
+}
+
+async fn rates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "items": state.store.channel_rates().await? })))
+}
+
+async fn set_rate(
+    State(state): State<AppState>,
+    Path(channel): Path<String>,
+    JsonBody(body): JsonBody<RateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let kind = ChannelKind::parse(&channel).ok_or_else(|| ApiError::NotFound(format!("no channel named {channel:?}")))?;
+    if let Some(rate) = body.rate_per_second
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(ApiError::field("ratePerSecond", format!("{rate} is not a positive number")));
+    }
+    state.store.set_channel_rate(kind, body.rate_per_second, state.clock.now()).await?;
+    tracing::info!(channel = %kind, rate = ?body.rate_per_second, "channel rate changed");
+    Ok(Json(json!({ "channel": kind, "ratePerSecond": body.rate_per_second })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MessageQuery {
+    receiver: Option<String>,
+    template_id: Option<i64>,
+    run_id: Option<i64>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    limit: Option<i64>,
+}
+
+async fn messages(State(state): State<AppState>, Query(q): Query<MessageQuery>) -> Result<Json<Value>, ApiError> {
+    if q.receiver.is_none() && q.template_id.is_none() && q.run_id.is_none() {
+        return Err(ApiError::field("receiver", "give a receiver, templateId or runId"));
+    }
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from >= to
+    {
+        return Err(ApiError::field("from", "must be before `to`"));
+    }
+    let filter = MessageFilter {
+        receiver: q.receiver,
+        template_id: q.template_id,
+        run_id: q.run_id,
+        from: q.from,
+        to: q.to,
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    Ok(Json(json!({ "items": state.store.message_states(&filter).await? })))
+}
+
+async fn run_states(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    let run = state.store.get_run(id).await?;
+    let counts: serde_json::Map<String, Value> =
+        state.store.run_state_counts(id).await?.into_iter().map(|(s, n)| (s, json!(n))).collect();
+    let total: i64 = counts.values().filter_map(Value::as_i64).sum();
+    Ok(Json(json!({ "runId": id, "rowsRead": run.rows_read, "rowsInvalid": run.rows_invalid, "states": counts, "total": total })))
+}

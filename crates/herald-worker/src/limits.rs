@@ -1,0 +1,58 @@
+//! Flow control per channel: a token bucket per channel kind, shared by the node's workers,
+//! with rates an operator changes at runtime through the API. Rates are re-read from the
+//! store at most once a second.
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use herald_core::ChannelKind;
+use herald_store::{PolicyRepo, StoreError};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+const RELOAD_EVERY: Duration = Duration::from_secs(1);
+
+struct Limits {
+    loaded_at: Option<Instant>,
+    by_channel: HashMap<ChannelKind, (f64, Arc<DefaultDirectRateLimiter>)>,
+}
+
+pub struct ChannelLimits {
+    store: Arc<dyn PolicyRepo>,
+    limits: Mutex<Limits>,
+}
+
+impl ChannelLimits {
+    pub fn new(store: Arc<dyn PolicyRepo>) -> Self {
+        Self { store, limits: Mutex::new(Limits { loaded_at: None, by_channel: HashMap::new() }) }
+    }
+
+    /// The channel's bucket, or None when it is unlimited.
+    pub async fn limiter(&self, channel: ChannelKind) -> Result<Option<Arc<DefaultDirectRateLimiter>>, StoreError> {
+        let mut limits = self.limits.lock().await;
+        if limits.loaded_at.is_none_or(|at| at.elapsed() >= RELOAD_EVERY) {
+            let rates = self.store.channel_rates().await?;
+            let mut fresh = HashMap::new();
+            for rate in rates {
+                // Keep a bucket whose rate did not change, so its state carries over.
+                let kept = limits.by_channel.get(&rate.channel).filter(|(r, _)| *r == rate.rate_per_second).cloned();
+                if let Some(entry) = kept.or_else(|| bucket(rate.rate_per_second).map(|b| (rate.rate_per_second, Arc::new(b)))) {
+                    fresh.insert(rate.channel, entry);
+                }
+            }
+            limits.by_channel = fresh;
+            limits.loaded_at = Some(Instant::now());
+        }
+        Ok(limits.by_channel.get(&channel).map(|(_, b)| b.clone()))
+    }
+}
+
+/// `rate` sends per second with a burst of one second's worth.
+pub fn bucket(rate: f64) -> Option<DefaultDirectRateLimiter> {
+    if !(rate.is_finite() && rate > 0.0) {
+        return None;
+    }
+    let burst = NonZeroU32::new(rate.floor().max(1.0) as u32).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(Duration::from_secs_f64(1.0 / rate)).map(|q| RateLimiter::direct(q.allow_burst(burst)))
+}
