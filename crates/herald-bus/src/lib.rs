@@ -6,10 +6,12 @@
 //! Delivery is at least once: a consumer that does not ack within the visibility window sees the
 //! message again, so handlers must be idempotent (herald's delivery ledger makes them so).
 
+pub mod kafka;
 mod sqlite;
 
 use std::time::Duration;
 
+pub use kafka::{KafkaBus, KafkaConfig};
 pub use sqlite::{DeadLetter, SqliteBus};
 
 /// Largest payload a backend accepts; Kafka's default `message.max.bytes` is about the same.

@@ -1,0 +1,223 @@
+//! `KafkaConfig`: what the cluster bus is built from, its defaults and validation, and the
+//! librdkafka properties it turns into.
+
+use std::collections::BTreeMap;
+
+use rdkafka::ClientConfig;
+use serde::Deserialize;
+
+/// Settings of the Kafka bus (`[bus.kafka]` in cluster.toml).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`, e.g. `"kafka-1:9092,kafka-2:9092"`.
+    pub brokers: String,
+    /// Consumer group shared by every worker node: each message is handled by one member.
+    pub group_id: String,
+    /// Replaces herald's own `herald.` prefix of topic names (`herald.email` becomes
+    /// `<prefix>email`), so several deployments can share one cluster.
+    #[serde(default = "default_topic_prefix")]
+    pub topic_prefix: String,
+    /// Partitions of topics the bus creates; at most this many workers share a topic.
+    #[serde(default = "default_partitions")]
+    pub partitions: i32,
+    /// Replication factor of topics the bus creates; 3 in production, 1 on a laptop.
+    #[serde(default = "default_replication")]
+    pub replication: i32,
+    /// Whether to create missing topics (and their `.dead` topics) with the admin API.
+    #[serde(default = "default_true")]
+    pub create_topics: bool,
+    /// Consumer group session timeout; must exceed 3000 ms (the group never forms otherwise).
+    #[serde(default = "default_session_timeout_ms")]
+    pub session_timeout_ms: u32,
+    /// Deliveries before a failing message goes to `<topic>.dead`.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    /// How long a publish may wait for the brokers (an outage delays it up to this long, then
+    /// it fails); librdkafka's `message.timeout.ms`.
+    #[serde(default = "default_message_timeout_ms")]
+    pub message_timeout_ms: u32,
+    /// Messages a consumer holds in memory waiting out retry delays; above it the consumer
+    /// pauses fetching until some fall due.
+    #[serde(default = "default_max_delayed")]
+    pub max_delayed: usize,
+    /// Extra librdkafka producer properties (e.g. `queue.buffering.max.messages`, TLS, SASL).
+    #[serde(default)]
+    pub producer: BTreeMap<String, String>,
+    /// Extra librdkafka consumer properties.
+    #[serde(default)]
+    pub consumer: BTreeMap<String, String>,
+}
+
+fn default_topic_prefix() -> String {
+    "herald.".to_owned()
+}
+fn default_partitions() -> i32 {
+    6
+}
+fn default_replication() -> i32 {
+    1
+}
+fn default_true() -> bool {
+    true
+}
+fn default_session_timeout_ms() -> u32 {
+    10_000
+}
+fn default_max_attempts() -> u32 {
+    5
+}
+fn default_client_id() -> String {
+    "herald".to_owned()
+}
+fn default_message_timeout_ms() -> u32 {
+    300_000
+}
+fn default_max_delayed() -> usize {
+    10_000
+}
+
+/// A `KafkaConfig` that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaSetupError {
+    #[error("kafka config: {0}")]
+    Invalid(&'static str),
+    #[error("kafka client: {0}")]
+    Client(#[from] rdkafka::error::KafkaError),
+}
+
+impl KafkaConfig {
+    /// A config with every default, for `brokers` and `group_id`.
+    pub fn new(brokers: impl Into<String>, group_id: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            group_id: group_id.into(),
+            topic_prefix: default_topic_prefix(),
+            partitions: default_partitions(),
+            replication: default_replication(),
+            create_topics: true,
+            session_timeout_ms: default_session_timeout_ms(),
+            max_attempts: default_max_attempts(),
+            client_id: default_client_id(),
+            message_timeout_ms: default_message_timeout_ms(),
+            max_delayed: default_max_delayed(),
+            producer: BTreeMap::new(),
+            consumer: BTreeMap::new(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), KafkaSetupError> {
+        let invalid = |why| Err(KafkaSetupError::Invalid(why));
+        if self.brokers.trim().is_empty() {
+            return invalid("brokers is empty");
+        }
+        if self.group_id.trim().is_empty() {
+            return invalid("group_id is empty");
+        }
+        if self.partitions < 1 {
+            return invalid("partitions must be at least 1");
+        }
+        if self.replication < 1 {
+            return invalid("replication must be at least 1");
+        }
+        if self.session_timeout_ms <= 3000 {
+            return invalid("session_timeout_ms must be above 3000");
+        }
+        if self.max_attempts < 1 {
+            return invalid("max_attempts must be at least 1");
+        }
+        if self.message_timeout_ms < 1000 {
+            return invalid("message_timeout_ms must be at least 1000");
+        }
+        Ok(())
+    }
+
+    /// The Kafka topic for one of herald's topic names.
+    pub fn kafka_topic(&self, topic: &str) -> String {
+        let rest = topic.strip_prefix("herald.").unwrap_or(topic);
+        format!("{}{rest}", self.topic_prefix)
+    }
+
+    /// Idempotent, acks from all in-sync replicas: an acked publish is on every replica, and a
+    /// resend after a lost ack cannot duplicate or reorder.
+    pub(crate) fn producer_config(&self) -> ClientConfig {
+        let mut c = self.common();
+        c.set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("message.timeout.ms", self.message_timeout_ms.to_string());
+        for (k, v) in &self.producer {
+            c.set(k, v);
+        }
+        c
+    }
+
+    /// Manual commits only, of offsets the bus has settled (never librdkafka's own store).
+    pub(crate) fn consumer_config(&self) -> ClientConfig {
+        let mut c = self.common();
+        c.set("group.id", &self.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("partition.assignment.strategy", "cooperative-sticky")
+            .set("session.timeout.ms", self.session_timeout_ms.to_string())
+            .set("heartbeat.interval.ms", (self.session_timeout_ms / 3).min(3000).to_string());
+        for (k, v) in &self.consumer {
+            c.set(k, v);
+        }
+        c
+    }
+
+    pub(crate) fn admin_config(&self) -> ClientConfig {
+        self.common()
+    }
+
+    fn common(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.brokers).set("client.id", &self.client_id);
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_map_topics() {
+        let c = KafkaConfig::new("127.0.0.1:9092", "herald-workers");
+        c.validate().unwrap();
+        assert_eq!(c.kafka_topic("herald.email"), "herald.email");
+        let c = KafkaConfig { topic_prefix: "prod.h.".into(), ..c };
+        assert_eq!(c.kafka_topic("herald.email"), "prod.h.email");
+        assert_eq!(c.kafka_topic("other"), "prod.h.other");
+    }
+
+    #[test]
+    fn short_session_timeout_is_refused() {
+        let c = KafkaConfig { session_timeout_ms: 3000, ..KafkaConfig::new("b:9092", "g") };
+        assert!(matches!(c.validate(), Err(KafkaSetupError::Invalid(_))));
+    }
+
+    #[test]
+    fn producer_is_idempotent_with_acks_all() {
+        let mut c = KafkaConfig::new("b:9092", "g");
+        c.producer.insert("queue.buffering.max.messages".into(), "5".into());
+        let p = c.producer_config();
+        assert_eq!(p.get("enable.idempotence"), Some("true"));
+        assert_eq!(p.get("acks"), Some("all"));
+        assert_eq!(p.get("queue.buffering.max.messages"), Some("5"));
+        let k = c.consumer_config();
+        assert_eq!(k.get("enable.auto.commit"), Some("false"));
+        assert_eq!(k.get("auto.offset.reset"), Some("earliest"));
+    }
+
+    #[test]
+    fn deserializes_with_defaults_and_rejects_unknown_fields() {
+        let c: KafkaConfig = serde_json::from_str(r#"{"brokers":"b:9092","group_id":"g","partitions":12}"#).unwrap();
+        assert_eq!(c, KafkaConfig { partitions: 12, ..KafkaConfig::new("b:9092", "g") });
+        let e = serde_json::from_str::<KafkaConfig>(r#"{"brokers":"b","group_id":"g","partitons":12}"#);
+        assert!(e.unwrap_err().to_string().contains("unknown field"));
+    }
+}
