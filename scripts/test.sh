@@ -18,9 +18,12 @@ apt_install() {
 }
 
 ensure_build_tools() {
+    # rdkafka builds its vendored librdkafka with make; aws-lc (object_store's TLS) with cc/cmake.
     local missing=()
     command -v cc >/dev/null || missing+=(build-essential)
     command -v make >/dev/null || missing+=(make)
+    command -v cmake >/dev/null || missing+=(cmake)
+    command -v perl >/dev/null || missing+=(perl)
     command -v sqlite3 >/dev/null || missing+=(sqlite3)
     if [ ${#missing[@]} -gt 0 ]; then log "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
 }
@@ -64,10 +67,14 @@ ensure_redis() {
 ensure_python_tools() {
     # The SMTP channel's tests talk to a real SMTP server: aiosmtpd (scripts/smtp-sink.py).
     command -v python3 >/dev/null || { log "installing python3"; apt_install python3 python3-pip; }
-    if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
-        log "installing aiosmtpd"
-        python3 -m pip install --quiet aiosmtpd 2>/dev/null \
-            || python3 -m pip install --quiet --break-system-packages aiosmtpd
+    # S3 crowd storage's tests talk to a real S3 API: moto's server.
+    local missing=()
+    python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(aiosmtpd)
+    python3 -c 'import moto.server, flask' 2>/dev/null || missing+=('moto[server]')
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing ${missing[*]}"
+        python3 -m pip install --quiet "${missing[@]}" 2>/dev/null \
+            || python3 -m pip install --quiet --break-system-packages "${missing[@]}"
     fi
 }
 
