@@ -18,11 +18,10 @@ apt_install() {
 }
 
 ensure_build_tools() {
-    # rdkafka builds its vendored librdkafka with make; aws-lc (object_store's TLS) with cc/cmake.
+    # rdkafka builds its vendored librdkafka with make; aws-lc (object_store TLS) needs cc and perl.
     local missing=()
     command -v cc >/dev/null || missing+=(build-essential)
     command -v make >/dev/null || missing+=(make)
-    command -v cmake >/dev/null || missing+=(cmake)
     command -v perl >/dev/null || missing+=(perl)
     command -v sqlite3 >/dev/null || missing+=(sqlite3)
     if [ ${#missing[@]} -gt 0 ]; then log "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
