@@ -1,4 +1,33 @@
-//! DingTalk: the custom group robot and work notices.
+//! DingTalk: the custom group robot and work notices (corp conversation messages sent with an
+//! app's access token). Both read the same content fields (see `content`) and share DingTalk's
+//! `{errcode, errmsg}` answer vocabulary (see `reply`).
 
+mod content;
+mod reply;
 pub mod robot;
+pub mod token;
 pub mod work_notice;
+
+use crate::account::BuildError;
+use secrecy::{ExposeSecret, SecretString};
+
+/// DingTalk's classic server API.
+pub const DEFAULT_BASE_URL: &str = "https://oapi.dingtalk.com";
+
+/// A secret the account must carry, present and not blank.
+pub(crate) fn required_secret(value: Option<SecretString>, field: &str) -> Result<SecretString, BuildError> {
+    match value {
+        Some(secret) if !secret.expose_secret().trim().is_empty() => Ok(secret),
+        _ => Err(BuildError::Config { field: field.into(), message: "is required".into() }),
+    }
+}
+
+/// A base URL: http or https, kept without its trailing slash.
+pub(crate) fn base_url(value: &str, field: &str) -> Result<String, BuildError> {
+    let invalid = |message: String| BuildError::Config { field: field.into(), message };
+    let parsed = url::Url::parse(value).map_err(|e| invalid(format!("not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+        return Err(invalid("must be an http or https URL without a query".into()));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}

@@ -1,7 +1,123 @@
-//! DingTalk work notice (not built yet).
+//! DingTalk work notice (工作通知): a corp conversation message from an app to one employee,
+//! `POST {baseUrl}/topapi/message/corpconversation/asyncsend_v2?access_token=..` with
+//! `{agent_id, userid_list, msg}`, using the app access token from `dingtalk::token`.
+//!
+//! Content: `msgtype` ("text" by default, or "markdown"), `content`, and `title` for markdown
+//! (see `dingtalk::content`). The receiver is the employee's DingTalk userid (`userid_list`
+//! of one); `@all` sends to every employee in the app's visible range (`to_all_user`).
+//!
+//! The call is asynchronous on DingTalk's side: errcode 0 means the task was accepted, and the
+//! detail records its `task_id`. A token DingTalk rejects (40014, 42001) is refreshed once and
+//! the send tried once more; busy and rate-limit codes are retryable; the rest are permanent
+//! (see `dingtalk::reply`).
 
-use crate::account::{BuildContext, BuildError, Built, ChannelAccount};
+use super::token::DingTalkAppToken;
+use super::{DEFAULT_BASE_URL, content, reply};
+use crate::account::{BuildContext, BuildError, Built, ChannelAccount, parse_config};
+use crate::http::OutboundHttp;
+use crate::tokens::{TokenAttempt, TokenSource, Tokens, with_token};
+use crate::{Channel, OutgoingMessage, SendResult};
+use async_trait::async_trait;
+use herald_core::ChannelKind;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use url::Url;
 
-pub fn build(account: &ChannelAccount, _ctx: &BuildContext) -> Result<Built, BuildError> {
-    Err(BuildError::Config { field: "channel".into(), message: format!("{} is not available yet", account.channel) })
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DingTalkWorkNoticeConfig {
+    /// The app's AppKey. Required.
+    #[serde(default)]
+    pub app_key: Option<String>,
+    /// The app's AppSecret. Required.
+    #[serde(default)]
+    pub app_secret: Option<SecretString>,
+    /// The app's AgentId. Required.
+    #[serde(default)]
+    pub agent_id: Option<i64>,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+}
+
+fn default_base_url() -> String {
+    DEFAULT_BASE_URL.to_string()
+}
+
+pub struct DingTalkWorkNotice {
+    http: OutboundHttp,
+    tokens: Tokens,
+    source: Arc<DingTalkAppToken>,
+    agent_id: i64,
+    send_url: Url,
+}
+
+pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
+    let config: DingTalkWorkNoticeConfig = parse_config(account)?;
+    let missing = |field: &str| BuildError::Config { field: field.into(), message: "is required".into() };
+    let app_key = config.app_key.filter(|k| !k.trim().is_empty()).ok_or_else(|| missing("appKey"))?;
+    let app_secret = super::required_secret(config.app_secret, "appSecret")?;
+    let agent_id = config.agent_id.ok_or_else(|| missing("agentId"))?;
+    if agent_id <= 0 {
+        return Err(BuildError::Config { field: "agentId".into(), message: "must be a positive number".into() });
+    }
+    let base = super::base_url(&config.base_url, "baseUrl")?;
+    let bad_base = |e: String| BuildError::Config { field: "baseUrl".into(), message: e };
+    let send_url = Url::parse(&format!("{base}/topapi/message/corpconversation/asyncsend_v2"))
+        .map_err(|e| bad_base(e.to_string()))?;
+    let source = Arc::new(DingTalkAppToken::new(ctx.http.clone(), &base, app_key, app_secret).map_err(bad_base)?);
+
+    let channel = DingTalkWorkNotice {
+        http: ctx.http.clone(),
+        tokens: ctx.tokens.clone(),
+        source: source.clone(),
+        agent_id,
+        send_url,
+    };
+    let (tokens, check_source) = (ctx.tokens.clone(), source.clone());
+    let healthcheck =
+        Box::pin(async move { tokens.refresh(check_source.as_ref()).await.map(|_| ()).map_err(|e| e.to_string()) });
+    let token_source: Arc<dyn TokenSource> = source;
+    Ok(Built { channel: Arc::new(channel), healthcheck, token_source: Some(token_source) })
+}
+
+impl DingTalkWorkNotice {
+    async fn attempt(&self, token: String, body: &Value) -> TokenAttempt {
+        let mut url = self.send_url.clone();
+        url.query_pairs_mut().append_pair("access_token", &token);
+        match reply::check(self.http.post_json(url.as_str(), body).await, "dingtalk") {
+            Ok(answer) => {
+                let detail = answer.get("task_id").map(|id| format!("task_id {id}"));
+                TokenAttempt::Done(SendResult::Sent { detail })
+            }
+            Err(reply::Fault::TokenRejected(reason)) => TokenAttempt::TokenRejected(reason),
+            Err(fault) => TokenAttempt::Done(fault.into_send_result()),
+        }
+    }
+}
+
+#[async_trait]
+impl Channel for DingTalkWorkNotice {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::DingTalkWorkNotice
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> SendResult {
+        let msg = match content::message(&message.content) {
+            Ok(msg) => msg,
+            Err(reason) => return SendResult::Permanent { reason },
+        };
+        let mut body = json!({ "agent_id": self.agent_id, "msg": msg });
+        match message.receiver.trim() {
+            "" => return SendResult::Permanent { reason: "no receiver userid".into() },
+            "@all" => body["to_all_user"] = json!(true),
+            // userid_list is comma-separated; one message goes to one receiver.
+            userid if userid.contains(',') => {
+                return SendResult::Permanent { reason: format!("receiver {userid:?} is not a single userid") };
+            }
+            userid => body["userid_list"] = json!(userid),
+        }
+        with_token(&self.tokens, self.source.as_ref(), |token| self.attempt(token, &body)).await
+    }
 }

@@ -1,0 +1,262 @@
+//! A fake DingTalk oapi server for the robot and work-notice tests. It checks what DingTalk
+//! checks — the robot's access_token, a signature recomputed with the robot's secret and a
+//! timestamp within an hour, the keyword rule; the app's key and secret, unknown and expired
+//! access tokens, agent_id, receivers and message shape — and answers with DingTalk's
+//! documented success and error bodies.
+
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use herald_channels::http::{HttpSettings, OutboundHttp};
+use herald_channels::tokens::Tokens;
+use herald_channels::{BuildContext, ChannelAccount, OutgoingMessage};
+use herald_core::{ChannelKind, MessageId, TestClock};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub const ROBOT_TOKEN: &str = "robot-access-token-0123456789";
+pub const ROBOT_SECRET: &str = "SECrobot-signing-secret-abcdef";
+pub const APP_KEY: &str = "dingappkey123";
+pub const APP_SECRET: &str = "app-secret-value-987654321";
+pub const AGENT_ID: i64 = 2233445566;
+
+/// What the fake knows and what it has seen.
+pub struct FakeState {
+    pub robot_secret: Option<String>,
+    pub robot_keyword: Option<String>,
+    /// Robot bodies accepted, in order.
+    pub robot_posts: Vec<Value>,
+    /// Every request to /robot/send, accepted or not.
+    pub robot_requests: usize,
+    /// Every /gettoken request.
+    pub gettoken_calls: usize,
+    pub valid_tokens: HashSet<String>,
+    pub expired_tokens: HashSet<String>,
+    /// Work-notice bodies accepted, with the token each came with.
+    pub notices: Vec<(String, Value)>,
+    /// Every request to asyncsend_v2, accepted or not.
+    pub notice_requests: usize,
+    /// Answers (HTTP status, body) to give the next send requests instead of handling them.
+    pub fail_sends: VecDeque<(u16, Value)>,
+    /// The same for /gettoken.
+    pub fail_gettoken: VecDeque<(u16, Value)>,
+}
+
+pub struct FakeDingTalk {
+    pub base_url: String,
+    state: Arc<Mutex<FakeState>>,
+}
+
+impl FakeDingTalk {
+    /// A signing robot (secret `ROBOT_SECRET`) and an app (`APP_KEY`, `APP_SECRET`, `AGENT_ID`).
+    pub async fn start() -> Self {
+        Self::start_with(Some(ROBOT_SECRET.to_string()), None).await
+    }
+
+    pub async fn start_with(robot_secret: Option<String>, robot_keyword: Option<String>) -> Self {
+        let state = Arc::new(Mutex::new(FakeState {
+            robot_secret,
+            robot_keyword,
+            robot_posts: Vec::new(),
+            robot_requests: 0,
+            gettoken_calls: 0,
+            valid_tokens: HashSet::new(),
+            expired_tokens: HashSet::new(),
+            notices: Vec::new(),
+            notice_requests: 0,
+            fail_sends: VecDeque::new(),
+            fail_gettoken: VecDeque::new(),
+        }));
+        let app = Router::new()
+            .route("/robot/send", post(robot_send))
+            .route("/gettoken", get(gettoken))
+            .route("/topapi/message/corpconversation/asyncsend_v2", post(asyncsend))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { base_url, state }
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, FakeState> {
+        self.state.lock().unwrap()
+    }
+
+    /// DingTalk expires every token issued so far (as it does after 7200 s).
+    pub fn expire_tokens(&self) {
+        let mut state = self.state();
+        let tokens: Vec<String> = state.valid_tokens.drain().collect();
+        state.expired_tokens.extend(tokens);
+    }
+}
+
+fn answer(status: u16, body: Value) -> Response {
+    (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response()
+}
+
+fn errcode(code: i64, msg: &str) -> Response {
+    answer(200, json!({ "errcode": code, "errmsg": msg }))
+}
+
+/// The robot signature, computed here independently of the channel.
+pub fn robot_sign(secret: &str, timestamp_ms: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp_ms}\n{secret}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// `msg` must be a text message with content or a markdown message with title and text.
+fn message_is_well_formed(msg: &Value) -> bool {
+    let non_empty = |v: &Value| v.as_str().is_some_and(|s| !s.is_empty());
+    match msg.get("msgtype").and_then(Value::as_str) {
+        Some("text") => non_empty(&msg["text"]["content"]),
+        Some("markdown") => non_empty(&msg["markdown"]["title"]) && non_empty(&msg["markdown"]["text"]),
+        _ => false,
+    }
+}
+
+fn message_text(msg: &Value) -> String {
+    let text = msg["text"]["content"].as_str().or(msg["markdown"]["text"].as_str());
+    text.unwrap_or_default().to_string()
+}
+
+async fn robot_send(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let mut state = state.lock().unwrap();
+    state.robot_requests += 1;
+    if let Some((status, body)) = state.fail_sends.pop_front() {
+        return answer(status, body);
+    }
+    if query.get("access_token").map(String::as_str) != Some(ROBOT_TOKEN) {
+        return errcode(300001, "token is not exist");
+    }
+    if let Some(secret) = &state.robot_secret {
+        let (Some(timestamp), Some(sign)) = (query.get("timestamp"), query.get("sign")) else {
+            return errcode(310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]");
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        match timestamp.parse::<i64>() {
+            Ok(ts) if (now - ts).abs() <= 3_600_000 => {}
+            _ => return errcode(310000, "invalid timestamp"),
+        }
+        if *sign != robot_sign(secret, timestamp) {
+            return errcode(310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]");
+        }
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return errcode(40035, "缺少参数 json");
+    };
+    if !message_is_well_formed(&body) {
+        return errcode(40035, "缺少参数 json");
+    }
+    if let Some(keyword) = &state.robot_keyword
+        && !message_text(&body).contains(keyword.as_str())
+    {
+        return errcode(
+            310000,
+            "keywords not in content, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]",
+        );
+    }
+    state.robot_posts.push(body);
+    errcode(0, "ok")
+}
+
+async fn gettoken(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let mut state = state.lock().unwrap();
+    state.gettoken_calls += 1;
+    if let Some((status, body)) = state.fail_gettoken.pop_front() {
+        return answer(status, body);
+    }
+    if query.get("appkey").map(String::as_str) != Some(APP_KEY)
+        || query.get("appsecret").map(String::as_str) != Some(APP_SECRET)
+    {
+        return errcode(40089, "不合法的corpid或corpsecret或者不合法的appkey或appsecret");
+    }
+    let token = format!("app-token-{}", state.gettoken_calls);
+    state.valid_tokens.insert(token.clone());
+    answer(200, json!({ "errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200 }))
+}
+
+async fn asyncsend(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let mut state = state.lock().unwrap();
+    state.notice_requests += 1;
+    if let Some((status, body)) = state.fail_sends.pop_front() {
+        return answer(status, body);
+    }
+    let Some(token) = query.get("access_token") else {
+        return errcode(41001, "缺少access_token参数");
+    };
+    if state.expired_tokens.contains(token) {
+        return errcode(42001, "access_token超时");
+    }
+    if !state.valid_tokens.contains(token) {
+        return errcode(40014, "不合法的access_token");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return errcode(40035, "缺少参数 agent_id");
+    };
+    if body.get("agent_id").and_then(Value::as_i64) != Some(AGENT_ID) {
+        return errcode(40056, "不合法的agentid");
+    }
+    let has_users = body.get("userid_list").and_then(Value::as_str).is_some_and(|u| !u.is_empty());
+    let to_all = body.get("to_all_user").and_then(Value::as_bool) == Some(true);
+    if !has_users && !to_all {
+        return errcode(40035, "缺少参数 userid_list");
+    }
+    if !message_is_well_formed(&body["msg"]) {
+        return errcode(40035, "缺少参数 msg");
+    }
+    state.notices.push((token.clone(), body));
+    answer(200, json!({ "errcode": 0, "errmsg": "ok", "task_id": 256271667526_i64, "request_id": "4jzllmte0wau" }))
+}
+
+/// The context a node gives a channel, with private addresses allowed for the fake.
+pub fn context(clock: Arc<TestClock>) -> BuildContext {
+    let http = OutboundHttp::new(HttpSettings { allow_private_networks: true, ..Default::default() }).unwrap();
+    BuildContext { http, tokens: Tokens::in_memory(clock.clone()), clock }
+}
+
+pub fn clock() -> Arc<TestClock> {
+    Arc::new(TestClock::new(chrono::Utc::now()))
+}
+
+pub fn account(channel: ChannelKind, config: Value) -> ChannelAccount {
+    ChannelAccount { id: 7, name: "test account".into(), channel, config }
+}
+
+pub fn message(receiver: &str, content: Value) -> OutgoingMessage {
+    OutgoingMessage {
+        message_id: MessageId(format!("m-{receiver}")),
+        template_id: 1,
+        run_id: None,
+        receiver: receiver.to_string(),
+        msg_type: 10,
+        content,
+    }
+}
+
+/// An address nothing listens on.
+pub async fn closed_port_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
