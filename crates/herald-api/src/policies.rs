@@ -41,7 +41,8 @@ async fn discard(
     body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
     // The body is optional: an empty one discards without a reason.
-    let body: DiscardBody = if body.iter().all(u8::is_ascii_whitespace) { DiscardBody::default() } else { crate::json::parse(&body)? };
+    let body: DiscardBody =
+        if body.iter().all(u8::is_ascii_whitespace) { DiscardBody::default() } else { crate::json::parse(&body)? };
     let reason = body.reason;
     state.store.discard_template(id, reason.as_deref(), state.clock.now()).await.map_err(|e| match e {
         StoreError::NotFound { .. } => ApiError::TemplateNotFound(format!("template {id} not found")),
@@ -73,7 +74,8 @@ async fn set_rate(
     Path(channel): Path<String>,
     JsonBody(body): JsonBody<RateBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let kind = ChannelKind::parse(&channel).ok_or_else(|| ApiError::NotFound(format!("no channel named {channel:?}")))?;
+    let kind =
+        ChannelKind::parse(&channel).ok_or_else(|| ApiError::NotFound(format!("no channel named {channel:?}")))?;
     if let Some(rate) = body.rate_per_second
         && !(rate.is_finite() && rate > 0.0)
     {
@@ -120,5 +122,7 @@ async fn run_states(State(state): State<AppState>, Path(id): Path<i64>) -> Resul
     let counts: serde_json::Map<String, Value> =
         state.store.run_state_counts(id).await?.into_iter().map(|(s, n)| (s, json!(n))).collect();
     let total: i64 = counts.values().filter_map(Value::as_i64).sum();
-    Ok(Json(json!({ "runId": id, "rowsRead": run.rows_read, "rowsInvalid": run.rows_invalid, "states": counts, "total": total })))
+    Ok(Json(
+        json!({ "runId": id, "rowsRead": run.rows_read, "rowsInvalid": run.rows_invalid, "states": counts, "total": total }),
+    ))
 }

@@ -106,6 +106,7 @@ async fn accept(
             template_id,
             origin: JobOrigin::Api { request_id: request_id.clone() },
             batch: Batch { items: vec![item] },
+            released: false,
         });
     }
     let topic = topic_for(template.spec.channel);

@@ -31,6 +31,11 @@ impl MessageId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The data row of a run message (`r{run}-{row}`); None for API messages.
+    pub fn row(&self) -> Option<u64> {
+        self.0.strip_prefix('r')?.split_once('-')?.1.parse().ok()
+    }
 }
 
 impl fmt::Display for MessageId {
@@ -51,5 +56,7 @@ mod tests {
         assert_ne!(a, MessageId::for_request("req", 1, "alice"));
         assert_ne!(a, MessageId::for_request("req2", 0, "alice"));
         assert_eq!(a.as_str().len(), 25);
+        assert_eq!(MessageId::for_run_row(7, 12).row(), Some(12));
+        assert_eq!(a.row(), None);
     }
 }

@@ -17,6 +17,9 @@ pub struct DeliveryJob {
     pub template_id: i64,
     pub origin: JobOrigin,
     pub batch: Batch,
+    /// Released after quiet hours: not deferred again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub released: bool,
 }
 
 impl DeliveryJob {
@@ -46,4 +49,8 @@ pub mod schedule_kinds {
     pub const TEMPLATE: &str = "template";
     /// Refreshes a channel account's access token ahead of expiry.
     pub const TOKEN_REFRESH: &str = "token_refresh";
+    /// Publishes messages whose quiet hours are over.
+    pub const QUIET_RELEASE: &str = "quiet_release";
+    /// Deletes trace, ledger and outbox rows past the retention period.
+    pub const RETENTION: &str = "retention";
 }

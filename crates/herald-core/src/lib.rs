@@ -4,6 +4,7 @@
 pub mod batching;
 pub mod clock;
 pub mod cron;
+pub mod dedup;
 pub mod ids;
 pub mod job;
 pub mod placeholders;

@@ -168,6 +168,9 @@ pub struct TemplateSpec {
     /// An uploaded crowd file.
     #[serde(default)]
     pub crowd_id: Option<String>,
+    /// Dedup rules; absent = the node's defaults for the channel.
+    #[serde(default)]
+    pub dedup: Option<crate::dedup::DedupRules>,
 }
 
 fn default_msg_type() -> i32 {
@@ -218,6 +221,9 @@ impl TemplateSpec {
             errors.push(FieldError::new("receiverIdType", "must not be empty"));
         }
         self.validate_content(&mut errors);
+        if let Some(rules) = &self.dedup {
+            rules.validate(&mut errors);
+        }
         if self.channel.needs_account() && self.channel_account.as_deref().is_none_or(|a| a.trim().is_empty()) {
             errors.push(FieldError::new(
                 "channelAccount",

@@ -139,6 +139,7 @@ impl RunStreamer {
                     template_id: lease.template_id,
                     origin: JobOrigin::Run { run_id: lease.run_id },
                     batch: batch.clone(),
+                    released: false,
                 };
                 let payload = serde_json::to_vec(&job).map_err(|e| StreamError::Fatal(e.to_string()))?;
                 // Traced before publishing, so `accepted` always precedes what a worker records.

@@ -201,6 +201,8 @@ pub struct DeferredMessage {
     pub run_id: Option<i64>,
     pub receiver: String,
     pub variables: std::collections::BTreeMap<String, String>,
+    /// Its place in its run or request (the row number): release order within a run.
+    pub position: i64,
     pub release_at: DateTime<Utc>,
 }
 

@@ -38,6 +38,8 @@ pub trait ScheduleRepo: Send + Sync {
     /// Records how a housekeeping fire went; a failure brings the schedule's next fire
     /// forward to `retry_at` (when that is sooner), so it is retried.
     async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()>;
+    /// Creates the node-wide housekeeping schedule of `kind` (UTC cron) unless it exists.
+    async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()>;
 }
 
 #[async_trait]
@@ -111,7 +113,7 @@ pub trait PolicyRepo: Send + Sync {
 
     /// Holds messages for release; traces each as deferred. Idempotent on message id.
     async fn defer_messages(&self, messages: &[DeferredMessage], now: DateTime<Utc>) -> Result<()>;
-    /// Deferred messages due at `now`, oldest deferral first.
+    /// Deferred messages due at `now`: by release time, then run and row order.
     async fn due_deferred(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DeferredMessage>>;
     /// Forgets released messages (after they were published).
     async fn remove_deferred(&self, seqs: &[i64]) -> Result<()>;

@@ -43,6 +43,7 @@ fn spec(cron: &str, tz: &str, misfire: MisfirePolicy, crowd_id: Option<String>) 
         quiet_hours: Default::default(),
         schedule: Some(ScheduleSpec { cron: cron.into(), timezone: tz.into(), misfire }),
         crowd_id,
+        dedup: None,
     }
 }
 

@@ -37,7 +37,9 @@ impl ChannelLimits {
             for rate in rates {
                 // Keep a bucket whose rate did not change, so its state carries over.
                 let kept = limits.by_channel.get(&rate.channel).filter(|(r, _)| *r == rate.rate_per_second).cloned();
-                if let Some(entry) = kept.or_else(|| bucket(rate.rate_per_second).map(|b| (rate.rate_per_second, Arc::new(b)))) {
+                if let Some(entry) =
+                    kept.or_else(|| bucket(rate.rate_per_second).map(|b| (rate.rate_per_second, Arc::new(b))))
+                {
                     fresh.insert(rate.channel, entry);
                 }
             }

@@ -1,11 +1,11 @@
 //! The stages a batch goes through, each a small function: decode, drop finished messages,
 //! render, send, and record. Kept apart from the polling loop so tests can drive it directly.
 
+use crate::limits::ChannelLimits;
 use futures::StreamExt;
 use herald_channels::{Channels, OutgoingMessage, SendResult};
 use herald_core::placeholders::render;
 use herald_core::{Clock, DeliveryJob, MessageId, TraceEvent};
-use crate::limits::ChannelLimits;
 use herald_store::{Outcome, Store, StoreError, Template};
 use std::collections::HashSet;
 use std::sync::Arc;

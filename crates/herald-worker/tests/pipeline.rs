@@ -42,7 +42,12 @@ fn job(template_id: i64, people: &[(&str, Option<&str>)]) -> DeliveryJob {
             }],
         })
         .collect();
-    DeliveryJob { template_id, origin: JobOrigin::Api { request_id: "req".into() }, batch: Batch { items } }
+    DeliveryJob {
+        template_id,
+        origin: JobOrigin::Api { request_id: "req".into() },
+        batch: Batch { items },
+        released: false,
+    }
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ pub struct Config {
     pub webhook: WebhookSettings,
     pub channels: ChannelsConfig,
     pub security: SecurityConfig,
+    pub retention: RetentionConfig,
     pub sample_data: SampleDataConfig,
     pub log: LogConfig,
 }
@@ -188,6 +189,21 @@ pub struct SecurityConfig {
 impl Default for SecurityConfig {
     fn default() -> Self {
         Self { sealing_key: None, sealing_key_file: "data/herald.key".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Trace, ledger and outbox rows older than this many days are deleted.
+    pub days: i64,
+    /// When the retention job runs (Quartz cron, UTC).
+    pub cron: String,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self { days: 30, cron: "0 30 3 * * ?".into() }
     }
 }
 

@@ -2,6 +2,7 @@
 //! the sample data. `main.rs` is only the CLI; tests start nodes through `Node` directly.
 
 pub mod config;
+pub mod housekeeping;
 pub mod node;
 pub mod seed;
 

@@ -4,6 +4,7 @@
 //! them mid-work, as a crash would.
 
 use crate::config::Config;
+use crate::housekeeping::{QuietRelease, Retention, TokenRefresh};
 use anyhow::Context;
 use herald_api::{ApiLimits, AppState};
 use herald_bus::{Bus, SqliteBus};
@@ -15,12 +16,10 @@ use herald_channels::registry::AccountChannels;
 use herald_channels::sealing::Sealer;
 use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
+use herald_core::job::schedule_kinds::{QUIET_RELEASE, RETENTION, TOKEN_REFRESH};
 use herald_core::{Clock, topic_for};
 use herald_crowd::{CrowdStore, LocalCrowdStore};
-use herald_scheduler::{
-    FireClaimer, FireClaimerConfig, Housekeeping, HousekeepingJob, RunStreamer, StreamerConfig, TOKEN_REFRESH,
-};
-use herald_store::ClaimedFire;
+use herald_scheduler::{FireClaimer, FireClaimerConfig, Housekeeping, RunStreamer, StreamerConfig};
 use herald_store::{SqliteStore, Store};
 use herald_worker::{Pipeline, Worker, WorkerConfig};
 use secrecy::ExposeSecret;
@@ -99,6 +98,10 @@ impl Node {
         };
         let mut node =
             Node { state, addr: None, new_api_key, sqlite, shutdown: CancellationToken::new(), tasks: JoinSet::new() };
+        // Node-wide housekeeping: release deferred messages every minute, prune daily.
+        let now = node.state.clock.now();
+        node.state.store.ensure_housekeeping(QUIET_RELEASE, "0 * * * * ?", now).await?;
+        node.state.store.ensure_housekeeping(RETENTION, &config.retention.cron, now).await?;
         if config.sample_data.load {
             crate::seed::load_sample_data(&node.state, &config.sample_data.dir).await?;
         }
@@ -125,8 +128,11 @@ impl Node {
                 batch: s.claim_batch,
             },
         );
+        let (store, bus, clock) = (self.state.store.clone(), self.state.bus.clone(), self.state.clock.clone());
         let housekeeping = Housekeeping::new()
             .with_job(TOKEN_REFRESH, Arc::new(TokenRefresh { accounts: self.state.accounts.clone() }))
+            .with_job(QUIET_RELEASE, Arc::new(QuietRelease { store: store.clone(), bus, clock: clock.clone() }))
+            .with_job(RETENTION, Arc::new(Retention { store, clock, days: config.retention.days }))
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs.max(1)));
         let claimer = claimer.with_housekeeping(housekeeping);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));
@@ -222,21 +228,4 @@ fn account_channels(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock
     .context("building the provider HTTP client")?;
     let ctx = BuildContext { http, tokens: Tokens::in_memory(clock.clone()), clock };
     Ok(AccountChannels::new(store, sealer, ctx))
-}
-
-/// Housekeeping: refreshes one channel account's access token.
-struct TokenRefresh {
-    accounts: Arc<AccountChannels>,
-}
-
-#[async_trait::async_trait]
-impl HousekeepingJob for TokenRefresh {
-    async fn run(&self, fire: &ClaimedFire) -> Result<(), String> {
-        let account_id = fire.account_id.ok_or("a token refresh schedule without an account")?;
-        match self.accounts.refresh_token(account_id).await {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(format!("channel account {account_id} does not use access tokens")),
-            Err(e) => Err(e.to_string()),
-        }
-    }
 }

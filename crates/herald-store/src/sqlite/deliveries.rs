@@ -69,13 +69,15 @@ impl DeliveryRepo for SqliteStore {
             }
         }
         for (run_id, counts) in per_run {
-            sqlx::query("UPDATE runs SET delivered = delivered + ?, failed = failed + ?, dropped = dropped + ? WHERE id = ?")
-                .bind(counts.delivered)
-                .bind(counts.failed)
-                .bind(counts.dropped)
-                .bind(run_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE runs SET delivered = delivered + ?, failed = failed + ?, dropped = dropped + ? WHERE id = ?",
+            )
+            .bind(counts.delivered)
+            .bind(counts.failed)
+            .bind(counts.dropped)
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
             super::runs::complete_if_done(&mut tx, run_id, now).await?;
         }
         tx.commit().await?;

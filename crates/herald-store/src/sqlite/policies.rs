@@ -14,8 +14,10 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 #[async_trait]
 impl PolicyRepo for SqliteStore {
     async fn discard_template(&self, template_id: i64, reason: Option<&str>, now: DateTime<Utc>) -> Result<()> {
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM templates WHERE id = ?").bind(template_id).fetch_optional(&self.pool).await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE id = ?")
+            .bind(template_id)
+            .fetch_optional(&self.pool)
+            .await?;
         exists.ok_or_else(|| StoreError::not_found("template", template_id))?;
         sqlx::query(
             "INSERT INTO discarded_templates (template_id, reason, since) VALUES (?, ?, ?) \
@@ -30,7 +32,10 @@ impl PolicyRepo for SqliteStore {
     }
 
     async fn undiscard_template(&self, template_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM discarded_templates WHERE template_id = ?").bind(template_id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM discarded_templates WHERE template_id = ?")
+            .bind(template_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -48,10 +53,11 @@ impl PolicyRepo for SqliteStore {
     }
 
     async fn is_discarded(&self, template_id: i64) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT template_id FROM discarded_templates WHERE template_id = ?")
-            .bind(template_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT template_id FROM discarded_templates WHERE template_id = ?")
+                .bind(template_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(found.is_some())
     }
 
@@ -69,7 +75,12 @@ impl PolicyRepo for SqliteStore {
                 .execute(&self.pool)
                 .await?
             }
-            None => sqlx::query("DELETE FROM channel_rates WHERE channel = ?").bind(channel.as_str()).execute(&self.pool).await?,
+            None => {
+                sqlx::query("DELETE FROM channel_rates WHERE channel = ?")
+                    .bind(channel.as_str())
+                    .execute(&self.pool)
+                    .await?
+            }
         };
         Ok(())
     }
@@ -80,7 +91,8 @@ impl PolicyRepo for SqliteStore {
             .map(|r| {
                 let channel: String = r.try_get("channel")?;
                 Ok(ChannelRate {
-                    channel: ChannelKind::parse(&channel).ok_or_else(|| StoreError::Corrupt(format!("channel {channel:?}")))?,
+                    channel: ChannelKind::parse(&channel)
+                        .ok_or_else(|| StoreError::Corrupt(format!("channel {channel:?}")))?,
                     rate_per_second: r.try_get("rate_per_second")?,
                     updated_at: from_ms(r.try_get("updated_at")?),
                 })
@@ -96,14 +108,15 @@ impl PolicyRepo for SqliteStore {
         for m in messages {
             let variables = serde_json::to_string(&m.variables).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let inserted = sqlx::query(
-                "INSERT INTO deferred_messages (message_id, template_id, run_id, receiver, variables_json, release_at, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+                "INSERT INTO deferred_messages (message_id, template_id, run_id, receiver, variables_json, position, release_at, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
             )
             .bind(m.message_id.as_str())
             .bind(m.template_id)
             .bind(m.run_id)
             .bind(&m.receiver)
             .bind(variables)
+            .bind(m.position)
             .bind(to_ms(m.release_at))
             .bind(to_ms(now))
             .execute(&mut *tx)
@@ -128,11 +141,13 @@ impl PolicyRepo for SqliteStore {
     }
 
     async fn due_deferred(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DeferredMessage>> {
-        let rows = sqlx::query("SELECT * FROM deferred_messages WHERE release_at <= ? ORDER BY seq LIMIT ?")
-            .bind(to_ms(now))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM deferred_messages WHERE release_at <= ? ORDER BY release_at, run_id, position, seq LIMIT ?",
+        )
+        .bind(to_ms(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let variables: String = r.try_get("variables_json")?;
@@ -143,6 +158,7 @@ impl PolicyRepo for SqliteStore {
                     run_id: r.try_get("run_id")?,
                     receiver: r.try_get("receiver")?,
                     variables: serde_json::from_str(&variables).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    position: r.try_get("position")?,
                     release_at: from_ms(r.try_get("release_at")?),
                 })
             })
@@ -213,7 +229,9 @@ impl PolicyRepo for SqliteStore {
         for (table, column) in [("trace", "at"), ("deliveries", "at"), ("outbox", "delivered_at")] {
             loop {
                 // Bounded batches keep each write lock short on a busy node.
-                let sql = format!("DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} < ? LIMIT ?)");
+                let sql = format!(
+                    "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} < ? LIMIT ?)"
+                );
                 let done = sqlx::query(&sql).bind(to_ms(before)).bind(batch).execute(&self.pool).await?;
                 total += done.rows_affected();
                 if done.rows_affected() < batch as u64 {

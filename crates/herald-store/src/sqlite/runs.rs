@@ -184,11 +184,12 @@ impl RunRepo for SqliteStore {
     }
 
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>> {
-        let rows = sqlx::query(&format!("{SELECT_RUN} WHERE (?1 IS NULL OR template_id = ?1) ORDER BY id DESC LIMIT ?2"))
-            .bind(template_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(&format!("{SELECT_RUN} WHERE (?1 IS NULL OR template_id = ?1) ORDER BY id DESC LIMIT ?2"))
+                .bind(template_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(progress_from_row).collect()
     }
 }

@@ -117,6 +117,22 @@ impl ScheduleRepo for SqliteStore {
             .collect()
     }
 
+    async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()> {
+        let parsed = CronSchedule::parse(cron, "UTC").map_err(|e| StoreError::Conflict(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO schedules (kind, cron, timezone, misfire, enabled, next_fire_at, updated_at) \
+             VALUES (?, ?, 'UTC', 'fire_once', 1, ?, ?) \
+             ON CONFLICT (kind) WHERE template_id IS NULL AND account_id IS NULL DO NOTHING",
+        )
+        .bind(kind)
+        .bind(cron)
+        .bind(parsed.next_after(now).map(to_ms))
+        .bind(to_ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let schedule_id: Option<i64> =

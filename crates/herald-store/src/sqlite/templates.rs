@@ -20,12 +20,29 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
 }
 
+/// The template fields kept together in `policy_json`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TemplatePolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dedup: Option<herald_core::dedup::DedupRules>,
+}
+
+fn policy_json(spec: &TemplateSpec) -> Option<String> {
+    let policy = TemplatePolicy { dedup: spec.dedup };
+    policy.dedup.is_some().then(|| serde_json::to_string(&policy).unwrap_or_default())
+}
+
 fn template_from_row(row: &SqliteRow) -> Result<Template> {
     let channel: String = row.try_get("channel")?;
     let quiet: String = row.try_get("quiet_hours")?;
     let status: String = row.try_get("status")?;
     let content: String = row.try_get("content_json")?;
     let cron: Option<String> = row.try_get("cron")?;
+    let policy: TemplatePolicy = match row.try_get::<Option<String>, _>("policy_json")? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        None => TemplatePolicy::default(),
+    };
     let schedule = match cron {
         Some(cron) => {
             let misfire: String = row.try_get("misfire")?;
@@ -47,6 +64,7 @@ fn template_from_row(row: &SqliteRow) -> Result<Template> {
         quiet_hours: QuietHoursPolicy::parse(&quiet).ok_or_else(|| corrupt("quiet-hours policy", &quiet))?,
         schedule,
         crowd_id: row.try_get("crowd_id")?,
+        dedup: policy.dedup,
     };
     let next: Option<i64> = row.try_get("next_fire_at")?;
     Ok(Template {
@@ -104,8 +122,8 @@ impl TemplateRepo for SqliteStore {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO templates (name, channel, channel_account, msg_type, receiver_id_type, content_json, \
-             quiet_hours, crowd_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             RETURNING id",
+             quiet_hours, crowd_id, status, created_at, updated_at, policy_json) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(spec.name.trim())
         .bind(spec.channel.as_str())
@@ -118,6 +136,7 @@ impl TemplateRepo for SqliteStore {
         .bind(TemplateStatus::Stopped.as_str())
         .bind(to_ms(now))
         .bind(to_ms(now))
+        .bind(policy_json(spec))
         .fetch_one(&mut *tx)
         .await?;
         write_schedule(&mut tx, id, spec, false, now).await?;
@@ -143,7 +162,8 @@ impl TemplateRepo for SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let status: Option<String> = sqlx::query_scalar(
             "UPDATE templates SET name = ?, channel = ?, channel_account = ?, msg_type = ?, receiver_id_type = ?, \
-             content_json = ?, quiet_hours = ?, crowd_id = ?, updated_at = ? WHERE id = ? RETURNING status",
+             content_json = ?, quiet_hours = ?, crowd_id = ?, updated_at = ?, policy_json = ? WHERE id = ? \
+             RETURNING status",
         )
         .bind(spec.name.trim())
         .bind(spec.channel.as_str())
@@ -154,6 +174,7 @@ impl TemplateRepo for SqliteStore {
         .bind(spec.quiet_hours.as_str())
         .bind(&spec.crowd_id)
         .bind(to_ms(now))
+        .bind(policy_json(spec))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
