@@ -6,7 +6,8 @@ mod suite;
 use chrono::Duration;
 use herald_core::{MessageId, MisfirePolicy, RunStatus, TraceEvent};
 use herald_store::{
-    DeliveryRepo, FireOutcome, Outcome, PgStore, RunRepo, ScheduleRepo, Store, StreamStep, TemplateRepo,
+    AccountRepo, DeferredMessage, DeliveryRepo, FireOutcome, Outcome, PgStore, PolicyRepo, RunRepo, ScheduleRepo,
+    Store, StoreError, StreamStep, TemplateRepo,
 };
 use rand::seq::SliceRandom;
 use serde_json::json;
@@ -179,7 +180,8 @@ async fn racing_workers_count_each_message_into_its_run_once() {
                     template_id,
                     run_id: Some(run_id),
                     receiver: format!("user{row}"),
-                    event: if row % 3 == 0 { TraceEvent::Failed } else { TraceEvent::Sent },
+                    // Every final state, dropped ones included.
+                    event: TraceEvent::TERMINAL[row as usize % TraceEvent::TERMINAL.len()],
                     detail: None,
                 });
             }
@@ -204,10 +206,10 @@ async fn racing_workers_count_each_message_into_its_run_once() {
             total_new += task.await.unwrap();
         }
         assert_eq!(total_new, (RUNS as u64) * ROWS as u64, "each message new exactly once across workers");
-        let failed = ROWS / 3;
+        let each = ROWS / TraceEvent::TERMINAL.len() as i64;
         for run_id in runs {
             let run = setup.get_run(run_id).await.unwrap();
-            assert_eq!((run.delivered, run.failed), (ROWS - failed, failed), "run {run_id}");
+            assert_eq!((run.delivered, run.failed, run.dropped), (each, each, 3 * each), "run {run_id}");
             assert_eq!(run.status, RunStatus::Completed);
         }
         let mut finals: HashMap<&str, usize> = HashMap::new();
@@ -217,6 +219,85 @@ async fn racing_workers_count_each_message_into_its_run_once() {
             }
         }
         assert!(finals.values().all(|&n| n == 1), "one final trace event per message: {finals:?}");
+        setup.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn racing_workers_defer_each_message_once() {
+    with_test_db(|db| async move {
+        let setup = db.store().await;
+        let now = t0();
+        let (template_id, run_id) = suite::published_run(&setup, 200, now).await;
+        let messages: Vec<DeferredMessage> = (1..=200u64)
+            .map(|row| DeferredMessage {
+                seq: 0,
+                message_id: MessageId::for_run_row(run_id, row),
+                template_id,
+                run_id: Some(run_id),
+                receiver: format!("user{row}"),
+                variables: [("row".to_string(), row.to_string())].into(),
+                release_at: now + Duration::hours(8),
+            })
+            .collect();
+        // Four workers defer every message, each in its own order and batch sizes, as when a
+        // batch held for quiet hours is redelivered: overlapping batches must not deadlock.
+        let mut tasks = Vec::new();
+        for (i, node) in nodes(&db, 4).await.into_iter().enumerate() {
+            let mut mine = messages.clone();
+            mine.shuffle(&mut rand::rng());
+            tasks.push(tokio::spawn(async move {
+                for batch in mine.chunks(15 + i * 6) {
+                    node.defer_messages(batch, now).await.unwrap();
+                }
+                node.close().await;
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let due = setup.due_deferred(now + Duration::hours(8), 1000).await.unwrap();
+        assert_eq!(due.len(), 200, "each message held once");
+        assert!(due.windows(2).all(|w| w[0].seq < w[1].seq));
+        assert_eq!(setup.get_run(run_id).await.unwrap().deferred, 200);
+        for m in due.iter().step_by(23) {
+            let trace = setup.trace_of(m.message_id.as_str()).await.unwrap();
+            assert_eq!(trace.iter().filter(|t| t.event == "deferred").count(), 1, "{}", m.message_id.as_str());
+        }
+        setup.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn racing_nodes_create_one_account_of_a_name() {
+    with_test_db(|db| async move {
+        let setup = db.store().await;
+        let now = t0();
+        let barrier = Arc::new(Barrier::new(8));
+        let mut tasks = Vec::new();
+        for node in nodes(&db, 8).await {
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                let write = suite::account("corp", &[(suite::TOKEN_REFRESH, "0 0/30 * * * ?")]);
+                barrier.wait().await;
+                let created = node.create_account(&write, now).await;
+                node.close().await;
+                created
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => created += 1,
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(created, 1);
+        assert_eq!(setup.list_accounts().await.unwrap().len(), 1);
+        assert_eq!(setup.list_schedules().await.unwrap().len(), 1, "the losers left no schedule");
         setup.close().await;
     })
     .await;

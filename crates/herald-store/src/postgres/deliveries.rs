@@ -39,6 +39,14 @@ impl<'a> OutcomeColumns<'a> {
     }
 }
 
+/// New final states of one run, by kind.
+#[derive(Default)]
+struct RunCounts {
+    delivered: i64,
+    failed: i64,
+    dropped: i64,
+}
+
 /// The outcomes ordered by message id, a message's own events kept in their given order.
 /// Every writer takes the ledger's and the trace index's keys in this one order, so two
 /// workers writing overlapping batches wait for each other instead of deadlocking.
@@ -63,7 +71,7 @@ impl DeliveryRepo for PgStore {
     }
 
     async fn record_outcomes(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<u64> {
-        if let Some(o) = outcomes.iter().find(|o| !matches!(o.event, TraceEvent::Sent | TraceEvent::Failed)) {
+        if let Some(o) = outcomes.iter().find(|o| !o.event.is_terminal()) {
             return Err(StoreError::Conflict(format!("{} is not a final state", o.event.as_str())));
         }
         let mut sorted = in_key_order(outcomes);
@@ -99,21 +107,29 @@ impl DeliveryRepo for PgStore {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        let mut per_run: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+        let mut per_run: BTreeMap<i64, RunCounts> = BTreeMap::new();
         for row in &new {
             let Some(run_id) = row.try_get::<Option<i64>, _>("run_id")? else { continue };
             let state: String = row.try_get("state")?;
             let counts = per_run.entry(run_id).or_default();
-            if state == TraceEvent::Sent.as_str() { counts.0 += 1 } else { counts.1 += 1 }
+            match state.as_str() {
+                s if s == TraceEvent::Sent.as_str() => counts.delivered += 1,
+                s if s == TraceEvent::Failed.as_str() => counts.failed += 1,
+                // Every other final state is a policy's drop (quiet hours, dedup, discard list).
+                _ => counts.dropped += 1,
+            }
         }
         // Runs in id order, for the same reason the ledger keys are sorted.
-        for (run_id, (delivered, failed)) in per_run {
-            sqlx::query("UPDATE runs SET delivered = delivered + $1, failed = failed + $2 WHERE id = $3")
-                .bind(delivered)
-                .bind(failed)
-                .bind(run_id)
-                .execute(&mut *tx)
-                .await?;
+        for (run_id, counts) in per_run {
+            sqlx::query(
+                "UPDATE runs SET delivered = delivered + $1, failed = failed + $2, dropped = dropped + $3 WHERE id = $4",
+            )
+            .bind(counts.delivered)
+            .bind(counts.failed)
+            .bind(counts.dropped)
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
             super::runs::complete_if_done(&mut tx, run_id, now).await?;
         }
         tx.commit().await?;

@@ -2,9 +2,11 @@
 //! Claiming work (due fires, run leases) locks rows with `FOR UPDATE SKIP LOCKED`, so any number
 //! of nodes can claim at once without a global lock and without taking the same row twice.
 
+mod accounts;
 mod api_keys;
 mod crowds;
 mod deliveries;
+mod policies;
 mod runs;
 mod schedules;
 mod templates;

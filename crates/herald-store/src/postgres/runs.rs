@@ -43,6 +43,8 @@ fn progress_from_row(row: &PgRow) -> Result<RunProgress> {
         batches: row.try_get("batches")?,
         delivered: row.try_get("delivered")?,
         failed: row.try_get("failed")?,
+        dropped: row.try_get("dropped")?,
+        deferred: row.try_get("deferred")?,
         created_at: row.try_get("created_at")?,
         finished_at: row.try_get("finished_at")?,
         error: row.try_get("error")?,
@@ -57,7 +59,7 @@ pub(super) async fn complete_if_done(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE runs SET status = 'completed', finished_at = $1 \
-         WHERE id = $2 AND status = 'published' AND delivered + failed + rows_invalid >= rows_read",
+         WHERE id = $2 AND status = 'published' AND delivered + failed + dropped + rows_invalid >= rows_read",
     )
     .bind(now)
     .bind(run_id)
@@ -66,8 +68,10 @@ pub(super) async fn complete_if_done(
     Ok(())
 }
 
-const PROGRESS_COLUMNS: &str = "id, template_id, status, rows_total, rows_read, rows_invalid, batches, delivered, \
-     failed, created_at, finished_at, error";
+/// A run with the count of its messages waiting for the end of quiet hours.
+const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.status, r.rows_total, r.rows_read, r.rows_invalid, \
+     r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, \
+     (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred FROM runs r";
 
 #[async_trait]
 impl RunRepo for PgStore {
@@ -89,7 +93,8 @@ impl RunRepo for PgStore {
         let row = sqlx::query(
             "UPDATE runs SET status = 'streaming', lease_owner = $1, lease_until = $2 WHERE id = ( \
                SELECT id FROM runs WHERE status IN ('pending', 'streaming') \
-               AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+               AND (lease_until IS NULL OR lease_until < $3) AND (not_before IS NULL OR not_before <= $3) \
+               ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
              RETURNING id, template_id, crowd_id, checkpoint_json::text AS checkpoint_json",
         )
         .bind(owner)
@@ -170,7 +175,7 @@ impl RunRepo for PgStore {
     }
 
     async fn get_run(&self, run_id: i64) -> Result<RunProgress> {
-        let row = sqlx::query(&format!("SELECT {PROGRESS_COLUMNS} FROM runs WHERE id = $1"))
+        let row = sqlx::query(&format!("{SELECT_RUN} WHERE r.id = $1"))
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await?
@@ -180,8 +185,7 @@ impl RunRepo for PgStore {
 
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>> {
         let rows = sqlx::query(&format!(
-            "SELECT {PROGRESS_COLUMNS} FROM runs WHERE ($1::bigint IS NULL OR template_id = $1) \
-             ORDER BY id DESC LIMIT $2"
+            "{SELECT_RUN} WHERE ($1::bigint IS NULL OR r.template_id = $1) ORDER BY r.id DESC LIMIT $2"
         ))
         .bind(template_id)
         .bind(limit)

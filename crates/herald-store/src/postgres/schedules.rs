@@ -5,11 +5,12 @@
 
 use super::PgStore;
 use crate::error::{Result, StoreError};
-use crate::model::{ClaimedFire, FireOutcome, FireRecord};
+use crate::model::{ClaimedFire, FireOutcome, FireRecord, ScheduleRecord};
 use crate::repos::ScheduleRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use herald_core::{CronSchedule, MisfirePolicy, plan_fire};
+use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 
 #[async_trait]
@@ -19,7 +20,7 @@ impl ScheduleRepo for PgStore {
         // Under READ COMMITTED a row whose claim committed while we waited to lock it is
         // re-checked against `next_fire_at <= $1` on its new version, so it drops out here.
         let due = sqlx::query(
-            "SELECT s.id, s.kind, s.template_id, s.cron, s.timezone, s.misfire, s.next_fire_at, \
+            "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.misfire, s.next_fire_at, \
              t.crowd_id IS NOT NULL AS has_crowd \
              FROM schedules s LEFT JOIN templates t ON t.id = s.template_id \
              WHERE s.enabled AND s.next_fire_at <= $1 \
@@ -53,6 +54,7 @@ impl ScheduleRepo for PgStore {
                 schedule_id,
                 kind: row.try_get("kind")?,
                 template_id: row.try_get("template_id")?,
+                account_id: row.try_get("account_id")?,
                 has_crowd: row.try_get("has_crowd")?,
                 fire_time: plan.fire_time,
                 lateness_ms: plan.lateness.num_milliseconds(),
@@ -78,19 +80,65 @@ impl ScheduleRepo for PgStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
+        rows.iter().map(|r| fire_from_row(r, "")).collect()
+    }
+
+    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.enabled, s.next_fire_at, \
+             f.id AS f_id, f.schedule_id AS f_schedule_id, f.fire_time AS f_fire_time, \
+             f.claimed_at AS f_claimed_at, f.lateness_ms AS f_lateness_ms, f.outcome AS f_outcome, \
+             f.run_id AS f_run_id, f.error AS f_error \
+             FROM schedules s LEFT JOIN LATERAL ( \
+               SELECT * FROM fires WHERE schedule_id = s.id ORDER BY fire_time DESC LIMIT 1) f ON true \
+             ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
-                Ok(FireRecord {
+                let fire_id: Option<i64> = r.try_get("f_id")?;
+                Ok(ScheduleRecord {
                     id: r.try_get("id")?,
-                    schedule_id: r.try_get("schedule_id")?,
-                    fire_time: r.try_get("fire_time")?,
-                    claimed_at: r.try_get("claimed_at")?,
-                    lateness_ms: r.try_get("lateness_ms")?,
-                    outcome: r.try_get("outcome")?,
-                    run_id: r.try_get("run_id")?,
+                    kind: r.try_get("kind")?,
+                    template_id: r.try_get("template_id")?,
+                    account_id: r.try_get("account_id")?,
+                    cron: r.try_get("cron")?,
+                    timezone: r.try_get("timezone")?,
+                    enabled: r.try_get("enabled")?,
+                    next_fire_at: r.try_get("next_fire_at")?,
+                    last_fire: match fire_id {
+                        Some(_) => Some(fire_from_row(r, "f_")?),
+                        None => None,
+                    },
                 })
             })
             .collect()
+    }
+
+    async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let schedule_id: Option<i64> =
+            sqlx::query_scalar("UPDATE fires SET outcome = $1, error = $2 WHERE id = $3 RETURNING schedule_id")
+                .bind(if error.is_some() { "failed" } else { "succeeded" })
+                .bind(error)
+                .bind(fire_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let schedule_id = schedule_id.ok_or_else(|| StoreError::not_found("fire", fire_id))?;
+        if let (Some(_), Some(at)) = (error, retry_at) {
+            // Under READ COMMITTED a claim advancing this schedule meanwhile is waited for, and
+            // the retry is compared with the next fire it set.
+            sqlx::query(
+                "UPDATE schedules SET next_fire_at = LEAST(COALESCE(next_fire_at, $1), $1) WHERE id = $2 AND enabled",
+            )
+            .bind(at)
+            .bind(schedule_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>> {
@@ -105,6 +153,7 @@ struct DueFire {
     schedule_id: i64,
     kind: String,
     template_id: Option<i64>,
+    account_id: Option<i64>,
     has_crowd: bool,
     fire_time: DateTime<Utc>,
     lateness_ms: i64,
@@ -156,12 +205,28 @@ async fn record_fire(
         fire_id,
         schedule_id: fire.schedule_id,
         template_id: fire.template_id,
+        account_id: fire.account_id,
         kind: fire.kind.clone(),
         fire_time: fire.fire_time,
         lateness_ms: fire.lateness_ms,
         outcome,
         run_id,
     }))
+}
+
+/// A fire ledger row; `prefix` names its columns when it comes joined to its schedule.
+fn fire_from_row(r: &PgRow, prefix: &str) -> Result<FireRecord> {
+    let col = |name: &str| format!("{prefix}{name}");
+    Ok(FireRecord {
+        id: r.try_get(col("id").as_str())?,
+        schedule_id: r.try_get(col("schedule_id").as_str())?,
+        fire_time: r.try_get(col("fire_time").as_str())?,
+        claimed_at: r.try_get(col("claimed_at").as_str())?,
+        lateness_ms: r.try_get(col("lateness_ms").as_str())?,
+        outcome: r.try_get(col("outcome").as_str())?,
+        run_id: r.try_get(col("run_id").as_str())?,
+        error: r.try_get(col("error").as_str())?,
+    })
 }
 
 pub(super) fn no_crowd(template_id: i64) -> StoreError {

@@ -9,12 +9,16 @@
 // Each test binary uses a different part of the fixtures.
 #![allow(dead_code, unused_imports)]
 
+mod accounts;
 mod deliveries;
+mod policies;
 mod runs;
 mod schedules;
 mod templates;
 
+pub use accounts::*;
 pub use deliveries::*;
+pub use policies::*;
 pub use runs::*;
 pub use schedules::*;
 pub use templates::*;
@@ -22,7 +26,7 @@ pub use templates::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use herald_core::{ChannelKind, MisfirePolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
 use herald_store::{Crowd, PgStore, SqliteStore, Store};
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -39,10 +43,7 @@ where
     F: FnOnce(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("herald.sqlite")).await.unwrap();
-    test(Arc::new(store.clone())).await;
-    store.close().await;
+    on_sqlite_raw(|store, _| test(store)).await;
 }
 
 /// Runs `test` on a store backed by a fresh PostgreSQL database, dropping it afterwards even
@@ -52,12 +53,65 @@ where
     F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    on_postgres_raw(|store, _| test(store)).await;
+}
+
+/// As [`on_sqlite`], for a test that also needs a write no store method makes.
+pub async fn on_sqlite_raw<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn Store>, Raw) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("herald.sqlite")).await.unwrap();
+    test(Arc::new(store.clone()), Raw::Sqlite(store.pool().clone())).await;
+    store.close().await;
+}
+
+/// As [`on_postgres`], for a test that also needs a write no store method makes.
+pub async fn on_postgres_raw<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn Store>, Raw) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     with_test_db(|db| async move {
         let store = db.store().await;
-        test(Arc::new(store.clone())).await;
+        test(Arc::new(store.clone()), Raw::Postgres(store.pool().clone())).await;
         store.close().await;
     })
     .await;
+}
+
+/// The backend's own connection, for the few writes a suite test makes beneath the store
+/// traits (each in both dialects, with each backend's representation of time).
+#[derive(Debug, Clone)]
+pub enum Raw {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Raw {
+    /// Holds a run back until `at`, as a run fired inside quiet hours under `defer` is.
+    pub async fn set_run_not_before(&self, run_id: i64, at: DateTime<Utc>) {
+        match self {
+            Raw::Sqlite(pool) => {
+                sqlx::query("UPDATE runs SET not_before = ? WHERE id = ?")
+                    .bind(at.timestamp_millis())
+                    .bind(run_id)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+            Raw::Postgres(pool) => {
+                sqlx::query("UPDATE runs SET not_before = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(run_id)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
 }
 
 /// Creates a database for one test, runs `test` with it and drops it, panic or not.

@@ -129,3 +129,91 @@ pub async fn failed_released_and_listed_runs(store: Arc<dyn Store>) {
     assert!(store.list_runs(Some(9999), 10).await.unwrap().is_empty());
     assert!(matches!(store.get_run(9999).await, Err(StoreError::NotFound { .. })));
 }
+
+pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
+    let now = t0();
+    let (template_id, run_id) = super::published_run(&*store, 6, now).await;
+    let batch: Vec<Outcome> = [
+        (1, TraceEvent::Sent),
+        (2, TraceEvent::Failed),
+        (3, TraceEvent::DroppedQuietHours),
+        (4, TraceEvent::DroppedDedup),
+        (5, TraceEvent::Discarded),
+    ]
+    .into_iter()
+    .map(|(row, event)| outcome(run_id, template_id, row, event))
+    .collect();
+    assert_eq!(store.record_outcomes(&batch, now).await.unwrap(), 5);
+    assert_eq!(store.record_outcomes(&batch, now).await.unwrap(), 0, "redelivered: counted once");
+    // The same messages with other final states do not move them between counters either.
+    let changed: Vec<Outcome> =
+        batch.iter().map(|o| Outcome { event: TraceEvent::DroppedDedup, ..o.clone() }).collect();
+    assert_eq!(store.record_outcomes(&changed, now).await.unwrap(), 0);
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.delivered, run.failed, run.dropped, run.deferred), (1, 1, 3, 0));
+    assert_eq!(run.status, RunStatus::Published, "one row still open");
+    for (row, event) in [(3, "dropped_quiet_hours"), (4, "dropped_dedup"), (5, "discarded")] {
+        let trace = store.trace_of(MessageId::for_run_row(run_id, row).as_str()).await.unwrap();
+        assert_eq!(trace.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), [event]);
+    }
+
+    // The last row is deferred first (not final), then dropped when released: that completes.
+    let last = outcome(run_id, template_id, 6, TraceEvent::DroppedQuietHours);
+    let held = herald_store::DeferredMessage {
+        seq: 0,
+        message_id: last.message_id.clone(),
+        template_id,
+        run_id: Some(run_id),
+        receiver: last.receiver.clone(),
+        variables: Default::default(),
+        release_at: now + Duration::hours(1),
+    };
+    store.defer_messages(&[held], now).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.deferred, run.dropped), (RunStatus::Published, 1, 3));
+    let done = now + Duration::hours(1);
+    let released = store.due_deferred(done, 10).await.unwrap();
+    assert_eq!(released.len(), 1);
+    assert_eq!(store.record_outcomes(&[last], done).await.unwrap(), 1);
+    store.remove_deferred(&[released[0].seq]).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.delivered, run.failed, run.dropped, run.deferred), (1, 1, 4, 0));
+    assert_eq!((run.status, run.finished_at), (RunStatus::Completed, Some(done)));
+    let listed = store.list_runs(Some(template_id), 10).await.unwrap();
+    assert_eq!((listed[0].id, listed[0].dropped, listed[0].deferred), (run_id, 4, 0));
+
+    // A run whose every row was dropped completes too.
+    let (template_id, run_id) = super::published_run(&*store, 2, now).await;
+    let all_dropped: Vec<Outcome> =
+        (1..=2).map(|row| outcome(run_id, template_id, row, TraceEvent::Discarded)).collect();
+    store.record_outcomes(&all_dropped, now).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.delivered, run.failed, run.dropped), (RunStatus::Completed, 0, 0, 2));
+}
+
+pub async fn a_run_held_for_quiet_hours_is_leased_from_not_before(store: Arc<dyn Store>, raw: Raw) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 3, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    let held = store.create_run(template.id, now).await.unwrap();
+    let free = store.create_run(template.id, now).await.unwrap();
+    let morning = now + Duration::hours(8);
+    raw.set_run_not_before(held, morning).await;
+
+    let lease = store.lease_run("a", now, LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id, free, "the older run waits for the end of quiet hours");
+    assert!(store.lease_run("b", now, LEASE).await.unwrap().is_none());
+    // Just before morning only a's long-lapsed lease is there to take.
+    let retaken = store.lease_run("b", morning - Duration::seconds(1), LEASE).await.unwrap().unwrap();
+    assert_eq!(retaken.run_id, free);
+    assert!(store.lease_run("b", morning - Duration::seconds(1), LEASE).await.unwrap().is_none());
+    assert_eq!(store.get_run(held).await.unwrap().status, RunStatus::Pending);
+    let lease = store.lease_run("b", morning, LEASE).await.unwrap().unwrap();
+    assert_eq!((lease.run_id, lease.owner.as_str()), (held, "b"), "due at not_before itself");
+
+    // Past not_before, a lapsed lease is taken over as usual.
+    let lapsed = morning + LEASE + Duration::seconds(1);
+    assert_eq!(store.lease_run("c", lapsed, LEASE).await.unwrap().unwrap().run_id, held, "oldest first");
+    assert_eq!(store.lease_run("c", lapsed, LEASE).await.unwrap().unwrap().run_id, free);
+    assert!(store.lease_run("c", lapsed, LEASE).await.unwrap().is_none());
+}
