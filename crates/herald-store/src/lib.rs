@@ -4,11 +4,13 @@
 
 mod error;
 mod model;
+pub mod postgres;
 mod repos;
 pub mod sqlite;
 mod time;
 
 pub use error::StoreError;
 pub use model::*;
+pub use postgres::PgStore;
 pub use repos::*;
 pub use sqlite::SqliteStore;

@@ -1,0 +1,49 @@
+//! Crowd file records: what an upload found, kept beside the file itself.
+
+use super::PgStore;
+use crate::error::{Result, StoreError};
+use crate::model::Crowd;
+use crate::repos::CrowdRepo;
+use async_trait::async_trait;
+use sqlx::Row;
+
+#[async_trait]
+impl CrowdRepo for PgStore {
+    async fn insert_crowd(&self, crowd: &Crowd) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO crowds (id, original_name, receiver_column, columns, rows, valid_rows, bad_rows, \
+             size_bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&crowd.id)
+        .bind(&crowd.original_name)
+        .bind(&crowd.receiver_column)
+        .bind(&crowd.columns)
+        .bind(crowd.rows)
+        .bind(crowd.valid_rows)
+        .bind(crowd.bad_rows)
+        .bind(crowd.size_bytes)
+        .bind(crowd.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_crowd(&self, id: &str) -> Result<Crowd> {
+        let row = sqlx::query("SELECT * FROM crowds WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("crowd", id))?;
+        Ok(Crowd {
+            id: row.try_get("id")?,
+            original_name: row.try_get("original_name")?,
+            receiver_column: row.try_get("receiver_column")?,
+            columns: row.try_get("columns")?,
+            rows: row.try_get("rows")?,
+            valid_rows: row.try_get("valid_rows")?,
+            bad_rows: row.try_get("bad_rows")?,
+            size_bytes: row.try_get("size_bytes")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}

@@ -1,0 +1,196 @@
+//! Crowd runs: creation, streamer leases and checkpoints, and the progress figures. A lease is
+//! taken with `FOR UPDATE SKIP LOCKED`, so streamers on many nodes never take the same run.
+
+use super::PgStore;
+use crate::error::{Result, StoreError};
+use crate::model::{RunLease, StreamStep};
+use crate::repos::RunRepo;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use herald_core::{RunProgress, RunStatus};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row, Transaction};
+
+/// Creates a pending run of the template's current crowd file.
+pub(super) async fn insert_run(
+    tx: &mut Transaction<'_, Postgres>,
+    template_id: i64,
+    fire_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO runs (template_id, fire_id, crowd_id, status, rows_total, created_at) \
+         SELECT t.id, $1, t.crowd_id, 'pending', c.rows, $2 FROM templates t JOIN crowds c ON c.id = t.crowd_id \
+         WHERE t.id = $3 RETURNING id",
+    )
+    .bind(fire_id)
+    .bind(now)
+    .bind(template_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    id.ok_or_else(|| super::schedules::no_crowd(template_id))
+}
+
+fn progress_from_row(row: &PgRow) -> Result<RunProgress> {
+    let status: String = row.try_get("status")?;
+    Ok(RunProgress {
+        id: row.try_get("id")?,
+        template_id: row.try_get("template_id")?,
+        status: RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("run status {status:?}")))?,
+        rows_total: row.try_get("rows_total")?,
+        rows_read: row.try_get("rows_read")?,
+        rows_invalid: row.try_get("rows_invalid")?,
+        batches: row.try_get("batches")?,
+        delivered: row.try_get("delivered")?,
+        failed: row.try_get("failed")?,
+        dropped: row.try_get("dropped")?,
+        deferred: row.try_get("deferred")?,
+        created_at: row.try_get("created_at")?,
+        finished_at: row.try_get("finished_at")?,
+        error: row.try_get("error")?,
+    })
+}
+
+/// Marks a published run completed once every valid row it read has a final state.
+pub(super) async fn complete_if_done(
+    tx: &mut Transaction<'_, Postgres>,
+    run_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE runs SET status = 'completed', finished_at = $1 \
+         WHERE id = $2 AND status = 'published' AND delivered + failed + dropped + rows_invalid >= rows_read",
+    )
+    .bind(now)
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A run with the count of its messages waiting for the end of quiet hours.
+const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.status, r.rows_total, r.rows_read, r.rows_invalid, \
+     r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, \
+     (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred FROM runs r";
+
+#[async_trait]
+impl RunRepo for PgStore {
+    async fn create_run(&self, template_id: i64, now: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE id = $1")
+            .bind(template_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::not_found("template", template_id));
+        }
+        let id = insert_run(&mut tx, template_id, None, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn lease_run(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<RunLease>> {
+        let row = sqlx::query(
+            "UPDATE runs SET status = 'streaming', lease_owner = $1, lease_until = $2 WHERE id = ( \
+               SELECT id FROM runs WHERE status IN ('pending', 'streaming') \
+               AND (lease_until IS NULL OR lease_until < $3) AND (not_before IS NULL OR not_before <= $3) \
+               ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, template_id, crowd_id, checkpoint_json::text AS checkpoint_json",
+        )
+        .bind(owner)
+        .bind(now + lease)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let checkpoint: String = row.try_get("checkpoint_json")?;
+        Ok(Some(RunLease {
+            run_id: row.try_get("id")?,
+            template_id: row.try_get("template_id")?,
+            crowd_id: row.try_get("crowd_id")?,
+            checkpoint: serde_json::from_str(&checkpoint).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            owner: owner.to_string(),
+        }))
+    }
+
+    async fn checkpoint_run(
+        &self,
+        lease: &RunLease,
+        step: &StreamStep,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE runs SET checkpoint_json = $1::jsonb, rows_read = rows_read + $2, \
+             rows_invalid = rows_invalid + $3, batches = batches + $4, lease_until = $5 \
+             WHERE id = $6 AND lease_owner = $7 AND status = 'streaming'",
+        )
+        .bind(step.checkpoint.to_string())
+        .bind(step.rows_read)
+        .bind(step.rows_invalid)
+        .bind(step.batches)
+        .bind(now + lease_for)
+        .bind(lease.run_id)
+        .bind(&lease.owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() > 0)
+    }
+
+    async fn finish_streaming(&self, lease: &RunLease, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE runs SET status = 'published', lease_owner = NULL, lease_until = NULL, rows_total = rows_read \
+             WHERE id = $1 AND lease_owner = $2 AND status = 'streaming'",
+        )
+        .bind(lease.run_id)
+        .bind(&lease.owner)
+        .execute(&mut *tx)
+        .await?;
+        complete_if_done(&mut tx, lease.run_id, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn fail_run(&self, run_id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE runs SET status = 'failed', error = $1, finished_at = $2, lease_owner = NULL, \
+             lease_until = NULL WHERE id = $3",
+        )
+        .bind(error)
+        .bind(now)
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn release_run(&self, lease: &RunLease) -> Result<()> {
+        sqlx::query("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2")
+            .bind(lease.run_id)
+            .bind(&lease.owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_run(&self, run_id: i64) -> Result<RunProgress> {
+        let row = sqlx::query(&format!("{SELECT_RUN} WHERE r.id = $1"))
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("run", run_id))?;
+        progress_from_row(&row)
+    }
+
+    async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_RUN} WHERE ($1::bigint IS NULL OR r.template_id = $1) ORDER BY r.id DESC LIMIT $2"
+        ))
+        .bind(template_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(progress_from_row).collect()
+    }
+}

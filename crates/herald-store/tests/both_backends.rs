@@ -1,0 +1,83 @@
+//! The store suite (tests/suite) run against both backends: each test once on a fresh SQLite
+//! file and once on a fresh PostgreSQL database.
+
+mod suite;
+
+macro_rules! on_both_backends {
+    (store: [$($name:ident),* $(,)?], raw: [$($raw:ident),* $(,)?] $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::suite::on_sqlite(crate::suite::$name).await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $raw() {
+                    crate::suite::on_sqlite_raw(crate::suite::$raw).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::suite::on_postgres(crate::suite::$name).await;
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $raw() {
+                    crate::suite::on_postgres_raw(crate::suite::$raw).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    // Tests that see only the store.
+    store: [
+        template_crud,
+        template_status_arms_and_disarms_the_schedule,
+        crowd_insert_and_get,
+        api_keys,
+        a_day_of_quarter_hours_claimed_minute_by_minute_fires_96_times,
+        late_fires_follow_the_misfire_policy,
+        a_template_without_crowd_gives_no_crowd_and_stopped_ones_do_not_fire,
+        claims_come_in_pages_of_the_limit,
+        list_schedules_shows_every_schedule_with_its_last_fire,
+        a_failed_housekeeping_fire_is_retried_sooner,
+        accounts_have_unique_names_and_round_trip,
+        housekeeping_schedules_come_and_go_with_their_account,
+        a_rename_carries_templates_along_and_a_used_account_stays,
+        runs_lease_checkpoint_and_complete,
+        a_run_whose_rows_are_all_final_completes_when_published,
+        failed_released_and_listed_runs,
+        dropped_messages_count_into_their_run_once,
+        record_outcomes_is_idempotent_and_counts_once,
+        the_trace_keeps_order_and_accepts_once,
+        the_outbox_is_idempotent_and_pages,
+        the_discard_list,
+        channel_rates_are_set_replaced_and_cleared,
+        deferred_messages_are_held_once_and_released_in_order,
+        message_states_filter_by_receiver_template_run_and_time,
+        run_state_counts_count_every_final_state,
+        purge_before_deletes_old_rows_in_batches,
+    ],
+    // Tests that also make a write no store method makes (see `suite::Raw`).
+    raw: [
+        a_run_held_for_quiet_hours_is_leased_from_not_before,
+    ],
+);
+
+#[test]
+fn test_database_urls_keep_credentials_and_options() {
+    assert_eq!(suite::with_database("postgres://u:p@h:5432/postgres", "x"), "postgres://u:p@h:5432/x");
+    assert_eq!(
+        suite::with_database("postgres://u:p@h:5432/postgres?sslmode=disable", "x"),
+        "postgres://u:p@h:5432/x?sslmode=disable"
+    );
+    assert_eq!(suite::with_database("postgres://h", "x"), "postgres://h/x");
+}

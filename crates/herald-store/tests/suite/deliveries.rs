@@ -1,0 +1,158 @@
+//! The delivery ledger, the trace and the outbox.
+
+use super::*;
+use herald_core::{MessageId, RunStatus, TraceEvent};
+use herald_store::{OutboxEntry, OutboxFilter, Outcome, StoreError, StreamStep};
+use serde_json::json;
+
+pub fn message(id: &str, template_id: i64, run_id: Option<i64>, event: TraceEvent) -> Outcome {
+    Outcome {
+        message_id: MessageId(id.to_string()),
+        template_id,
+        run_id,
+        receiver: format!("to-{id}"),
+        event,
+        detail: (event == TraceEvent::Failed).then(|| "mailbox full".to_string()),
+    }
+}
+
+/// A published run of `rows` rows, ready to be counted into.
+pub async fn published_run(store: &dyn Store, rows: i64, now: DateTime<Utc>) -> (i64, i64) {
+    let crowd_id = crowd(store, rows, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    let run_id = store.create_run(template.id, now).await.unwrap();
+    let lease = store.lease_run(&format!("streamer-{run_id}"), now, Duration::minutes(5)).await.unwrap().unwrap();
+    assert_eq!(lease.run_id, run_id);
+    let step = StreamStep { checkpoint: json!({"row": rows}), rows_read: rows, rows_invalid: 0, batches: 1 };
+    assert!(store.checkpoint_run(&lease, &step, now, Duration::minutes(5)).await.unwrap());
+    store.finish_streaming(&lease, now).await.unwrap();
+    (template.id, run_id)
+}
+
+pub async fn record_outcomes_is_idempotent_and_counts_once(store: Arc<dyn Store>) {
+    let now = t0();
+    let (template_id, run_id) = published_run(&*store, 4, now).await;
+    let batch = vec![
+        message("m1", template_id, Some(run_id), TraceEvent::Sent),
+        message("m2", template_id, Some(run_id), TraceEvent::Failed),
+        message("api-1", template_id, None, TraceEvent::Sent),
+    ];
+    assert_eq!(store.record_outcomes(&batch, now).await.unwrap(), 3);
+    assert_eq!(store.record_outcomes(&batch, now).await.unwrap(), 0, "a redelivered batch is harmless");
+    // A batch overlapping the ledger counts only its new messages; a message twice in one
+    // batch counts once, with its first outcome.
+    let overlapping = vec![
+        message("m2", template_id, Some(run_id), TraceEvent::Sent),
+        message("m3", template_id, Some(run_id), TraceEvent::Sent),
+        message("m3", template_id, Some(run_id), TraceEvent::Failed),
+    ];
+    assert_eq!(store.record_outcomes(&overlapping, now).await.unwrap(), 1);
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.delivered, run.failed, run.status), (2, 1, RunStatus::Published));
+    assert_eq!(store.trace_of("m3").await.unwrap().iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["sent"]);
+
+    let not_final = [message("m4", template_id, Some(run_id), TraceEvent::Retrying)];
+    assert!(matches!(store.record_outcomes(&not_final, now).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.record_outcomes(&[], now).await.unwrap(), 0);
+    store.record_outcomes(&[message("m4", template_id, Some(run_id), TraceEvent::Failed)], now).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.delivered, run.failed, run.status), (2, 2, RunStatus::Completed));
+
+    let ids: Vec<MessageId> = ["m1", "m4", "nope", "api-1"].iter().map(|s| MessageId(s.to_string())).collect();
+    let mut finished: Vec<String> = store.finished_messages(&ids).await.unwrap().into_iter().map(|m| m.0).collect();
+    finished.sort();
+    assert_eq!(finished, ["api-1", "m1", "m4"]);
+    assert!(store.finished_messages(&[]).await.unwrap().is_empty());
+}
+
+pub async fn the_trace_keeps_order_and_accepts_once(store: Arc<dyn Store>) {
+    let now = t0();
+    let (template_id, run_id) = published_run(&*store, 2, now).await;
+    let accepted = |id: &str| message(id, template_id, Some(run_id), TraceEvent::Accepted);
+    store.record_trace(&[accepted("m1"), accepted("m2")], now).await.unwrap();
+    // The batch is re-read after a crash: accepted again, recorded once.
+    store.record_trace(&[accepted("m2"), accepted("m1")], now + Duration::seconds(1)).await.unwrap();
+    let mut retrying = message("m1", template_id, Some(run_id), TraceEvent::Retrying);
+    retrying.detail = Some("timeout".into());
+    store.record_trace(&[retrying.clone()], now + Duration::seconds(2)).await.unwrap();
+    store.record_trace(&[retrying], now + Duration::seconds(3)).await.unwrap();
+    store
+        .record_outcomes(&[message("m1", template_id, Some(run_id), TraceEvent::Sent)], now + Duration::seconds(4))
+        .await
+        .unwrap();
+    store.record_trace(&[], now).await.unwrap();
+
+    let trace = store.trace_of("m1").await.unwrap();
+    let events: Vec<(&str, i64)> = trace.iter().map(|t| (t.event.as_str(), (t.at - now).num_seconds())).collect();
+    assert_eq!(events, [("accepted", 0), ("retrying", 2), ("retrying", 3), ("sent", 4)]);
+    assert_eq!(trace[1].detail.as_deref(), Some("timeout"));
+    assert!(trace.iter().all(|t| t.message_id == "m1" && t.run_id == Some(run_id) && t.template_id == template_id));
+    assert_eq!(trace[0].receiver, "to-m1");
+    assert_eq!(store.trace_of("m2").await.unwrap().len(), 1);
+    assert!(store.trace_of("nope").await.unwrap().is_empty());
+}
+
+fn entry(message_id: &str, template_id: i64, run_id: Option<i64>, receiver: &str) -> OutboxEntry {
+    OutboxEntry {
+        id: 0,
+        message_id: message_id.into(),
+        template_id,
+        run_id,
+        receiver: receiver.into(),
+        content: json!({"title": "hello", "text": format!("for {receiver}")}),
+        delivered_at: t0() + Duration::seconds(7),
+    }
+}
+
+pub async fn the_outbox_is_idempotent_and_pages(store: Arc<dyn Store>) {
+    let batch: Vec<OutboxEntry> = (1..=5).map(|i| entry(&format!("r1-{i}"), 1, Some(1), &format!("u{i}"))).collect();
+    store.insert_outbox(&batch).await.unwrap();
+    store.insert_outbox(&batch[2..]).await.unwrap();
+    store.insert_outbox(&[]).await.unwrap();
+    store
+        .insert_outbox(&[
+            entry("api-a", 2, None, "u1"),
+            entry("r1-5", 1, Some(1), "u5"),
+            entry("r3-1", 2, Some(3), "u9"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.count_outbox(None, None).await.unwrap(), 7);
+    assert_eq!(store.count_outbox(Some(1), None).await.unwrap(), 5);
+    assert_eq!(store.count_outbox(Some(2), None).await.unwrap(), 2);
+    assert_eq!(store.count_outbox(None, Some(3)).await.unwrap(), 1);
+    assert_eq!(store.count_outbox(Some(2), Some(1)).await.unwrap(), 0);
+
+    let all = store.list_outbox(&OutboxFilter { limit: 100, ..Default::default() }).await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|e| e.message_id.as_str()).collect();
+    assert_eq!(ids, ["r1-1", "r1-2", "r1-3", "r1-4", "r1-5", "api-a", "r3-1"], "delivery order");
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(all[0].content, json!({"title": "hello", "text": "for u1"}));
+    assert_eq!((all[0].template_id, all[0].run_id, all[0].receiver.as_str()), (1, Some(1), "u1"));
+    assert_eq!(all[0].delivered_at, t0() + Duration::seconds(7));
+    assert_eq!(all[5].run_id, None);
+
+    // Paging by id.
+    let mut seen = Vec::new();
+    let mut after_id = 0;
+    loop {
+        let filter = OutboxFilter { template_id: Some(1), after_id, limit: 2, ..Default::default() };
+        let page = store.list_outbox(&filter).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after_id = page.last().unwrap().id;
+        seen.extend(page.into_iter().map(|e| e.message_id));
+    }
+    assert_eq!(seen, ["r1-1", "r1-2", "r1-3", "r1-4", "r1-5"]);
+
+    let by_receiver = store
+        .list_outbox(&OutboxFilter { receiver: Some("u1".into()), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(by_receiver.iter().map(|e| e.message_id.as_str()).collect::<Vec<_>>(), ["r1-1", "api-a"]);
+    let by_run = store.list_outbox(&OutboxFilter { run_id: Some(3), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(by_run.len(), 1);
+    let both = OutboxFilter { template_id: Some(2), receiver: Some("u1".into()), limit: 10, ..Default::default() };
+    assert_eq!(store.list_outbox(&both).await.unwrap().len(), 1);
+}

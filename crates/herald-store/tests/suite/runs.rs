@@ -1,0 +1,219 @@
+//! Runs: run-now, streamer leases and checkpoints, publishing and completion, failure.
+
+use super::*;
+use herald_core::{MessageId, RunStatus, TraceEvent};
+use herald_store::{Outcome, StoreError, StreamStep};
+use serde_json::json;
+
+const LEASE: Duration = Duration::seconds(30);
+
+fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> Outcome {
+    Outcome {
+        message_id: MessageId::for_run_row(run_id, row),
+        template_id,
+        run_id: Some(run_id),
+        receiver: format!("user{row}"),
+        event,
+        detail: None,
+    }
+}
+
+pub async fn runs_lease_checkpoint_and_complete(store: Arc<dyn Store>) {
+    let now = t0();
+    let lonely = store.create_template(&unscheduled(None), now).await.unwrap();
+    assert!(matches!(store.create_run(lonely.id, now).await, Err(StoreError::Conflict(_))), "no crowd");
+    assert!(matches!(store.create_run(9999, now).await, Err(StoreError::NotFound { .. })));
+    assert!(store.lease_run("a", now, LEASE).await.unwrap().is_none(), "nothing to lease");
+
+    let crowd_id = crowd(&*store, 3, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id.clone())), now).await.unwrap();
+    let run_id = store.create_run(template.id, now).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.rows_total, run.rows_read, run.template_id), (RunStatus::Pending, 3, 0, template.id));
+    assert_eq!((run.created_at, run.finished_at), (now, None));
+
+    let lease = store.lease_run("a", now, LEASE).await.unwrap().unwrap();
+    assert_eq!((lease.run_id, lease.template_id, lease.owner.as_str()), (run_id, template.id, "a"));
+    assert_eq!(lease.crowd_id, crowd_id);
+    assert_eq!(lease.checkpoint, json!({}));
+    assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Streaming);
+    assert!(store.lease_run("b", now + Duration::seconds(29), LEASE).await.unwrap().is_none(), "held by a");
+
+    let step = StreamStep { checkpoint: json!({"offset": 120, "row": 2}), rows_read: 2, rows_invalid: 0, batches: 1 };
+    assert!(store.checkpoint_run(&lease, &step, now + Duration::seconds(10), LEASE).await.unwrap());
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.rows_read, run.rows_invalid, run.batches), (2, 0, 1));
+    // The checkpoint extended the lease to 00:00:40.
+    assert!(store.lease_run("b", now + Duration::seconds(39), LEASE).await.unwrap().is_none());
+
+    // The lease lapses: b takes over from the checkpoint, and a has lost it.
+    let taken = store.lease_run("b", now + Duration::seconds(41), LEASE).await.unwrap().unwrap();
+    assert_eq!((taken.run_id, taken.owner.as_str()), (run_id, "b"));
+    assert_eq!(taken.checkpoint, json!({"offset": 120, "row": 2}));
+    let stale = StreamStep { checkpoint: json!({"offset": 999}), rows_read: 5, rows_invalid: 0, batches: 1 };
+    assert!(!store.checkpoint_run(&lease, &stale, now + Duration::seconds(42), LEASE).await.unwrap(), "lost lease");
+    store.finish_streaming(&lease, now + Duration::seconds(42)).await.unwrap();
+    assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Streaming, "a's finish is ignored");
+
+    let last = StreamStep { checkpoint: json!({"offset": 180, "row": 3}), rows_read: 1, rows_invalid: 1, batches: 0 };
+    assert!(store.checkpoint_run(&taken, &last, now + Duration::seconds(45), LEASE).await.unwrap());
+    store.finish_streaming(&taken, now + Duration::seconds(46)).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!(run.status, RunStatus::Published, "two rows still undelivered");
+    assert_eq!((run.rows_total, run.rows_read, run.rows_invalid, run.batches), (3, 3, 1, 1));
+    assert!(store.lease_run("c", now + Duration::hours(1), LEASE).await.unwrap().is_none(), "published runs stay");
+
+    let done = now + Duration::seconds(50);
+    let first = [outcome(run_id, template.id, 1, TraceEvent::Sent)];
+    assert_eq!(store.record_outcomes(&first, done).await.unwrap(), 1);
+    assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Published);
+    let second = [outcome(run_id, template.id, 2, TraceEvent::Failed)];
+    assert_eq!(store.record_outcomes(&second, done).await.unwrap(), 1);
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.delivered, run.failed), (RunStatus::Completed, 1, 1));
+    assert_eq!(run.finished_at, Some(done));
+}
+
+pub async fn a_run_whose_rows_are_all_final_completes_when_published(store: Arc<dyn Store>) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 2, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    let run_id = store.create_run(template.id, now).await.unwrap();
+    let lease = store.lease_run("a", now, LEASE).await.unwrap().unwrap();
+    let step = StreamStep { checkpoint: json!({"row": 2}), rows_read: 2, rows_invalid: 1, batches: 1 };
+    assert!(store.checkpoint_run(&lease, &step, now, LEASE).await.unwrap());
+    // The worker is quicker than the streamer: the one valid row is final before publishing ends.
+    store.record_outcomes(&[outcome(run_id, template.id, 1, TraceEvent::Sent)], now).await.unwrap();
+    assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Streaming);
+    store.finish_streaming(&lease, now + Duration::seconds(1)).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.finished_at), (RunStatus::Completed, Some(now + Duration::seconds(1))));
+}
+
+pub async fn failed_released_and_listed_runs(store: Arc<dyn Store>) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 5, now).await;
+    let first = store.create_template(&unscheduled(Some(crowd_id.clone())), now).await.unwrap();
+    let second = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    let a = store.create_run(first.id, now).await.unwrap();
+    let b = store.create_run(second.id, now).await.unwrap();
+    let c = store.create_run(first.id, now).await.unwrap();
+
+    let lease = store.lease_run("node-1", now, LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id, a, "oldest first");
+    store.fail_run(a, "crowd file is gone", now + Duration::seconds(5)).await.unwrap();
+    let failed = store.get_run(a).await.unwrap();
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert_eq!(failed.error.as_deref(), Some("crowd file is gone"));
+    assert_eq!(failed.finished_at, Some(now + Duration::seconds(5)));
+    let step = StreamStep { checkpoint: json!({"row": 1}), rows_read: 1, ..Default::default() };
+    assert!(!store.checkpoint_run(&lease, &step, now, LEASE).await.unwrap(), "a failed run takes no progress");
+
+    let lease = store.lease_run("node-1", now, LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id, b);
+    assert!(store.checkpoint_run(&lease, &step, now, LEASE).await.unwrap());
+    // A clean shutdown hands b back at once; someone else resumes it from the checkpoint.
+    store.release_run(&lease).await.unwrap();
+    let resumed = store.lease_run("node-2", now + Duration::seconds(1), LEASE).await.unwrap().unwrap();
+    assert_eq!((resumed.run_id, resumed.checkpoint.clone()), (b, json!({"row": 1})));
+    store.release_run(&lease).await.unwrap();
+    let next = store.lease_run("node-3", now + Duration::seconds(1), LEASE).await.unwrap().unwrap();
+    assert_eq!(next.run_id, c, "node-1's stale release did not free b");
+    assert!(store.lease_run("node-3", now + Duration::seconds(1), LEASE).await.unwrap().is_none());
+
+    let all = store.list_runs(None, 10).await.unwrap();
+    assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, b, a], "newest first");
+    let of_first = store.list_runs(Some(first.id), 10).await.unwrap();
+    assert_eq!(of_first.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, a]);
+    assert_eq!(store.list_runs(None, 1).await.unwrap().len(), 1);
+    assert!(store.list_runs(Some(9999), 10).await.unwrap().is_empty());
+    assert!(matches!(store.get_run(9999).await, Err(StoreError::NotFound { .. })));
+}
+
+pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
+    let now = t0();
+    let (template_id, run_id) = super::published_run(&*store, 6, now).await;
+    let batch: Vec<Outcome> = [
+        (1, TraceEvent::Sent),
+        (2, TraceEvent::Failed),
+        (3, TraceEvent::DroppedQuietHours),
+        (4, TraceEvent::DroppedDedup),
+        (5, TraceEvent::Discarded),
+    ]
+    .into_iter()
+    .map(|(row, event)| outcome(run_id, template_id, row, event))
+    .collect();
+    assert_eq!(store.record_outcomes(&batch, now).await.unwrap(), 5);
+    assert_eq!(store.record_outcomes(&batch, now).await.unwrap(), 0, "redelivered: counted once");
+    // The same messages with other final states do not move them between counters either.
+    let changed: Vec<Outcome> =
+        batch.iter().map(|o| Outcome { event: TraceEvent::DroppedDedup, ..o.clone() }).collect();
+    assert_eq!(store.record_outcomes(&changed, now).await.unwrap(), 0);
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.delivered, run.failed, run.dropped, run.deferred), (1, 1, 3, 0));
+    assert_eq!(run.status, RunStatus::Published, "one row still open");
+    for (row, event) in [(3, "dropped_quiet_hours"), (4, "dropped_dedup"), (5, "discarded")] {
+        let trace = store.trace_of(MessageId::for_run_row(run_id, row).as_str()).await.unwrap();
+        assert_eq!(trace.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), [event]);
+    }
+
+    // The last row is deferred first (not final), then dropped when released: that completes.
+    let last = outcome(run_id, template_id, 6, TraceEvent::DroppedQuietHours);
+    let held = herald_store::DeferredMessage {
+        seq: 0,
+        message_id: last.message_id.clone(),
+        template_id,
+        run_id: Some(run_id),
+        receiver: last.receiver.clone(),
+        variables: Default::default(),
+        release_at: now + Duration::hours(1),
+    };
+    store.defer_messages(&[held], now).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.deferred, run.dropped), (RunStatus::Published, 1, 3));
+    let done = now + Duration::hours(1);
+    let released = store.due_deferred(done, 10).await.unwrap();
+    assert_eq!(released.len(), 1);
+    assert_eq!(store.record_outcomes(&[last], done).await.unwrap(), 1);
+    store.remove_deferred(&[released[0].seq]).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.delivered, run.failed, run.dropped, run.deferred), (1, 1, 4, 0));
+    assert_eq!((run.status, run.finished_at), (RunStatus::Completed, Some(done)));
+    let listed = store.list_runs(Some(template_id), 10).await.unwrap();
+    assert_eq!((listed[0].id, listed[0].dropped, listed[0].deferred), (run_id, 4, 0));
+
+    // A run whose every row was dropped completes too.
+    let (template_id, run_id) = super::published_run(&*store, 2, now).await;
+    let all_dropped: Vec<Outcome> =
+        (1..=2).map(|row| outcome(run_id, template_id, row, TraceEvent::Discarded)).collect();
+    store.record_outcomes(&all_dropped, now).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.delivered, run.failed, run.dropped), (RunStatus::Completed, 0, 0, 2));
+}
+
+pub async fn a_run_held_for_quiet_hours_is_leased_from_not_before(store: Arc<dyn Store>, raw: Raw) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 3, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    let held = store.create_run(template.id, now).await.unwrap();
+    let free = store.create_run(template.id, now).await.unwrap();
+    let morning = now + Duration::hours(8);
+    raw.set_run_not_before(held, morning).await;
+
+    let lease = store.lease_run("a", now, LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id, free, "the older run waits for the end of quiet hours");
+    assert!(store.lease_run("b", now, LEASE).await.unwrap().is_none());
+    // Just before morning only a's long-lapsed lease is there to take.
+    let retaken = store.lease_run("b", morning - Duration::seconds(1), LEASE).await.unwrap().unwrap();
+    assert_eq!(retaken.run_id, free);
+    assert!(store.lease_run("b", morning - Duration::seconds(1), LEASE).await.unwrap().is_none());
+    assert_eq!(store.get_run(held).await.unwrap().status, RunStatus::Pending);
+    let lease = store.lease_run("b", morning, LEASE).await.unwrap().unwrap();
+    assert_eq!((lease.run_id, lease.owner.as_str()), (held, "b"), "due at not_before itself");
+
+    // Past not_before, a lapsed lease is taken over as usual.
+    let lapsed = morning + LEASE + Duration::seconds(1);
+    assert_eq!(store.lease_run("c", lapsed, LEASE).await.unwrap().unwrap().run_id, held, "oldest first");
+    assert_eq!(store.lease_run("c", lapsed, LEASE).await.unwrap().unwrap().run_id, free);
+    assert!(store.lease_run("c", lapsed, LEASE).await.unwrap().is_none());
+}

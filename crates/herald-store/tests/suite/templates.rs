@@ -1,0 +1,128 @@
+//! Templates and their schedules, crowds and API keys.
+
+use super::*;
+use herald_core::{CronSchedule, QuietHoursPolicy};
+use herald_store::StoreError;
+
+pub async fn template_crud(store: Arc<dyn Store>) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 3, now).await;
+    let mut first = spec("0 0 9 * * ?", "Asia/Shanghai", MisfirePolicy::Skip, Some(crowd_id.clone()));
+    first.name = "  morning news  ".into();
+    first.channel_account = Some("smtp-main".into());
+    first.content = serde_json::json!({"title": "Hello {$name}", "text": "from {$city}", "n": [1, 2]});
+    let created = store.create_template(&first, now).await.unwrap();
+    assert_eq!(created.spec.name, "morning news", "names are trimmed");
+    assert_eq!(created.status, TemplateStatus::Stopped);
+    assert_eq!(created.next_fire_at, None, "a new template is stopped, its schedule disarmed");
+    assert_eq!(created.spec.content, first.content);
+    assert_eq!(created.spec.channel_account.as_deref(), Some("smtp-main"));
+    assert_eq!(created.spec.crowd_id.as_deref(), Some(crowd_id.as_str()));
+    let schedule = created.spec.schedule.clone().unwrap();
+    assert_eq!((schedule.cron.as_str(), schedule.timezone.as_str()), ("0 0 9 * * ?", "Asia/Shanghai"));
+    assert_eq!(schedule.misfire, MisfirePolicy::Skip);
+    assert_eq!((created.created_at, created.updated_at), (now, now));
+
+    let second = store.create_template(&unscheduled(None), now).await.unwrap();
+    assert!(second.id > created.id);
+    assert!(second.spec.schedule.is_none());
+    let listed = store.list_templates().await.unwrap();
+    assert_eq!(listed.iter().map(|t| t.id).collect::<Vec<_>>(), vec![created.id, second.id]);
+
+    let later = now + Duration::hours(1);
+    let mut changed = first.clone();
+    changed.name = "evening news".into();
+    changed.channel = ChannelKind::Webhook;
+    changed.msg_type = 20;
+    changed.quiet_hours = QuietHoursPolicy::Defer;
+    changed.schedule =
+        Some(ScheduleSpec { cron: "0 0 18 * * ?".into(), timezone: "UTC".into(), misfire: MisfirePolicy::FireOnce });
+    changed.crowd_id = None;
+    let updated = store.update_template(created.id, &changed, later).await.unwrap();
+    assert_eq!(updated.spec.name, "evening news");
+    assert_eq!(updated.spec.channel, ChannelKind::Webhook);
+    assert_eq!(updated.spec.msg_type, 20);
+    assert_eq!(updated.spec.quiet_hours, changed.quiet_hours);
+    assert_eq!(updated.spec.schedule.as_ref().unwrap().cron, "0 0 18 * * ?");
+    assert_eq!(updated.spec.crowd_id, None);
+    assert_eq!((updated.created_at, updated.updated_at), (now, later));
+    assert_eq!(updated.next_fire_at, None, "still stopped");
+    assert_eq!(store.get_template(created.id).await.unwrap().spec.name, "evening news");
+
+    assert!(matches!(store.update_template(9999, &changed, later).await, Err(StoreError::NotFound { .. })));
+    store.delete_template(created.id).await.unwrap();
+    assert!(matches!(store.get_template(created.id).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(store.delete_template(created.id).await, Err(StoreError::NotFound { .. })));
+    assert_eq!(store.schedule_id_of(created.id).await.unwrap(), None, "the schedule went with it");
+    assert_eq!(store.list_templates().await.unwrap().len(), 1);
+}
+
+pub async fn template_status_arms_and_disarms_the_schedule(store: Arc<dyn Store>) {
+    let now = t0() + Duration::seconds(30);
+    let every_quarter = spec("0 0/15 * * * ?", "Asia/Shanghai", MisfirePolicy::FireOnce, None);
+    let t = store.create_template(&every_quarter, now).await.unwrap();
+    let schedule_id = store.schedule_id_of(t.id).await.unwrap();
+    assert!(schedule_id.is_some());
+
+    let started = store.set_template_status(t.id, TemplateStatus::Running, now).await.unwrap();
+    assert_eq!(started.status, TemplateStatus::Running);
+    assert_eq!(started.next_fire_at, Some(t0() + Duration::minutes(15)));
+    assert_eq!(started.updated_at, now);
+
+    // Updating a running template re-plans from the update's time.
+    let later = t0() + Duration::hours(2) + Duration::minutes(1);
+    let hourly = spec("0 0 * * * ?", "UTC", MisfirePolicy::FireOnce, None);
+    let updated = store.update_template(t.id, &hourly, later).await.unwrap();
+    assert_eq!(updated.status, TemplateStatus::Running);
+    assert_eq!(updated.next_fire_at, Some(t0() + Duration::hours(3)));
+    assert_eq!(store.schedule_id_of(t.id).await.unwrap(), schedule_id, "the schedule row is kept");
+
+    let stopped = store.set_template_status(t.id, TemplateStatus::Stopped, later).await.unwrap();
+    assert_eq!(stopped.status, TemplateStatus::Stopped);
+    assert_eq!(stopped.next_fire_at, None);
+
+    // Restarting arms it again from the new time.
+    let again = store.set_template_status(t.id, TemplateStatus::Running, t0() + Duration::hours(5)).await.unwrap();
+    let expected = CronSchedule::parse("0 0 * * * ?", "UTC").unwrap().next_after(t0() + Duration::hours(5));
+    assert_eq!(again.next_fire_at, expected);
+
+    // Dropping the schedule from a template removes its row; a running unscheduled template
+    // has nothing to arm.
+    let plain = store.update_template(t.id, &unscheduled(None), later).await.unwrap();
+    assert!(plain.spec.schedule.is_none());
+    assert_eq!(plain.next_fire_at, None);
+    assert_eq!(store.schedule_id_of(t.id).await.unwrap(), None);
+    let plain = store.set_template_status(t.id, TemplateStatus::Running, later).await.unwrap();
+    assert_eq!((plain.status, plain.next_fire_at), (TemplateStatus::Running, None));
+
+    assert!(matches!(
+        store.set_template_status(9999, TemplateStatus::Running, now).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+pub async fn crowd_insert_and_get(store: Arc<dyn Store>) {
+    let crowd = crowd_record(1234, t0());
+    store.insert_crowd(&crowd).await.unwrap();
+    let got = store.get_crowd(&crowd.id).await.unwrap();
+    assert_eq!(got.id, crowd.id);
+    assert_eq!(got.original_name, "crowd.csv");
+    assert_eq!(got.receiver_column, "userId");
+    assert_eq!(got.columns, vec!["name".to_string(), "city".to_string()]);
+    assert_eq!((got.rows, got.valid_rows, got.bad_rows, got.size_bytes), (1234, 1234, 0, 1234 * 20));
+    assert_eq!(got.created_at, t0());
+    assert!(matches!(store.get_crowd("no-such-crowd").await, Err(StoreError::NotFound { .. })));
+    assert!(store.insert_crowd(&crowd).await.is_err(), "crowd ids are unique");
+}
+
+pub async fn api_keys(store: Arc<dyn Store>) {
+    assert_eq!(store.count_api_keys().await.unwrap(), 0);
+    assert!(!store.api_key_exists("abc").await.unwrap());
+    store.insert_api_key("abc", "admin", t0()).await.unwrap();
+    store.insert_api_key("def", "ci", t0()).await.unwrap();
+    assert_eq!(store.count_api_keys().await.unwrap(), 2);
+    assert!(store.api_key_exists("abc").await.unwrap());
+    assert!(!store.api_key_exists("ab").await.unwrap());
+    assert!(store.insert_api_key("abc", "again", t0()).await.is_err(), "key hashes are unique");
+    assert_eq!(store.count_api_keys().await.unwrap(), 2);
+}
