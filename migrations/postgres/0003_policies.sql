@@ -29,10 +29,12 @@ CREATE TABLE deferred_messages (
     run_id         BIGINT,
     receiver       TEXT NOT NULL,
     variables_json JSONB NOT NULL,
+    -- The message's place in its run or request (the row number), for release in order.
+    position       BIGINT NOT NULL,
     release_at     TIMESTAMPTZ NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX deferred_due ON deferred_messages (release_at, seq);
+CREATE INDEX deferred_due ON deferred_messages (release_at, run_id, position, seq);
 CREATE INDEX deferred_run ON deferred_messages (run_id);
 
 CREATE INDEX deliveries_at ON deliveries (at);
@@ -40,3 +42,9 @@ CREATE INDEX deliveries_receiver ON deliveries (receiver, at);
 CREATE INDEX deliveries_template ON deliveries (template_id, at);
 CREATE INDEX trace_at ON trace (at);
 CREATE INDEX outbox_delivered_at ON outbox (delivered_at);
+
+-- A template's own quiet-hours window and dedup rules, as JSON (NULL = the node's defaults).
+ALTER TABLE templates ADD COLUMN policy_json TEXT;
+
+-- Node-wide housekeeping schedules (quiet-hours release, retention) exist once per kind.
+CREATE UNIQUE INDEX schedules_global_kind ON schedules (kind) WHERE template_id IS NULL AND account_id IS NULL;

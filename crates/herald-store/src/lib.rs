@@ -4,6 +4,7 @@
 
 mod error;
 mod model;
+mod policy_json;
 pub mod postgres;
 mod repos;
 pub mod sqlite;

@@ -238,6 +238,7 @@ async fn racing_workers_defer_each_message_once() {
                 run_id: Some(run_id),
                 receiver: format!("user{row}"),
                 variables: [("row".to_string(), row.to_string())].into(),
+                position: row as i64,
                 release_at: now + Duration::hours(8),
             })
             .collect();
@@ -259,7 +260,8 @@ async fn racing_workers_defer_each_message_once() {
         }
         let due = setup.due_deferred(now + Duration::hours(8), 1000).await.unwrap();
         assert_eq!(due.len(), 200, "each message held once");
-        assert!(due.windows(2).all(|w| w[0].seq < w[1].seq));
+        let rows: Vec<i64> = due.iter().map(|m| m.position).collect();
+        assert_eq!(rows, (1..=200).collect::<Vec<i64>>(), "released in row order, whoever deferred first");
         assert_eq!(setup.get_run(run_id).await.unwrap().deferred, 200);
         for m in due.iter().step_by(23) {
             let trace = setup.trace_of(m.message_id.as_str()).await.unwrap();

@@ -4,8 +4,10 @@
 
 mod limits;
 mod pipeline;
+mod policies;
 mod worker;
 
 pub use limits::ChannelLimits;
-pub use pipeline::{BatchReport, Pipeline};
+pub use pipeline::{Attempt, BatchReport, Pipeline, PipelineParts};
+pub use policies::{PolicyDefaults, Verdict};
 pub use worker::{Worker, WorkerConfig};

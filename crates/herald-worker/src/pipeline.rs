@@ -27,11 +27,36 @@ pub struct BatchReport {
 
 pub struct Pipeline {
     store: Arc<dyn Store>,
+    dedup: Arc<dyn DedupStore>,
     channels: Channels,
     clock: Arc<dyn Clock>,
     /// Sends in flight within one batch.
     concurrency: usize,
     limits: ChannelLimits,
+    defaults: PolicyDefaults,
+}
+
+/// What a pipeline is built from.
+pub struct PipelineParts {
+    pub store: Arc<dyn Store>,
+    /// Where dedup counts: the store in embedded mode, Redis in a cluster.
+    pub dedup: Arc<dyn DedupStore>,
+    pub channels: Channels,
+    pub clock: Arc<dyn Clock>,
+    pub concurrency: usize,
+    pub defaults: PolicyDefaults,
+}
+
+/// Which delivery of a batch this is.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    pub number: u32,
+    /// Passing faults become final failures on the last attempt.
+    pub last: bool,
+}
+
+impl Attempt {
+    pub const FIRST: Attempt = Attempt { number: 1, last: false };
 }
 
 struct Prepared {
@@ -41,13 +66,22 @@ struct Prepared {
 }
 
 impl Pipeline {
-    pub fn new(store: Arc<dyn Store>, channels: Channels, clock: Arc<dyn Clock>, concurrency: usize) -> Self {
-        let limits = ChannelLimits::new(store.clone());
-        Self { store, channels, clock, concurrency: concurrency.max(1), limits }
+    pub fn new(parts: PipelineParts) -> Self {
+        let limits = ChannelLimits::new(parts.store.clone());
+        Self {
+            store: parts.store,
+            dedup: parts.dedup,
+            channels: parts.channels,
+            clock: parts.clock,
+            concurrency: parts.concurrency.max(1),
+            limits,
+            defaults: parts.defaults,
+        }
     }
 
-    /// Handles one batch. `last_attempt` turns passing faults into final failures.
-    pub async fn handle(&self, job: &DeliveryJob, last_attempt: bool) -> Result<BatchReport, StoreError> {
+    /// Handles one batch: discard list, quiet hours, render, dedup, flow control, send, record.
+    pub async fn handle(&self, job: &DeliveryJob, attempt: Attempt) -> Result<BatchReport, StoreError> {
+        let last_attempt = attempt.last;
         let template = match self.store.get_template(job.template_id).await {
             Ok(t) => t,
             Err(StoreError::NotFound { .. }) => return self.fail_all(job, "template was deleted").await,
@@ -70,10 +104,57 @@ impl Pipeline {
             report.dropped = self.store.record_outcomes(&outcomes, self.clock.now()).await? as usize;
             return Ok(report);
         }
-        let prepared: Vec<Prepared> = pending.into_iter().map(|(r, vars)| prepare(&template, job, r, vars)).collect();
+        let now = self.clock.now();
+        let mut dropped = Vec::new();
+        let mut deferred = Vec::new();
+        let mut prepared = Vec::with_capacity(pending.len());
+        for (index, (recipient, vars)) in pending.into_iter().enumerate() {
+            // Released messages already waited out their quiet hours.
+            if !job.released {
+                match quiet_verdict(&template, vars, now, &self.defaults) {
+                    Verdict::Send => {}
+                    Verdict::Drop { event, reason } => {
+                        dropped.push(policy_outcome(job, recipient, event, reason));
+                        continue;
+                    }
+                    Verdict::Defer { release_at } => {
+                        deferred.push(DeferredMessage {
+                            seq: 0,
+                            message_id: recipient.message_id.clone(),
+                            template_id: job.template_id,
+                            run_id: job.run_id(),
+                            receiver: recipient.receiver.clone(),
+                            variables: vars.clone(),
+                            position: recipient.message_id.row().map(|r| r as i64).unwrap_or(index as i64),
+                            release_at,
+                        });
+                        continue;
+                    }
+                }
+            }
+            let message = prepare(&template, job, recipient, vars);
+            // Dedup counts on a batch's first delivery only: a retried message was admitted
+            // then, and must not be refused now (a redelivery errs toward sending).
+            if message.fault.is_none() && attempt.number <= 1 {
+                let verdict =
+                    dedup_verdict(self.dedup.as_ref(), &template, &recipient.receiver, &message.message.content, now, &self.defaults)
+                        .await?;
+                if let Verdict::Drop { event, reason } = verdict {
+                    dropped.push(policy_outcome(job, recipient, event, reason));
+                    continue;
+                }
+            }
+            prepared.push(message);
+        }
+        if !deferred.is_empty() {
+            self.store.defer_messages(&deferred, now).await?;
+            report.deferred = deferred.len();
+        }
         let results = self.send_all(&template, prepared).await;
 
-        let mut outcomes = Vec::with_capacity(results.len());
+        report.dropped += dropped.len();
+        let mut outcomes = dropped;
+        outcomes.reserve(results.len());
         for (message, result) in results {
             let (event, detail) = match result {
                 SendResult::Sent { detail } => (TraceEvent::Sent, detail),
@@ -209,6 +290,17 @@ impl Pipeline {
             .collect();
         report.failed = self.store.record_outcomes(&outcomes, self.clock.now()).await? as usize;
         Ok(report)
+    }
+}
+
+fn policy_outcome(job: &DeliveryJob, recipient: &Recipient, event: TraceEvent, reason: String) -> Outcome {
+    Outcome {
+        message_id: recipient.message_id.clone(),
+        template_id: job.template_id,
+        run_id: job.run_id(),
+        receiver: recipient.receiver.clone(),
+        event,
+        detail: Some(reason),
     }
 }
 

@@ -2,7 +2,7 @@
 //! then ack it, or hand it back for a retry with backoff. On shutdown the batch in hand is
 //! finished before the loop exits.
 
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Attempt, Pipeline};
 use herald_bus::{Bus, Delivery};
 use herald_core::DeliveryJob;
 use std::sync::Arc;
@@ -69,8 +69,8 @@ impl Worker {
     }
 
     async fn handle_job(&self, delivery: &Delivery, job: &DeliveryJob) -> Result<(), herald_bus::BusError> {
-        let last_attempt = delivery.attempts >= self.config.max_attempts;
-        match self.pipeline.handle(job, last_attempt).await {
+        let attempt = Attempt { number: delivery.attempts, last: delivery.attempts >= self.config.max_attempts };
+        match self.pipeline.handle(job, attempt).await {
             Ok(report) if report.retryable.is_empty() => {
                 tracing::info!(sent = report.sent, failed = report.failed, skipped = report.skipped, "batch handled");
                 self.bus.ack(delivery).await

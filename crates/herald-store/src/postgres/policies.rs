@@ -136,6 +136,7 @@ impl PolicyRepo for PgStore {
         let mut receivers = Vec::with_capacity(rows.len());
         let mut variables = Vec::with_capacity(rows.len());
         let mut release_at = Vec::with_capacity(rows.len());
+        let mut positions = Vec::with_capacity(rows.len());
         let mut details = Vec::with_capacity(rows.len());
         for (s, m) in &rows {
             seq.push(*s);
@@ -145,18 +146,19 @@ impl PolicyRepo for PgStore {
             receivers.push(m.receiver.as_str());
             variables.push(serde_json::to_string(&m.variables).map_err(|e| StoreError::Corrupt(e.to_string()))?);
             release_at.push(m.release_at);
+            positions.push(m.position);
             details.push(format!("quiet hours: released at {}", m.release_at.to_rfc3339()));
         }
         // Only the messages not deferred before are traced as deferred.
         sqlx::query(
             "WITH input AS ( \
                SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], \
-                 $7::timestamptz[], $8::text[]) WITH ORDINALITY \
-                 AS i (seq, message_id, template_id, run_id, receiver, variables, release_at, detail, ord)), \
+                 $7::timestamptz[], $8::text[], $11::bigint[]) WITH ORDINALITY \
+                 AS i (seq, message_id, template_id, run_id, receiver, variables, release_at, detail, position, ord)), \
              new AS ( \
                INSERT INTO deferred_messages \
-                 (seq, message_id, template_id, run_id, receiver, variables_json, release_at, created_at) \
-               SELECT seq, message_id, template_id, run_id, receiver, variables::jsonb, release_at, $9 \
+                 (seq, message_id, template_id, run_id, receiver, variables_json, position, release_at, created_at) \
+               SELECT seq, message_id, template_id, run_id, receiver, variables::jsonb, position, release_at, $9 \
                FROM input ORDER BY ord \
                ON CONFLICT (message_id) DO NOTHING RETURNING message_id) \
              INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) \
@@ -173,6 +175,7 @@ impl PolicyRepo for PgStore {
         .bind(&details)
         .bind(now)
         .bind(TraceEvent::Deferred.as_str())
+        .bind(&positions)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -182,7 +185,8 @@ impl PolicyRepo for PgStore {
     async fn due_deferred(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DeferredMessage>> {
         let rows = sqlx::query(
             "SELECT seq, message_id, template_id, run_id, receiver, variables_json::text AS variables_json, \
-             release_at FROM deferred_messages WHERE release_at <= $1 ORDER BY seq LIMIT $2",
+             position, release_at FROM deferred_messages WHERE release_at <= $1 \
+             ORDER BY release_at, run_id NULLS LAST, position, seq LIMIT $2",
         )
         .bind(now)
         .bind(limit)
@@ -198,6 +202,7 @@ impl PolicyRepo for PgStore {
                     run_id: r.try_get("run_id")?,
                     receiver: r.try_get("receiver")?,
                     variables: serde_json::from_str(&variables).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    position: r.try_get("position")?,
                     release_at: r.try_get("release_at")?,
                 })
             })

@@ -15,6 +15,22 @@ use sqlx::{Postgres, Row, Transaction};
 
 #[async_trait]
 impl ScheduleRepo for PgStore {
+    async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()> {
+        let parsed = CronSchedule::parse(cron, "UTC").map_err(|e| StoreError::Conflict(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO schedules (kind, cron, timezone, misfire, enabled, next_fire_at, updated_at) \
+             VALUES ($1, $2, 'UTC', 'fire_once', TRUE, $3, $4) \
+             ON CONFLICT (kind) WHERE template_id IS NULL AND account_id IS NULL DO NOTHING",
+        )
+        .bind(kind)
+        .bind(cron)
+        .bind(parsed.next_after(now))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn claim_due_fires(&self, now: DateTime<Utc>, grace: Duration, limit: i64) -> Result<Vec<ClaimedFire>> {
         let mut tx = self.pool.begin().await?;
         // Under READ COMMITTED a row whose claim committed while we waited to lock it is

@@ -8,6 +8,7 @@
 use super::PgStore;
 use crate::error::{Result, StoreError};
 use crate::model::Template;
+use crate::policy_json::{parse_policy, policy_json};
 use crate::repos::TemplateRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,7 +18,7 @@ use herald_core::{
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 
-const SELECT_TEMPLATE: &str = "SELECT t.id, t.name, t.channel, t.channel_account, t.msg_type, t.receiver_id_type, \
+const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.channel, t.channel_account, t.msg_type, t.receiver_id_type, \
      t.content_json::text AS content_json, t.quiet_hours, t.crowd_id, t.status, t.created_at, t.updated_at, \
      s.cron, s.timezone, s.misfire, s.next_fire_at \
      FROM templates t LEFT JOIN schedules s ON s.template_id = t.id";
@@ -53,6 +54,7 @@ fn template_from_row(row: &PgRow) -> Result<Template> {
         quiet_hours: QuietHoursPolicy::parse(&quiet).ok_or_else(|| corrupt("quiet-hours policy", &quiet))?,
         schedule,
         crowd_id: row.try_get("crowd_id")?,
+        dedup: parse_policy(row.try_get::<Option<String>, _>("policy_json")?.as_deref())?.dedup,
     };
     Ok(Template {
         id: row.try_get("id")?,
@@ -118,8 +120,8 @@ impl TemplateRepo for PgStore {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO templates (name, channel, channel_account, msg_type, receiver_id_type, content_json, \
-             quiet_hours, crowd_id, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $10) RETURNING id",
+             quiet_hours, crowd_id, status, created_at, updated_at, policy_json) \
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $10, $11) RETURNING id",
         )
         .bind(spec.name.trim())
         .bind(spec.channel.as_str())
@@ -131,6 +133,7 @@ impl TemplateRepo for PgStore {
         .bind(&spec.crowd_id)
         .bind(TemplateStatus::Stopped.as_str())
         .bind(now)
+        .bind(policy_json(spec))
         .fetch_one(&mut *tx)
         .await?;
         write_schedule(&mut tx, id, spec, false, now).await?;
@@ -157,8 +160,8 @@ impl TemplateRepo for PgStore {
         lock_schedule(&mut tx, id).await?;
         let status: Option<String> = sqlx::query_scalar(
             "UPDATE templates SET name = $1, channel = $2, channel_account = $3, msg_type = $4, \
-             receiver_id_type = $5, content_json = $6::jsonb, quiet_hours = $7, crowd_id = $8, updated_at = $9 \
-             WHERE id = $10 RETURNING status",
+             receiver_id_type = $5, content_json = $6::jsonb, quiet_hours = $7, crowd_id = $8, updated_at = $9, \
+             policy_json = $11 WHERE id = $10 RETURNING status",
         )
         .bind(spec.name.trim())
         .bind(spec.channel.as_str())
@@ -170,6 +173,7 @@ impl TemplateRepo for PgStore {
         .bind(&spec.crowd_id)
         .bind(now)
         .bind(id)
+        .bind(policy_json(spec))
         .fetch_optional(&mut *tx)
         .await?;
         let status = status.ok_or_else(|| StoreError::not_found("template", id))?;

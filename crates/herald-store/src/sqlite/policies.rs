@@ -142,7 +142,8 @@ impl PolicyRepo for SqliteStore {
 
     async fn due_deferred(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DeferredMessage>> {
         let rows = sqlx::query(
-            "SELECT * FROM deferred_messages WHERE release_at <= ? ORDER BY release_at, run_id, position, seq LIMIT ?",
+            "SELECT * FROM deferred_messages WHERE release_at <= ? \
+             ORDER BY release_at, run_id IS NULL, run_id, position, seq LIMIT ?",
         )
         .bind(to_ms(now))
         .bind(limit)

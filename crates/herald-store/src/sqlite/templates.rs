@@ -3,6 +3,7 @@
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::model::Template;
+use crate::policy_json::{parse_policy, policy_json};
 use crate::repos::TemplateRepo;
 use crate::time::{from_ms, to_ms};
 use async_trait::async_trait;
@@ -20,29 +21,13 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
 }
 
-/// The template fields kept together in `policy_json`.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TemplatePolicy {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    dedup: Option<herald_core::dedup::DedupRules>,
-}
-
-fn policy_json(spec: &TemplateSpec) -> Option<String> {
-    let policy = TemplatePolicy { dedup: spec.dedup };
-    policy.dedup.is_some().then(|| serde_json::to_string(&policy).unwrap_or_default())
-}
-
 fn template_from_row(row: &SqliteRow) -> Result<Template> {
     let channel: String = row.try_get("channel")?;
     let quiet: String = row.try_get("quiet_hours")?;
     let status: String = row.try_get("status")?;
     let content: String = row.try_get("content_json")?;
     let cron: Option<String> = row.try_get("cron")?;
-    let policy: TemplatePolicy = match row.try_get::<Option<String>, _>("policy_json")? {
-        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        None => TemplatePolicy::default(),
-    };
+    let policy = parse_policy(row.try_get::<Option<String>, _>("policy_json")?.as_deref())?;
     let schedule = match cron {
         Some(cron) => {
             let misfire: String = row.try_get("misfire")?;

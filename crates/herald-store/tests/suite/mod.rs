@@ -221,6 +221,7 @@ pub fn spec(cron: &str, tz: &str, misfire: MisfirePolicy, crowd_id: Option<Strin
         quiet_hours: Default::default(),
         schedule: Some(ScheduleSpec { cron: cron.into(), timezone: tz.into(), misfire }),
         crowd_id,
+        dedup: None,
     }
 }
 

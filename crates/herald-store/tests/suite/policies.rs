@@ -78,6 +78,7 @@ fn deferred(id: &str, template_id: i64, run_id: Option<i64>, release_at: DateTim
             ("name".to_string(), format!("name of {id}")),
             ("city".to_string(), "Hangzhou".to_string()),
         ]),
+        position: 0,
         release_at,
     }
 }
@@ -130,13 +131,14 @@ pub async fn deferred_messages_are_held_once_and_released_in_order(store: Arc<dy
     assert_eq!(due[2].release_at, morning, "m-d as first given");
     assert_eq!(due[3].run_id, None);
     assert_eq!(ids(&store.due_deferred(morning, 2).await.unwrap()), ["m-c", "m-b"]);
-    assert_eq!(ids(&store.due_deferred(noon, 100).await.unwrap()), ["m-c", "m-a", "m-b", "m-d", "api-1"]);
+    // By release time, then run (API messages last), row position and deferral order.
+    assert_eq!(ids(&store.due_deferred(noon, 100).await.unwrap()), ["m-c", "m-b", "m-d", "api-1", "m-a"]);
 
     // Released and published: forgotten.
     store.remove_deferred(&[due[0].seq, due[1].seq]).await.unwrap();
     store.remove_deferred(&[]).await.unwrap();
     store.remove_deferred(&[due[0].seq, 999_999]).await.unwrap();
-    assert_eq!(ids(&store.due_deferred(noon, 100).await.unwrap()), ["m-a", "m-d", "api-1"]);
+    assert_eq!(ids(&store.due_deferred(noon, 100).await.unwrap()), ["m-d", "api-1", "m-a"]);
     assert_eq!(store.get_run(run_id).await.unwrap().deferred, 2);
 }
 

@@ -166,6 +166,7 @@ pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
         run_id: Some(run_id),
         receiver: last.receiver.clone(),
         variables: Default::default(),
+        position: 6,
         release_at: now + Duration::hours(1),
     };
     store.defer_messages(&[held], now).await.unwrap();

@@ -1,0 +1,24 @@
+//! The template fields both backends keep together in one `policy_json` column.
+
+use herald_core::TemplateSpec;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TemplatePolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup: Option<herald_core::dedup::DedupRules>,
+}
+
+/// The column's value for `spec`; None when the template sets no policy of its own.
+pub(crate) fn policy_json(spec: &TemplateSpec) -> Option<String> {
+    let policy = TemplatePolicy { dedup: spec.dedup };
+    policy.dedup.is_some().then(|| serde_json::to_string(&policy).unwrap_or_default())
+}
+
+pub(crate) fn parse_policy(json: Option<&str>) -> Result<TemplatePolicy, crate::StoreError> {
+    match json {
+        Some(json) => serde_json::from_str(json).map_err(|e| crate::StoreError::Corrupt(e.to_string())),
+        None => Ok(TemplatePolicy::default()),
+    }
+}
