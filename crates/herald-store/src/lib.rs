@@ -2,14 +2,17 @@
 //! delivery ledger, outbox and trace) behind small repository traits. The embedded backend is
 //! one SQLite file; the cluster backend implements the same traits on PostgreSQL.
 
+mod dedup;
 mod error;
 mod model;
 mod policy_json;
 pub mod postgres;
+pub mod redis_dedup;
 mod repos;
 pub mod sqlite;
 mod time;
 
+pub use dedup::{ContentDedup, DedupStore, FrequencyDedup};
 pub use error::StoreError;
 pub use model::*;
 pub use postgres::PgStore;

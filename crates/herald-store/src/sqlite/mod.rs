@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod crowds;
+mod dedup;
 mod deliveries;
 mod policies;
 mod runs;

@@ -1,0 +1,98 @@
+//! Dedup windows on the SQLite file. A sliding admit counts and records inside one
+//! `BEGIN IMMEDIATE` transaction, so the write lock is held from the count on and two stores
+//! on the same file (or two connections of one pool) cannot both pass the last free place.
+
+use super::SqliteStore;
+use crate::dedup::DedupStore;
+use crate::error::Result;
+use crate::time::to_ms;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+#[async_trait]
+impl DedupStore for SqliteStore {
+    async fn admit_sliding(&self, key: &str, limit: u32, window: Duration, now: DateTime<Utc>) -> Result<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let now_ms = to_ms(now);
+        let window_ms = window.num_milliseconds().max(0);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let admitted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dedup_events WHERE key = ? AND at_ms > ?")
+            .bind(key)
+            .bind(now_ms - window_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+        if admitted >= i64::from(limit) {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO dedup_events (key, at_ms, expires_at) VALUES (?, ?, ?)")
+            .bind(key)
+            .bind(now_ms)
+            .bind(now_ms + window_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn admit_fixed(
+        &self,
+        key: &str,
+        bucket: &str,
+        limit: u32,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        // One statement is one write transaction: the conflict check, the limit test and the
+        // increment happen under the write lock. A bucket past its expiry starts from one.
+        let count: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO dedup_counters (key, bucket, count, expires_at) VALUES (?1, ?2, 1, ?3) \
+             ON CONFLICT (key, bucket) DO UPDATE SET \
+                count = CASE WHEN expires_at <= ?4 THEN 1 ELSE count + 1 END, \
+                expires_at = CASE WHEN expires_at <= ?4 THEN excluded.expires_at ELSE expires_at END \
+             WHERE count < ?5 OR expires_at <= ?4 \
+             RETURNING count",
+        )
+        .bind(key)
+        .bind(bucket)
+        .bind(to_ms(expires_at))
+        .bind(to_ms(now))
+        .bind(i64::from(limit))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(count.is_some())
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>, max: i64) -> Result<u64> {
+        if max <= 0 {
+            return Ok(0);
+        }
+        let events = sqlx::query(
+            "DELETE FROM dedup_events WHERE rowid IN \
+             (SELECT rowid FROM dedup_events WHERE expires_at <= ? LIMIT ?)",
+        )
+        .bind(to_ms(now))
+        .bind(max)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let left = max - i64::try_from(events).unwrap_or(max);
+        if left <= 0 {
+            return Ok(events);
+        }
+        let counters = sqlx::query(
+            "DELETE FROM dedup_counters WHERE rowid IN \
+             (SELECT rowid FROM dedup_counters WHERE expires_at <= ? LIMIT ?)",
+        )
+        .bind(to_ms(now))
+        .bind(left)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(events + counters)
+    }
+}

@@ -1,0 +1,346 @@
+//! Dedup windows against both backends: SQLite on a temp file and a real Redis
+//! (HERALD_TEST_REDIS_URL, default redis://127.0.0.1:6379; the Redis tests fail, never skip,
+//! when it is unreachable). Time is an argument, so the windows are crossed without sleeping;
+//! the races run many tasks on separate connections against one key.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use herald_store::redis_dedup::RedisDedup;
+use herald_store::{ContentDedup, DedupStore, FrequencyDedup, SqliteStore};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::sync::Barrier;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 1, 10, 0, 0).unwrap()
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 5, d).unwrap()
+}
+
+// --- backends ---
+
+async fn sqlite(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(&dir.path().join("h.sqlite")).await.unwrap()
+}
+
+async fn sqlite_rows(store: &SqliteStore) -> (i64, i64) {
+    let events = sqlx::query_scalar("SELECT COUNT(*) FROM dedup_events").fetch_one(store.pool()).await.unwrap();
+    let counters = sqlx::query_scalar("SELECT COUNT(*) FROM dedup_counters").fetch_one(store.pool()).await.unwrap();
+    (events, counters)
+}
+
+fn redis_url() -> String {
+    std::env::var("HERALD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn redis_client() -> redis::Client {
+    let url = redis_url();
+    redis::Client::open(url.as_str())
+        .unwrap_or_else(|e| panic!("HERALD_TEST_REDIS_URL {url:?} is not a Redis URL: {e}"))
+}
+
+/// A prefix no other test (or earlier run) uses.
+fn unique_prefix(test: &str) -> String {
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("herald-test:{test}:{}:{nanos}:{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed))
+}
+
+async fn redis_dedup(prefix: &str) -> RedisDedup {
+    RedisDedup::connect(redis_client(), prefix).await.unwrap_or_else(|e| {
+        panic!(
+            "Redis at {} is unreachable ({e}); these tests need a real Redis: start one or set HERALD_TEST_REDIS_URL",
+            redis_url()
+        )
+    })
+}
+
+async fn redis_conn() -> redis::aio::MultiplexedConnection {
+    redis_client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {} is unreachable: {e}", redis_url()))
+}
+
+/// The keys under `prefix`, the expiry index left out.
+async fn redis_records(prefix: &str) -> Vec<String> {
+    let mut keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut redis_conn().await).await.unwrap();
+    keys.retain(|k| k != &format!("{prefix}:expiry"));
+    keys.sort();
+    keys
+}
+
+async fn redis_cleanup(prefix: &str) {
+    let mut conn = redis_conn().await;
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn).await.unwrap();
+    if !keys.is_empty() {
+        let _: i64 = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.unwrap();
+    }
+}
+
+// --- cases shared by both backends ---
+
+async fn sliding_window(store: &dyn DedupStore) {
+    let (limit, window) = (3, Duration::seconds(300));
+    let key = "u1|hash-of-content";
+    // Four identical sends within the window: three pass.
+    let mut passed = Vec::new();
+    for s in 0..4 {
+        passed.push(store.admit_sliding(key, limit, window, t0() + Duration::seconds(s)).await.unwrap());
+    }
+    assert_eq!(passed, [true, true, true, false]);
+    assert!(!store.admit_sliding(key, limit, window, t0() + Duration::milliseconds(299_999)).await.unwrap());
+    // At exactly first + T the first event is out of (now - T, now].
+    assert!(store.admit_sliding(key, limit, window, t0() + window).await.unwrap());
+    // Now t0+1s, t0+2s and t0+300s fill the window again.
+    assert!(!store.admit_sliding(key, limit, window, t0() + window).await.unwrap());
+    assert!(store.admit_sliding(key, limit, window, t0() + Duration::seconds(301)).await.unwrap());
+    // Other keys have their own windows.
+    assert!(store.admit_sliding("u2|hash-of-content", limit, window, t0()).await.unwrap());
+    // A limit of zero admits nothing.
+    assert!(!store.admit_sliding("u3|zero", 0, window, t0()).await.unwrap());
+}
+
+async fn refusals_are_not_recorded(store: &dyn DedupStore) {
+    // austin's content rule: once per 300 s.
+    let rule = ContentDedup::default();
+    assert_eq!((rule.limit, rule.window), (1, Duration::seconds(300)));
+    let key = "u1|same-content";
+    assert!(rule.admit(store, key, t0()).await.unwrap());
+    assert!(!rule.admit(store, key, t0() + Duration::seconds(200)).await.unwrap());
+    // Had the refusal at +200 s been recorded, +300 s would still be refused.
+    assert!(rule.admit(store, key, t0() + Duration::seconds(300)).await.unwrap());
+}
+
+async fn fixed_window(store: &dyn DedupStore) {
+    // austin's frequency rule: five a day per receiver and channel.
+    let rule = FrequencyDedup::default();
+    assert_eq!(rule.limit, 5);
+    let key = "u1|sms";
+    let mut passed = Vec::new();
+    for h in 0..6 {
+        passed.push(rule.admit(store, key, day(1), t0() + Duration::hours(h)).await.unwrap());
+    }
+    assert_eq!(passed, [true, true, true, true, true, false]);
+    assert!(!rule.admit(store, key, day(1), t0() + Duration::hours(13)).await.unwrap());
+    // The next day is a new bucket, and another channel its own key.
+    assert!(rule.admit(store, key, day(2), t0() + Duration::hours(14)).await.unwrap());
+    assert!(rule.admit(store, "u1|email", day(1), t0() + Duration::hours(1)).await.unwrap());
+
+    // A bucket past its expiry starts again from zero.
+    let expires = t0() + Duration::hours(1);
+    assert!(store.admit_fixed("u2|sms", "b", 1, expires, t0()).await.unwrap());
+    assert!(!store.admit_fixed("u2|sms", "b", 1, expires, t0() + Duration::minutes(59)).await.unwrap());
+    let later = t0() + Duration::hours(2);
+    assert!(store.admit_fixed("u2|sms", "b", 1, later, expires).await.unwrap());
+    assert!(!store.admit_fixed("u2|sms", "b", 1, later, expires + Duration::minutes(1)).await.unwrap());
+    assert!(!store.admit_fixed("u3|sms", "b", 0, later, t0()).await.unwrap());
+}
+
+/// Leaves exactly one live record ("p2").
+async fn purge(store: &dyn DedupStore) {
+    assert!(store.admit_sliding("p1", 5, Duration::seconds(60), t0()).await.unwrap()); // expires t0+60s
+    assert!(store.admit_sliding("p2", 1, Duration::seconds(600), t0()).await.unwrap()); // expires t0+600s
+    assert!(store.admit_fixed("p3", "2026-05-01", 5, t0() + Duration::seconds(120), t0()).await.unwrap());
+    assert_eq!(store.purge_expired(t0() + Duration::seconds(59), 100).await.unwrap(), 0);
+    let at = t0() + Duration::seconds(120);
+    assert_eq!(store.purge_expired(at, 1).await.unwrap(), 1, "bounded by max");
+    assert_eq!(store.purge_expired(at, 100).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(at, 100).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(at, 0).await.unwrap(), 0);
+    // p2 is still in its window and still counts.
+    assert!(!store.admit_sliding("p2", 1, Duration::seconds(600), at).await.unwrap());
+    assert_eq!(store.purge_expired(t0() + Duration::seconds(599), 100).await.unwrap(), 0);
+}
+
+const ODD_KEYS: [&str; 5] = [
+    "张三|【验证码】您的验证码是{$code}，五分钟内有效",
+    "用户🙂:a*b?[c]\\ 'x\" %_",
+    "",
+    " leading and trailing ",
+    "line\nbreak\ttab\u{0}nul",
+];
+
+async fn odd_keys(store: &dyn DedupStore) {
+    let w = Duration::seconds(300);
+    for key in ODD_KEYS {
+        assert!(store.admit_sliding(key, 1, w, t0()).await.unwrap(), "{key:?}");
+    }
+    for key in ODD_KEYS {
+        assert!(!store.admit_sliding(key, 1, w, t0() + Duration::seconds(1)).await.unwrap(), "{key:?}");
+        assert!(store.admit_fixed(key, "二〇二六年五月一日", 1, t0() + w, t0()).await.unwrap(), "{key:?}");
+        assert!(!store.admit_fixed(key, "二〇二六年五月一日", 1, t0() + w, t0()).await.unwrap(), "{key:?}");
+    }
+    // Key and bucket are kept apart, whatever characters they hold.
+    assert!(store.admit_fixed("a:b", "c", 1, t0() + w, t0()).await.unwrap());
+    assert!(store.admit_fixed("a", "b:c", 1, t0() + w, t0()).await.unwrap());
+    // A key that differs only in case or width is another key.
+    assert!(store.admit_sliding("张三|ABC", 1, w, t0()).await.unwrap());
+    assert!(store.admit_sliding("张三|abc", 1, w, t0()).await.unwrap());
+    assert!(store.admit_sliding("张三|ＡＢＣ", 1, w, t0()).await.unwrap());
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    Sliding,
+    Fixed,
+}
+
+/// Every task tries to admit the same key 50 times; with limit 7 exactly 7 pass in total.
+async fn race(stores: Vec<Arc<dyn DedupStore>>, tasks_per_store: usize, rule: Rule) {
+    const LIMIT: u32 = 7;
+    const TRIES: i64 = 50;
+    let barrier = Arc::new(Barrier::new(stores.len() * tasks_per_store));
+    let mut tasks = Vec::new();
+    for store in &stores {
+        for _ in 0..tasks_per_store {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let mut admitted = 0u32;
+                for i in 0..TRIES {
+                    let now = t0() + Duration::milliseconds(i);
+                    let ok = match rule {
+                        Rule::Sliding => {
+                            store.admit_sliding("racer|同一内容", LIMIT, Duration::seconds(300), now).await
+                        }
+                        Rule::Fixed => {
+                            store.admit_fixed("racer|sms", "2026-05-01", LIMIT, t0() + Duration::days(2), now).await
+                        }
+                    };
+                    admitted += u32::from(ok.unwrap());
+                }
+                admitted
+            }));
+        }
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    assert_eq!(total, LIMIT, "{rule:?}: {} tasks x {TRIES} tries", stores.len() * tasks_per_store);
+}
+
+// --- SQLite ---
+
+#[tokio::test]
+async fn sqlite_sliding_window_admits_n_per_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    sliding_window(&store).await;
+    refusals_are_not_recorded(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_fixed_window_admits_n_per_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    fixed_window(&sqlite(&dir).await).await;
+}
+
+#[tokio::test]
+async fn sqlite_purge_removes_expired_rows_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    purge(&store).await;
+    assert_eq!(sqlite_rows(&store).await, (1, 0), "p2's event is left");
+}
+
+#[tokio::test]
+async fn sqlite_keys_with_cjk_and_odd_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    odd_keys(&sqlite(&dir).await).await;
+}
+
+async fn two_sqlite_stores(dir: &tempfile::TempDir) -> Vec<Arc<dyn DedupStore>> {
+    let a = sqlite(dir).await;
+    let b = sqlite(dir).await;
+    vec![Arc::new(a), Arc::new(b)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_race_on_one_sliding_key_admits_exactly_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    race(two_sqlite_stores(&dir).await, 4, Rule::Sliding).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_race_on_one_fixed_key_admits_exactly_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    race(two_sqlite_stores(&dir).await, 4, Rule::Fixed).await;
+}
+
+// --- Redis ---
+
+#[tokio::test]
+async fn redis_sliding_window_admits_n_per_window() {
+    let prefix = unique_prefix("sliding");
+    let store = redis_dedup(&prefix).await;
+    sliding_window(&store).await;
+    refusals_are_not_recorded(&store).await;
+    redis_cleanup(&prefix).await;
+}
+
+#[tokio::test]
+async fn redis_fixed_window_admits_n_per_bucket() {
+    let prefix = unique_prefix("fixed");
+    fixed_window(&redis_dedup(&prefix).await).await;
+    redis_cleanup(&prefix).await;
+}
+
+#[tokio::test]
+async fn redis_purge_removes_expired_keys_only() {
+    let prefix = unique_prefix("purge");
+    let store = redis_dedup(&prefix).await;
+    purge(&store).await;
+    assert_eq!(redis_records(&prefix).await, [format!("{prefix}:s:p2")], "p2's window is left");
+    redis_cleanup(&prefix).await;
+    assert!(redis_records(&prefix).await.is_empty());
+}
+
+#[tokio::test]
+async fn redis_keys_expire_on_their_own() {
+    let prefix = unique_prefix("ttl");
+    let store = redis_dedup(&prefix).await;
+    let now = Utc::now();
+    assert!(store.admit_sliding("k", 1, Duration::seconds(300), now).await.unwrap());
+    assert!(store.admit_fixed("k", "2026-05-01", 1, now + Duration::days(2), now).await.unwrap());
+    let mut conn = redis_conn().await;
+    for key in [format!("{prefix}:s:k"), format!("{prefix}:f:1:k:2026-05-01"), format!("{prefix}:expiry")] {
+        let ttl: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut conn).await.unwrap();
+        assert!(ttl > 0, "{key} has no TTL ({ttl})");
+    }
+    let ttl: i64 = redis::cmd("PTTL").arg(format!("{prefix}:s:k")).query_async(&mut conn).await.unwrap();
+    assert!(ttl <= 300_000, "{ttl}");
+    redis_cleanup(&prefix).await;
+}
+
+#[tokio::test]
+async fn redis_keys_with_cjk_and_odd_characters() {
+    let prefix = unique_prefix("odd");
+    odd_keys(&redis_dedup(&prefix).await).await;
+    redis_cleanup(&prefix).await;
+}
+
+async fn eight_redis_connections(prefix: &str) -> Vec<Arc<dyn DedupStore>> {
+    let mut stores: Vec<Arc<dyn DedupStore>> = Vec::new();
+    for _ in 0..8 {
+        stores.push(Arc::new(redis_dedup(prefix).await));
+    }
+    stores
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_race_on_one_sliding_key_admits_exactly_the_limit() {
+    let prefix = unique_prefix("race-sliding");
+    race(eight_redis_connections(&prefix).await, 1, Rule::Sliding).await;
+    redis_cleanup(&prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_race_on_one_fixed_key_admits_exactly_the_limit() {
+    let prefix = unique_prefix("race-fixed");
+    race(eight_redis_connections(&prefix).await, 1, Rule::Fixed).await;
+    redis_cleanup(&prefix).await;
+}
