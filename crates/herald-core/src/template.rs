@@ -163,6 +163,9 @@ pub struct TemplateSpec {
     pub content: Value,
     #[serde(default)]
     pub quiet_hours: QuietHoursPolicy,
+    /// The nightly window the policy applies to; absent = 00:00 to 08:00, released at 09:00.
+    #[serde(default)]
+    pub quiet_window: Option<crate::quiet_hours::QuietWindow>,
     #[serde(default)]
     pub schedule: Option<ScheduleSpec>,
     /// An uploaded crowd file.
@@ -223,6 +226,11 @@ impl TemplateSpec {
         self.validate_content(&mut errors);
         if let Some(rules) = &self.dedup {
             rules.validate(&mut errors);
+        }
+        if let Some(window) = &self.quiet_window
+            && let Err(e) = window.validate()
+        {
+            errors.push(FieldError::new("quietWindow", e.to_string()));
         }
         if self.channel.needs_account() && self.channel_account.as_deref().is_none_or(|a| a.trim().is_empty()) {
             errors.push(FieldError::new(
@@ -318,5 +326,24 @@ mod tests {
         }))
         .unwrap_err();
         assert!(err.to_string().contains("pigeon"), "{err}");
+    }
+}
+
+impl TemplateSpec {
+    /// The time zone the template is read in: its schedule's, else UTC.
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.schedule.as_ref().and_then(|s| s.timezone.parse().ok()).unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// When a crowd run created at `now` may start streaming: at once, or, for a `defer`
+    /// template inside its quiet hours, when they end (rather than parking every row).
+    pub fn run_not_before(&self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        if self.quiet_hours != QuietHoursPolicy::Defer {
+            return None;
+        }
+        match self.quiet_window.unwrap_or_default().check(now, self.timezone()) {
+            crate::quiet_hours::QuietDecision::Inside { release_at } => Some(release_at),
+            crate::quiet_hours::QuietDecision::Outside => None,
+        }
     }
 }

@@ -8,12 +8,15 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct TemplatePolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup: Option<herald_core::dedup::DedupRules>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_window: Option<herald_core::QuietWindow>,
 }
 
 /// The column's value for `spec`; None when the template sets no policy of its own.
 pub(crate) fn policy_json(spec: &TemplateSpec) -> Option<String> {
-    let policy = TemplatePolicy { dedup: spec.dedup };
-    policy.dedup.is_some().then(|| serde_json::to_string(&policy).unwrap_or_default())
+    let policy = TemplatePolicy { dedup: spec.dedup, quiet_window: spec.quiet_window };
+    (policy.dedup.is_some() || policy.quiet_window.is_some())
+        .then(|| serde_json::to_string(&policy).unwrap_or_default())
 }
 
 pub(crate) fn parse_policy(json: Option<&str>) -> Result<TemplatePolicy, crate::StoreError> {

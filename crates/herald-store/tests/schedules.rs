@@ -44,6 +44,7 @@ fn spec(cron: &str, tz: &str, misfire: MisfirePolicy, crowd_id: Option<String>) 
         schedule: Some(ScheduleSpec { cron: cron.into(), timezone: tz.into(), misfire }),
         crowd_id,
         dedup: None,
+        quiet_window: None,
     }
 }
 

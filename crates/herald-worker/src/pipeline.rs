@@ -1,12 +1,13 @@
-//! The stages a batch goes through, each a small function: decode, drop finished messages,
-//! render, send, and record. Kept apart from the polling loop so tests can drive it directly.
+//! The stages a batch goes through, each a small function: drop finished messages, the
+//! discard list, quiet hours, render, dedup, flow control, send, and record. Kept apart from the polling loop so tests can drive it directly.
 
 use crate::limits::ChannelLimits;
+use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
 use futures::StreamExt;
 use herald_channels::{Channels, OutgoingMessage, SendResult};
 use herald_core::placeholders::render;
-use herald_core::{Clock, DeliveryJob, MessageId, TraceEvent};
-use herald_store::{Outcome, Store, StoreError, Template};
+use herald_core::{Clock, DeliveryJob, MessageId, Recipient, TraceEvent};
+use herald_store::{DedupStore, DeferredMessage, Outcome, Store, StoreError, Template};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -136,9 +137,15 @@ impl Pipeline {
             // Dedup counts on a batch's first delivery only: a retried message was admitted
             // then, and must not be refused now (a redelivery errs toward sending).
             if message.fault.is_none() && attempt.number <= 1 {
-                let verdict =
-                    dedup_verdict(self.dedup.as_ref(), &template, &recipient.receiver, &message.message.content, now, &self.defaults)
-                        .await?;
+                let verdict = dedup_verdict(
+                    self.dedup.as_ref(),
+                    &template,
+                    &recipient.receiver,
+                    &message.message.content,
+                    now,
+                    &self.defaults,
+                )
+                .await?;
                 if let Verdict::Drop { event, reason } = verdict {
                     dropped.push(policy_outcome(job, recipient, event, reason));
                     continue;

@@ -45,7 +45,8 @@ pub fn quiet_verdict(
     if policy == QuietHoursPolicy::None {
         return Verdict::Send;
     }
-    let tz = variables.get(&defaults.timezone_column).and_then(|v| parse_tz(v)).unwrap_or_else(|| template_tz(template));
+    let tz =
+        variables.get(&defaults.timezone_column).and_then(|v| parse_tz(v)).unwrap_or_else(|| template_tz(template));
     let window = template.spec.quiet_window.unwrap_or(defaults.quiet_window);
     match (window.check(now, tz), policy) {
         (QuietDecision::Outside, _) | (_, QuietHoursPolicy::None) => Verdict::Send,
@@ -84,13 +85,20 @@ pub async fn dedup_verdict(
         let tz = template_tz(template);
         let local = now.with_timezone(&tz);
         let next_midnight = (local.date_naive() + Duration::days(1)).and_time(NaiveTime::MIN);
-        let expires_at = next_midnight.and_local_timezone(tz).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(now + Duration::days(1));
+        let expires_at = next_midnight
+            .and_local_timezone(tz)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(now + Duration::days(1));
         let key = frequency_key(template.spec.channel, receiver);
         let bucket = local.date_naive().to_string();
         if !store.admit_fixed(&key, &bucket, rule.limit_per_day, expires_at, now).await? {
             return Ok(Verdict::Drop {
                 event: TraceEvent::DroppedDedup,
-                reason: format!("{} messages a day to this receiver on {} already", rule.limit_per_day, template.spec.channel),
+                reason: format!(
+                    "{} messages a day to this receiver on {} already",
+                    rule.limit_per_day, template.spec.channel
+                ),
             });
         }
     }

@@ -10,7 +10,7 @@ use herald_core::{
     Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, MessageId, Recipient, TemplateSpec, TestClock,
 };
 use herald_store::{DeliveryRepo, SqliteStore, Store, TemplateRepo};
-use herald_worker::Pipeline;
+use herald_worker::{Attempt, Pipeline, PipelineParts, PolicyDefaults};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +28,17 @@ async fn setup(channel: ChannelKind) -> (tempfile::TempDir, Arc<SqliteStore>, Ar
         serde_json::from_value(json!({"name": "t", "channel": channel, "content": content})).unwrap();
     let template = store.create_template(&spec, clock.now()).await.unwrap();
     (dir, store, clock, template.id)
+}
+
+fn pipeline(store: &Arc<SqliteStore>, channels: Channels, clock: Arc<TestClock>) -> Pipeline {
+    Pipeline::new(PipelineParts {
+        store: store.clone(),
+        dedup: store.clone(),
+        channels,
+        clock,
+        concurrency: 4,
+        defaults: PolicyDefaults::default(),
+    })
 }
 
 fn job(template_id: i64, people: &[(&str, Option<&str>)]) -> DeliveryJob {
@@ -55,12 +66,12 @@ async fn a_redelivered_batch_sends_nothing_twice() {
     let (_dir, store, clock, id) = setup(ChannelKind::Outbox).await;
     let dyn_store: Arc<dyn Store> = store.clone();
     let channels = Channels::new().with(Arc::new(OutboxChannel::new(dyn_store.clone(), clock.clone())));
-    let pipeline = Pipeline::new(dyn_store, channels, clock, 4);
+    let pipeline = pipeline(&store, channels, clock);
     let job = job(id, &[("a", Some("A")), ("b", Some("B")), ("c", None)]);
 
-    let first = pipeline.handle(&job, false).await.unwrap();
+    let first = pipeline.handle(&job, Attempt::FIRST).await.unwrap();
     assert_eq!((first.sent, first.failed, first.skipped), (2, 1, 0));
-    let again = pipeline.handle(&job, false).await.unwrap();
+    let again = pipeline.handle(&job, Attempt { number: 2, last: false }).await.unwrap();
     assert_eq!((again.sent, again.failed, again.skipped), (0, 0, 3), "every message was already final");
     assert_eq!(store.count_outbox(Some(id), None).await.unwrap(), 2);
 
@@ -89,13 +100,12 @@ impl Channel for Flaky {
 async fn passing_faults_are_retried_then_failed_on_the_last_attempt() {
     let (_dir, store, clock, id) = setup(ChannelKind::Webhook).await;
     let flaky = Arc::new(Flaky(AtomicUsize::new(0)));
-    let dyn_store: Arc<dyn Store> = store.clone();
-    let pipeline = Pipeline::new(dyn_store, Channels::new().with(flaky.clone()), clock, 4);
+    let pipeline = pipeline(&store, Channels::new().with(flaky.clone()), clock);
     let job = job(id, &[("a", Some("A"))]);
-    let report = pipeline.handle(&job, false).await.unwrap();
+    let report = pipeline.handle(&job, Attempt::FIRST).await.unwrap();
     assert_eq!(report.retryable.len(), 1);
     assert_eq!(report.failed, 0);
-    let report = pipeline.handle(&job, true).await.unwrap();
+    let report = pipeline.handle(&job, Attempt { number: 2, last: true }).await.unwrap();
     assert_eq!(report.failed, 1);
     let trace = store.trace_of(job.batch.items[0].recipients[0].message_id.as_str()).await.unwrap();
     let events: Vec<&str> = trace.iter().map(|t| t.event.as_str()).collect();

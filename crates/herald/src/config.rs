@@ -21,6 +21,7 @@ pub struct Config {
     pub channels: ChannelsConfig,
     pub security: SecurityConfig,
     pub retention: RetentionConfig,
+    pub policies: PoliciesConfig,
     pub sample_data: SampleDataConfig,
     pub log: LogConfig,
 }
@@ -189,6 +190,22 @@ pub struct SecurityConfig {
 impl Default for SecurityConfig {
     fn default() -> Self {
         Self { sealing_key: None, sealing_key_file: "data/herald.key".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoliciesConfig {
+    /// The crowd column holding a recipient's IANA time zone, for quiet hours.
+    pub timezone_column: String,
+    /// Dedup rules per channel for templates that set none, e.g.
+    /// `[policies.dedup.sms] content = { limit = 1, windowSecs = 300 }`.
+    pub dedup: std::collections::HashMap<herald_core::ChannelKind, herald_core::dedup::DedupRules>,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        Self { timezone_column: "timezone".into(), dedup: Default::default() }
     }
 }
 

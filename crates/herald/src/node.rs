@@ -21,7 +21,7 @@ use herald_core::{Clock, topic_for};
 use herald_crowd::{CrowdStore, LocalCrowdStore};
 use herald_scheduler::{FireClaimer, FireClaimerConfig, Housekeeping, RunStreamer, StreamerConfig};
 use herald_store::{SqliteStore, Store};
-use herald_worker::{Pipeline, Worker, WorkerConfig};
+use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker, WorkerConfig};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -162,8 +162,18 @@ impl Node {
             .with(Arc::new(OutboxChannel::new(deliveries, self.state.clock.clone())))
             .with(Arc::new(WebhookChannel::new(config.webhook.resolve(), self.state.accounts.context().http.clone())));
         let channels_kinds = channels.kinds();
-        let pipeline =
-            Arc::new(Pipeline::new(self.state.store.clone(), channels, self.state.clock.clone(), w.sends_in_flight));
+        let pipeline = Arc::new(Pipeline::new(PipelineParts {
+            store: self.state.store.clone(),
+            dedup: Arc::new(self.sqlite.clone()),
+            channels,
+            clock: self.state.clock.clone(),
+            concurrency: w.sends_in_flight,
+            defaults: PolicyDefaults {
+                quiet_window: Default::default(),
+                timezone_column: config.policies.timezone_column.clone(),
+                dedup: config.policies.dedup.clone(),
+            },
+        }));
         let worker_config = WorkerConfig {
             visibility: Duration::from_secs(w.visibility_secs),
             poll: Duration::from_millis(w.poll_ms),

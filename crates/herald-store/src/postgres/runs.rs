@@ -18,17 +18,37 @@ pub(super) async fn insert_run(
     fire_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    let not_before = run_not_before(tx, template_id, now).await?;
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO runs (template_id, fire_id, crowd_id, status, rows_total, created_at) \
-         SELECT t.id, $1, t.crowd_id, 'pending', c.rows, $2 FROM templates t JOIN crowds c ON c.id = t.crowd_id \
+        "INSERT INTO runs (template_id, fire_id, crowd_id, status, rows_total, created_at, not_before) \
+         SELECT t.id, $1, t.crowd_id, 'pending', c.rows, $2, $4 FROM templates t JOIN crowds c ON c.id = t.crowd_id \
          WHERE t.id = $3 RETURNING id",
     )
     .bind(fire_id)
     .bind(now)
     .bind(template_id)
+    .bind(not_before)
     .fetch_optional(&mut **tx)
     .await?;
     id.ok_or_else(|| super::schedules::no_crowd(template_id))
+}
+
+/// A `defer` template's run created inside its quiet hours waits for their end.
+async fn run_not_before(
+    tx: &mut Transaction<'_, Postgres>,
+    template_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    let row = sqlx::query(&format!("{} WHERE t.id = $1", super::templates::SELECT_TEMPLATE))
+        .bind(template_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let not_before = super::templates::template_from_row(&row)?.spec.run_not_before(now);
+    if let Some(at) = not_before {
+        tracing::info!(template_id, start_at = %at, "run fired inside quiet hours; it streams when they end");
+    }
+    Ok(not_before)
 }
 
 fn progress_from_row(row: &PgRow) -> Result<RunProgress> {

@@ -18,7 +18,7 @@ use herald_core::{
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 
-const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.channel, t.channel_account, t.msg_type, t.receiver_id_type, \
+pub(super) const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.channel, t.channel_account, t.msg_type, t.receiver_id_type, \
      t.content_json::text AS content_json, t.quiet_hours, t.crowd_id, t.status, t.created_at, t.updated_at, \
      s.cron, s.timezone, s.misfire, s.next_fire_at \
      FROM templates t LEFT JOIN schedules s ON s.template_id = t.id";
@@ -27,7 +27,7 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
 }
 
-fn template_from_row(row: &PgRow) -> Result<Template> {
+pub(super) fn template_from_row(row: &PgRow) -> Result<Template> {
     let channel: String = row.try_get("channel")?;
     let quiet: String = row.try_get("quiet_hours")?;
     let status: String = row.try_get("status")?;
@@ -44,6 +44,7 @@ fn template_from_row(row: &PgRow) -> Result<Template> {
         }
         None => None,
     };
+    let policy = parse_policy(row.try_get::<Option<String>, _>("policy_json")?.as_deref())?;
     let spec = TemplateSpec {
         name: row.try_get("name")?,
         channel: ChannelKind::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
@@ -54,7 +55,8 @@ fn template_from_row(row: &PgRow) -> Result<Template> {
         quiet_hours: QuietHoursPolicy::parse(&quiet).ok_or_else(|| corrupt("quiet-hours policy", &quiet))?,
         schedule,
         crowd_id: row.try_get("crowd_id")?,
-        dedup: parse_policy(row.try_get::<Option<String>, _>("policy_json")?.as_deref())?.dedup,
+        dedup: policy.dedup,
+        quiet_window: policy.quiet_window,
     };
     Ok(Template {
         id: row.try_get("id")?,

@@ -18,13 +18,15 @@ pub(super) async fn insert_run(
     fire_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    let not_before = run_not_before(tx, template_id, now).await?;
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO runs (template_id, fire_id, crowd_id, status, rows_total, created_at) \
-         SELECT t.id, ?, t.crowd_id, 'pending', c.rows, ? FROM templates t JOIN crowds c ON c.id = t.crowd_id \
+        "INSERT INTO runs (template_id, fire_id, crowd_id, status, rows_total, created_at, not_before) \
+         SELECT t.id, ?, t.crowd_id, 'pending', c.rows, ?, ? FROM templates t JOIN crowds c ON c.id = t.crowd_id \
          WHERE t.id = ? RETURNING id",
     )
     .bind(fire_id)
     .bind(to_ms(now))
+    .bind(not_before.map(to_ms))
     .bind(template_id)
     .fetch_optional(&mut **tx)
     .await?;
@@ -34,6 +36,24 @@ pub(super) async fn insert_run(
 /// A run with the count of its messages waiting for the end of quiet hours.
 const SELECT_RUN: &str =
     "SELECT r.*, (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred FROM runs r";
+
+/// A `defer` template's run created inside its quiet hours waits for their end.
+async fn run_not_before(
+    tx: &mut Transaction<'_, Sqlite>,
+    template_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    let row = sqlx::query(&format!("{} WHERE t.id = ?", super::templates::SELECT_TEMPLATE))
+        .bind(template_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let not_before = super::templates::template_from_row(&row)?.spec.run_not_before(now);
+    if let Some(at) = not_before {
+        tracing::info!(template_id, start_at = %at, "run fired inside quiet hours; it streams when they end");
+    }
+    Ok(not_before)
+}
 
 fn progress_from_row(row: &SqliteRow) -> Result<RunProgress> {
     let status: String = row.try_get("status")?;

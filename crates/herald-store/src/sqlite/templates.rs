@@ -14,14 +14,14 @@ use herald_core::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
-const SELECT_TEMPLATE: &str = "SELECT t.*, s.cron, s.timezone, s.misfire, s.next_fire_at \
+pub(super) const SELECT_TEMPLATE: &str = "SELECT t.*, s.cron, s.timezone, s.misfire, s.next_fire_at \
      FROM templates t LEFT JOIN schedules s ON s.template_id = t.id";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
 }
 
-fn template_from_row(row: &SqliteRow) -> Result<Template> {
+pub(super) fn template_from_row(row: &SqliteRow) -> Result<Template> {
     let channel: String = row.try_get("channel")?;
     let quiet: String = row.try_get("quiet_hours")?;
     let status: String = row.try_get("status")?;
@@ -50,6 +50,7 @@ fn template_from_row(row: &SqliteRow) -> Result<Template> {
         schedule,
         crowd_id: row.try_get("crowd_id")?,
         dedup: policy.dedup,
+        quiet_window: policy.quiet_window,
     };
     let next: Option<i64> = row.try_get("next_fire_at")?;
     Ok(Template {

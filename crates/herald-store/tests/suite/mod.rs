@@ -222,6 +222,7 @@ pub fn spec(cron: &str, tz: &str, misfire: MisfirePolicy, crowd_id: Option<Strin
         schedule: Some(ScheduleSpec { cron: cron.into(), timezone: tz.into(), misfire }),
         crowd_id,
         dedup: None,
+        quiet_window: None,
     }
 }
 
