@@ -286,6 +286,25 @@ impl TemplateSpec {
     }
 }
 
+impl TemplateSpec {
+    /// The time zone the template is read in: its schedule's, else UTC.
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.schedule.as_ref().and_then(|s| s.timezone.parse().ok()).unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// When a crowd run created at `now` may start streaming: at once, or, for a `defer`
+    /// template inside its quiet hours, when they end (rather than parking every row).
+    pub fn run_not_before(&self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        if self.quiet_hours != QuietHoursPolicy::Defer {
+            return None;
+        }
+        match self.quiet_window.unwrap_or_default().check(now, self.timezone()) {
+            crate::quiet_hours::QuietDecision::Inside { release_at } => Some(release_at),
+            crate::quiet_hours::QuietDecision::Outside => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,24 +345,5 @@ mod tests {
         }))
         .unwrap_err();
         assert!(err.to_string().contains("pigeon"), "{err}");
-    }
-}
-
-impl TemplateSpec {
-    /// The time zone the template is read in: its schedule's, else UTC.
-    pub fn timezone(&self) -> chrono_tz::Tz {
-        self.schedule.as_ref().and_then(|s| s.timezone.parse().ok()).unwrap_or(chrono_tz::Tz::UTC)
-    }
-
-    /// When a crowd run created at `now` may start streaming: at once, or, for a `defer`
-    /// template inside its quiet hours, when they end (rather than parking every row).
-    pub fn run_not_before(&self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
-        if self.quiet_hours != QuietHoursPolicy::Defer {
-            return None;
-        }
-        match self.quiet_window.unwrap_or_default().check(now, self.timezone()) {
-            crate::quiet_hours::QuietDecision::Inside { release_at } => Some(release_at),
-            crate::quiet_hours::QuietDecision::Outside => None,
-        }
     }
 }
