@@ -113,3 +113,61 @@ async fn passing_faults_are_retried_then_failed_on_the_last_attempt() {
     assert!(trace[1].detail.as_deref().unwrap().contains("gave up: HTTP 503"));
     assert_eq!(flaky.0.load(Ordering::SeqCst), 2);
 }
+
+/// Twenty requests for the same content to the same receiver, handled by two pipelines at once:
+/// content dedup lets exactly `limit` through, whichever wins.
+async fn racing_pipelines_respect_the_dedup_limit(dedup: Arc<dyn herald_store::DedupStore>) {
+    let (_dir, store, clock, _) = setup(ChannelKind::Outbox).await;
+    let spec: TemplateSpec = serde_json::from_value(json!({"name": "otp", "channel": "outbox",
+        "content": {"text": "same words"}, "dedup": {"content": {"limit": 3, "windowSecs": 300}}}))
+    .unwrap();
+    let template = store.create_template(&spec, clock.now()).await.unwrap();
+    let make = || {
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let channels = Channels::new().with(Arc::new(OutboxChannel::new(dyn_store.clone(), clock.clone())));
+        Arc::new(Pipeline::new(PipelineParts {
+            store: dyn_store,
+            dedup: dedup.clone(),
+            channels,
+            clock: clock.clone(),
+            concurrency: 4,
+            defaults: PolicyDefaults::default(),
+        }))
+    };
+    let (a, b) = (make(), make());
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let pipeline = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let mut job = job(template.id, &[("13800000000", None)]);
+        job.origin = JobOrigin::Api { request_id: format!("req-{n}") };
+        job.batch.items[0].recipients[0].message_id = MessageId::for_request(&format!("req-{n}"), 0, "13800000000");
+        tasks.push(tokio::spawn(async move { pipeline.handle(&job, Attempt::FIRST).await.unwrap() }));
+    }
+    let mut sent = 0;
+    let mut dropped = 0;
+    for task in tasks {
+        let report = task.await.unwrap();
+        sent += report.sent;
+        dropped += report.dropped;
+    }
+    assert_eq!((sent, dropped), (3, 17));
+    assert_eq!(store.count_outbox(Some(template.id), None).await.unwrap(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_pipelines_respect_the_dedup_limit_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let dedup = Arc::new(SqliteStore::open(&dir.path().join("dedup.sqlite")).await.unwrap());
+    racing_pipelines_respect_the_dedup_limit(dedup).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_pipelines_respect_the_dedup_limit_on_redis() {
+    let url = std::env::var("HERALD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let prefix = format!("herald-test-{}", uuid::Uuid::new_v4().simple());
+    let dedup = herald_store::redis_dedup::RedisDedup::connect(client, &prefix)
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {url} is unreachable ({e}); scripts/test.sh starts it"));
+    racing_pipelines_respect_the_dedup_limit(Arc::new(dedup)).await;
+}
