@@ -7,7 +7,7 @@ use herald_bus::Bus;
 use herald_channels::registry::AccountChannels;
 use herald_core::{Batch, BatchItem, Clock, DeliveryJob, JobOrigin, MAX_RECEIVERS_PER_BATCH, Recipient, topic_for};
 use herald_scheduler::HousekeepingJob;
-use herald_store::{ClaimedFire, DeferredMessage, Store};
+use herald_store::{ClaimedFire, DedupStore, DeferredMessage, Store};
 use std::sync::Arc;
 
 /// Refreshes one channel account's access token.
@@ -103,9 +103,10 @@ fn release_job(group: &[DeferredMessage]) -> DeliveryJob {
     DeliveryJob { template_id: first.template_id, origin, batch: Batch { items }, released: true }
 }
 
-/// Deletes rows older than the retention period.
+/// Deletes rows older than the retention period, and expired dedup records.
 pub struct Retention {
     pub store: Arc<dyn Store>,
+    pub dedup: Arc<dyn DedupStore>,
     pub clock: Arc<dyn Clock>,
     pub days: i64,
 }
@@ -115,7 +116,15 @@ impl HousekeepingJob for Retention {
     async fn run(&self, _fire: &ClaimedFire) -> Result<(), String> {
         let before = self.clock.now() - Duration::days(self.days);
         let deleted = self.store.purge_before(before, 5_000).await.map_err(|e| e.to_string())?;
-        tracing::info!(deleted, %before, "retention: old trace, ledger and outbox rows deleted");
+        let mut expired = 0;
+        loop {
+            let purged = self.dedup.purge_expired(self.clock.now(), 5_000).await.map_err(|e| e.to_string())?;
+            expired += purged;
+            if purged < 5_000 {
+                break;
+            }
+        }
+        tracing::info!(deleted, expired, %before, "retention: old trace, ledger, outbox and dedup rows deleted");
         Ok(())
     }
 }

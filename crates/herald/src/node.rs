@@ -132,7 +132,10 @@ impl Node {
         let housekeeping = Housekeeping::new()
             .with_job(TOKEN_REFRESH, Arc::new(TokenRefresh { accounts: self.state.accounts.clone() }))
             .with_job(QUIET_RELEASE, Arc::new(QuietRelease { store: store.clone(), bus, clock: clock.clone() }))
-            .with_job(RETENTION, Arc::new(Retention { store, clock, days: config.retention.days }))
+            .with_job(
+                RETENTION,
+                Arc::new(Retention { store, dedup: Arc::new(self.sqlite.clone()), clock, days: config.retention.days }),
+            )
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs.max(1)));
         let claimer = claimer.with_housekeeping(housekeeping);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));

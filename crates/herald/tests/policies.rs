@@ -252,3 +252,29 @@ async fn the_discard_list_brakes_a_template_at_runtime() {
     assert_eq!(states_of(&node, id, "13800000003", 2).await, ["discarded", "sent"]);
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn housekeeping_schedules_are_listed_and_retention_prunes_old_rows() {
+    let start = at(2026, 6, 1, 4, 0, 0);
+    let (_dir, node) = node_at(start, 1).await;
+    let (_, schedules) = node.get("/api/schedules").await;
+    let kinds: Vec<&str> = schedules["items"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"quiet_release") && kinds.contains(&"retention"), "{kinds:?}");
+
+    let id = node.template(json!({"name": "t", "channel": "outbox", "content": {"text": "x {$code}"}})).await;
+    node.post("/send", &send(id, "13800000004", "1")).await;
+    assert_eq!(states_of(&node, id, "13800000004", 1).await, ["sent"]);
+    // 31 days later the daily retention run (03:30 UTC) deletes the 30-day-old rows.
+    node.clock.set(at(2026, 7, 2, 3, 30, 1));
+    for _ in 0..500 {
+        let (_, outbox) = node.get("/api/outbox").await;
+        if outbox["total"] == 0 {
+            let (_, page) = node.get(&format!("/api/messages?templateId={id}")).await;
+            assert_eq!(page["items"].as_array().unwrap().len(), 0);
+            node.node.shutdown().await;
+            return;
+        }
+        tokio::time::sleep(Wait::from_millis(10)).await;
+    }
+    panic!("retention did not prune");
+}
