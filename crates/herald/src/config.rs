@@ -265,8 +265,9 @@ impl Config {
             }
             None => figment = figment.merge(Toml::file("config/herald.toml")),
         }
-        // HERALD_API_KEY and HERALD_URL belong to the CLI client, not to the node.
-        figment = figment.merge(Env::prefixed("HERALD_").split("__").ignore(&["api_key", "url", "config"]));
+        // Only HERALD_<SECTION>__<KEY> is configuration: other HERALD_ variables (the CLI's
+        // HERALD_API_KEY and HERALD_URL, a test harness's HERALD_TEST_*) are not this node's.
+        figment = figment.merge(Env::prefixed("HERALD_").split("__").filter(|key| key.as_str().contains('.')));
         figment.extract().context("reading configuration")
     }
 }
@@ -282,6 +283,7 @@ mod tests {
             jail.create_file("herald.toml", "[server]\nlisten = \"127.0.0.1:9000\"\n[worker]\nmax_attempts = 3\n")?;
             jail.set_env("HERALD_SERVER__LISTEN", "0.0.0.0:7000");
             jail.set_env("HERALD_API_KEY", "hk_not_config");
+            jail.set_env("HERALD_TEST_POSTGRES_URL", "postgres://elsewhere");
             let config = Config::load(Some(Path::new("herald.toml"))).expect("loads");
             assert_eq!(config.server.listen, "0.0.0.0:7000");
             assert_eq!(config.worker.max_attempts, 3);
