@@ -7,7 +7,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use herald_crowd::{CrowdFormat, StoreError as CrowdStoreError, body_stream};
+use herald_crowd::{CrowdFormat, SavedCrowd, StoreError as CrowdStoreError, body_stream};
 use herald_store::Crowd;
 use serde_json::{Value, json};
 
@@ -44,17 +44,7 @@ async fn upload(
                     .await
                     .map_err(save_error)?;
                 let report = &saved.report;
-                let crowd = Crowd {
-                    id: saved.crowd_id.clone(),
-                    original_name: name,
-                    receiver_column: report.receiver_column.clone(),
-                    columns: report.columns.clone(),
-                    rows: report.rows as i64,
-                    valid_rows: report.valid_rows as i64,
-                    bad_rows: report.bad_row_count as i64,
-                    size_bytes: saved.size_bytes as i64,
-                    created_at: state.clock.now(),
-                };
+                let crowd = crowd_record(&saved, name, state.clock.now());
                 if let Err(e) = state.store.insert_crowd(&crowd).await {
                     let _ = state.crowds.delete(&saved.crowd_id).await;
                     return Err(e.into());
@@ -66,6 +56,22 @@ async fn upload(
         }
     }
     Err(ApiError::field("file", "the multipart body has no `file` field"))
+}
+
+/// The store's record of a crowd file that crowd storage saved.
+pub fn crowd_record(saved: &SavedCrowd, original_name: String, now: chrono::DateTime<chrono::Utc>) -> Crowd {
+    let report = &saved.report;
+    Crowd {
+        id: saved.crowd_id.clone(),
+        original_name,
+        receiver_column: report.receiver_column.clone(),
+        columns: report.columns.clone(),
+        rows: report.rows as i64,
+        valid_rows: report.valid_rows as i64,
+        bad_rows: report.bad_row_count as i64,
+        size_bytes: saved.size_bytes as i64,
+        created_at: now,
+    }
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {

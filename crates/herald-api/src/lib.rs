@@ -15,6 +15,7 @@ mod send;
 mod templates;
 
 pub use auth::{ensure_api_key, hash_api_key, new_api_key};
+pub use crowds::crowd_record;
 pub use error::ApiError;
 
 use axum::Router;

@@ -6,7 +6,6 @@ use anyhow::Context;
 use herald_api::AppState;
 use herald_core::{TemplateSpec, TemplateStatus};
 use herald_crowd::{CrowdFormat, body_stream};
-use herald_store::Crowd;
 use std::path::Path;
 use tokio_util::io::ReaderStream;
 
@@ -31,18 +30,7 @@ pub async fn load_sample_data(state: &AppState, dir: &Path) -> anyhow::Result<()
         .save(body_stream(ReaderStream::new(file)), state.limits.max_upload_bytes, &CrowdFormat::default())
         .await
         .with_context(|| format!("loading {}", crowd_path.display()))?;
-    let report = &saved.report;
-    let crowd = Crowd {
-        id: saved.crowd_id.clone(),
-        original_name: SAMPLE_CROWD.into(),
-        receiver_column: report.receiver_column.clone(),
-        columns: report.columns.clone(),
-        rows: report.rows as i64,
-        valid_rows: report.valid_rows as i64,
-        bad_rows: report.bad_row_count as i64,
-        size_bytes: saved.size_bytes as i64,
-        created_at: state.clock.now(),
-    };
+    let crowd = herald_api::crowd_record(&saved, SAMPLE_CROWD.into(), state.clock.now());
     state.store.insert_crowd(&crowd).await?;
     spec.crowd_id = Some(crowd.id.clone());
     let problems = spec.validate(Some(&crowd.columns));
