@@ -17,4 +17,4 @@ pub use error::StoreError;
 pub use model::*;
 pub use postgres::PgStore;
 pub use repos::*;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteStore};

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
+    pub bus: BusConfig,
+    pub redis: RedisConfig,
     pub crowd: CrowdConfig,
     pub scheduler: SchedulerConfig,
     pub streamer: StreamerConfig,
@@ -43,37 +45,73 @@ impl Default for ServerConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     pub url: String,
+    /// SQLite only: `normal` (survives crashes; a power loss may drop the newest commits,
+    /// which checkpoints and the ledger replay) or `full` (an fsync per commit; slower).
+    pub sqlite_durability: herald_store::Durability,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: "sqlite://data/herald.sqlite".into() }
+        Self { url: "sqlite://data/herald.sqlite".into(), sqlite_durability: herald_store::Durability::Normal }
     }
 }
 
 impl DatabaseConfig {
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")
+    }
+
     /// The SQLite file the url names.
     pub fn sqlite_path(&self) -> anyhow::Result<PathBuf> {
         match self.url.strip_prefix("sqlite://") {
             Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
-            _ if self.url.starts_with("postgres") => {
-                bail!("database.url: PostgreSQL (cluster mode) is not available in this build; use sqlite://PATH")
-            }
-            _ => bail!("database.url: {:?} is not a sqlite://PATH url", self.url),
+            _ if self.is_postgres() => bail!("database.url: a PostgreSQL url has no SQLite file"),
+            _ => bail!("database.url: {:?} is neither sqlite://PATH nor postgres://...", self.url),
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusConfig {
+    /// `sqlite` (a queue table in the SQLite database; embedded mode) or `kafka`.
+    pub kind: BusKind,
+    /// Required with `kind = "kafka"`.
+    #[serde(skip_serializing)]
+    pub kafka: Option<herald_bus::KafkaConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusKind {
+    #[default]
+    Sqlite,
+    Kafka,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://host:6379`: dedup windows shared by every node. Required with PostgreSQL.
+    pub url: Option<String>,
+    /// Prefix of every key herald writes.
+    pub key_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CrowdConfig {
+    /// Crowd files in embedded mode (and S3's local cache when `s3` is set).
     pub dir: PathBuf,
     pub max_upload_bytes: u64,
+    /// Crowd files in an S3-compatible store, shared by every node.
+    #[serde(skip_serializing)]
+    pub s3: Option<herald_crowd::S3Config>,
 }
 
 impl Default for CrowdConfig {
     fn default() -> Self {
-        Self { dir: "data/crowds".into(), max_upload_bytes: 512 * 1024 * 1024 }
+        Self { dir: "data/crowds".into(), max_upload_bytes: 512 * 1024 * 1024, s3: None }
     }
 }
 
@@ -303,10 +341,11 @@ mod tests {
     }
 
     #[test]
-    fn postgres_urls_are_refused_clearly_for_now() {
-        let db = DatabaseConfig { url: "postgres://x".into() };
+    fn database_urls_name_their_backend() {
+        let db = DatabaseConfig { url: "postgres://x".into(), ..Default::default() };
+        assert!(db.is_postgres());
         assert!(db.sqlite_path().unwrap_err().to_string().contains("PostgreSQL"));
-        let db = DatabaseConfig { url: "sqlite://data/h.sqlite".into() };
+        let db = DatabaseConfig { url: "sqlite://data/h.sqlite".into(), ..Default::default() };
         assert_eq!(db.sqlite_path().unwrap(), PathBuf::from("data/h.sqlite"));
     }
 }

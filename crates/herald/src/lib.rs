@@ -1,7 +1,9 @@
 //! The herald binary's library half: configuration, assembling a node from it, and loading
 //! the sample data. `main.rs` is only the CLI; tests start nodes through `Node` directly.
 
+pub mod backends;
 pub mod config;
+pub mod db_clock;
 pub mod housekeeping;
 pub mod node;
 pub mod seed;

@@ -3,11 +3,11 @@
 //! streamers, workers). `shutdown` lets every task finish the batch in hand; `abort` drops
 //! them mid-work, as a crash would.
 
+use crate::backends::{self, Backends, Database};
 use crate::config::Config;
 use crate::housekeeping::{QuietRelease, Retention, TokenRefresh};
 use anyhow::Context;
 use herald_api::{ApiLimits, AppState};
-use herald_bus::{Bus, SqliteBus};
 use herald_channels::BuildContext;
 use herald_channels::Channels;
 use herald_channels::http::{HttpSettings, OutboundHttp};
@@ -18,9 +18,8 @@ use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
 use herald_core::job::schedule_kinds::{QUIET_RELEASE, RETENTION, TOKEN_REFRESH};
 use herald_core::{Clock, topic_for};
-use herald_crowd::{CrowdStore, LocalCrowdStore};
 use herald_scheduler::{FireClaimer, FireClaimerConfig, Housekeeping, RunStreamer, StreamerConfig};
-use herald_store::{SqliteStore, Store};
+use herald_store::{DedupStore, Store};
 use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker, WorkerConfig};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
@@ -65,24 +64,15 @@ pub struct Node {
     pub addr: Option<SocketAddr>,
     /// The API key created at this start, when the database had none: show it once.
     pub new_api_key: Option<String>,
-    sqlite: SqliteStore,
+    database: Database,
+    dedup: Arc<dyn DedupStore>,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
 }
 
 impl Node {
     pub async fn start(config: &Config, roles: Roles, clock: Arc<dyn Clock>) -> anyhow::Result<Node> {
-        let path = config.database.sqlite_path()?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let sqlite = SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?;
-        let store: Arc<dyn Store> = Arc::new(sqlite.clone());
-        let bus: Arc<dyn Bus> =
-            Arc::new(SqliteBus::new(sqlite.pool().clone(), clock.clone(), config.worker.max_attempts));
-        std::fs::create_dir_all(&config.crowd.dir)
-            .with_context(|| format!("creating {}", config.crowd.dir.display()))?;
-        let crowds: Arc<dyn CrowdStore> = Arc::new(LocalCrowdStore::new(config.crowd.dir.clone()));
+        let Backends { database, store, dedup, bus, crowds } = backends::open(config, clock.clone()).await?;
         let new_api_key = herald_api::ensure_api_key(store.as_ref(), clock.now()).await?;
         let accounts = Arc::new(account_channels(config, store.clone(), clock.clone())?);
         let state = AppState {
@@ -96,8 +86,15 @@ impl Node {
             },
             accounts,
         };
-        let mut node =
-            Node { state, addr: None, new_api_key, sqlite, shutdown: CancellationToken::new(), tasks: JoinSet::new() };
+        let mut node = Node {
+            state,
+            addr: None,
+            new_api_key,
+            database,
+            dedup,
+            shutdown: CancellationToken::new(),
+            tasks: JoinSet::new(),
+        };
         // Node-wide housekeeping: release deferred messages every minute, prune daily.
         let now = node.state.clock.now();
         node.state.store.ensure_housekeeping(QUIET_RELEASE, "0 * * * * ?", now).await?;
@@ -134,7 +131,7 @@ impl Node {
             .with_job(QUIET_RELEASE, Arc::new(QuietRelease { store: store.clone(), bus, clock: clock.clone() }))
             .with_job(
                 RETENTION,
-                Arc::new(Retention { store, dedup: Arc::new(self.sqlite.clone()), clock, days: config.retention.days }),
+                Arc::new(Retention { store, dedup: self.dedup.clone(), clock, days: config.retention.days }),
             )
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs.max(1)));
         let claimer = claimer.with_housekeeping(housekeeping);
@@ -167,7 +164,7 @@ impl Node {
         let channels_kinds = channels.kinds();
         let pipeline = Arc::new(Pipeline::new(PipelineParts {
             store: self.state.store.clone(),
-            dedup: Arc::new(self.sqlite.clone()),
+            dedup: self.dedup.clone(),
             channels,
             clock: self.state.clock.clone(),
             concurrency: w.sends_in_flight,
@@ -216,14 +213,14 @@ impl Node {
     pub async fn shutdown(mut self) {
         self.shutdown.cancel();
         while self.tasks.join_next().await.is_some() {}
-        self.sqlite.close().await;
+        self.database.close().await;
     }
 
     /// A crash, in process: every task is dropped wherever it is, with no checkpoint.
     pub async fn abort(mut self) {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
-        self.sqlite.close().await;
+        self.database.close().await;
     }
 }
 

@@ -26,7 +26,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database at `path` and runs pending migrations.
     pub async fn open(path: &Path) -> Result<Self> {
-        let pool = connect(path).await?;
+        Self::open_with(path, Durability::Full).await
+    }
+
+    /// Opens with a chosen durability; see [`Durability`].
+    pub async fn open_with(path: &Path, durability: Durability) -> Result<Self> {
+        let pool = connect(path, durability).await?;
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
@@ -51,14 +56,30 @@ impl SqliteStore {
     }
 }
 
-/// A pool on `path` with the settings herald relies on: WAL with full sync (a published batch
-/// survives power loss, not only a crash), a busy timeout instead of lock errors, foreign keys.
-pub async fn connect(path: &Path) -> Result<SqlitePool> {
+/// How hard a commit waits for the disk. Both survive a process crash (WAL); they differ on
+/// power loss.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// fsync at every commit: nothing committed is lost even on power loss. Slower.
+    #[default]
+    Full,
+    /// fsync at checkpoints: a power loss may drop the newest commits, together and in order;
+    /// the checkpoints and the delivery ledger replay them without doubling.
+    Normal,
+}
+
+/// A pool on `path` with the settings herald relies on: WAL, the chosen sync level, a busy
+/// timeout instead of lock errors, foreign keys.
+pub async fn connect(path: &Path, durability: Durability) -> Result<SqlitePool> {
     let url = format!("sqlite://{}", path.display());
     let options = SqliteConnectOptions::from_str(&url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
+        .synchronous(match durability {
+            Durability::Full => SqliteSynchronous::Full,
+            Durability::Normal => SqliteSynchronous::Normal,
+        })
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;

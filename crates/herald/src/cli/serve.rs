@@ -12,7 +12,14 @@ pub async fn run(config_file: Option<&Path>, roles: &str) -> anyhow::Result<Exit
     let config = Config::load(config_file)?;
     init_logging(&config.log);
     let roles = Roles::parse(roles)?;
-    let node = Node::start(&config, roles, Arc::new(SystemClock)).await?;
+    // One clock for the cluster: the database's. Embedded mode uses the system clock.
+    let clock: Arc<dyn herald_core::Clock> = if config.database.is_postgres() {
+        let store = herald_store::PgStore::connect(&config.database.url).await?;
+        herald::db_clock::DatabaseClock::start(store).await?
+    } else {
+        Arc::new(SystemClock)
+    };
+    let node = Node::start(&config, roles, clock).await?;
     if let Some(key) = &node.new_api_key {
         // Printed, never logged: this is the only time the key is shown. A closed stdout must
         // not bring the node down, so write errors are ignored.
