@@ -331,6 +331,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_files_parse() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        let embedded = Config::load(Some(&root.join("herald.toml"))).expect("config/herald.toml");
+        assert!(!embedded.database.is_postgres());
+        assert_eq!(embedded.bus.kind, BusKind::Sqlite);
+        let cluster = Config::load(Some(&root.join("cluster.toml"))).expect("config/cluster.toml");
+        assert!(cluster.database.is_postgres());
+        assert_eq!(cluster.bus.kind, BusKind::Kafka);
+        assert_eq!(cluster.bus.kafka.expect("kafka").group_id, "herald-workers");
+        assert!(cluster.crowd.s3.is_some() && cluster.redis.url.is_some());
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("herald.toml", "[server]\nlisen = \"x\"\n")?;
