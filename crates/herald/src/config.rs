@@ -344,6 +344,20 @@ mod tests {
     }
 
     #[test]
+    fn per_channel_dedup_defaults_read_as_documented() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "h.toml",
+                "[policies.dedup.sms]\ncontent = { limit = 1, windowSecs = 300 }\nfrequency = { limitPerDay = 5 }\n",
+            )?;
+            let config = Config::load(Some(Path::new("h.toml"))).expect("loads");
+            let sms = config.policies.dedup[&herald_core::ChannelKind::Sms];
+            assert_eq!(sms, herald_core::dedup::DedupRules::austin());
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("herald.toml", "[server]\nlisen = \"x\"\n")?;
