@@ -5,9 +5,10 @@
 use chrono::Duration;
 use herald_bus::Bus;
 use herald_channels::registry::AccountChannels;
+use herald_core::TraceEvent;
 use herald_core::{Batch, BatchItem, Clock, DeliveryJob, JobOrigin, MAX_RECEIVERS_PER_BATCH, Recipient, topic_for};
 use herald_scheduler::HousekeepingJob;
-use herald_store::{ClaimedFire, DedupStore, DeferredMessage, Store};
+use herald_store::{ClaimedFire, DedupStore, DeferredMessage, Outcome, Store, StoreError};
 use std::sync::Arc;
 
 /// Refreshes one channel account's access token.
@@ -48,6 +49,22 @@ impl HousekeepingJob for QuietRelease {
             for group in group_in_order(&due) {
                 let template = match self.store.get_template(group[0].template_id).await {
                     Ok(t) => t,
+                    // Deleted while its messages waited: they fail, rather than block the queue.
+                    Err(StoreError::NotFound { .. }) => {
+                        let outcomes: Vec<Outcome> = group
+                            .iter()
+                            .map(|d| Outcome {
+                                message_id: d.message_id.clone(),
+                                template_id: d.template_id,
+                                run_id: d.run_id,
+                                receiver: d.receiver.clone(),
+                                event: TraceEvent::Failed,
+                                detail: Some("template was deleted while the message was deferred".into()),
+                            })
+                            .collect();
+                        self.store.record_outcomes(&outcomes, self.clock.now()).await.map_err(|e| e.to_string())?;
+                        continue;
+                    }
                     Err(e) => return Err(format!("template {}: {e}", group[0].template_id)),
                 };
                 let job = release_job(group);

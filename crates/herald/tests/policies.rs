@@ -278,3 +278,43 @@ async fn housekeeping_schedules_are_listed_and_retention_prunes_old_rows() {
     }
     panic!("retention did not prune");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_messages_of_a_deleted_template_fail_instead_of_blocking_the_release() {
+    let (_dir, node) = node_at(at(2026, 6, 1, 18, 0, 0), 1).await; // 02:00 in Shanghai
+    let spec = |name: &str| {
+        json!({"name": name, "channel": "outbox", "quietHours": "defer", "content": {"text": "x {$code}"},
+               "schedule": {"cron": "0 0 12 * * ?", "timezone": "Asia/Shanghai"}, "crowdId": null})
+    };
+    // Templates with a schedule need a crowd; these send through the API only.
+    let crowd = node.crowd(crowd_csv(1)).await;
+    let (mut gone, mut kept) = (spec("gone"), spec("kept"));
+    gone["crowdId"] = json!(crowd);
+    kept["crowdId"] = json!(crowd);
+    let (gone, kept) = (node.template(gone).await, node.template(kept).await);
+    for (template, receiver) in [(gone, "13800000005"), (kept, "13800000006")] {
+        let (_, answer) = node.post("/send", &send(template, receiver, "1")).await;
+        let message = answer["data"][0]["messageId"].as_str().unwrap().to_string();
+        for _ in 0..500 {
+            if trace_events(&node, &message).await == ["accepted", "deferred"] {
+                break;
+            }
+            tokio::time::sleep(Wait::from_millis(10)).await;
+        }
+        assert_eq!(trace_events(&node, &message).await, ["accepted", "deferred"]);
+    }
+    let r = node
+        .http
+        .delete(node.url(&format!("/api/templates/{gone}")))
+        .header("X-API-Key", &node.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    node.clock.set(at(2026, 6, 2, 1, 0, 1)); // 09:00:01 in Shanghai
+    assert_eq!(states_of(&node, kept, "13800000006", 1).await, ["sent"], "the queue moved on");
+    let (_, page) = node.get("/api/messages?receiver=13800000005").await;
+    assert_eq!(page["items"][0]["state"], "failed", "{page}");
+    assert!(page["items"][0]["detail"].as_str().unwrap().contains("deleted"), "{page}");
+    node.node.shutdown().await;
+}
