@@ -29,11 +29,24 @@ pub struct FireClaimer {
     clock: Arc<dyn Clock>,
     config: FireClaimerConfig,
     housekeeping: Housekeeping,
+    housekeeping_slots: Arc<tokio::sync::Semaphore>,
+    running: std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+/// Housekeeping jobs running at once.
+const HOUSEKEEPING_SLOTS: usize = 4;
 
 impl FireClaimer {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: FireClaimerConfig) -> Self {
-        Self { store, clock, config, housekeeping: Housekeeping::default() }
+        let housekeeping_slots = Arc::new(tokio::sync::Semaphore::new(HOUSEKEEPING_SLOTS));
+        Self {
+            store,
+            clock,
+            config,
+            housekeeping: Housekeeping::default(),
+            housekeeping_slots,
+            running: Default::default(),
+        }
     }
 
     pub fn with_housekeeping(mut self, housekeeping: Housekeeping) -> Self {
@@ -42,12 +55,29 @@ impl FireClaimer {
     }
 
     /// Claims every fire due now and runs the housekeeping ones; returns them in claim order.
+    /// Housekeeping jobs run in tasks of their own (a few at a time), so a slow provider or a
+    /// long quiet-hours release never holds up the claiming of due fires.
     pub async fn tick(&self) -> Result<Vec<ClaimedFire>, StoreError> {
         let fires = self.claim_due().await?;
         for fire in fires.iter().filter(|f| f.template_id.is_none() && f.outcome == FireOutcome::Fired) {
-            self.housekeeping.run(self.store.as_ref(), self.clock.as_ref(), fire).await;
+            let (housekeeping, store, clock, fire) =
+                (self.housekeeping.clone(), self.store.clone(), self.clock.clone(), fire.clone());
+            let permits = self.housekeeping_slots.clone();
+            let schedule_lock = self.schedule_lock(fire.schedule_id);
+            tokio::spawn(async move {
+                // One run per schedule at a time: a release still publishing when the next
+                // minute fires must finish before the next one reads what is due.
+                let _running = schedule_lock.lock().await;
+                let Ok(_permit) = permits.acquire_owned().await else { return };
+                housekeeping.run(store.as_ref(), clock.as_ref(), &fire).await;
+            });
         }
         Ok(fires)
+    }
+
+    fn schedule_lock(&self, schedule_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.running.lock().expect("housekeeping locks");
+        locks.entry(schedule_id).or_default().clone()
     }
 
     async fn claim_due(&self) -> Result<Vec<ClaimedFire>, StoreError> {

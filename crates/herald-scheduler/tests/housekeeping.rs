@@ -1,0 +1,64 @@
+//! Housekeeping runs beside fire claiming, never in its way: a job that hangs does not delay
+//! the next tick, and two fires of one schedule never run their job at the same time.
+
+use async_trait::async_trait;
+use chrono::{Duration, TimeZone, Utc};
+use herald_core::TestClock;
+use herald_scheduler::{FireClaimer, FireClaimerConfig, Housekeeping, HousekeepingJob};
+use herald_store::{ClaimedFire, ScheduleRepo, SqliteStore, Store};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Takes a while, and counts how many of it run at once.
+#[derive(Default)]
+struct Slow {
+    running: AtomicUsize,
+    most_at_once: AtomicUsize,
+    done: AtomicUsize,
+}
+
+#[async_trait]
+impl HousekeepingJob for Slow {
+    async fn run(&self, _fire: &ClaimedFire) -> Result<(), String> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_at_once.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.done.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_job_neither_delays_claiming_nor_overlaps_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("h.sqlite")).await.unwrap());
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let clock = Arc::new(TestClock::new(start));
+    store.ensure_housekeeping("slow", "* * * * * ?", start).await.unwrap();
+    let job = Arc::new(Slow::default());
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let claimer = FireClaimer::new(dyn_store, clock.clone(), FireClaimerConfig::default())
+        .with_housekeeping(Housekeeping::new().with_job("slow", job.clone()));
+
+    let began = std::time::Instant::now();
+    for second in 1..=3 {
+        clock.set(start + Duration::seconds(second));
+        assert_eq!(claimer.tick().await.unwrap().len(), 1);
+    }
+    assert!(
+        began.elapsed() < std::time::Duration::from_millis(300),
+        "claiming waited for the job: {:?}",
+        began.elapsed()
+    );
+    for _ in 0..300 {
+        if job.done.load(Ordering::SeqCst) == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(job.done.load(Ordering::SeqCst), 3);
+    assert_eq!(job.most_at_once.load(Ordering::SeqCst), 1, "one schedule's runs never overlap");
+    let fires = store.list_fires(store.list_schedules().await.unwrap()[0].id, 10).await.unwrap();
+    assert!(fires.iter().all(|f| f.outcome == "succeeded"), "{fires:?}");
+}
