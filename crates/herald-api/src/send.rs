@@ -93,13 +93,14 @@ async fn accept(
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let mut jobs = Vec::with_capacity(params.len());
     let mut sent = Vec::new();
+    let business_id = business_id(&template, state.clock.now());
     for (index, param) in params.iter().enumerate() {
         let prefix = if single { "messageParam".to_string() } else { format!("messageParamList[{index}]") };
         let item = to_item(&template, &request_id, index, param, &prefix)?;
         sent.extend(item.recipients.iter().map(|r| SentMessage {
             biz_id: param.biz_id.clone(),
             message_id: r.message_id.to_string(),
-            business_id: business_id(&template, state.clock.now()),
+            business_id,
             receiver: r.receiver.clone(),
         }));
         jobs.push(DeliveryJob {

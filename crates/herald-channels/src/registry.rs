@@ -111,7 +111,7 @@ impl AccountChannels {
         let account = self.unseal(record)?;
         let made = build(&account, &self.ctx)
             .map_err(|e| ResolveError::Unusable { name: record.name.clone(), reason: e.to_string() })?;
-        let channel: Arc<dyn Channel> = match record.rate_per_second.and_then(limiter) {
+        let channel: Arc<dyn Channel> = match record.rate_per_second.and_then(token_bucket) {
             Some(limiter) => Arc::new(RateLimited { inner: made.channel, limiter: Arc::new(limiter) }),
             None => made.channel,
         };
@@ -131,8 +131,9 @@ pub enum RefreshError {
     Token(#[from] TokenError),
 }
 
-/// A token bucket allowing `rate` sends per second, with a burst of one second's worth.
-fn limiter(rate: f64) -> Option<DefaultDirectRateLimiter> {
+/// A token bucket allowing `rate` sends per second, with a burst of one second's worth; None
+/// for a rate that is not a positive number. Accounts and channels both throttle with it.
+pub fn token_bucket(rate: f64) -> Option<DefaultDirectRateLimiter> {
     if !(rate.is_finite() && rate > 0.0) {
         return None;
     }
@@ -176,12 +177,12 @@ mod tests {
 
     #[test]
     fn limiters_follow_the_rate() {
-        assert!(limiter(0.0).is_none());
-        assert!(limiter(f64::NAN).is_none());
-        let five = limiter(5.0).unwrap();
+        assert!(token_bucket(0.0).is_none());
+        assert!(token_bucket(f64::NAN).is_none());
+        let five = token_bucket(5.0).unwrap();
         let allowed = (0..20).filter(|_| five.check().is_ok()).count();
         assert_eq!(allowed, 5, "a burst of one second's worth");
-        let half = limiter(0.5).unwrap();
+        let half = token_bucket(0.5).unwrap();
         assert!(half.check().is_ok());
         assert!(half.check().is_err());
     }

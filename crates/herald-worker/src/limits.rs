@@ -2,11 +2,11 @@
 //! with rates an operator changes at runtime through the API. Rates are re-read from the
 //! store at most once a second.
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::DefaultDirectRateLimiter;
+use herald_channels::registry::token_bucket;
 use herald_core::ChannelKind;
 use herald_store::{PolicyRepo, StoreError};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -38,7 +38,7 @@ impl ChannelLimits {
                 // Keep a bucket whose rate did not change, so its state carries over.
                 let kept = limits.by_channel.get(&rate.channel).filter(|(r, _)| *r == rate.rate_per_second).cloned();
                 if let Some(entry) =
-                    kept.or_else(|| bucket(rate.rate_per_second).map(|b| (rate.rate_per_second, Arc::new(b))))
+                    kept.or_else(|| token_bucket(rate.rate_per_second).map(|b| (rate.rate_per_second, Arc::new(b))))
                 {
                     fresh.insert(rate.channel, entry);
                 }
@@ -48,13 +48,4 @@ impl ChannelLimits {
         }
         Ok(limits.by_channel.get(&channel).map(|(_, b)| b.clone()))
     }
-}
-
-/// `rate` sends per second with a burst of one second's worth.
-pub fn bucket(rate: f64) -> Option<DefaultDirectRateLimiter> {
-    if !(rate.is_finite() && rate > 0.0) {
-        return None;
-    }
-    let burst = NonZeroU32::new(rate.floor().max(1.0) as u32).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(Duration::from_secs_f64(1.0 / rate)).map(|q| RateLimiter::direct(q.allow_burst(burst)))
 }

@@ -4,7 +4,6 @@
 //! atomically by the store). Each returns a verdict; the pipeline records it.
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use chrono_tz::Tz;
 use herald_core::dedup::{DedupRules, content_key, frequency_key};
 use herald_core::quiet_hours::{QuietDecision, QuietWindow, parse_tz};
 use herald_core::{ChannelKind, QuietHoursPolicy, TraceEvent};
@@ -29,11 +28,6 @@ pub enum Verdict {
     Defer { release_at: DateTime<Utc> },
 }
 
-/// The time zone a template is read in: its schedule's, else UTC.
-pub fn template_tz(template: &Template) -> Tz {
-    template.spec.schedule.as_ref().and_then(|s| s.timezone.parse().ok()).unwrap_or(Tz::UTC)
-}
-
 /// Quiet hours for one recipient.
 pub fn quiet_verdict(
     template: &Template,
@@ -46,7 +40,7 @@ pub fn quiet_verdict(
         return Verdict::Send;
     }
     let tz =
-        variables.get(&defaults.timezone_column).and_then(|v| parse_tz(v)).unwrap_or_else(|| template_tz(template));
+        variables.get(&defaults.timezone_column).and_then(|v| parse_tz(v)).unwrap_or_else(|| template.spec.timezone());
     let window = template.spec.quiet_window.unwrap_or(defaults.quiet_window);
     match (window.check(now, tz), policy) {
         (QuietDecision::Outside, _) | (_, QuietHoursPolicy::None) => Verdict::Send,
@@ -82,7 +76,7 @@ pub async fn dedup_verdict(
         }
     }
     if let Some(rule) = rules.frequency {
-        let tz = template_tz(template);
+        let tz = template.spec.timezone();
         let local = now.with_timezone(&tz);
         let next_midnight = (local.date_naive() + Duration::days(1)).and_time(NaiveTime::MIN);
         let expires_at = next_midnight
