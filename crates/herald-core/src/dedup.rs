@@ -100,6 +100,13 @@ mod tests {
     }
 
     #[test]
+    fn austins_defaults() {
+        let rules = DedupRules::austin();
+        assert_eq!(rules.content, Some(ContentDedup { limit: 1, window_secs: 300 }));
+        assert_eq!(rules.frequency, Some(FrequencyDedup { limit_per_day: 5 }));
+    }
+
+    #[test]
     fn rules_validate_and_read_camel_case() {
         let rules: DedupRules = serde_json::from_value(json!({"content": {"limit": 2, "windowSecs": 60}})).unwrap();
         assert_eq!(rules.content, Some(ContentDedup { limit: 2, window_secs: 60 }));

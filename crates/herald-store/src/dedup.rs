@@ -6,7 +6,7 @@
 
 use crate::error::Result;
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 #[async_trait]
 pub trait DedupStore: Send + Sync {
@@ -30,48 +30,4 @@ pub trait DedupStore: Send + Sync {
 
     /// Deletes expired records (bounded: at most `max` per call); returns how many.
     async fn purge_expired(&self, now: DateTime<Utc>, max: i64) -> Result<u64>;
-}
-
-/// Content dedup: the same content to the same receiver at most `limit` times in `window`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ContentDedup {
-    pub limit: u32,
-    pub window: Duration,
-}
-
-impl Default for ContentDedup {
-    /// austin's default: once per 300 seconds.
-    fn default() -> Self {
-        Self { limit: 1, window: Duration::seconds(300) }
-    }
-}
-
-impl ContentDedup {
-    /// `key` names receiver and content (the caller hashes the content).
-    pub async fn admit(&self, store: &dyn DedupStore, key: &str, now: DateTime<Utc>) -> Result<bool> {
-        store.admit_sliding(key, self.limit, self.window, now).await
-    }
-}
-
-/// Frequency dedup: at most `limit` messages per receiver per channel per calendar day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrequencyDedup {
-    pub limit: u32,
-}
-
-impl Default for FrequencyDedup {
-    /// austin's default: five a day.
-    fn default() -> Self {
-        Self { limit: 5 }
-    }
-}
-
-impl FrequencyDedup {
-    /// `key` names receiver and channel; `day` is the calendar day in the time zone the caller
-    /// counts days in. The day's counter is kept until two days after `now`, which outlives the
-    /// day in every time zone.
-    pub async fn admit(&self, store: &dyn DedupStore, key: &str, day: NaiveDate, now: DateTime<Utc>) -> Result<bool> {
-        let bucket = day.format("%Y-%m-%d").to_string();
-        store.admit_fixed(key, &bucket, self.limit, now + Duration::days(2), now).await
-    }
 }

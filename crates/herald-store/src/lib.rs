@@ -12,7 +12,7 @@ mod repos;
 pub mod sqlite;
 mod time;
 
-pub use dedup::{ContentDedup, DedupStore, FrequencyDedup};
+pub use dedup::DedupStore;
 pub use error::StoreError;
 pub use model::*;
 pub use postgres::PgStore;

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use herald_store::redis_dedup::RedisDedup;
-use herald_store::{ContentDedup, DedupStore, FrequencyDedup, SqliteStore};
+use herald_store::{DedupStore, SqliteStore};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::sync::Barrier;
@@ -105,29 +105,29 @@ async fn sliding_window(store: &dyn DedupStore) {
 
 async fn refusals_are_not_recorded(store: &dyn DedupStore) {
     // austin's content rule: once per 300 s.
-    let rule = ContentDedup::default();
-    assert_eq!((rule.limit, rule.window), (1, Duration::seconds(300)));
+    let (limit, window) = (1, Duration::seconds(300));
     let key = "u1|same-content";
-    assert!(rule.admit(store, key, t0()).await.unwrap());
-    assert!(!rule.admit(store, key, t0() + Duration::seconds(200)).await.unwrap());
+    assert!(store.admit_sliding(key, limit, window, t0()).await.unwrap());
+    assert!(!store.admit_sliding(key, limit, window, t0() + Duration::seconds(200)).await.unwrap());
     // Had the refusal at +200 s been recorded, +300 s would still be refused.
-    assert!(rule.admit(store, key, t0() + Duration::seconds(300)).await.unwrap());
+    assert!(store.admit_sliding(key, limit, window, t0() + Duration::seconds(300)).await.unwrap());
 }
 
 async fn fixed_window(store: &dyn DedupStore) {
-    // austin's frequency rule: five a day per receiver and channel.
-    let rule = FrequencyDedup::default();
-    assert_eq!(rule.limit, 5);
+    // austin's frequency rule: five a day per receiver and channel; a day is a bucket.
+    let admit = |key: &'static str, day: chrono::NaiveDate, now: chrono::DateTime<chrono::Utc>| async move {
+        store.admit_fixed(key, &day.format("%Y-%m-%d").to_string(), 5, now + Duration::days(2), now).await.unwrap()
+    };
     let key = "u1|sms";
     let mut passed = Vec::new();
     for h in 0..6 {
-        passed.push(rule.admit(store, key, day(1), t0() + Duration::hours(h)).await.unwrap());
+        passed.push(admit(key, day(1), t0() + Duration::hours(h)).await);
     }
     assert_eq!(passed, [true, true, true, true, true, false]);
-    assert!(!rule.admit(store, key, day(1), t0() + Duration::hours(13)).await.unwrap());
+    assert!(!admit(key, day(1), t0() + Duration::hours(13)).await);
     // The next day is a new bucket, and another channel its own key.
-    assert!(rule.admit(store, key, day(2), t0() + Duration::hours(14)).await.unwrap());
-    assert!(rule.admit(store, "u1|email", day(1), t0() + Duration::hours(1)).await.unwrap());
+    assert!(admit(key, day(2), t0() + Duration::hours(14)).await);
+    assert!(admit("u1|email", day(1), t0() + Duration::hours(1)).await);
 
     // A bucket past its expiry starts again from zero.
     let expires = t0() + Duration::hours(1);
