@@ -116,17 +116,11 @@ async fn accept(
         .map(|job| serde_json::to_vec(job).map_err(|e| ApiError::Internal(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     // Traced before publishing, so `accepted` always precedes what a worker records.
+    let detail = &format!("send API request {request_id}");
     let accepted: Vec<Outcome> = jobs
         .iter()
-        .flat_map(|job| &job.batch.items)
-        .flat_map(|item| &item.recipients)
-        .map(|r| Outcome {
-            message_id: r.message_id.clone(),
-            template_id,
-            run_id: None,
-            receiver: r.receiver.clone(),
-            event: TraceEvent::Accepted,
-            detail: Some(format!("send API request {request_id}")),
+        .flat_map(|job| {
+            job.batch.recipients().map(move |r| Outcome::of(job, r, TraceEvent::Accepted, Some(detail.clone())))
         })
         .collect();
     state.store.record_trace(&accepted, state.clock.now()).await?;

@@ -43,6 +43,11 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// Every receiver of the batch, in order.
+    pub fn recipients(&self) -> impl Iterator<Item = &Recipient> {
+        self.items.iter().flat_map(|i| &i.recipients)
+    }
 }
 
 /// Collects rows until a batch is full.

@@ -182,19 +182,7 @@ impl RunStreamer {
 }
 
 fn accepted_events(job: &DeliveryJob) -> Vec<Outcome> {
-    job.batch
-        .items
-        .iter()
-        .flat_map(|i| &i.recipients)
-        .map(|r| Outcome {
-            message_id: r.message_id.clone(),
-            template_id: job.template_id,
-            run_id: job.run_id(),
-            receiver: r.receiver.clone(),
-            event: TraceEvent::Accepted,
-            detail: None,
-        })
-        .collect()
+    job.batch.recipients().map(|r| Outcome::of(job, r, TraceEvent::Accepted, None)).collect()
 }
 
 fn parse_checkpoint(value: &serde_json::Value) -> Result<Checkpoint, StreamError> {

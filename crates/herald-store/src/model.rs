@@ -1,7 +1,7 @@
 //! Records the store hands out and the inputs of its multi-field writes.
 
 use chrono::{DateTime, Utc};
-use herald_core::{ChannelKind, MessageId, TemplateSpec, TemplateStatus, TraceEvent};
+use herald_core::{ChannelKind, DeliveryJob, MessageId, Recipient, TemplateSpec, TemplateStatus, TraceEvent};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +109,20 @@ pub struct Outcome {
     pub receiver: String,
     pub event: TraceEvent,
     pub detail: Option<String>,
+}
+
+impl Outcome {
+    /// `event` for one recipient of `job`.
+    pub fn of(job: &DeliveryJob, recipient: &Recipient, event: TraceEvent, detail: Option<String>) -> Self {
+        Self {
+            message_id: recipient.message_id.clone(),
+            template_id: job.template_id,
+            run_id: job.run_id(),
+            receiver: recipient.receiver.clone(),
+            event,
+            detail,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

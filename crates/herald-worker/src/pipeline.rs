@@ -6,7 +6,7 @@ use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
 use futures::StreamExt;
 use herald_channels::{Channels, OutgoingMessage, SendResult};
 use herald_core::placeholders::render;
-use herald_core::{Clock, DeliveryJob, MessageId, Recipient, TraceEvent};
+use herald_core::{Clock, DeliveryJob, MessageId, TraceEvent};
 use herald_store::{DedupStore, DeferredMessage, Outcome, Store, StoreError, Template};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -93,13 +93,8 @@ impl Pipeline {
         if self.store.is_discarded(job.template_id).await? {
             let outcomes: Vec<Outcome> = pending
                 .iter()
-                .map(|(r, _)| Outcome {
-                    message_id: r.message_id.clone(),
-                    template_id: job.template_id,
-                    run_id: job.run_id(),
-                    receiver: r.receiver.clone(),
-                    event: TraceEvent::Discarded,
-                    detail: Some("template is on the discard list".into()),
+                .map(|(r, _)| {
+                    Outcome::of(job, r, TraceEvent::Discarded, Some("template is on the discard list".into()))
                 })
                 .collect();
             report.dropped = self.store.record_outcomes(&outcomes, self.clock.now()).await? as usize;
@@ -115,7 +110,7 @@ impl Pipeline {
                 match quiet_verdict(&template, vars, now, &self.defaults) {
                     Verdict::Send => {}
                     Verdict::Drop { event, reason } => {
-                        dropped.push(policy_outcome(job, recipient, event, reason));
+                        dropped.push(Outcome::of(job, recipient, event, Some(reason)));
                         continue;
                     }
                     Verdict::Defer { release_at } => {
@@ -147,7 +142,7 @@ impl Pipeline {
                 )
                 .await?;
                 if let Verdict::Drop { event, reason } = verdict {
-                    dropped.push(policy_outcome(job, recipient, event, reason));
+                    dropped.push(Outcome::of(job, recipient, event, Some(reason)));
                     continue;
                 }
             }
@@ -186,15 +181,8 @@ impl Pipeline {
                 .retryable
                 .iter()
                 .filter_map(|(id, reason)| {
-                    let recipient = job.batch.items.iter().flat_map(|i| &i.recipients).find(|r| &r.message_id == id)?;
-                    Some(Outcome {
-                        message_id: id.clone(),
-                        template_id: job.template_id,
-                        run_id: job.run_id(),
-                        receiver: recipient.receiver.clone(),
-                        event: TraceEvent::Retrying,
-                        detail: Some(reason.clone()),
-                    })
+                    let recipient = job.batch.recipients().find(|r| &r.message_id == id)?;
+                    Some(Outcome::of(job, recipient, TraceEvent::Retrying, Some(reason.clone())))
                 })
                 .collect();
             self.store.record_trace(&retrying, self.clock.now()).await?;
@@ -208,8 +196,7 @@ impl Pipeline {
         job: &'a DeliveryJob,
         report: &mut BatchReport,
     ) -> Result<Vec<(&'a herald_core::Recipient, &'a std::collections::BTreeMap<String, String>)>, StoreError> {
-        let ids: Vec<MessageId> =
-            job.batch.items.iter().flat_map(|i| &i.recipients).map(|r| r.message_id.clone()).collect();
+        let ids: Vec<MessageId> = job.batch.recipients().map(|r| r.message_id.clone()).collect();
         let finished: HashSet<MessageId> = self.store.finished_messages(&ids).await?.into_iter().collect();
         report.skipped = finished.len();
         Ok(job
@@ -281,33 +268,10 @@ impl Pipeline {
 
     async fn fail_all(&self, job: &DeliveryJob, reason: &str) -> Result<BatchReport, StoreError> {
         let mut report = BatchReport::default();
-        let outcomes: Vec<Outcome> = job
-            .batch
-            .items
-            .iter()
-            .flat_map(|i| &i.recipients)
-            .map(|r| Outcome {
-                message_id: r.message_id.clone(),
-                template_id: job.template_id,
-                run_id: job.run_id(),
-                receiver: r.receiver.clone(),
-                event: TraceEvent::Failed,
-                detail: Some(reason.to_string()),
-            })
-            .collect();
+        let outcomes: Vec<Outcome> =
+            job.batch.recipients().map(|r| Outcome::of(job, r, TraceEvent::Failed, Some(reason.to_string()))).collect();
         report.failed = self.store.record_outcomes(&outcomes, self.clock.now()).await? as usize;
         Ok(report)
-    }
-}
-
-fn policy_outcome(job: &DeliveryJob, recipient: &Recipient, event: TraceEvent, reason: String) -> Outcome {
-    Outcome {
-        message_id: recipient.message_id.clone(),
-        template_id: job.template_id,
-        run_id: job.run_id(),
-        receiver: recipient.receiver.clone(),
-        event,
-        detail: Some(reason),
     }
 }
 
