@@ -64,10 +64,24 @@ pub struct Node {
     pub addr: Option<SocketAddr>,
     /// The API key created at this start, when the database had none: show it once.
     pub new_api_key: Option<String>,
+    /// This node's name in fire ledgers and leases: host, process id and a random suffix.
+    pub id: String,
     database: Database,
     dedup: Arc<dyn DedupStore>,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
+}
+
+/// `host-pid-xxxx`: unique per process, and readable in a fire ledger or a lease.
+fn node_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "herald".to_string());
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &suffix[..4])
 }
 
 impl Node {
@@ -90,6 +104,7 @@ impl Node {
             state,
             addr: None,
             new_api_key,
+            id: node_id(),
             database,
             dedup,
             shutdown: CancellationToken::new(),
@@ -123,6 +138,7 @@ impl Node {
                 poll: Duration::from_millis(s.poll_ms),
                 grace: chrono::Duration::seconds(s.misfire_grace_secs),
                 batch: s.claim_batch,
+                claimer: self.id.clone(),
             },
         );
         let (store, bus, clock) = (self.state.store.clone(), self.state.bus.clone(), self.state.clock.clone());
@@ -136,18 +152,20 @@ impl Node {
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs.max(1)));
         let claimer = claimer.with_housekeeping(housekeeping);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));
-        let node_id = uuid::Uuid::new_v4().simple().to_string();
         for n in 0..config.streamer.streamers.max(1) {
             let streamer = RunStreamer::new(
                 self.state.store.clone(),
                 self.state.bus.clone(),
                 self.state.crowds.clone(),
                 self.state.clock.clone(),
-                format!("{node_id}-{n}"),
+                format!("{}/streamer-{n}", self.id),
                 StreamerConfig {
                     lease: chrono::Duration::seconds(config.streamer.lease_secs),
                     poll: Duration::from_millis(config.streamer.poll_ms),
                     batch_size: config.streamer.batch_size.clamp(1, herald_core::MAX_RECEIVERS_PER_BATCH),
+                    shard_bytes: config.streamer.shard_bytes.max(1),
+                    max_shards: config.streamer.max_shards.max(1),
+                    publish_window: config.streamer.publish_window.max(1),
                 },
             );
             self.tasks.spawn(streamer.run(self.shutdown.clone()));
