@@ -79,8 +79,8 @@ up() {
     local database_url="${DATABASE_URL:-}"
     if [ -z "$database_url" ]; then
         local admin="${HERALD_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
-        psql "$admin" -qc "DROP DATABASE IF EXISTS herald_$id WITH (FORCE)" >/dev/null
-        psql "$admin" -qc "CREATE DATABASE herald_$id" >/dev/null
+        PGOPTIONS='--client-min-messages=warning' psql "$admin" -qc "DROP DATABASE IF EXISTS herald_$id WITH (FORCE)" >/dev/null
+        PGOPTIONS='--client-min-messages=warning' psql "$admin" -qc "CREATE DATABASE herald_$id" >/dev/null
         database_url="${admin%/*}/herald_$id"
         echo "herald_$id" >"$dir/created-database"
     fi
@@ -176,7 +176,7 @@ down() {
     stop_pid_file "$dir/s3.pid"
     if [ -f "$dir/created-database" ]; then
         local admin="${HERALD_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
-        psql "$admin" -qc "DROP DATABASE IF EXISTS $(cat "$dir/created-database") WITH (FORCE)" >/dev/null 2>&1 || true
+        PGOPTIONS='--client-min-messages=warning' psql "$admin" -qc "DROP DATABASE IF EXISTS $(cat "$dir/created-database") WITH (FORCE)" >/dev/null 2>&1 || true
         rm -f "$dir/created-database"
     fi
     rm -f "$dir/cluster.env"

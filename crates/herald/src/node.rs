@@ -152,7 +152,7 @@ impl Node {
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs.max(1)));
         let claimer = claimer.with_housekeeping(housekeeping);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));
-        for n in 0..config.streamer.streamers.max(1) {
+        for n in 0..config.streamer.streamers {
             let streamer = RunStreamer::new(
                 self.state.store.clone(),
                 self.state.bus.clone(),
