@@ -1,8 +1,11 @@
 //! herald's benchmarks: every herald path side by side with its limit, measured in one run,
 //! printed as a markdown table (see BENCHMARKS.md at the repository root).
 //!
-//! `cargo run --release -p herald-bench -- [--rows N]`
+//! `cargo run --release -p herald-bench -- [--rows N]`; cluster mode, which needs the release
+//! herald binaries and the local PostgreSQL and Redis:
+//! `cargo build --release -p herald --bins && cargo run --release -p herald-bench -- --cluster`
 
+mod cluster;
 mod csv;
 mod e2e;
 mod http;
@@ -29,6 +32,10 @@ struct Args {
     /// Outstanding publishes in the bounded-concurrency Kafka comparison.
     #[arg(long, default_value_t = 256)]
     in_flight: usize,
+    /// Instead of the rest: three herald processes in cluster mode streaming a crowd of
+    /// `--rows` rows, against raw rdkafka produce of the same batches.
+    #[arg(long)]
+    cluster: bool,
 }
 
 fn cpu_model() -> String {
@@ -57,6 +64,19 @@ fn main() -> anyhow::Result<()> {
         eprintln!("cannot reset VmHWM (/proc/self/clear_refs): peak RSS figures are cumulative");
     }
     let started = Instant::now();
+    if args.cluster {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let table = runtime.block_on(cluster::run(rows))?;
+        report::print_table(&table);
+        println!();
+        println!(
+            "{} rows; {cpus} CPUs ({}); total {:.0} s",
+            thousands(rows as f64),
+            cpu_model(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
 
     let mut table: Vec<Row> = Vec::new();
     eprintln!("[1/4] crowd CSV");

@@ -254,6 +254,18 @@ pub struct DeferredMessage {
     pub release_at: DateTime<Utc>,
 }
 
+impl DeferredMessage {
+    /// The order releases publish in: release time, then run (API messages last), row, seq.
+    pub fn release_order(a: &Self, b: &Self) -> std::cmp::Ordering {
+        a.release_at
+            .cmp(&b.release_at)
+            .then(a.run_id.is_none().cmp(&b.run_id.is_none()))
+            .then(a.run_id.cmp(&b.run_id))
+            .then(a.position.cmp(&b.position))
+            .then(a.seq.cmp(&b.seq))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiscardEntry {

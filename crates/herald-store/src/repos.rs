@@ -133,6 +133,9 @@ pub trait PolicyRepo: Send + Sync {
     async fn defer_messages(&self, messages: &[DeferredMessage], now: DateTime<Utc>) -> Result<()>;
     /// Deferred messages due at `now`: by release time, then run and row order.
     async fn due_deferred(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DeferredMessage>>;
+    /// Claims up to `limit` due messages that no release holds (or whose holder's lease
+    /// lapsed) for `lease`, in release order: two releases never publish the same message.
+    async fn claim_deferred(&self, now: DateTime<Utc>, limit: i64, lease: Duration) -> Result<Vec<DeferredMessage>>;
     /// Forgets released messages (after they were published).
     async fn remove_deferred(&self, seqs: &[i64]) -> Result<()>;
 

@@ -301,6 +301,35 @@ async fn racing_workers_defer_each_message_once() {
             let trace = setup.trace_of(m.message_id.as_str()).await.unwrap();
             assert_eq!(trace.iter().filter(|t| t.event == "deferred").count(), 1, "{}", m.message_id.as_str());
         }
+
+        // Four releases at once (two nodes, or one overrunning into the next minute): each
+        // message is claimed by exactly one, and each claim is in row order.
+        let morning = now + Duration::hours(8);
+        let barrier = Arc::new(Barrier::new(4));
+        let mut releases = Vec::new();
+        for node in nodes(&db, 4).await {
+            let barrier = barrier.clone();
+            releases.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let mut claimed = Vec::new();
+                loop {
+                    let page = node.claim_deferred(morning, 7, Duration::minutes(5)).await.unwrap();
+                    if page.is_empty() {
+                        break;
+                    }
+                    assert!(page.windows(2).all(|w| w[0].position < w[1].position), "a page out of order");
+                    claimed.extend(page.into_iter().map(|m| m.position));
+                }
+                node.close().await;
+                claimed
+            }));
+        }
+        let mut claimed = Vec::new();
+        for release in releases {
+            claimed.extend(release.await.unwrap());
+        }
+        claimed.sort();
+        assert_eq!(claimed, (1..=200).collect::<Vec<i64>>(), "each deferred message claimed once");
         setup.close().await;
     })
     .await;

@@ -36,13 +36,17 @@ pub struct QuietRelease {
 }
 
 const RELEASE_PAGE: i64 = 1_000;
+/// A page of released messages is held this long; a release that dies holding one leaves it
+/// to the next release after that.
+const RELEASE_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
 #[async_trait::async_trait]
 impl HousekeepingJob for QuietRelease {
     async fn run(&self, _fire: &ClaimedFire) -> Result<(), String> {
         let mut released = 0;
         loop {
-            let due = self.store.due_deferred(self.clock.now(), RELEASE_PAGE).await.map_err(|e| e.to_string())?;
+            let now = self.clock.now();
+            let due = self.store.claim_deferred(now, RELEASE_PAGE, RELEASE_LEASE).await.map_err(|e| e.to_string())?;
             if due.is_empty() {
                 break;
             }

@@ -192,21 +192,31 @@ impl PolicyRepo for PgStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let variables: String = r.try_get("variables_json")?;
-                Ok(DeferredMessage {
-                    seq: r.try_get("seq")?,
-                    message_id: MessageId(r.try_get("message_id")?),
-                    template_id: r.try_get("template_id")?,
-                    run_id: r.try_get("run_id")?,
-                    receiver: r.try_get("receiver")?,
-                    variables: serde_json::from_str(&variables).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    position: r.try_get("position")?,
-                    release_at: r.try_get("release_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(deferred_from_row).collect()
+    }
+
+    async fn claim_deferred(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+        lease: chrono::Duration,
+    ) -> Result<Vec<DeferredMessage>> {
+        // SKIP LOCKED: a release on another node passes over the rows this one is claiming.
+        let rows = sqlx::query(
+            "UPDATE deferred_messages SET lease_until = $1 WHERE seq IN ( \
+               SELECT seq FROM deferred_messages WHERE release_at <= $2 AND (lease_until IS NULL OR lease_until <= $2) \
+               ORDER BY release_at, run_id NULLS LAST, position, seq LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING seq, message_id, template_id, run_id, receiver, variables_json::text AS variables_json, \
+               position, release_at",
+        )
+        .bind(now + lease)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = rows.iter().map(deferred_from_row).collect::<Result<Vec<_>>>()?;
+        claimed.sort_by(DeferredMessage::release_order);
+        Ok(claimed)
     }
 
     async fn remove_deferred(&self, seqs: &[i64]) -> Result<()> {
@@ -284,4 +294,18 @@ impl PolicyRepo for PgStore {
         }
         Ok(total)
     }
+}
+
+fn deferred_from_row(r: &sqlx::postgres::PgRow) -> Result<DeferredMessage> {
+    let variables: String = r.try_get("variables_json")?;
+    Ok(DeferredMessage {
+        seq: r.try_get("seq")?,
+        message_id: MessageId(r.try_get("message_id")?),
+        template_id: r.try_get("template_id")?,
+        run_id: r.try_get("run_id")?,
+        receiver: r.try_get("receiver")?,
+        variables: serde_json::from_str(&variables).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        position: r.try_get("position")?,
+        release_at: r.try_get("release_at")?,
+    })
 }

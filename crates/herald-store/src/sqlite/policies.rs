@@ -149,21 +149,29 @@ impl PolicyRepo for SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let variables: String = r.try_get("variables_json")?;
-                Ok(DeferredMessage {
-                    seq: r.try_get("seq")?,
-                    message_id: MessageId(r.try_get("message_id")?),
-                    template_id: r.try_get("template_id")?,
-                    run_id: r.try_get("run_id")?,
-                    receiver: r.try_get("receiver")?,
-                    variables: serde_json::from_str(&variables).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    position: r.try_get("position")?,
-                    release_at: from_ms(r.try_get("release_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(deferred_from_row).collect()
+    }
+
+    async fn claim_deferred(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+        lease: chrono::Duration,
+    ) -> Result<Vec<DeferredMessage>> {
+        let rows = sqlx::query(
+            "UPDATE deferred_messages SET lease_until = ?1 WHERE seq IN ( \
+               SELECT seq FROM deferred_messages WHERE release_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2) \
+               ORDER BY release_at, run_id IS NULL, run_id, position, seq LIMIT ?3) \
+             RETURNING *",
+        )
+        .bind(to_ms(now + lease))
+        .bind(to_ms(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = rows.iter().map(deferred_from_row).collect::<Result<Vec<_>>>()?;
+        claimed.sort_by(DeferredMessage::release_order);
+        Ok(claimed)
     }
 
     async fn remove_deferred(&self, seqs: &[i64]) -> Result<()> {
@@ -242,4 +250,18 @@ impl PolicyRepo for SqliteStore {
         }
         Ok(total)
     }
+}
+
+fn deferred_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DeferredMessage> {
+    let variables: String = r.try_get("variables_json")?;
+    Ok(DeferredMessage {
+        seq: r.try_get("seq")?,
+        message_id: MessageId(r.try_get("message_id")?),
+        template_id: r.try_get("template_id")?,
+        run_id: r.try_get("run_id")?,
+        receiver: r.try_get("receiver")?,
+        variables: serde_json::from_str(&variables).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        position: r.try_get("position")?,
+        release_at: from_ms(r.try_get("release_at")?),
+    })
 }

@@ -140,6 +140,17 @@ pub async fn deferred_messages_are_held_once_and_released_in_order(store: Arc<dy
     store.remove_deferred(&[due[0].seq, 999_999]).await.unwrap();
     assert_eq!(ids(&store.due_deferred(noon, 100).await.unwrap()), ["m-d", "api-1", "m-a"]);
     assert_eq!(store.get_run(run_id).await.unwrap().deferred, 2);
+
+    // A release claims what it publishes: another release takes only the rest, and nothing
+    // more until the first one's lease lapses.
+    let lease = Duration::minutes(5);
+    assert!(store.claim_deferred(morning - Duration::seconds(1), 100, lease).await.unwrap().is_empty());
+    assert_eq!(ids(&store.claim_deferred(noon, 2, lease).await.unwrap()), ["m-d", "api-1"]);
+    assert_eq!(ids(&store.claim_deferred(noon, 100, lease).await.unwrap()), ["m-a"]);
+    assert!(store.claim_deferred(noon + Duration::minutes(4), 100, lease).await.unwrap().is_empty());
+    let lapsed = store.claim_deferred(noon + lease, 100, lease).await.unwrap();
+    assert_eq!(ids(&lapsed), ["m-d", "api-1", "m-a"], "a dead release's messages are claimable again");
+    assert_eq!(ids(&store.due_deferred(noon, 100).await.unwrap()), ["m-d", "api-1", "m-a"], "claims hide nothing");
 }
 
 pub async fn message_states_filter_by_receiver_template_run_and_time(store: Arc<dyn Store>) {

@@ -25,3 +25,7 @@ UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE status = 'streaming
 
 -- Which node claimed each fire, for operators and for failover checks.
 ALTER TABLE fires ADD COLUMN claimed_by TEXT;
+
+-- A quiet-hours release claims the deferred rows it publishes, so two releases (on two nodes,
+-- or one overrunning into the next minute) never publish the same message.
+ALTER TABLE deferred_messages ADD COLUMN lease_until TIMESTAMPTZ;
