@@ -30,19 +30,24 @@ async fn redis_conn() -> redis::aio::MultiplexedConnection {
     })
 }
 
-async fn delete_prefix(prefix: &str) {
-    let mut conn = redis_conn().await;
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn).await.unwrap();
-    if !keys.is_empty() {
-        let _: i64 = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.unwrap();
+/// Deletes the test's keys when dropped, so a failed test leaves none behind either.
+struct DeletePrefix(String);
+
+impl Drop for DeletePrefix {
+    fn drop(&mut self) {
+        let Ok(mut conn) = redis::Client::open(redis_url().as_str()).and_then(|c| c.get_connection()) else { return };
+        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}:*", self.0)).query(&mut conn).unwrap_or_default();
+        if !keys.is_empty() {
+            let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(keys).query(&mut conn);
+        }
     }
 }
 
 struct TwoNodes {
-    _dir: tempfile::TempDir,
     a: TestNode,
     b: Node,
-    prefix: String,
+    _dir: tempfile::TempDir,
+    _keys: DeletePrefix,
 }
 
 fn start_time() -> DateTime<Utc> {
@@ -60,14 +65,13 @@ async fn two_nodes() -> TwoNodes {
     let a = TestNode::start(&config, start_time()).await;
     let clock_b = Arc::new(TestClock::new(start_time() + chrono::Duration::seconds(1)));
     let b = Node::start(&config, Roles::parse("worker").unwrap(), clock_b).await.expect("node b starts");
-    TwoNodes { _dir: dir, a, b, prefix }
+    TwoNodes { a, b, _dir: dir, _keys: DeletePrefix(prefix) }
 }
 
 impl TwoNodes {
     async fn stop(self) {
         self.a.node.shutdown().await;
         self.b.shutdown().await;
-        delete_prefix(&self.prefix).await;
     }
 }
 
