@@ -9,6 +9,7 @@ pub mod feishu;
 pub mod getui;
 pub mod http;
 pub mod outbox;
+pub mod redis_tokens;
 pub mod registry;
 pub mod sealing;
 pub mod sms;

@@ -1,7 +1,8 @@
 //! Channels built from channel accounts, on demand. An account is read from the store on each
 //! resolve (one indexed row) and its channel rebuilt only when the account changed, so edits
 //! (a new secret, a new rate) apply to the next batch on every worker of the node. Each
-//! account's sends pass through a token bucket shared by all of the node's workers.
+//! account's sends pass through its rate bucket (`account:<id>`) on the node's rate gate:
+//! shared by the node's workers, and by every node when the gate is in Redis.
 
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount, build};
 use crate::sealing::Sealer;
@@ -9,13 +10,10 @@ use crate::tokens::{AccessToken, TokenError, TokenSource};
 use crate::{Channel, OutgoingMessage, SendResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use herald_core::ChannelKind;
-use herald_store::{AccountRecord, AccountRepo, StoreError};
+use herald_store::{AccountRecord, AccountRepo, LocalRates, RateGate, StoreError, Throttle};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
@@ -39,12 +37,21 @@ pub struct AccountChannels {
     store: Arc<dyn AccountRepo>,
     sealer: Sealer,
     ctx: BuildContext,
+    rates: Arc<dyn RateGate>,
     built: tokio::sync::Mutex<HashMap<i64, Entry>>,
 }
 
 impl AccountChannels {
+    /// Rate limits in the process; see [`AccountChannels::with_rates`].
     pub fn new(store: Arc<dyn AccountRepo>, sealer: Sealer, ctx: BuildContext) -> Self {
-        Self { store, sealer, ctx, built: tokio::sync::Mutex::new(HashMap::new()) }
+        let rates = Arc::new(LocalRates::default());
+        Self { store, sealer, ctx, rates, built: tokio::sync::Mutex::new(HashMap::new()) }
+    }
+
+    /// Accounts' rate limits on `rates` (Redis in a cluster, so they hold across nodes).
+    pub fn with_rates(mut self, rates: Arc<dyn RateGate>) -> Self {
+        self.rates = rates;
+        self
     }
 
     pub fn context(&self) -> &BuildContext {
@@ -111,8 +118,11 @@ impl AccountChannels {
         let account = self.unseal(record)?;
         let made = build(&account, &self.ctx)
             .map_err(|e| ResolveError::Unusable { name: record.name.clone(), reason: e.to_string() })?;
-        let channel: Arc<dyn Channel> = match record.rate_per_second.and_then(token_bucket) {
-            Some(limiter) => Arc::new(RateLimited { inner: made.channel, limiter: Arc::new(limiter) }),
+        let throttle = record
+            .rate_per_second
+            .and_then(|rate| Throttle::new(self.rates.clone(), format!("account:{}", record.id), rate));
+        let channel: Arc<dyn Channel> = match throttle {
+            Some(throttle) => Arc::new(RateLimited { inner: made.channel, throttle }),
             None => made.channel,
         };
         let entry =
@@ -131,21 +141,10 @@ pub enum RefreshError {
     Token(#[from] TokenError),
 }
 
-/// A token bucket allowing `rate` sends per second, with a burst of one second's worth; None
-/// for a rate that is not a positive number. Accounts and channels both throttle with it.
-pub fn token_bucket(rate: f64) -> Option<DefaultDirectRateLimiter> {
-    if !(rate.is_finite() && rate > 0.0) {
-        return None;
-    }
-    let period = Duration::from_secs_f64(1.0 / rate);
-    let burst = NonZeroU32::new(rate.floor().max(1.0) as u32).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(period).map(|q| RateLimiter::direct(q.allow_burst(burst)))
-}
-
-/// Waits for the account's token bucket before each send.
+/// Waits for the account's rate bucket before each send.
 struct RateLimited {
     inner: Arc<dyn Channel>,
-    limiter: Arc<DefaultDirectRateLimiter>,
+    throttle: Throttle,
 }
 
 #[async_trait]
@@ -155,7 +154,7 @@ impl Channel for RateLimited {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> SendResult {
-        self.limiter.until_ready().await;
+        self.throttle.wait(1).await;
         self.inner.send(message).await
     }
 
@@ -164,26 +163,7 @@ impl Channel for RateLimited {
     }
 
     async fn send_batch(&self, messages: &[OutgoingMessage]) -> Vec<SendResult> {
-        for _ in messages {
-            self.limiter.until_ready().await;
-        }
+        self.throttle.wait(u32::try_from(messages.len()).unwrap_or(u32::MAX)).await;
         self.inner.send_batch(messages).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limiters_follow_the_rate() {
-        assert!(token_bucket(0.0).is_none());
-        assert!(token_bucket(f64::NAN).is_none());
-        let five = token_bucket(5.0).unwrap();
-        let allowed = (0..20).filter(|_| five.check().is_ok()).count();
-        assert_eq!(allowed, 5, "a burst of one second's worth");
-        let half = token_bucket(0.5).unwrap();
-        assert!(half.check().is_ok());
-        assert!(half.check().is_err());
     }
 }

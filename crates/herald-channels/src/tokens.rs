@@ -1,7 +1,9 @@
 //! Provider access tokens (DingTalk, WeCom, Getui): fetched on demand from a `TokenSource`,
-//! cached until shortly before the provider's expiry in a `TokenCache` (memory here; the store
-//! or Redis when shared), refreshed ahead of time by housekeeping schedules, and refreshed once
-//! when a provider says a token is invalid.
+//! cached until shortly before the provider's expiry in a `TokenCache` (memory here; Redis,
+//! shared by every node, in [`crate::redis_tokens`]), refreshed ahead of time by housekeeping
+//! schedules, and refreshed once when a provider says a token is invalid. A missing token is
+//! fetched once however many workers want it: one fetch per node, and with a shared cache
+//! one per cluster while the others wait for it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -42,7 +44,20 @@ pub trait TokenCache: Send + Sync {
     async fn get(&self, key: &str) -> Option<AccessToken>;
     async fn put(&self, key: &str, token: &AccessToken);
     async fn invalidate(&self, key: &str);
+
+    /// Claims the fetch of `key`'s token for at most `hold`: None while another holder of the
+    /// cache (another node) is fetching it. A cache only this node sees needs no claim.
+    async fn claim_fetch(&self, _key: &str, _hold: std::time::Duration) -> Option<FetchClaim> {
+        Some(FetchClaim::default())
+    }
+
+    /// Gives a claim back once the fetched token is in the cache (or the fetch failed).
+    async fn release_fetch(&self, _key: &str, _claim: FetchClaim) {}
 }
+
+/// The right to fetch one token, from [`TokenCache::claim_fetch`]; opaque to its holder.
+#[derive(Debug, Default)]
+pub struct FetchClaim(pub String);
 
 #[derive(Default)]
 pub struct MemoryTokenCache {
@@ -67,16 +82,24 @@ impl TokenCache for MemoryTokenCache {
 /// Tokens are treated as expired this long before the provider's expiry.
 pub const EXPIRY_MARGIN: Duration = Duration::minutes(5);
 
+/// How long a claim to fetch a token lasts: longer than a provider request may take.
+pub const FETCH_HOLD: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long to wait for another node's fetch before fetching here after all.
+pub const FETCH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const FETCH_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Gets tokens through the cache, fetching when missing or about to expire.
 #[derive(Clone)]
 pub struct Tokens {
     cache: Arc<dyn TokenCache>,
     clock: Arc<dyn Clock>,
+    /// One fetch per token at a time on this node.
+    fetches: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Tokens {
     pub fn new(cache: Arc<dyn TokenCache>, clock: Arc<dyn Clock>) -> Self {
-        Self { cache, clock }
+        Self { cache, clock, fetches: Arc::default() }
     }
 
     pub fn in_memory(clock: Arc<dyn Clock>) -> Self {
@@ -84,14 +107,47 @@ impl Tokens {
     }
 
     pub async fn get(&self, source: &dyn TokenSource) -> Result<String, TokenError> {
+        self.obtain(source, None).await
+    }
+
+    /// A token other than `rejected`, which the provider refused: the one another worker or
+    /// node fetched since, or a new one.
+    pub async fn replace(&self, source: &dyn TokenSource, rejected: &str) -> Result<String, TokenError> {
+        self.obtain(source, Some(rejected)).await
+    }
+
+    async fn obtain(&self, source: &dyn TokenSource, rejected: Option<&str>) -> Result<String, TokenError> {
         let key = source.cache_key();
-        let now = self.clock.now();
-        if let Some(token) = self.cache.get(&key).await
-            && token.expires_at - EXPIRY_MARGIN > now
-        {
-            return Ok(token.token);
+        if let Some(token) = self.cached(&key, rejected).await {
+            return Ok(token);
         }
+        let fetch = self.fetches.lock().expect("token fetches lock").entry(key.clone()).or_default().clone();
+        let _one_per_node = fetch.lock().await;
+        if let Some(token) = self.cached(&key, rejected).await {
+            return Ok(token);
+        }
+        if let Some(claim) = self.cache.claim_fetch(&key, FETCH_HOLD).await {
+            let fetched = self.refresh(source).await;
+            self.cache.release_fetch(&key, claim).await;
+            return Ok(fetched?.token);
+        }
+        // Another node is fetching: its token lands in the shared cache.
+        let deadline = tokio::time::Instant::now() + FETCH_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(FETCH_POLL).await;
+            if let Some(token) = self.cached(&key, rejected).await {
+                return Ok(token);
+            }
+        }
+        tracing::warn!(token = %key, "another node's token fetch is taking long; fetching here");
         Ok(self.refresh(source).await?.token)
+    }
+
+    /// The cached token, unless it is about to expire or is the rejected one.
+    async fn cached(&self, key: &str, rejected: Option<&str>) -> Option<String> {
+        let token = self.cache.get(key).await?;
+        let usable = token.expires_at - EXPIRY_MARGIN > self.clock.now() && Some(token.token.as_str()) != rejected;
+        usable.then_some(token.token)
     }
 
     /// Fetches a new token and caches it, whatever the cache holds.
@@ -125,14 +181,13 @@ where
         Ok(token) => token,
         Err(e) => return token_failure(e),
     };
-    let reason = match attempt(token).await {
+    let reason = match attempt(token.clone()).await {
         TokenAttempt::Done(result) => return result,
         TokenAttempt::TokenRejected(reason) => reason,
     };
     tracing::warn!(token = %source.cache_key(), %reason, "provider rejected the access token; refreshing once");
-    tokens.invalidate(source).await;
-    let token = match tokens.refresh(source).await {
-        Ok(token) => token.token,
+    let token = match tokens.replace(source, &token).await {
+        Ok(token) => token,
         Err(e) => return token_failure(e),
     };
     match attempt(token).await {

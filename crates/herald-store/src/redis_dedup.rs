@@ -15,12 +15,13 @@
 //! they all live in one slot.
 
 use crate::dedup::DedupStore;
-use crate::error::{Result, StoreError};
+use crate::error::Result;
+use crate::redis_conn::redis_error;
 use crate::time::to_ms;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use redis::Script;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -107,20 +108,9 @@ impl RedisDedup {
         Self { conn, prefix: prefix.to_string() }
     }
 
-    /// Connects a connection manager that gives up on a connection attempt or a reply after
-    /// five seconds and on a (re)connection after three tries about a second or two apart, so
-    /// a worker never hangs on a lost Redis.
+    /// Dedup windows under `prefix` on a new connection (see [`crate::redis_conn::connect`]).
     pub async fn connect(client: redis::Client, prefix: &str) -> Result<Self> {
-        // redis 0.32 hands `factor` to backon as the multiplier on a 1 s first delay (capped at
-        // 60 s), so the default of 100 would wait minutes before reporting Redis unreachable.
-        let config = ConnectionManagerConfig::new()
-            .set_factor(2)
-            .set_max_delay(2_000)
-            .set_number_of_retries(3)
-            .set_connection_timeout(std::time::Duration::from_secs(5))
-            .set_response_timeout(std::time::Duration::from_secs(5));
-        let conn = ConnectionManager::new_with_config(client, config).await.map_err(redis_error)?;
-        Ok(Self::new(conn, prefix))
+        Ok(Self::new(crate::redis_conn::connect(client).await?, prefix))
     }
 
     fn index_key(&self) -> String {
@@ -201,10 +191,4 @@ impl DedupStore for RedisDedup {
             .map_err(redis_error)?;
         Ok(purged)
     }
-}
-
-/// The store's error type has no Redis variant; a Redis failure is reported as an I/O error
-/// talking to the database, which callers already treat as transient.
-fn redis_error(e: redis::RedisError) -> StoreError {
-    StoreError::Database(sqlx::Error::Io(std::io::Error::other(e)))
 }

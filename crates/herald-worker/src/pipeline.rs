@@ -1,5 +1,6 @@
 //! The stages a batch goes through, each a small function: drop finished messages, the
-//! discard list, quiet hours, render, dedup, flow control, send, and record. Kept apart from the polling loop so tests can drive it directly.
+//! discard list, quiet hours, render, dedup, flow control, send, and record. Kept apart from
+//! the polling loop so tests can drive it directly.
 
 use crate::limits::ChannelLimits;
 use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
@@ -7,7 +8,7 @@ use futures::StreamExt;
 use herald_channels::{Channels, OutgoingMessage, SendResult};
 use herald_core::placeholders::render;
 use herald_core::{Clock, DeliveryJob, MessageId, TraceEvent};
-use herald_store::{DedupStore, DeferredMessage, Outcome, Store, StoreError, Template};
+use herald_store::{DedupStore, DeferredMessage, DeliveryRepo, Outcome, RateGate, Store, StoreError, Template};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ pub struct BatchReport {
 
 pub struct Pipeline {
     store: Arc<dyn Store>,
+    ledger: Arc<dyn DeliveryRepo>,
     dedup: Arc<dyn DedupStore>,
     channels: Channels,
     clock: Arc<dyn Clock>,
@@ -40,8 +42,12 @@ pub struct Pipeline {
 /// What a pipeline is built from.
 pub struct PipelineParts {
     pub store: Arc<dyn Store>,
+    /// The delivery ledger: the store, or in a cluster the store behind Redis's hot window.
+    pub ledger: Arc<dyn DeliveryRepo>,
     /// Where dedup counts: the store in embedded mode, Redis in a cluster.
     pub dedup: Arc<dyn DedupStore>,
+    /// Where channel rate buckets live: the process in embedded mode, Redis in a cluster.
+    pub rates: Arc<dyn RateGate>,
     pub channels: Channels,
     pub clock: Arc<dyn Clock>,
     pub concurrency: usize,
@@ -68,9 +74,10 @@ struct Prepared {
 
 impl Pipeline {
     pub fn new(parts: PipelineParts) -> Self {
-        let limits = ChannelLimits::new(parts.store.clone());
+        let limits = ChannelLimits::new(parts.store.clone(), parts.rates);
         Self {
             store: parts.store,
+            ledger: parts.ledger,
             dedup: parts.dedup,
             channels: parts.channels,
             clock: parts.clock,
@@ -97,7 +104,7 @@ impl Pipeline {
                     Outcome::of(job, r, TraceEvent::Discarded, Some("template is on the discard list".into()))
                 })
                 .collect();
-            report.dropped = self.store.record_outcomes(&outcomes, self.clock.now()).await? as usize;
+            report.dropped = self.ledger.record_outcomes(&outcomes, self.clock.now()).await? as usize;
             return Ok(report);
         }
         let now = self.clock.now();
@@ -175,7 +182,7 @@ impl Pipeline {
             }
             outcomes.push(outcome(&message, event, detail));
         }
-        self.store.record_outcomes(&outcomes, self.clock.now()).await?;
+        self.ledger.record_outcomes(&outcomes, self.clock.now()).await?;
         if !report.retryable.is_empty() {
             let retrying: Vec<Outcome> = report
                 .retryable
@@ -197,7 +204,7 @@ impl Pipeline {
         report: &mut BatchReport,
     ) -> Result<Vec<(&'a herald_core::Recipient, &'a std::collections::BTreeMap<String, String>)>, StoreError> {
         let ids: Vec<MessageId> = job.batch.recipients().map(|r| r.message_id.clone()).collect();
-        let finished: HashSet<MessageId> = self.store.finished_messages(&ids).await?.into_iter().collect();
+        let finished: HashSet<MessageId> = self.ledger.finished_messages(&ids).await?.into_iter().collect();
         report.skipped = finished.len();
         Ok(job
             .batch
@@ -221,8 +228,8 @@ impl Pipeline {
                     .collect();
             }
         };
-        let limiter = match self.limits.limiter(template.spec.channel).await {
-            Ok(limiter) => limiter,
+        let throttle = match self.limits.throttle(template.spec.channel).await {
+            Ok(throttle) => throttle,
             Err(e) => {
                 tracing::warn!(error = %e, "channel rates unavailable; sending unthrottled");
                 None
@@ -231,10 +238,8 @@ impl Pipeline {
         if channel.prefers_batch() {
             let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());
             let messages: Vec<OutgoingMessage> = ready.into_iter().map(|p| p.message).collect();
-            if let Some(limiter) = &limiter {
-                for _ in &messages {
-                    limiter.until_ready().await;
-                }
+            if let Some(throttle) = &throttle {
+                throttle.wait(u32::try_from(messages.len()).unwrap_or(u32::MAX)).await;
             }
             let results = channel.send_batch(&messages).await;
             let mut all: Vec<(OutgoingMessage, SendResult)> = messages.into_iter().zip(results).collect();
@@ -247,13 +252,13 @@ impl Pipeline {
         futures::stream::iter(prepared)
             .map(|p| {
                 let channel = channel.clone();
-                let limiter = limiter.clone();
+                let throttle = throttle.clone();
                 async move {
                     let result = match p.fault {
                         Some(reason) => SendResult::Permanent { reason },
                         None => {
-                            if let Some(limiter) = limiter {
-                                limiter.until_ready().await;
+                            if let Some(throttle) = throttle {
+                                throttle.wait(1).await;
                             }
                             channel.send(&p.message).await
                         }
@@ -270,7 +275,7 @@ impl Pipeline {
         let mut report = BatchReport::default();
         let outcomes: Vec<Outcome> =
             job.batch.recipients().map(|r| Outcome::of(job, r, TraceEvent::Failed, Some(reason.to_string()))).collect();
-        report.failed = self.store.record_outcomes(&outcomes, self.clock.now()).await? as usize;
+        report.failed = self.ledger.record_outcomes(&outcomes, self.clock.now()).await? as usize;
         Ok(report)
     }
 }

@@ -9,7 +9,7 @@ use herald_channels::{Channel, Channels, OutgoingMessage, SendResult};
 use herald_core::{
     Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, MessageId, Recipient, TemplateSpec, TestClock,
 };
-use herald_store::{DeliveryRepo, SqliteStore, Store, TemplateRepo};
+use herald_store::{DeliveryRepo, LocalRates, SqliteStore, Store, TemplateRepo};
 use herald_worker::{Attempt, Pipeline, PipelineParts, PolicyDefaults};
 use serde_json::json;
 use std::sync::Arc;
@@ -33,7 +33,9 @@ async fn setup(channel: ChannelKind) -> (tempfile::TempDir, Arc<SqliteStore>, Ar
 fn pipeline(store: &Arc<SqliteStore>, channels: Channels, clock: Arc<TestClock>) -> Pipeline {
     Pipeline::new(PipelineParts {
         store: store.clone(),
+        ledger: store.clone(),
         dedup: store.clone(),
+        rates: Arc::new(LocalRates::default()),
         channels,
         clock,
         concurrency: 4,
@@ -126,8 +128,10 @@ async fn racing_pipelines_respect_the_dedup_limit(dedup: Arc<dyn herald_store::D
         let dyn_store: Arc<dyn Store> = store.clone();
         let channels = Channels::new().with(Arc::new(OutboxChannel::new(dyn_store.clone(), clock.clone())));
         Arc::new(Pipeline::new(PipelineParts {
-            store: dyn_store,
+            store: dyn_store.clone(),
+            ledger: dyn_store,
             dedup: dedup.clone(),
+            rates: Arc::new(LocalRates::default()),
             channels,
             clock: clock.clone(),
             concurrency: 4,

@@ -1,15 +1,21 @@
 //! Choosing the backends behind the traits from configuration: SQLite or PostgreSQL for
 //! state, the SQLite queue or Kafka for the bus, a local directory or S3 for crowd files, and
-//! the store or Redis for dedup windows. The pipeline code is the same whichever is chosen.
+//! the store and process or Redis for dedup windows, rate buckets, provider tokens and the
+//! ledger's hot window. The pipeline code is the same whichever is chosen.
 
 use crate::config::{BusKind, Config};
 use anyhow::{Context, bail};
 use herald_bus::{Bus, KafkaBus, SqliteBus};
+use herald_channels::redis_tokens::RedisTokenCache;
+use herald_channels::tokens::{MemoryTokenCache, TokenCache};
 use herald_core::Clock;
 use herald_crowd::{CrowdStore, LocalCrowdStore, S3CrowdStore};
 use herald_store::redis_dedup::RedisDedup;
-use herald_store::{DedupStore, PgStore, SqliteStore, Store};
+use herald_store::redis_ledger::RedisLedger;
+use herald_store::redis_rate::RedisRates;
+use herald_store::{DedupStore, DeliveryRepo, LocalRates, PgStore, RateGate, SqliteStore, Store, redis_conn};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The database a node holds, to close it on shutdown.
 #[derive(Clone)]
@@ -40,6 +46,17 @@ pub struct Backends {
     pub dedup: Arc<dyn DedupStore>,
     pub bus: Arc<dyn Bus>,
     pub crowds: Arc<dyn CrowdStore>,
+    pub shared: Shared,
+}
+
+/// What a node's workers share with other nodes when Redis is configured, and keep in the
+/// process (or the store) when not.
+#[derive(Clone)]
+pub struct Shared {
+    pub rates: Arc<dyn RateGate>,
+    pub tokens: Arc<dyn TokenCache>,
+    /// The delivery ledger the pipeline uses: the store, behind Redis's hot window if any.
+    pub ledger: Arc<dyn DeliveryRepo>,
 }
 
 /// Opens (and migrates) the configured database: PostgreSQL for a `postgres://` url, else the
@@ -60,16 +77,39 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
 pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Backends> {
     let database = open_database(config).await?;
     let store = database.store();
-    let dedup: Arc<dyn DedupStore> = match (&config.redis.url, &database) {
-        (Some(url), _) => {
+    let redis = match &config.redis.url {
+        Some(url) => {
             let client = redis::Client::open(url.as_str()).context("redis.url")?;
-            let prefix = config.redis.key_prefix.clone().unwrap_or_else(|| "herald".into());
-            Arc::new(RedisDedup::connect(client, &prefix).await.context("redis.url: connecting to Redis")?)
+            Some(redis_conn::connect(client).await.context("redis.url: connecting to Redis")?)
         }
+        None => None,
+    };
+    let prefix = config.redis.key_prefix.clone().unwrap_or_else(|| "herald".into());
+    let dedup: Arc<dyn DedupStore> = match (&redis, &database) {
+        (Some(conn), _) => Arc::new(RedisDedup::new(conn.clone(), &prefix)),
         (None, Database::Sqlite(s)) => Arc::new(s.clone()),
         (None, Database::Postgres(_)) => {
             bail!("redis.url: with PostgreSQL, dedup windows live in Redis; set redis.url")
         }
+    };
+    let shared = match redis {
+        Some(conn) => {
+            let window = config.redis.ledger_hot_window_secs;
+            let ledger: Arc<dyn DeliveryRepo> = match window {
+                0 => store.clone(),
+                secs => Arc::new(RedisLedger::new(store.clone(), conn.clone(), &prefix, Duration::from_secs(secs))),
+            };
+            Shared {
+                rates: Arc::new(RedisRates::new(conn.clone(), &prefix)),
+                tokens: Arc::new(RedisTokenCache::new(conn, &prefix, clock.clone())),
+                ledger,
+            }
+        }
+        None => Shared {
+            rates: Arc::new(LocalRates::default()),
+            tokens: Arc::new(MemoryTokenCache::default()),
+            ledger: store.clone(),
+        },
     };
     let bus: Arc<dyn Bus> = match (config.bus.kind, &database) {
         (BusKind::Sqlite, Database::Sqlite(s)) => {
@@ -89,5 +129,5 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Back
         Some(s3) => Arc::new(S3CrowdStore::new(s3.clone()).context("crowd.s3")?),
         None => Arc::new(LocalCrowdStore::new(config.crowd.dir.clone())),
     };
-    Ok(Backends { database, store, dedup, bus, crowds })
+    Ok(Backends { database, store, dedup, bus, crowds, shared })
 }

@@ -89,13 +89,23 @@ pub enum BusKind {
     Kafka,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://host:6379`: dedup windows shared by every node. Required with PostgreSQL.
+    /// `redis://host:6379`: what every node shares and needs fast (dedup windows, rate
+    /// buckets, provider tokens, the delivery ledger's hot window). Required with PostgreSQL.
     pub url: Option<String>,
     /// Prefix of every key herald writes.
     pub key_prefix: Option<String>,
+    /// How long finished message ids stay in Redis, sparing redelivered batches a database
+    /// lookup; 0 turns the hot window off.
+    pub ledger_hot_window_secs: u64,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self { url: None, key_prefix: None, ledger_hot_window_secs: 86_400 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -352,6 +362,7 @@ mod tests {
         assert_eq!(cluster.bus.kind, BusKind::Kafka);
         assert_eq!(cluster.bus.kafka.expect("kafka").group_id, "herald-workers");
         assert!(cluster.crowd.s3.is_some() && cluster.redis.url.is_some());
+        assert_eq!(cluster.redis.ledger_hot_window_secs, 86_400);
     }
 
     #[test]

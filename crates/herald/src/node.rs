@@ -3,7 +3,7 @@
 //! streamers, workers). `shutdown` lets every task finish the batch in hand; `abort` drops
 //! them mid-work, as a crash would.
 
-use crate::backends::{self, Backends, Database};
+use crate::backends::{self, Backends, Database, Shared};
 use crate::config::Config;
 use crate::housekeeping::{QuietRelease, Retention, TokenRefresh};
 use anyhow::Context;
@@ -68,6 +68,7 @@ pub struct Node {
     pub id: String,
     database: Database,
     dedup: Arc<dyn DedupStore>,
+    shared: Shared,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -86,9 +87,9 @@ fn node_id() -> String {
 
 impl Node {
     pub async fn start(config: &Config, roles: Roles, clock: Arc<dyn Clock>) -> anyhow::Result<Node> {
-        let Backends { database, store, dedup, bus, crowds } = backends::open(config, clock.clone()).await?;
+        let Backends { database, store, dedup, bus, crowds, shared } = backends::open(config, clock.clone()).await?;
         let new_api_key = herald_api::ensure_api_key(store.as_ref(), clock.now()).await?;
-        let accounts = Arc::new(account_channels(config, store.clone(), clock.clone())?);
+        let accounts = Arc::new(account_channels(config, store.clone(), clock.clone(), &shared)?);
         let state = AppState {
             store,
             bus,
@@ -107,6 +108,7 @@ impl Node {
             id: node_id(),
             database,
             dedup,
+            shared,
             shutdown: CancellationToken::new(),
             tasks: JoinSet::new(),
         };
@@ -182,7 +184,9 @@ impl Node {
         let channels_kinds = channels.kinds();
         let pipeline = Arc::new(Pipeline::new(PipelineParts {
             store: self.state.store.clone(),
+            ledger: self.shared.ledger.clone(),
             dedup: self.dedup.clone(),
+            rates: self.shared.rates.clone(),
             channels,
             clock: self.state.clock.clone(),
             concurrency: w.sends_in_flight,
@@ -242,8 +246,14 @@ impl Node {
     }
 }
 
-/// The channel-account registry: sealing key, outbound HTTP policy and the node's token cache.
-fn account_channels(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AccountChannels> {
+/// The channel-account registry: sealing key, outbound HTTP policy, the node's token cache
+/// and rate gate.
+fn account_channels(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    shared: &Shared,
+) -> anyhow::Result<AccountChannels> {
     let sealer = match &config.security.sealing_key {
         Some(key) => Sealer::from_base64(key.expose_secret()).context("security.sealing_key")?,
         None => Sealer::from_key_file(&config.security.sealing_key_file).context("security.sealing_key_file")?,
@@ -254,6 +264,6 @@ fn account_channels(config: &Config, store: Arc<dyn Store>, clock: Arc<dyn Clock
         allow_private_networks: config.channels.allow_private_networks,
     })
     .context("building the provider HTTP client")?;
-    let ctx = BuildContext { http, tokens: Tokens::in_memory(clock.clone()), clock };
-    Ok(AccountChannels::new(store, sealer, ctx))
+    let ctx = BuildContext { http, tokens: Tokens::new(shared.tokens.clone(), clock.clone()), clock };
+    Ok(AccountChannels::new(store, sealer, ctx).with_rates(shared.rates.clone()))
 }

@@ -139,6 +139,17 @@ async fn a_crowd_uploaded_on_one_node_is_delivered_by_another_over_kafka_exactly
     node.node.shutdown().await;
     tokio::task::spawn_blocking(move || drop(b)).await.ok();
     drop_database(&db_name).await;
+    delete_redis_keys(&redis, &format!("herald-test-{db_name}")).await;
+}
+
+/// The keys a test's nodes left in Redis (dedup windows, the ledger's hot window, ...).
+async fn delete_redis_keys(url: &str, prefix: &str) {
+    let Ok(mut conn) = redis::Client::open(url).unwrap().get_multiplexed_async_connection().await else { return };
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut conn).await.unwrap_or_default();
+    if !keys.is_empty() {
+        let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
+    }
 }
 
 #[tokio::test]
