@@ -2,6 +2,7 @@
 //! delivery ledger, outbox and trace) behind small repository traits. The embedded backend is
 //! one SQLite file; the cluster backend implements the same traits on PostgreSQL.
 
+mod console;
 mod dedup;
 mod error;
 mod model;
@@ -12,6 +13,7 @@ mod repos;
 pub mod sqlite;
 mod time;
 
+pub use console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo};
 pub use dedup::DedupStore;
 pub use error::StoreError;
 pub use model::*;
