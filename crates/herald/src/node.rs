@@ -85,6 +85,7 @@ impl Node {
                 max_json_bytes: config.server.max_json_bytes,
             },
             accounts,
+            console: Default::default(),
         };
         let mut node = Node {
             state,
