@@ -94,11 +94,10 @@ pub(crate) async fn require_login(State(state): State<AppState>, mut req: Reques
             Err(e) => return super::render::error_page(ApiError::from(e)),
         }
     }
-    let login = login_url(&req);
     if req.headers().contains_key("hx-request") {
-        return (StatusCode::OK, [("hx-redirect", login)]).into_response();
+        return (StatusCode::OK, [("hx-redirect", "/login")]).into_response();
     }
-    Redirect::to(&login).into_response()
+    Redirect::to(&login_url(&req)).into_response()
 }
 
 /// `/login`, with the page asked for as `next` when it was a plain page view.
