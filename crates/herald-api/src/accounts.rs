@@ -138,7 +138,11 @@ async fn update(
 }
 
 /// Masked secrets in `body` keep their stored values.
-pub(crate) async fn update_account(state: &AppState, id: i64, mut body: AccountBody) -> Result<AccountRecord, ApiError> {
+pub(crate) async fn update_account(
+    state: &AppState,
+    id: i64,
+    mut body: AccountBody,
+) -> Result<AccountRecord, ApiError> {
     let record = state.store.get_account(id).await.map_err(not_found(id))?;
     let stored =
         state.accounts.sealer().unseal_json(&record.config_sealed).map_err(|e| ApiError::Internal(e.to_string()))?;

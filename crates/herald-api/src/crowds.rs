@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use herald_crowd::{
-    Checkpoint, CrowdFormat, CrowdReader, CrowdRow, RowOutcome, SavedCrowd, StoreError as CrowdStoreError, ValidationReport,
-    body_stream,
+    Checkpoint, CrowdFormat, CrowdReader, CrowdRow, RowOutcome, SavedCrowd, StoreError as CrowdStoreError,
+    ValidationReport, body_stream,
 };
 use herald_store::Crowd;
 use serde_json::{Value, json};
@@ -112,7 +112,8 @@ async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<J
 /// The first valid row of a crowd file (the console previews content with it), or None when
 /// the file has no valid row. Reads rows only up to that one.
 pub(crate) async fn first_valid_row(state: &AppState, crowd: &Crowd) -> Result<Option<CrowdRow>, ApiError> {
-    let file = state.crowds.open(&crowd.id).await.map_err(|e| ApiError::Internal(format!("crowd {}: {e}", crowd.id)))?;
+    let file =
+        state.crowds.open(&crowd.id).await.map_err(|e| ApiError::Internal(format!("crowd {}: {e}", crowd.id)))?;
     let format = CrowdFormat::with_receiver_column(crowd.receiver_column.clone());
     let read = tokio::task::spawn_blocking(move || -> Result<Option<CrowdRow>, herald_crowd::CrowdError> {
         for row in CrowdReader::open(file, &format, Checkpoint::default())? {

@@ -605,8 +605,9 @@ mod tests {
         assert!(words.contains("09:30") && words.contains("Monday") && words.contains("Friday"), "{words}");
         // Friday 2026-05-01 12:00 UTC is 20:00 in Shanghai: next Monday to Thursday, 01:30 UTC.
         let fires = s.next_fires(utc("2026-05-01T12:00:00Z"), 5);
-        let expected: Vec<_> =
-            ["2026-05-04", "2026-05-05", "2026-05-06", "2026-05-07", "2026-05-08"].map(|d| utc(&format!("{d}T01:30:00Z"))).into();
+        let expected: Vec<_> = ["2026-05-04", "2026-05-05", "2026-05-06", "2026-05-07", "2026-05-08"]
+            .map(|d| utc(&format!("{d}T01:30:00Z")))
+            .into();
         assert_eq!(fires, expected);
         let past = CronSchedule::parse("0 0 0 1 1 ? 2020", "UTC").unwrap();
         assert!(past.next_fires(utc("2026-05-01T00:00:00Z"), 5).is_empty());

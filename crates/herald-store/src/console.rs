@@ -44,8 +44,13 @@ pub trait UserRepo: Send + Sync {
     /// Replaces the password hash and ends every session of the user.
     async fn set_user_password(&self, name: &str, password_hash: &str, now: DateTime<Utc>) -> Result<()>;
 
-    async fn create_session(&self, token_hash: &str, user_id: i64, now: DateTime<Utc>, expires_at: DateTime<Utc>)
-    -> Result<()>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
     /// The session's user, when the session exists and has not expired at `now`.
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;

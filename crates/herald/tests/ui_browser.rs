@@ -124,6 +124,11 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
         b.assert_clean().await;
     })
     .await;
+    // Neither the password nor the setup link's token reached the server's log.
+    let log = console.log();
+    let token = setup_path.trim_start_matches("/setup/");
+    assert!(!log.contains(PASSWORD) && !log.contains(token), "a secret in the log");
+    assert!(log.contains("console login"), "the log records logins by name");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,7 +223,8 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         // The chart was drawn by Chart.js (a canvas with a chart attached), not left blank.
         b.goto("/").await;
         b.find("#outcomes-chart").await;
-        let drawn = b.script("return !!(window.Chart && Chart.getChart(document.getElementById('outcomes-chart')));").await;
+        let drawn =
+            b.script("return !!(window.Chart && Chart.getChart(document.getElementById('outcomes-chart')));").await;
         assert_eq!(drawn, json!(true));
         // The schedules page lists housekeeping beside the template's schedule.
         b.goto("/schedules").await;
@@ -245,8 +251,7 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         let result = b.wait_text("#account-result", |t| !t.is_empty()).await;
         assert!(result.starts_with("sent"), "{result}: {}", b.text("#test-result").await);
         b.assert_clean().await;
-        let schedules = b.goto("/schedules").await;
-        let _ = schedules;
+        b.goto("/schedules").await;
         assert!(b.text("#schedules").await.contains("token_refresh"));
         b.shot("schedules").await;
     })

@@ -5,8 +5,8 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use herald_core::Clock;
 use common::*;
+use herald_core::Clock;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
@@ -134,10 +134,12 @@ async fn pages_need_a_login_and_writes_need_the_csrf_token() {
     assert_eq!(r.status(), 403);
     let r = post("/preview/cron").header("X-CSRF-Token", "nope").form(&[("cron", "0 0 9 * * ?")]).send().await.unwrap();
     assert_eq!(r.status(), 403);
-    let r = post("/preview/cron").header("X-CSRF-Token", &s.csrf).form(&[("cron", "0 0 9 * * ?")]).send().await.unwrap();
+    let r =
+        post("/preview/cron").header("X-CSRF-Token", &s.csrf).form(&[("cron", "0 0 9 * * ?")]).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("cron-next-fires"));
-    let r = post("/crowds").body("--x--").header("Content-Type", "multipart/form-data; boundary=x").send().await.unwrap();
+    let r =
+        post("/crowds").body("--x--").header("Content-Type", "multipart/form-data; boundary=x").send().await.unwrap();
     assert_eq!(r.status(), 403, "an upload needs the token header");
     assert_eq!(node.node.state.store.list_templates().await.unwrap().len(), 0, "nothing was written");
 
@@ -175,7 +177,10 @@ async fn the_setup_link_creates_the_first_user_once() {
     let setup = |fields: Vec<(&'static str, &'static str)>| {
         let mut form = vec![("csrf", pre.clone())];
         form.extend(fields.into_iter().map(|(k, v)| (k, v.to_string())));
-        http.post(node.url(&format!("/setup/{token}"))).header("Cookie", format!("herald_login_csrf={pre}")).form(&form).send()
+        http.post(node.url(&format!("/setup/{token}")))
+            .header("Cookie", format!("herald_login_csrf={pre}"))
+            .form(&form)
+            .send()
     };
     let r = setup(vec![("name", "admin"), ("password", "short"), ("password2", "short")]).await.unwrap();
     assert_eq!(r.status(), 422);
@@ -230,7 +235,9 @@ async fn every_console_page_sends_the_security_headers_and_names_no_other_host()
             assert!(!html.contains(attribute), "{page} points elsewhere: {attribute}");
         }
     }
-    for (asset, kind) in [("/assets/htmx.min.js", "text/javascript"), ("/assets/app.css", "text/css"), ("/favicon.ico", "image/svg+xml")] {
+    for (asset, kind) in
+        [("/assets/htmx.min.js", "text/javascript"), ("/assets/app.css", "text/css"), ("/favicon.ico", "image/svg+xml")]
+    {
         let r = http.get(node.url(asset)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{asset} needs no login");
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with(kind), "{asset}");
@@ -245,7 +252,9 @@ async fn the_console_refuses_what_the_api_refuses_in_the_same_words() {
     add_user(&node, "ops").await;
     let session = log_in(&node, "ops").await;
     let crowd_id = node.crowd(crowd_csv(3)).await;
-    let cases: [(&str, Value, Vec<(&str, &str)>); 4] = [
+    // (API field, REST body, the console form's fields for the same input)
+    type Case<'a> = (&'a str, Value, Vec<(&'a str, &'a str)>);
+    let cases: [Case; 4] = [
         (
             "schedule.cron",
             json!({"name": "t", "channel": "outbox", "content": {"text": "x"}, "crowdId": crowd_id,
@@ -295,7 +304,8 @@ async fn the_console_refuses_what_the_api_refuses_in_the_same_words() {
         if !form.iter().any(|(k, _)| *k == "content_key") {
             form.extend([("content_key", "text".to_string()), ("content_value", "x".to_string())]);
         }
-        let r = client().post(node.url("/templates")).header("Cookie", &session.cookie).form(&form).send().await.unwrap();
+        let r =
+            client().post(node.url("/templates")).header("Cookie", &session.cookie).form(&form).send().await.unwrap();
         assert_eq!(r.status(), 422, "{field}");
         let html = r.text().await.unwrap();
         assert!(html.contains(&escaped(&message)), "{field}: {message:?} not on the page");

@@ -83,7 +83,8 @@ impl AccountForm {
         let config: Value = if self.config.trim().is_empty() {
             json!({})
         } else {
-            serde_json::from_str(&self.config).map_err(|e| ApiError::field("config", format!("is not valid JSON: {e}")))?
+            serde_json::from_str(&self.config)
+                .map_err(|e| ApiError::field("config", format!("is not valid JSON: {e}")))?
         };
         let rate = match self.rate.parse::<f64>() {
             _ if self.rate.is_empty() => Value::Null,
@@ -227,12 +228,19 @@ async fn test_send(State(state): State<AppState>, Path(id): Path<i64>, form: For
         let content = if content.is_empty() {
             None
         } else {
-            Some(serde_json::from_str::<Value>(&content).map_err(|e| ApiError::field("content", format!("is not valid JSON: {e}")))?)
+            Some(
+                serde_json::from_str::<Value>(&content)
+                    .map_err(|e| ApiError::field("content", format!("is not valid JSON: {e}")))?,
+            )
         };
         let answer = ops::send_test(&state, id, TestBody { receiver: form.text("receiver"), content }).await?;
         let outcome = answer["outcome"].as_str().unwrap_or_default().to_string();
         let detail = answer["detail"].as_str().unwrap_or_default().to_string();
-        Ok((outcome == "sent", format!("{outcome} (message {})", answer["messageId"].as_str().unwrap_or_default()), detail))
+        Ok((
+            outcome == "sent",
+            format!("{outcome} (message {})", answer["messageId"].as_str().unwrap_or_default()),
+            detail,
+        ))
     }
     .await;
     result(outcome)

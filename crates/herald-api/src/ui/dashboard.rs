@@ -128,7 +128,8 @@ mod tests {
             state: state.into(),
             count,
         };
-        let s = series(&[count(0, "sent", 3), count(2, "failed", 1), count(2, "odd", 4)], from, from + Duration::hours(3));
+        let s =
+            series(&[count(0, "sent", 3), count(2, "failed", 1), count(2, "odd", 4)], from, from + Duration::hours(3));
         assert_eq!(s["hours"].as_array().unwrap().len(), 3);
         assert_eq!(s["states"][0], json!({"state": "sent", "counts": [3, 0, 0]}));
         assert_eq!(s["states"][1], json!({"state": "failed", "counts": [0, 0, 1]}));

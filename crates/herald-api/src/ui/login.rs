@@ -2,11 +2,11 @@
 //! before login carry a double-submit token: a random value both in a SameSite=Strict cookie
 //! and in the form, which another site can neither read nor set.
 
+use super::csrf;
 use super::form::{FieldErrors, Form};
 use super::passwords::{hash_password, password_problem, verify_password};
 use super::render::{PageResult, UiError, error_page, html, ok};
 use super::session::{self, SESSION_COOKIE, Session, hash_token, new_token, read_cookie, set_cookie};
-use super::csrf;
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
@@ -22,9 +22,7 @@ const LOGIN_CSRF_COOKIE: &str = "herald_login_csrf";
 const MAX_NAME_CHARS: usize = 100;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_form).post(login))
-        .route("/setup/{token}", get(setup_form).post(setup))
+    Router::new().route("/login", get(login_form).post(login)).route("/setup/{token}", get(setup_form).post(setup))
 }
 
 pub(crate) fn logout_router() -> Router<AppState> {
@@ -111,12 +109,8 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, form: Form) ->
     let next = local_target(form.get("next"));
     let Some(user) = user.filter(|_| matches) else {
         tracing::info!(user = %name, "console login refused");
-        let page = LoginPage {
-            csrf: form.text(csrf::FIELD),
-            name,
-            next,
-            error: Some("wrong user name or password".into()),
-        };
+        let page =
+            LoginPage { csrf: form.text(csrf::FIELD), name, next, error: Some("wrong user name or password".into()) };
         return Ok(html(StatusCode::UNAUTHORIZED, &page));
     };
     let cookie = session::start(&state, user.id, &headers).await?;
@@ -168,12 +162,7 @@ pub(crate) fn new_user_problems(name: &str, password: &str, again: Option<&str>)
     errors
 }
 
-async fn setup(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-    form: Form,
-) -> PageResult {
+async fn setup(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>, form: Form) -> PageResult {
     if !pre_login_token_ok(&headers, &form) {
         return Ok(stale_form());
     }

@@ -2,9 +2,9 @@
 //! a few at a time, since each hash is deliberately slow and memory-hungry.
 
 use crate::error::ApiError;
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use std::sync::OnceLock;
 use tokio::sync::Semaphore;
 
@@ -28,9 +28,7 @@ pub fn password_problem(password: &str) -> Option<String> {
 /// An argon2id hash of `password` with a fresh random salt.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
     let _permit = HASHING.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 fn hash_now(password: &str) -> Result<String, ApiError> {

@@ -15,10 +15,7 @@ use herald_store::StoreError;
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/runs", get(list))
-        .route("/runs/{id}", get(page))
-        .route("/runs/{id}/progress", get(progress))
+    Router::new().route("/runs", get(list)).route("/runs/{id}", get(page)).route("/runs/{id}/progress", get(progress))
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,9 +31,17 @@ struct ListPage {
     runs: Vec<RunRow>,
 }
 
-async fn list(State(state): State<AppState>, Extension(session): Extension<Session>, Query(q): Query<ListQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
     let runs = state.store.list_runs(q.template, 200).await?;
-    Ok(ok(&ListPage { chrome: Chrome::new(&session, "/runs"), template: q.template, runs: runs.iter().map(RunRow::of).collect() }))
+    Ok(ok(&ListPage {
+        chrome: Chrome::new(&session, "/runs"),
+        template: q.template,
+        runs: runs.iter().map(RunRow::of).collect(),
+    }))
 }
 
 /// The figures of the progress panel.
@@ -101,7 +106,11 @@ async fn run_of(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
     })
 }
 
-async fn page(State(state): State<AppState>, Extension(session): Extension<Session>, Path(id): Path<i64>) -> PageResult {
+async fn page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+) -> PageResult {
     let run = run_of(&state, id).await?;
     let template_name = match state.store.get_template(run.template_id).await {
         Ok(t) => t.spec.name,

@@ -58,7 +58,11 @@ async fn page(State(state): State<AppState>, Extension(session): Extension<Sessi
                 (Some(at), Some(p)) => time_in(at, p.timezone()),
                 (at, _) => utc_opt(at),
             },
-            last_fire: s.last_fire.as_ref().map(|f| format!("{} · {}", utc(f.fire_time), f.outcome)).unwrap_or_else(|| "never".into()),
+            last_fire: s
+                .last_fire
+                .as_ref()
+                .map(|f| format!("{} · {}", utc(f.fire_time), f.outcome))
+                .unwrap_or_else(|| "never".into()),
             last_error: s.last_fire.and_then(|f| f.error),
             cron: s.cron,
             timezone: s.timezone,

@@ -93,11 +93,8 @@ impl TemplateForm {
     pub fn from_form(form: &Form) -> Self {
         let keys = form.all("content_key");
         let values = form.all("content_value");
-        let content = keys
-            .iter()
-            .zip(values.iter().chain(std::iter::repeat(&"")))
-            .map(|(k, v)| field(k.trim(), v))
-            .collect();
+        let content =
+            keys.iter().zip(values.iter().chain(std::iter::repeat(&""))).map(|(k, v)| field(k.trim(), v)).collect();
         Self {
             name: form.get("name").unwrap_or_default().to_string(),
             channel: form.text("channel"),
@@ -152,8 +149,8 @@ impl TemplateForm {
         }
         for (key, text) in [("quietWindow", &self.quiet_window), ("dedup", &self.dedup)] {
             if !text.is_empty() {
-                let value: Value = serde_json::from_str(text)
-                    .map_err(|e| ApiError::field(key, format!("is not valid JSON: {e}")))?;
+                let value: Value =
+                    serde_json::from_str(text).map_err(|e| ApiError::field(key, format!("is not valid JSON: {e}")))?;
                 body[key] = value;
             }
         }
@@ -236,7 +233,10 @@ pub(crate) async fn content_preview(state: &AppState, form: &TemplateForm) -> Re
     let crowd = match state.store.get_crowd(&form.crowd_id).await {
         Ok(c) => c,
         Err(herald_store::StoreError::NotFound { .. }) => {
-            return Ok(ContentPreview { errors: vec![format!("no uploaded crowd file {:?}", form.crowd_id)], ..Default::default() });
+            return Ok(ContentPreview {
+                errors: vec![format!("no uploaded crowd file {:?}", form.crowd_id)],
+                ..Default::default()
+            });
         }
         Err(e) => return Err(e.into()),
     };
@@ -268,7 +268,11 @@ pub(crate) async fn content_preview(state: &AppState, form: &TemplateForm) -> Re
     };
     let rendered = herald_core::placeholders::render(&content, &row.variables)
         .map_err(|e| ApiError::field("content", e.to_string()))?;
-    Ok(ContentPreview { receiver: Some(row.receiver), fields: show(&rendered).unwrap_or_default(), ..Default::default() })
+    Ok(ContentPreview {
+        receiver: Some(row.receiver),
+        fields: show(&rendered).unwrap_or_default(),
+        ..Default::default()
+    })
 }
 
 fn shown_value(v: &Value) -> String {

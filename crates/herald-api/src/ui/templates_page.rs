@@ -63,7 +63,11 @@ struct ListPage {
     more: bool,
 }
 
-async fn list(State(state): State<AppState>, Extension(session): Extension<Session>, Query(q): Query<ListQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
     let needle = q.q.clone().unwrap_or_default().trim().to_lowercase();
     let status = q.status.clone().unwrap_or_default();
     let matching: Vec<StoredTemplate> = state
@@ -84,7 +88,12 @@ async fn list(State(state): State<AppState>, Extension(session): Extension<Sessi
             name: t.spec.name.clone(),
             channel: t.spec.channel.as_str(),
             status: t.status.as_str(),
-            schedule: t.spec.schedule.as_ref().map(|s| format!("{} ({})", s.cron, s.timezone)).unwrap_or_else(|| "—".into()),
+            schedule: t
+                .spec
+                .schedule
+                .as_ref()
+                .map(|s| format!("{} ({})", s.cron, s.timezone))
+                .unwrap_or_else(|| "—".into()),
             next_fire: utc_opt(t.next_fire_at),
         })
         .collect();
@@ -201,14 +210,24 @@ struct NewQuery {
     crowd: Option<String>,
 }
 
-async fn new_form(State(state): State<AppState>, Extension(session): Extension<Session>, Query(q): Query<NewQuery>) -> PageResult {
+async fn new_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
     let page = edit_page(&state, &session, None, TemplateForm::blank(q.crowd), FieldErrors::default()).await?;
     Ok(ok(&page))
 }
 
-async fn edit_form(State(state): State<AppState>, Extension(session): Extension<Session>, Path(id): Path<i64>, Query(q): Query<NoticeQuery>) -> PageResult {
+async fn edit_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
     let t = ops::get_template(&state, id).await?;
-    let mut page = edit_page(&state, &session, Some(id), TemplateForm::from_spec(&t.spec), FieldErrors::default()).await?;
+    let mut page =
+        edit_page(&state, &session, Some(id), TemplateForm::from_spec(&t.spec), FieldErrors::default()).await?;
     page.notice = q.notice();
     Ok(ok(&page))
 }
@@ -234,7 +253,13 @@ impl NoticeQuery {
 }
 
 /// The form again, answered 422 with the API's messages next to their fields.
-async fn refused(state: &AppState, session: &Session, id: Option<i64>, form: TemplateForm, error: ApiError) -> PageResult {
+async fn refused(
+    state: &AppState,
+    session: &Session,
+    id: Option<i64>,
+    form: TemplateForm,
+    error: ApiError,
+) -> PageResult {
     let errors = FieldErrors::from_api(error, field_of)?;
     let page = edit_page(state, session, id, form, errors).await?;
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
@@ -252,7 +277,12 @@ async fn create(State(state): State<AppState>, Extension(session): Extension<Ses
     }
 }
 
-async fn update(State(state): State<AppState>, Extension(session): Extension<Session>, Path(id): Path<i64>, form: Form) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
     ops::get_template(&state, id).await?;
     let form = TemplateForm::from_form(&form);
     let result = match form.to_spec() {
@@ -271,7 +301,11 @@ async fn action_refused(state: &AppState, session: &Session, id: i64, error: Api
     refused(state, session, Some(id), TemplateForm::from_spec(&t.spec), error).await
 }
 
-async fn start(State(state): State<AppState>, Extension(session): Extension<Session>, Path(id): Path<i64>) -> PageResult {
+async fn start(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+) -> PageResult {
     match ops::start_template(&state, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/templates/{id}?done=started")).into_response()),
         Err(ApiError::Invalid(e)) => action_refused(&state, &session, id, ApiError::Invalid(e)).await,
@@ -298,14 +332,24 @@ struct ConfirmPage {
     rows: String,
 }
 
-async fn run_now(State(state): State<AppState>, Extension(session): Extension<Session>, Path(id): Path<i64>, form: Form) -> PageResult {
+async fn run_now(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
     let t = ops::get_template(&state, id).await?;
     if form.get("confirm") != Some("yes")
         && let Some(crowd_id) = &t.spec.crowd_id
         && let Ok(crowd) = state.store.get_crowd(crowd_id).await
         && crowd.rows >= state.console.confirm_run_rows
     {
-        let page = ConfirmPage { chrome: Chrome::new(&session, "/templates"), id, name: t.spec.name, rows: thousands(crowd.rows) };
+        let page = ConfirmPage {
+            chrome: Chrome::new(&session, "/templates"),
+            id,
+            name: t.spec.name,
+            rows: thousands(crowd.rows),
+        };
         return Ok(ok(&page));
     }
     match ops::run_template_now(&state, id).await {

@@ -48,7 +48,11 @@ struct TracePage {
     messages: Vec<MessageRow>,
 }
 
-async fn page(State(state): State<AppState>, Extension(session): Extension<Session>, Query(query): Query<TraceQuery>) -> PageResult {
+async fn page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(query): Query<TraceQuery>,
+) -> PageResult {
     let q = query.q.unwrap_or_default().trim().to_string();
     let (mut events, mut messages, mut message) = (Vec::new(), Vec::new(), None);
     if !q.is_empty() {

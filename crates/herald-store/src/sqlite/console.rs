@@ -47,7 +47,8 @@ impl UserRepo for SqliteStore {
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query("SELECT * FROM console_users WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT * FROM console_users WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -57,13 +58,14 @@ impl UserRepo for SqliteStore {
 
     async fn set_user_password(&self, name: &str, password_hash: &str, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let id: Option<i64> =
-            sqlx::query_scalar("UPDATE console_users SET password_hash = ?, updated_at = ? WHERE name = ? RETURNING id")
-                .bind(password_hash)
-                .bind(to_ms(now))
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE console_users SET password_hash = ?, updated_at = ? WHERE name = ? RETURNING id",
+        )
+        .bind(password_hash)
+        .bind(to_ms(now))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
         let id = id.ok_or_else(|| StoreError::not_found("user", name))?;
         sqlx::query("DELETE FROM console_sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -112,8 +114,10 @@ impl UserRepo for SqliteStore {
     }
 
     async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
-        let done =
-            sqlx::query("DELETE FROM console_sessions WHERE expires_at <= ?").bind(to_ms(now)).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM console_sessions WHERE expires_at <= ?")
+            .bind(to_ms(now))
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 

@@ -53,19 +53,13 @@ pub async fn a_setup_link_makes_the_first_user_once(store: Arc<dyn Store>) {
     assert!(!store.setup_token_valid("old", now).await.unwrap(), "a new link replaces the old one");
     assert!(store.setup_token_valid("link", now).await.unwrap());
     assert!(!store.setup_token_valid("link", until).await.unwrap(), "expired");
-    assert!(matches!(
-        store.redeem_setup_token("link", "ann", "h", until).await,
-        Err(StoreError::NotFound { .. })
-    ));
+    assert!(matches!(store.redeem_setup_token("link", "ann", "h", until).await, Err(StoreError::NotFound { .. })));
 
     let ann = store.redeem_setup_token("link", "ann", "h", now).await.unwrap();
     assert_eq!(ann.name, "ann");
     assert_eq!(store.count_users().await.unwrap(), 1);
     assert!(!store.setup_token_valid("link", now).await.unwrap(), "spent");
-    assert!(matches!(
-        store.redeem_setup_token("link", "eve", "h", now).await,
-        Err(StoreError::NotFound { .. })
-    ));
+    assert!(matches!(store.redeem_setup_token("link", "eve", "h", now).await, Err(StoreError::NotFound { .. })));
 
     // A link made while a user exists is never valid and cannot make a second user.
     store.create_setup_token("late", now, until).await.unwrap();
@@ -88,7 +82,8 @@ pub async fn hourly_outcomes_are_counted_by_the_database(store: Arc<dyn Store>) 
         (at(240), vec![("i", TraceEvent::Sent)]),
     ];
     for (when, outcomes) in batches {
-        let outcomes: Vec<_> = outcomes.into_iter().map(|(id, event)| message(id, template_id, Some(run_id), event)).collect();
+        let outcomes: Vec<_> =
+            outcomes.into_iter().map(|(id, event)| message(id, template_id, Some(run_id), event)).collect();
         store.record_outcomes(&outcomes, when).await.unwrap();
     }
     let counts = store.hourly_outcomes(now, at(240)).await.unwrap();

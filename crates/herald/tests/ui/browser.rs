@@ -32,7 +32,9 @@ fn chromedriver() -> PathBuf {
 
 fn chromium() -> PathBuf {
     find_program("HERALD_TEST_CHROMIUM", "chromium").unwrap_or_else(|| {
-        panic!("chromium not found (looked at $HERALD_TEST_CHROMIUM and $PATH); scripts/test.sh installs Debian's chromium")
+        panic!(
+            "chromium not found (looked at $HERALD_TEST_CHROMIUM and $PATH); scripts/test.sh installs Debian's chromium"
+        )
     })
 }
 
