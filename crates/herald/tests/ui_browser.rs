@@ -46,6 +46,7 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
         assert_eq!(b.text("#report-valid").await, "20");
         assert_eq!(b.text("#report-bad").await, "1");
         assert_eq!(b.text("#bad-rows .bad-line").await, "12", "the bad row by its line number");
+        b.shot("crowd-report").await;
         b.assert_clean().await;
 
         // A template on that crowd with a cron: the preview renders the first row, the cron
@@ -113,6 +114,7 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
         b.click(&format!("#receiver-messages a[href='/trace?q={message_id}']")).await;
         let events = b.wait_text("#trace-events", |t| t.contains("sent")).await;
         assert!(events.contains("accepted"), "{events}");
+        b.shot("trace").await;
         b.assert_clean().await;
 
         // The dashboard counts the run's deliveries in its chart.
