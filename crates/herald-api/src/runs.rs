@@ -1,4 +1,4 @@
-//! Run history and live progress.
+//! Run history and live progress, with the shards a run is streamed in and who holds them.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -10,7 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/runs", get(list)).route("/api/runs/{id}", get(read))
+    Router::new()
+        .route("/api/runs", get(list))
+        .route("/api/runs/{id}", get(read))
+        .route("/api/runs/{id}/shards", get(shards))
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,4 +37,9 @@ async fn list(State(state): State<AppState>, Query(q): Query<RunQuery>) -> Resul
 
 async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     Ok(Json(with_fraction(&state.store.get_run(id).await?)))
+}
+
+async fn shards(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    state.store.get_run(id).await?;
+    Ok(Json(json!({ "items": state.store.list_shards(id).await? })))
 }

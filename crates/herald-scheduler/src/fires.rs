@@ -16,11 +16,18 @@ pub struct FireClaimerConfig {
     pub grace: Duration,
     /// Fires claimed per transaction.
     pub batch: i64,
+    /// Who claims, written to each fire's ledger row (the node's id).
+    pub claimer: String,
 }
 
 impl Default for FireClaimerConfig {
     fn default() -> Self {
-        Self { poll: std::time::Duration::from_millis(250), grace: Duration::seconds(60), batch: 200 }
+        Self {
+            poll: std::time::Duration::from_millis(250),
+            grace: Duration::seconds(60),
+            batch: 200,
+            claimer: "local".to_string(),
+        }
     }
 }
 
@@ -84,7 +91,8 @@ impl FireClaimer {
         let mut all = Vec::new();
         loop {
             let now = self.clock.now();
-            let fires = self.store.claim_due_fires(now, self.config.grace, self.config.batch).await?;
+            let fires =
+                self.store.claim_due_fires(&self.config.claimer, now, self.config.grace, self.config.batch).await?;
             let done = (fires.len() as i64) < self.config.batch;
             for fire in &fires {
                 log_fire(fire);

@@ -1,14 +1,17 @@
-//! Streaming a crowd run onto the bus. A streamer leases a run, reads the crowd file from the
-//! run's checkpoint on a blocking thread, and for each batch publishes it and then advances the
-//! checkpoint. A crash between the two republishes one batch, which the delivery ledger makes
-//! harmless; a crashed streamer's lease lapses and another resumes from the checkpoint.
+//! Streaming crowd runs onto the bus, in shards. A streamer first looks for a shard to stream:
+//! it leases one, reads its byte range of the crowd file from the shard's checkpoint on a
+//! blocking thread, publishes a window of batches at once and then advances the checkpoint. A
+//! crash between the two republishes at most one window, which the delivery ledger makes
+//! harmless; a dead streamer's shard lease lapses and any node resumes from the checkpoint.
+//! With no shard waiting, it plans a pending run: splits the file into shards (`planner.rs`).
 
+use crate::planner;
 use chrono::Duration;
 use herald_bus::Bus;
 use herald_core::TraceEvent;
 use herald_core::{Batch, Batcher, Clock, DeliveryJob, JobOrigin, topic_for};
 use herald_crowd::{Checkpoint, CrowdFormat, CrowdReader, CrowdStore, RowOutcome};
-use herald_store::{Outcome, RunLease, Store, StreamStep};
+use herald_store::{Outcome, ShardLease, Store, StreamStep};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -16,12 +19,18 @@ use tracing::Instrument;
 
 #[derive(Debug, Clone)]
 pub struct StreamerConfig {
-    /// A run whose lease is not renewed within this time is taken over.
+    /// A shard (or a run being planned) whose lease is not renewed within this time is taken over.
     pub lease: Duration,
-    /// How often to look for runs when idle.
+    /// How often to look for work when idle.
     pub poll: std::time::Duration,
     /// Receivers per batch (austin's limit is 100).
     pub batch_size: usize,
+    /// A run's crowd file is split into shards of about this many bytes...
+    pub shard_bytes: u64,
+    /// ...but never more than this many.
+    pub max_shards: usize,
+    /// Batches published at once before one checkpoint covers them all.
+    pub publish_window: usize,
 }
 
 impl Default for StreamerConfig {
@@ -30,17 +39,20 @@ impl Default for StreamerConfig {
             lease: Duration::seconds(30),
             poll: std::time::Duration::from_millis(250),
             batch_size: herald_core::MAX_RECEIVERS_PER_BATCH,
+            shard_bytes: 4 * 1024 * 1024,
+            max_shards: 64,
+            publish_window: 32,
         }
     }
 }
 
 pub struct RunStreamer {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
-    crowds: Arc<dyn CrowdStore>,
-    clock: Arc<dyn Clock>,
-    owner: String,
-    config: StreamerConfig,
+    pub(crate) crowds: Arc<dyn CrowdStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) owner: String,
+    pub(crate) config: StreamerConfig,
 }
 
 /// One step read from the file: a batch (absent for a tail of invalid rows) and the position
@@ -52,13 +64,17 @@ struct Step {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum StreamError {
+pub(crate) enum StreamError {
     /// The run cannot go on (crowd file gone or unreadable): mark it failed.
     #[error("{0}")]
     Fatal(String),
     /// A passing fault (database busy, bus down): keep the run for a later attempt.
     #[error("{0}")]
     Transient(String),
+}
+
+pub(crate) fn transient(e: &dyn std::fmt::Display) -> StreamError {
+    StreamError::Transient(e.to_string())
 }
 
 impl RunStreamer {
@@ -73,29 +89,52 @@ impl RunStreamer {
         Self { store, bus, crowds, clock, owner, config }
     }
 
-    /// Leases one run and streams it to the end (or until shutdown or a lost lease).
-    /// Returns false when no run was waiting.
+    /// Streams one shard to its end (or until shutdown or a lost lease), or, with no shard
+    /// waiting, plans one pending run. Returns false when there was nothing to do.
     pub async fn stream_one(&self, shutdown: &CancellationToken) -> Result<bool, herald_store::StoreError> {
-        let Some(lease) = self.store.lease_run(&self.owner, self.clock.now(), self.config.lease).await? else {
-            return Ok(false);
-        };
-        let span = tracing::info_span!("run", run_id = lease.run_id, template_id = lease.template_id);
-        match self.stream(&lease, shutdown).instrument(span).await {
+        let now = self.clock.now();
+        if let Some(lease) = self.store.lease_shard(&self.owner, now, self.config.lease).await? {
+            let span = tracing::info_span!("shard", run_id = lease.run_id, shard = lease.shard_no);
+            let outcome = self.stream_shard(&lease, shutdown).instrument(span).await;
+            self.settle(lease.run_id, outcome, || self.store.release_shard(&lease)).await?;
+            return Ok(true);
+        }
+        if let Some(lease) = self.store.lease_run(&self.owner, now, self.config.lease).await? {
+            let span = tracing::info_span!("plan", run_id = lease.run_id, template_id = lease.template_id);
+            let outcome = planner::plan(self, &lease).instrument(span).await;
+            self.settle(lease.run_id, outcome, || self.store.release_run(&lease)).await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Fails the run on a fatal error; hands the lease back on a passing one.
+    async fn settle<'a, F, Fut>(
+        &self,
+        run_id: i64,
+        outcome: Result<(), StreamError>,
+        release: F,
+    ) -> Result<(), herald_store::StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<(), herald_store::StoreError>> + 'a,
+    {
+        match outcome {
             Ok(()) => {}
             Err(StreamError::Fatal(reason)) => {
-                tracing::error!(run_id = lease.run_id, %reason, "run failed");
-                self.store.fail_run(lease.run_id, &reason, self.clock.now()).await?;
+                tracing::error!(run_id, %reason, "run failed");
+                self.store.fail_run(run_id, &reason, self.clock.now()).await?;
             }
             Err(StreamError::Transient(reason)) => {
-                tracing::warn!(run_id = lease.run_id, %reason, "run paused; it resumes from its checkpoint");
-                self.store.release_run(&lease).await?;
+                tracing::warn!(run_id, %reason, "run paused; it resumes from its checkpoint");
+                release().await?;
                 tokio::time::sleep(self.config.poll).await;
             }
         }
-        Ok(true)
+        Ok(())
     }
 
-    /// Streams runs until `shutdown` is cancelled.
+    /// Streams shards and plans runs until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             if shutdown.is_cancelled() {
@@ -104,7 +143,7 @@ impl RunStreamer {
             match self.stream_one(&shutdown).await {
                 Ok(true) => continue,
                 Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "leasing a run failed; will retry"),
+                Err(e) => tracing::error!(error = %e, "leasing a shard or run failed; will retry"),
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -114,8 +153,7 @@ impl RunStreamer {
         tracing::info!("run streamer stopped");
     }
 
-    async fn stream(&self, lease: &RunLease, shutdown: &CancellationToken) -> Result<(), StreamError> {
-        let transient = |e: &dyn std::fmt::Display| StreamError::Transient(e.to_string());
+    async fn stream_shard(&self, lease: &ShardLease, shutdown: &CancellationToken) -> Result<(), StreamError> {
         let template = self.store.get_template(lease.template_id).await.map_err(|e| transient(&e))?;
         let crowd = self.store.get_crowd(&lease.crowd_id).await.map_err(|e| transient(&e))?;
         let topic = topic_for(template.spec.channel);
@@ -127,56 +165,77 @@ impl RunStreamer {
             .map_err(|e| StreamError::Fatal(format!("crowd file {}: {e}", lease.crowd_id)))?;
         let format = CrowdFormat { receiver_column: crowd.receiver_column.clone(), ..CrowdFormat::default() };
 
-        let (tx, mut rx) = mpsc::channel::<Result<Step, StreamError>>(2);
-        let reader = read_steps(file, format, from, lease.run_id, self.config.batch_size, tx);
+        let window = self.config.publish_window.max(1);
+        let (tx, mut rx) = mpsc::channel::<Result<Step, StreamError>>(window);
+        let range = ReadRange { from, end_offset: lease.end_offset.map(|e| e as u64) };
+        let reader = read_steps(file, format, range, lease.run_id, self.config.batch_size, tx);
         let reading = tokio::task::spawn_blocking(reader);
 
         let mut previous = from;
-        while let Some(step) = rx.recv().await {
-            let step = step?;
-            if let Some(batch) = &step.batch {
-                let job = DeliveryJob {
-                    template_id: lease.template_id,
-                    origin: JobOrigin::Run { run_id: lease.run_id },
-                    batch: batch.clone(),
-                    released: false,
-                };
-                let payload = serde_json::to_vec(&job).map_err(|e| StreamError::Fatal(e.to_string()))?;
-                // Traced before publishing, so `accepted` always precedes what a worker records.
-                let accepted = accepted_events(&job);
-                self.store.record_trace(&accepted, self.clock.now()).await.map_err(|e| transient(&e))?;
-                self.bus.publish(&topic, &job.key(), &payload).await.map_err(|e| transient(&e))?;
+        while let Some(first) = rx.recv().await {
+            let mut steps = vec![first?];
+            while steps.len() < window {
+                match rx.try_recv() {
+                    Ok(step) => steps.push(step?),
+                    Err(_) => break,
+                }
             }
+            self.publish(lease, &topic, &steps).await?;
+            let last = steps.last().map(|s| s.checkpoint).unwrap_or(previous);
             let record = StreamStep {
-                checkpoint: serde_json::to_value(step.checkpoint).map_err(|e| StreamError::Fatal(e.to_string()))?,
-                rows_read: (step.checkpoint.rows_read - previous.rows_read) as i64,
-                rows_invalid: step.rows_invalid,
-                batches: i64::from(step.batch.is_some()),
+                checkpoint: serde_json::to_value(last).map_err(|e| StreamError::Fatal(e.to_string()))?,
+                rows_read: (last.rows_read - previous.rows_read) as i64,
+                rows_invalid: steps.iter().map(|s| s.rows_invalid).sum(),
+                batches: steps.iter().filter(|s| s.batch.is_some()).count() as i64,
             };
             let kept = self
                 .store
-                .checkpoint_run(lease, &record, self.clock.now(), self.config.lease)
+                .checkpoint_shard(lease, &record, self.clock.now(), self.config.lease)
                 .await
                 .map_err(|e| transient(&e))?;
             if !kept {
-                tracing::warn!(run_id = lease.run_id, "lease lost to another streamer; stopping");
+                tracing::warn!("shard lease lost (or the run stopped streaming); stopping");
                 return Ok(());
             }
-            previous = step.checkpoint;
+            previous = last;
             if shutdown.is_cancelled() {
-                tracing::info!(
-                    run_id = lease.run_id,
-                    rows_read = previous.rows_read,
-                    "shutdown: checkpointed, handing the run back"
-                );
+                tracing::info!(rows_read = previous.rows_read, "shutdown: checkpointed, handing the shard back");
                 drop(rx);
-                self.store.release_run(lease).await.map_err(|e| transient(&e))?;
+                self.store.release_shard(lease).await.map_err(|e| transient(&e))?;
                 return Ok(());
             }
         }
         reading.await.map_err(|e| StreamError::Fatal(format!("crowd reader crashed: {e}")))?;
-        self.store.finish_streaming(lease, self.clock.now()).await.map_err(|e| transient(&e))?;
-        tracing::info!(run_id = lease.run_id, rows = previous.rows_read, "run published");
+        self.store.finish_shard(lease, self.clock.now()).await.map_err(|e| transient(&e))?;
+        tracing::info!(rows = previous.rows_read, "shard published");
+        Ok(())
+    }
+
+    /// Traces every batch of the window as accepted, then publishes them all at once.
+    async fn publish(&self, lease: &ShardLease, topic: &str, steps: &[Step]) -> Result<(), StreamError> {
+        let jobs: Vec<DeliveryJob> = steps
+            .iter()
+            .filter_map(|s| s.batch.clone())
+            .map(|batch| DeliveryJob {
+                template_id: lease.template_id,
+                origin: JobOrigin::Run { run_id: lease.run_id },
+                batch,
+                released: false,
+            })
+            .collect();
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let payloads = jobs
+            .iter()
+            .map(|job| serde_json::to_vec(job).map(|p| (job.key(), p)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StreamError::Fatal(e.to_string()))?;
+        // Traced before publishing, so `accepted` always precedes what a worker records.
+        let accepted: Vec<Outcome> = jobs.iter().flat_map(accepted_events).collect();
+        self.store.record_trace(&accepted, self.clock.now()).await.map_err(|e| transient(&e))?;
+        let sends = payloads.iter().map(|(key, payload)| self.bus.publish(topic, key, payload));
+        futures::future::try_join_all(sends).await.map_err(|e| transient(&e))?;
         Ok(())
     }
 }
@@ -192,18 +251,24 @@ fn parse_checkpoint(value: &serde_json::Value) -> Result<Checkpoint, StreamError
     serde_json::from_value(value.clone()).map_err(|e| StreamError::Fatal(format!("bad checkpoint: {e}")))
 }
 
+/// Where a shard's reading resumes and where it stops.
+struct ReadRange {
+    from: Checkpoint,
+    end_offset: Option<u64>,
+}
+
 /// The blocking half: reads rows, batches them and hands each step to the async half. Stops
 /// quietly when the async half hangs up.
 fn read_steps(
     file: Box<dyn herald_crowd::ReadSeek + Send>,
     format: CrowdFormat,
-    from: Checkpoint,
+    range: ReadRange,
     run_id: i64,
     batch_size: usize,
     tx: mpsc::Sender<Result<Step, StreamError>>,
 ) -> impl FnOnce() + Send + 'static {
     move || {
-        let mut reader = match CrowdReader::open(file, &format, from) {
+        let mut reader = match CrowdReader::open_range(file, &format, range.from, range.end_offset) {
             Ok(r) => r,
             Err(e) => {
                 let _ = tx.blocking_send(Err(StreamError::Fatal(format!("crowd file unreadable: {e}"))));

@@ -78,17 +78,51 @@ pub struct FireRecord {
     pub outcome: String,
     pub run_id: Option<i64>,
     pub error: Option<String>,
+    /// The node that claimed the fire.
+    pub claimed_by: Option<String>,
 }
 
-/// A run a streamer holds under lease.
+/// A pending run a streamer holds under lease while it plans the run's shards.
 #[derive(Debug, Clone)]
 pub struct RunLease {
     pub run_id: i64,
     pub template_id: i64,
     pub crowd_id: String,
-    /// Opaque to the store: the crowd reader's position, as JSON.
-    pub checkpoint: serde_json::Value,
     pub owner: String,
+}
+
+/// One shard of a run as planned: where reading starts and where the next shard begins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardPlan {
+    /// Opaque to the store: the crowd reader's position at the shard's first row, as JSON.
+    pub checkpoint: serde_json::Value,
+    /// Where the next shard starts; `None` for the last one.
+    pub end_offset: Option<i64>,
+}
+
+/// A streamer's hold on one shard of a run.
+#[derive(Debug, Clone)]
+pub struct ShardLease {
+    pub run_id: i64,
+    pub shard_no: i64,
+    pub template_id: i64,
+    pub crowd_id: String,
+    /// Where this shard's reading resumes, as JSON.
+    pub checkpoint: serde_json::Value,
+    pub end_offset: Option<i64>,
+    pub owner: String,
+}
+
+/// A shard's state, for progress pages.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShardRecord {
+    pub shard_no: i64,
+    pub status: String,
+    pub rows_read: i64,
+    pub batches: i64,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 /// Progress a streamer made since its last checkpoint.

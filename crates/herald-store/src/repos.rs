@@ -30,7 +30,13 @@ pub trait ScheduleRepo: Send + Sync {
     /// Claims up to `limit` due fires: each is written to the fire ledger (unique on schedule
     /// and fire time), its schedule advanced, and for a template a run created, all in one
     /// transaction.
-    async fn claim_due_fires(&self, now: DateTime<Utc>, grace: Duration, limit: i64) -> Result<Vec<ClaimedFire>>;
+    async fn claim_due_fires(
+        &self,
+        claimer: &str,
+        now: DateTime<Utc>,
+        grace: Duration,
+        limit: i64,
+    ) -> Result<Vec<ClaimedFire>>;
     async fn list_fires(&self, schedule_id: i64, limit: i64) -> Result<Vec<FireRecord>>;
     async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>>;
     /// Every schedule, templates' and housekeeping alike, with its last fire.
@@ -58,21 +64,33 @@ pub trait AccountRepo: Send + Sync {
 pub trait RunRepo: Send + Sync {
     /// Creates a run of the template's crowd now, outside any schedule (run-now).
     async fn create_run(&self, template_id: i64, now: DateTime<Utc>) -> Result<i64>;
-    /// Leases one run that is pending, or streaming under a lapsed lease.
+    /// Leases one pending run to plan (split into shards): a run no one holds, or whose
+    /// planner's lease lapsed, and whose `not_before` has come.
     async fn lease_run(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<RunLease>>;
-    /// Records progress and extends the lease; false when the lease was lost to another owner.
-    async fn checkpoint_run(
+    /// Stores the shards of a run planned under `lease` and opens them to streamers; false when
+    /// the lease was lost (another planner's shards stand).
+    async fn plan_run(&self, lease: &RunLease, shards: &[ShardPlan], now: DateTime<Utc>) -> Result<bool>;
+    /// Gives a planning lease back without planning (clean shutdown).
+    async fn release_run(&self, lease: &RunLease) -> Result<()>;
+    async fn fail_run(&self, run_id: i64, error: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Leases one shard of a streaming run that no one holds or whose lease lapsed, oldest run
+    /// first.
+    async fn lease_shard(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<ShardLease>>;
+    /// Records a shard's progress (and its run's) and extends the lease; false when the lease
+    /// was lost or the run is no longer streaming.
+    async fn checkpoint_shard(
         &self,
-        lease: &RunLease,
+        lease: &ShardLease,
         step: &StreamStep,
         now: DateTime<Utc>,
         lease_for: Duration,
     ) -> Result<bool>;
-    /// Every batch is published; the run completes once every row is final.
-    async fn finish_streaming(&self, lease: &RunLease, now: DateTime<Utc>) -> Result<()>;
-    async fn fail_run(&self, run_id: i64, error: &str, now: DateTime<Utc>) -> Result<()>;
-    /// Gives a lease back without finishing (clean shutdown), so another streamer can go on at once.
-    async fn release_run(&self, lease: &RunLease) -> Result<()>;
+    /// Every batch of the shard is published. The last shard to finish marks the run
+    /// published; the run completes once every row is final.
+    async fn finish_shard(&self, lease: &ShardLease, now: DateTime<Utc>) -> Result<()>;
+    /// Gives a shard back without finishing (clean shutdown), so another streamer goes on at once.
+    async fn release_shard(&self, lease: &ShardLease) -> Result<()>;
+    async fn list_shards(&self, run_id: i64) -> Result<Vec<ShardRecord>>;
     async fn get_run(&self, run_id: i64) -> Result<RunProgress>;
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>>;
 }

@@ -52,7 +52,7 @@ on_both_backends!(
         accounts_have_unique_names_and_round_trip,
         housekeeping_schedules_come_and_go_with_their_account,
         a_rename_carries_templates_along_and_a_used_account_stays,
-        runs_lease_checkpoint_and_complete,
+        runs_plan_lease_shards_checkpoint_and_complete,
         a_run_whose_rows_are_all_final_completes_when_published,
         failed_released_and_listed_runs,
         dropped_messages_count_into_their_run_once,

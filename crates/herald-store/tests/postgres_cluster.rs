@@ -49,7 +49,7 @@ async fn eight_nodes_claim_every_fire_exactly_once() {
                 let mut now = start;
                 while now <= start + Duration::minutes(10) {
                     loop {
-                        let page = node.claim_due_fires(now, GRACE, PAGE).await.unwrap();
+                        let page = node.claim_due_fires("node-test", now, GRACE, PAGE).await.unwrap();
                         let done = (page.len() as i64) < PAGE;
                         got.extend(page);
                         if done {
@@ -92,16 +92,39 @@ async fn eight_nodes_claim_every_fire_exactly_once() {
 }
 
 #[tokio::test]
-async fn four_streamers_never_hold_the_same_run() {
+async fn four_streamers_never_hold_the_same_shard_and_the_last_finisher_publishes() {
     with_test_db(|db| async move {
         let setup = db.store().await;
         let now = t0();
-        let crowd_id = crowd(&setup, 10, now).await;
+        let crowd_id = crowd(&setup, 40, now).await;
         let template = setup.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
-        let mut run_ids = HashSet::new();
-        for _ in 0..40 {
-            run_ids.insert(setup.create_run(template.id, now).await.unwrap());
+        const RUNS: usize = 10;
+        const SHARDS: usize = 4;
+        for _ in 0..RUNS {
+            setup.create_run(template.id, now).await.unwrap();
         }
+        // Four planners race over the pending runs: each run is planned once.
+        let mut planners = Vec::new();
+        for (i, node) in nodes(&db, 4).await.into_iter().enumerate() {
+            planners.push(tokio::spawn(async move {
+                let mut planned = Vec::new();
+                while let Some(lease) =
+                    node.lease_run(&format!("planner-{i}"), now, Duration::minutes(1)).await.unwrap()
+                {
+                    assert!(node.plan_run(&lease, &suite::shard_plans(SHARDS), now).await.unwrap());
+                    planned.push(lease.run_id);
+                }
+                node.close().await;
+                planned
+            }));
+        }
+        let mut planned = Vec::new();
+        for task in planners {
+            planned.extend(task.await.unwrap());
+        }
+        assert_eq!(planned.len(), RUNS);
+        assert_eq!(planned.iter().collect::<HashSet<_>>().len(), RUNS, "a run planned twice");
+
         let lease_for = Duration::minutes(1);
         // Round one: every streamer leases until nothing is left and keeps what it took.
         let round = |at: chrono::DateTime<chrono::Utc>, nodes: Vec<PgStore>| async move {
@@ -109,7 +132,7 @@ async fn four_streamers_never_hold_the_same_run() {
             for (i, node) in nodes.into_iter().enumerate() {
                 tasks.push(tokio::spawn(async move {
                     let mut leases = Vec::new();
-                    while let Some(lease) = node.lease_run(&format!("node-{i}"), at, lease_for).await.unwrap() {
+                    while let Some(lease) = node.lease_shard(&format!("node-{i}"), at, lease_for).await.unwrap() {
                         leases.push(lease);
                     }
                     (node, leases)
@@ -121,42 +144,53 @@ async fn four_streamers_never_hold_the_same_run() {
             }
             out
         };
+        let key = |l: &herald_store::ShardLease| (l.run_id, l.shard_no);
         let first = round(now, nodes(&db, 4).await).await;
-        let held: Vec<_> = first.iter().flat_map(|(_, leases)| leases.iter().map(|l| l.run_id)).collect();
+        let held: Vec<_> = first.iter().flat_map(|(_, leases)| leases.iter().map(key)).collect();
         let unique: HashSet<_> = held.iter().copied().collect();
-        assert_eq!(held.len(), unique.len(), "two streamers held one run");
-        assert_eq!(unique, run_ids);
+        assert_eq!(held.len(), unique.len(), "two streamers held one shard");
+        assert_eq!(unique.len(), RUNS * SHARDS);
 
         // Every lease lapses; round two takes them all over, each by exactly one streamer, and
         // the previous owners can no longer checkpoint.
         let later = now + lease_for + Duration::seconds(1);
         let old: Vec<_> = first.iter().flat_map(|(_, leases)| leases.clone()).collect();
         let second = round(later, first.into_iter().map(|(node, _)| node).collect()).await;
-        let retaken: Vec<_> = second.iter().flat_map(|(_, leases)| leases.iter().map(|l| l.run_id)).collect();
-        assert_eq!(retaken.len(), 40, "each lapsed run taken over once");
-        assert_eq!(retaken.iter().copied().collect::<HashSet<_>>(), run_ids);
+        let retaken: HashSet<_> = second.iter().flat_map(|(_, leases)| leases.iter().map(key)).collect();
+        assert_eq!(retaken, unique, "each lapsed shard taken over once");
         let step = StreamStep { checkpoint: json!({"row": 10}), rows_read: 10, rows_invalid: 0, batches: 1 };
         let mut lost = 0;
         for lease in &old {
-            let owner_now =
-                second.iter().flat_map(|(_, l)| l).find(|l| l.run_id == lease.run_id).map(|l| l.owner.clone());
+            let owner_now = second.iter().flat_map(|(_, l)| l).find(|l| key(l) == key(lease)).map(|l| l.owner.clone());
             if owner_now.as_deref() != Some(lease.owner.as_str()) {
-                assert!(!setup.checkpoint_run(lease, &step, later, lease_for).await.unwrap(), "lost lease");
+                assert!(!setup.checkpoint_shard(lease, &step, later, lease_for).await.unwrap(), "lost lease");
                 lost += 1;
             }
         }
-        println!("{lost} of 40 runs changed hands");
-        for (node, leases) in &second {
-            for lease in leases {
-                assert!(node.checkpoint_run(lease, &step, later, lease_for).await.unwrap());
-                node.finish_streaming(lease, later).await.unwrap();
-            }
+        println!("{lost} of {} shards changed hands", RUNS * SHARDS);
+        // The new owners checkpoint and finish at once, racing on each run's last shard.
+        let barrier = Arc::new(Barrier::new(second.len()));
+        let mut finishers = Vec::new();
+        for (node, mut leases) in second {
+            let (barrier, step) = (barrier.clone(), step.clone());
+            finishers.push(tokio::spawn(async move {
+                leases.shuffle(&mut rand::rng());
+                barrier.wait().await;
+                for lease in &leases {
+                    assert!(node.checkpoint_shard(lease, &step, later, lease_for).await.unwrap());
+                    node.finish_shard(lease, later).await.unwrap();
+                }
+                node.close().await;
+            }));
+        }
+        for task in finishers {
+            task.await.unwrap();
         }
         let runs = setup.list_runs(Some(template.id), 100).await.unwrap();
-        assert!(runs.iter().all(|r| r.status == RunStatus::Published && r.rows_read == 10), "{runs:?}");
-        for (node, _) in second {
-            node.close().await;
-        }
+        assert!(
+            runs.iter().all(|r| r.status == RunStatus::Published && r.rows_read == 40 && r.rows_total == 40),
+            "{runs:?}"
+        );
         setup.close().await;
     })
     .await;

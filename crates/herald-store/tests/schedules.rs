@@ -66,7 +66,7 @@ async fn a_day_of_quarter_hours_fires_96_times_exactly_once() {
     let mut fire_times = Vec::new();
     let mut now = start;
     while now <= start + Duration::days(1) {
-        for fire in store.claim_due_fires(now, GRACE, 50).await.unwrap() {
+        for fire in store.claim_due_fires("node-test", now, GRACE, 50).await.unwrap() {
             assert_eq!(fire.outcome, FireOutcome::Fired);
             assert!(fire.run_id.is_some());
             assert!(fire.lateness_ms < 60_000);
@@ -93,7 +93,7 @@ async fn late_fires_follow_the_misfire_policy() {
 
     // The node was down for three hours: 180 missed minutes.
     let back = start + Duration::hours(3) + Duration::seconds(5);
-    let fires = store.claim_due_fires(back, GRACE, 50).await.unwrap();
+    let fires = store.claim_due_fires("node-test", back, GRACE, 50).await.unwrap();
     assert_eq!(fires.len(), 2, "one ledger entry per schedule, not 180: {fires:?}");
     let by_template = |id| fires.iter().find(|f| f.template_id == Some(id)).unwrap();
     let fired = by_template(once);
@@ -114,7 +114,7 @@ async fn late_fires_follow_the_misfire_policy() {
             Some(start + Duration::hours(3) + Duration::minutes(1))
         );
     }
-    assert!(store.claim_due_fires(back, GRACE, 50).await.unwrap().is_empty());
+    assert!(store.claim_due_fires("node-test", back, GRACE, 50).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -133,7 +133,7 @@ async fn two_claimers_on_one_file_never_double_a_fire() {
         while now <= start + Duration::minutes(10) {
             // Drain each tick in pages of 7, as FireClaimer::tick does.
             loop {
-                let page = store.claim_due_fires(now, GRACE, 7).await.unwrap();
+                let page = store.claim_due_fires("node-test", now, GRACE, 7).await.unwrap();
                 let done = page.len() < 7;
                 got.extend(page.into_iter().map(|f| (f.schedule_id, f.fire_time)));
                 if done {
@@ -164,7 +164,8 @@ async fn dst_days_fire_once_at_the_stated_instant() {
     let mut fires = Vec::new();
     let mut now = start;
     while now <= start + Duration::days(4) {
-        fires.extend(store.claim_due_fires(now, GRACE, 10).await.unwrap().into_iter().map(|f| f.fire_time));
+        fires
+            .extend(store.claim_due_fires("node-test", now, GRACE, 10).await.unwrap().into_iter().map(|f| f.fire_time));
         now += Duration::minutes(1);
     }
     let expected: Vec<DateTime<Utc>> = vec![
@@ -184,7 +185,8 @@ async fn dst_days_fire_once_at_the_stated_instant() {
     let mut fires = Vec::new();
     let mut now = start;
     while now <= start + Duration::days(2) {
-        fires.extend(store.claim_due_fires(now, GRACE, 10).await.unwrap().into_iter().map(|f| f.fire_time));
+        fires
+            .extend(store.claim_due_fires("node-test", now, GRACE, 10).await.unwrap().into_iter().map(|f| f.fire_time));
         now += Duration::minutes(1);
     }
     assert_eq!(
@@ -204,12 +206,15 @@ async fn a_restart_neither_repeats_nor_loses_a_fire() {
         let store = store(&dir).await;
         let crowd_id = crowd(&store, start).await;
         running(&store, &spec("0 0 * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start).await;
-        assert_eq!(store.claim_due_fires(start + Duration::hours(1), GRACE, 10).await.unwrap().len(), 1);
+        assert_eq!(store.claim_due_fires("node-test", start + Duration::hours(1), GRACE, 10).await.unwrap().len(), 1);
         store.close().await;
     }
     let store = store(&dir).await;
-    assert!(store.claim_due_fires(start + Duration::hours(1), GRACE, 10).await.unwrap().is_empty(), "no repeat");
-    let next = store.claim_due_fires(start + Duration::hours(2), GRACE, 10).await.unwrap();
+    assert!(
+        store.claim_due_fires("node-test", start + Duration::hours(1), GRACE, 10).await.unwrap().is_empty(),
+        "no repeat"
+    );
+    let next = store.claim_due_fires("node-test", start + Duration::hours(2), GRACE, 10).await.unwrap();
     assert_eq!(next.len(), 1, "no loss");
     assert_eq!(next[0].fire_time, start + Duration::hours(2));
 }
@@ -225,12 +230,12 @@ async fn a_template_without_crowd_records_no_crowd_and_stopped_ones_do_not_fire(
         .create_template(&spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start)
         .await
         .unwrap();
-    let fires = store.claim_due_fires(start + Duration::minutes(1), GRACE, 10).await.unwrap();
+    let fires = store.claim_due_fires("node-test", start + Duration::minutes(1), GRACE, 10).await.unwrap();
     assert_eq!(fires.len(), 1);
     assert_eq!(fires[0].template_id, Some(lonely));
     assert_eq!(fires[0].outcome, FireOutcome::NoCrowd);
     assert!(fires[0].run_id.is_none());
     assert_eq!(store.get_template(stopped.id).await.unwrap().next_fire_at, None);
     store.set_template_status(lonely, TemplateStatus::Stopped, start).await.unwrap();
-    assert!(store.claim_due_fires(start + Duration::minutes(5), GRACE, 10).await.unwrap().is_empty());
+    assert!(store.claim_due_fires("node-test", start + Duration::minutes(5), GRACE, 10).await.unwrap().is_empty());
 }

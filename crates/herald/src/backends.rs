@@ -19,6 +19,13 @@ pub enum Database {
 }
 
 impl Database {
+    pub fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s.clone()),
+            Self::Postgres(p) => Arc::new(p.clone()),
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Self::Sqlite(s) => s.close().await,
@@ -35,22 +42,24 @@ pub struct Backends {
     pub crowds: Arc<dyn CrowdStore>,
 }
 
-pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Backends> {
-    let database = if config.database.is_postgres() {
+/// Opens (and migrates) the configured database: PostgreSQL for a `postgres://` url, else the
+/// SQLite file.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    if config.database.is_postgres() {
         let pg = PgStore::connect(&config.database.url).await.context("database.url: connecting to PostgreSQL")?;
-        Database::Postgres(pg)
-    } else {
-        let path = config.database.sqlite_path()?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let sqlite = SqliteStore::open_with(&path, config.database.sqlite_durability).await;
-        Database::Sqlite(sqlite.with_context(|| format!("opening {}", path.display()))?)
-    };
-    let store: Arc<dyn Store> = match &database {
-        Database::Sqlite(s) => Arc::new(s.clone()),
-        Database::Postgres(p) => Arc::new(p.clone()),
-    };
+        return Ok(Database::Postgres(pg));
+    }
+    let path = config.database.sqlite_path()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let sqlite = SqliteStore::open_with(&path, config.database.sqlite_durability).await;
+    Ok(Database::Sqlite(sqlite.with_context(|| format!("opening {}", path.display()))?))
+}
+
+pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Backends> {
+    let database = open_database(config).await?;
+    let store = database.store();
     let dedup: Arc<dyn DedupStore> = match (&config.redis.url, &database) {
         (Some(url), _) => {
             let client = redis::Client::open(url.as_str()).context("redis.url")?;

@@ -137,11 +137,22 @@ pub struct StreamerConfig {
     pub lease_secs: i64,
     pub poll_ms: u64,
     pub batch_size: usize,
+    pub shard_bytes: u64,
+    pub max_shards: usize,
+    pub publish_window: usize,
 }
 
 impl Default for StreamerConfig {
     fn default() -> Self {
-        Self { streamers: 1, lease_secs: 30, poll_ms: 250, batch_size: 100 }
+        Self {
+            streamers: 1,
+            lease_secs: 30,
+            poll_ms: 250,
+            batch_size: 100,
+            shard_bytes: 4 * 1024 * 1024,
+            max_shards: 64,
+            publish_window: 32,
+        }
     }
 }
 

@@ -67,10 +67,24 @@ pub struct Node {
     /// The console's one-time setup link token, when no console user exists yet: show it once
     /// as `http://ADDR/setup/TOKEN`.
     pub setup_token: Option<String>,
+    /// This node's name in fire ledgers and leases: host, process id and a random suffix.
+    pub id: String,
     database: Database,
     dedup: Arc<dyn DedupStore>,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
+}
+
+/// `host-pid-xxxx`: unique per process, and readable in a fire ledger or a lease.
+fn node_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "herald".to_string());
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &suffix[..4])
 }
 
 impl Node {
@@ -95,6 +109,7 @@ impl Node {
             addr: None,
             new_api_key,
             setup_token: None,
+            id: node_id(),
             database,
             dedup,
             shutdown: CancellationToken::new(),
@@ -130,6 +145,7 @@ impl Node {
                 poll: Duration::from_millis(s.poll_ms),
                 grace: chrono::Duration::seconds(s.misfire_grace_secs),
                 batch: s.claim_batch,
+                claimer: self.id.clone(),
             },
         );
         let (store, bus, clock) = (self.state.store.clone(), self.state.bus.clone(), self.state.clock.clone());
@@ -143,18 +159,20 @@ impl Node {
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs.max(1)));
         let claimer = claimer.with_housekeeping(housekeeping);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));
-        let node_id = uuid::Uuid::new_v4().simple().to_string();
-        for n in 0..config.streamer.streamers.max(1) {
+        for n in 0..config.streamer.streamers {
             let streamer = RunStreamer::new(
                 self.state.store.clone(),
                 self.state.bus.clone(),
                 self.state.crowds.clone(),
                 self.state.clock.clone(),
-                format!("{node_id}-{n}"),
+                format!("{}/streamer-{n}", self.id),
                 StreamerConfig {
                     lease: chrono::Duration::seconds(config.streamer.lease_secs),
                     poll: Duration::from_millis(config.streamer.poll_ms),
                     batch_size: config.streamer.batch_size.clamp(1, herald_core::MAX_RECEIVERS_PER_BATCH),
+                    shard_bytes: config.streamer.shard_bytes.max(1),
+                    max_shards: config.streamer.max_shards.max(1),
+                    publish_window: config.streamer.publish_window.max(1),
                 },
             );
             self.tasks.spawn(streamer.run(self.shutdown.clone()));

@@ -31,7 +31,13 @@ impl ScheduleRepo for PgStore {
         Ok(())
     }
 
-    async fn claim_due_fires(&self, now: DateTime<Utc>, grace: Duration, limit: i64) -> Result<Vec<ClaimedFire>> {
+    async fn claim_due_fires(
+        &self,
+        claimer: &str,
+        now: DateTime<Utc>,
+        grace: Duration,
+        limit: i64,
+    ) -> Result<Vec<ClaimedFire>> {
         let mut tx = self.pool.begin().await?;
         // Under READ COMMITTED a row whose claim committed while we waited to lock it is
         // re-checked against `next_fire_at <= $1` on its new version, so it drops out here.
@@ -76,7 +82,7 @@ impl ScheduleRepo for PgStore {
                 lateness_ms: plan.lateness.num_milliseconds(),
                 fires: plan.fire,
             };
-            if let Some(c) = record_fire(&mut tx, &fire, now).await? {
+            if let Some(c) = record_fire(&mut tx, &fire, claimer, now).await? {
                 claimed.push(c);
             }
             sqlx::query("UPDATE schedules SET next_fire_at = $1, updated_at = $2 WHERE id = $3")
@@ -104,7 +110,7 @@ impl ScheduleRepo for PgStore {
             "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.enabled, s.next_fire_at, \
              f.id AS f_id, f.schedule_id AS f_schedule_id, f.fire_time AS f_fire_time, \
              f.claimed_at AS f_claimed_at, f.lateness_ms AS f_lateness_ms, f.outcome AS f_outcome, \
-             f.run_id AS f_run_id, f.error AS f_error \
+             f.run_id AS f_run_id, f.error AS f_error, f.claimed_by AS f_claimed_by \
              FROM schedules s LEFT JOIN LATERAL ( \
                SELECT * FROM fires WHERE schedule_id = s.id ORDER BY fire_time DESC LIMIT 1) f ON true \
              ORDER BY s.id",
@@ -181,6 +187,7 @@ struct DueFire {
 async fn record_fire(
     tx: &mut Transaction<'_, Postgres>,
     fire: &DueFire,
+    claimer: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<ClaimedFire>> {
     let outcome = match (fire.fires, fire.template_id) {
@@ -189,7 +196,8 @@ async fn record_fire(
         _ => FireOutcome::Fired,
     };
     let fire_id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (schedule_id, fire_time) DO NOTHING RETURNING id",
     )
     .bind(fire.schedule_id)
@@ -197,6 +205,7 @@ async fn record_fire(
     .bind(now)
     .bind(fire.lateness_ms)
     .bind(outcome.as_str())
+    .bind(claimer)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(fire_id) = fire_id else {
@@ -242,6 +251,7 @@ fn fire_from_row(r: &PgRow, prefix: &str) -> Result<FireRecord> {
         outcome: r.try_get(col("outcome").as_str())?,
         run_id: r.try_get(col("run_id").as_str())?,
         error: r.try_get(col("error").as_str())?,
+        claimed_by: r.try_get(col("claimed_by").as_str())?,
     })
 }
 

@@ -10,6 +10,7 @@ mod deliveries;
 mod policies;
 mod runs;
 mod schedules;
+mod shards;
 mod templates;
 
 use crate::error::Result;

@@ -1,8 +1,9 @@
-//! Crowd runs: creation, streamer leases and checkpoints, and the progress figures.
+//! Crowd runs: creation, planning leases, and the progress figures; the shards streamers work
+//! on are in `shards.rs`.
 
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
-use crate::model::{RunLease, StreamStep};
+use crate::model::{RunLease, ShardLease, ShardPlan, ShardRecord, StreamStep};
 use crate::repos::RunRepo;
 use crate::time::{from_ms, to_ms};
 use async_trait::async_trait;
@@ -107,11 +108,11 @@ impl RunRepo for SqliteStore {
 
     async fn lease_run(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<RunLease>> {
         let row = sqlx::query(
-            "UPDATE runs SET status = 'streaming', lease_owner = ?1, lease_until = ?2 WHERE id = ( \
-               SELECT id FROM runs WHERE status IN ('pending', 'streaming') \
+            "UPDATE runs SET lease_owner = ?1, lease_until = ?2 WHERE id = ( \
+               SELECT id FROM runs WHERE status = 'pending' \
                AND (lease_until IS NULL OR lease_until < ?3) AND (not_before IS NULL OR not_before <= ?3) \
                ORDER BY id LIMIT 1) \
-             RETURNING id, template_id, crowd_id, checkpoint_json",
+             RETURNING id, template_id, crowd_id",
         )
         .bind(owner)
         .bind(to_ms(now + lease))
@@ -119,56 +120,24 @@ impl RunRepo for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let checkpoint: String = row.try_get("checkpoint_json")?;
         Ok(Some(RunLease {
             run_id: row.try_get("id")?,
             template_id: row.try_get("template_id")?,
             crowd_id: row.try_get("crowd_id")?,
-            checkpoint: serde_json::from_str(&checkpoint).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             owner: owner.to_string(),
         }))
     }
 
-    async fn checkpoint_run(
-        &self,
-        lease: &RunLease,
-        step: &StreamStep,
-        now: DateTime<Utc>,
-        lease_for: Duration,
-    ) -> Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let updated = sqlx::query(
-            "UPDATE runs SET checkpoint_json = ?, rows_read = rows_read + ?, rows_invalid = rows_invalid + ?, \
-             batches = batches + ?, lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'streaming'",
-        )
-        .bind(step.checkpoint.to_string())
-        .bind(step.rows_read)
-        .bind(step.rows_invalid)
-        .bind(step.batches)
-        .bind(to_ms(now + lease_for))
-        .bind(lease.run_id)
-        .bind(&lease.owner)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
+    async fn plan_run(&self, lease: &RunLease, shards: &[ShardPlan], _now: DateTime<Utc>) -> Result<bool> {
+        super::shards::plan(&self.pool, lease, shards).await
     }
 
-    async fn finish_streaming(&self, lease: &RunLease, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(
-            "UPDATE runs SET status = 'published', lease_owner = NULL, lease_until = NULL, rows_total = rows_read \
-             WHERE id = ? AND lease_owner = ? AND status = 'streaming'",
-        )
-        .bind(lease.run_id)
-        .bind(&lease.owner)
-        .execute(&mut *tx)
-        .await?;
-        complete_if_done(&mut tx, lease.run_id, now).await?;
-        tx.commit().await?;
+    async fn release_run(&self, lease: &RunLease) -> Result<()> {
+        sqlx::query("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?")
+            .bind(lease.run_id)
+            .bind(&lease.owner)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -185,13 +154,30 @@ impl RunRepo for SqliteStore {
         Ok(())
     }
 
-    async fn release_run(&self, lease: &RunLease) -> Result<()> {
-        sqlx::query("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?")
-            .bind(lease.run_id)
-            .bind(&lease.owner)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    async fn lease_shard(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<ShardLease>> {
+        super::shards::lease(&self.pool, owner, now, lease).await
+    }
+
+    async fn checkpoint_shard(
+        &self,
+        lease: &ShardLease,
+        step: &StreamStep,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<bool> {
+        super::shards::checkpoint(&self.pool, lease, step, now + lease_for).await
+    }
+
+    async fn finish_shard(&self, lease: &ShardLease, now: DateTime<Utc>) -> Result<()> {
+        super::shards::finish(&self.pool, lease, now).await
+    }
+
+    async fn release_shard(&self, lease: &ShardLease) -> Result<()> {
+        super::shards::release(&self.pool, lease).await
+    }
+
+    async fn list_shards(&self, run_id: i64) -> Result<Vec<ShardRecord>> {
+        super::shards::list(&self.pool, run_id).await
     }
 
     async fn get_run(&self, run_id: i64) -> Result<RunProgress> {

@@ -13,7 +13,13 @@ use sqlx::{Row, Sqlite, Transaction};
 
 #[async_trait]
 impl ScheduleRepo for SqliteStore {
-    async fn claim_due_fires(&self, now: DateTime<Utc>, grace: Duration, limit: i64) -> Result<Vec<ClaimedFire>> {
+    async fn claim_due_fires(
+        &self,
+        claimer: &str,
+        now: DateTime<Utc>,
+        grace: Duration,
+        limit: i64,
+    ) -> Result<Vec<ClaimedFire>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let due = sqlx::query(
             "SELECT id, kind, template_id, account_id, cron, timezone, misfire, next_fire_at FROM schedules \
@@ -53,7 +59,7 @@ impl ScheduleRepo for SqliteStore {
                 lateness_ms: plan.lateness.num_milliseconds(),
                 fires: plan.fire,
             };
-            if let Some(c) = record_fire(&mut tx, &fire, now).await? {
+            if let Some(c) = record_fire(&mut tx, &fire, claimer, now).await? {
                 claimed.push(c);
             }
             sqlx::query("UPDATE schedules SET next_fire_at = ?, updated_at = ? WHERE id = ?")
@@ -79,7 +85,8 @@ impl ScheduleRepo for SqliteStore {
     async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>> {
         let rows = sqlx::query(
             "SELECT s.*, f.id AS f_id, f.fire_time AS f_fire_time, f.claimed_at AS f_claimed_at, \
-             f.lateness_ms AS f_lateness_ms, f.outcome AS f_outcome, f.run_id AS f_run_id, f.error AS f_error \
+             f.lateness_ms AS f_lateness_ms, f.outcome AS f_outcome, f.run_id AS f_run_id, f.error AS f_error, \
+             f.claimed_by AS f_claimed_by \
              FROM schedules s LEFT JOIN fires f ON f.id = (SELECT id FROM fires WHERE schedule_id = s.id \
              ORDER BY fire_time DESC LIMIT 1) ORDER BY s.id",
         )
@@ -97,6 +104,7 @@ impl ScheduleRepo for SqliteStore {
                         lateness_ms: r.try_get("f_lateness_ms")?,
                         outcome: r.try_get("f_outcome")?,
                         run_id: r.try_get("f_run_id")?,
+                        claimed_by: r.try_get("f_claimed_by")?,
                         error: r.try_get("f_error")?,
                     }),
                     None => None,
@@ -179,6 +187,7 @@ struct DueFire {
 async fn record_fire(
     tx: &mut Transaction<'_, Sqlite>,
     fire: &DueFire,
+    claimer: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<ClaimedFire>> {
     let has_crowd = match fire.template_id {
@@ -196,7 +205,8 @@ async fn record_fire(
         _ => FireOutcome::Fired,
     };
     let fire_id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by) \
+         VALUES (?, ?, ?, ?, ?, ?) \
          ON CONFLICT (schedule_id, fire_time) DO NOTHING RETURNING id",
     )
     .bind(fire.schedule_id)
@@ -204,6 +214,7 @@ async fn record_fire(
     .bind(to_ms(now))
     .bind(fire.lateness_ms)
     .bind(outcome.as_str())
+    .bind(claimer)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(fire_id) = fire_id else {
@@ -247,6 +258,7 @@ fn fire_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<FireRecord> {
         outcome: r.try_get("outcome")?,
         run_id: r.try_get("run_id")?,
         error: r.try_get("error")?,
+        claimed_by: r.try_get("claimed_by")?,
     })
 }
 

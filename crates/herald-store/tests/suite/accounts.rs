@@ -88,7 +88,7 @@ pub async fn housekeeping_schedules_come_and_go_with_their_account(store: Arc<dy
     assert!(refresh.last_fire.is_none());
 
     // A fire of a housekeeping schedule names its account and makes no run.
-    let fires = store.claim_due_fires(now + Duration::minutes(30), GRACE, 10).await.unwrap();
+    let fires = store.claim_due_fires("node-test", now + Duration::minutes(30), GRACE, 10).await.unwrap();
     assert_eq!(fires.len(), 1);
     let fire = &fires[0];
     assert_eq!((fire.schedule_id, fire.account_id, fire.template_id), (refresh.id, Some(a.id), None));

@@ -21,11 +21,12 @@ pub async fn published_run(store: &dyn Store, rows: i64, now: DateTime<Utc>) -> 
     let crowd_id = crowd(store, rows, now).await;
     let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
     let run_id = store.create_run(template.id, now).await.unwrap();
-    let lease = store.lease_run(&format!("streamer-{run_id}"), now, Duration::minutes(5)).await.unwrap().unwrap();
+    assert_eq!(super::plan_next_run(store, 1, now).await, run_id);
+    let lease = store.lease_shard(&format!("streamer-{run_id}"), now, Duration::minutes(5)).await.unwrap().unwrap();
     assert_eq!(lease.run_id, run_id);
     let step = StreamStep { checkpoint: json!({"row": rows}), rows_read: rows, rows_invalid: 0, batches: 1 };
-    assert!(store.checkpoint_run(&lease, &step, now, Duration::minutes(5)).await.unwrap());
-    store.finish_streaming(&lease, now).await.unwrap();
+    assert!(store.checkpoint_shard(&lease, &step, now, Duration::minutes(5)).await.unwrap());
+    store.finish_shard(&lease, now).await.unwrap();
     (template.id, run_id)
 }
 

@@ -1,8 +1,9 @@
-//! Runs: run-now, streamer leases and checkpoints, publishing and completion, failure.
+//! Runs: run-now, planning into shards, shard leases and checkpoints, publishing and completion,
+//! failure.
 
 use super::*;
 use herald_core::{MessageId, RunStatus, TraceEvent};
-use herald_store::{Outcome, StoreError, StreamStep};
+use herald_store::{Outcome, ShardPlan, StoreError, StreamStep};
 use serde_json::json;
 
 const LEASE: Duration = Duration::seconds(30);
@@ -18,12 +19,30 @@ fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> Outcom
     }
 }
 
-pub async fn runs_lease_checkpoint_and_complete(store: Arc<dyn Store>) {
+/// Shard plans for tests: `n` shards whose checkpoints name their number.
+pub fn shard_plans(n: usize) -> Vec<ShardPlan> {
+    (0..n)
+        .map(|i| ShardPlan {
+            checkpoint: json!({"offset": 100 * i, "shard": i}),
+            end_offset: (i + 1 < n).then(|| 100 * (i as i64 + 1)),
+        })
+        .collect()
+}
+
+/// Plans the oldest pending run into `n` shards, as a streamer would.
+pub async fn plan_next_run(store: &dyn Store, n: usize, now: DateTime<Utc>) -> i64 {
+    let lease = store.lease_run("planner", now, LEASE).await.unwrap().expect("a pending run");
+    assert!(store.plan_run(&lease, &shard_plans(n), now).await.unwrap());
+    lease.run_id
+}
+
+pub async fn runs_plan_lease_shards_checkpoint_and_complete(store: Arc<dyn Store>) {
     let now = t0();
     let lonely = store.create_template(&unscheduled(None), now).await.unwrap();
     assert!(matches!(store.create_run(lonely.id, now).await, Err(StoreError::Conflict(_))), "no crowd");
     assert!(matches!(store.create_run(9999, now).await, Err(StoreError::NotFound { .. })));
-    assert!(store.lease_run("a", now, LEASE).await.unwrap().is_none(), "nothing to lease");
+    assert!(store.lease_run("a", now, LEASE).await.unwrap().is_none(), "nothing to plan");
+    assert!(store.lease_shard("a", now, LEASE).await.unwrap().is_none(), "nothing to stream");
 
     let crowd_id = crowd(&*store, 3, now).await;
     let template = store.create_template(&unscheduled(Some(crowd_id.clone())), now).await.unwrap();
@@ -32,36 +51,59 @@ pub async fn runs_lease_checkpoint_and_complete(store: Arc<dyn Store>) {
     assert_eq!((run.status, run.rows_total, run.rows_read, run.template_id), (RunStatus::Pending, 3, 0, template.id));
     assert_eq!((run.created_at, run.finished_at), (now, None));
 
-    let lease = store.lease_run("a", now, LEASE).await.unwrap().unwrap();
-    assert_eq!((lease.run_id, lease.template_id, lease.owner.as_str()), (run_id, template.id, "a"));
-    assert_eq!(lease.crowd_id, crowd_id);
-    assert_eq!(lease.checkpoint, json!({}));
-    assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Streaming);
+    // Planning: a leases the pending run; no one else can plan it while a holds it.
+    let plan = store.lease_run("a", now, LEASE).await.unwrap().unwrap();
+    assert_eq!((plan.run_id, plan.template_id, plan.owner.as_str()), (run_id, template.id, "a"));
+    assert_eq!(plan.crowd_id, crowd_id);
     assert!(store.lease_run("b", now + Duration::seconds(29), LEASE).await.unwrap().is_none(), "held by a");
+    assert!(store.lease_shard("b", now, LEASE).await.unwrap().is_none(), "not planned yet");
+    // a's planning lease lapses and b plans the run; a's late plan is refused.
+    let b_plan = store.lease_run("b", now + Duration::seconds(31), LEASE).await.unwrap().unwrap();
+    assert!(store.plan_run(&b_plan, &shard_plans(2), now).await.unwrap());
+    assert!(!store.plan_run(&plan, &shard_plans(5), now).await.unwrap(), "a lost its planning lease");
+    assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Streaming);
+    assert!(store.lease_run("c", now + Duration::hours(1), LEASE).await.unwrap().is_none(), "planned once");
+    assert_eq!(store.list_shards(run_id).await.unwrap().len(), 2);
 
-    let step = StreamStep { checkpoint: json!({"offset": 120, "row": 2}), rows_read: 2, rows_invalid: 0, batches: 1 };
-    assert!(store.checkpoint_run(&lease, &step, now + Duration::seconds(10), LEASE).await.unwrap());
+    // Two streamers take one shard each; a third finds nothing.
+    let s0 = store.lease_shard("a", now, LEASE).await.unwrap().unwrap();
+    let s1 = store.lease_shard("b", now, LEASE).await.unwrap().unwrap();
+    assert!(store.lease_shard("c", now, LEASE).await.unwrap().is_none());
+    assert_eq!((s0.run_id, s0.shard_no, s0.template_id, s0.crowd_id.as_str()), (run_id, 0, template.id, &*crowd_id));
+    assert_eq!((s0.checkpoint.clone(), s0.end_offset), (json!({"offset": 0, "shard": 0}), Some(100)));
+    assert_eq!((s1.shard_no, s1.end_offset), (1, None));
+
+    let step = StreamStep { checkpoint: json!({"offset": 60, "row": 2}), rows_read: 2, rows_invalid: 0, batches: 1 };
+    assert!(store.checkpoint_shard(&s0, &step, now + Duration::seconds(10), LEASE).await.unwrap());
     let run = store.get_run(run_id).await.unwrap();
     assert_eq!((run.rows_read, run.rows_invalid, run.batches), (2, 0, 1));
-    // The checkpoint extended the lease to 00:00:40.
-    assert!(store.lease_run("b", now + Duration::seconds(39), LEASE).await.unwrap().is_none());
+    // The checkpoint extended s0's lease to 00:00:40; b's lease on s1 ends at 00:00:30.
+    let taken = store.lease_shard("c", now + Duration::seconds(39), LEASE).await.unwrap().unwrap();
+    assert_eq!((taken.shard_no, taken.owner.as_str()), (1, "c"), "s1 lapsed first");
+    assert!(store.lease_shard("d", now + Duration::seconds(39), LEASE).await.unwrap().is_none());
 
-    // The lease lapses: b takes over from the checkpoint, and a has lost it.
-    let taken = store.lease_run("b", now + Duration::seconds(41), LEASE).await.unwrap().unwrap();
-    assert_eq!((taken.run_id, taken.owner.as_str()), (run_id, "b"));
-    assert_eq!(taken.checkpoint, json!({"offset": 120, "row": 2}));
+    // s0 lapses too: d takes over from its checkpoint, and a has lost it.
+    let resumed = store.lease_shard("d", now + Duration::seconds(41), LEASE).await.unwrap().unwrap();
+    assert_eq!((resumed.shard_no, resumed.checkpoint.clone()), (0, json!({"offset": 60, "row": 2})));
     let stale = StreamStep { checkpoint: json!({"offset": 999}), rows_read: 5, rows_invalid: 0, batches: 1 };
-    assert!(!store.checkpoint_run(&lease, &stale, now + Duration::seconds(42), LEASE).await.unwrap(), "lost lease");
-    store.finish_streaming(&lease, now + Duration::seconds(42)).await.unwrap();
-    assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Streaming, "a's finish is ignored");
+    assert!(!store.checkpoint_shard(&s0, &stale, now + Duration::seconds(42), LEASE).await.unwrap(), "lost lease");
+    store.finish_shard(&s0, now + Duration::seconds(42)).await.unwrap();
+    store.finish_shard(&s1, now + Duration::seconds(42)).await.unwrap();
+    let shards = store.list_shards(run_id).await.unwrap();
+    assert!(shards.iter().all(|s| s.status == "streaming"), "stale finishes are ignored: {shards:?}");
 
+    // d finishes shard 0 (nothing more to read); the run waits for shard 1.
+    store.finish_shard(&resumed, now + Duration::seconds(43)).await.unwrap();
+    assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Streaming);
     let last = StreamStep { checkpoint: json!({"offset": 180, "row": 3}), rows_read: 1, rows_invalid: 1, batches: 0 };
-    assert!(store.checkpoint_run(&taken, &last, now + Duration::seconds(45), LEASE).await.unwrap());
-    store.finish_streaming(&taken, now + Duration::seconds(46)).await.unwrap();
+    assert!(store.checkpoint_shard(&taken, &last, now + Duration::seconds(45), LEASE).await.unwrap());
+    store.finish_shard(&taken, now + Duration::seconds(46)).await.unwrap();
     let run = store.get_run(run_id).await.unwrap();
     assert_eq!(run.status, RunStatus::Published, "two rows still undelivered");
     assert_eq!((run.rows_total, run.rows_read, run.rows_invalid, run.batches), (3, 3, 1, 1));
-    assert!(store.lease_run("c", now + Duration::hours(1), LEASE).await.unwrap().is_none(), "published runs stay");
+    let shards = store.list_shards(run_id).await.unwrap();
+    assert_eq!(shards.iter().map(|s| (s.status.as_str(), s.rows_read)).collect::<Vec<_>>(), [("done", 2), ("done", 1)]);
+    assert!(store.lease_shard("e", now + Duration::hours(1), LEASE).await.unwrap().is_none(), "done stays done");
 
     let done = now + Duration::seconds(50);
     let first = [outcome(run_id, template.id, 1, TraceEvent::Sent)];
@@ -79,13 +121,14 @@ pub async fn a_run_whose_rows_are_all_final_completes_when_published(store: Arc<
     let crowd_id = crowd(&*store, 2, now).await;
     let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
     let run_id = store.create_run(template.id, now).await.unwrap();
-    let lease = store.lease_run("a", now, LEASE).await.unwrap().unwrap();
+    plan_next_run(&*store, 1, now).await;
+    let lease = store.lease_shard("a", now, LEASE).await.unwrap().unwrap();
     let step = StreamStep { checkpoint: json!({"row": 2}), rows_read: 2, rows_invalid: 1, batches: 1 };
-    assert!(store.checkpoint_run(&lease, &step, now, LEASE).await.unwrap());
+    assert!(store.checkpoint_shard(&lease, &step, now, LEASE).await.unwrap());
     // The worker is quicker than the streamer: the one valid row is final before publishing ends.
     store.record_outcomes(&[outcome(run_id, template.id, 1, TraceEvent::Sent)], now).await.unwrap();
     assert_eq!(store.get_run(run_id).await.unwrap().status, RunStatus::Streaming);
-    store.finish_streaming(&lease, now + Duration::seconds(1)).await.unwrap();
+    store.finish_shard(&lease, now + Duration::seconds(1)).await.unwrap();
     let run = store.get_run(run_id).await.unwrap();
     assert_eq!((run.status, run.finished_at), (RunStatus::Completed, Some(now + Duration::seconds(1))));
 }
@@ -98,8 +141,10 @@ pub async fn failed_released_and_listed_runs(store: Arc<dyn Store>) {
     let a = store.create_run(first.id, now).await.unwrap();
     let b = store.create_run(second.id, now).await.unwrap();
     let c = store.create_run(first.id, now).await.unwrap();
+    assert_eq!(plan_next_run(&*store, 1, now).await, a, "oldest first");
+    assert_eq!(plan_next_run(&*store, 1, now).await, b);
 
-    let lease = store.lease_run("node-1", now, LEASE).await.unwrap().unwrap();
+    let lease = store.lease_shard("node-1", now, LEASE).await.unwrap().unwrap();
     assert_eq!(lease.run_id, a, "oldest first");
     store.fail_run(a, "crowd file is gone", now + Duration::seconds(5)).await.unwrap();
     let failed = store.get_run(a).await.unwrap();
@@ -107,19 +152,26 @@ pub async fn failed_released_and_listed_runs(store: Arc<dyn Store>) {
     assert_eq!(failed.error.as_deref(), Some("crowd file is gone"));
     assert_eq!(failed.finished_at, Some(now + Duration::seconds(5)));
     let step = StreamStep { checkpoint: json!({"row": 1}), rows_read: 1, ..Default::default() };
-    assert!(!store.checkpoint_run(&lease, &step, now, LEASE).await.unwrap(), "a failed run takes no progress");
+    assert!(!store.checkpoint_shard(&lease, &step, now, LEASE).await.unwrap(), "a failed run takes no progress");
+    assert_eq!(store.get_run(a).await.unwrap().rows_read, 0);
 
-    let lease = store.lease_run("node-1", now, LEASE).await.unwrap().unwrap();
-    assert_eq!(lease.run_id, b);
-    assert!(store.checkpoint_run(&lease, &step, now, LEASE).await.unwrap());
-    // A clean shutdown hands b back at once; someone else resumes it from the checkpoint.
-    store.release_run(&lease).await.unwrap();
-    let resumed = store.lease_run("node-2", now + Duration::seconds(1), LEASE).await.unwrap().unwrap();
+    let lease = store.lease_shard("node-1", now, LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id, b, "a failed run's shards are not streamed");
+    assert!(store.checkpoint_shard(&lease, &step, now, LEASE).await.unwrap());
+    // A clean shutdown hands b's shard back at once; someone else resumes it from the checkpoint.
+    store.release_shard(&lease).await.unwrap();
+    let resumed = store.lease_shard("node-2", now + Duration::seconds(1), LEASE).await.unwrap().unwrap();
     assert_eq!((resumed.run_id, resumed.checkpoint.clone()), (b, json!({"row": 1})));
-    store.release_run(&lease).await.unwrap();
-    let next = store.lease_run("node-3", now + Duration::seconds(1), LEASE).await.unwrap().unwrap();
-    assert_eq!(next.run_id, c, "node-1's stale release did not free b");
-    assert!(store.lease_run("node-3", now + Duration::seconds(1), LEASE).await.unwrap().is_none());
+    store.release_shard(&lease).await.unwrap();
+    assert!(
+        store.lease_shard("node-3", now + Duration::seconds(1), LEASE).await.unwrap().is_none(),
+        "node-1's stale release did not free b's shard"
+    );
+    // A planning lease handed back is free at once too.
+    let planning = store.lease_run("node-3", now, LEASE).await.unwrap().unwrap();
+    assert_eq!(planning.run_id, c);
+    store.release_run(&planning).await.unwrap();
+    assert_eq!(store.lease_run("node-4", now, LEASE).await.unwrap().unwrap().run_id, c);
 
     let all = store.list_runs(None, 10).await.unwrap();
     assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, b, a], "newest first");

@@ -15,7 +15,7 @@ pub async fn a_day_of_quarter_hours_claimed_minute_by_minute_fires_96_times(stor
     let mut fires = Vec::new();
     let mut now = start;
     while now <= start + Duration::days(1) {
-        for fire in store.claim_due_fires(now, GRACE, 50).await.unwrap() {
+        for fire in store.claim_due_fires("node-test", now, GRACE, 50).await.unwrap() {
             assert_eq!(fire.outcome, FireOutcome::Fired);
             assert_eq!(fire.template_id, Some(id));
             assert_eq!(fire.kind, "template");
@@ -54,7 +54,7 @@ pub async fn late_fires_follow_the_misfire_policy(store: Arc<dyn Store>) {
 
     // Down for three hours: 180 missed minutes.
     let back = start + Duration::hours(3) + Duration::seconds(5);
-    let fires = store.claim_due_fires(back, GRACE, 50).await.unwrap();
+    let fires = store.claim_due_fires("node-test", back, GRACE, 50).await.unwrap();
     assert_eq!(fires.len(), 2, "one ledger entry per schedule, not 180: {fires:?}");
     let by_template = |id| fires.iter().find(|f| f.template_id == Some(id)).unwrap();
     let fired = by_template(once);
@@ -75,7 +75,7 @@ pub async fn late_fires_follow_the_misfire_policy(store: Arc<dyn Store>) {
             "both resume on the schedule from now"
         );
     }
-    assert!(store.claim_due_fires(back, GRACE, 50).await.unwrap().is_empty());
+    assert!(store.claim_due_fires("node-test", back, GRACE, 50).await.unwrap().is_empty());
     let skip_schedule = store.schedule_id_of(skip).await.unwrap().unwrap();
     let ledger = store.list_fires(skip_schedule, 10).await.unwrap();
     assert_eq!(ledger.len(), 1);
@@ -83,7 +83,10 @@ pub async fn late_fires_follow_the_misfire_policy(store: Arc<dyn Store>) {
     assert_eq!(store.list_runs(None, 100).await.unwrap().len(), 1, "only the fire-once schedule made a run");
 
     // Within the grace period a late fire is an ordinary one.
-    let fires = store.claim_due_fires(start + Duration::hours(3) + Duration::seconds(90), GRACE, 50).await.unwrap();
+    let fires = store
+        .claim_due_fires("node-test", start + Duration::hours(3) + Duration::seconds(90), GRACE, 50)
+        .await
+        .unwrap();
     assert_eq!(fires.len(), 2);
     assert!(fires.iter().all(|f| f.outcome == FireOutcome::Fired && f.lateness_ms == 30_000));
 }
@@ -96,7 +99,7 @@ pub async fn a_template_without_crowd_gives_no_crowd_and_stopped_ones_do_not_fir
         .create_template(&spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start)
         .await
         .unwrap();
-    let fires = store.claim_due_fires(start + Duration::minutes(1), GRACE, 10).await.unwrap();
+    let fires = store.claim_due_fires("node-test", start + Duration::minutes(1), GRACE, 10).await.unwrap();
     assert_eq!(fires.len(), 1);
     assert_eq!(fires[0].template_id, Some(lonely));
     assert_eq!(fires[0].outcome, FireOutcome::NoCrowd);
@@ -111,7 +114,7 @@ pub async fn a_template_without_crowd_gives_no_crowd_and_stopped_ones_do_not_fir
         "a no-crowd fire still advances the schedule"
     );
     store.set_template_status(lonely, TemplateStatus::Stopped, start).await.unwrap();
-    assert!(store.claim_due_fires(start + Duration::minutes(5), GRACE, 10).await.unwrap().is_empty());
+    assert!(store.claim_due_fires("node-test", start + Duration::minutes(5), GRACE, 10).await.unwrap().is_empty());
 }
 
 pub async fn claims_come_in_pages_of_the_limit(store: Arc<dyn Store>) {
@@ -122,10 +125,10 @@ pub async fn claims_come_in_pages_of_the_limit(store: Arc<dyn Store>) {
     }
     let now = start + Duration::minutes(1);
     let pages: Vec<usize> = [
-        store.claim_due_fires(now, GRACE, 5).await.unwrap().len(),
-        store.claim_due_fires(now, GRACE, 5).await.unwrap().len(),
-        store.claim_due_fires(now, GRACE, 5).await.unwrap().len(),
-        store.claim_due_fires(now, GRACE, 5).await.unwrap().len(),
+        store.claim_due_fires("node-test", now, GRACE, 5).await.unwrap().len(),
+        store.claim_due_fires("node-test", now, GRACE, 5).await.unwrap().len(),
+        store.claim_due_fires("node-test", now, GRACE, 5).await.unwrap().len(),
+        store.claim_due_fires("node-test", now, GRACE, 5).await.unwrap().len(),
     ]
     .into();
     assert_eq!(pages, vec![5, 5, 2, 0]);
@@ -143,7 +146,7 @@ pub async fn list_schedules_shows_every_schedule_with_its_last_fire(store: Arc<d
 
     let mut claimed = Vec::new();
     for minute in 1..=3 {
-        claimed.extend(store.claim_due_fires(start + Duration::minutes(minute), GRACE, 10).await.unwrap());
+        claimed.extend(store.claim_due_fires("node-test", start + Duration::minutes(minute), GRACE, 10).await.unwrap());
     }
     assert_eq!(claimed.len(), 4, "three minutely fires and one housekeeping fire: {claimed:?}");
 
@@ -183,7 +186,7 @@ pub async fn a_failed_housekeeping_fire_is_retried_sooner(store: Arc<dyn Store>)
     };
 
     let at = start + Duration::hours(1);
-    let fire = store.claim_due_fires(at, GRACE, 10).await.unwrap().remove(0);
+    let fire = store.claim_due_fires("node-test", at, GRACE, 10).await.unwrap().remove(0);
     assert_eq!((fire.schedule_id, fire.account_id), (schedule_id, Some(corp.id)));
     assert_eq!(next_fire(store.clone()).await, Some(start + Duration::hours(2)));
 
@@ -198,8 +201,8 @@ pub async fn a_failed_housekeeping_fire_is_retried_sooner(store: Arc<dyn Store>)
     let last = store.list_schedules().await.unwrap().into_iter().find(|s| s.id == schedule_id).unwrap().last_fire;
     assert_eq!(last.map(|f| (f.outcome, f.error)), Some(("failed".into(), Some("token endpoint answered 503".into()))));
 
-    assert!(store.claim_due_fires(retry_at - Duration::seconds(1), GRACE, 10).await.unwrap().is_empty());
-    let retry = store.claim_due_fires(retry_at, GRACE, 10).await.unwrap().remove(0);
+    assert!(store.claim_due_fires("node-test", retry_at - Duration::seconds(1), GRACE, 10).await.unwrap().is_empty());
+    let retry = store.claim_due_fires("node-test", retry_at, GRACE, 10).await.unwrap().remove(0);
     assert_eq!((retry.schedule_id, retry.fire_time, retry.kind.as_str()), (schedule_id, retry_at, TOKEN_REFRESH));
     assert_eq!(next_fire(store.clone()).await, Some(start + Duration::hours(2)), "back on the hour");
     store.complete_fire(retry.fire_id, None, None).await.unwrap();
@@ -221,7 +224,7 @@ pub async fn a_failed_housekeeping_fire_is_retried_sooner(store: Arc<dyn Store>)
     let crowd_id = crowd(&*store, 1, start).await;
     let template = running(&*store, &spec(hourly, "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start).await;
     let fire = store
-        .claim_due_fires(start + Duration::hours(2), GRACE, 10)
+        .claim_due_fires("node-test", start + Duration::hours(2), GRACE, 10)
         .await
         .unwrap()
         .into_iter()

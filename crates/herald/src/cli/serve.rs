@@ -20,6 +20,7 @@ pub async fn run(config_file: Option<&Path>, roles: &str) -> anyhow::Result<Exit
         Arc::new(SystemClock)
     };
     let node = Node::start(&config, roles, clock).await?;
+    tracing::info!(node = %node.id, ?roles, "node started");
     if let Some(key) = &node.new_api_key {
         // Printed, never logged: this is the only time the key is shown. A closed stdout must
         // not bring the node down, so write errors are ignored.

@@ -2,6 +2,7 @@
 //! carries the node's API key, and helpers for crowds and templates.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod fake_wecom;
 pub mod process;
 

@@ -1,0 +1,58 @@
+//! Planning a run: its crowd file is split into shards, byte ranges of about
+//! `StreamerConfig::shard_bytes` that start at row boundaries, so streamers on every node can
+//! share the run. Splitting reads the file once, streaming, to count the rows before each
+//! shard: message ids number rows across the whole file.
+
+use crate::streamer::{RunStreamer, StreamError, transient};
+use herald_crowd::{CrowdFormat, split_offsets};
+use herald_store::{RunLease, ShardPlan};
+
+/// How many shards a file of `size_bytes` gets.
+pub(crate) fn shard_count(size_bytes: u64, shard_bytes: u64, max_shards: usize) -> usize {
+    let wanted = size_bytes.div_ceil(shard_bytes.max(1)).max(1);
+    usize::try_from(wanted).unwrap_or(usize::MAX).clamp(1, max_shards.max(1))
+}
+
+pub(crate) async fn plan(streamer: &RunStreamer, lease: &RunLease) -> Result<(), StreamError> {
+    let crowd = streamer.store.get_crowd(&lease.crowd_id).await.map_err(|e| transient(&e))?;
+    let count = shard_count(crowd.size_bytes.max(0) as u64, streamer.config.shard_bytes, streamer.config.max_shards);
+    let file = streamer
+        .crowds
+        .open(&lease.crowd_id)
+        .await
+        .map_err(|e| StreamError::Fatal(format!("crowd file {}: {e}", lease.crowd_id)))?;
+    let format = CrowdFormat { receiver_column: crowd.receiver_column.clone(), ..CrowdFormat::default() };
+    let shards = tokio::task::spawn_blocking(move || split_offsets(file, &format, count))
+        .await
+        .map_err(|e| StreamError::Fatal(format!("crowd splitter crashed: {e}")))?
+        .map_err(|e| StreamError::Fatal(format!("crowd file unreadable: {e}")))?;
+    let plans = shards
+        .iter()
+        .map(|s| {
+            let checkpoint = serde_json::to_value(s.start).map_err(|e| StreamError::Fatal(e.to_string()))?;
+            Ok(ShardPlan { checkpoint, end_offset: s.end_offset.map(|e| e as i64) })
+        })
+        .collect::<Result<Vec<_>, StreamError>>()?;
+    let planned = streamer.store.plan_run(lease, &plans, streamer.clock.now()).await.map_err(|e| transient(&e))?;
+    if planned {
+        tracing::info!(shards = plans.len(), "run planned");
+    } else {
+        tracing::warn!("planning lease lost; another streamer planned the run");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shard_count;
+
+    #[test]
+    fn shard_count_follows_the_file_size_within_bounds() {
+        assert_eq!(shard_count(0, 1024, 8), 1);
+        assert_eq!(shard_count(1, 1024, 8), 1);
+        assert_eq!(shard_count(1024, 1024, 8), 1);
+        assert_eq!(shard_count(1025, 1024, 8), 2);
+        assert_eq!(shard_count(1 << 40, 1024, 8), 8);
+        assert_eq!(shard_count(5000, 0, 0), 1);
+    }
+}

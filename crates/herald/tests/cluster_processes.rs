@@ -1,0 +1,257 @@
+//! Three herald nodes as separate processes on one PostgreSQL, Redis, Kafka mock cluster and S3
+//! server, brought up by scripts/local-cluster.sh: (a) a thousand schedules firing every second
+//! for a minute land in the fire ledger exactly once each; (b) a 100,000-row crowd send survives
+//! a SIGKILLed node with every row delivered exactly once; (c) when the node doing the
+//! scheduler's work is killed, the others go on firing within the lease time. The tests run one
+//! at a time: each cluster needs the whole machine.
+
+mod common;
+
+use common::cluster::{LocalCluster, pid_in_node_id};
+use common::*;
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn create_template(cluster: &LocalCluster, node: usize, spec: &Value) -> i64 {
+    let (status, body) = cluster.post(node, "/api/templates", spec).await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+/// Creates a scheduled template and starts its schedule.
+async fn start_template(cluster: &LocalCluster, node: usize, spec: &Value) -> i64 {
+    let id = create_template(cluster, node, spec).await;
+    let (status, body) = cluster.post(node, &format!("/api/templates/{id}/start"), &json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+async fn database_now(db: &mut sqlx::PgConnection) -> chrono::DateTime<chrono::Utc> {
+    sqlx::query_scalar("SELECT now()").fetch_one(db).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_schedules_every_second_for_a_minute_fire_exactly_once() {
+    let _serial = SERIAL.lock().await;
+    // The fires' runs are left pending (no streamers): at a thousand runs a second they would
+    // bury the schedulers this test measures under streaming work the other two tests cover.
+    let cluster = LocalCluster::up(3, &[("HERALD_STREAMER__STREAMERS", "0")]);
+    const SCHEDULES: usize = 1_000;
+    const SECONDS: i64 = 60;
+    let crowd = cluster.upload(1, crowd_csv(1)).await;
+    let mut created = 0;
+    let cluster_ref = &cluster;
+    for chunk in (0..SCHEDULES).collect::<Vec<_>>().chunks(20) {
+        let requests = chunk.iter().map(|&n| {
+            let spec = outbox_template(&format!("every-second-{n}"), &crowd, Some("* * * * * ?"));
+            let node = 1 + n % 3;
+            async move { start_template(cluster_ref, node, &spec).await }
+        });
+        created += futures::future::join_all(requests).await.len();
+    }
+    assert_eq!(created, SCHEDULES);
+
+    let mut db = cluster.database().await;
+    // The window starts at the next whole second after every schedule exists.
+    let start = database_now(&mut db).await + chrono::Duration::seconds(2);
+    let start =
+        start.with_timezone(&chrono::Utc) - chrono::Duration::nanoseconds(start.timestamp_subsec_nanos().into());
+    let end = start + chrono::Duration::seconds(SECONDS);
+    while database_now(&mut db).await < end + chrono::Duration::seconds(3) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    let rows = sqlx::query(
+        "SELECT f.schedule_id, COUNT(*) AS fires, COUNT(DISTINCT f.fire_time) AS times, \
+         COUNT(DISTINCT f.run_id) AS runs \
+         FROM fires f JOIN schedules s ON s.id = f.schedule_id \
+         WHERE s.template_id IS NOT NULL AND f.fire_time >= $1 AND f.fire_time < $2 GROUP BY f.schedule_id",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), SCHEDULES, "every schedule fired in the window");
+    for row in &rows {
+        let (fires, times, runs): (i64, i64, i64) = (row.get("fires"), row.get("times"), row.get("runs"));
+        let schedule: i64 = row.get("schedule_id");
+        assert_eq!((fires, times, runs), (SECONDS, SECONDS, SECONDS), "schedule {schedule}: a run per fire");
+    }
+    let summary = sqlx::query(
+        "SELECT COUNT(*) AS fires, COUNT(DISTINCT claimed_by) AS claimers, \
+         COUNT(*) FILTER (WHERE outcome = 'misfire_skipped') AS skipped, \
+         MAX(lateness_ms) AS worst, percentile_cont(0.99) WITHIN GROUP (ORDER BY lateness_ms) AS p99 \
+         FROM fires f JOIN schedules s ON s.id = f.schedule_id \
+         WHERE s.template_id IS NOT NULL AND f.fire_time >= $1 AND f.fire_time < $2",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    let fires: i64 = summary.get("fires");
+    let claimers: i64 = summary.get("claimers");
+    let skipped: i64 = summary.get("skipped");
+    println!(
+        "{fires} fires by {claimers} nodes; lateness p99 {:.0} ms, worst {} ms",
+        summary.get::<f64, _>("p99"),
+        summary.get::<i64, _>("worst")
+    );
+    assert_eq!(fires, SCHEDULES as i64 * SECONDS, "each expected fire exactly once");
+    assert_eq!(skipped, 0, "no fire fell behind its misfire grace");
+    assert_eq!(claimers, 3, "every node's scheduler took part");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_crowd_send_loses_and_doubles_no_row() {
+    let _serial = SERIAL.lock().await;
+    const ROWS: usize = 100_000;
+    let cluster = LocalCluster::up(
+        3,
+        &[
+            // Small shards, so every node streams some; short leases, so a dead node's shard
+            // is taken over quickly; a short group session, so its partitions move too.
+            ("HERALD_STREAMER__SHARD_BYTES", "131072"),
+            ("HERALD_STREAMER__LEASE_SECS", "5"),
+            ("HERALD_STREAMER__PUBLISH_WINDOW", "4"),
+            ("HERALD_BUS__KAFKA__SESSION_TIMEOUT_MS", "6000"),
+        ],
+    );
+    let crowd = cluster.upload(1, crowd_csv(ROWS)).await;
+    let template = create_template(&cluster, 1, &outbox_template("sigkill", &crowd, None)).await;
+    let (status, body) = cluster.post(1, &format!("/api/templates/{template}/run"), &json!({})).await;
+    assert_eq!(status, 202, "{body}");
+    let run_id = body["runId"].as_i64().unwrap();
+
+    // Kill a node other than node 1 while it holds a shard it is streaming.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let victim = loop {
+        let (_, shards) = cluster.get(1, &format!("/api/runs/{run_id}/shards")).await;
+        let holder = shards["items"].as_array().into_iter().flatten().find_map(|s| {
+            let owner = s["leaseOwner"].as_str()?;
+            let node = cluster.node_of_pid(pid_in_node_id(owner)?)?;
+            (node != 1 && s["status"] == "streaming" && s["rowsRead"].as_i64() > Some(0)).then_some(node)
+        });
+        if let Some(node) = holder {
+            break node;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no node but 1 streamed a shard: {shards}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let (_, before) = cluster.get(1, &format!("/api/runs/{run_id}")).await;
+    cluster.kill(victim, "KILL");
+    println!("killed node {victim} at {before}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!cluster.alive(victim), "node {victim} still running");
+
+    let run = cluster.wait_run(1, run_id, Duration::from_secs(300), |r| r["status"] == "completed").await;
+    assert_eq!((run["rowsRead"].as_i64(), run["delivered"].as_i64()), (Some(ROWS as i64), Some(ROWS as i64)), "{run}");
+    assert_eq!(run["failed"], 0, "{run}");
+    let entries = cluster.outbox_of_run(1, run_id).await;
+    let receivers: HashSet<&str> = entries.iter().map(|e| e["receiver"].as_str().unwrap()).collect();
+    assert_eq!(entries.len(), ROWS, "outbox rows of the run");
+    assert_eq!(receivers.len(), ROWS, "no receiver twice");
+    assert!((1..=ROWS).all(|n| receivers.contains(receiver(n).as_str())), "a row was lost");
+
+    let mut db = cluster.database().await;
+    let counts = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM deliveries WHERE run_id = $1) AS ledger, \
+         (SELECT COUNT(*) FROM trace WHERE run_id = $1 AND event = 'accepted') AS accepted, \
+         (SELECT COUNT(*) FROM trace WHERE run_id = $1 AND event = 'sent') AS sent",
+    )
+    .bind(run_id)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    let (ledger, accepted, sent): (i64, i64, i64) = (counts.get("ledger"), counts.get("accepted"), counts.get("sent"));
+    assert_eq!((ledger, accepted, sent), (ROWS as i64, ROWS as i64, ROWS as i64), "ledger and trace");
+    let (_, shards) = cluster.get(1, &format!("/api/runs/{run_id}/shards")).await;
+    let shards = shards["items"].as_array().unwrap().clone();
+    assert!(shards.len() > 3 && shards.iter().all(|s| s["status"] == "done"), "{shards:?}");
+    let streamed: i64 = shards.iter().map(|s| s["rowsRead"].as_i64().unwrap()).sum();
+    assert_eq!(streamed, ROWS as i64, "each row read into exactly one shard's count");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fires_go_on_from_another_node_when_the_scheduling_node_dies() {
+    let _serial = SERIAL.lock().await;
+    const LEASE_SECS: i64 = 5;
+    const ROWS: usize = 20;
+    let cluster =
+        LocalCluster::up(3, &[("HERALD_STREAMER__LEASE_SECS", "5"), ("HERALD_BUS__KAFKA__SESSION_TIMEOUT_MS", "6000")]);
+    let crowd = cluster.upload(1, crowd_csv(ROWS)).await;
+    let mut templates = Vec::new();
+    for n in 0..5 {
+        let spec = outbox_template(&format!("every-two-seconds-{n}"), &crowd, Some("*/2 * * * * ?"));
+        templates.push(start_template(&cluster, 1, &spec).await);
+    }
+    let mut db = cluster.database().await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+
+    // The node that claimed the latest fire is the one doing the scheduler's work: kill it.
+    let latest: String =
+        sqlx::query_scalar("SELECT claimed_by FROM fires WHERE claimed_by IS NOT NULL ORDER BY id DESC LIMIT 1")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    let victim = cluster.node_of_pid(pid_in_node_id(&latest).unwrap()).expect("a node of this cluster");
+    let killed_at = database_now(&mut db).await;
+    cluster.kill(victim, "KILL");
+    let survivor = (1..=3).find(|&n| n != victim).unwrap();
+    println!("killed node {victim} ({latest}) at {killed_at}");
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let checked_until = database_now(&mut db).await - chrono::Duration::seconds(2);
+
+    let fires = sqlx::query(
+        "SELECT f.schedule_id, f.fire_time, f.claimed_at, f.claimed_by, f.outcome, f.run_id \
+         FROM fires f JOIN schedules s ON s.id = f.schedule_id WHERE s.template_id IS NOT NULL \
+         AND f.fire_time <= $1 ORDER BY f.schedule_id, f.fire_time",
+    )
+    .bind(checked_until)
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    let mut by_schedule: HashMap<i64, Vec<chrono::DateTime<chrono::Utc>>> = HashMap::new();
+    let mut after_kill = 0;
+    for f in &fires {
+        let fire_time: chrono::DateTime<chrono::Utc> = f.get("fire_time");
+        let claimed_at: chrono::DateTime<chrono::Utc> = f.get("claimed_at");
+        let claimed_by: String = f.get("claimed_by");
+        assert_eq!(f.get::<String, _>("outcome"), "fired");
+        by_schedule.entry(f.get("schedule_id")).or_default().push(fire_time);
+        if fire_time > killed_at {
+            after_kill += 1;
+            assert_ne!(claimed_by, latest, "a dead node claimed a fire");
+            let late = claimed_at - fire_time;
+            assert!(late < chrono::Duration::seconds(LEASE_SECS), "fire at {fire_time} claimed {late} late");
+        }
+    }
+    assert_eq!(by_schedule.len(), templates.len());
+    for (schedule, times) in &by_schedule {
+        // Every two seconds from the first fire to the last, none missing, none twice.
+        for pair in times.windows(2) {
+            assert_eq!(pair[1] - pair[0], chrono::Duration::seconds(2), "schedule {schedule}: {times:?}");
+        }
+        assert!(*times.last().unwrap() >= checked_until - chrono::Duration::seconds(2), "schedule {schedule} stopped");
+    }
+    assert!(after_kill >= templates.len() * 4, "only {after_kill} fires after the kill");
+
+    // Every run those fires made completes with each row delivered once, the dead node's
+    // shards and unacknowledged batches included.
+    let runs: Vec<i64> = fires.iter().map(|f| f.get::<i64, _>("run_id")).collect();
+    for run_id in &runs {
+        let run = cluster.wait_run(survivor, *run_id, Duration::from_secs(120), |r| r["status"] == "completed").await;
+        assert_eq!((run["delivered"].as_i64(), run["failed"].as_i64()), (Some(ROWS as i64), Some(0)), "{run}");
+    }
+    let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE run_id = ANY($1)")
+        .bind(&runs)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(outbox, (runs.len() * ROWS) as i64, "each row of each run once");
+}
