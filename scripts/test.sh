@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every herald test. Installs and starts what the tests need when it is missing
-# (C build tools, PostgreSQL, Redis), then runs the whole suite. `.ci/run` calls this.
+# (C build tools, PostgreSQL, Redis, Chromium and chromedriver), then runs the whole suite.
+# `.ci/run` calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,7 +78,16 @@ ensure_python_tools() {
     fi
 }
 
+ensure_browser() {
+    # The admin console's end-to-end tests drive Debian's headless Chromium through chromedriver.
+    local missing=()
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    if [ ${#missing[@]} -gt 0 ]; then log "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
+}
+
 ensure_build_tools
+ensure_browser
 ensure_python_tools
 ensure_postgres
 ensure_redis

@@ -30,23 +30,23 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AccountBody {
-    name: String,
-    channel: ChannelKind,
-    config: Value,
+pub(crate) struct AccountBody {
+    pub name: String,
+    pub channel: ChannelKind,
+    pub config: Value,
     #[serde(default)]
-    rate_per_second: Option<f64>,
+    pub rate_per_second: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TestBody {
-    receiver: String,
+pub(crate) struct TestBody {
+    pub receiver: String,
     #[serde(default)]
-    content: Option<Value>,
+    pub content: Option<Value>,
 }
 
-fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
+pub(crate) fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
     move |e| match e {
         StoreError::NotFound { .. } => ApiError::NotFound(format!("channel account {id} not found")),
         other => other.into(),
@@ -54,7 +54,7 @@ fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
 }
 
 /// The account as the API shows it: secrets masked.
-fn shown(state: &AppState, record: &AccountRecord) -> Result<Value, ApiError> {
+pub(crate) fn shown(state: &AppState, record: &AccountRecord) -> Result<Value, ApiError> {
     let config =
         state.accounts.sealer().unseal_json(&record.config_sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(json!({
@@ -106,10 +106,15 @@ async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AccountBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let write = to_write(&state, &body, 0)?;
+    let record = create_account(&state, &body).await?;
+    Ok((StatusCode::CREATED, Json(shown(&state, &record)?)))
+}
+
+pub(crate) async fn create_account(state: &AppState, body: &AccountBody) -> Result<AccountRecord, ApiError> {
+    let write = to_write(state, body, 0)?;
     let record = state.store.create_account(&write, state.clock.now()).await?;
     tracing::info!(account_id = record.id, account = %record.name, channel = %record.channel, "channel account created");
-    Ok((StatusCode::CREATED, Json(shown(&state, &record)?)))
+    Ok(record)
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -126,22 +131,37 @@ async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    JsonBody(mut body): JsonBody<AccountBody>,
+    JsonBody(body): JsonBody<AccountBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let record = update_account(&state, id, body).await?;
+    Ok(Json(shown(&state, &record)?))
+}
+
+/// Masked secrets in `body` keep their stored values.
+pub(crate) async fn update_account(
+    state: &AppState,
+    id: i64,
+    mut body: AccountBody,
+) -> Result<AccountRecord, ApiError> {
     let record = state.store.get_account(id).await.map_err(not_found(id))?;
     let stored =
         state.accounts.sealer().unseal_json(&record.config_sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
     body.config = merge_masked(&body.config, &stored);
-    let write = to_write(&state, &body, id)?;
+    let write = to_write(state, &body, id)?;
     let record = state.store.update_account(id, &write, state.clock.now()).await.map_err(not_found(id))?;
     tracing::info!(account_id = id, account = %record.name, "channel account updated");
-    Ok(Json(shown(&state, &record)?))
+    Ok(record)
 }
 
 async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    delete_account(&state, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn delete_account(state: &AppState, id: i64) -> Result<(), ApiError> {
     state.store.delete_account(id).await.map_err(not_found(id))?;
     tracing::info!(account_id = id, "channel account deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Sends one message through the account right now, outside the bus, and reports how it went.
@@ -150,6 +170,11 @@ async fn test_send(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<TestBody>,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(Json(send_test(&state, id, body).await?))
+}
+
+/// Sends one message through the account now; answers `{messageId, outcome, detail}`.
+pub(crate) async fn send_test(state: &AppState, id: i64, body: TestBody) -> Result<Value, ApiError> {
     let record = state.store.get_account(id).await.map_err(not_found(id))?;
     if body.receiver.trim().is_empty() {
         return Err(ApiError::field("receiver", "must not be empty"));
@@ -172,7 +197,7 @@ async fn test_send(
         SendResult::Retryable { reason, .. } => ("retryable", Some(reason)),
         SendResult::Permanent { reason } => ("permanent", Some(reason)),
     };
-    Ok(Json(json!({ "messageId": message.message_id, "outcome": outcome, "detail": detail })))
+    Ok(json!({ "messageId": message.message_id, "outcome": outcome, "detail": detail }))
 }
 
 fn outcome_name(result: &SendResult) -> &'static str {
@@ -193,9 +218,13 @@ fn default_test_content(channel: ChannelKind) -> Value {
 }
 
 async fn refresh_token(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(refresh_account_token(&state, id).await?))
+}
+
+pub(crate) async fn refresh_account_token(state: &AppState, id: i64) -> Result<Value, ApiError> {
     state.store.get_account(id).await.map_err(not_found(id))?;
     match state.accounts.refresh_token(id).await {
-        Ok(Some(token)) => Ok(Json(json!({ "refreshed": true, "expiresAt": token.expires_at }))),
+        Ok(Some(token)) => Ok(json!({ "refreshed": true, "expiresAt": token.expires_at })),
         Ok(None) => Err(ApiError::Conflict(format!("channel account {id} does not use access tokens"))),
         Err(RefreshError::Token(e)) => {
             Err(ApiError::Conflict(format!("the provider refused the token request: {}", e.reason)))

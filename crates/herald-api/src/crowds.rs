@@ -7,24 +7,32 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use herald_crowd::{CrowdFormat, SavedCrowd, StoreError as CrowdStoreError, body_stream};
+use herald_crowd::{
+    Checkpoint, CrowdFormat, CrowdReader, CrowdRow, RowOutcome, SavedCrowd, StoreError as CrowdStoreError,
+    ValidationReport, body_stream,
+};
 use herald_store::Crowd;
 use serde_json::{Value, json};
 
 const MAX_NAME_CHARS: usize = 200;
 
 pub fn router(limits: &ApiLimits) -> Router<AppState> {
-    // Multipart framing adds a little to the file itself; the store enforces the real limit.
-    let body_limit = usize::try_from(limits.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024);
     Router::new()
-        .route("/api/crowds", post(upload).layer(DefaultBodyLimit::max(body_limit)))
+        .route("/api/crowds", post(upload).layer(DefaultBodyLimit::max(upload_body_limit(limits))))
         .route("/api/crowds/{id}", get(read))
 }
 
-async fn upload(
-    State(state): State<AppState>,
+async fn upload(State(state): State<AppState>, multipart: Multipart) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (crowd, report) = receive_upload(&state, multipart).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "crowd": crowd, "report": report }))))
+}
+
+/// Reads an upload's fields (`receiverColumn`, then `file`), streams the file to crowd storage
+/// while validating it, and records it. The REST API and the console both upload through here.
+pub(crate) async fn receive_upload(
+    state: &AppState,
     mut multipart: Multipart,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(Crowd, ValidationReport), ApiError> {
     let mut format = CrowdFormat::default();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         match field.name() {
@@ -43,19 +51,24 @@ async fn upload(
                     .save(body_stream(field), state.limits.max_upload_bytes, &format)
                     .await
                     .map_err(save_error)?;
-                let report = &saved.report;
                 let crowd = crowd_record(&saved, name, state.clock.now());
                 if let Err(e) = state.store.insert_crowd(&crowd).await {
                     let _ = state.crowds.delete(&saved.crowd_id).await;
                     return Err(e.into());
                 }
                 tracing::info!(crowd_id = %crowd.id, rows = crowd.rows, bad_rows = crowd.bad_rows, "crowd uploaded");
-                return Ok((StatusCode::CREATED, Json(json!({ "crowd": crowd, "report": report }))));
+                return Ok((crowd, saved.report));
             }
             _ => {}
         }
     }
     Err(ApiError::field("file", "the multipart body has no `file` field"))
+}
+
+/// The request body limit of an upload route: multipart framing adds a little to the file
+/// itself; the crowd store enforces the real limit.
+pub(crate) fn upload_body_limit(limits: &ApiLimits) -> usize {
+    usize::try_from(limits.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024)
 }
 
 /// The store's record of a crowd file that crowd storage saved.
@@ -94,4 +107,25 @@ fn save_error(e: CrowdStoreError) -> ApiError {
 
 async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Crowd>, ApiError> {
     Ok(Json(state.store.get_crowd(&id).await?))
+}
+
+/// The first valid row of a crowd file (the console previews content with it), or None when
+/// the file has no valid row. Reads rows only up to that one.
+pub(crate) async fn first_valid_row(state: &AppState, crowd: &Crowd) -> Result<Option<CrowdRow>, ApiError> {
+    let file =
+        state.crowds.open(&crowd.id).await.map_err(|e| ApiError::Internal(format!("crowd {}: {e}", crowd.id)))?;
+    let format = CrowdFormat::with_receiver_column(crowd.receiver_column.clone());
+    let read = tokio::task::spawn_blocking(move || -> Result<Option<CrowdRow>, herald_crowd::CrowdError> {
+        for row in CrowdReader::open(file, &format, Checkpoint::default())? {
+            if let RowOutcome::Valid(row) = row? {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    });
+    match read.await {
+        Ok(Ok(row)) => Ok(row),
+        Ok(Err(e)) => Err(ApiError::Internal(format!("reading crowd {}: {e}", crowd.id))),
+        Err(e) => Err(ApiError::Internal(format!("reading crowd {}: {e}", crowd.id))),
+    }
 }

@@ -15,6 +15,7 @@ pub mod codes {
     pub const TEMPLATE_NOT_FOUND: &str = "A0002";
     pub const TOO_MANY_RECEIVERS: &str = "A0003";
     pub const UNAUTHORIZED: &str = "A0005";
+    pub const FORBIDDEN: &str = "A0006";
     pub const SERVICE_ERROR: &str = "B0001";
     pub const NOT_FOUND: &str = "B0404";
 }
@@ -35,6 +36,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("a valid API key is required (X-API-Key header or Authorization: Bearer)")]
     Unauthorized,
     #[error("internal error")]
@@ -50,7 +53,7 @@ impl ApiError {
         Self::Invalid(vec![FieldError::new(field, message)])
     }
 
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest(_) | Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, codes::BAD_PARAMETERS),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
@@ -58,6 +61,7 @@ impl ApiError {
             Self::TooManyReceivers(_) => (StatusCode::UNPROCESSABLE_ENTITY, codes::TOO_MANY_RECEIVERS),
             Self::Conflict(_) => (StatusCode::CONFLICT, codes::BAD_PARAMETERS),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::BAD_PARAMETERS),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, codes::FORBIDDEN),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::SERVICE_ERROR),
         }

@@ -1,6 +1,7 @@
 //! herald-api: the HTTP interface. `router` builds every route on one `AppState`: the
 //! austin-compatible send API (`/send`, `/batchSend`), the admin API under `/api`, crowd
-//! uploads, and `/healthz`. Every route but `/healthz` needs an API key.
+//! uploads, `/healthz`, and the admin console at `/` (see `ui`). API routes but `/healthz`
+//! need an API key; console pages need a logged-in session.
 
 mod accounts;
 mod auth;
@@ -13,6 +14,7 @@ mod runs;
 mod schedules;
 mod send;
 mod templates;
+pub mod ui;
 
 pub use auth::{ensure_api_key, hash_api_key, new_api_key};
 pub use crowds::crowd_record;
@@ -51,6 +53,8 @@ pub struct AppState {
     pub limits: ApiLimits,
     /// Channel accounts: building, test sends, token refreshes.
     pub accounts: Arc<herald_channels::registry::AccountChannels>,
+    /// The admin console's sessions and confirmations.
+    pub console: ui::ConsoleSettings,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -67,9 +71,17 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(protected)
+        .merge(ui::router(&state))
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_json_bytes))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The request span, with a path that never holds a secret: a setup link's token is elided.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let path = req.uri().path();
+    let path = if path.starts_with("/setup/") { "/setup/…" } else { path };
+    tracing::debug_span!("request", method = %req.method(), path = %path)
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {

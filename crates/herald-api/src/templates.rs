@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Checks a spec, looking up its crowd file's columns.
-async fn validate(state: &AppState, spec: &TemplateSpec) -> Result<(), ApiError> {
+pub(crate) async fn validate(state: &AppState, spec: &TemplateSpec) -> Result<(), ApiError> {
     let columns = match &spec.crowd_id {
         Some(id) => match state.store.get_crowd(id).await {
             Ok(crowd) => Some(crowd.columns),
@@ -61,10 +61,7 @@ async fn create(
     State(state): State<AppState>,
     JsonBody(spec): JsonBody<TemplateSpec>,
 ) -> Result<(StatusCode, Json<Template>), ApiError> {
-    validate(&state, &spec).await?;
-    let template = state.store.create_template(&spec, state.clock.now()).await?;
-    tracing::info!(template_id = template.id, name = %template.spec.name, "template created");
-    Ok((StatusCode::CREATED, Json(template)))
+    Ok((StatusCode::CREATED, Json(create_template(&state, &spec).await?)))
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -73,7 +70,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
-    Ok(Json(state.store.get_template(id).await.map_err(template_not_found(id))?))
+    Ok(Json(get_template(&state, id).await?))
 }
 
 async fn update(
@@ -81,23 +78,62 @@ async fn update(
     Path(id): Path<i64>,
     JsonBody(spec): JsonBody<TemplateSpec>,
 ) -> Result<Json<Template>, ApiError> {
-    validate(&state, &spec).await?;
-    let template = state.store.update_template(id, &spec, state.clock.now()).await.map_err(template_not_found(id))?;
-    if template.status == TemplateStatus::Running && template.spec.schedule.is_none() {
-        let template = state.store.set_template_status(id, TemplateStatus::Stopped, state.clock.now()).await?;
-        return Ok(Json(template));
-    }
-    Ok(Json(template))
+    Ok(Json(update_template(&state, id, &spec).await?))
 }
 
 async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
-    state.store.delete_template(id).await.map_err(template_not_found(id))?;
-    tracing::info!(template_id = id, "template deleted");
+    delete_template(&state, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn start(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
-    let template = state.store.get_template(id).await.map_err(template_not_found(id))?;
+    Ok(Json(start_template(&state, id).await?))
+}
+
+async fn stop(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
+    Ok(Json(stop_template(&state, id).await?))
+}
+
+async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let run_id = run_template_now(&state, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "runId": run_id }))))
+}
+
+async fn fires(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "items": template_fires(&state, id, 100).await? })))
+}
+
+// The operations themselves, shared by the REST handlers above and the admin console, so both
+// apply the same rules and refuse the same input with the same message.
+
+pub(crate) async fn get_template(state: &AppState, id: i64) -> Result<Template, ApiError> {
+    state.store.get_template(id).await.map_err(template_not_found(id))
+}
+
+pub(crate) async fn create_template(state: &AppState, spec: &TemplateSpec) -> Result<Template, ApiError> {
+    validate(state, spec).await?;
+    let template = state.store.create_template(spec, state.clock.now()).await?;
+    tracing::info!(template_id = template.id, name = %template.spec.name, "template created");
+    Ok(template)
+}
+
+pub(crate) async fn update_template(state: &AppState, id: i64, spec: &TemplateSpec) -> Result<Template, ApiError> {
+    validate(state, spec).await?;
+    let template = state.store.update_template(id, spec, state.clock.now()).await.map_err(template_not_found(id))?;
+    if template.status == TemplateStatus::Running && template.spec.schedule.is_none() {
+        return Ok(state.store.set_template_status(id, TemplateStatus::Stopped, state.clock.now()).await?);
+    }
+    Ok(template)
+}
+
+pub(crate) async fn delete_template(state: &AppState, id: i64) -> Result<(), ApiError> {
+    state.store.delete_template(id).await.map_err(template_not_found(id))?;
+    tracing::info!(template_id = id, "template deleted");
+    Ok(())
+}
+
+pub(crate) async fn start_template(state: &AppState, id: i64) -> Result<Template, ApiError> {
+    let template = get_template(state, id).await?;
     if template.spec.schedule.is_none() {
         return Err(ApiError::field(
             "schedule",
@@ -106,30 +142,29 @@ async fn start(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Jso
     }
     let template = state.store.set_template_status(id, TemplateStatus::Running, state.clock.now()).await?;
     tracing::info!(template_id = id, next_fire_at = ?template.next_fire_at, "template started");
-    Ok(Json(template))
+    Ok(template)
 }
 
-async fn stop(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
+pub(crate) async fn stop_template(state: &AppState, id: i64) -> Result<Template, ApiError> {
     let template = state
         .store
         .set_template_status(id, TemplateStatus::Stopped, state.clock.now())
         .await
         .map_err(template_not_found(id))?;
     tracing::info!(template_id = id, "template stopped");
-    Ok(Json(template))
+    Ok(template)
 }
 
-async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub(crate) async fn run_template_now(state: &AppState, id: i64) -> Result<i64, ApiError> {
     let run_id = state.store.create_run(id, state.clock.now()).await.map_err(template_not_found(id))?;
     tracing::info!(template_id = id, run_id, "run started by hand");
-    Ok((StatusCode::ACCEPTED, Json(json!({ "runId": run_id }))))
+    Ok(run_id)
 }
 
-async fn fires(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    state.store.get_template(id).await.map_err(template_not_found(id))?;
-    let fires: Vec<FireRecord> = match state.store.schedule_id_of(id).await? {
-        Some(schedule_id) => state.store.list_fires(schedule_id, 100).await?,
+pub(crate) async fn template_fires(state: &AppState, id: i64, limit: i64) -> Result<Vec<FireRecord>, ApiError> {
+    get_template(state, id).await?;
+    Ok(match state.store.schedule_id_of(id).await? {
+        Some(schedule_id) => state.store.list_fires(schedule_id, limit).await?,
         None => Vec::new(),
-    };
-    Ok(Json(json!({ "items": fires })))
+    })
 }

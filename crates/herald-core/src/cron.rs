@@ -134,6 +134,25 @@ impl CronSchedule {
         self.tz
     }
 
+    /// The expression in plain English ("At 09:00:00, on Monday through Friday."), for people
+    /// reading a schedule; croner words it from the parsed pattern, Quartz weekdays included.
+    pub fn describe(&self) -> String {
+        self.compiled.cron.describe()
+    }
+
+    /// The next `n` fires strictly after `after`, fewer when the expression runs out.
+    pub fn next_fires(&self, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+        let mut fires = Vec::with_capacity(n);
+        let mut cursor = after;
+        while fires.len() < n
+            && let Some(next) = self.next_after(cursor)
+        {
+            fires.push(next);
+            cursor = next;
+        }
+        fires
+    }
+
     /// True when the expression's hours field covers every hour, so it follows real elapsed time
     /// across DST changes (see the module documentation).
     pub fn is_interval(&self) -> bool {
@@ -577,5 +596,20 @@ mod tests {
         ] {
             assert_eq!(CronSchedule::parse(expr, "UTC").unwrap().is_interval(), interval, "{expr}");
         }
+    }
+
+    #[test]
+    fn describe_words_the_pattern_and_next_fires_lists_them_in_order() {
+        let s = CronSchedule::parse("0 30 9 ? * 2-6", "Asia/Shanghai").unwrap();
+        let words = s.describe();
+        assert!(words.contains("09:30") && words.contains("Monday") && words.contains("Friday"), "{words}");
+        // Friday 2026-05-01 12:00 UTC is 20:00 in Shanghai: next Monday to Thursday, 01:30 UTC.
+        let fires = s.next_fires(utc("2026-05-01T12:00:00Z"), 5);
+        let expected: Vec<_> = ["2026-05-04", "2026-05-05", "2026-05-06", "2026-05-07", "2026-05-08"]
+            .map(|d| utc(&format!("{d}T01:30:00Z")))
+            .into();
+        assert_eq!(fires, expected);
+        let past = CronSchedule::parse("0 0 0 1 1 ? 2020", "UTC").unwrap();
+        assert!(past.next_fires(utc("2026-05-01T00:00:00Z"), 5).is_empty());
     }
 }

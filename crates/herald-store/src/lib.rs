@@ -3,6 +3,7 @@
 //! one SQLite file; the cluster backend implements the same traits on PostgreSQL, with Redis
 //! for what nodes share and need fast: dedup windows, rate buckets, the ledger's hot window.
 
+mod console;
 mod dedup;
 mod error;
 mod model;
@@ -17,6 +18,7 @@ mod repos;
 pub mod sqlite;
 mod time;
 
+pub use console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo};
 pub use dedup::DedupStore;
 pub use error::StoreError;
 pub use model::*;

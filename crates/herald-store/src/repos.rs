@@ -150,11 +150,29 @@ pub trait PolicyRepo: Send + Sync {
 
 /// Everything a herald node needs from its state.
 pub trait Store:
-    TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo + AccountRepo + PolicyRepo
+    TemplateRepo
+    + CrowdRepo
+    + ScheduleRepo
+    + RunRepo
+    + DeliveryRepo
+    + ApiKeyRepo
+    + AccountRepo
+    + PolicyRepo
+    + crate::console::UserRepo
+    + crate::console::ConsoleRepo
 {
 }
 
 impl<T> Store for T where
-    T: TemplateRepo + CrowdRepo + ScheduleRepo + RunRepo + DeliveryRepo + ApiKeyRepo + AccountRepo + PolicyRepo
+    T: TemplateRepo
+        + CrowdRepo
+        + ScheduleRepo
+        + RunRepo
+        + DeliveryRepo
+        + ApiKeyRepo
+        + AccountRepo
+        + PolicyRepo
+        + crate::console::UserRepo
+        + crate::console::ConsoleRepo
 {
 }

@@ -65,6 +65,11 @@ on_both_backends!(
         message_states_filter_by_receiver_template_run_and_time,
         run_state_counts_count_every_final_state,
         purge_before_deletes_old_rows_in_batches,
+        users_have_unique_names_and_keep_only_hashes,
+        sessions_expire_and_end,
+        a_setup_link_makes_the_first_user_once,
+        hourly_outcomes_are_counted_by_the_database,
+        recent_crowds_come_newest_first,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

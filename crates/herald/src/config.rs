@@ -25,6 +25,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub policies: PoliciesConfig,
     pub sample_data: SampleDataConfig,
+    pub ui: UiConfig,
     pub log: LogConfig,
 }
 
@@ -293,6 +294,43 @@ pub struct SampleDataConfig {
 impl Default for SampleDataConfig {
     fn default() -> Self {
         Self { load: true, dir: "sample-data".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    /// A console session ends this many hours after login.
+    pub session_hours: i64,
+    /// `auto` (Secure when the request came over https, e.g. `X-Forwarded-Proto: https` from a
+    /// TLS proxy), `always` or `never`.
+    pub secure_cookies: herald_api::ui::CookieSecurity,
+    /// Run-now asks for a confirmation when the crowd has at least this many rows.
+    pub confirm_run_rows: i64,
+    /// How long the setup link printed at a first start stays valid, in hours.
+    pub setup_link_hours: i64,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        let d = herald_api::ui::ConsoleSettings::default();
+        Self {
+            session_hours: d.session_ttl.num_hours(),
+            secure_cookies: d.secure_cookies,
+            confirm_run_rows: d.confirm_run_rows,
+            setup_link_hours: d.setup_link_ttl.num_hours(),
+        }
+    }
+}
+
+impl UiConfig {
+    pub fn settings(&self) -> herald_api::ui::ConsoleSettings {
+        herald_api::ui::ConsoleSettings {
+            session_ttl: chrono::Duration::hours(self.session_hours.max(1)),
+            secure_cookies: self.secure_cookies,
+            confirm_run_rows: self.confirm_run_rows.max(0),
+            setup_link_ttl: chrono::Duration::hours(self.setup_link_hours.max(1)),
+        }
     }
 }
 

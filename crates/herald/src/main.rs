@@ -1,5 +1,5 @@
-//! herald's command line: `serve` runs a node; `migrate`, `crowd check`, `send` and
-//! `apikey create` are the operator's tools.
+//! herald's command line: `serve` runs a node; `migrate`, `crowd check`, `send`,
+//! `apikey create` and `user add` are the operator's tools.
 
 mod cli;
 
@@ -38,6 +38,20 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Admin console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a console user. The password comes from HERALD_USER_PASSWORD, a prompt, or the
+    /// first line of standard input.
+    Add { name: String },
+    /// Set a user's password (same sources as `add`) and end the user's sessions.
+    Passwd { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +93,10 @@ fn main() -> std::process::ExitCode {
             Command::Send(args) => cli::send::run(args).await,
             Command::Apikey { command: ApikeyCommand::Create { label } } => {
                 cli::admin::create_api_key(cli.config.as_deref(), &label).await
+            }
+            Command::User { command: UserCommand::Add { name } } => cli::user::add(cli.config.as_deref(), &name).await,
+            Command::User { command: UserCommand::Passwd { name } } => {
+                cli::user::passwd(cli.config.as_deref(), &name).await
             }
         }
     });

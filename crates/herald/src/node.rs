@@ -64,6 +64,9 @@ pub struct Node {
     pub addr: Option<SocketAddr>,
     /// The API key created at this start, when the database had none: show it once.
     pub new_api_key: Option<String>,
+    /// The console's one-time setup link token, when no console user exists yet: show it once
+    /// as `http://ADDR/setup/TOKEN`.
+    pub setup_token: Option<String>,
     /// This node's name in fire ledgers and leases: host, process id and a random suffix.
     pub id: String,
     database: Database,
@@ -100,11 +103,13 @@ impl Node {
                 max_json_bytes: config.server.max_json_bytes,
             },
             accounts,
+            console: config.ui.settings(),
         };
         let mut node = Node {
             state,
             addr: None,
             new_api_key,
+            setup_token: None,
             id: node_id(),
             database,
             dedup,
@@ -126,6 +131,8 @@ impl Node {
             node.spawn_workers(config)?;
         }
         if roles.api {
+            node.setup_token =
+                herald_api::ui::ensure_setup_link(node.state.store.as_ref(), &node.state.console, now).await?;
             node.spawn_api(config).await?;
         }
         Ok(node)

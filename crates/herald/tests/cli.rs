@@ -1,10 +1,11 @@
 //! The CLI as a user runs it: `crowd check` on good and bad files, `migrate`, `apikey create`,
-//! and `send` against a running node.
+//! `user add` and `user passwd`, and `send` against a running node.
 
 mod common;
 
 use chrono::{TimeZone, Utc};
 use common::*;
+use herald_store::UserRepo;
 use serde_json::json;
 use std::process::Command;
 
@@ -60,6 +61,49 @@ fn migrate_and_apikey_create_work_on_a_fresh_directory() {
     let missing = herald().args(["migrate", "--config", "/no/such/herald.toml"]).output().unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
+}
+
+#[tokio::test]
+async fn user_add_takes_the_password_from_the_environment_or_stdin_and_stores_only_a_hash() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let config = dir.path().join("h.toml");
+    std::fs::write(&config, format!("[database]\nurl = \"sqlite://{}\"\n", db.display())).unwrap();
+    let user = |args: &[&str], password_env: Option<&str>, stdin: &str| {
+        let mut cmd = herald();
+        cmd.arg("user").args(args).arg("--config").arg(&config).env_remove("HERALD_USER_PASSWORD");
+        if let Some(p) = password_env {
+            cmd.env("HERALD_USER_PASSWORD", p);
+        }
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = user(&["add", "ann"], Some("a long enough password"), "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = user(&["add", "bob"], None, "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+    let out = user(&["add", "bob"], None, "");
+    assert!(!out.status.success(), "no default password");
+    let out = user(&["add", "ann"], None, "another long password\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+    let out = user(&["passwd", "ann"], None, "another long password\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = user(&["passwd", "nobody"], None, "another long password\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no console user named"));
+
+    let store = herald_store::SqliteStore::open(&db).await.unwrap();
+    let ann = store.user_by_name("ann").await.unwrap().expect("ann was created");
+    assert!(ann.password_hash.starts_with("$argon2id$") && !ann.password_hash.contains("another"));
+    assert!(store.user_by_name("bob").await.unwrap().is_none());
+    store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,16 +34,21 @@ impl CrowdRepo for PgStore {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::not_found("crowd", id))?;
-        Ok(Crowd {
-            id: row.try_get("id")?,
-            original_name: row.try_get("original_name")?,
-            receiver_column: row.try_get("receiver_column")?,
-            columns: row.try_get("columns")?,
-            rows: row.try_get("rows")?,
-            valid_rows: row.try_get("valid_rows")?,
-            bad_rows: row.try_get("bad_rows")?,
-            size_bytes: row.try_get("size_bytes")?,
-            created_at: row.try_get("created_at")?,
-        })
+        crowd_from_row(&row)
     }
+}
+
+/// A `crowds` row as a record.
+pub(super) fn crowd_from_row(row: &sqlx::postgres::PgRow) -> Result<Crowd> {
+    Ok(Crowd {
+        id: row.try_get("id")?,
+        original_name: row.try_get("original_name")?,
+        receiver_column: row.try_get("receiver_column")?,
+        columns: row.try_get("columns")?,
+        rows: row.try_get("rows")?,
+        valid_rows: row.try_get("valid_rows")?,
+        bad_rows: row.try_get("bad_rows")?,
+        size_bytes: row.try_get("size_bytes")?,
+        created_at: row.try_get("created_at")?,
+    })
 }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_keys;
+mod console;
 mod crowds;
 mod deliveries;
 mod policies;

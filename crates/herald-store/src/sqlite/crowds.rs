@@ -36,17 +36,22 @@ impl CrowdRepo for SqliteStore {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::not_found("crowd", id))?;
-        let columns: String = row.try_get("columns_json")?;
-        Ok(Crowd {
-            id: row.try_get("id")?,
-            original_name: row.try_get("original_name")?,
-            receiver_column: row.try_get("receiver_column")?,
-            columns: serde_json::from_str(&columns).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            rows: row.try_get("rows")?,
-            valid_rows: row.try_get("valid_rows")?,
-            bad_rows: row.try_get("bad_rows")?,
-            size_bytes: row.try_get("size_bytes")?,
-            created_at: from_ms(row.try_get("created_at")?),
-        })
+        crowd_from_row(&row)
     }
+}
+
+/// A `crowds` row as a record.
+pub(super) fn crowd_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Crowd> {
+    let columns: String = row.try_get("columns_json")?;
+    Ok(Crowd {
+        id: row.try_get("id")?,
+        original_name: row.try_get("original_name")?,
+        receiver_column: row.try_get("receiver_column")?,
+        columns: serde_json::from_str(&columns).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        rows: row.try_get("rows")?,
+        valid_rows: row.try_get("valid_rows")?,
+        bad_rows: row.try_get("bad_rows")?,
+        size_bytes: row.try_get("size_bytes")?,
+        created_at: from_ms(row.try_get("created_at")?),
+    })
 }

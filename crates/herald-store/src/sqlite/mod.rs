@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_keys;
+mod console;
 mod crowds;
 mod dedup;
 mod deliveries;

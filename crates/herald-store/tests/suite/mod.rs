@@ -10,6 +10,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod accounts;
+mod console;
 mod deliveries;
 mod policies;
 mod runs;
@@ -17,6 +18,7 @@ mod schedules;
 mod templates;
 
 pub use accounts::*;
+pub use console::*;
 pub use deliveries::*;
 pub use policies::*;
 pub use runs::*;

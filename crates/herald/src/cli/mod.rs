@@ -4,3 +4,4 @@ pub mod admin;
 pub mod crowd_check;
 pub mod send;
 pub mod serve;
+pub mod user;

@@ -31,8 +31,19 @@ pub async fn run(config_file: Option<&Path>, roles: &str) -> anyhow::Result<Exit
             writeln!(out, "  Try:  curl -H 'X-API-Key: {key}' 'http://{}/api/outbox?limit=5'\n", display_addr(&node));
         let _ = out.flush();
     }
+    if let Some(token) = &node.setup_token {
+        // Printed, never logged, like the API key: the link makes the first console user.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "  No console user yet. Open this link once to create the first one (or run `herald user add NAME`):\n\n    http://{}/setup/{token}\n",
+            display_addr(&node)
+        );
+        let _ = out.flush();
+    }
     if let Some(addr) = node.addr {
-        tracing::info!(%addr, "herald is serving; GET /healthz, the API under /api, austin's /send and /batchSend");
+        tracing::info!(%addr, "herald is serving; the console at /, GET /healthz, the API under /api, austin's /send and /batchSend");
     }
     wait_for_signal().await;
     tracing::info!("shutting down: finishing batches in hand");

@@ -1,0 +1,65 @@
+// herald console: the little script the pages need beyond htmx. No inline script runs on any
+// page (the Content-Security-Policy forbids it), so behaviour hangs off data attributes here.
+(function () {
+  "use strict";
+
+  var COLORS = {
+    sent: "#2e7d32",
+    failed: "#c62828",
+    dropped_quiet_hours: "#f9a825",
+    dropped_dedup: "#6a1b9a",
+    discarded: "#607d8b"
+  };
+
+  function hourLabel(iso, week) {
+    var d = new Date(iso);
+    var hh = String(d.getHours()).padStart(2, "0") + ":00";
+    if (!week && d.getHours() !== 0) return hh;
+    return (d.getMonth() + 1) + "/" + d.getDate() + " " + hh;
+  }
+
+  function drawChart(canvas) {
+    if (canvas.dataset.drawn || typeof Chart === "undefined") return;
+    canvas.dataset.drawn = "1";
+    var series = JSON.parse(canvas.dataset.series);
+    var week = series.hours.length > 48;
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: series.hours.map(function (h) { return hourLabel(h, week); }),
+        datasets: series.states.map(function (s) {
+          return { label: s.state, data: s.counts, backgroundColor: COLORS[s.state] || "#90a4ae", stack: "outcomes" };
+        })
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { x: { stacked: true, ticks: { autoSkip: true, maxTicksLimit: 24 } }, y: { stacked: true, beginAtZero: true } },
+        plugins: { legend: { position: "bottom" } }
+      }
+    });
+  }
+
+  // "Add a field" on the template form: copy the last content row, emptied.
+  function addContentRow(button) {
+    var rows = document.getElementById(button.dataset.addRow);
+    var last = rows && rows.lastElementChild;
+    if (!last) return;
+    var copy = last.cloneNode(true);
+    copy.querySelectorAll("input, textarea").forEach(function (i) { i.value = ""; });
+    rows.appendChild(copy);
+    if (window.htmx) htmx.process(copy);
+  }
+
+  function init(root) {
+    root.querySelectorAll("canvas[data-series]").forEach(drawChart);
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-add-row]");
+    if (button) { e.preventDefault(); addContentRow(button); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (e) { init(e.target); });
+})();

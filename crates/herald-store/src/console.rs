@@ -1,0 +1,82 @@
+//! The admin console's state: people who log in, their sessions and the one-time setup link
+//! for the first admin (`UserRepo`), and the read-only queries its pages need (`ConsoleRepo`).
+//! Passwords and tokens arrive here already hashed; the store never sees them in the clear.
+
+use crate::error::Result;
+use crate::model::Crowd;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A console user as stored: the argon2 hash, never the password.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: i64,
+    pub name: String,
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who a live session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Messages that reached one final state in one hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HourlyCount {
+    /// The start of the hour (UTC).
+    pub hour: DateTime<Utc>,
+    pub state: String,
+    pub count: i64,
+}
+
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    /// Refused with a conflict when the name is taken.
+    async fn create_user(&self, name: &str, password_hash: &str, now: DateTime<Utc>) -> Result<UserRecord>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>>;
+    async fn count_users(&self) -> Result<i64>;
+    /// Replaces the password hash and ends every session of the user.
+    async fn set_user_password(&self, name: &str, password_hash: &str, now: DateTime<Utc>) -> Result<()>;
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The session's user, when the session exists and has not expired at `now`.
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Forgets sessions that expired before `now`; returns how many.
+    async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
+
+    /// Replaces any earlier setup link with this one.
+    async fn create_setup_token(&self, token_hash: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()>;
+    /// True when the link exists, has not expired and no user exists yet.
+    async fn setup_token_valid(&self, token_hash: &str, now: DateTime<Utc>) -> Result<bool>;
+    /// Spends the link and creates the first user, in one transaction. NotFound when the link
+    /// is unknown or expired; Conflict when a user exists already.
+    async fn redeem_setup_token(
+        &self,
+        token_hash: &str,
+        name: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<UserRecord>;
+}
+
+#[async_trait]
+pub trait ConsoleRepo: Send + Sync {
+    /// Final message states counted per hour in `[from, to)`, aggregated by the database,
+    /// ordered by hour then state.
+    async fn hourly_outcomes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<HourlyCount>>;
+    /// The newest crowd files first.
+    async fn recent_crowds(&self, limit: i64) -> Result<Vec<Crowd>>;
+}
