@@ -56,7 +56,7 @@ node_ready() { # node_ready DIR I: the API answers, or (no api role) the process
     kill -0 "$(cat "$dir/node-$i.pid")" 2>/dev/null || return 1
     case ",$ROLES," in
         *,api,*) curl -fsS "http://$HERALD_SERVER__LISTEN/healthz" >/dev/null ;;
-        *) grep -q '"node started"\|node started' "$dir/node-$i.log" ;;
+        *) grep -q '^herald node .* started' "$dir/node-$i.log" ;;
     esac
 }
 

@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// An existing topic of the mock cluster that the benchmark's outbox run does not use.
-const RAW_TOPIC: &str = "herald.webhook";
+/// The raw producer's own topic: no herald worker consumes it (the raw payloads carry the same
+/// message ids as the herald run, which a worker would otherwise record first).
+const RAW_TOPIC: &str = "bench.raw";
 const IN_FLIGHT: usize = 256;
 
 struct Cluster {
@@ -43,7 +44,7 @@ fn binaries() -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((herald, mock))
 }
 
-fn up(nodes: usize) -> anyhow::Result<Cluster> {
+fn up(nodes: usize, roles: &str) -> anyhow::Result<Cluster> {
     let (herald, mock) = binaries()?;
     let dir = tempfile::tempdir()?;
     let output = Command::new("bash")
@@ -52,6 +53,7 @@ fn up(nodes: usize) -> anyhow::Result<Cluster> {
         .env("HERALD_BIN", herald)
         .env("HERALD_KAFKA_MOCK_BIN", mock)
         .env("HERALD_LOG__FILTER", "warn")
+        .env("NODE_ROLES", roles)
         .output()?;
     if !output.status.success() {
         bail!("local-cluster.sh up failed: {}", String::from_utf8_lossy(&output.stderr));
@@ -93,14 +95,25 @@ async fn raw_produce(brokers: &str, payloads: &[(String, Vec<u8>)]) -> anyhow::R
     Ok(started.elapsed())
 }
 
-pub async fn run(rows: usize) -> anyhow::Result<Vec<Row>> {
+/// What one cluster run measured.
+struct Measured {
+    raw: Duration,
+    upload: Duration,
+    published: Duration,
+    completed: Option<Duration>,
+    shards: usize,
+    rss: Vec<String>,
+}
+
+/// Brings up three nodes with `roles`, measures the raw produce limit on their Kafka, then
+/// one run of a `rows`-row crowd from run-now to published (and to completed when `workers`).
+async fn measure(rows: usize, roles: &str, workers: bool) -> anyhow::Result<Measured> {
     let nodes = 3;
-    let cluster = up(nodes)?;
+    let cluster = up(nodes, roles)?;
     let (key, base) = (cluster.vars["API_KEY"].clone(), cluster.vars["NODE_1_URL"].clone());
     let http = reqwest::Client::new();
 
-    let batches = rows.div_ceil(100);
-    let payloads = crate::kafka::payloads(batches);
+    let payloads = crate::kafka::payloads(rows.div_ceil(100));
     let raw = raw_produce(&cluster.vars["KAFKA_BROKERS"], &payloads).await?;
     drop(payloads);
 
@@ -111,7 +124,7 @@ pub async fn run(rows: usize) -> anyhow::Result<Vec<Row>> {
     let form = reqwest::multipart::Form::new().part("file", part);
     let uploaded: Value =
         http.post(format!("{base}/api/crowds")).header("X-API-Key", &key).multipart(form).send().await?.json().await?;
-    let upload_time = uploading.elapsed();
+    let upload = uploading.elapsed();
     let crowd_id = uploaded["crowd"]["id"].as_str().with_context(|| format!("upload: {uploaded}"))?;
     let spec = json!({"name": "bench", "channel": "outbox", "content": {"title": "Hi {$name}", "body": "{$code}"},
                       "crowdId": crowd_id});
@@ -135,54 +148,91 @@ pub async fn run(rows: usize) -> anyhow::Result<Vec<Row>> {
             http.get(format!("{base}/api/runs/{run_id}")).header("X-API-Key", &key).send().await?.json().await?;
         match run["status"].as_str() {
             Some("published") if published.is_none() => published = Some(fired.elapsed()),
-            Some("completed") => break fired.elapsed(),
+            Some("completed") => break Some(fired.elapsed()),
             Some("failed") => bail!("the run failed: {run}"),
             _ => {}
+        }
+        if published.is_some() && !workers {
+            break None;
         }
         if fired.elapsed() > Duration::from_secs(1800) {
             bail!("the run did not complete in 30 minutes: {run}");
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let published = published.unwrap_or(completed);
+    let published = published.or(completed).context("neither published nor completed")?;
     let shards: Value =
         http.get(format!("{base}/api/runs/{run_id}/shards")).header("X-API-Key", &key).send().await?.json().await?;
-    let shard_count = shards["items"].as_array().map_or(0, Vec::len);
-    let rss: Vec<String> =
-        (1..=nodes).map(|i| format!("{:.0} MiB", mib(peak_rss_kib(&cluster.vars[&format!("NODE_{i}_PID")])))).collect();
+    let shards = shards["items"].as_array().map_or(0, Vec::len);
+    let rss = (1..=nodes).map(|i| mib(peak_rss_kib(&cluster.vars[&format!("NODE_{i}_PID")]))).collect();
     drop(cluster);
+    Ok(Measured { raw, upload, published, completed, shards, rss })
+}
 
-    let limit = rate(rows, raw);
-    let common = format!(
-        "{} rows ({} batches of 100) in {shard_count} shards, 3 nodes x (api, scheduler with 2 streamers, worker) \
-         on PostgreSQL + Redis + MockCluster(3) + moto, release build, workers delivering meanwhile; \
-         limit = raw rdkafka produce of the same {} DeliveryJob payloads to the same mock cluster, {IN_FLIGHT} in \
-         flight ({}); upload + validation before the run: {}",
-        thousands(rows as f64),
-        thousands(batches as f64),
-        thousands(batches as f64),
-        secs(raw),
-        secs(upload_time),
-    );
-    Ok(vec![
+pub async fn run(rows: usize) -> anyhow::Result<Vec<Row>> {
+    let batches = thousands(rows.div_ceil(100) as f64);
+    let full = measure(rows, "api,scheduler,worker api,scheduler,worker api,scheduler,worker", true).await?;
+    let streaming = measure(rows, "api,scheduler scheduler scheduler", false).await?;
+    let setup = "3 node processes on PostgreSQL + Redis + MockCluster(3) + moto (scripts/local-cluster.sh), \
+                 release build, 2 streamers per node";
+    let limit_note = |m: &Measured| {
+        format!(
+            "limit = raw rdkafka produce of the same {batches} DeliveryJob payloads to the same mock cluster, \
+             {IN_FLIGHT} in flight, idempotent, acks=all ({})",
+            secs(m.raw)
+        )
+    };
+    let published_row = |what: &str, m: &Measured, note: String| {
+        let limit = rate(rows, m.raw);
         Row::new(
-            "cluster: run fired -> all batches published",
+            what,
             per_sec(limit, "rows"),
-            format!("{} ({})", per_sec(rate(rows, published), "rows"), secs(published)),
-            Some(rate(rows, published) / limit),
-            common.clone(),
+            format!("{} ({})", per_sec(rate(rows, m.published), "rows"), secs(m.published)),
+            Some(rate(rows, m.published) / limit),
+            note,
+        )
+    };
+    let completed = full.completed.unwrap_or(full.published);
+    Ok(vec![
+        published_row(
+            "cluster: run fired -> all batches published",
+            &full,
+            format!(
+                "{} rows ({batches} batches of 100) in {} shards; {setup}; every node also api + worker, delivering \
+                 meanwhile; {}; crowd upload + validation before the run: {}",
+                thousands(rows as f64),
+                full.shards,
+                limit_note(&full),
+                secs(full.upload)
+            ),
         ),
         Row::new(
             "cluster: run fired -> every row delivered (completed)",
-            per_sec(limit, "rows"),
+            per_sec(rate(rows, full.raw), "rows"),
             format!("{} ({})", per_sec(rate(rows, completed), "rows"), secs(completed)),
-            Some(rate(rows, completed) / limit),
-            "same run; rows rendered and written to the outbox table in PostgreSQL".to_owned(),
+            Some(rate(rows, completed) / rate(rows, full.raw)),
+            "same run; every row rendered and written to the outbox table in PostgreSQL".to_owned(),
         ),
         Row::new(
-            "cluster: peak RSS per node",
+            "cluster: peak RSS per node (all roles)",
             "n/a".to_owned(),
-            rss.join(" / "),
+            full.rss.join(" / "),
+            None,
+            "VmHWM of each node process at the end of the run".to_owned(),
+        ),
+        published_row(
+            "cluster: run fired -> all batches published, streaming nodes only",
+            &streaming,
+            format!(
+                "same crowd in {} shards; nodes `api,scheduler`, `scheduler`, `scheduler` (no workers competing); {}",
+                streaming.shards,
+                limit_note(&streaming)
+            ),
+        ),
+        Row::new(
+            "cluster: peak RSS per node (streaming only)",
+            "n/a".to_owned(),
+            streaming.rss.join(" / "),
             None,
             "VmHWM of each node process at the end of the run".to_owned(),
         ),

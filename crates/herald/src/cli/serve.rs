@@ -21,6 +21,11 @@ pub async fn run(config_file: Option<&Path>, roles: &str) -> anyhow::Result<Exit
     };
     let node = Node::start(&config, roles, clock).await?;
     tracing::info!(node = %node.id, ?roles, "node started");
+    {
+        // Also on stdout, whatever the log filter: scripts wait for this line.
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), "herald node {} started", node.id);
+    }
     if let Some(key) = &node.new_api_key {
         // Printed, never logged: this is the only time the key is shown. A closed stdout must
         // not bring the node down, so write errors are ignored.
