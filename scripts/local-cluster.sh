@@ -174,6 +174,17 @@ down() {
     for file in "$dir"/node-*.pid; do stop_pid_file "$file"; done
     stop_pid_file "$dir/kafka.pid"
     stop_pid_file "$dir/s3.pid"
+    # The cluster's Redis keys (dedup windows, ledger window, rates, tokens) go with it: a
+    # million-row run leaves a million ledger keys, and later clusters get new prefixes.
+    if [ -f "$dir/common.env" ]; then
+        local redis_url prefix
+        redis_url=$(sed -n 's/^HERALD_REDIS__URL=//p' "$dir/common.env")
+        prefix=$(sed -n 's/^HERALD_REDIS__KEY_PREFIX=//p' "$dir/common.env")
+        if [ -n "$prefix" ] && command -v redis-cli >/dev/null; then
+            redis-cli -u "$redis_url" --scan --pattern "$prefix:*" \
+                | xargs -r -n 5000 redis-cli -u "$redis_url" unlink >/dev/null 2>&1 || true
+        fi
+    fi
     if [ -f "$dir/created-database" ]; then
         local admin="${HERALD_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
         PGOPTIONS='--client-min-messages=warning' psql "$admin" -qc "DROP DATABASE IF EXISTS $(cat "$dir/created-database") WITH (FORCE)" >/dev/null 2>&1 || true

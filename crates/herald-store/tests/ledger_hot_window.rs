@@ -163,8 +163,9 @@ async fn with_redis_unreachable_the_store_answers_and_nothing_fails() {
             assert_eq!(names(finished), set(&["r-1", "r-2", "r-3"]));
             assert_eq!(counting.take_asked(), set(&["r-1", "r-2", "r-3", "r-4"]), "every id from the store");
         }
-        // Redis stood down after the first failure: lookups go straight to the store.
-        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+        // Redis stood down after the first failure: lookups go straight to the store rather than
+        // waiting out Redis's one-second timeout each (bound loose for loaded CI machines).
+        assert!(started.elapsed() < Duration::from_millis(2_000), "{:?}", started.elapsed());
         assert_eq!(keys(&prefix).await.len(), 1, "nothing written while Redis was unreachable");
         delete_prefix(&prefix).await;
     })
