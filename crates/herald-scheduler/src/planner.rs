@@ -3,8 +3,8 @@
 //! share the run. Splitting reads the file once, streaming, to count the rows before each
 //! shard: message ids number rows across the whole file.
 
-use crate::streamer::{RunStreamer, StreamError, transient};
-use herald_crowd::{CrowdFormat, split_offsets};
+use crate::streamer::{OpenCrowd, RunStreamer, StreamError, transient};
+use herald_crowd::split_offsets;
 use herald_store::{RunLease, ShardPlan};
 
 /// How many shards a file of `size_bytes` gets.
@@ -14,14 +14,8 @@ pub(crate) fn shard_count(size_bytes: u64, shard_bytes: u64, max_shards: usize) 
 }
 
 pub(crate) async fn plan(streamer: &RunStreamer, lease: &RunLease) -> Result<(), StreamError> {
-    let crowd = streamer.store.get_crowd(&lease.crowd_id).await.map_err(|e| transient(&e))?;
-    let count = shard_count(crowd.size_bytes.max(0) as u64, streamer.config.shard_bytes, streamer.config.max_shards);
-    let file = streamer
-        .crowds
-        .open(&lease.crowd_id)
-        .await
-        .map_err(|e| StreamError::Fatal(format!("crowd file {}: {e}", lease.crowd_id)))?;
-    let format = CrowdFormat { receiver_column: crowd.receiver_column.clone(), ..CrowdFormat::default() };
+    let OpenCrowd { file, format, size_bytes } = streamer.open_crowd(&lease.crowd_id).await?;
+    let count = shard_count(size_bytes, streamer.config.shard_bytes, streamer.config.max_shards);
     let shards = tokio::task::spawn_blocking(move || split_offsets(file, &format, count))
         .await
         .map_err(|e| StreamError::Fatal(format!("crowd splitter crashed: {e}")))?

@@ -49,10 +49,17 @@ impl Default for StreamerConfig {
 pub struct RunStreamer {
     pub(crate) store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
-    pub(crate) crowds: Arc<dyn CrowdStore>,
+    crowds: Arc<dyn CrowdStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) owner: String,
     pub(crate) config: StreamerConfig,
+}
+
+/// A crowd file opened for reading, with how to read it.
+pub(crate) struct OpenCrowd {
+    pub file: Box<dyn herald_crowd::ReadSeek + Send>,
+    pub format: CrowdFormat,
+    pub size_bytes: u64,
 }
 
 /// One step read from the file: a batch (absent for a tail of invalid rows) and the position
@@ -155,15 +162,9 @@ impl RunStreamer {
 
     async fn stream_shard(&self, lease: &ShardLease, shutdown: &CancellationToken) -> Result<(), StreamError> {
         let template = self.store.get_template(lease.template_id).await.map_err(|e| transient(&e))?;
-        let crowd = self.store.get_crowd(&lease.crowd_id).await.map_err(|e| transient(&e))?;
         let topic = topic_for(template.spec.channel);
         let from = parse_checkpoint(&lease.checkpoint)?;
-        let file = self
-            .crowds
-            .open(&lease.crowd_id)
-            .await
-            .map_err(|e| StreamError::Fatal(format!("crowd file {}: {e}", lease.crowd_id)))?;
-        let format = CrowdFormat { receiver_column: crowd.receiver_column.clone(), ..CrowdFormat::default() };
+        let OpenCrowd { file, format, .. } = self.open_crowd(&lease.crowd_id).await?;
 
         let window = self.config.publish_window.max(1);
         let (tx, mut rx) = mpsc::channel::<Result<Step, StreamError>>(window);
@@ -209,6 +210,15 @@ impl RunStreamer {
         self.store.finish_shard(lease, self.clock.now()).await.map_err(|e| transient(&e))?;
         tracing::info!(rows = previous.rows_read, "shard published");
         Ok(())
+    }
+
+    /// Opens a run's crowd file, read in the format it was uploaded with.
+    pub(crate) async fn open_crowd(&self, crowd_id: &str) -> Result<OpenCrowd, StreamError> {
+        let crowd = self.store.get_crowd(crowd_id).await.map_err(|e| transient(&e))?;
+        let file =
+            self.crowds.open(crowd_id).await.map_err(|e| StreamError::Fatal(format!("crowd file {crowd_id}: {e}")))?;
+        let format = CrowdFormat::with_receiver_column(crowd.receiver_column);
+        Ok(OpenCrowd { file, format, size_bytes: crowd.size_bytes.max(0) as u64 })
     }
 
     /// Traces every batch of the window as accepted, then publishes them all at once.
