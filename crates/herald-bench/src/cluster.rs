@@ -3,12 +3,10 @@
 //! producer publishing the same batches to the same mock cluster. Needs the release binaries
 //! (`cargo build --release -p herald --bins`) and the local PostgreSQL and Redis.
 
+use crate::kafka;
 use crate::report::{Row, mib, per_sec, rate, secs, thousands};
 use anyhow::{Context, bail};
-use futures::{StreamExt, TryStreamExt, stream};
-use rdkafka::ClientConfig;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::util::Timeout;
+use herald_bus::KafkaConfig;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -66,33 +64,13 @@ fn up(nodes: usize, roles: &str) -> anyhow::Result<Cluster> {
     Ok(Cluster { dir, vars })
 }
 
-fn peak_rss_kib(pid: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("");
-    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
-}
-
-fn send<'a>(
-    producer: &'a FutureProducer,
-    (key, payload): &'a (String, Vec<u8>),
-) -> impl std::future::Future<Output = anyhow::Result<()>> + 'a {
-    let sent = producer.send(FutureRecord::to(RAW_TOPIC).key(key).payload(payload), Timeout::Never);
-    async move { sent.await.map(|_| ()).map_err(|(e, _)| anyhow::anyhow!("raw produce: {e}")) }
-}
-
-/// The raw producer: the same properties herald's KafkaBus sets, `in_flight` outstanding.
+/// The limit: raw rdkafka produce of the same payloads to the same brokers, `IN_FLIGHT`
+/// outstanding, after a warm-up.
 async fn raw_produce(brokers: &str, payloads: &[(String, Vec<u8>)]) -> anyhow::Result<Duration> {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("client.id", "raw-bench")
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .create()?;
-    let send = |item| send(&producer, item);
-    stream::iter(payloads.iter().take(100).map(send)).buffer_unordered(16).try_collect::<()>().await?;
-    let started = Instant::now();
-    stream::iter(payloads.iter().map(send)).buffer_unordered(IN_FLIGHT).try_collect::<()>().await?;
-    Ok(started.elapsed())
+    let producer = kafka::raw_producer(&KafkaConfig::new(brokers.to_owned(), "raw-bench"))?;
+    let send = kafka::publisher(|key, payload| kafka::raw_send(&producer, RAW_TOPIC, key, payload));
+    kafka::drive(&payloads[..payloads.len().min(100)], 16, send).await?;
+    kafka::drive(payloads, IN_FLIGHT, send).await
 }
 
 /// What one cluster run measured.
@@ -113,7 +91,7 @@ async fn measure(rows: usize, roles: &str, workers: bool) -> anyhow::Result<Meas
     let (key, base) = (cluster.vars["API_KEY"].clone(), cluster.vars["NODE_1_URL"].clone());
     let http = reqwest::Client::new();
 
-    let payloads = crate::kafka::payloads(rows.div_ceil(100));
+    let payloads = kafka::payloads(rows.div_ceil(100));
     let raw = raw_produce(&cluster.vars["KAFKA_BROKERS"], &payloads).await?;
     drop(payloads);
 
@@ -164,7 +142,7 @@ async fn measure(rows: usize, roles: &str, workers: bool) -> anyhow::Result<Meas
     let shards: Value =
         http.get(format!("{base}/api/runs/{run_id}/shards")).header("X-API-Key", &key).send().await?.json().await?;
     let shards = shards["items"].as_array().map_or(0, Vec::len);
-    let rss = (1..=nodes).map(|i| mib(peak_rss_kib(&cluster.vars[&format!("NODE_{i}_PID")]))).collect();
+    let rss = (1..=nodes).map(|i| mib(crate::mem::peak_kib_of(&cluster.vars[&format!("NODE_{i}_PID")]))).collect();
     drop(cluster);
     Ok(Measured { raw, upload, published, completed, shards, rss })
 }

@@ -23,7 +23,8 @@ pub struct Sizes {
     /// Messages published with `in_flight` concurrent publishes.
     pub messages: usize,
     pub in_flight: usize,
-    /// Messages published one at a time, awaiting each ack, as herald's streamer does.
+    /// Messages published one at a time, awaiting each ack (herald's streamer did this before it
+    /// published in windows).
     pub sequential: usize,
 }
 
@@ -42,9 +43,32 @@ pub fn payloads(n: usize) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// A bare `FutureProducer` with the producer properties herald sets (see
+/// `KafkaConfig::producer_config`): the limit herald's publishing is measured against.
+pub fn raw_producer(config: &KafkaConfig) -> anyhow::Result<FutureProducer> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", &config.brokers)
+        .set("client.id", "raw-bench")
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.timeout.ms", config.message_timeout_ms.to_string())
+        .create()?)
+}
+
+/// Produces one payload with the raw producer and waits for its acknowledgement.
+pub fn raw_send<'a>(
+    producer: &'a FutureProducer,
+    topic: &'a str,
+    key: &'a str,
+    payload: &'a [u8],
+) -> impl Future<Output = anyhow::Result<()>> + 'a {
+    let sent = producer.send(FutureRecord::to(topic).key(key).payload(payload), Timeout::Never);
+    async move { sent.await.map(|_| ()).map_err(|(e, _)| anyhow::anyhow!("raw produce: {e}")) }
+}
+
 /// Gives a publishing closure one payload lifetime rather than a higher-ranked one, so the
 /// future it returns may borrow its arguments.
-fn publisher<'a, F, Fut>(f: F) -> F
+pub fn publisher<'a, F, Fut>(f: F) -> F
 where
     F: Fn(&'a str, &'a [u8]) -> Fut,
 {
@@ -52,7 +76,11 @@ where
 }
 
 /// Publishes every payload through `publish` with at most `in_flight` outstanding; the time.
-async fn drive<'a, F, Fut>(payloads: &'a [(String, Vec<u8>)], in_flight: usize, publish: F) -> anyhow::Result<Duration>
+pub async fn drive<'a, F, Fut>(
+    payloads: &'a [(String, Vec<u8>)],
+    in_flight: usize,
+    publish: F,
+) -> anyhow::Result<Duration>
 where
     F: Fn(&'a str, &'a [u8]) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
@@ -72,19 +100,8 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Vec<Row>> {
     }
     let config = KafkaConfig { create_topics: false, ..KafkaConfig::new(mock.bootstrap_servers(), "herald-bench") };
 
-    // The same producer properties herald sets (see KafkaConfig::producer_config).
-    let raw: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &config.brokers)
-        .set("client.id", "raw-bench")
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("message.timeout.ms", config.message_timeout_ms.to_string())
-        .create()?;
-    let raw_send = publisher(|key, payload| {
-        let record = FutureRecord::to(RAW_TOPIC).key(key).payload(payload);
-        let sent = raw.send(record, Timeout::Never);
-        async move { sent.await.map(|_| ()).map_err(|(e, _)| anyhow::anyhow!("raw produce: {e}")) }
-    });
+    let raw = raw_producer(&config)?;
+    let raw_send = publisher(|key, payload| raw_send(&raw, RAW_TOPIC, key, payload));
     let bus = KafkaBus::new(config)?;
     let bus_send = publisher(|key, payload| {
         let published = bus.publish(HERALD_TOPIC, key, payload);
@@ -126,7 +143,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Vec<Row>> {
             ),
         ),
         Row::new(
-            "Kafka publish, one at a time (as the streamer publishes)",
+            "Kafka publish, one at a time (each awaited)",
             per_sec(limit_seq, "msg"),
             per_sec(herald_seq, "msg"),
             Some(herald_seq / limit_seq),

@@ -5,7 +5,12 @@ use std::fs;
 
 /// Reads a `kB` field of /proc/self/status (VmRSS, VmHWM), in KiB.
 fn status_kib(field: &str) -> Option<u64> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
+    status_kib_of("self", field)
+}
+
+/// Reads a `kB` field of /proc/`pid`/status, in KiB.
+fn status_kib_of(pid: &str, field: &str) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
@@ -13,6 +18,11 @@ fn status_kib(field: &str) -> Option<u64> {
 /// Peak resident set size since start or the last [`reset_peak`], in KiB.
 pub fn peak_kib() -> u64 {
     status_kib("VmHWM:").unwrap_or(0)
+}
+
+/// Peak resident set size of another process, in KiB (0 when it cannot be read).
+pub fn peak_kib_of(pid: &str) -> u64 {
+    status_kib_of(pid, "VmHWM:").unwrap_or(0)
 }
 
 /// Current resident set size, in KiB.
