@@ -23,6 +23,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'local-cluster: %s\n' "$*" >&2; exit 1; }
 
+# The PostgreSQL server's admin database, where cluster databases are created and dropped.
+admin_url() { echo "${HERALD_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"; }
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
@@ -78,7 +81,7 @@ up() {
 
     local database_url="${DATABASE_URL:-}"
     if [ -z "$database_url" ]; then
-        local admin="${HERALD_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
+        local admin; admin=$(admin_url)
         PGOPTIONS='--client-min-messages=warning' psql "$admin" -qc "DROP DATABASE IF EXISTS herald_$id WITH (FORCE)" >/dev/null
         PGOPTIONS='--client-min-messages=warning' psql "$admin" -qc "CREATE DATABASE herald_$id" >/dev/null
         database_url="${admin%/*}/herald_$id"
@@ -186,7 +189,7 @@ down() {
         fi
     fi
     if [ -f "$dir/created-database" ]; then
-        local admin="${HERALD_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
+        local admin; admin=$(admin_url)
         PGOPTIONS='--client-min-messages=warning' psql "$admin" -qc "DROP DATABASE IF EXISTS $(cat "$dir/created-database") WITH (FORCE)" >/dev/null 2>&1 || true
         rm -f "$dir/created-database"
     fi
