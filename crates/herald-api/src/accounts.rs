@@ -14,7 +14,7 @@ use herald_channels::account::token_refresh_cron;
 use herald_channels::registry::RefreshError;
 use herald_channels::sealing::{masked, merge_masked};
 use herald_channels::{BuildError, ChannelAccount, OutgoingMessage, SendResult};
-use herald_core::job::schedule_kinds;
+use herald_core::ScheduleKind;
 use herald_core::{ChannelKind, MessageId};
 use herald_store::{AccountRecord, AccountWrite, HousekeepingSpec, StoreError};
 use serde::Deserialize;
@@ -89,7 +89,7 @@ fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrit
     })?;
     let housekeeping = match (&built.token_source, token_refresh_cron(body.channel)) {
         (Some(_), Some(cron)) => {
-            vec![HousekeepingSpec { kind: schedule_kinds::TOKEN_REFRESH.to_string(), cron: cron.to_string() }]
+            vec![HousekeepingSpec { kind: ScheduleKind::TokenRefresh.as_str().to_string(), cron: cron.to_string() }]
         }
         _ => Vec::new(),
     };

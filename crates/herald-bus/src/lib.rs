@@ -6,11 +6,13 @@
 //! Delivery is at least once: a consumer that does not ack within the visibility window sees the
 //! message again, so handlers must be idempotent (herald's delivery ledger makes them so).
 
+mod jobs;
 pub mod kafka;
 mod sqlite;
 
 use std::time::Duration;
 
+pub use jobs::{BusMessage, EncodedJobs, JobTooLarge};
 pub use kafka::{KafkaBus, KafkaConfig};
 pub use sqlite::{DeadLetter, SqliteBus};
 
@@ -20,11 +22,30 @@ pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// Most messages one `claim` hands out, whatever `max` asks for.
 pub const MAX_CLAIM: usize = 1000;
 
+/// Publishes in flight at once in the default [`Bus::publish_all`].
+pub const PUBLISH_CONCURRENCY: usize = 32;
+
 /// A durable, at-least-once message bus partitioned by topic.
 #[async_trait::async_trait]
 pub trait Bus: Send + Sync + 'static {
     /// Durably enqueue; when this returns Ok the message survives a crash.
     async fn publish(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), BusError>;
+
+    /// Durably enqueue every message; Ok once all survive a crash. On an error some may have
+    /// been enqueued (at least once: the ledger absorbs a republish). The default publishes
+    /// [`PUBLISH_CONCURRENCY`] at a time; a backend with transactions may do all in one.
+    async fn publish_all(&self, topic: &str, messages: &[BusMessage]) -> Result<(), BusError> {
+        use futures::TryStreamExt;
+        let mut in_flight = futures::stream::FuturesUnordered::new();
+        for m in messages {
+            if in_flight.len() == PUBLISH_CONCURRENCY {
+                in_flight.try_next().await?;
+            }
+            in_flight.push(self.publish(topic, &m.key, &m.payload));
+        }
+        while in_flight.try_next().await?.is_some() {}
+        Ok(())
+    }
 
     /// Take up to `max` ready messages of `topic` for `visibility`; unacked ones become visible
     /// again after it.

@@ -9,7 +9,11 @@ use chrono::{DateTime, Utc};
 use herald_core::Clock;
 use sqlx::SqlitePool;
 
-use crate::{Bus, BusError, Delivery, MAX_CLAIM, MAX_PAYLOAD_BYTES, RetryOutcome, TopicStats};
+use crate::{Bus, BusError, BusMessage, Delivery, MAX_CLAIM, MAX_PAYLOAD_BYTES, RetryOutcome, TopicStats};
+
+/// Enqueues one message: topic, key, payload, now.
+const ENQUEUE: &str = "INSERT INTO bus_messages (topic, msg_key, payload, visible_at, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?4, ?4)";
 
 /// Longest `last_error` kept per message; provider error bodies can be large.
 const MAX_ERROR_BYTES: usize = 4096;
@@ -119,16 +123,21 @@ impl Bus for SqliteBus {
             return Err(BusError::PayloadTooLarge { size: payload.len(), max: MAX_PAYLOAD_BYTES });
         }
         let now = self.now_ms();
-        sqlx::query(
-            "INSERT INTO bus_messages (topic, msg_key, payload, visible_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?4)",
-        )
-        .bind(topic)
-        .bind(key)
-        .bind(payload)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(ENQUEUE).bind(topic).bind(key).bind(payload).bind(now).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// All in one transaction: every message is enqueued, or none.
+    async fn publish_all(&self, topic: &str, messages: &[BusMessage]) -> Result<(), BusError> {
+        if let Some(m) = messages.iter().find(|m| m.payload.len() > MAX_PAYLOAD_BYTES) {
+            return Err(BusError::PayloadTooLarge { size: m.payload.len(), max: MAX_PAYLOAD_BYTES });
+        }
+        let now = self.now_ms();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for m in messages {
+            sqlx::query(ENQUEUE).bind(topic).bind(&m.key).bind(&m.payload).bind(now).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -43,14 +43,55 @@ pub fn topic_for(channel: crate::ChannelKind) -> String {
     format!("herald.{}", channel.as_str())
 }
 
-/// Schedule kinds other than templates' (housekeeping jobs).
-pub mod schedule_kinds {
-    /// A template's cron.
-    pub const TEMPLATE: &str = "template";
+/// What a schedule row runs when it fires: a template's crowd send, or one of the node's
+/// housekeeping jobs. Stored as its `as_str` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleKind {
+    /// A template's cron: a fire creates a run of its crowd.
+    Template,
     /// Refreshes a channel account's access token ahead of expiry.
-    pub const TOKEN_REFRESH: &str = "token_refresh";
+    TokenRefresh,
     /// Publishes messages whose quiet hours are over.
-    pub const QUIET_RELEASE: &str = "quiet_release";
+    QuietRelease,
     /// Deletes trace, ledger and outbox rows past the retention period.
-    pub const RETENTION: &str = "retention";
+    Retention,
+}
+
+impl ScheduleKind {
+    pub const ALL: [ScheduleKind; 4] =
+        [ScheduleKind::Template, ScheduleKind::TokenRefresh, ScheduleKind::QuietRelease, ScheduleKind::Retention];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleKind::Template => "template",
+            ScheduleKind::TokenRefresh => "token_refresh",
+            ScheduleKind::QuietRelease => "quiet_release",
+            ScheduleKind::Retention => "retention",
+        }
+    }
+
+    /// The kind a stored name names; None for a name this version does not know.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ScheduleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScheduleKind;
+
+    #[test]
+    fn schedule_kinds_read_back_their_names() {
+        for kind in ScheduleKind::ALL {
+            assert_eq!(ScheduleKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ScheduleKind::parse("key_rotation"), None);
+    }
 }

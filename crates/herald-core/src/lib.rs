@@ -10,6 +10,7 @@ pub mod job;
 pub mod placeholders;
 pub mod quiet_hours;
 pub mod run;
+pub mod settings;
 pub mod template;
 pub mod trace;
 
@@ -17,8 +18,9 @@ pub use batching::{Batch, BatchItem, Batcher, CrowdRow, MAX_RECEIVERS_PER_BATCH,
 pub use clock::{Clock, SystemClock, TestClock};
 pub use cron::{CronError, CronSchedule, FirePlan, MisfirePolicy, plan_fire};
 pub use ids::MessageId;
-pub use job::{DeliveryJob, JobOrigin, topic_for};
+pub use job::{DeliveryJob, JobOrigin, ScheduleKind, topic_for};
 pub use quiet_hours::{QuietDecision, QuietWindow, QuietWindowError, parse_tz};
 pub use run::{RunProgress, RunStatus};
+pub use settings::InvalidSetting;
 pub use template::{ChannelKind, FieldError, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
 pub use trace::TraceEvent;

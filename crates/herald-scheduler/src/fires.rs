@@ -1,40 +1,51 @@
 //! Claiming due fires on a short poll. The store does the claim in one transaction; this loop
 //! only decides when to ask and logs what happened.
 
-use crate::housekeeping::Housekeeping;
+use crate::jobs::Housekeeping;
 use chrono::Duration;
-use herald_core::Clock;
+use herald_core::{Clock, InvalidSetting};
 use herald_store::{ClaimedFire, FireOutcome, Store, StoreError};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-#[derive(Debug, Clone)]
-pub struct FireClaimerConfig {
-    /// How often to look for due fires.
-    pub poll: std::time::Duration,
+/// The `[scheduler]` settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// How often to look for due fires, in milliseconds.
+    pub poll_ms: u64,
     /// A fire later than this follows its schedule's misfire policy.
-    pub grace: Duration,
+    pub misfire_grace_secs: i64,
     /// Fires claimed per transaction.
-    pub batch: i64,
-    /// Who claims, written to each fire's ledger row (the node's id).
-    pub claimer: String,
+    pub claim_batch: i64,
 }
 
-impl Default for FireClaimerConfig {
+impl Default for SchedulerConfig {
     fn default() -> Self {
-        Self {
-            poll: std::time::Duration::from_millis(250),
-            grace: Duration::seconds(60),
-            batch: 200,
-            claimer: "local".to_string(),
-        }
+        Self { poll_ms: 250, misfire_grace_secs: 60, claim_batch: 200 }
+    }
+}
+
+impl SchedulerConfig {
+    /// Refuses values the fire claimer cannot work with, naming the key.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        InvalidSetting::check_range("poll_ms", self.poll_ms, 1, 60_000)?;
+        InvalidSetting::check_range("misfire_grace_secs", self.misfire_grace_secs, 0, 86_400 * 365)?;
+        InvalidSetting::check_range("claim_batch", self.claim_batch, 1, 100_000)
+    }
+
+    fn grace(&self) -> Duration {
+        Duration::seconds(self.misfire_grace_secs)
     }
 }
 
 pub struct FireClaimer {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    config: FireClaimerConfig,
+    config: SchedulerConfig,
+    /// Who claims, written to each fire's ledger row (the node's id).
+    claimer: String,
     housekeeping: Housekeeping,
     housekeeping_slots: Arc<tokio::sync::Semaphore>,
     running: std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
@@ -44,12 +55,14 @@ pub struct FireClaimer {
 const HOUSEKEEPING_SLOTS: usize = 4;
 
 impl FireClaimer {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: FireClaimerConfig) -> Self {
+    /// A claimer named `claimer` in the fire ledger; `config` is assumed validated.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, claimer: String, config: SchedulerConfig) -> Self {
         let housekeeping_slots = Arc::new(tokio::sync::Semaphore::new(HOUSEKEEPING_SLOTS));
         Self {
             store,
             clock,
             config,
+            claimer,
             housekeeping: Housekeeping::default(),
             housekeeping_slots,
             running: Default::default(),
@@ -91,9 +104,9 @@ impl FireClaimer {
         let mut all = Vec::new();
         loop {
             let now = self.clock.now();
-            let fires =
-                self.store.claim_due_fires(&self.config.claimer, now, self.config.grace, self.config.batch).await?;
-            let done = (fires.len() as i64) < self.config.batch;
+            let batch = self.config.claim_batch;
+            let fires = self.store.claim_due_fires(&self.claimer, now, self.config.grace(), batch).await?;
+            let done = (fires.len() as i64) < batch;
             for fire in &fires {
                 log_fire(fire);
             }
@@ -106,7 +119,7 @@ impl FireClaimer {
 
     /// Ticks until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut interval = tokio::time::interval(self.config.poll);
+        let mut interval = tokio::time::interval(std::time::Duration::from_millis(self.config.poll_ms));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {

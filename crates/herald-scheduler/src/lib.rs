@@ -1,12 +1,19 @@
 //! herald-scheduler: the clock-driven side of herald. `FireClaimer` turns due schedule rows
-//! into fire-ledger entries and runs; `RunStreamer` plans each run into shards and streams the
-//! shards' rows onto the bus in checkpointed batches.
+//! into fire-ledger entries and runs, and runs housekeeping jobs (the quiet-hours release and
+//! retention live here; token refresh is registered by the binary, which knows providers);
+//! `RunStreamer` plans each run into shards and streams the shards' rows onto the bus in
+//! checkpointed batches.
 
+mod crowd_file;
 mod fires;
-mod housekeeping;
+mod jobs;
 mod planner;
+mod release;
+mod retention;
 mod streamer;
 
-pub use fires::{FireClaimer, FireClaimerConfig};
-pub use housekeeping::{Housekeeping, HousekeepingJob, TOKEN_REFRESH};
-pub use streamer::{RunStreamer, StreamerConfig};
+pub use fires::{FireClaimer, SchedulerConfig};
+pub use jobs::{Housekeeping, HousekeepingJob, JobError};
+pub use release::QuietRelease;
+pub use retention::Retention;
+pub use streamer::{RunStreamer, StreamerConfig, StreamerParts};

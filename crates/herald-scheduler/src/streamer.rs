@@ -5,24 +5,31 @@
 //! harmless; a dead streamer's shard lease lapses and any node resumes from the checkpoint.
 //! With no shard waiting, it plans a pending run: splits the file into shards (`planner.rs`).
 
-use crate::planner;
+use crate::crowd_file::{OpenCrowd, StreamError, open_crowd, transient};
+use crate::planner::Planner;
 use chrono::Duration;
-use herald_bus::Bus;
-use herald_core::TraceEvent;
-use herald_core::{Batch, Batcher, Clock, DeliveryJob, JobOrigin, topic_for};
+use herald_bus::{Bus, EncodedJobs};
+use herald_core::{
+    Batch, Batcher, ChannelKind, Clock, DeliveryJob, InvalidSetting, JobOrigin, MAX_RECEIVERS_PER_BATCH,
+};
 use herald_crowd::{Checkpoint, CrowdFormat, CrowdReader, CrowdStore, RowOutcome};
 use herald_store::{Outcome, ShardLease, Store, StreamStep};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-#[derive(Debug, Clone)]
+/// The `[streamer]` settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct StreamerConfig {
+    /// Streamers this node runs; 0 claims fires without streaming.
+    pub streamers: usize,
     /// A shard (or a run being planned) whose lease is not renewed within this time is taken over.
-    pub lease: Duration,
+    pub lease_secs: i64,
     /// How often to look for work when idle.
-    pub poll: std::time::Duration,
+    pub poll_ms: u64,
     /// Receivers per batch (austin's limit is 100).
     pub batch_size: usize,
     /// A run's crowd file is split into shards of about this many bytes...
@@ -36,9 +43,10 @@ pub struct StreamerConfig {
 impl Default for StreamerConfig {
     fn default() -> Self {
         Self {
-            lease: Duration::seconds(30),
-            poll: std::time::Duration::from_millis(250),
-            batch_size: herald_core::MAX_RECEIVERS_PER_BATCH,
+            streamers: 1,
+            lease_secs: 30,
+            poll_ms: 250,
+            batch_size: MAX_RECEIVERS_PER_BATCH,
             shard_bytes: 4 * 1024 * 1024,
             max_shards: 64,
             publish_window: 32,
@@ -46,20 +54,44 @@ impl Default for StreamerConfig {
     }
 }
 
-pub struct RunStreamer {
-    pub(crate) store: Arc<dyn Store>,
-    bus: Arc<dyn Bus>,
-    crowds: Arc<dyn CrowdStore>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) owner: String,
-    pub(crate) config: StreamerConfig,
+impl StreamerConfig {
+    /// Refuses values the streamer cannot work with, naming the key.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        InvalidSetting::check_range("streamers", self.streamers, 0, 64)?;
+        InvalidSetting::check_range("lease_secs", self.lease_secs, 1, 3600)?;
+        InvalidSetting::check_range("poll_ms", self.poll_ms, 1, 60_000)?;
+        InvalidSetting::check_range("batch_size", self.batch_size, 1, MAX_RECEIVERS_PER_BATCH)?;
+        InvalidSetting::check_range("shard_bytes", self.shard_bytes, 1, 1 << 40)?;
+        InvalidSetting::check_range("max_shards", self.max_shards, 1, 10_000)?;
+        InvalidSetting::check_range("publish_window", self.publish_window, 1, 10_000)
+    }
+
+    fn lease(&self) -> Duration {
+        Duration::seconds(self.lease_secs)
+    }
+
+    fn poll(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.poll_ms)
+    }
 }
 
-/// A crowd file opened for reading, with how to read it.
-pub(crate) struct OpenCrowd {
-    pub file: Box<dyn herald_crowd::ReadSeek + Send>,
-    pub format: CrowdFormat,
-    pub size_bytes: u64,
+/// What a streamer works on.
+#[derive(Clone)]
+pub struct StreamerParts {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub crowds: Arc<dyn CrowdStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct RunStreamer {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    crowds: Arc<dyn CrowdStore>,
+    clock: Arc<dyn Clock>,
+    owner: String,
+    config: StreamerConfig,
+    planner: Planner,
 }
 
 /// One step read from the file: a batch (absent for a tail of invalid rows) and the position
@@ -70,45 +102,33 @@ struct Step {
     rows_invalid: i64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StreamError {
-    /// The run cannot go on (crowd file gone or unreadable): mark it failed.
-    #[error("{0}")]
-    Fatal(String),
-    /// A passing fault (database busy, bus down): keep the run for a later attempt.
-    #[error("{0}")]
-    Transient(String),
-}
-
-pub(crate) fn transient(e: &dyn std::fmt::Display) -> StreamError {
-    StreamError::Transient(e.to_string())
-}
-
 impl RunStreamer {
-    pub fn new(
-        store: Arc<dyn Store>,
-        bus: Arc<dyn Bus>,
-        crowds: Arc<dyn CrowdStore>,
-        clock: Arc<dyn Clock>,
-        owner: String,
-        config: StreamerConfig,
-    ) -> Self {
-        Self { store, bus, crowds, clock, owner, config }
+    /// A streamer named `owner` in leases; `config` is assumed validated.
+    pub fn new(parts: StreamerParts, owner: String, config: StreamerConfig) -> Self {
+        let StreamerParts { store, bus, crowds, clock } = parts;
+        let planner = Planner {
+            store: store.clone(),
+            crowds: crowds.clone(),
+            clock: clock.clone(),
+            shard_bytes: config.shard_bytes,
+            max_shards: config.max_shards,
+        };
+        Self { store, bus, crowds, clock, owner, config, planner }
     }
 
     /// Streams one shard to its end (or until shutdown or a lost lease), or, with no shard
     /// waiting, plans one pending run. Returns false when there was nothing to do.
     pub async fn stream_one(&self, shutdown: &CancellationToken) -> Result<bool, herald_store::StoreError> {
         let now = self.clock.now();
-        if let Some(lease) = self.store.lease_shard(&self.owner, now, self.config.lease).await? {
+        if let Some(lease) = self.store.lease_shard(&self.owner, now, self.config.lease()).await? {
             let span = tracing::info_span!("shard", run_id = lease.run_id, shard = lease.shard_no);
             let outcome = self.stream_shard(&lease, shutdown).instrument(span).await;
             self.settle(lease.run_id, outcome, || self.store.release_shard(&lease)).await?;
             return Ok(true);
         }
-        if let Some(lease) = self.store.lease_run(&self.owner, now, self.config.lease).await? {
+        if let Some(lease) = self.store.lease_run(&self.owner, now, self.config.lease()).await? {
             let span = tracing::info_span!("plan", run_id = lease.run_id, template_id = lease.template_id);
-            let outcome = planner::plan(self, &lease).instrument(span).await;
+            let outcome = self.planner.plan(&lease).instrument(span).await;
             self.settle(lease.run_id, outcome, || self.store.release_run(&lease)).await?;
             return Ok(true);
         }
@@ -135,7 +155,7 @@ impl RunStreamer {
             Err(StreamError::Transient(reason)) => {
                 tracing::warn!(run_id, %reason, "run paused; it resumes from its checkpoint");
                 release().await?;
-                tokio::time::sleep(self.config.poll).await;
+                tokio::time::sleep(self.config.poll()).await;
             }
         }
         Ok(())
@@ -154,7 +174,7 @@ impl RunStreamer {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(self.config.poll) => {}
+                _ = tokio::time::sleep(self.config.poll()) => {}
             }
         }
         tracing::info!("run streamer stopped");
@@ -162,14 +182,20 @@ impl RunStreamer {
 
     async fn stream_shard(&self, lease: &ShardLease, shutdown: &CancellationToken) -> Result<(), StreamError> {
         let template = self.store.get_template(lease.template_id).await.map_err(|e| transient(&e))?;
-        let topic = topic_for(template.spec.channel);
+        let channel = template.spec.channel;
         let from = parse_checkpoint(&lease.checkpoint)?;
-        let OpenCrowd { file, format, .. } = self.open_crowd(&lease.crowd_id).await?;
+        let OpenCrowd { file, format, .. } =
+            open_crowd(self.store.as_ref(), self.crowds.as_ref(), &lease.crowd_id).await?;
 
-        let window = self.config.publish_window.max(1);
+        let window = self.config.publish_window;
         let (tx, mut rx) = mpsc::channel::<Result<Step, StreamError>>(window);
-        let range = ReadRange { from, end_offset: lease.end_offset.map(|e| e as u64) };
-        let reader = read_steps(file, format, range, lease.run_id, self.config.batch_size, tx);
+        let read = ShardRead {
+            from,
+            end_offset: lease.end_offset.map(|e| e as u64),
+            run_id: lease.run_id,
+            batch_size: self.config.batch_size,
+        };
+        let reader = read_steps(file, format, read, tx);
         let reading = tokio::task::spawn_blocking(reader);
 
         let mut previous = from;
@@ -181,7 +207,7 @@ impl RunStreamer {
                     Err(_) => break,
                 }
             }
-            self.publish(lease, &topic, &steps).await?;
+            self.publish(lease, channel, &steps).await?;
             let last = steps.last().map(|s| s.checkpoint).unwrap_or(previous);
             let record = StreamStep {
                 checkpoint: serde_json::to_value(last).map_err(|e| StreamError::Fatal(e.to_string()))?,
@@ -191,7 +217,7 @@ impl RunStreamer {
             };
             let kept = self
                 .store
-                .checkpoint_shard(lease, &record, self.clock.now(), self.config.lease)
+                .checkpoint_shard(lease, &record, self.clock.now(), self.config.lease())
                 .await
                 .map_err(|e| transient(&e))?;
             if !kept {
@@ -212,17 +238,8 @@ impl RunStreamer {
         Ok(())
     }
 
-    /// Opens a run's crowd file, read in the format it was uploaded with.
-    pub(crate) async fn open_crowd(&self, crowd_id: &str) -> Result<OpenCrowd, StreamError> {
-        let crowd = self.store.get_crowd(crowd_id).await.map_err(|e| transient(&e))?;
-        let file =
-            self.crowds.open(crowd_id).await.map_err(|e| StreamError::Fatal(format!("crowd file {crowd_id}: {e}")))?;
-        let format = CrowdFormat::with_receiver_column(crowd.receiver_column);
-        Ok(OpenCrowd { file, format, size_bytes: crowd.size_bytes.max(0) as u64 })
-    }
-
-    /// Traces every batch of the window as accepted, then publishes them all at once.
-    async fn publish(&self, lease: &ShardLease, topic: &str, steps: &[Step]) -> Result<(), StreamError> {
+    /// Records every batch of the window as accepted, then publishes them all at once.
+    async fn publish(&self, lease: &ShardLease, channel: ChannelKind, steps: &[Step]) -> Result<(), StreamError> {
         let jobs: Vec<DeliveryJob> = steps
             .iter()
             .filter_map(|s| s.batch.clone())
@@ -236,22 +253,10 @@ impl RunStreamer {
         if jobs.is_empty() {
             return Ok(());
         }
-        let payloads = jobs
-            .iter()
-            .map(|job| serde_json::to_vec(job).map(|p| (job.key(), p)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StreamError::Fatal(e.to_string()))?;
-        // Traced before publishing, so `accepted` always precedes what a worker records.
-        let accepted: Vec<Outcome> = jobs.iter().flat_map(accepted_events).collect();
-        self.store.record_trace(&accepted, self.clock.now()).await.map_err(|e| transient(&e))?;
-        let sends = payloads.iter().map(|(key, payload)| self.bus.publish(topic, key, payload));
-        futures::future::try_join_all(sends).await.map_err(|e| transient(&e))?;
-        Ok(())
+        let encoded = EncodedJobs::encode(channel, &jobs).map_err(|e| StreamError::Fatal(e.to_string()))?;
+        self.store.record_trace(&Outcome::accepted(&jobs, None), self.clock.now()).await.map_err(|e| transient(&e))?;
+        encoded.publish(self.bus.as_ref()).await.map_err(|e| transient(&e))
     }
-}
-
-fn accepted_events(job: &DeliveryJob) -> Vec<Outcome> {
-    job.batch.recipients().map(|r| Outcome::of(job, r, TraceEvent::Accepted, None)).collect()
 }
 
 fn parse_checkpoint(value: &serde_json::Value) -> Result<Checkpoint, StreamError> {
@@ -261,10 +266,13 @@ fn parse_checkpoint(value: &serde_json::Value) -> Result<Checkpoint, StreamError
     serde_json::from_value(value.clone()).map_err(|e| StreamError::Fatal(format!("bad checkpoint: {e}")))
 }
 
-/// Where a shard's reading resumes and where it stops.
-struct ReadRange {
+/// What the blocking half reads: where a shard's reading resumes and where it stops, and how
+/// its rows are batched.
+struct ShardRead {
     from: Checkpoint,
     end_offset: Option<u64>,
+    run_id: i64,
+    batch_size: usize,
 }
 
 /// The blocking half: reads rows, batches them and hands each step to the async half. Stops
@@ -272,20 +280,18 @@ struct ReadRange {
 fn read_steps(
     file: Box<dyn herald_crowd::ReadSeek + Send>,
     format: CrowdFormat,
-    range: ReadRange,
-    run_id: i64,
-    batch_size: usize,
+    read: ShardRead,
     tx: mpsc::Sender<Result<Step, StreamError>>,
 ) -> impl FnOnce() + Send + 'static {
     move || {
-        let mut reader = match CrowdReader::open_range(file, &format, range.from, range.end_offset) {
+        let mut reader = match CrowdReader::open_range(file, &format, read.from, read.end_offset) {
             Ok(r) => r,
             Err(e) => {
                 let _ = tx.blocking_send(Err(StreamError::Fatal(format!("crowd file unreadable: {e}"))));
                 return;
             }
         };
-        let mut batcher = Batcher::with_limit(run_id, batch_size);
+        let mut batcher = Batcher::with_limit(read.run_id, read.batch_size);
         let mut invalid = 0;
         while let Some(outcome) = reader.next() {
             let batch = match outcome {

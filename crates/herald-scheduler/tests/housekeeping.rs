@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use chrono::{Duration, TimeZone, Utc};
-use herald_core::TestClock;
-use herald_scheduler::{FireClaimer, FireClaimerConfig, Housekeeping, HousekeepingJob};
+use herald_core::{ScheduleKind, TestClock};
+use herald_scheduler::{FireClaimer, Housekeeping, HousekeepingJob, JobError, SchedulerConfig};
 use herald_store::{ClaimedFire, ScheduleRepo, SqliteStore, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +19,7 @@ struct Slow {
 
 #[async_trait]
 impl HousekeepingJob for Slow {
-    async fn run(&self, _fire: &ClaimedFire) -> Result<(), String> {
+    async fn run(&self, _fire: &ClaimedFire) -> Result<(), JobError> {
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_at_once.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -35,11 +35,13 @@ async fn a_slow_job_neither_delays_claiming_nor_overlaps_itself() {
     let store = Arc::new(SqliteStore::open(&dir.path().join("h.sqlite")).await.unwrap());
     let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let clock = Arc::new(TestClock::new(start));
-    store.ensure_housekeeping("slow", "* * * * * ?", start).await.unwrap();
+    // A real kind with a stand-in job: the registry runs whatever is registered for the kind.
+    let kind = ScheduleKind::Retention;
+    store.ensure_housekeeping(kind.as_str(), "* * * * * ?", start).await.unwrap();
     let job = Arc::new(Slow::default());
     let dyn_store: Arc<dyn Store> = store.clone();
-    let claimer = FireClaimer::new(dyn_store, clock.clone(), FireClaimerConfig::default())
-        .with_housekeeping(Housekeeping::new().with_job("slow", job.clone()));
+    let claimer = FireClaimer::new(dyn_store, clock.clone(), "local".into(), SchedulerConfig::default())
+        .with_housekeeping(Housekeeping::new().with_job(kind, job.clone()));
 
     let began = std::time::Instant::now();
     for second in 1..=3 {

@@ -157,6 +157,16 @@ impl Outcome {
             detail,
         }
     }
+
+    /// The `accepted` trace entries of every recipient of `jobs`: what a producer records
+    /// before it publishes them (see `herald_bus::EncodedJobs`).
+    pub fn accepted(jobs: &[DeliveryJob], detail: Option<&str>) -> Vec<Self> {
+        jobs.iter()
+            .flat_map(|job| {
+                job.batch.recipients().map(move |r| Self::of(job, r, TraceEvent::Accepted, detail.map(str::to_string)))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

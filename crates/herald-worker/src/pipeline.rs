@@ -1,15 +1,19 @@
-//! The stages a batch goes through, each a small function: drop finished messages, the
-//! discard list, quiet hours, render, dedup, flow control, send, and record. Kept apart from
-//! the polling loop so tests can drive it directly.
+//! The stages a batch goes through, each a small function: drop what the ledger already
+//! finished, the discard list, screening (quiet hours, render, dedup), deferral, flow control
+//! and send, and record. Kept apart from the polling loop so tests can drive it directly. Each
+//! stage holds the narrowest handle it needs: outcomes go only through the delivery ledger
+//! (in a cluster, the store behind Redis's hot window).
 
 use crate::limits::ChannelLimits;
 use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
 use futures::StreamExt;
 use herald_channels::{Channels, OutgoingMessage, SendResult};
 use herald_core::placeholders::render;
-use herald_core::{Clock, DeliveryJob, MessageId, TraceEvent};
-use herald_store::{DedupStore, DeferredMessage, DeliveryRepo, Outcome, RateGate, Store, StoreError, Template};
-use std::collections::HashSet;
+use herald_core::{Clock, DeliveryJob, MessageId, Recipient, TraceEvent};
+use herald_store::{
+    DedupStore, DeferredMessage, DeliveryRepo, Outcome, PolicyRepo, RateGate, Store, StoreError, Template, TemplateRepo,
+};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 /// What happened to one batch.
@@ -28,7 +32,9 @@ pub struct BatchReport {
 }
 
 pub struct Pipeline {
-    store: Arc<dyn Store>,
+    templates: Arc<dyn TemplateRepo>,
+    /// The discard list, channel rates and deferred messages.
+    policies: Arc<dyn PolicyRepo>,
     ledger: Arc<dyn DeliveryRepo>,
     dedup: Arc<dyn DedupStore>,
     channels: Channels,
@@ -41,6 +47,7 @@ pub struct Pipeline {
 
 /// What a pipeline is built from.
 pub struct PipelineParts {
+    /// Templates and policies are read from here; outcomes never go through it.
     pub store: Arc<dyn Store>,
     /// The delivery ledger: the store, or in a cluster the store behind Redis's hot window.
     pub ledger: Arc<dyn DeliveryRepo>,
@@ -50,6 +57,7 @@ pub struct PipelineParts {
     pub rates: Arc<dyn RateGate>,
     pub channels: Channels,
     pub clock: Arc<dyn Clock>,
+    /// Sends in flight within one batch (at least 1).
     pub concurrency: usize,
     pub defaults: PolicyDefaults,
 }
@@ -66,109 +74,154 @@ impl Attempt {
     pub const FIRST: Attempt = Attempt { number: 1, last: false };
 }
 
+/// A recipient of the batch with the variables of its item.
+type Pending<'a> = (&'a Recipient, &'a BTreeMap<String, String>);
+
 struct Prepared {
     message: OutgoingMessage,
     /// A render failure: final without a send.
     fault: Option<String>,
 }
 
+/// The batch after screening: what to send, what a policy dropped, what waits for morning.
+#[derive(Default)]
+struct Screened {
+    ready: Vec<Prepared>,
+    dropped: Vec<Outcome>,
+    deferred: Vec<DeferredMessage>,
+}
+
 impl Pipeline {
     pub fn new(parts: PipelineParts) -> Self {
-        let limits = ChannelLimits::new(parts.store.clone(), parts.rates);
+        let policies: Arc<dyn PolicyRepo> = parts.store.clone();
         Self {
-            store: parts.store,
+            templates: parts.store,
+            limits: ChannelLimits::new(policies.clone(), parts.rates),
+            policies,
             ledger: parts.ledger,
             dedup: parts.dedup,
             channels: parts.channels,
             clock: parts.clock,
             concurrency: parts.concurrency.max(1),
-            limits,
             defaults: parts.defaults,
         }
     }
 
     /// Handles one batch: discard list, quiet hours, render, dedup, flow control, send, record.
     pub async fn handle(&self, job: &DeliveryJob, attempt: Attempt) -> Result<BatchReport, StoreError> {
-        let last_attempt = attempt.last;
-        let template = match self.store.get_template(job.template_id).await {
+        let template = match self.templates.get_template(job.template_id).await {
             Ok(t) => t,
             Err(StoreError::NotFound { .. }) => return self.fail_all(job, "template was deleted").await,
             Err(e) => return Err(e),
         };
         let mut report = BatchReport::default();
         let pending = self.unfinished(job, &mut report).await?;
-        if self.store.is_discarded(job.template_id).await? {
-            let outcomes: Vec<Outcome> = pending
-                .iter()
-                .map(|(r, _)| {
-                    Outcome::of(job, r, TraceEvent::Discarded, Some("template is on the discard list".into()))
-                })
-                .collect();
-            report.dropped = self.ledger.record_outcomes(&outcomes, self.clock.now()).await? as usize;
+        if self.policies.is_discarded(job.template_id).await? {
+            report.dropped = self.discard(job, &pending).await?;
             return Ok(report);
         }
+        let screened = self.screen(&template, job, pending, attempt).await?;
+        report.deferred = self.defer(&screened.deferred).await?;
+        report.dropped = screened.dropped.len();
+        let results = self.send_all(&template, screened.ready).await;
+        self.record(job, screened.dropped, results, attempt, &mut report).await?;
+        Ok(report)
+    }
+
+    /// The batch's recipients that the ledger has not finished, with their variables.
+    async fn unfinished<'a>(
+        &self,
+        job: &'a DeliveryJob,
+        report: &mut BatchReport,
+    ) -> Result<Vec<Pending<'a>>, StoreError> {
+        let ids: Vec<MessageId> = job.batch.recipients().map(|r| r.message_id.clone()).collect();
+        let finished: HashSet<MessageId> = self.ledger.finished_messages(&ids).await?.into_iter().collect();
+        report.skipped = finished.len();
+        Ok(job
+            .batch
+            .items
+            .iter()
+            .flat_map(|item| item.recipients.iter().map(move |r| (r, &item.variables)))
+            .filter(|(r, _)| !finished.contains(&r.message_id))
+            .collect())
+    }
+
+    /// The whole batch is on the discard list: every pending message is dropped.
+    async fn discard(&self, job: &DeliveryJob, pending: &[Pending<'_>]) -> Result<usize, StoreError> {
+        let reason = "template is on the discard list";
+        let outcomes: Vec<Outcome> =
+            pending.iter().map(|(r, _)| Outcome::of(job, r, TraceEvent::Discarded, Some(reason.into()))).collect();
+        Ok(self.ledger.record_outcomes(&outcomes, self.clock.now()).await? as usize)
+    }
+
+    /// Quiet hours, render and dedup for each pending message.
+    async fn screen(
+        &self,
+        template: &Template,
+        job: &DeliveryJob,
+        pending: Vec<Pending<'_>>,
+        attempt: Attempt,
+    ) -> Result<Screened, StoreError> {
         let now = self.clock.now();
-        let mut dropped = Vec::new();
-        let mut deferred = Vec::new();
-        let mut prepared = Vec::with_capacity(pending.len());
+        let mut screened = Screened { ready: Vec::with_capacity(pending.len()), ..Default::default() };
         for (index, (recipient, vars)) in pending.into_iter().enumerate() {
             // Released messages already waited out their quiet hours.
             if !job.released {
-                match quiet_verdict(&template, vars, now, &self.defaults) {
+                match quiet_verdict(template, vars, now, &self.defaults) {
                     Verdict::Send => {}
                     Verdict::Drop { event, reason } => {
-                        dropped.push(Outcome::of(job, recipient, event, Some(reason)));
+                        screened.dropped.push(Outcome::of(job, recipient, event, Some(reason)));
                         continue;
                     }
                     Verdict::Defer { release_at } => {
-                        deferred.push(DeferredMessage {
-                            seq: 0,
-                            message_id: recipient.message_id.clone(),
-                            template_id: job.template_id,
-                            run_id: job.run_id(),
-                            receiver: recipient.receiver.clone(),
-                            variables: vars.clone(),
-                            position: recipient.message_id.row().map(|r| r as i64).unwrap_or(index as i64),
-                            release_at,
-                        });
+                        screened.deferred.push(deferral(job, recipient, vars, index, release_at));
                         continue;
                     }
                 }
             }
-            let message = prepare(&template, job, recipient, vars);
+            let message = prepare(template, job, recipient, vars);
             // Dedup counts on a batch's first delivery only: a retried message was admitted
             // then, and must not be refused now (a redelivery errs toward sending).
             if message.fault.is_none() && attempt.number <= 1 {
-                let verdict = dedup_verdict(
-                    self.dedup.as_ref(),
-                    &template,
-                    &recipient.receiver,
-                    &message.message.content,
-                    now,
-                    &self.defaults,
-                )
-                .await?;
+                let content = &message.message.content;
+                let verdict =
+                    dedup_verdict(self.dedup.as_ref(), template, &recipient.receiver, content, now, &self.defaults)
+                        .await?;
                 if let Verdict::Drop { event, reason } = verdict {
-                    dropped.push(Outcome::of(job, recipient, event, Some(reason)));
+                    screened.dropped.push(Outcome::of(job, recipient, event, Some(reason)));
                     continue;
                 }
             }
-            prepared.push(message);
+            screened.ready.push(message);
         }
-        if !deferred.is_empty() {
-            self.store.defer_messages(&deferred, now).await?;
-            report.deferred = deferred.len();
-        }
-        let results = self.send_all(&template, prepared).await;
+        Ok(screened)
+    }
 
-        report.dropped += dropped.len();
+    /// Holds messages for the end of their quiet hours; returns how many.
+    async fn defer(&self, deferred: &[DeferredMessage]) -> Result<usize, StoreError> {
+        if !deferred.is_empty() {
+            self.policies.defer_messages(deferred, self.clock.now()).await?;
+        }
+        Ok(deferred.len())
+    }
+
+    /// Writes final outcomes (dropped, sent, failed) to the ledger, and traces the messages to
+    /// retry; counts them into `report`.
+    async fn record(
+        &self,
+        job: &DeliveryJob,
+        dropped: Vec<Outcome>,
+        results: Vec<(OutgoingMessage, SendResult)>,
+        attempt: Attempt,
+        report: &mut BatchReport,
+    ) -> Result<(), StoreError> {
         let mut outcomes = dropped;
         outcomes.reserve(results.len());
         for (message, result) in results {
             let (event, detail) = match result {
                 SendResult::Sent { detail } => (TraceEvent::Sent, detail),
                 SendResult::Permanent { reason } => (TraceEvent::Failed, Some(reason)),
-                SendResult::Retryable { reason, .. } if last_attempt => {
+                SendResult::Retryable { reason, .. } if attempt.last => {
                     (TraceEvent::Failed, Some(format!("gave up: {reason}")))
                 }
                 SendResult::Retryable { reason, .. } => {
@@ -192,30 +245,12 @@ impl Pipeline {
                     Some(Outcome::of(job, recipient, TraceEvent::Retrying, Some(reason.clone())))
                 })
                 .collect();
-            self.store.record_trace(&retrying, self.clock.now()).await?;
+            self.ledger.record_trace(&retrying, self.clock.now()).await?;
         }
-        Ok(report)
+        Ok(())
     }
 
-    /// Stage 1: the batch's recipients that the ledger has not finished, with their variables.
-    async fn unfinished<'a>(
-        &self,
-        job: &'a DeliveryJob,
-        report: &mut BatchReport,
-    ) -> Result<Vec<(&'a herald_core::Recipient, &'a std::collections::BTreeMap<String, String>)>, StoreError> {
-        let ids: Vec<MessageId> = job.batch.recipients().map(|r| r.message_id.clone()).collect();
-        let finished: HashSet<MessageId> = self.ledger.finished_messages(&ids).await?.into_iter().collect();
-        report.skipped = finished.len();
-        Ok(job
-            .batch
-            .items
-            .iter()
-            .flat_map(|item| item.recipients.iter().map(move |r| (r, &item.variables)))
-            .filter(|(r, _)| !finished.contains(&r.message_id))
-            .collect())
-    }
-
-    /// Stage 3: sends with bounded concurrency; render faults skip the channel.
+    /// Sends with bounded concurrency; render faults skip the channel.
     async fn send_all(&self, template: &Template, prepared: Vec<Prepared>) -> Vec<(OutgoingMessage, SendResult)> {
         let channel = match self.channels.resolve(template.spec.channel, template.spec.channel_account.as_deref()).await
         {
@@ -280,13 +315,8 @@ impl Pipeline {
     }
 }
 
-/// Stage 2: the rendered message for one recipient.
-fn prepare(
-    template: &Template,
-    job: &DeliveryJob,
-    recipient: &herald_core::Recipient,
-    vars: &std::collections::BTreeMap<String, String>,
-) -> Prepared {
+/// The rendered message for one recipient.
+fn prepare(template: &Template, job: &DeliveryJob, recipient: &Recipient, vars: &BTreeMap<String, String>) -> Prepared {
     let (content, fault) = match render(&template.spec.content, vars) {
         Ok(content) => (content, None),
         Err(e) => (serde_json::Value::Null, Some(e.to_string())),
@@ -312,5 +342,25 @@ fn outcome(message: &OutgoingMessage, event: TraceEvent, detail: Option<String>)
         receiver: message.receiver.clone(),
         event,
         detail,
+    }
+}
+
+/// A message held for the end of its quiet hours, in the order it was to be sent.
+fn deferral(
+    job: &DeliveryJob,
+    recipient: &Recipient,
+    vars: &BTreeMap<String, String>,
+    index: usize,
+    release_at: chrono::DateTime<chrono::Utc>,
+) -> DeferredMessage {
+    DeferredMessage {
+        seq: 0,
+        message_id: recipient.message_id.clone(),
+        template_id: job.template_id,
+        run_id: job.run_id(),
+        receiver: recipient.receiver.clone(),
+        variables: vars.clone(),
+        position: recipient.message_id.row().map(|r| r as i64).unwrap_or(index as i64),
+        release_at,
     }
 }

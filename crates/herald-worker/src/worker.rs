@@ -4,32 +4,61 @@
 
 use crate::pipeline::{Attempt, Pipeline};
 use herald_bus::{Bus, Delivery};
-use herald_core::DeliveryJob;
+use herald_core::{DeliveryJob, InvalidSetting};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-#[derive(Debug, Clone)]
+/// The `[worker]` settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
-    /// How long a claimed batch stays invisible to other workers.
-    pub visibility: Duration,
-    /// How often to look for work when idle.
-    pub poll: Duration,
+    /// Workers per channel topic this node delivers through.
+    pub workers_per_channel: usize,
+    /// Sends in flight within one batch.
+    pub sends_in_flight: usize,
+    /// How long a claimed batch stays invisible to other workers, in seconds.
+    pub visibility_secs: u64,
+    /// How often to look for work when idle, in milliseconds.
+    pub poll_ms: u64,
     /// The bus's attempt limit; on the last attempt passing faults become failures.
     pub max_attempts: u32,
-    /// Wait before the first retry; doubled per attempt.
-    pub retry_backoff: Duration,
+    /// Wait before the first retry, in milliseconds; doubled per attempt.
+    pub retry_backoff_ms: u64,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            visibility: Duration::from_secs(60),
-            poll: Duration::from_millis(200),
+            workers_per_channel: 2,
+            sends_in_flight: 8,
+            visibility_secs: 60,
+            poll_ms: 200,
             max_attempts: 5,
-            retry_backoff: Duration::from_secs(2),
+            retry_backoff_ms: 2_000,
         }
+    }
+}
+
+impl WorkerConfig {
+    /// Refuses values a worker cannot work with, naming the key.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        InvalidSetting::check_range("workers_per_channel", self.workers_per_channel, 1, 256)?;
+        InvalidSetting::check_range("sends_in_flight", self.sends_in_flight, 1, 1024)?;
+        InvalidSetting::check_range("visibility_secs", self.visibility_secs, 1, 86_400)?;
+        InvalidSetting::check_range("poll_ms", self.poll_ms, 1, 60_000)?;
+        InvalidSetting::check_range("max_attempts", self.max_attempts, 1, 100)?;
+        InvalidSetting::check_range("retry_backoff_ms", self.retry_backoff_ms, 0, 3_600_000)
+    }
+
+    pub fn visibility(&self) -> Duration {
+        Duration::from_secs(self.visibility_secs)
+    }
+
+    fn poll(&self) -> Duration {
+        Duration::from_millis(self.poll_ms)
     }
 }
 
@@ -47,7 +76,7 @@ impl Worker {
 
     /// Claims and handles one batch; false when the topic was empty.
     pub async fn work_one(&self) -> Result<bool, herald_bus::BusError> {
-        let Some(delivery) = self.bus.claim(&self.topic, 1, self.config.visibility).await?.pop() else {
+        let Some(delivery) = self.bus.claim(&self.topic, 1, self.config.visibility()).await?.pop() else {
             return Ok(false);
         };
         self.handle(delivery).await?;
@@ -92,7 +121,7 @@ impl Worker {
     /// all come back at once.
     fn backoff(&self, attempts: u32) -> Duration {
         let exp = attempts.saturating_sub(1).min(8);
-        let base = self.config.retry_backoff * 2u32.pow(exp);
+        let base = Duration::from_millis(self.config.retry_backoff_ms) * 2u32.pow(exp);
         base.mul_f64(rand::random_range(0.5..1.5))
     }
 
@@ -109,7 +138,7 @@ impl Worker {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(self.config.poll) => {}
+                _ = tokio::time::sleep(self.config.poll()) => {}
             }
         }
         tracing::info!(topic = %self.topic, "worker stopped");

@@ -5,6 +5,9 @@ use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use herald_channels::webhook::WebhookConfig;
+use herald_core::InvalidSetting;
+pub use herald_scheduler::{SchedulerConfig, StreamerConfig};
+pub use herald_worker::WorkerConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -126,70 +129,6 @@ impl Default for CrowdConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SchedulerConfig {
-    pub poll_ms: u64,
-    pub misfire_grace_secs: i64,
-    pub claim_batch: i64,
-}
-
-impl Default for SchedulerConfig {
-    fn default() -> Self {
-        Self { poll_ms: 250, misfire_grace_secs: 60, claim_batch: 200 }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StreamerConfig {
-    pub streamers: usize,
-    pub lease_secs: i64,
-    pub poll_ms: u64,
-    pub batch_size: usize,
-    pub shard_bytes: u64,
-    pub max_shards: usize,
-    pub publish_window: usize,
-}
-
-impl Default for StreamerConfig {
-    fn default() -> Self {
-        Self {
-            streamers: 1,
-            lease_secs: 30,
-            poll_ms: 250,
-            batch_size: 100,
-            shard_bytes: 4 * 1024 * 1024,
-            max_shards: 64,
-            publish_window: 32,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WorkerConfig {
-    pub workers_per_channel: usize,
-    pub sends_in_flight: usize,
-    pub visibility_secs: u64,
-    pub poll_ms: u64,
-    pub max_attempts: u32,
-    pub retry_backoff_ms: u64,
-}
-
-impl Default for WorkerConfig {
-    fn default() -> Self {
-        Self {
-            workers_per_channel: 2,
-            sends_in_flight: 8,
-            visibility_secs: 60,
-            poll_ms: 200,
-            max_attempts: 5,
-            retry_backoff_ms: 2_000,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookSettings {
@@ -224,6 +163,13 @@ pub struct ChannelsConfig {
     pub allow_private_networks: bool,
     /// Wait before retrying a failed housekeeping job (token refresh), in seconds.
     pub housekeeping_retry_secs: i64,
+}
+
+impl ChannelsConfig {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        InvalidSetting::check_range("timeout_ms", self.timeout_ms, 1, 600_000)?;
+        InvalidSetting::check_range("housekeeping_retry_secs", self.housekeeping_retry_secs, 1, 86_400)
+    }
 }
 
 impl Default for ChannelsConfig {
@@ -324,12 +270,18 @@ impl Default for UiConfig {
 }
 
 impl UiConfig {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        InvalidSetting::check_range("session_hours", self.session_hours, 1, 24 * 366)?;
+        InvalidSetting::check_range("confirm_run_rows", self.confirm_run_rows, 0, i64::MAX)?;
+        InvalidSetting::check_range("setup_link_hours", self.setup_link_hours, 1, 24 * 366)
+    }
+
     pub fn settings(&self) -> herald_api::ui::ConsoleSettings {
         herald_api::ui::ConsoleSettings {
-            session_ttl: chrono::Duration::hours(self.session_hours.max(1)),
+            session_ttl: chrono::Duration::hours(self.session_hours),
             secure_cookies: self.secure_cookies,
-            confirm_run_rows: self.confirm_run_rows.max(0),
-            setup_link_ttl: chrono::Duration::hours(self.setup_link_hours.max(1)),
+            confirm_run_rows: self.confirm_run_rows,
+            setup_link_ttl: chrono::Duration::hours(self.setup_link_hours),
         }
     }
 }
@@ -365,7 +317,18 @@ impl Config {
         // Only HERALD_<SECTION>__<KEY> is configuration: other HERALD_ variables (the CLI's
         // HERALD_API_KEY and HERALD_URL, a test harness's HERALD_TEST_*) are not this node's.
         figment = figment.merge(Env::prefixed("HERALD_").split("__").filter(|key| key.as_str().contains('.')));
-        figment.extract().context("reading configuration")
+        let config: Config = figment.extract().context("reading configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses values out of range, naming the key; nothing is clamped quietly.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        self.scheduler.validate().map_err(|e| e.in_section("scheduler"))?;
+        self.streamer.validate().map_err(|e| e.in_section("streamer"))?;
+        self.worker.validate().map_err(|e| e.in_section("worker"))?;
+        self.channels.validate().map_err(|e| e.in_section("channels"))?;
+        self.ui.validate().map_err(|e| e.in_section("ui"))
     }
 }
 
@@ -425,6 +388,27 @@ mod tests {
             assert!(format!("{err:#}").contains("lisen"), "{err:#}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused_naming_the_key() {
+        for (file, key) in [
+            ("[streamer]\nbatch_size = 0\n", "streamer.batch_size"),
+            ("[streamer]\nbatch_size = 101\n", "streamer.batch_size"),
+            ("[streamer]\npublish_window = 0\n", "streamer.publish_window"),
+            ("[worker]\nworkers_per_channel = 0\n", "worker.workers_per_channel"),
+            ("[worker]\nsends_in_flight = 0\n", "worker.sends_in_flight"),
+            ("[scheduler]\nclaim_batch = 0\n", "scheduler.claim_batch"),
+            ("[channels]\nhousekeeping_retry_secs = 0\n", "channels.housekeeping_retry_secs"),
+            ("[ui]\nsession_hours = 0\n", "ui.session_hours"),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("h.toml", file)?;
+                let err = Config::load(Some(Path::new("h.toml"))).unwrap_err();
+                assert!(format!("{err:#}").starts_with(&format!("{key}: ")), "{file}: {err:#}");
+                Ok(())
+            });
+        }
     }
 
     #[test]

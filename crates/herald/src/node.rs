@@ -5,7 +5,7 @@
 
 use crate::backends::{self, Backends, Database, Shared};
 use crate::config::Config;
-use crate::housekeeping::{QuietRelease, Retention, TokenRefresh};
+use crate::housekeeping::TokenRefresh;
 use anyhow::Context;
 use herald_api::{ApiLimits, AppState};
 use herald_channels::BuildContext;
@@ -16,15 +16,13 @@ use herald_channels::registry::AccountChannels;
 use herald_channels::sealing::Sealer;
 use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
-use herald_core::job::schedule_kinds::{QUIET_RELEASE, RETENTION, TOKEN_REFRESH};
-use herald_core::{Clock, topic_for};
-use herald_scheduler::{FireClaimer, FireClaimerConfig, Housekeeping, RunStreamer, StreamerConfig};
+use herald_core::{Clock, ScheduleKind, topic_for};
+use herald_scheduler::{FireClaimer, Housekeeping, QuietRelease, Retention, RunStreamer, StreamerParts};
 use herald_store::{DedupStore, Store};
-use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker, WorkerConfig};
+use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -119,8 +117,9 @@ impl Node {
         };
         // Node-wide housekeeping: release deferred messages every minute, prune daily.
         let now = node.state.clock.now();
-        node.state.store.ensure_housekeeping(QUIET_RELEASE, "0 * * * * ?", now).await?;
-        node.state.store.ensure_housekeeping(RETENTION, &config.retention.cron, now).await?;
+        let store = &node.state.store;
+        store.ensure_housekeeping(ScheduleKind::QuietRelease.as_str(), "0 * * * * ?", now).await?;
+        store.ensure_housekeeping(ScheduleKind::Retention.as_str(), &config.retention.cron, now).await?;
         if config.sample_data.load {
             crate::seed::load_sample_data(&node.state, &config.sample_data.dir).await?;
         }
@@ -139,44 +138,27 @@ impl Node {
     }
 
     fn spawn_scheduler(&mut self, config: &Config) {
-        let s = &config.scheduler;
-        let claimer = FireClaimer::new(
-            self.state.store.clone(),
-            self.state.clock.clone(),
-            FireClaimerConfig {
-                poll: Duration::from_millis(s.poll_ms),
-                grace: chrono::Duration::seconds(s.misfire_grace_secs),
-                batch: s.claim_batch,
-                claimer: self.id.clone(),
-            },
-        );
         let (store, bus, clock) = (self.state.store.clone(), self.state.bus.clone(), self.state.clock.clone());
+        let token_refresh = TokenRefresh { accounts: self.state.accounts.clone() };
+        let release = QuietRelease { store: store.clone(), bus: bus.clone(), clock: clock.clone() };
+        let retention = Retention {
+            store: store.clone(),
+            dedup: self.dedup.clone(),
+            clock: clock.clone(),
+            days: config.retention.days,
+        };
         let housekeeping = Housekeeping::new()
-            .with_job(TOKEN_REFRESH, Arc::new(TokenRefresh { accounts: self.state.accounts.clone() }))
-            .with_job(QUIET_RELEASE, Arc::new(QuietRelease { store: store.clone(), bus, clock: clock.clone() }))
-            .with_job(
-                RETENTION,
-                Arc::new(Retention { store, dedup: self.dedup.clone(), clock, days: config.retention.days }),
-            )
-            .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs.max(1)));
-        let claimer = claimer.with_housekeeping(housekeeping);
+            .with_job(ScheduleKind::TokenRefresh, Arc::new(token_refresh))
+            .with_job(ScheduleKind::QuietRelease, Arc::new(release))
+            .with_job(ScheduleKind::Retention, Arc::new(retention))
+            .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs));
+        let claimer = FireClaimer::new(store.clone(), clock.clone(), self.id.clone(), config.scheduler.clone())
+            .with_housekeeping(housekeeping);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));
+        let parts = StreamerParts { store, bus, crowds: self.state.crowds.clone(), clock };
         for n in 0..config.streamer.streamers {
-            let streamer = RunStreamer::new(
-                self.state.store.clone(),
-                self.state.bus.clone(),
-                self.state.crowds.clone(),
-                self.state.clock.clone(),
-                format!("{}/streamer-{n}", self.id),
-                StreamerConfig {
-                    lease: chrono::Duration::seconds(config.streamer.lease_secs),
-                    poll: Duration::from_millis(config.streamer.poll_ms),
-                    batch_size: config.streamer.batch_size.clamp(1, herald_core::MAX_RECEIVERS_PER_BATCH),
-                    shard_bytes: config.streamer.shard_bytes.max(1),
-                    max_shards: config.streamer.max_shards.max(1),
-                    publish_window: config.streamer.publish_window.max(1),
-                },
-            );
+            let owner = format!("{}/streamer-{n}", self.id);
+            let streamer = RunStreamer::new(parts.clone(), owner, config.streamer.clone());
             self.tasks.spawn(streamer.run(self.shutdown.clone()));
         }
     }
@@ -203,17 +185,10 @@ impl Node {
                 dedup: config.policies.dedup.clone(),
             },
         }));
-        let worker_config = WorkerConfig {
-            visibility: Duration::from_secs(w.visibility_secs),
-            poll: Duration::from_millis(w.poll_ms),
-            max_attempts: w.max_attempts,
-            retry_backoff: Duration::from_millis(w.retry_backoff_ms),
-        };
         // A worker per topic this node can deliver through; idle topics cost nothing.
         for channel in channels_kinds {
-            for _ in 0..w.workers_per_channel.max(1) {
-                let worker =
-                    Worker::new(self.state.bus.clone(), pipeline.clone(), topic_for(channel), worker_config.clone());
+            for _ in 0..w.workers_per_channel {
+                let worker = Worker::new(self.state.bus.clone(), pipeline.clone(), topic_for(channel), w.clone());
                 self.tasks.spawn(worker.run(self.shutdown.clone()));
             }
         }

@@ -1,25 +1,26 @@
-//! Housekeeping jobs: schedules that are not templates' (token refresh, and later quiet-hours
-//! release and retention) run a registered job when they fire. The outcome is written to the
-//! fire ledger; a failure brings the schedule's next fire forward so the job is retried soon.
+//! Housekeeping jobs: schedules that are not templates' (token refresh, quiet-hours release,
+//! retention) run the job registered for their kind when they fire. The outcome is written to
+//! the fire ledger; a failure brings the schedule's next fire forward so the job is retried soon.
 
 use async_trait::async_trait;
 use chrono::Duration;
-use herald_core::Clock;
+use herald_core::{Clock, ScheduleKind};
 use herald_store::{ClaimedFire, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use herald_core::job::schedule_kinds::TOKEN_REFRESH;
+/// Why a job failed; recorded in the fire ledger as text.
+pub type JobError = Box<dyn std::error::Error + Send + Sync>;
 
 #[async_trait]
 pub trait HousekeepingJob: Send + Sync {
     /// Runs the job for one fire; the error is recorded and the job retried.
-    async fn run(&self, fire: &ClaimedFire) -> Result<(), String>;
+    async fn run(&self, fire: &ClaimedFire) -> Result<(), JobError>;
 }
 
 #[derive(Clone, Default)]
 pub struct Housekeeping {
-    jobs: HashMap<String, Arc<dyn HousekeepingJob>>,
+    jobs: HashMap<ScheduleKind, Arc<dyn HousekeepingJob>>,
     /// Wait before retrying a failed job.
     retry_after: Option<Duration>,
 }
@@ -29,8 +30,8 @@ impl Housekeeping {
         Self::default()
     }
 
-    pub fn with_job(mut self, kind: &str, job: Arc<dyn HousekeepingJob>) -> Self {
-        self.jobs.insert(kind.to_string(), job);
+    pub fn with_job(mut self, kind: ScheduleKind, job: Arc<dyn HousekeepingJob>) -> Self {
+        self.jobs.insert(kind, job);
         self
     }
 
@@ -41,8 +42,9 @@ impl Housekeeping {
 
     /// Runs the job for `fire` and records its outcome.
     pub async fn run(&self, store: &dyn Store, clock: &dyn Clock, fire: &ClaimedFire) {
-        let result = match self.jobs.get(&fire.kind) {
-            Some(job) => job.run(fire).await,
+        let job = ScheduleKind::parse(&fire.kind).and_then(|kind| self.jobs.get(&kind));
+        let result = match job {
+            Some(job) => job.run(fire).await.map_err(|e| e.to_string()),
             None => Err(format!("no job registered for schedule kind {:?}", fire.kind)),
         };
         let retry_at = clock.now() + self.retry_after.unwrap_or(Duration::seconds(60));
