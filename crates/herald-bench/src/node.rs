@@ -19,12 +19,7 @@ pub struct BenchNode {
 impl BenchNode {
     pub async fn start() -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let mut config = Config::default();
-        config.database.url = format!("sqlite://{}", dir.path().join("herald.sqlite").display());
-        config.crowd.dir = dir.path().join("crowds");
-        config.server.listen = "127.0.0.1:0".into();
-        config.sample_data.load = false;
-        config.security.sealing_key_file = dir.path().join("herald.key");
+        let config = Config::in_dir(dir.path());
         let node = Node::start(&config, Roles::ALL, Arc::new(SystemClock)).await?;
         let key = node.new_api_key.clone().context("a fresh database gets an API key")?;
         let base = format!("http://{}", node.addr.context("the api role listens")?);

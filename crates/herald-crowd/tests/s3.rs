@@ -11,107 +11,25 @@ use herald_crowd::{
     S3CrowdStore, StoreError, body_stream, split_offsets,
 };
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PIP_INSTALL: &str = "python3 -m pip install 'moto[server]'";
-
-/// Runs moto's server; exits when stdin closes, so even a killed test process leaves none.
-const MOTO_LAUNCHER: &str = r#"
-import os, sys, threading
-try:
-    from moto.server import main
-except ImportError as e:
-    print(f"HERALD-TEST: moto's server is not installed ({e})", file=sys.stderr, flush=True)
-    sys.exit(3)
-def watch_parent():
-    sys.stdin.read()
-    os._exit(0)
-threading.Thread(target=watch_parent, daemon=True).start()
-main(["-H", "127.0.0.1", "-p", sys.argv[1]])
-"#;
-
-/// A moto S3 server on a free local port, killed when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-    _log_dir: tempfile::TempDir,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+/// moto, with the crowd store's view of it.
+struct Moto(herald_testkit::Moto);
 
 impl Moto {
     async fn start() -> Moto {
-        let mut last_log = String::new();
-        for _attempt in 0..3 {
-            match Self::try_start().await {
-                Ok(moto) => return moto,
-                Err(log) => last_log = log,
-            }
-        }
-        panic!(
-            "moto's S3 server did not start; these tests need python3 with moto's server \
-             (install it with `{PIP_INSTALL}`). Its output:\n{last_log}"
-        );
-    }
-
-    async fn try_start() -> Result<Moto, String> {
-        let port = free_port();
-        let log_dir = tempfile::tempdir().unwrap();
-        let log_path = log_dir.path().join("moto.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = Command::new("python3")
-            .args(["-c", MOTO_LAUNCHER, &port.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn();
-        let child = match child {
-            Ok(child) => child,
-            Err(e) => panic!(
-                "could not run python3 ({e}); these tests need python3 with moto's server \
-                 (install it with `{PIP_INSTALL}`)"
-            ),
-        };
-        let mut moto = Moto { child, url: format!("http://127.0.0.1:{port}"), _log_dir: log_dir };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                let out = std::fs::read_to_string(&log_path).unwrap_or_default();
-                return Err(format!("(exited with {status})\n{out}"));
-            }
-            if client.get(&moto.url).send().await.is_ok_and(|r| r.status().is_success()) {
-                return Ok(moto);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let out = std::fs::read_to_string(&log_path).unwrap_or_default();
-        drop(moto);
-        Err(format!("(no answer within 60 s)\n{out}"))
+        Moto(herald_testkit::Moto::start().await)
     }
 
     /// Creates a bucket with a plain unsigned PUT (object_store cannot create buckets).
     async fn bucket(&self, name: &str) -> Bucket {
-        let response = reqwest::Client::new().put(format!("{}/{name}", self.url)).send().await.unwrap();
-        assert!(response.status().is_success(), "creating bucket {name}: {response:?}");
-        Bucket { url: format!("{}/{name}", self.url) }
+        Bucket { url: self.0.create_bucket(name).await }
     }
 
     fn config(&self, bucket: &str, cache: &Path) -> S3Config {
         S3Config {
-            endpoint: Some(self.url.clone()),
+            endpoint: Some(self.0.url.clone()),
             bucket: bucket.to_string(),
             region: "us-east-1".to_string(),
             access_key_id: "herald-test".to_string(),
@@ -459,7 +377,7 @@ async fn ids_other_than_canonical_uuids_are_refused_without_a_request() {
     // No server: a refused id must not reach the network.
     let dir = tempfile::tempdir().unwrap();
     let config = S3Config {
-        endpoint: Some(format!("http://127.0.0.1:{}", free_port())),
+        endpoint: Some(format!("http://127.0.0.1:{}", herald_testkit::free_port())),
         bucket: "b".to_string(),
         region: "us-east-1".to_string(),
         access_key_id: "k".to_string(),

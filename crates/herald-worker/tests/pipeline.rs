@@ -167,10 +167,10 @@ async fn racing_pipelines_respect_the_dedup_limit_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_pipelines_respect_the_dedup_limit_on_redis() {
-    let url = std::env::var("HERALD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let client = redis::Client::open(url.as_str()).unwrap();
-    let prefix = format!("herald-test-{}", uuid::Uuid::new_v4().simple());
-    let dedup = herald_store::redis_dedup::RedisDedup::connect(client, &prefix)
+    let prefix = herald_testkit::redis::unique_prefix("racing-dedup");
+    let _keys = herald_testkit::redis::PrefixGuard(prefix.clone());
+    let url = herald_testkit::redis::redis_url();
+    let dedup = herald_store::redis_dedup::RedisDedup::connect(herald_testkit::redis::client(), &prefix)
         .await
         .unwrap_or_else(|e| panic!("Redis at {url} is unreachable ({e}); scripts/test.sh starts it"));
     racing_pipelines_respect_the_dedup_limit(Arc::new(dedup)).await;

@@ -302,6 +302,18 @@ impl Default for LogConfig {
 }
 
 impl Config {
+    /// The defaults with every file this node writes under `dir`, an ephemeral port and no
+    /// sample data: a node of its own (tests, benchmarks).
+    pub fn in_dir(dir: &Path) -> Config {
+        let mut config = Config::default();
+        config.database.url = format!("sqlite://{}", dir.join("herald.sqlite").display());
+        config.crowd.dir = dir.join("crowds");
+        config.server.listen = "127.0.0.1:0".into();
+        config.sample_data.load = false;
+        config.security.sealing_key_file = dir.join("herald.key");
+        config
+    }
+
     /// Defaults, then `file` (required to exist when given explicitly), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));

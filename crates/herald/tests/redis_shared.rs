@@ -18,36 +18,13 @@ use std::time::{Duration, Instant};
 
 const SECRET: &str = "corp-secret-0123456789abcdef";
 
-fn redis_url() -> String {
-    std::env::var("HERALD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-async fn redis_conn() -> redis::aio::MultiplexedConnection {
-    let url = redis_url();
-    let client = redis::Client::open(url.as_str()).unwrap_or_else(|e| panic!("HERALD_TEST_REDIS_URL {url:?}: {e}"));
-    client.get_multiplexed_async_connection().await.unwrap_or_else(|e| {
-        panic!("Redis at {url} is unreachable ({e}); this test needs a real Redis: scripts/test.sh starts one")
-    })
-}
-
-/// Deletes the test's keys when dropped, so a failed test leaves none behind either.
-struct DeletePrefix(String);
-
-impl Drop for DeletePrefix {
-    fn drop(&mut self) {
-        let Ok(mut conn) = redis::Client::open(redis_url().as_str()).and_then(|c| c.get_connection()) else { return };
-        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}:*", self.0)).query(&mut conn).unwrap_or_default();
-        if !keys.is_empty() {
-            let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(keys).query(&mut conn);
-        }
-    }
-}
+use herald_testkit::redis::{PrefixGuard, redis_url};
 
 struct TwoNodes {
     a: TestNode,
     b: Node,
     _dir: tempfile::TempDir,
-    _keys: DeletePrefix,
+    _keys: PrefixGuard,
 }
 
 fn start_time() -> DateTime<Utc> {
@@ -56,7 +33,7 @@ fn start_time() -> DateTime<Utc> {
 
 /// Node A with every role, node B a worker only, on one database and one Redis prefix.
 async fn two_nodes() -> TwoNodes {
-    redis_conn().await;
+    herald_testkit::redis::connect().await;
     let dir = tempfile::tempdir().unwrap();
     let prefix = format!("herald-test-two-nodes-{}", uuid::Uuid::new_v4().simple());
     let mut config = test_config(dir.path());
@@ -65,7 +42,7 @@ async fn two_nodes() -> TwoNodes {
     let a = TestNode::start(&config, start_time()).await;
     let clock_b = Arc::new(TestClock::new(start_time() + chrono::Duration::seconds(1)));
     let b = Node::start(&config, Roles::parse("worker").unwrap(), clock_b).await.expect("node b starts");
-    TwoNodes { a, b, _dir: dir, _keys: DeletePrefix(prefix) }
+    TwoNodes { a, b, _dir: dir, _keys: PrefixGuard(prefix) }
 }
 
 impl TwoNodes {

@@ -19,9 +19,7 @@ impl Drop for Server {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use herald_testkit::free_port;
 
 pub fn write_config(dir: &Path, port: u16, lease_secs: u64) -> std::path::PathBuf {
     let path = dir.join("herald.toml");
