@@ -35,7 +35,7 @@ impl<F> Faults<F> {
     }
 
     /// The fault for this call, if one is queued.
-    pub fn next(&mut self) -> Option<F> {
+    pub fn take_next(&mut self) -> Option<F> {
         self.0.pop_front()
     }
 }
