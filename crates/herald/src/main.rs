@@ -1,13 +1,17 @@
 //! herald's command line: `serve` runs a node; `migrate`, `crowd check`, `send`,
-//! `apikey create` and `user add` are the operator's tools.
+//! `apikey create` and `user add` are the operator's tools; `completions` and `man` describe
+//! the CLI itself.
 
 mod cli;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The version and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("HERALD_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "herald", version, about = "Scheduled sends for messaging: one binary, no services needed.")]
+#[command(name = "herald", version = VERSION, about = "Scheduled sends for messaging: one binary, no services needed.")]
 struct Cli {
     /// Configuration file (default: config/herald.toml when present).
     #[arg(long, short, global = true, env = "HERALD_CONFIG")]
@@ -43,6 +47,13 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Print a shell completion script: `herald completions bash > /etc/bash_completion.d/herald`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print herald's man page (roff): `herald man > herald.1 && man ./herald.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +87,14 @@ enum ApikeyCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "herald", &mut std::io::stdout());
+            return std::process::ExitCode::SUCCESS;
+        }
+        Command::Man => return print_man_page(),
+        _ => {}
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -98,12 +117,23 @@ fn main() -> std::process::ExitCode {
             Command::User { command: UserCommand::Passwd { name } } => {
                 cli::user::passwd(cli.config.as_deref(), &name).await
             }
+            Command::Completions { .. } | Command::Man => unreachable!("answered before the runtime starts"),
         }
     });
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_man_page() -> std::process::ExitCode {
+    match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: writing the man page: {e}");
             std::process::ExitCode::FAILURE
         }
     }
