@@ -17,6 +17,7 @@ use herald_core::fire::{self, DueSchedule, FireDecision, FireTarget};
 use herald_core::{CronSchedule, FireOutcome, MisfirePolicy};
 use sqlx::Row;
 
+/// The due schedules, soonest first, each with whether its template has a crowd to send to.
 /// Under READ COMMITTED a row whose claim committed while this one waited to lock it is
 /// re-checked against `next_fire_at <= $1` on its new version, so it drops out.
 const DUE_SCHEDULES: &str = formatcp!(
