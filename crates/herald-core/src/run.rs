@@ -1,5 +1,7 @@
-//! The life of a crowd run and the progress figures shown while it streams.
+//! The life of a crowd run, the progress figures shown while it streams, and the rules that
+//! count a message's final state into its run and say when the run is complete.
 
+use crate::trace::TraceEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -73,5 +75,92 @@ impl RunProgress {
         }
         let done = self.delivered + self.failed + self.dropped + self.rows_invalid;
         (done as f64 / self.rows_total as f64).min(1.0)
+    }
+}
+
+/// A run's messages that reached a final state, by the counter each one goes to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub delivered: i64,
+    pub failed: i64,
+    /// Dropped by a policy (quiet hours, dedup, discard list).
+    pub dropped: i64,
+}
+
+impl RunCounts {
+    /// Counts one message's final state: sent is delivered, failed is failed, and every other
+    /// final state is a policy's drop. An event that is not final counts nowhere.
+    pub fn count(&mut self, event: TraceEvent) {
+        match event {
+            TraceEvent::Sent => self.delivered += 1,
+            TraceEvent::Failed => self.failed += 1,
+            e if e.is_terminal() => self.dropped += 1,
+            _ => {}
+        }
+    }
+
+    /// Messages in a final state, of every kind.
+    pub fn total(&self) -> i64 {
+        self.delivered + self.failed + self.dropped
+    }
+}
+
+/// The figures that decide whether a run is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunTally {
+    pub status: RunStatus,
+    pub rows_read: i64,
+    pub rows_invalid: i64,
+    pub counts: RunCounts,
+}
+
+impl RunTally {
+    /// A run completes once it is published (every batch is on the bus) and every valid row it
+    /// read has reached a final state. Deferred rows are not final, so they hold it open.
+    pub fn is_complete(&self) -> bool {
+        self.status == RunStatus::Published && self.counts.total() + self.rows_invalid >= self.rows_read
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_final_state_counts_into_one_counter_and_other_events_into_none() {
+        let mut counts = RunCounts::default();
+        for event in TraceEvent::TERMINAL {
+            counts.count(event);
+        }
+        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 3 });
+        for event in [TraceEvent::Accepted, TraceEvent::Retrying, TraceEvent::Deferred] {
+            counts.count(event);
+        }
+        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 3 }, "not final");
+        assert_eq!(counts.total(), 5);
+    }
+
+    #[test]
+    fn a_run_completes_when_published_and_every_valid_row_read_is_final() {
+        let tally = |status, rows_read, rows_invalid, delivered| RunTally {
+            status,
+            rows_read,
+            rows_invalid,
+            counts: RunCounts { delivered, failed: 0, dropped: 0 },
+        };
+        assert!(tally(RunStatus::Published, 5, 1, 4).is_complete());
+        assert!(!tally(RunStatus::Published, 5, 1, 3).is_complete(), "one valid row still open");
+        assert!(!tally(RunStatus::Streaming, 5, 1, 4).is_complete(), "more rows may come");
+        assert!(tally(RunStatus::Published, 0, 0, 0).is_complete(), "an empty crowd");
+        for status in [RunStatus::Pending, RunStatus::Completed, RunStatus::Failed] {
+            assert!(!tally(status, 5, 0, 5).is_complete(), "{status:?} is not completed again");
+        }
+        let mut mixed = tally(RunStatus::Published, 4, 0, 1);
+        for event in [TraceEvent::Failed, TraceEvent::DroppedDedup] {
+            mixed.counts.count(event);
+        }
+        assert!(!mixed.is_complete());
+        mixed.counts.count(TraceEvent::Discarded);
+        assert!(mixed.is_complete());
     }
 }

@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use herald_core::{ChannelKind, DeliveryJob, MessageId, Recipient, TemplateSpec, TemplateStatus, TraceEvent};
 use serde::Serialize;
 
+/// How a claimed fire ended; decided in herald-core, kept importable from here.
+pub use herald_core::FireOutcome;
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Template {
@@ -46,25 +49,6 @@ pub struct ClaimedFire {
     pub outcome: FireOutcome,
     /// The run this fire created, for template schedules that fired.
     pub run_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FireOutcome {
-    Fired,
-    MisfireSkipped,
-    /// The template has no crowd file, so nothing was sent.
-    NoCrowd,
-}
-
-impl FireOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Fired => "fired",
-            Self::MisfireSkipped => "misfire_skipped",
-            Self::NoCrowd => "no_crowd",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -29,7 +29,7 @@ pub trait CrowdRepo: Send + Sync {
 pub trait ScheduleRepo: Send + Sync {
     /// Claims up to `limit` due fires: each is written to the fire ledger (unique on schedule
     /// and fire time), its schedule advanced, and for a template a run created, all in one
-    /// transaction.
+    /// transaction. What each fire does is `herald_core::fire::decide`'s call.
     async fn claim_due_fires(
         &self,
         claimer: &str,

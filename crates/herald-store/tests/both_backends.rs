@@ -49,11 +49,13 @@ on_both_backends!(
         claims_come_in_pages_of_the_limit,
         list_schedules_shows_every_schedule_with_its_last_fire,
         a_failed_housekeeping_fire_is_retried_sooner,
+        the_last_fire_of_a_finite_cron_disarms_its_schedule,
         accounts_have_unique_names_and_round_trip,
         housekeeping_schedules_come_and_go_with_their_account,
         a_rename_carries_templates_along_and_a_used_account_stays,
         runs_plan_lease_shards_checkpoint_and_complete,
         a_run_whose_rows_are_all_final_completes_when_published,
+        a_deferring_template_fired_inside_quiet_hours_streams_when_they_end,
         failed_released_and_listed_runs,
         dropped_messages_count_into_their_run_once,
         record_outcomes_is_idempotent_and_counts_once,
@@ -65,6 +67,8 @@ on_both_backends!(
         message_states_filter_by_receiver_template_run_and_time,
         run_state_counts_count_every_final_state,
         purge_before_deletes_old_rows_in_batches,
+        purge_before_with_a_batch_below_one_still_ends,
+        text_sorts_byte_by_byte_on_both_backends,
         users_have_unique_names_and_keep_only_hashes,
         sessions_expire_and_end,
         a_setup_link_makes_the_first_user_once,
@@ -74,6 +78,7 @@ on_both_backends!(
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [
         a_run_held_for_quiet_hours_is_leased_from_not_before,
+        an_unreadable_cron_disables_its_schedule_and_the_claim_goes_on,
     ],
 );
 

@@ -387,3 +387,58 @@ async fn the_database_clock_is_the_cluster_clock() {
     })
     .await;
 }
+
+/// How long a store call may take while another transaction holds a row it reads: it must
+/// neither wait for that lock nor pass the row over.
+const NOT_HELD_UP: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[tokio::test]
+async fn a_run_row_another_node_holds_hides_none_of_its_shards() {
+    with_test_db(|db| async move {
+        let store = db.store().await;
+        let now = t0();
+        let crowd_id = crowd(&store, 4, now).await;
+        let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+        let run_id = store.create_run(template.id, now).await.unwrap();
+        let plan = store.lease_run("planner", now, Duration::minutes(1)).await.unwrap().unwrap();
+        assert!(store.plan_run(&plan, &suite::shard_plans(2), now).await.unwrap());
+        // Another node holds the run row, as its checkpoint or shard finish does.
+        let mut holder = store.pool().begin().await.unwrap();
+        sqlx::query("SELECT id FROM runs WHERE id = $1 FOR UPDATE").bind(run_id).fetch_one(&mut *holder).await.unwrap();
+
+        let leased = tokio::time::timeout(NOT_HELD_UP, store.lease_shard("streamer", now, Duration::minutes(1)))
+            .await
+            .expect("leasing a shard waited for the run row")
+            .unwrap();
+        assert_eq!(leased.map(|l| (l.run_id, l.shard_no)), Some((run_id, 0)), "the shard was passed over");
+        holder.rollback().await.unwrap();
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_template_another_node_is_updating_still_fires() {
+    with_test_db(|db| async move {
+        let store = db.store().await;
+        let start = t0();
+        let crowd_id = crowd(&store, 1, start).await;
+        let id = running(&store, &spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start).await;
+        // Another node holds the template row as a template update does (its schedule row is free).
+        let mut holder = store.pool().begin().await.unwrap();
+        sqlx::query("SELECT id FROM templates WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(id)
+            .fetch_one(&mut *holder)
+            .await
+            .unwrap();
+
+        let claim = store.claim_due_fires("node-1", start + Duration::minutes(1), GRACE, 10);
+        let fires = tokio::time::timeout(NOT_HELD_UP, claim).await.expect("the claim waited for the template").unwrap();
+        assert_eq!(fires.len(), 1, "the due schedule was passed over: {fires:?}");
+        assert_eq!((fires[0].template_id, fires[0].outcome), (Some(id), FireOutcome::Fired));
+        assert!(fires[0].run_id.is_some());
+        holder.rollback().await.unwrap();
+        store.close().await;
+    })
+    .await;
+}

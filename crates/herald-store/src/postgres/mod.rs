@@ -1,16 +1,35 @@
 //! The cluster backend: every repository on one PostgreSQL database shared by all nodes.
 //! Claiming work (due fires, run leases) locks rows with `FOR UPDATE SKIP LOCKED`, so any number
 //! of nodes can claim at once without a global lock and without taking the same row twice.
+//! The repositories are the shared ones in `src/sql/`, compiled here over `dialect.rs` and
+//! `batch.rs`.
 
+mod batch;
+mod dialect;
+// The repositories, written once in `src/sql/` and compiled here over this dialect.
+#[path = "../sql/accounts.rs"]
 mod accounts;
+#[path = "../sql/api_keys.rs"]
 mod api_keys;
+#[path = "../sql/codec.rs"]
+mod codec;
+#[path = "../sql/console.rs"]
 mod console;
+#[path = "../sql/crowds.rs"]
 mod crowds;
+#[path = "../sql/deliveries.rs"]
 mod deliveries;
+#[path = "../sql/policies.rs"]
 mod policies;
+#[path = "../sql/run_counts.rs"]
+mod run_counts;
+#[path = "../sql/runs.rs"]
 mod runs;
+#[path = "../sql/schedules.rs"]
 mod schedules;
+#[path = "../sql/shards.rs"]
 mod shards;
+#[path = "../sql/templates.rs"]
 mod templates;
 
 use crate::error::Result;
@@ -23,6 +42,9 @@ use std::time::Duration;
 pub struct PgStore {
     pool: PgPool,
 }
+
+/// The type the shared repositories implement the traits for.
+type Backend = PgStore;
 
 impl PgStore {
     /// Connects to `url` and runs pending migrations (sqlx holds an advisory lock while it

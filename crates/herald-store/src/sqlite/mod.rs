@@ -1,16 +1,34 @@
 //! The embedded backend: every repository on one SQLite file (WAL mode), which also holds
-//! the bus queue table so a laptop needs no services.
+//! the bus queue table so a laptop needs no services. The repositories are the shared ones in
+//! `src/sql/`, compiled here over `dialect.rs` and `batch.rs`; the dedup windows are SQLite's own.
 
-mod accounts;
-mod api_keys;
-mod console;
-mod crowds;
+mod batch;
 mod dedup;
+mod dialect;
+// The repositories, written once in `src/sql/` and compiled here over this dialect.
+#[path = "../sql/accounts.rs"]
+mod accounts;
+#[path = "../sql/api_keys.rs"]
+mod api_keys;
+#[path = "../sql/codec.rs"]
+mod codec;
+#[path = "../sql/console.rs"]
+mod console;
+#[path = "../sql/crowds.rs"]
+mod crowds;
+#[path = "../sql/deliveries.rs"]
 mod deliveries;
+#[path = "../sql/policies.rs"]
 mod policies;
+#[path = "../sql/run_counts.rs"]
+mod run_counts;
+#[path = "../sql/runs.rs"]
 mod runs;
+#[path = "../sql/schedules.rs"]
 mod schedules;
+#[path = "../sql/shards.rs"]
 mod shards;
+#[path = "../sql/templates.rs"]
 mod templates;
 
 use crate::error::Result;
@@ -24,6 +42,9 @@ use std::time::Duration;
 pub struct SqliteStore {
     pool: SqlitePool,
 }
+
+/// The type the shared repositories implement the traits for.
+type Backend = SqliteStore;
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `path` and runs pending migrations.

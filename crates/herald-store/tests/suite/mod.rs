@@ -116,6 +116,23 @@ impl Raw {
     }
 }
 
+impl Raw {
+    /// Overwrites a schedule's cron behind the store's back, as a hand edit or an older
+    /// version's dialect could leave it.
+    pub async fn set_schedule_cron(&self, schedule_id: i64, cron: &str) {
+        let sql = "UPDATE schedules SET cron = $1 WHERE id = $2";
+        let done = match self {
+            Raw::Sqlite(pool) => {
+                sqlx::query(sql).bind(cron).bind(schedule_id).execute(pool).await.unwrap().rows_affected()
+            }
+            Raw::Postgres(pool) => {
+                sqlx::query(sql).bind(cron).bind(schedule_id).execute(pool).await.unwrap().rows_affected()
+            }
+        };
+        assert_eq!(done, 1, "schedule {schedule_id}");
+    }
+}
+
 /// Creates a database for one test, runs `test` with it and drops it, panic or not.
 pub async fn with_test_db<F, Fut>(test: F)
 where

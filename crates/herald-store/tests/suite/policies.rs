@@ -314,3 +314,37 @@ pub async fn purge_before_deletes_old_rows_in_batches(store: Arc<dyn Store>) {
     assert_eq!(store.purge_before(new + Duration::seconds(1), 2).await.unwrap(), 3 + 2 + 2);
     assert_eq!(store.count_outbox(None, None).await.unwrap(), 0);
 }
+
+pub async fn purge_before_with_a_batch_below_one_still_ends(store: Arc<dyn Store>) {
+    let old = t0();
+    let cut = old + Duration::days(30);
+    let template_id = store.create_template(&unscheduled(None), old).await.unwrap().id;
+    let ids = ["o1", "o2", "o3"];
+    store.record_outcomes(&ids.map(|id| message(id, template_id, None, TraceEvent::Sent)), old).await.unwrap();
+    store.insert_outbox(&ids.map(|id| outbox(id, old))).await.unwrap();
+    for batch in [0, -5] {
+        // A batch that deletes nothing per statement would loop for ever: it is read as one.
+        let purged = tokio::time::timeout(std::time::Duration::from_secs(10), store.purge_before(cut, batch))
+            .await
+            .unwrap_or_else(|_| panic!("purge_before with batch {batch} did not end"))
+            .unwrap();
+        assert_eq!(purged, if batch == 0 { 3 + 3 + 3 } else { 0 }, "batch {batch}");
+    }
+    assert_eq!(store.count_outbox(None, None).await.unwrap(), 0);
+}
+
+pub async fn text_sorts_byte_by_byte_on_both_backends(store: Arc<dyn Store>) {
+    let now = t0();
+    let template_id = store.create_template(&unscheduled(None), now).await.unwrap().id;
+    // Byte order puts upper case before `_` before lower case; a locale's collation would not.
+    let ids = ["b-2", "_x", "B-1", "a-1", "A-2"];
+    store.record_outcomes(&ids.map(|id| message(id, template_id, None, TraceEvent::Sent)), now).await.unwrap();
+    let states: Vec<String> = store
+        .message_states(&MessageFilter { limit: 100, ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.message_id)
+        .collect();
+    assert_eq!(states, ["A-2", "B-1", "_x", "a-1", "b-2"], "same time: by message id, byte by byte");
+}

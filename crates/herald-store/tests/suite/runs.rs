@@ -2,8 +2,8 @@
 //! failure.
 
 use super::*;
-use herald_core::{MessageId, RunStatus, TraceEvent};
-use herald_store::{Outcome, ShardPlan, StoreError, StreamStep};
+use herald_core::{MessageId, QuietHoursPolicy, RunStatus, TraceEvent};
+use herald_store::{FireOutcome, Outcome, ShardPlan, StoreError, StreamStep};
 use serde_json::json;
 
 const LEASE: Duration = Duration::seconds(30);
@@ -269,4 +269,40 @@ pub async fn a_run_held_for_quiet_hours_is_leased_from_not_before(store: Arc<dyn
     assert_eq!(store.lease_run("c", lapsed, LEASE).await.unwrap().unwrap().run_id, held, "oldest first");
     assert_eq!(store.lease_run("c", lapsed, LEASE).await.unwrap().unwrap().run_id, free);
     assert!(store.lease_run("c", lapsed, LEASE).await.unwrap().is_none());
+}
+
+pub async fn a_deferring_template_fired_inside_quiet_hours_streams_when_they_end(store: Arc<dyn Store>) {
+    // 01:00 UTC is inside the default quiet window (00:00 to 08:00); its sends go at 09:00.
+    let night = t0() + Duration::hours(1);
+    let morning = t0() + Duration::hours(9);
+    let crowd_id = crowd(&*store, 3, t0()).await;
+    let deferring = |spec: TemplateSpec| TemplateSpec { quiet_hours: QuietHoursPolicy::Defer, ..spec };
+
+    let run_now = store.create_template(&deferring(unscheduled(Some(crowd_id.clone()))), t0()).await.unwrap();
+    let held_now = store.create_run(run_now.id, night).await.unwrap();
+    let hourly = spec("0 0 * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id.clone()));
+    let scheduled = running(&*store, &deferring(hourly), t0()).await;
+    let fire = store.claim_due_fires("node-test", night, GRACE, 10).await.unwrap().remove(0);
+    assert_eq!((fire.template_id, fire.outcome), (Some(scheduled), FireOutcome::Fired));
+    let held_fired = fire.run_id.expect("a run, held rather than not made");
+    // A dropping template's run streams at once: its rows meet the policy one by one.
+    let dropping = TemplateSpec { quiet_hours: QuietHoursPolicy::Drop, ..unscheduled(Some(crowd_id)) };
+    let dropping = store.create_template(&dropping, t0()).await.unwrap();
+    let free = store.create_run(dropping.id, night).await.unwrap();
+
+    let lease = store.lease_run("a", night, LEASE).await.unwrap().unwrap();
+    assert_eq!(lease.run_id, free, "the older runs wait for the morning");
+    assert!(store.plan_run(&lease, &shard_plans(1), night).await.unwrap());
+    assert!(store.lease_run("b", morning - Duration::seconds(1), LEASE).await.unwrap().is_none());
+    let mut from_morning = Vec::new();
+    while let Some(lease) = store.lease_run("c", morning, LEASE).await.unwrap() {
+        assert!(store.plan_run(&lease, &shard_plans(1), morning).await.unwrap());
+        from_morning.push(lease.run_id);
+    }
+    assert_eq!(from_morning, [held_now, held_fired], "oldest first, from the window's end");
+
+    // Outside quiet hours a deferring template's run streams at once.
+    let day = t0() + Duration::hours(12);
+    let daytime = store.create_run(run_now.id, day).await.unwrap();
+    assert_eq!(store.lease_run("d", day, LEASE).await.unwrap().unwrap().run_id, daytime);
 }

@@ -236,3 +236,42 @@ pub async fn a_failed_housekeeping_fire_is_retried_sooner(store: Arc<dyn Store>)
 
     assert!(matches!(store.complete_fire(9999, None, None).await, Err(herald_store::StoreError::NotFound { .. })));
 }
+
+pub async fn an_unreadable_cron_disables_its_schedule_and_the_claim_goes_on(store: Arc<dyn Store>, raw: Raw) {
+    let start = t0();
+    let crowd_id = crowd(&*store, 1, start).await;
+    let broken =
+        running(&*store, &spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id.clone())), start).await;
+    let healthy = running(&*store, &spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start).await;
+    let broken_schedule = store.schedule_id_of(broken).await.unwrap().unwrap();
+    raw.set_schedule_cron(broken_schedule, "every minute, please").await;
+
+    let fires = store.claim_due_fires("node-test", start + Duration::minutes(1), GRACE, 10).await.unwrap();
+    assert_eq!(fires.iter().map(|f| f.template_id).collect::<Vec<_>>(), [Some(healthy)], "{fires:?}");
+    let schedules = store.list_schedules().await.unwrap();
+    let disabled = schedules.iter().find(|s| s.id == broken_schedule).unwrap();
+    assert_eq!((disabled.enabled, disabled.next_fire_at, disabled.last_fire.is_none()), (false, None, true));
+    assert!(store.list_fires(broken_schedule, 10).await.unwrap().is_empty());
+    assert!(store.list_runs(Some(broken), 10).await.unwrap().is_empty());
+    let later = store.claim_due_fires("node-test", start + Duration::minutes(2), GRACE, 10).await.unwrap();
+    assert_eq!(later.iter().map(|f| f.template_id).collect::<Vec<_>>(), [Some(healthy)]);
+}
+
+pub async fn the_last_fire_of_a_finite_cron_disarms_its_schedule(store: Arc<dyn Store>) {
+    let start = t0();
+    let crowd_id = crowd(&*store, 1, start).await;
+    // Noon on the first of July 2026 only, in Shanghai: 04:00 UTC.
+    let once = spec("0 0 12 1 7 ? 2026", "Asia/Shanghai", MisfirePolicy::FireOnce, Some(crowd_id));
+    let id = running(&*store, &once, start).await;
+    let noon = start + Duration::hours(4);
+    assert_eq!(store.get_template(id).await.unwrap().next_fire_at, Some(noon));
+
+    let fires = store.claim_due_fires("node-test", noon, GRACE, 10).await.unwrap();
+    assert_eq!(fires.len(), 1);
+    assert_eq!((fires[0].outcome, fires[0].fire_time), (FireOutcome::Fired, noon));
+    assert!(fires[0].run_id.is_some());
+    let schedule = store.list_schedules().await.unwrap().remove(0);
+    assert_eq!((schedule.enabled, schedule.next_fire_at), (true, None), "armed, with nothing left to fire");
+    assert_eq!(schedule.last_fire.map(|f| f.fire_time), Some(noon));
+    assert!(store.claim_due_fires("node-test", noon + Duration::days(400), GRACE, 10).await.unwrap().is_empty());
+}

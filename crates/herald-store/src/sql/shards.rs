@@ -1,37 +1,32 @@
-//! Run shards on a cluster: any node's streamer leases a shard with `FOR UPDATE SKIP LOCKED`,
-//! checkpoints it together with its run's counters, and the last shard to finish publishes
-//! the run. Locks are taken run row first wherever a statement touches both, so finishing
-//! shards never deadlock with each other.
+//! Run shards: a streamer leases a shard (SKIP LOCKED where many nodes stream at once), checkpoints
+//! it together with its run's counters, and the last shard to finish publishes the run. Locks
+//! are taken run row first wherever a transaction touches both, so finishing shards never
+//! deadlock with each other, and the "last shard" check sees every other shard's commit.
 
-use crate::error::{Result, StoreError};
+use super::batch::insert_shards;
+use super::codec::{json_of, opt_time_of};
+use super::dialect::{DbPool, FOR_UPDATE, SKIP_LOCKED, begin_write, db_time};
+use super::run_counts::publish_if_streamed;
+use crate::error::Result;
 use crate::model::{RunLease, ShardLease, ShardPlan, ShardRecord, StreamStep};
 use chrono::{DateTime, Duration, Utc};
-use sqlx::{PgPool, Row};
+use const_format::formatcp;
+use sqlx::Row;
+use sqlx::types::Json;
 
-pub(super) async fn plan(pool: &PgPool, lease: &RunLease, shards: &[ShardPlan]) -> Result<bool> {
-    let mut tx = pool.begin().await?;
-    let held: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'pending' FOR UPDATE")
-            .bind(lease.run_id)
-            .bind(&lease.owner)
-            .fetch_optional(&mut *tx)
-            .await?;
+pub(super) async fn plan(pool: &DbPool, lease: &RunLease, shards: &[ShardPlan]) -> Result<bool> {
+    let mut tx = begin_write(pool).await?;
+    let held: Option<i64> = sqlx::query_scalar(formatcp!(
+        "SELECT id FROM runs WHERE id = $1 AND lease_owner = $2 AND status = 'pending'{FOR_UPDATE}"
+    ))
+    .bind(lease.run_id)
+    .bind(&lease.owner)
+    .fetch_optional(&mut *tx)
+    .await?;
     if held.is_none() {
         return Ok(false);
     }
-    let numbers: Vec<i32> = (0..shards.len() as i32).collect();
-    let checkpoints: Vec<String> = shards.iter().map(|s| s.checkpoint.to_string()).collect();
-    let ends: Vec<Option<i64>> = shards.iter().map(|s| s.end_offset).collect();
-    sqlx::query(
-        "INSERT INTO run_shards (run_id, shard_no, checkpoint_json, end_offset) \
-         SELECT $1, n, c::jsonb, e FROM UNNEST($2::int[], $3::text[], $4::bigint[]) AS u (n, c, e)",
-    )
-    .bind(lease.run_id)
-    .bind(&numbers)
-    .bind(&checkpoints)
-    .bind(&ends)
-    .execute(&mut *tx)
-    .await?;
+    insert_shards(&mut tx, lease.run_id, shards).await?;
     sqlx::query("UPDATE runs SET status = 'streaming', lease_owner = NULL, lease_until = NULL WHERE id = $1")
         .bind(lease.run_id)
         .execute(&mut *tx)
@@ -41,49 +36,51 @@ pub(super) async fn plan(pool: &PgPool, lease: &RunLease, shards: &[ShardPlan]) 
 }
 
 pub(super) async fn lease(
-    pool: &PgPool,
+    pool: &DbPool,
     owner: &str,
     now: DateTime<Utc>,
     lease: Duration,
 ) -> Result<Option<ShardLease>> {
-    let row = sqlx::query(
-        "UPDATE run_shards s SET status = 'streaming', lease_owner = $1, lease_until = $2 FROM runs r \
-         WHERE r.id = s.run_id AND (s.run_id, s.shard_no) = ( \
-           SELECT o.run_id, o.shard_no FROM run_shards o JOIN runs ro ON ro.id = o.run_id \
-           WHERE ro.status = 'streaming' AND o.status <> 'done' AND (o.lease_until IS NULL OR o.lease_until < $3) \
-           ORDER BY o.run_id, o.shard_no LIMIT 1 FOR UPDATE OF o SKIP LOCKED) \
-         RETURNING s.run_id, s.shard_no, r.template_id, r.crowd_id, s.checkpoint_json::text AS checkpoint_json, \
-           s.end_offset",
-    )
+    // Only the shard row is locked: a run row held by a checkpoint does not hide its shards.
+    let row = sqlx::query(formatcp!(
+        "UPDATE run_shards SET status = 'streaming', lease_owner = $1, lease_until = $2 \
+         WHERE (run_id, shard_no) = ( \
+           SELECT s.run_id, s.shard_no FROM run_shards s \
+           WHERE s.status <> 'done' AND (s.lease_until IS NULL OR s.lease_until < $3) \
+           AND EXISTS (SELECT 1 FROM runs r WHERE r.id = s.run_id AND r.status = 'streaming') \
+           ORDER BY s.run_id, s.shard_no LIMIT 1{SKIP_LOCKED}) \
+         RETURNING run_id, shard_no, checkpoint_json, end_offset, \
+           (SELECT template_id FROM runs WHERE id = run_id) AS template_id, \
+           (SELECT crowd_id FROM runs WHERE id = run_id) AS crowd_id"
+    ))
     .bind(owner)
-    .bind(now + lease)
-    .bind(now)
+    .bind(db_time(now + lease))
+    .bind(db_time(now))
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let checkpoint: String = row.try_get("checkpoint_json")?;
     let shard_no: i32 = row.try_get("shard_no")?;
     Ok(Some(ShardLease {
         run_id: row.try_get("run_id")?,
         shard_no: shard_no.into(),
         template_id: row.try_get("template_id")?,
         crowd_id: row.try_get("crowd_id")?,
-        checkpoint: serde_json::from_str(&checkpoint).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        checkpoint: json_of(&row, "checkpoint_json")?,
         end_offset: row.try_get("end_offset")?,
         owner: owner.to_string(),
     }))
 }
 
 pub(super) async fn checkpoint(
-    pool: &PgPool,
+    pool: &DbPool,
     lease: &ShardLease,
     step: &StreamStep,
     lease_until: DateTime<Utc>,
 ) -> Result<bool> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_write(pool).await?;
     // Run row first (see the module note); a run no longer streaming takes no progress.
     let streaming: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM runs WHERE id = $1 AND status = 'streaming' FOR UPDATE")
+        sqlx::query_scalar(formatcp!("SELECT id FROM runs WHERE id = $1 AND status = 'streaming'{FOR_UPDATE}"))
             .bind(lease.run_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -91,13 +88,13 @@ pub(super) async fn checkpoint(
         return Ok(false);
     }
     let kept = sqlx::query(
-        "UPDATE run_shards SET checkpoint_json = $1::jsonb, rows_read = rows_read + $2, batches = batches + $3, \
+        "UPDATE run_shards SET checkpoint_json = $1, rows_read = rows_read + $2, batches = batches + $3, \
          lease_until = $4 WHERE run_id = $5 AND shard_no = $6 AND lease_owner = $7 AND status = 'streaming'",
     )
-    .bind(step.checkpoint.to_string())
+    .bind(Json(&step.checkpoint))
     .bind(step.rows_read)
     .bind(step.batches)
-    .bind(lease_until)
+    .bind(db_time(lease_until))
     .bind(lease.run_id)
     .bind(lease.shard_no as i32)
     .bind(&lease.owner)
@@ -120,10 +117,13 @@ pub(super) async fn checkpoint(
     Ok(true)
 }
 
-pub(super) async fn finish(pool: &PgPool, lease: &ShardLease, now: DateTime<Utc>) -> Result<()> {
-    let mut tx = pool.begin().await?;
+pub(super) async fn finish(pool: &DbPool, lease: &ShardLease, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
     // Holding the run row serialises finishing shards: the last one sees every other done.
-    sqlx::query("SELECT id FROM runs WHERE id = $1 FOR UPDATE").bind(lease.run_id).fetch_optional(&mut *tx).await?;
+    sqlx::query(formatcp!("SELECT id FROM runs WHERE id = $1{FOR_UPDATE}"))
+        .bind(lease.run_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     let done = sqlx::query(
         "UPDATE run_shards SET status = 'done', lease_owner = NULL, lease_until = NULL \
          WHERE run_id = $1 AND shard_no = $2 AND lease_owner = $3 AND status = 'streaming'",
@@ -134,20 +134,13 @@ pub(super) async fn finish(pool: &PgPool, lease: &ShardLease, now: DateTime<Utc>
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() > 0 {
-        sqlx::query(
-            "UPDATE runs SET status = 'published', rows_total = rows_read WHERE id = $1 AND status = 'streaming' \
-             AND NOT EXISTS (SELECT 1 FROM run_shards WHERE run_id = $1 AND status <> 'done')",
-        )
-        .bind(lease.run_id)
-        .execute(&mut *tx)
-        .await?;
-        super::runs::complete_if_done(&mut tx, lease.run_id, now).await?;
+        publish_if_streamed(&mut tx, lease.run_id, now).await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-pub(super) async fn release(pool: &PgPool, lease: &ShardLease) -> Result<()> {
+pub(super) async fn release(pool: &DbPool, lease: &ShardLease) -> Result<()> {
     sqlx::query(
         "UPDATE run_shards SET lease_owner = NULL, lease_until = NULL \
          WHERE run_id = $1 AND shard_no = $2 AND lease_owner = $3 AND status = 'streaming'",
@@ -160,7 +153,7 @@ pub(super) async fn release(pool: &PgPool, lease: &ShardLease) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn list(pool: &PgPool, run_id: i64) -> Result<Vec<ShardRecord>> {
+pub(super) async fn list(pool: &DbPool, run_id: i64) -> Result<Vec<ShardRecord>> {
     let rows = sqlx::query(
         "SELECT shard_no, status, rows_read, batches, lease_owner, lease_until FROM run_shards \
          WHERE run_id = $1 ORDER BY shard_no",
@@ -177,7 +170,7 @@ pub(super) async fn list(pool: &PgPool, run_id: i64) -> Result<Vec<ShardRecord>>
                 rows_read: r.try_get("rows_read")?,
                 batches: r.try_get("batches")?,
                 lease_owner: r.try_get("lease_owner")?,
-                lease_until: r.try_get("lease_until")?,
+                lease_until: opt_time_of(r, "lease_until")?,
             })
         })
         .collect()

@@ -1,64 +1,48 @@
-//! Crowd runs: creation, planning leases, and the progress figures; the shards streamers work
-//! on are in `shards.rs`.
+//! Crowd runs: creation, planning leases, and the progress figures. Planning leases are taken
+//! with SKIP LOCKED where many nodes plan at once, so two planners never take the same run; the
+//! shards streamers work on are in `shards.rs`.
 
-use super::SqliteStore;
+use super::Backend;
+use super::codec::{opt_time_of, time_of};
+use super::dialect::{DbRow, SKIP_LOCKED, Tx, begin_write, db_time};
 use crate::error::{Result, StoreError};
 use crate::model::{RunLease, ShardLease, ShardPlan, ShardRecord, StreamStep};
 use crate::repos::RunRepo;
-use crate::time::{from_ms, to_ms};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use const_format::formatcp;
 use herald_core::{RunProgress, RunStatus};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::Row;
 
-/// Creates a pending run of the template's current crowd file.
-pub(super) async fn insert_run(
-    tx: &mut Transaction<'_, Sqlite>,
-    template_id: i64,
-    fire_id: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<i64> {
-    let not_before = run_not_before(tx, template_id, now).await?;
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO runs (template_id, fire_id, crowd_id, status, rows_total, created_at, not_before) \
-         SELECT t.id, ?, t.crowd_id, 'pending', c.rows, ?, ? FROM templates t JOIN crowds c ON c.id = t.crowd_id \
-         WHERE t.id = ? RETURNING id",
-    )
-    .bind(fire_id)
-    .bind(to_ms(now))
-    .bind(not_before.map(to_ms))
-    .bind(template_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    id.ok_or_else(|| super::schedules::no_crowd(template_id))
-}
-
-/// A run with the count of its messages waiting for the end of quiet hours.
-const SELECT_RUN: &str =
-    "SELECT r.*, (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred FROM runs r";
-
-/// A `defer` template's run created inside its quiet hours waits for their end.
-async fn run_not_before(
-    tx: &mut Transaction<'_, Sqlite>,
-    template_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>> {
-    let row = sqlx::query(&format!("{} WHERE t.id = ?", super::templates::SELECT_TEMPLATE))
-        .bind(template_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let not_before = super::templates::template_from_row(&row)?.spec.run_not_before(now);
+/// Creates a pending run of the template's current crowd file. A `defer` template's run created
+/// inside its quiet hours waits for their end (`not_before`).
+pub(super) async fn insert_run(tx: &mut Tx, template_id: i64, fire_id: Option<i64>, now: DateTime<Utc>) -> Result<i64> {
+    let template = super::templates::template_in(tx, template_id).await?;
+    let not_before = template.and_then(|t| t.spec.run_not_before(now));
     if let Some(at) = not_before {
         tracing::info!(template_id, start_at = %at, "run fired inside quiet hours; it streams when they end");
     }
-    Ok(not_before)
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO runs (template_id, fire_id, crowd_id, status, rows_total, created_at, not_before) \
+         SELECT t.id, $1, t.crowd_id, 'pending', c.rows, $2, $3 FROM templates t JOIN crowds c ON c.id = t.crowd_id \
+         WHERE t.id = $4 RETURNING id",
+    )
+    .bind(fire_id)
+    .bind(db_time(now))
+    .bind(not_before.map(db_time))
+    .bind(template_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    id.ok_or_else(|| StoreError::no_crowd(template_id))
 }
 
-fn progress_from_row(row: &SqliteRow) -> Result<RunProgress> {
+/// A run with the count of its messages waiting for the end of quiet hours.
+const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.status, r.rows_total, r.rows_read, r.rows_invalid, \
+     r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, \
+     (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred FROM runs r";
+
+fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
     let status: String = row.try_get("status")?;
-    let finished: Option<i64> = row.try_get("finished_at")?;
     Ok(RunProgress {
         id: row.try_get("id")?,
         template_id: row.try_get("template_id")?,
@@ -71,30 +55,17 @@ fn progress_from_row(row: &SqliteRow) -> Result<RunProgress> {
         failed: row.try_get("failed")?,
         dropped: row.try_get("dropped")?,
         deferred: row.try_get("deferred")?,
-        created_at: from_ms(row.try_get("created_at")?),
-        finished_at: finished.map(from_ms),
+        created_at: time_of(row, "created_at")?,
+        finished_at: opt_time_of(row, "finished_at")?,
         error: row.try_get("error")?,
     })
 }
 
-/// Marks a published run completed once every valid row it read has a final state.
-pub(super) async fn complete_if_done(tx: &mut Transaction<'_, Sqlite>, run_id: i64, now: DateTime<Utc>) -> Result<()> {
-    sqlx::query(
-        "UPDATE runs SET status = 'completed', finished_at = ? \
-         WHERE id = ? AND status = 'published' AND delivered + failed + dropped + rows_invalid >= rows_read",
-    )
-    .bind(to_ms(now))
-    .bind(run_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 #[async_trait]
-impl RunRepo for SqliteStore {
+impl RunRepo for Backend {
     async fn create_run(&self, template_id: i64, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE id = ?")
+        let mut tx = begin_write(&self.pool).await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE id = $1")
             .bind(template_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -107,16 +78,16 @@ impl RunRepo for SqliteStore {
     }
 
     async fn lease_run(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<RunLease>> {
-        let row = sqlx::query(
-            "UPDATE runs SET lease_owner = ?1, lease_until = ?2 WHERE id = ( \
+        let row = sqlx::query(formatcp!(
+            "UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = ( \
                SELECT id FROM runs WHERE status = 'pending' \
-               AND (lease_until IS NULL OR lease_until < ?3) AND (not_before IS NULL OR not_before <= ?3) \
-               ORDER BY id LIMIT 1) \
-             RETURNING id, template_id, crowd_id",
-        )
+               AND (lease_until IS NULL OR lease_until < $3) AND (not_before IS NULL OR not_before <= $3) \
+               ORDER BY id LIMIT 1{SKIP_LOCKED}) \
+             RETURNING id, template_id, crowd_id"
+        ))
         .bind(owner)
-        .bind(to_ms(now + lease))
-        .bind(to_ms(now))
+        .bind(db_time(now + lease))
+        .bind(db_time(now))
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -133,7 +104,7 @@ impl RunRepo for SqliteStore {
     }
 
     async fn release_run(&self, lease: &RunLease) -> Result<()> {
-        sqlx::query("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?")
+        sqlx::query("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2")
             .bind(lease.run_id)
             .bind(&lease.owner)
             .execute(&self.pool)
@@ -143,11 +114,11 @@ impl RunRepo for SqliteStore {
 
     async fn fail_run(&self, run_id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "UPDATE runs SET status = 'failed', error = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL \
-             WHERE id = ?",
+            "UPDATE runs SET status = 'failed', error = $1, finished_at = $2, lease_owner = NULL, \
+             lease_until = NULL WHERE id = $3",
         )
         .bind(error)
-        .bind(to_ms(now))
+        .bind(db_time(now))
         .bind(run_id)
         .execute(&self.pool)
         .await?;
@@ -181,7 +152,7 @@ impl RunRepo for SqliteStore {
     }
 
     async fn get_run(&self, run_id: i64) -> Result<RunProgress> {
-        let row = sqlx::query(&format!("{SELECT_RUN} WHERE id = ?"))
+        let row = sqlx::query(formatcp!("{SELECT_RUN} WHERE r.id = $1"))
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await?
@@ -191,7 +162,7 @@ impl RunRepo for SqliteStore {
 
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>> {
         let rows =
-            sqlx::query(&format!("{SELECT_RUN} WHERE (?1 IS NULL OR template_id = ?1) ORDER BY id DESC LIMIT ?2"))
+            sqlx::query(formatcp!("{SELECT_RUN} WHERE ($1 IS NULL OR r.template_id = $1) ORDER BY r.id DESC LIMIT $2"))
                 .bind(template_id)
                 .bind(limit)
                 .fetch_all(&self.pool)

@@ -2,36 +2,40 @@
 //!
 //! Lock order is schedule row before template row wherever both are locked, the order a fire
 //! claim takes them (it locks the schedule, then inserting the run key-share locks the
-//! template). Template updates take only `NO KEY UPDATE`, which a claim's key-share does not
-//! wait for.
+//! template). Template updates take only a no-key-update lock, which a claim's key-share does
+//! not wait for.
 
-use super::PgStore;
+use super::Backend;
+use super::codec::{json_of, opt_time_of, time_of};
+use super::dialect::{DbRow, FOR_NO_KEY_UPDATE, FOR_UPDATE, Tx, begin_write, db_time};
 use crate::error::{Result, StoreError};
 use crate::model::Template;
 use crate::policy_json::{parse_policy, policy_json};
 use crate::repos::TemplateRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use const_format::formatcp;
 use herald_core::{
     ChannelKind, CronSchedule, MisfirePolicy, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus,
 };
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::Row;
+use sqlx::types::Json;
 
-pub(super) const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.channel, t.channel_account, t.msg_type, t.receiver_id_type, \
-     t.content_json::text AS content_json, t.quiet_hours, t.crowd_id, t.status, t.created_at, t.updated_at, \
+pub(super) const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.channel, t.channel_account, t.msg_type, \
+     t.receiver_id_type, t.content_json, t.quiet_hours, t.crowd_id, t.status, t.created_at, t.updated_at, \
      s.cron, s.timezone, s.misfire, s.next_fire_at \
      FROM templates t LEFT JOIN schedules s ON s.template_id = t.id";
+
+const TEMPLATE_BY_ID: &str = formatcp!("{SELECT_TEMPLATE} WHERE t.id = $1");
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
 }
 
-pub(super) fn template_from_row(row: &PgRow) -> Result<Template> {
+pub(super) fn template_from_row(row: &DbRow) -> Result<Template> {
     let channel: String = row.try_get("channel")?;
     let quiet: String = row.try_get("quiet_hours")?;
     let status: String = row.try_get("status")?;
-    let content: String = row.try_get("content_json")?;
     let cron: Option<String> = row.try_get("cron")?;
     let schedule = match cron {
         Some(cron) => {
@@ -51,7 +55,7 @@ pub(super) fn template_from_row(row: &PgRow) -> Result<Template> {
         channel_account: row.try_get("channel_account")?,
         msg_type: row.try_get("msg_type")?,
         receiver_id_type: row.try_get("receiver_id_type")?,
-        content: serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        content: json_of(row, "content_json")?,
         quiet_hours: QuietHoursPolicy::parse(&quiet).ok_or_else(|| corrupt("quiet-hours policy", &quiet))?,
         schedule,
         crowd_id: row.try_get("crowd_id")?,
@@ -62,10 +66,16 @@ pub(super) fn template_from_row(row: &PgRow) -> Result<Template> {
         id: row.try_get("id")?,
         spec,
         status: TemplateStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        next_fire_at: row.try_get("next_fire_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        next_fire_at: opt_time_of(row, "next_fire_at")?,
+        created_at: time_of(row, "created_at")?,
+        updated_at: time_of(row, "updated_at")?,
     })
+}
+
+/// The template as it stands inside `tx`.
+pub(super) async fn template_in(tx: &mut Tx, id: i64) -> Result<Option<Template>> {
+    let row = sqlx::query(TEMPLATE_BY_ID).bind(id).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(template_from_row).transpose()
 }
 
 /// The first fire after `now`, or None for a stopped template or an exhausted expression.
@@ -78,7 +88,7 @@ fn next_fire(spec: &ScheduleSpec, running: bool, now: DateTime<Utc>) -> Result<O
 }
 
 async fn write_schedule(
-    tx: &mut Transaction<'_, Postgres>,
+    tx: &mut Tx,
     template_id: i64,
     spec: &TemplateSpec,
     running: bool,
@@ -100,16 +110,16 @@ async fn write_schedule(
     .bind(&schedule.timezone)
     .bind(schedule.misfire.as_str())
     .bind(running)
-    .bind(next_fire(schedule, running, now)?)
-    .bind(now)
+    .bind(next_fire(schedule, running, now)?.map(db_time))
+    .bind(db_time(now))
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Locks the template's schedule row, if any, so the lock order matches a fire claim's.
-async fn lock_schedule(tx: &mut Transaction<'_, Postgres>, template_id: i64) -> Result<()> {
-    sqlx::query("SELECT id FROM schedules WHERE template_id = $1 FOR UPDATE")
+async fn lock_schedule(tx: &mut Tx, template_id: i64) -> Result<()> {
+    sqlx::query(formatcp!("SELECT id FROM schedules WHERE template_id = $1{FOR_UPDATE}"))
         .bind(template_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -117,24 +127,24 @@ async fn lock_schedule(tx: &mut Transaction<'_, Postgres>, template_id: i64) -> 
 }
 
 #[async_trait]
-impl TemplateRepo for PgStore {
+impl TemplateRepo for Backend {
     async fn create_template(&self, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO templates (name, channel, channel_account, msg_type, receiver_id_type, content_json, \
              quiet_hours, crowd_id, status, created_at, updated_at, policy_json) \
-             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $10, $11) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
         )
         .bind(spec.name.trim())
         .bind(spec.channel.as_str())
         .bind(&spec.channel_account)
         .bind(spec.msg_type)
         .bind(&spec.receiver_id_type)
-        .bind(spec.content.to_string())
+        .bind(Json(&spec.content))
         .bind(spec.quiet_hours.as_str())
         .bind(&spec.crowd_id)
         .bind(TemplateStatus::Stopped.as_str())
-        .bind(now)
+        .bind(db_time(now))
         .bind(policy_json(spec))
         .fetch_one(&mut *tx)
         .await?;
@@ -144,7 +154,7 @@ impl TemplateRepo for PgStore {
     }
 
     async fn get_template(&self, id: i64) -> Result<Template> {
-        let row = sqlx::query(&format!("{SELECT_TEMPLATE} WHERE t.id = $1"))
+        let row = sqlx::query(TEMPLATE_BY_ID)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -153,29 +163,29 @@ impl TemplateRepo for PgStore {
     }
 
     async fn list_templates(&self) -> Result<Vec<Template>> {
-        let rows = sqlx::query(&format!("{SELECT_TEMPLATE} ORDER BY t.id")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(formatcp!("{SELECT_TEMPLATE} ORDER BY t.id")).fetch_all(&self.pool).await?;
         rows.iter().map(template_from_row).collect()
     }
 
     async fn update_template(&self, id: i64, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         lock_schedule(&mut tx, id).await?;
         let status: Option<String> = sqlx::query_scalar(
             "UPDATE templates SET name = $1, channel = $2, channel_account = $3, msg_type = $4, \
-             receiver_id_type = $5, content_json = $6::jsonb, quiet_hours = $7, crowd_id = $8, updated_at = $9, \
-             policy_json = $11 WHERE id = $10 RETURNING status",
+             receiver_id_type = $5, content_json = $6, quiet_hours = $7, crowd_id = $8, updated_at = $9, \
+             policy_json = $10 WHERE id = $11 RETURNING status",
         )
         .bind(spec.name.trim())
         .bind(spec.channel.as_str())
         .bind(&spec.channel_account)
         .bind(spec.msg_type)
         .bind(&spec.receiver_id_type)
-        .bind(spec.content.to_string())
+        .bind(Json(&spec.content))
         .bind(spec.quiet_hours.as_str())
         .bind(&spec.crowd_id)
-        .bind(now)
-        .bind(id)
+        .bind(db_time(now))
         .bind(policy_json(spec))
+        .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
         let status = status.ok_or_else(|| StoreError::not_found("template", id))?;
@@ -185,7 +195,7 @@ impl TemplateRepo for PgStore {
     }
 
     async fn delete_template(&self, id: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         // The schedule goes first (waiting for a claim that holds it), then the template.
         sqlx::query("DELETE FROM schedules WHERE template_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM templates WHERE id = $1").bind(id).execute(&mut *tx).await?;
@@ -197,17 +207,16 @@ impl TemplateRepo for PgStore {
     }
 
     async fn set_template_status(&self, id: i64, status: TemplateStatus, now: DateTime<Utc>) -> Result<Template> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         lock_schedule(&mut tx, id).await?;
-        let row = sqlx::query(&format!("{SELECT_TEMPLATE} WHERE t.id = $1 FOR NO KEY UPDATE OF t"))
+        sqlx::query(formatcp!("SELECT id FROM templates WHERE id = $1{FOR_NO_KEY_UPDATE}"))
             .bind(id)
             .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found("template", id))?;
-        let template = template_from_row(&row)?;
+            .await?;
+        let template = template_in(&mut tx, id).await?.ok_or_else(|| StoreError::not_found("template", id))?;
         sqlx::query("UPDATE templates SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(status.as_str())
-            .bind(now)
+            .bind(db_time(now))
             .bind(id)
             .execute(&mut *tx)
             .await?;

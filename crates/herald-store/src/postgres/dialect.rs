@@ -1,0 +1,80 @@
+//! The PostgreSQL side of the dialect seam: the names the shared repositories in `src/sql/`
+//! use for what PostgreSQL does its own way. `sqlite/dialect.rs` defines the same names.
+//!
+//! Many nodes write at once under READ COMMITTED, so statements that claim work lock the rows
+//! they take (`FOR UPDATE SKIP LOCKED`: rows another node is claiming are passed over, not
+//! waited for), and read-then-write steps lock what they read.
+
+use crate::error::Result;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgHasArrayType;
+use sqlx::{Encode, Postgres, QueryBuilder, Row, Type};
+
+pub(crate) type Db = Postgres;
+pub(crate) type DbRow = sqlx::postgres::PgRow;
+pub(crate) type DbPool = sqlx::PgPool;
+pub(crate) type Tx = sqlx::Transaction<'static, Db>;
+
+/// Times are `timestamptz`.
+pub(crate) type DbTime = DateTime<Utc>;
+
+pub(crate) fn db_time(t: DateTime<Utc>) -> DbTime {
+    t
+}
+
+pub(crate) fn from_db_time(t: DbTime) -> DateTime<Utc> {
+    t
+}
+
+/// A plain transaction; the statements in it lock what they need.
+pub(crate) async fn begin_write(pool: &DbPool) -> Result<Tx> {
+    Ok(pool.begin().await?)
+}
+
+/// Locks the rows read, for the rest of the transaction.
+pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
+/// Locks the rows read against updates, but not against a key-share lock (a foreign key
+/// check on insert), so it does not wait for a fire claim inserting a run.
+pub(crate) const FOR_NO_KEY_UPDATE: &str = " FOR NO KEY UPDATE";
+/// Claims: locks the rows taken and passes over rows another node holds.
+pub(crate) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
+/// Locks `table` against every other writer (readers go on) until the transaction ends.
+pub(crate) async fn lock_table(tx: &mut Tx, table: &'static str) -> Result<()> {
+    // `table` is a name written in this crate, never input.
+    sqlx::query(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).execute(&mut **tx).await?;
+    Ok(())
+}
+
+pub(crate) const TRUE: &str = "TRUE";
+/// The smaller of two values.
+pub(crate) const LEAST: &str = "LEAST";
+/// Byte order, as SQLite sorts, whatever the database's collation.
+pub(crate) const BYTE_ORDER: &str = " COLLATE \"C\"";
+/// The start of the hour of a delivery's `at`: hours in UTC, whatever the session's time zone.
+pub(crate) const HOUR_OF_AT: &str = "date_bin('1 hour', at, TIMESTAMPTZ '1970-01-01 00:00:00+00')";
+/// Joins each schedule `s` to its newest fire `f` through the (schedule, fire time) index; the
+/// correlated-subquery form SQLite uses makes PostgreSQL hash the whole fire ledger.
+pub(crate) const LAST_FIRE_JOIN: &str = "LEFT JOIN LATERAL ( \
+     SELECT * FROM fires WHERE schedule_id = s.id ORDER BY fire_time DESC LIMIT 1) f ON true";
+
+/// A crowd's variable columns, a TEXT[].
+pub(crate) const CROWD_COLUMNS: &str = "columns";
+
+pub(crate) fn crowd_columns(columns: &[String]) -> &[String] {
+    columns
+}
+
+pub(crate) fn crowd_columns_of(row: &DbRow) -> Result<Vec<String>> {
+    Ok(row.try_get(CROWD_COLUMNS)?)
+}
+
+/// Appends ` = ANY($n)`, the values bound as one array.
+pub(crate) fn push_in_list<'a, T>(query: &mut QueryBuilder<'a, Db>, values: impl IntoIterator<Item = T>)
+where
+    T: 'a + Encode<'a, Db> + Type<Db> + PgHasArrayType,
+{
+    query.push(" = ANY(");
+    query.push_bind(values.into_iter().collect::<Vec<T>>());
+    query.push(")");
+}

@@ -1,0 +1,22 @@
+//! Reading columns whose type differs between the backends, written once over the dialect:
+//! times (INTEGER milliseconds or `timestamptz`) and JSON (TEXT or `jsonb`).
+
+use super::dialect::{DbRow, DbTime, from_db_time};
+use crate::error::{Result, StoreError};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+use sqlx::types::Json;
+
+pub(super) fn time_of(row: &DbRow, column: &str) -> Result<DateTime<Utc>> {
+    Ok(from_db_time(row.try_get::<DbTime, _>(column)?))
+}
+
+pub(super) fn opt_time_of(row: &DbRow, column: &str) -> Result<Option<DateTime<Utc>>> {
+    Ok(row.try_get::<Option<DbTime>, _>(column)?.map(from_db_time))
+}
+
+/// A JSON column read into `T`; a value that does not read is corrupt data.
+pub(super) fn json_of<T: DeserializeOwned>(row: &DbRow, column: &str) -> Result<T> {
+    Ok(row.try_get::<Json<T>, _>(column).map_err(StoreError::decoding)?.0)
+}

@@ -1,0 +1,138 @@
+//! The delivery ledger (one final state per message id), the trace, and the outbox channel's
+//! table. A message id already in the ledger is never counted or traced as final again, so a
+//! redelivered batch is harmless, and of several workers racing on one message only the one
+//! whose ledger insert wins counts it into the run.
+
+use super::Backend;
+use super::batch::{insert_final_states, insert_outbox, insert_trace};
+use super::codec::{json_of, time_of};
+use super::dialect::{Db, begin_write, push_in_list};
+use super::run_counts::count_final_states;
+use crate::error::{Result, StoreError};
+use crate::model::{OutboxEntry, OutboxFilter, Outcome, TraceRecord};
+use crate::repos::DeliveryRepo;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use herald_core::{MessageId, RunCounts};
+use sqlx::{QueryBuilder, Row};
+use std::collections::{BTreeMap, HashSet};
+
+/// The outcomes ordered by message id, a message's own events kept in their given order.
+/// Every writer takes the ledger's and the trace index's keys in this one order, so two
+/// workers writing overlapping batches wait for each other instead of deadlocking.
+fn in_key_order(outcomes: &[Outcome]) -> Vec<&Outcome> {
+    let mut sorted: Vec<&Outcome> = outcomes.iter().collect();
+    sorted.sort_by(|a, b| a.message_id.as_str().cmp(b.message_id.as_str()));
+    sorted
+}
+
+#[async_trait]
+impl DeliveryRepo for Backend {
+    async fn finished_messages(&self, ids: &[MessageId]) -> Result<Vec<MessageId>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Db>::new("SELECT message_id FROM deliveries WHERE message_id");
+        push_in_list(&mut query, ids.iter().map(MessageId::as_str));
+        let found: Vec<String> = query.build_query_scalar().fetch_all(&self.pool).await?;
+        Ok(found.into_iter().map(MessageId).collect())
+    }
+
+    async fn record_outcomes(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<u64> {
+        if let Some(o) = outcomes.iter().find(|o| !o.event.is_terminal()) {
+            return Err(StoreError::Conflict(format!("{} is not a final state", o.event.as_str())));
+        }
+        let mut sorted = in_key_order(outcomes);
+        // The first outcome of a message wins, as it would one statement at a time.
+        sorted.dedup_by(|later, first| later.message_id == first.message_id);
+        if sorted.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = begin_write(&self.pool).await?;
+        let new: HashSet<String> = insert_final_states(&mut tx, &sorted, now).await?;
+        let mut per_run: BTreeMap<i64, RunCounts> = BTreeMap::new();
+        for o in sorted.iter().filter(|o| new.contains(o.message_id.as_str())) {
+            if let Some(run_id) = o.run_id {
+                per_run.entry(run_id).or_default().count(o.event);
+            }
+        }
+        // Runs in id order, for the same reason the ledger keys are sorted.
+        for (run_id, counts) in &per_run {
+            count_final_states(&mut tx, *run_id, counts, now).await?;
+        }
+        tx.commit().await?;
+        Ok(new.len() as u64)
+    }
+
+    async fn record_trace(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        insert_trace(&self.pool, &in_key_order(outcomes), now).await
+    }
+
+    async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>> {
+        let rows = sqlx::query("SELECT * FROM trace WHERE message_id = $1 ORDER BY id")
+            .bind(message_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TraceRecord {
+                    message_id: r.try_get("message_id")?,
+                    template_id: r.try_get("template_id")?,
+                    run_id: r.try_get("run_id")?,
+                    receiver: r.try_get("receiver")?,
+                    event: r.try_get("event")?,
+                    detail: r.try_get("detail")?,
+                    at: time_of(r, "at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_outbox(&self, entries: &[OutboxEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        insert_outbox(&self.pool, entries).await
+    }
+
+    async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, message_id, template_id, run_id, receiver, content_json, delivered_at \
+             FROM outbox WHERE id > $1 AND ($2 IS NULL OR template_id = $2) \
+             AND ($3 IS NULL OR run_id = $3) AND ($4 IS NULL OR receiver = $4) ORDER BY id LIMIT $5",
+        )
+        .bind(filter.after_id)
+        .bind(filter.template_id)
+        .bind(filter.run_id)
+        .bind(&filter.receiver)
+        .bind(filter.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxEntry {
+                    id: r.try_get("id")?,
+                    message_id: r.try_get("message_id")?,
+                    template_id: r.try_get("template_id")?,
+                    run_id: r.try_get("run_id")?,
+                    receiver: r.try_get("receiver")?,
+                    content: json_of(r, "content_json")?,
+                    delivered_at: time_of(r, "delivered_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_outbox(&self, template_id: Option<i64>, run_id: Option<i64>) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE ($1 IS NULL OR template_id = $1) AND ($2 IS NULL OR run_id = $2)",
+        )
+        .bind(template_id)
+        .bind(run_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,265 @@
+//! Claiming due fires. One write transaction takes the due schedule rows (with SKIP LOCKED
+//! where many nodes claim at once: rows another node is claiming are passed over, not waited
+//! for), writes each fire to the ledger, creates the fire's run and advances the schedule, so a
+//! fire is never lost or taken twice. The ledger's unique (schedule, fire time) key stands
+//! behind the locks. What a fire does is herald-core's `fire::decide`.
+
+use super::Backend;
+use super::codec::{opt_time_of, time_of};
+use super::dialect::{DbRow, LAST_FIRE_JOIN, LEAST, SKIP_LOCKED, TRUE, Tx, begin_write, db_time};
+use crate::error::{Result, StoreError};
+use crate::model::{ClaimedFire, FireRecord, ScheduleRecord};
+use crate::repos::ScheduleRepo;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use const_format::formatcp;
+use herald_core::fire::{self, DueSchedule, FireDecision, FireTarget};
+use herald_core::{CronSchedule, FireOutcome, MisfirePolicy};
+use sqlx::Row;
+
+/// The due schedules, soonest first, each with whether its template has a crowd to send to.
+/// Under READ COMMITTED a row whose claim committed while this one waited to lock it is
+/// re-checked against `next_fire_at <= $1` on its new version, so it drops out.
+const DUE_SCHEDULES: &str = formatcp!(
+    "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.misfire, s.next_fire_at, \
+     EXISTS (SELECT 1 FROM templates t WHERE t.id = s.template_id AND t.crowd_id IS NOT NULL) AS has_crowd \
+     FROM schedules s WHERE s.enabled = {TRUE} AND s.next_fire_at <= $1 \
+     ORDER BY s.next_fire_at, s.id LIMIT $2{SKIP_LOCKED}"
+);
+
+#[async_trait]
+impl ScheduleRepo for Backend {
+    async fn claim_due_fires(
+        &self,
+        claimer: &str,
+        now: DateTime<Utc>,
+        grace: Duration,
+        limit: i64,
+    ) -> Result<Vec<ClaimedFire>> {
+        let mut tx = begin_write(&self.pool).await?;
+        let due = sqlx::query(DUE_SCHEDULES).bind(db_time(now)).bind(limit).fetch_all(&mut *tx).await?;
+        let mut claimed = Vec::with_capacity(due.len());
+        for row in due {
+            if let Some(fire) = claim_one(&mut tx, &row, claimer, now, grace).await? {
+                claimed.push(fire);
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn list_fires(&self, schedule_id: i64, limit: i64) -> Result<Vec<FireRecord>> {
+        let rows = sqlx::query("SELECT * FROM fires WHERE schedule_id = $1 ORDER BY fire_time DESC LIMIT $2")
+            .bind(schedule_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| fire_from_row(r, "")).collect()
+    }
+
+    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>> {
+        let rows = sqlx::query(formatcp!(
+            "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.enabled, s.next_fire_at, \
+             f.id AS f_id, f.schedule_id AS f_schedule_id, f.fire_time AS f_fire_time, \
+             f.claimed_at AS f_claimed_at, f.lateness_ms AS f_lateness_ms, f.outcome AS f_outcome, \
+             f.run_id AS f_run_id, f.error AS f_error, f.claimed_by AS f_claimed_by \
+             FROM schedules s {LAST_FIRE_JOIN} ORDER BY s.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let fire_id: Option<i64> = r.try_get("f_id")?;
+                Ok(ScheduleRecord {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    template_id: r.try_get("template_id")?,
+                    account_id: r.try_get("account_id")?,
+                    cron: r.try_get("cron")?,
+                    timezone: r.try_get("timezone")?,
+                    enabled: r.try_get("enabled")?,
+                    next_fire_at: opt_time_of(r, "next_fire_at")?,
+                    last_fire: match fire_id {
+                        Some(_) => Some(fire_from_row(r, "f_")?),
+                        None => None,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()> {
+        let parsed = CronSchedule::parse(cron, "UTC").map_err(|e| StoreError::Conflict(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO schedules (kind, cron, timezone, misfire, enabled, next_fire_at, updated_at) \
+             VALUES ($1, $2, 'UTC', 'fire_once', TRUE, $3, $4) \
+             ON CONFLICT (kind) WHERE template_id IS NULL AND account_id IS NULL DO NOTHING",
+        )
+        .bind(kind)
+        .bind(cron)
+        .bind(parsed.next_after(now).map(db_time))
+        .bind(db_time(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        let schedule_id: Option<i64> =
+            sqlx::query_scalar("UPDATE fires SET outcome = $1, error = $2 WHERE id = $3 RETURNING schedule_id")
+                .bind(if error.is_some() { "failed" } else { "succeeded" })
+                .bind(error)
+                .bind(fire_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let schedule_id = schedule_id.ok_or_else(|| StoreError::not_found("fire", fire_id))?;
+        if let (Some(_), Some(at)) = (error, retry_at) {
+            // Under READ COMMITTED a claim advancing this schedule meanwhile is waited for, and
+            // the retry is compared with the next fire it set.
+            sqlx::query(formatcp!(
+                "UPDATE schedules SET next_fire_at = {LEAST}(COALESCE(next_fire_at, $1), $1) \
+                 WHERE id = $2 AND enabled = {TRUE}"
+            ))
+            .bind(db_time(at))
+            .bind(schedule_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM schedules WHERE template_id = $1")
+            .bind(template_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
+
+/// Decides and writes the fire of one due schedule and advances it. None when the ledger held
+/// the fire already, or the schedule's cron no longer reads (the schedule is disabled).
+async fn claim_one(
+    tx: &mut Tx,
+    row: &DbRow,
+    claimer: &str,
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> Result<Option<ClaimedFire>> {
+    let schedule_id: i64 = row.try_get("id")?;
+    let cron: String = row.try_get("cron")?;
+    let timezone: String = row.try_get("timezone")?;
+    let misfire: String = row.try_get("misfire")?;
+    let template_id: Option<i64> = row.try_get("template_id")?;
+    let due = DueSchedule {
+        cron: &cron,
+        timezone: &timezone,
+        misfire: MisfirePolicy::parse(&misfire).unwrap_or_default(),
+        due_at: time_of(row, "next_fire_at")?,
+        target: match template_id {
+            Some(_) => FireTarget::Template { has_crowd: row.try_get("has_crowd")? },
+            None => FireTarget::Housekeeping,
+        },
+    };
+    let decision = match fire::decide(&due, now, grace) {
+        Ok(decision) => decision,
+        Err(e) => {
+            tracing::error!(schedule_id, error = %e, "disabling schedule with an unreadable cron");
+            sqlx::query("UPDATE schedules SET enabled = FALSE, next_fire_at = NULL WHERE id = $1")
+                .bind(schedule_id)
+                .execute(&mut **tx)
+                .await?;
+            return Ok(None);
+        }
+    };
+    let fire = DueFire { schedule_id, kind: row.try_get("kind")?, template_id, account_id: row.try_get("account_id")? };
+    let claimed = record_fire(tx, &fire, &decision, claimer, now).await?;
+    sqlx::query("UPDATE schedules SET next_fire_at = $1, updated_at = $2 WHERE id = $3")
+        .bind(decision.next_fire.map(db_time))
+        .bind(db_time(now))
+        .bind(schedule_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(claimed)
+}
+
+/// The schedule a fire belongs to.
+struct DueFire {
+    schedule_id: i64,
+    kind: String,
+    template_id: Option<i64>,
+    account_id: Option<i64>,
+}
+
+/// Writes the ledger row (and the run of a template fire); None when the ledger already
+/// holds this (schedule, fire time).
+async fn record_fire(
+    tx: &mut Tx,
+    fire: &DueFire,
+    decision: &FireDecision,
+    claimer: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<ClaimedFire>> {
+    let lateness_ms = decision.lateness.num_milliseconds();
+    let fire_id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (schedule_id, fire_time) DO NOTHING RETURNING id",
+    )
+    .bind(fire.schedule_id)
+    .bind(db_time(decision.fire_time))
+    .bind(db_time(now))
+    .bind(lateness_ms)
+    .bind(decision.outcome.as_str())
+    .bind(claimer)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(fire_id) = fire_id else {
+        tracing::warn!(schedule_id = fire.schedule_id, fire_time = %decision.fire_time, "fire already in the ledger");
+        return Ok(None);
+    };
+    let mut run_id = None;
+    if decision.creates_run
+        && let Some(template_id) = fire.template_id
+    {
+        let id = super::runs::insert_run(tx, template_id, Some(fire_id), now).await?;
+        sqlx::query("UPDATE fires SET run_id = $1 WHERE id = $2").bind(id).bind(fire_id).execute(&mut **tx).await?;
+        run_id = Some(id);
+    }
+    if lateness_ms > 0 && decision.outcome != FireOutcome::Fired {
+        tracing::warn!(
+            schedule_id = fire.schedule_id,
+            lateness_ms,
+            outcome = decision.outcome.as_str(),
+            "fire not sent"
+        );
+    }
+    Ok(Some(ClaimedFire {
+        fire_id,
+        schedule_id: fire.schedule_id,
+        template_id: fire.template_id,
+        account_id: fire.account_id,
+        kind: fire.kind.clone(),
+        fire_time: decision.fire_time,
+        lateness_ms,
+        outcome: decision.outcome,
+        run_id,
+    }))
+}
+
+/// A fire ledger row; `prefix` names its columns when it comes joined to its schedule.
+fn fire_from_row(r: &DbRow, prefix: &str) -> Result<FireRecord> {
+    let col = |name: &str| format!("{prefix}{name}");
+    Ok(FireRecord {
+        id: r.try_get(col("id").as_str())?,
+        schedule_id: r.try_get(col("schedule_id").as_str())?,
+        fire_time: time_of(r, &col("fire_time"))?,
+        claimed_at: time_of(r, &col("claimed_at"))?,
+        lateness_ms: r.try_get(col("lateness_ms").as_str())?,
+        outcome: r.try_get(col("outcome").as_str())?,
+        run_id: r.try_get(col("run_id").as_str())?,
+        error: r.try_get(col("error").as_str())?,
+        claimed_by: r.try_get(col("claimed_by").as_str())?,
+    })
+}

@@ -1,0 +1,139 @@
+//! Many-row writes on SQLite: one statement per row inside one write transaction (SQLite has
+//! no arrays to bind a column at once), or one multi-row VALUES statement. The shared
+//! repositories call these by the same names as `postgres/batch.rs`.
+
+use super::dialect::{Db, DbPool, Tx, begin_write, db_time};
+use crate::deferral::DeferredRow;
+use crate::error::Result;
+use crate::model::{OutboxEntry, Outcome, ShardPlan};
+use chrono::{DateTime, Utc};
+use herald_core::TraceEvent;
+use sqlx::QueryBuilder;
+use sqlx::types::Json;
+use std::collections::HashSet;
+
+pub(super) async fn insert_shards(tx: &mut Tx, run_id: i64, shards: &[ShardPlan]) -> Result<()> {
+    for (n, shard) in shards.iter().enumerate() {
+        sqlx::query("INSERT INTO run_shards (run_id, shard_no, checkpoint_json, end_offset) VALUES ($1, $2, $3, $4)")
+            .bind(run_id)
+            .bind(n as i32)
+            .bind(Json(&shard.checkpoint))
+            .bind(shard.end_offset)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes each outcome to the ledger unless its message is there already, and traces the new
+/// ones; returns the message ids that were new.
+pub(super) async fn insert_final_states(
+    tx: &mut Tx,
+    outcomes: &[&Outcome],
+    now: DateTime<Utc>,
+) -> Result<HashSet<String>> {
+    let mut new = HashSet::with_capacity(outcomes.len());
+    for o in outcomes {
+        let inserted = sqlx::query(
+            "INSERT INTO deliveries (message_id, template_id, run_id, receiver, state, detail, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(o.message_id.as_str())
+        .bind(o.template_id)
+        .bind(o.run_id)
+        .bind(&o.receiver)
+        .bind(o.event.as_str())
+        .bind(&o.detail)
+        .bind(db_time(now))
+        .execute(&mut **tx)
+        .await?;
+        if inserted.rows_affected() > 0 {
+            trace_one(tx, o, now).await?;
+            new.insert(o.message_id.as_str().to_string());
+        }
+    }
+    Ok(new)
+}
+
+pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&Outcome], now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    for o in outcomes {
+        trace_one(&mut tx, o, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn trace_one(tx: &mut Tx, o: &Outcome, now: DateTime<Utc>) -> Result<()> {
+    // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
+    sqlx::query(
+        "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(o.message_id.as_str())
+    .bind(o.template_id)
+    .bind(o.run_id)
+    .bind(&o.receiver)
+    .bind(o.event.as_str())
+    .bind(&o.detail)
+    .bind(db_time(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One multi-row statement, idempotent on message id.
+pub(super) async fn insert_outbox(pool: &DbPool, entries: &[OutboxEntry]) -> Result<()> {
+    let mut insert = QueryBuilder::<Db>::new(
+        "INSERT INTO outbox (message_id, template_id, run_id, receiver, content_json, delivered_at) ",
+    );
+    insert.push_values(entries, |mut b, e| {
+        b.push_bind(&e.message_id)
+            .push_bind(e.template_id)
+            .push_bind(e.run_id)
+            .push_bind(&e.receiver)
+            .push_bind(Json(&e.content))
+            .push_bind(db_time(e.delivered_at));
+    });
+    insert.push(" ON CONFLICT (message_id) DO NOTHING");
+    insert.build().execute(pool).await?;
+    Ok(())
+}
+
+/// Holds each message unless it is held already, tracing the new ones as deferred; seqs follow
+/// the input order, which is release order.
+pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: DateTime<Utc>) -> Result<()> {
+    for row in rows {
+        let m = row.message;
+        let inserted = sqlx::query(
+            "INSERT INTO deferred_messages (message_id, template_id, run_id, receiver, variables_json, position, \
+             release_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(m.message_id.as_str())
+        .bind(m.template_id)
+        .bind(m.run_id)
+        .bind(&m.receiver)
+        .bind(&row.variables_json)
+        .bind(m.position)
+        .bind(db_time(m.release_at))
+        .bind(db_time(now))
+        .execute(&mut **tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            sqlx::query(
+                "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(m.message_id.as_str())
+            .bind(m.template_id)
+            .bind(m.run_id)
+            .bind(&m.receiver)
+            .bind(TraceEvent::Deferred.as_str())
+            .bind(&row.detail)
+            .bind(db_time(now))
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}

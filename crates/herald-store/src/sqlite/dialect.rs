@@ -1,0 +1,81 @@
+//! The SQLite side of the dialect seam: the names the shared repositories in `src/sql/` use
+//! for what SQLite does its own way. `postgres/dialect.rs` defines the same names.
+//!
+//! Writers are serialised by `BEGIN IMMEDIATE`, which takes the file's write lock before the
+//! first read, so the row locks PostgreSQL needs are empty strings here.
+
+use crate::error::{Result, StoreError};
+use crate::time::{from_ms, to_ms};
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{Encode, QueryBuilder, Row, Sqlite, Type};
+
+pub(crate) type Db = Sqlite;
+pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
+pub(crate) type DbPool = sqlx::SqlitePool;
+pub(crate) type Tx = sqlx::Transaction<'static, Db>;
+
+/// Times are INTEGER unix milliseconds (UTC).
+pub(crate) type DbTime = i64;
+
+pub(crate) fn db_time(t: DateTime<Utc>) -> DbTime {
+    to_ms(t)
+}
+
+pub(crate) fn from_db_time(t: DbTime) -> DateTime<Utc> {
+    from_ms(t)
+}
+
+/// A transaction that holds the write lock from its first statement, so what it reads stays
+/// true until it commits, and it never fails half-way on a lock it could not upgrade.
+pub(crate) async fn begin_write(pool: &DbPool) -> Result<Tx> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Row locks: none, the write transaction already holds the whole file.
+pub(crate) const FOR_UPDATE: &str = "";
+pub(crate) const FOR_NO_KEY_UPDATE: &str = "";
+/// Claims need no SKIP LOCKED: one writer at a time never meets a row another claim holds.
+pub(crate) const SKIP_LOCKED: &str = "";
+
+/// Table locks: none, for the same reason.
+pub(crate) async fn lock_table(_tx: &mut Tx, _table: &'static str) -> Result<()> {
+    Ok(())
+}
+
+/// TRUE as the partial indexes spell it (`WHERE enabled = 1`): SQLite's planner matches a
+/// partial index only against the same literal, and reads `= TRUE` as something else.
+pub(crate) const TRUE: &str = "1";
+/// The smaller of two values.
+pub(crate) const LEAST: &str = "MIN";
+/// SQLite compares text byte by byte already.
+pub(crate) const BYTE_ORDER: &str = "";
+/// The start of the hour (UTC) of a delivery's `at`.
+pub(crate) const HOUR_OF_AT: &str = "(at / 3600000) * 3600000";
+/// Joins each schedule `s` to its newest fire `f`; SQLite has no LATERAL.
+pub(crate) const LAST_FIRE_JOIN: &str = "LEFT JOIN fires f ON f.id = (SELECT id FROM fires WHERE schedule_id = s.id \
+     ORDER BY fire_time DESC LIMIT 1)";
+
+/// A crowd's variable columns, a JSON array in TEXT.
+pub(crate) const CROWD_COLUMNS: &str = "columns_json";
+
+pub(crate) fn crowd_columns(columns: &[String]) -> Json<&[String]> {
+    Json(columns)
+}
+
+pub(crate) fn crowd_columns_of(row: &DbRow) -> Result<Vec<String>> {
+    Ok(row.try_get::<Json<Vec<String>>, _>(CROWD_COLUMNS).map_err(StoreError::decoding)?.0)
+}
+
+/// Appends ` IN (…)` with one bind per value (SQLite has no arrays).
+pub(crate) fn push_in_list<'a, T>(query: &mut QueryBuilder<'a, Db>, values: impl IntoIterator<Item = T>)
+where
+    T: 'a + Encode<'a, Db> + Type<Db>,
+{
+    query.push(" IN (");
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    list.push_unseparated(")");
+}
