@@ -11,7 +11,7 @@ use herald_core::placeholders::placeholder_names;
 use herald_core::{
     Batch, BatchItem, DeliveryJob, JobOrigin, MAX_RECEIVERS_PER_BATCH, MessageId, Recipient, TraceEvent, topic_for,
 };
-use herald_store::{Outcome, StoreError, Template};
+use herald_store::{StoreError, Template, TraceEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -117,10 +117,10 @@ async fn accept(
         .collect::<Result<Vec<_>, _>>()?;
     // Traced before publishing, so `accepted` always precedes what a worker records.
     let detail = &format!("send API request {request_id}");
-    let accepted: Vec<Outcome> = jobs
+    let accepted: Vec<TraceEntry> = jobs
         .iter()
         .flat_map(|job| {
-            job.batch.recipients().map(move |r| Outcome::of(job, r, TraceEvent::Accepted, Some(detail.clone())))
+            job.batch.recipients().map(move |r| TraceEntry::of(job, r, TraceEvent::Accepted, Some(detail.clone())))
         })
         .collect();
     state.store.record_trace(&accepted, state.clock.now()).await?;

@@ -49,19 +49,19 @@ pub trait Bus: Send + Sync + 'static {
 
     /// Take up to `max` ready messages of `topic` for `visibility`; unacked ones become visible
     /// again after it.
-    async fn claim(&self, topic: &str, max: usize, visibility: Duration) -> Result<Vec<Delivery>, BusError>;
+    async fn claim(&self, topic: &str, max: usize, visibility: Duration) -> Result<Vec<BusClaim>, BusError>;
 
     /// Handling succeeded: remove the message. Refused with [`BusError::LeaseLost`] when this
     /// claim lapsed and the message has since been claimed, retried or dead-lettered.
-    async fn ack(&self, delivery: &Delivery) -> Result<(), BusError>;
+    async fn ack(&self, claim: &BusClaim) -> Result<(), BusError>;
 
     /// Failed handling: requeue after `delay`, or dead-letter once attempts reach the bus's
     /// max_attempts.
-    async fn retry(&self, delivery: &Delivery, error: &str, delay: Duration) -> Result<RetryOutcome, BusError>;
+    async fn retry(&self, claim: &BusClaim, error: &str, delay: Duration) -> Result<RetryOutcome, BusError>;
 
     /// Handling can never succeed (an undecodable payload): dead-letter now, whatever the
     /// attempt count. Refused with [`BusError::LeaseLost`] like `ack`.
-    async fn dead_letter(&self, delivery: &Delivery, error: &str) -> Result<(), BusError>;
+    async fn dead_letter(&self, claim: &BusClaim, error: &str) -> Result<(), BusError>;
 
     /// Counts for operators: ready, in flight, dead per topic.
     async fn stats(&self, topic: &str) -> Result<TopicStats, BusError>;
@@ -69,7 +69,7 @@ pub trait Bus: Send + Sync + 'static {
 
 /// One claimed message. Hand it back to `ack` or `retry` unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
+pub struct BusClaim {
     pub id: i64,
     pub topic: String,
     pub key: String,
@@ -81,7 +81,7 @@ pub struct Delivery {
     pub lease: i64,
 }
 
-/// What `retry` did with a failed delivery.
+/// What `retry` did with a claim whose handling failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryOutcome {
     Requeued,
@@ -104,7 +104,7 @@ pub struct TopicStats {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BusError {
-    /// The claim behind this delivery is no longer current; another consumer owns the message
+    /// This claim is no longer current; another consumer owns the message
     /// or it has already been settled. Safe to log and drop.
     #[error("lease on bus message {id} was lost")]
     LeaseLost { id: i64 },

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use herald_core::Clock;
 use sqlx::SqlitePool;
 
-use crate::{Bus, BusError, BusMessage, Delivery, MAX_CLAIM, MAX_PAYLOAD_BYTES, RetryOutcome, TopicStats};
+use crate::{Bus, BusClaim, BusError, BusMessage, MAX_CLAIM, MAX_PAYLOAD_BYTES, RetryOutcome, TopicStats};
 
 /// Enqueues one message: topic, key, payload, now.
 const ENQUEUE: &str = "INSERT INTO bus_messages (topic, msg_key, payload, visible_at, created_at, updated_at)
@@ -141,7 +141,7 @@ impl Bus for SqliteBus {
         Ok(())
     }
 
-    async fn claim(&self, topic: &str, max: usize, visibility: Duration) -> Result<Vec<Delivery>, BusError> {
+    async fn claim(&self, topic: &str, max: usize, visibility: Duration) -> Result<Vec<BusClaim>, BusError> {
         let max = max.min(MAX_CLAIM);
         if max == 0 {
             return Ok(Vec::new());
@@ -206,9 +206,9 @@ impl Bus for SqliteBus {
         .await?;
         tx.commit().await?;
 
-        let mut deliveries: Vec<Delivery> = rows
+        let mut claims: Vec<BusClaim> = rows
             .into_iter()
-            .map(|(id, topic, key, payload, attempts, lease)| Delivery {
+            .map(|(id, topic, key, payload, attempts, lease)| BusClaim {
                 id,
                 topic,
                 key,
@@ -218,23 +218,23 @@ impl Bus for SqliteBus {
             })
             .collect();
         // RETURNING gives no order guarantee; consumers get the FIFO order they were promised.
-        deliveries.sort_unstable_by_key(|d| d.id);
-        Ok(deliveries)
+        claims.sort_unstable_by_key(|d| d.id);
+        Ok(claims)
     }
 
-    async fn ack(&self, delivery: &Delivery) -> Result<(), BusError> {
+    async fn ack(&self, claim: &BusClaim) -> Result<(), BusError> {
         let done = sqlx::query("DELETE FROM bus_messages WHERE id = ?1 AND lease = ?2 AND status = 'inflight'")
-            .bind(delivery.id)
-            .bind(delivery.lease)
+            .bind(claim.id)
+            .bind(claim.lease)
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(BusError::LeaseLost { id: delivery.id });
+            return Err(BusError::LeaseLost { id: claim.id });
         }
         Ok(())
     }
 
-    async fn retry(&self, delivery: &Delivery, error: &str, delay: Duration) -> Result<RetryOutcome, BusError> {
+    async fn retry(&self, claim: &BusClaim, error: &str, delay: Duration) -> Result<RetryOutcome, BusError> {
         let now = self.now_ms();
         // Decided on the stored attempts, under the same lease check, in one statement.
         let status: Option<(String,)> = sqlx::query_as(
@@ -248,17 +248,17 @@ impl Bus for SqliteBus {
         .bind(now.saturating_add(duration_ms(delay)))
         .bind(truncate(error, MAX_ERROR_BYTES))
         .bind(now)
-        .bind(delivery.id)
-        .bind(delivery.lease)
+        .bind(claim.id)
+        .bind(claim.lease)
         .fetch_optional(&self.pool)
         .await?;
         match status {
-            None => Err(BusError::LeaseLost { id: delivery.id }),
+            None => Err(BusError::LeaseLost { id: claim.id }),
             Some((status,)) if status == "dead" => {
                 tracing::warn!(
-                    bus.topic = %delivery.topic,
-                    bus.message_id = delivery.id,
-                    attempts = delivery.attempts,
+                    bus.topic = %claim.topic,
+                    bus.message_id = claim.id,
+                    attempts = claim.attempts,
                     error,
                     "bus message dead-lettered"
                 );
@@ -268,7 +268,7 @@ impl Bus for SqliteBus {
         }
     }
 
-    async fn dead_letter(&self, delivery: &Delivery, error: &str) -> Result<(), BusError> {
+    async fn dead_letter(&self, claim: &BusClaim, error: &str) -> Result<(), BusError> {
         let now = self.now_ms();
         let done = sqlx::query(
             "UPDATE bus_messages SET status = 'dead', last_error = ?1, updated_at = ?2
@@ -276,14 +276,14 @@ impl Bus for SqliteBus {
         )
         .bind(truncate(error, MAX_ERROR_BYTES))
         .bind(now)
-        .bind(delivery.id)
-        .bind(delivery.lease)
+        .bind(claim.id)
+        .bind(claim.lease)
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(BusError::LeaseLost { id: delivery.id });
+            return Err(BusError::LeaseLost { id: claim.id });
         }
-        tracing::warn!(bus.topic = %delivery.topic, bus.message_id = delivery.id, error, "bus message dead-lettered");
+        tracing::warn!(bus.topic = %claim.topic, bus.message_id = claim.id, error, "bus message dead-lettered");
         Ok(())
     }
 

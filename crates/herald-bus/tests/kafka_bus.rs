@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use herald_bus::kafka::{HEADER_ATTEMPTS, HEADER_ERROR};
-use herald_bus::{Bus, BusError, Delivery, KafkaBus, KafkaConfig, RetryOutcome};
+use herald_bus::{Bus, BusClaim, BusError, KafkaBus, KafkaConfig, RetryOutcome};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
@@ -52,7 +52,7 @@ async fn close(bus: Arc<KafkaBus>) {
 }
 
 /// Claims until `n` deliveries arrived (or panics after `within`); acks them when `ack`.
-async fn claim_n(bus: &KafkaBus, topic: &str, n: usize, within: Duration, ack: bool) -> Vec<Delivery> {
+async fn claim_n(bus: &KafkaBus, topic: &str, n: usize, within: Duration, ack: bool) -> Vec<BusClaim> {
     let started = Instant::now();
     let mut got = Vec::new();
     while got.len() < n {
@@ -68,7 +68,7 @@ async fn claim_n(bus: &KafkaBus, topic: &str, n: usize, within: Duration, ack: b
 }
 
 /// Claims (and acks) everything that arrives for `quiet`.
-async fn drain(bus: &KafkaBus, topic: &str, quiet: Duration) -> Vec<Delivery> {
+async fn drain(bus: &KafkaBus, topic: &str, quiet: Duration) -> Vec<BusClaim> {
     let until = Instant::now() + quiet;
     let mut got = Vec::new();
     while Instant::now() < until {
@@ -80,7 +80,7 @@ async fn drain(bus: &KafkaBus, topic: &str, quiet: Duration) -> Vec<Delivery> {
     got
 }
 
-fn text(d: &Delivery) -> String {
+fn text(d: &BusClaim) -> String {
     String::from_utf8(d.payload.clone()).expect("utf-8 payload")
 }
 
@@ -208,7 +208,7 @@ async fn a_dead_members_unacked_messages_go_to_the_next() {
     // A claims 60 and acks, per partition, the first half of what it got there.
     let a = bus(&mock, "crash");
     let claimed = claim_n(&a, TOPIC, 60, GROUP_WAIT, false).await;
-    let mut by_partition: BTreeMap<i64, Vec<&Delivery>> = BTreeMap::new();
+    let mut by_partition: BTreeMap<i64, Vec<&BusClaim>> = BTreeMap::new();
     for d in &claimed {
         by_partition.entry(d.lease >> 40).or_default().push(d);
     }

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Harness, VISIBILITY, open_pool};
-use herald_bus::{Bus, BusError, Delivery, RetryOutcome, SqliteBus, TopicStats};
+use herald_bus::{Bus, BusClaim, BusError, RetryOutcome, SqliteBus, TopicStats};
 
 const TOPIC: &str = "email";
 
@@ -16,7 +16,7 @@ async fn publish_n(bus: &dyn Bus, topic: &str, n: usize) {
     }
 }
 
-fn keys(deliveries: &[Delivery]) -> Vec<&str> {
+fn keys(deliveries: &[BusClaim]) -> Vec<&str> {
     deliveries.iter().map(|d| d.key.as_str()).collect()
 }
 

@@ -1,5 +1,7 @@
-//! Claiming due fires on a short poll. The store does the claim in one transaction; this loop
-//! only decides when to ask and logs what happened.
+//! Claiming due fires on a short poll. What a fire does is decided by `herald_core::fire::decide`
+//! (misfire policy, no crowd, the next fire), which the store applies in one transaction with
+//! the fire-ledger row and the run; this loop decides when to ask, logs what happened and runs
+//! housekeeping fires' jobs beside the claiming.
 
 use crate::jobs::Housekeeping;
 use chrono::Duration;

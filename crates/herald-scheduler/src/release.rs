@@ -6,7 +6,7 @@
 use crate::jobs::{HousekeepingJob, JobError};
 use herald_bus::{Bus, EncodedJobs};
 use herald_core::{Batch, BatchItem, Clock, DeliveryJob, JobOrigin, MAX_RECEIVERS_PER_BATCH, Recipient, TraceEvent};
-use herald_store::{ClaimedFire, DeferredMessage, Outcome, Store, StoreError};
+use herald_store::{ClaimedFire, DeferredMessage, Store, StoreError, TraceEntry};
 use std::sync::Arc;
 
 /// Publishes deferred messages that are due, oldest first, in pages.
@@ -53,7 +53,7 @@ impl QuietRelease {
         let template = match self.store.get_template(template_id).await {
             Ok(t) => t,
             Err(StoreError::NotFound { .. }) => {
-                let outcomes: Vec<Outcome> = group.iter().map(deleted_while_deferred).collect();
+                let outcomes: Vec<TraceEntry> = group.iter().map(deleted_while_deferred).collect();
                 self.store.record_outcomes(&outcomes, self.clock.now()).await?;
                 return Ok(());
             }
@@ -65,8 +65,8 @@ impl QuietRelease {
     }
 }
 
-fn deleted_while_deferred(d: &DeferredMessage) -> Outcome {
-    Outcome {
+fn deleted_while_deferred(d: &DeferredMessage) -> TraceEntry {
+    TraceEntry {
         message_id: d.message_id.clone(),
         template_id: d.template_id,
         run_id: d.run_id,

@@ -13,7 +13,7 @@ use herald_core::{
     Batch, Batcher, ChannelKind, Clock, DeliveryJob, InvalidSetting, JobOrigin, MAX_RECEIVERS_PER_BATCH,
 };
 use herald_crowd::{Checkpoint, CrowdFormat, CrowdReader, CrowdStore, RowOutcome};
-use herald_store::{Outcome, ShardLease, Store, StreamStep};
+use herald_store::{ShardLease, Store, StreamStep, TraceEntry};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -254,7 +254,10 @@ impl RunStreamer {
             return Ok(());
         }
         let encoded = EncodedJobs::encode(channel, &jobs).map_err(|e| StreamError::Fatal(e.to_string()))?;
-        self.store.record_trace(&Outcome::accepted(&jobs, None), self.clock.now()).await.map_err(|e| transient(&e))?;
+        self.store
+            .record_trace(&TraceEntry::accepted(&jobs, None), self.clock.now())
+            .await
+            .map_err(|e| transient(&e))?;
         encoded.publish(self.bus.as_ref()).await.map_err(|e| transient(&e))
     }
 }

@@ -120,7 +120,7 @@ pub struct StreamStep {
 
 /// The final state of one message, written by a worker.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct TraceEntry {
     pub message_id: MessageId,
     pub template_id: i64,
     pub run_id: Option<i64>,
@@ -129,7 +129,7 @@ pub struct Outcome {
     pub detail: Option<String>,
 }
 
-impl Outcome {
+impl TraceEntry {
     /// `event` for one recipient of `job`.
     pub fn of(job: &DeliveryJob, recipient: &Recipient, event: TraceEvent, detail: Option<String>) -> Self {
         Self {

@@ -1,6 +1,6 @@
-//! The delivery ledger's hot window in Redis, for cluster mode: a [`DeliveryRepo`] decorator
+//! The delivery ledger's hot window in Redis, for cluster mode: a [`LedgerRepo`] decorator
 //! that, once the store has durably recorded final outcomes, marks their message ids in Redis
-//! for a while (a day by default), and answers [`DeliveryRepo::finished_messages`] from Redis
+//! for a while (a day by default), and answers [`LedgerRepo::finished_messages`] from Redis
 //! first, asking the store only about the ids Redis does not know. A redelivered batch (a
 //! consumer group rebalance, a retry) is then told what is done without a database query.
 //!
@@ -14,9 +14,9 @@
 //! new prefix, or delete its old `ledger:` keys.
 
 use crate::error::Result;
-use crate::model::{OutboxEntry, OutboxFilter, Outcome, TraceRecord};
+use crate::model::{OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};
 use crate::redis_conn::Guarded;
-use crate::repos::DeliveryRepo;
+use crate::repos::LedgerRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::MessageId;
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub struct RedisLedger {
-    store: Arc<dyn DeliveryRepo>,
+    store: Arc<dyn LedgerRepo>,
     redis: Guarded,
     prefix: String,
     window: Duration,
@@ -33,7 +33,7 @@ pub struct RedisLedger {
 
 impl RedisLedger {
     /// The ledger of `store`, with finished ids kept under `<prefix>:ledger:` for `window`.
-    pub fn new(store: Arc<dyn DeliveryRepo>, conn: ConnectionManager, prefix: &str, window: Duration) -> Self {
+    pub fn new(store: Arc<dyn LedgerRepo>, conn: ConnectionManager, prefix: &str, window: Duration) -> Self {
         Self {
             store,
             redis: Guarded::new(conn, "the delivery ledger's hot window", "the store's ledger"),
@@ -73,7 +73,7 @@ impl RedisLedger {
 }
 
 #[async_trait]
-impl DeliveryRepo for RedisLedger {
+impl LedgerRepo for RedisLedger {
     async fn finished_messages(&self, ids: &[MessageId]) -> Result<Vec<MessageId>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -94,13 +94,13 @@ impl DeliveryRepo for RedisLedger {
         Ok(finished)
     }
 
-    async fn record_outcomes(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<u64> {
+    async fn record_outcomes(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<u64> {
         let new = self.store.record_outcomes(outcomes, now).await?;
         self.mark_finished(outcomes.iter().map(|o| &o.message_id)).await;
         Ok(new)
     }
 
-    async fn record_trace(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<()> {
+    async fn record_trace(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<()> {
         self.store.record_trace(outcomes, now).await
     }
 

@@ -96,15 +96,15 @@ pub trait RunRepo: Send + Sync {
 }
 
 #[async_trait]
-pub trait DeliveryRepo: Send + Sync {
+pub trait LedgerRepo: Send + Sync {
     /// The ids among `ids` that already reached a final state.
     async fn finished_messages(&self, ids: &[MessageId]) -> Result<Vec<MessageId>>;
     /// Writes final states to the ledger and trace, once per message id; counts each into
     /// its run exactly once. Returns how many were new.
-    async fn record_outcomes(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<u64>;
+    async fn record_outcomes(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<u64>;
     /// Trace events that are not final (accepted, retrying). `accepted` is recorded once per
     /// message however often it is written, so callers write it before publishing.
-    async fn record_trace(&self, outcome: &[Outcome], now: DateTime<Utc>) -> Result<()>;
+    async fn record_trace(&self, outcome: &[TraceEntry], now: DateTime<Utc>) -> Result<()>;
     async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>>;
     /// The outbox channel's write, one transaction for all: idempotent on message id.
     async fn insert_outbox(&self, entries: &[OutboxEntry]) -> Result<()>;
@@ -119,6 +119,7 @@ pub trait ApiKeyRepo: Send + Sync {
     async fn api_key_exists(&self, key_hash: &str) -> Result<bool>;
 }
 
+/// Send-time policy settings an operator changes at runtime.
 #[async_trait]
 pub trait PolicyRepo: Send + Sync {
     async fn discard_template(&self, template_id: i64, reason: Option<&str>, now: DateTime<Utc>) -> Result<()>;
@@ -128,7 +129,11 @@ pub trait PolicyRepo: Send + Sync {
 
     async fn set_channel_rate(&self, channel: ChannelKind, rate: Option<f64>, now: DateTime<Utc>) -> Result<()>;
     async fn channel_rates(&self) -> Result<Vec<ChannelRate>>;
+}
 
+/// Messages held by quiet hours until their release.
+#[async_trait]
+pub trait DeferredRepo: Send + Sync {
     /// Holds messages for release; traces each as deferred. Idempotent on message id.
     async fn defer_messages(&self, messages: &[DeferredMessage], now: DateTime<Utc>) -> Result<()>;
     /// Deferred messages due at `now`: by release time, then run and row order.
@@ -138,11 +143,20 @@ pub trait PolicyRepo: Send + Sync {
     async fn claim_deferred(&self, now: DateTime<Utc>, limit: i64, lease: Duration) -> Result<Vec<DeferredMessage>>;
     /// Forgets released messages (after they were published).
     async fn remove_deferred(&self, seqs: &[i64]) -> Result<()>;
+}
 
+/// Reports over final message states.
+#[async_trait]
+pub trait ReportRepo: Send + Sync {
     /// Final states of messages matching `filter`, newest first.
     async fn message_states(&self, filter: &MessageFilter) -> Result<Vec<MessageState>>;
     /// A run's messages counted by final state.
     async fn run_state_counts(&self, run_id: i64) -> Result<Vec<(String, i64)>>;
+}
+
+/// Deleting what is past retention.
+#[async_trait]
+pub trait RetentionRepo: Send + Sync {
     /// Deletes trace, ledger and outbox rows older than `before`, at most `batch` rows per
     /// statement; returns the rows deleted.
     async fn purge_before(&self, before: DateTime<Utc>, batch: i64) -> Result<u64>;
@@ -154,10 +168,13 @@ pub trait Store:
     + CrowdRepo
     + ScheduleRepo
     + RunRepo
-    + DeliveryRepo
+    + LedgerRepo
     + ApiKeyRepo
     + AccountRepo
     + PolicyRepo
+    + DeferredRepo
+    + ReportRepo
+    + RetentionRepo
     + crate::console::UserRepo
     + crate::console::ConsoleRepo
 {
@@ -168,10 +185,13 @@ impl<T> Store for T where
         + CrowdRepo
         + ScheduleRepo
         + RunRepo
-        + DeliveryRepo
+        + LedgerRepo
         + ApiKeyRepo
         + AccountRepo
         + PolicyRepo
+        + DeferredRepo
+        + ReportRepo
+        + RetentionRepo
         + crate::console::UserRepo
         + crate::console::ConsoleRepo
 {

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::{MessageId, TraceEvent};
 use herald_store::redis_ledger::RedisLedger;
-use herald_store::{DeliveryRepo, OutboxEntry, OutboxFilter, Outcome, Store, StoreError, TraceRecord};
+use herald_store::{LedgerRepo, OutboxEntry, OutboxFilter, Store, StoreError, TraceEntry, TraceRecord};
 use redis::aio::ConnectionManager;
 use redis_support::*;
 use std::collections::BTreeSet;
@@ -33,15 +33,15 @@ impl Counting {
 }
 
 #[async_trait]
-impl DeliveryRepo for Counting {
+impl LedgerRepo for Counting {
     async fn finished_messages(&self, ids: &[MessageId]) -> Result<Vec<MessageId>, StoreError> {
         self.asked.lock().unwrap().extend(ids.iter().cloned());
         self.store.finished_messages(ids).await
     }
-    async fn record_outcomes(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn record_outcomes(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<u64, StoreError> {
         self.store.record_outcomes(outcomes, now).await
     }
-    async fn record_trace(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn record_trace(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<(), StoreError> {
         self.store.record_trace(outcomes, now).await
     }
     async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>, StoreError> {
@@ -61,7 +61,7 @@ impl DeliveryRepo for Counting {
 struct Setup {
     counting: Arc<Counting>,
     ledger: RedisLedger,
-    outcomes: Vec<Outcome>,
+    outcomes: Vec<TraceEntry>,
 }
 
 /// A ledger over the store with three final outcomes of a run ready to record.

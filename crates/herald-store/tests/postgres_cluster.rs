@@ -6,8 +6,8 @@ mod suite;
 use chrono::Duration;
 use herald_core::{MessageId, MisfirePolicy, RunStatus, TraceEvent};
 use herald_store::{
-    AccountRepo, DeferredMessage, DeliveryRepo, FireOutcome, Outcome, PgStore, PolicyRepo, RunRepo, ScheduleRepo,
-    Store, StoreError, StreamStep, TemplateRepo,
+    AccountRepo, DeferredMessage, DeferredRepo, FireOutcome, LedgerRepo, PgStore, RunRepo, ScheduleRepo, Store,
+    StoreError, StreamStep, TemplateRepo, TraceEntry,
 };
 use rand::seq::SliceRandom;
 use serde_json::json;
@@ -209,7 +209,7 @@ async fn racing_workers_count_each_message_into_its_run_once() {
             let (template_id, run_id) = suite::published_run(&setup, ROWS, now).await;
             runs.push(run_id);
             for row in 1..=ROWS as u64 {
-                outcomes.push(Outcome {
+                outcomes.push(TraceEntry {
                     message_id: MessageId::for_run_row(run_id, row),
                     template_id,
                     run_id: Some(run_id),

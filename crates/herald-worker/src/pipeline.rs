@@ -11,7 +11,8 @@ use herald_channels::{Channels, OutgoingMessage, SendResult};
 use herald_core::placeholders::render;
 use herald_core::{Clock, DeliveryJob, MessageId, Recipient, TraceEvent};
 use herald_store::{
-    DedupStore, DeferredMessage, DeliveryRepo, Outcome, PolicyRepo, RateGate, Store, StoreError, Template, TemplateRepo,
+    DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, Store, StoreError, Template,
+    TemplateRepo, TraceEntry,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -33,9 +34,10 @@ pub struct BatchReport {
 
 pub struct Pipeline {
     templates: Arc<dyn TemplateRepo>,
-    /// The discard list, channel rates and deferred messages.
+    /// The discard list and channel rates.
     policies: Arc<dyn PolicyRepo>,
-    ledger: Arc<dyn DeliveryRepo>,
+    deferred: Arc<dyn DeferredRepo>,
+    ledger: Arc<dyn LedgerRepo>,
     dedup: Arc<dyn DedupStore>,
     channels: Channels,
     clock: Arc<dyn Clock>,
@@ -50,7 +52,7 @@ pub struct PipelineParts {
     /// Templates and policies are read from here; outcomes never go through it.
     pub store: Arc<dyn Store>,
     /// The delivery ledger: the store, or in a cluster the store behind Redis's hot window.
-    pub ledger: Arc<dyn DeliveryRepo>,
+    pub ledger: Arc<dyn LedgerRepo>,
     /// Where dedup counts: the store in embedded mode, Redis in a cluster.
     pub dedup: Arc<dyn DedupStore>,
     /// Where channel rate buckets live: the process in embedded mode, Redis in a cluster.
@@ -87,7 +89,7 @@ struct Prepared {
 #[derive(Default)]
 struct Screened {
     ready: Vec<Prepared>,
-    dropped: Vec<Outcome>,
+    dropped: Vec<TraceEntry>,
     deferred: Vec<DeferredMessage>,
 }
 
@@ -95,6 +97,7 @@ impl Pipeline {
     pub fn new(parts: PipelineParts) -> Self {
         let policies: Arc<dyn PolicyRepo> = parts.store.clone();
         Self {
+            deferred: parts.store.clone(),
             templates: parts.store,
             limits: ChannelLimits::new(policies.clone(), parts.rates),
             policies,
@@ -149,8 +152,8 @@ impl Pipeline {
     /// The whole batch is on the discard list: every pending message is dropped.
     async fn discard(&self, job: &DeliveryJob, pending: &[Pending<'_>]) -> Result<usize, StoreError> {
         let reason = "template is on the discard list";
-        let outcomes: Vec<Outcome> =
-            pending.iter().map(|(r, _)| Outcome::of(job, r, TraceEvent::Discarded, Some(reason.into()))).collect();
+        let outcomes: Vec<TraceEntry> =
+            pending.iter().map(|(r, _)| TraceEntry::of(job, r, TraceEvent::Discarded, Some(reason.into()))).collect();
         Ok(self.ledger.record_outcomes(&outcomes, self.clock.now()).await? as usize)
     }
 
@@ -170,7 +173,7 @@ impl Pipeline {
                 match quiet_verdict(template, vars, now, &self.defaults) {
                     Verdict::Send => {}
                     Verdict::Drop { event, reason } => {
-                        screened.dropped.push(Outcome::of(job, recipient, event, Some(reason)));
+                        screened.dropped.push(TraceEntry::of(job, recipient, event, Some(reason)));
                         continue;
                     }
                     Verdict::Defer { release_at } => {
@@ -188,7 +191,7 @@ impl Pipeline {
                     dedup_verdict(self.dedup.as_ref(), template, &recipient.receiver, content, now, &self.defaults)
                         .await?;
                 if let Verdict::Drop { event, reason } = verdict {
-                    screened.dropped.push(Outcome::of(job, recipient, event, Some(reason)));
+                    screened.dropped.push(TraceEntry::of(job, recipient, event, Some(reason)));
                     continue;
                 }
             }
@@ -200,7 +203,7 @@ impl Pipeline {
     /// Holds messages for the end of their quiet hours; returns how many.
     async fn defer(&self, deferred: &[DeferredMessage]) -> Result<usize, StoreError> {
         if !deferred.is_empty() {
-            self.policies.defer_messages(deferred, self.clock.now()).await?;
+            self.deferred.defer_messages(deferred, self.clock.now()).await?;
         }
         Ok(deferred.len())
     }
@@ -210,7 +213,7 @@ impl Pipeline {
     async fn record(
         &self,
         job: &DeliveryJob,
-        dropped: Vec<Outcome>,
+        dropped: Vec<TraceEntry>,
         results: Vec<(OutgoingMessage, SendResult)>,
         attempt: Attempt,
         report: &mut BatchReport,
@@ -237,12 +240,12 @@ impl Pipeline {
         }
         self.ledger.record_outcomes(&outcomes, self.clock.now()).await?;
         if !report.retryable.is_empty() {
-            let retrying: Vec<Outcome> = report
+            let retrying: Vec<TraceEntry> = report
                 .retryable
                 .iter()
                 .filter_map(|(id, reason)| {
                     let recipient = job.batch.recipients().find(|r| &r.message_id == id)?;
-                    Some(Outcome::of(job, recipient, TraceEvent::Retrying, Some(reason.clone())))
+                    Some(TraceEntry::of(job, recipient, TraceEvent::Retrying, Some(reason.clone())))
                 })
                 .collect();
             self.ledger.record_trace(&retrying, self.clock.now()).await?;
@@ -308,8 +311,11 @@ impl Pipeline {
 
     async fn fail_all(&self, job: &DeliveryJob, reason: &str) -> Result<BatchReport, StoreError> {
         let mut report = BatchReport::default();
-        let outcomes: Vec<Outcome> =
-            job.batch.recipients().map(|r| Outcome::of(job, r, TraceEvent::Failed, Some(reason.to_string()))).collect();
+        let outcomes: Vec<TraceEntry> = job
+            .batch
+            .recipients()
+            .map(|r| TraceEntry::of(job, r, TraceEvent::Failed, Some(reason.to_string())))
+            .collect();
         report.failed = self.ledger.record_outcomes(&outcomes, self.clock.now()).await? as usize;
         Ok(report)
     }
@@ -334,8 +340,8 @@ fn prepare(template: &Template, job: &DeliveryJob, recipient: &Recipient, vars: 
     }
 }
 
-fn outcome(message: &OutgoingMessage, event: TraceEvent, detail: Option<String>) -> Outcome {
-    Outcome {
+fn outcome(message: &OutgoingMessage, event: TraceEvent, detail: Option<String>) -> TraceEntry {
+    TraceEntry {
         message_id: message.message_id.clone(),
         template_id: message.template_id,
         run_id: message.run_id,

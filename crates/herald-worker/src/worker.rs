@@ -3,7 +3,7 @@
 //! finished before the loop exits.
 
 use crate::pipeline::{Attempt, Pipeline};
-use herald_bus::{Bus, Delivery};
+use herald_bus::{Bus, BusClaim};
 use herald_core::{DeliveryJob, InvalidSetting};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -76,43 +76,43 @@ impl Worker {
 
     /// Claims and handles one batch; false when the topic was empty.
     pub async fn work_one(&self) -> Result<bool, herald_bus::BusError> {
-        let Some(delivery) = self.bus.claim(&self.topic, 1, self.config.visibility()).await?.pop() else {
+        let Some(claim) = self.bus.claim(&self.topic, 1, self.config.visibility()).await?.pop() else {
             return Ok(false);
         };
-        self.handle(delivery).await?;
+        self.handle(claim).await?;
         Ok(true)
     }
 
-    async fn handle(&self, delivery: Delivery) -> Result<(), herald_bus::BusError> {
-        let job: DeliveryJob = match serde_json::from_slice(&delivery.payload) {
+    async fn handle(&self, claim: BusClaim) -> Result<(), herald_bus::BusError> {
+        let job: DeliveryJob = match serde_json::from_slice(&claim.payload) {
             Ok(job) => job,
             Err(e) => {
-                tracing::error!(bus_id = delivery.id, error = %e, "undecodable batch; dead-lettering");
+                tracing::error!(bus_id = claim.id, error = %e, "undecodable batch; dead-lettering");
                 let reason = format!("undecodable: {e}");
-                return self.bus.dead_letter(&delivery, &reason).await;
+                return self.bus.dead_letter(&claim, &reason).await;
             }
         };
         let span =
-            tracing::info_span!("batch", template_id = job.template_id, run_id = job.run_id(), bus_id = delivery.id);
-        self.handle_job(&delivery, &job).instrument(span).await
+            tracing::info_span!("batch", template_id = job.template_id, run_id = job.run_id(), bus_id = claim.id);
+        self.handle_job(&claim, &job).instrument(span).await
     }
 
-    async fn handle_job(&self, delivery: &Delivery, job: &DeliveryJob) -> Result<(), herald_bus::BusError> {
-        let attempt = Attempt { number: delivery.attempts, last: delivery.attempts >= self.config.max_attempts };
+    async fn handle_job(&self, claim: &BusClaim, job: &DeliveryJob) -> Result<(), herald_bus::BusError> {
+        let attempt = Attempt { number: claim.attempts, last: claim.attempts >= self.config.max_attempts };
         match self.pipeline.handle(job, attempt).await {
             Ok(report) if report.retryable.is_empty() => {
                 tracing::info!(sent = report.sent, failed = report.failed, skipped = report.skipped, "batch handled");
-                self.bus.ack(delivery).await
+                self.bus.ack(claim).await
             }
             Ok(report) => {
-                let delay = self.backoff(delivery.attempts);
-                tracing::warn!(retryable = report.retryable.len(), attempt = delivery.attempts, ?delay, first_reason = %report.retryable[0].1, "batch partly failed; retrying");
-                self.bus.retry(delivery, &report.retryable[0].1, delay).await.map(|_| ())
+                let delay = self.backoff(claim.attempts);
+                tracing::warn!(retryable = report.retryable.len(), attempt = claim.attempts, ?delay, first_reason = %report.retryable[0].1, "batch partly failed; retrying");
+                self.bus.retry(claim, &report.retryable[0].1, delay).await.map(|_| ())
             }
             Err(e) => {
-                let delay = self.backoff(delivery.attempts);
+                let delay = self.backoff(claim.attempts);
                 tracing::error!(error = %e, ?delay, "store error while handling batch; retrying");
-                self.bus.retry(delivery, &e.to_string(), delay).await.map(|_| ())
+                self.bus.retry(claim, &e.to_string(), delay).await.map(|_| ())
             }
         }
     }

@@ -9,7 +9,7 @@ use herald_channels::{Channel, Channels, OutgoingMessage, SendResult};
 use herald_core::{
     Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, MessageId, Recipient, TemplateSpec, TestClock,
 };
-use herald_store::{DeliveryRepo, LocalRates, SqliteStore, Store, TemplateRepo};
+use herald_store::{LedgerRepo, LocalRates, SqliteStore, Store, TemplateRepo};
 use herald_worker::{Attempt, Pipeline, PipelineParts, PolicyDefaults};
 use serde_json::json;
 use std::sync::Arc;

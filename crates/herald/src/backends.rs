@@ -13,7 +13,7 @@ use herald_crowd::{CrowdStore, LocalCrowdStore, S3CrowdStore};
 use herald_store::redis_dedup::RedisDedup;
 use herald_store::redis_ledger::RedisLedger;
 use herald_store::redis_rate::RedisRates;
-use herald_store::{DedupStore, DeliveryRepo, LocalRates, PgStore, RateGate, SqliteStore, Store, redis_conn};
+use herald_store::{DedupStore, LedgerRepo, LocalRates, PgStore, RateGate, SqliteStore, Store, redis_conn};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,7 +56,7 @@ pub struct Shared {
     pub rates: Arc<dyn RateGate>,
     pub tokens: Arc<dyn TokenCache>,
     /// The delivery ledger the pipeline uses: the store, behind Redis's hot window if any.
-    pub ledger: Arc<dyn DeliveryRepo>,
+    pub ledger: Arc<dyn LedgerRepo>,
 }
 
 /// Opens (and migrates) the configured database: PostgreSQL for a `postgres://` url, else the
@@ -95,7 +95,7 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Back
     let shared = match redis {
         Some(conn) => {
             let window = config.redis.ledger_hot_window_secs;
-            let ledger: Arc<dyn DeliveryRepo> = match window {
+            let ledger: Arc<dyn LedgerRepo> = match window {
                 0 => store.clone(),
                 secs => Arc::new(RedisLedger::new(store.clone(), conn.clone(), &prefix, Duration::from_secs(secs))),
             };

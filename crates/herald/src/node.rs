@@ -165,7 +165,7 @@ impl Node {
 
     fn spawn_workers(&mut self, config: &Config) -> anyhow::Result<()> {
         let w = &config.worker;
-        let deliveries: Arc<dyn herald_store::DeliveryRepo> = self.state.store.clone();
+        let deliveries: Arc<dyn herald_store::LedgerRepo> = self.state.store.clone();
         let channels = Channels::new()
             .with_accounts(self.state.accounts.clone())
             .with(Arc::new(OutboxChannel::new(deliveries, self.state.clock.clone())))

@@ -2,9 +2,9 @@
 //! once the brokers acked it; claim polls a consumer-group member; ack commits offsets.
 //!
 //! How the `Bus` contract maps onto Kafka:
-//! - **Deliveries.** `Delivery.id` is the message's offset and `Delivery.lease` carries its
+//! - **Claims.** `BusClaim.id` is the message's offset and `BusClaim.lease` carries its
 //!   partition in the high bits and a per-bus claim sequence in the low 40 bits, so an ack
-//!   finds (topic, partition, offset) from the delivery alone, and an ack of a claim that lapsed
+//!   finds (topic, partition, offset) from the claim alone, and an ack of a claim that lapsed
 //!   or whose partition was revoked no longer matches and is refused with `LeaseLost`.
 //! - **Commits.** Every consumer keeps a ledger of received, unsettled offsets per partition.
 //!   Each ack or retry settles one and, when the partition's first unsettled offset moved,
@@ -42,7 +42,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::producer::FutureProducer;
 
-use crate::{Bus, BusError, Delivery, MAX_CLAIM, MAX_PAYLOAD_BYTES, RetryOutcome, TopicStats};
+use crate::{Bus, BusClaim, BusError, MAX_CLAIM, MAX_PAYLOAD_BYTES, RetryOutcome, TopicStats};
 use consumer::{ClaimRequest, TopicConsumer, lock, now_ms};
 use offsets::{Handout, lease_partition};
 use producer::{Outgoing, Producer, SendError};
@@ -156,12 +156,12 @@ impl KafkaBus {
         Ok(c)
     }
 
-    /// The consumer and partition a delivery was claimed from; a delivery this bus never
+    /// The consumer and partition a claim was taken from; a claim this bus never
     /// handed out has lost its lease.
-    fn claimed(&self, delivery: &Delivery) -> Result<(Arc<TopicConsumer>, i32), BusError> {
-        let lost = || BusError::LeaseLost { id: delivery.id };
-        let partition = lease_partition(delivery.lease).ok_or_else(lost)?;
-        let consumer = self.existing_consumer(&delivery.topic).ok_or_else(lost)?;
+    fn claimed(&self, claim: &BusClaim) -> Result<(Arc<TopicConsumer>, i32), BusError> {
+        let lost = || BusError::LeaseLost { id: claim.id };
+        let partition = lease_partition(claim.lease).ok_or_else(lost)?;
+        let consumer = self.existing_consumer(&claim.topic).ok_or_else(lost)?;
         Ok((consumer, partition))
     }
 
@@ -176,34 +176,34 @@ impl KafkaBus {
     /// If the partition was revoked meanwhile, the original goes to its next owner as well
     /// (at least once).
     /// `settling` says the sweep that found a lapsed claim already holds it.
-    async fn replace(&self, delivery: &Delivery, copy: Outgoing<'_>, settling: bool) -> Result<(), BusError> {
-        let (consumer, partition) = self.claimed(delivery)?;
+    async fn replace(&self, claim: &BusClaim, copy: Outgoing<'_>, settling: bool) -> Result<(), BusError> {
+        let (consumer, partition) = self.claimed(claim)?;
         if !settling {
             consumer
-                .begin_settle(partition, delivery.id, delivery.lease)
-                .map_err(|_| BusError::LeaseLost { id: delivery.id })?;
+                .begin_settle(partition, claim.id, claim.lease)
+                .map_err(|_| BusError::LeaseLost { id: claim.id })?;
         }
         if let Err(e) = self.produce(copy).await {
-            consumer.abort_settle(partition, delivery.id, delivery.lease);
+            consumer.abort_settle(partition, claim.id, claim.lease);
             return Err(e);
         }
-        if consumer.settle(partition, delivery.id, delivery.lease).is_err() {
-            tracing::debug!(bus.topic = %delivery.topic, partition, offset = delivery.id, "partition revoked while replacing; original will be redelivered");
+        if consumer.settle(partition, claim.id, claim.lease).is_err() {
+            tracing::debug!(bus.topic = %claim.topic, partition, offset = claim.id, "partition revoked while replacing; original will be redelivered");
         }
         Ok(())
     }
 
-    async fn to_dead_letter(&self, delivery: &Delivery, error: &str, settling: bool) -> Result<(), BusError> {
-        let dead = admin::dead_topic(&self.config.kafka_topic(&delivery.topic));
+    async fn to_dead_letter(&self, claim: &BusClaim, error: &str, settling: bool) -> Result<(), BusError> {
+        let dead = admin::dead_topic(&self.config.kafka_topic(&claim.topic));
         self.ensure_kafka_topic(&dead).await;
         let copy = Outgoing {
             topic: &dead,
-            key: &delivery.key,
-            payload: &delivery.payload,
-            headers: Some(producer::headers(delivery.attempts, None, Some(truncate(error, MAX_ERROR_BYTES)))),
+            key: &claim.key,
+            payload: &claim.payload,
+            headers: Some(producer::headers(claim.attempts, None, Some(truncate(error, MAX_ERROR_BYTES)))),
         };
-        self.replace(delivery, copy, settling).await?;
-        tracing::warn!(bus.topic = %delivery.topic, bus.message_id = delivery.id, attempts = delivery.attempts, error, "bus message dead-lettered");
+        self.replace(claim, copy, settling).await?;
+        tracing::warn!(bus.topic = %claim.topic, bus.message_id = claim.id, attempts = claim.attempts, error, "bus message dead-lettered");
         Ok(())
     }
 
@@ -211,10 +211,10 @@ impl KafkaBus {
     async fn dead_letter_lapsed(&self, topic: &str, exhausted: Vec<Handout>) {
         for h in exhausted {
             let attempts = h.attempts;
-            let delivery = to_delivery(topic, h);
+            let claim = to_claim(topic, h);
             let error = format!("claim lapsed without ack or retry on attempt {attempts}");
-            if let Err(e) = self.to_dead_letter(&delivery, &error, true).await {
-                tracing::warn!(bus.topic = topic, bus.message_id = delivery.id, error = %e, "lapsed claim not dead-lettered; will try again");
+            if let Err(e) = self.to_dead_letter(&claim, &error, true).await {
+                tracing::warn!(bus.topic = topic, bus.message_id = claim.id, error = %e, "lapsed claim not dead-lettered; will try again");
             }
         }
     }
@@ -232,7 +232,7 @@ impl Bus for KafkaBus {
         self.produce(Outgoing { topic: &kafka_topic, key, payload, headers }).await
     }
 
-    async fn claim(&self, topic: &str, max: usize, visibility: Duration) -> Result<Vec<Delivery>, BusError> {
+    async fn claim(&self, topic: &str, max: usize, visibility: Duration) -> Result<Vec<BusClaim>, BusError> {
         let max = max.min(MAX_CLAIM);
         if max == 0 {
             return Ok(Vec::new());
@@ -249,34 +249,34 @@ impl Bus for KafkaBus {
         if !sweep.exhausted.is_empty() {
             self.dead_letter_lapsed(topic, sweep.exhausted).await;
         }
-        Ok(sweep.handed.into_iter().map(|h| to_delivery(topic, h)).collect())
+        Ok(sweep.handed.into_iter().map(|h| to_claim(topic, h)).collect())
     }
 
-    async fn ack(&self, delivery: &Delivery) -> Result<(), BusError> {
-        let (consumer, partition) = self.claimed(delivery)?;
-        consumer.settle(partition, delivery.id, delivery.lease).map_err(|_| BusError::LeaseLost { id: delivery.id })
+    async fn ack(&self, claim: &BusClaim) -> Result<(), BusError> {
+        let (consumer, partition) = self.claimed(claim)?;
+        consumer.settle(partition, claim.id, claim.lease).map_err(|_| BusError::LeaseLost { id: claim.id })
     }
 
-    async fn retry(&self, delivery: &Delivery, error: &str, delay: Duration) -> Result<RetryOutcome, BusError> {
-        if delivery.attempts >= self.config.max_attempts {
-            self.to_dead_letter(delivery, error, false).await?;
+    async fn retry(&self, claim: &BusClaim, error: &str, delay: Duration) -> Result<RetryOutcome, BusError> {
+        if claim.attempts >= self.config.max_attempts {
+            self.to_dead_letter(claim, error, false).await?;
             return Ok(RetryOutcome::DeadLettered);
         }
-        let topic = self.config.kafka_topic(&delivery.topic);
+        let topic = self.config.kafka_topic(&claim.topic);
         let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
         let not_before = (delay_ms > 0).then(|| now_ms().saturating_add(delay_ms));
         let copy = Outgoing {
             topic: &topic,
-            key: &delivery.key,
-            payload: &delivery.payload,
-            headers: Some(producer::headers(delivery.attempts.saturating_add(1), not_before, None)),
+            key: &claim.key,
+            payload: &claim.payload,
+            headers: Some(producer::headers(claim.attempts.saturating_add(1), not_before, None)),
         };
-        self.replace(delivery, copy, false).await?;
+        self.replace(claim, copy, false).await?;
         Ok(RetryOutcome::Requeued)
     }
 
-    async fn dead_letter(&self, delivery: &Delivery, error: &str) -> Result<(), BusError> {
-        self.to_dead_letter(delivery, error, false).await
+    async fn dead_letter(&self, claim: &BusClaim, error: &str) -> Result<(), BusError> {
+        self.to_dead_letter(claim, error, false).await
     }
 
     /// Best effort: `ready` is the group's backlog (past committed offsets) less what this
@@ -304,8 +304,8 @@ impl Bus for KafkaBus {
     }
 }
 
-fn to_delivery(topic: &str, h: Handout) -> Delivery {
-    Delivery {
+fn to_claim(topic: &str, h: Handout) -> BusClaim {
+    BusClaim {
         id: h.offset,
         topic: topic.to_owned(),
         key: h.key,

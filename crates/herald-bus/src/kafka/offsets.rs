@@ -10,7 +10,7 @@ const SEQ_BITS: u32 = 40;
 const SEQ_MASK: i64 = (1 << SEQ_BITS) - 1;
 
 /// A lease names one claim of one message: the partition in the high bits (so `ack` can find
-/// the message from `Delivery { id: offset, lease }` alone) and a per-bus claim sequence below.
+/// the message from `BusClaim { id: offset, lease }` alone) and a per-bus claim sequence below.
 pub(crate) fn lease_for(partition: i32, seq: i64) -> i64 {
     (i64::from(partition) << SEQ_BITS) | (seq & SEQ_MASK)
 }

@@ -4,16 +4,16 @@
 use crate::{Channel, OutgoingMessage, SendResult};
 use async_trait::async_trait;
 use herald_core::{ChannelKind, Clock};
-use herald_store::{DeliveryRepo, OutboxEntry};
+use herald_store::{LedgerRepo, OutboxEntry};
 use std::sync::Arc;
 
 pub struct OutboxChannel {
-    store: Arc<dyn DeliveryRepo>,
+    store: Arc<dyn LedgerRepo>,
     clock: Arc<dyn Clock>,
 }
 
 impl OutboxChannel {
-    pub fn new(store: Arc<dyn DeliveryRepo>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn LedgerRepo>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
 }

@@ -7,7 +7,7 @@
 use super::dialect::{DbPool, Tx};
 use crate::deferral::DeferredRow;
 use crate::error::Result;
-use crate::model::{OutboxEntry, Outcome, ShardPlan};
+use crate::model::{OutboxEntry, ShardPlan, TraceEntry};
 use chrono::{DateTime, Utc};
 use herald_core::TraceEvent;
 use std::collections::HashSet;
@@ -41,7 +41,7 @@ struct OutcomeColumns<'a> {
 }
 
 impl<'a> OutcomeColumns<'a> {
-    fn of(outcomes: &[&'a Outcome]) -> Self {
+    fn of(outcomes: &[&'a TraceEntry]) -> Self {
         let mut c = Self::default();
         for o in outcomes {
             c.message_ids.push(o.message_id.as_str());
@@ -59,7 +59,7 @@ impl<'a> OutcomeColumns<'a> {
 /// ones, in one statement; returns the message ids that were new.
 pub(super) async fn insert_final_states(
     tx: &mut Tx,
-    outcomes: &[&Outcome],
+    outcomes: &[&TraceEntry],
     now: DateTime<Utc>,
 ) -> Result<HashSet<String>> {
     let c = OutcomeColumns::of(outcomes);
@@ -90,7 +90,7 @@ pub(super) async fn insert_final_states(
     Ok(new.into_iter().collect())
 }
 
-pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&Outcome], now: DateTime<Utc>) -> Result<()> {
+pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: DateTime<Utc>) -> Result<()> {
     let c = OutcomeColumns::of(outcomes);
     // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
     sqlx::query(

@@ -17,10 +17,16 @@ mod codec;
 mod console;
 #[path = "../sql/crowds.rs"]
 mod crowds;
-#[path = "../sql/deliveries.rs"]
-mod deliveries;
+#[path = "../sql/deferred.rs"]
+mod deferred;
+#[path = "../sql/ledger.rs"]
+mod ledger;
 #[path = "../sql/policies.rs"]
 mod policies;
+#[path = "../sql/reports.rs"]
+mod reports;
+#[path = "../sql/retention.rs"]
+mod retention;
 #[path = "../sql/run_counts.rs"]
 mod run_counts;
 #[path = "../sql/runs.rs"]

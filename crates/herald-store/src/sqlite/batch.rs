@@ -5,7 +5,7 @@
 use super::dialect::{Db, DbPool, Tx, begin_write, db_time};
 use crate::deferral::DeferredRow;
 use crate::error::Result;
-use crate::model::{OutboxEntry, Outcome, ShardPlan};
+use crate::model::{OutboxEntry, ShardPlan, TraceEntry};
 use chrono::{DateTime, Utc};
 use herald_core::TraceEvent;
 use sqlx::QueryBuilder;
@@ -29,7 +29,7 @@ pub(super) async fn insert_shards(tx: &mut Tx, run_id: i64, shards: &[ShardPlan]
 /// ones; returns the message ids that were new.
 pub(super) async fn insert_final_states(
     tx: &mut Tx,
-    outcomes: &[&Outcome],
+    outcomes: &[&TraceEntry],
     now: DateTime<Utc>,
 ) -> Result<HashSet<String>> {
     let mut new = HashSet::with_capacity(outcomes.len());
@@ -55,7 +55,7 @@ pub(super) async fn insert_final_states(
     Ok(new)
 }
 
-pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&Outcome], now: DateTime<Utc>) -> Result<()> {
+pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     for o in outcomes {
         trace_one(&mut tx, o, now).await?;
@@ -64,7 +64,7 @@ pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&Outcome], now: Date
     Ok(())
 }
 
-async fn trace_one(tx: &mut Tx, o: &Outcome, now: DateTime<Utc>) -> Result<()> {
+async fn trace_one(tx: &mut Tx, o: &TraceEntry, now: DateTime<Utc>) -> Result<()> {
     // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
     sqlx::query(
         "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) \

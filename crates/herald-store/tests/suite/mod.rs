@@ -11,7 +11,7 @@
 
 mod accounts;
 mod console;
-mod deliveries;
+mod ledger;
 mod policies;
 mod runs;
 mod schedules;
@@ -19,7 +19,7 @@ mod templates;
 
 pub use accounts::*;
 pub use console::*;
-pub use deliveries::*;
+pub use ledger::*;
 pub use policies::*;
 pub use runs::*;
 pub use schedules::*;

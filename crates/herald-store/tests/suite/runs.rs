@@ -3,13 +3,13 @@
 
 use super::*;
 use herald_core::{MessageId, QuietHoursPolicy, RunStatus, TraceEvent};
-use herald_store::{FireOutcome, Outcome, ShardPlan, StoreError, StreamStep};
+use herald_store::{FireOutcome, ShardPlan, StoreError, StreamStep, TraceEntry};
 use serde_json::json;
 
 const LEASE: Duration = Duration::seconds(30);
 
-fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> Outcome {
-    Outcome {
+fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> TraceEntry {
+    TraceEntry {
         message_id: MessageId::for_run_row(run_id, row),
         template_id,
         run_id: Some(run_id),
@@ -185,7 +185,7 @@ pub async fn failed_released_and_listed_runs(store: Arc<dyn Store>) {
 pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
     let now = t0();
     let (template_id, run_id) = super::published_run(&*store, 6, now).await;
-    let batch: Vec<Outcome> = [
+    let batch: Vec<TraceEntry> = [
         (1, TraceEvent::Sent),
         (2, TraceEvent::Failed),
         (3, TraceEvent::DroppedQuietHours),
@@ -198,8 +198,8 @@ pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
     assert_eq!(store.record_outcomes(&batch, now).await.unwrap(), 5);
     assert_eq!(store.record_outcomes(&batch, now).await.unwrap(), 0, "redelivered: counted once");
     // The same messages with other final states do not move them between counters either.
-    let changed: Vec<Outcome> =
-        batch.iter().map(|o| Outcome { event: TraceEvent::DroppedDedup, ..o.clone() }).collect();
+    let changed: Vec<TraceEntry> =
+        batch.iter().map(|o| TraceEntry { event: TraceEvent::DroppedDedup, ..o.clone() }).collect();
     assert_eq!(store.record_outcomes(&changed, now).await.unwrap(), 0);
     let run = store.get_run(run_id).await.unwrap();
     assert_eq!((run.delivered, run.failed, run.dropped, run.deferred), (1, 1, 3, 0));
@@ -237,7 +237,7 @@ pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
 
     // A run whose every row was dropped completes too.
     let (template_id, run_id) = super::published_run(&*store, 2, now).await;
-    let all_dropped: Vec<Outcome> =
+    let all_dropped: Vec<TraceEntry> =
         (1..=2).map(|row| outcome(run_id, template_id, row, TraceEvent::Discarded)).collect();
     store.record_outcomes(&all_dropped, now).await.unwrap();
     let run = store.get_run(run_id).await.unwrap();

@@ -9,8 +9,8 @@ use super::codec::{json_of, time_of};
 use super::dialect::{Db, begin_write, push_in_list};
 use super::run_counts::count_final_states;
 use crate::error::{Result, StoreError};
-use crate::model::{OutboxEntry, OutboxFilter, Outcome, TraceRecord};
-use crate::repos::DeliveryRepo;
+use crate::model::{OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};
+use crate::repos::LedgerRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::{MessageId, RunCounts};
@@ -20,14 +20,14 @@ use std::collections::{BTreeMap, HashSet};
 /// The outcomes ordered by message id, a message's own events kept in their given order.
 /// Every writer takes the ledger's and the trace index's keys in this one order, so two
 /// workers writing overlapping batches wait for each other instead of deadlocking.
-fn in_key_order(outcomes: &[Outcome]) -> Vec<&Outcome> {
-    let mut sorted: Vec<&Outcome> = outcomes.iter().collect();
+fn in_key_order(outcomes: &[TraceEntry]) -> Vec<&TraceEntry> {
+    let mut sorted: Vec<&TraceEntry> = outcomes.iter().collect();
     sorted.sort_by(|a, b| a.message_id.as_str().cmp(b.message_id.as_str()));
     sorted
 }
 
 #[async_trait]
-impl DeliveryRepo for Backend {
+impl LedgerRepo for Backend {
     async fn finished_messages(&self, ids: &[MessageId]) -> Result<Vec<MessageId>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -38,7 +38,7 @@ impl DeliveryRepo for Backend {
         Ok(found.into_iter().map(MessageId).collect())
     }
 
-    async fn record_outcomes(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<u64> {
+    async fn record_outcomes(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<u64> {
         if let Some(o) = outcomes.iter().find(|o| !o.event.is_terminal()) {
             return Err(StoreError::Conflict(format!("{} is not a final state", o.event.as_str())));
         }
@@ -64,7 +64,7 @@ impl DeliveryRepo for Backend {
         Ok(new.len() as u64)
     }
 
-    async fn record_trace(&self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<()> {
+    async fn record_trace(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<()> {
         if outcomes.is_empty() {
             return Ok(());
         }

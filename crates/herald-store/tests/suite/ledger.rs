@@ -2,11 +2,11 @@
 
 use super::*;
 use herald_core::{MessageId, RunStatus, TraceEvent};
-use herald_store::{OutboxEntry, OutboxFilter, Outcome, StoreError, StreamStep};
+use herald_store::{OutboxEntry, OutboxFilter, StoreError, StreamStep, TraceEntry};
 use serde_json::json;
 
-pub fn message(id: &str, template_id: i64, run_id: Option<i64>, event: TraceEvent) -> Outcome {
-    Outcome {
+pub fn message(id: &str, template_id: i64, run_id: Option<i64>, event: TraceEvent) -> TraceEntry {
+    TraceEntry {
         message_id: MessageId(id.to_string()),
         template_id,
         run_id,
