@@ -7,7 +7,6 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use herald_store::redis_dedup::RedisDedup;
 use herald_store::{DedupStore, SqliteStore};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::sync::Barrier;
 
 fn t0() -> DateTime<Utc> {
@@ -30,22 +29,7 @@ async fn sqlite_rows(store: &SqliteStore) -> (i64, i64) {
     (events, counters)
 }
 
-fn redis_url() -> String {
-    std::env::var("HERALD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-fn redis_client() -> redis::Client {
-    let url = redis_url();
-    redis::Client::open(url.as_str())
-        .unwrap_or_else(|e| panic!("HERALD_TEST_REDIS_URL {url:?} is not a Redis URL: {e}"))
-}
-
-/// A prefix no other test (or earlier run) uses.
-fn unique_prefix(test: &str) -> String {
-    static SEQ: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("herald-test:{test}:{}:{nanos}:{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed))
-}
+use herald_testkit::redis::{client as redis_client, redis_url, unique_prefix};
 
 async fn redis_dedup(prefix: &str) -> RedisDedup {
     RedisDedup::connect(redis_client(), prefix).await.unwrap_or_else(|e| {

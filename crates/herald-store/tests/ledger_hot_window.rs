@@ -148,8 +148,8 @@ async fn after_a_flush_of_the_prefix_the_store_answers_and_the_window_refills() 
 async fn with_redis_unreachable_the_store_answers_and_nothing_fails() {
     on_postgres(|store| async move {
         let prefix = unique_prefix("ledger-down");
-        let proxy = CuttableProxy::start().await;
-        let Setup { counting, ledger, outcomes } = setup(store.clone(), proxy.connect().await, &prefix).await;
+        let proxy = redis_proxy().await;
+        let Setup { counting, ledger, outcomes } = setup(store.clone(), connect_via(&proxy).await, &prefix).await;
         ledger.record_outcomes(&outcomes[..1], t0()).await.unwrap();
         assert_eq!(keys(&prefix).await.len(), 1);
         proxy.cut();

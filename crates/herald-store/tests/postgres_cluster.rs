@@ -13,13 +13,13 @@ use rand::seq::SliceRandom;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use suite::{GRACE, crowd, running, spec, t0, unscheduled, with_test_db};
+use suite::{GRACE, crowd, pg_store, running, spec, t0, unscheduled, with_test_db};
 use tokio::sync::Barrier;
 
 async fn nodes(db: &suite::TestDb, n: usize) -> Vec<PgStore> {
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
-        nodes.push(db.store().await);
+        nodes.push(pg_store(&db).await);
     }
     nodes
 }
@@ -27,7 +27,7 @@ async fn nodes(db: &suite::TestDb, n: usize) -> Vec<PgStore> {
 #[tokio::test]
 async fn eight_nodes_claim_every_fire_exactly_once() {
     with_test_db(|db| async move {
-        let setup = db.store().await;
+        let setup = pg_store(&db).await;
         let start = t0();
         let crowd_id = crowd(&setup, 1, start).await;
         let mut schedule_ids = HashSet::new();
@@ -94,7 +94,7 @@ async fn eight_nodes_claim_every_fire_exactly_once() {
 #[tokio::test]
 async fn four_streamers_never_hold_the_same_shard_and_the_last_finisher_publishes() {
     with_test_db(|db| async move {
-        let setup = db.store().await;
+        let setup = pg_store(&db).await;
         let now = t0();
         let crowd_id = crowd(&setup, 40, now).await;
         let template = setup.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
@@ -199,7 +199,7 @@ async fn four_streamers_never_hold_the_same_shard_and_the_last_finisher_publishe
 #[tokio::test]
 async fn racing_workers_count_each_message_into_its_run_once() {
     with_test_db(|db| async move {
-        let setup = db.store().await;
+        let setup = pg_store(&db).await;
         let now = t0();
         const RUNS: usize = 4;
         const ROWS: i64 = 150;
@@ -261,7 +261,7 @@ async fn racing_workers_count_each_message_into_its_run_once() {
 #[tokio::test]
 async fn racing_workers_defer_each_message_once() {
     with_test_db(|db| async move {
-        let setup = db.store().await;
+        let setup = pg_store(&db).await;
         let now = t0();
         let (template_id, run_id) = suite::published_run(&setup, 200, now).await;
         let messages: Vec<DeferredMessage> = (1..=200u64)
@@ -338,7 +338,7 @@ async fn racing_workers_defer_each_message_once() {
 #[tokio::test]
 async fn racing_nodes_create_one_account_of_a_name() {
     with_test_db(|db| async move {
-        let setup = db.store().await;
+        let setup = pg_store(&db).await;
         let now = t0();
         let barrier = Arc::new(Barrier::new(8));
         let mut tasks = Vec::new();
@@ -371,7 +371,7 @@ async fn racing_nodes_create_one_account_of_a_name() {
 #[tokio::test]
 async fn the_database_clock_is_the_cluster_clock() {
     with_test_db(|db| async move {
-        let store = db.store().await;
+        let store = pg_store(&db).await;
         let before = chrono::Utc::now();
         let db_now = store.database_now().await.unwrap();
         // Same machine here, so the two clocks agree to well within a second.
@@ -379,7 +379,7 @@ async fn the_database_clock_is_the_cluster_clock() {
         let later = store.database_now().await.unwrap();
         assert!(later >= db_now);
         // Migrations are idempotent: a second node connecting finds nothing to do.
-        let again = db.store().await;
+        let again = pg_store(&db).await;
         let shared: Arc<dyn Store> = Arc::new(again.clone());
         assert_eq!(shared.count_api_keys().await.unwrap(), 0);
         again.close().await;
@@ -395,7 +395,7 @@ const NOT_HELD_UP: std::time::Duration = std::time::Duration::from_secs(5);
 #[tokio::test]
 async fn a_run_row_another_node_holds_hides_none_of_its_shards() {
     with_test_db(|db| async move {
-        let store = db.store().await;
+        let store = pg_store(&db).await;
         let now = t0();
         let crowd_id = crowd(&store, 4, now).await;
         let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
@@ -420,7 +420,7 @@ async fn a_run_row_another_node_holds_hides_none_of_its_shards() {
 #[tokio::test]
 async fn a_template_another_node_is_updating_still_fires() {
     with_test_db(|db| async move {
-        let store = db.store().await;
+        let store = pg_store(&db).await;
         let start = t0();
         let crowd_id = crowd(&store, 1, start).await;
         let id = running(&store, &spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start).await;

@@ -95,8 +95,8 @@ async fn a_batch_reserves_its_permits_at_once_and_keys_are_apart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_redis_unreachable_a_node_falls_back_to_its_own_bucket() {
     let prefix = unique_prefix("rate-down");
-    let proxy = CuttableProxy::start().await;
-    let gate = RedisRates::new(proxy.connect().await, &prefix);
+    let proxy = redis_proxy().await;
+    let gate = RedisRates::new(connect_via(&proxy).await, &prefix);
     gate.acquire("channel:email", 10.0, 10).await;
     assert_eq!(keys(&prefix).await.len(), 1, "the bucket is in Redis");
     proxy.cut();

@@ -1,60 +1,22 @@
-//! The scheduler's store side with time as an argument: a day of fires in milliseconds, the
-//! misfire policies, two claimers racing on one file, DST days, and a restart.
+//! The scheduler's store side on SQLite only, with time as an argument: a day of fires polled
+//! every 20 s, two claimers racing on one file, DST days, and a restart. (The misfire policies
+//! and no-crowd fires are in the both-backends suite.)
+
+mod suite;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use herald_core::{ChannelKind, MisfirePolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
-use herald_store::{Crowd, CrowdRepo, FireOutcome, RunRepo, ScheduleRepo, SqliteStore, TemplateRepo};
-use serde_json::json;
+use herald_core::MisfirePolicy;
+use herald_store::{FireOutcome, RunRepo, ScheduleRepo, SqliteStore};
 use std::collections::HashSet;
+use suite::{GRACE, running, spec};
 
 async fn store(dir: &tempfile::TempDir) -> SqliteStore {
     SqliteStore::open(&dir.path().join("h.sqlite")).await.unwrap()
 }
 
 async fn crowd(store: &SqliteStore, now: DateTime<Utc>) -> String {
-    let id = uuid_like(now);
-    let crowd = Crowd {
-        id: id.clone(),
-        original_name: "c.csv".into(),
-        receiver_column: "userId".into(),
-        columns: vec!["name".into()],
-        rows: 10,
-        valid_rows: 10,
-        bad_rows: 0,
-        size_bytes: 100,
-        created_at: now,
-    };
-    store.insert_crowd(&crowd).await.unwrap();
-    id
+    suite::crowd(store, 10, now).await
 }
-
-fn uuid_like(now: DateTime<Utc>) -> String {
-    format!("00000000-0000-4000-8000-{:012}", now.timestamp_subsec_nanos() as u64 + now.timestamp() as u64 % 1_000_000)
-}
-
-fn spec(cron: &str, tz: &str, misfire: MisfirePolicy, crowd_id: Option<String>) -> TemplateSpec {
-    TemplateSpec {
-        name: "t".into(),
-        channel: ChannelKind::Outbox,
-        channel_account: None,
-        msg_type: 10,
-        receiver_id_type: "userId".into(),
-        content: json!({"text": "hi {$name}"}),
-        quiet_hours: Default::default(),
-        schedule: Some(ScheduleSpec { cron: cron.into(), timezone: tz.into(), misfire }),
-        crowd_id,
-        dedup: None,
-        quiet_window: None,
-    }
-}
-
-async fn running(store: &SqliteStore, spec: &TemplateSpec, now: DateTime<Utc>) -> i64 {
-    let t = store.create_template(spec, now).await.unwrap();
-    store.set_template_status(t.id, TemplateStatus::Running, now).await.unwrap();
-    t.id
-}
-
-const GRACE: Duration = Duration::seconds(60);
 
 #[tokio::test]
 async fn a_day_of_quarter_hours_fires_96_times_exactly_once() {
@@ -79,42 +41,6 @@ async fn a_day_of_quarter_hours_fires_96_times_exactly_once() {
         assert_eq!(pair[1] - pair[0], Duration::minutes(15));
     }
     assert_eq!(store.list_runs(None, 1000).await.unwrap().len(), 96);
-}
-
-#[tokio::test]
-async fn late_fires_follow_the_misfire_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir).await;
-    let start = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
-    let crowd_id = crowd(&store, start).await;
-    let once =
-        running(&store, &spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id.clone())), start).await;
-    let skip = running(&store, &spec("0 * * * * ?", "UTC", MisfirePolicy::Skip, Some(crowd_id)), start).await;
-
-    // The node was down for three hours: 180 missed minutes.
-    let back = start + Duration::hours(3) + Duration::seconds(5);
-    let fires = store.claim_due_fires("node-test", back, GRACE, 50).await.unwrap();
-    assert_eq!(fires.len(), 2, "one ledger entry per schedule, not 180: {fires:?}");
-    let by_template = |id| fires.iter().find(|f| f.template_id == Some(id)).unwrap();
-    let fired = by_template(once);
-    assert_eq!(fired.outcome, FireOutcome::Fired);
-    assert_eq!(fired.fire_time, start + Duration::minutes(1));
-    assert_eq!(
-        fired.lateness_ms,
-        (Duration::hours(3) - Duration::minutes(1) + Duration::seconds(5)).num_milliseconds()
-    );
-    assert!(fired.run_id.is_some());
-    let skipped = by_template(skip);
-    assert_eq!(skipped.outcome, FireOutcome::MisfireSkipped);
-    assert!(skipped.run_id.is_none());
-    // Both resume on the schedule from now.
-    for id in [once, skip] {
-        assert_eq!(
-            store.get_template(id).await.unwrap().next_fire_at,
-            Some(start + Duration::hours(3) + Duration::minutes(1))
-        );
-    }
-    assert!(store.claim_due_fires("node-test", back, GRACE, 50).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -217,25 +143,4 @@ async fn a_restart_neither_repeats_nor_loses_a_fire() {
     let next = store.claim_due_fires("node-test", start + Duration::hours(2), GRACE, 10).await.unwrap();
     assert_eq!(next.len(), 1, "no loss");
     assert_eq!(next[0].fire_time, start + Duration::hours(2));
-}
-
-#[tokio::test]
-async fn a_template_without_crowd_records_no_crowd_and_stopped_ones_do_not_fire() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir).await;
-    let start = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
-    let lonely = running(&store, &spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, None), start).await;
-    let crowd_id = crowd(&store, start).await;
-    let stopped = store
-        .create_template(&spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start)
-        .await
-        .unwrap();
-    let fires = store.claim_due_fires("node-test", start + Duration::minutes(1), GRACE, 10).await.unwrap();
-    assert_eq!(fires.len(), 1);
-    assert_eq!(fires[0].template_id, Some(lonely));
-    assert_eq!(fires[0].outcome, FireOutcome::NoCrowd);
-    assert!(fires[0].run_id.is_none());
-    assert_eq!(store.get_template(stopped.id).await.unwrap().next_fire_at, None);
-    store.set_template_status(lonely, TemplateStatus::Stopped, start).await.unwrap();
-    assert!(store.claim_due_fires("node-test", start + Duration::minutes(5), GRACE, 10).await.unwrap().is_empty());
 }

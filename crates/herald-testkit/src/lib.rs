@@ -14,6 +14,7 @@ pub mod net;
 #[cfg(feature = "node")]
 pub mod node;
 pub mod postgres;
+pub mod proxy;
 pub mod receiver;
 pub mod redis;
 
@@ -21,4 +22,5 @@ pub use fake::{FakeServer, Faults};
 pub use moto::Moto;
 pub use net::free_port;
 pub use postgres::{TestDb, with_test_db};
+pub use proxy::CuttableProxy;
 pub use receiver::{Received, RecordingReceiver};

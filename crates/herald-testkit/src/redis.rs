@@ -62,3 +62,15 @@ impl Drop for PrefixGuard {
         }
     }
 }
+
+/// The test Redis's `host:port`, for a proxy in front of it.
+pub fn redis_addr() -> String {
+    client().get_connection_info().addr.to_string()
+}
+
+/// A client of the test Redis that connects through `proxy` instead.
+pub fn client_via(proxy: &crate::proxy::CuttableProxy) -> redis::Client {
+    let mut info = client().get_connection_info().clone();
+    info.addr = redis::ConnectionAddr::Tcp(proxy.addr().ip().to_string(), proxy.addr().port());
+    redis::Client::open(info).expect("a proxied Redis address")
+}

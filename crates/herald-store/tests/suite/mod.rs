@@ -32,12 +32,9 @@ use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 use std::future::Future;
 use std::sync::Arc;
 
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres:postgres@127.0.0.1:5432/postgres";
-pub const GRACE: Duration = Duration::seconds(60);
+pub use herald_testkit::postgres::{TestDb, admin_url, with_database, with_test_db};
 
-pub fn admin_url() -> String {
-    std::env::var("HERALD_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
-}
+pub const GRACE: Duration = Duration::seconds(60);
 
 /// Runs `test` on a store backed by a fresh SQLite file.
 pub async fn on_sqlite<F, Fut>(test: F)
@@ -77,7 +74,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     with_test_db(|db| async move {
-        let store = db.store().await;
+        let store = pg_store(&db).await;
         test(Arc::new(store.clone()), Raw::Postgres(store.pool().clone())).await;
         store.close().await;
     })
@@ -133,75 +130,9 @@ impl Raw {
     }
 }
 
-/// Creates a database for one test, runs `test` with it and drops it, panic or not.
-pub async fn with_test_db<F, Fut>(test: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let db = TestDb::create().await;
-    let result = tokio::spawn(test(db.clone())).await;
-    db.drop_database().await;
-    if let Err(e) = result {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-/// A database of its own for one test, on the server `HERALD_TEST_POSTGRES_URL` names.
-#[derive(Debug, Clone)]
-pub struct TestDb {
-    admin_url: String,
-    pub name: String,
-    pub url: String,
-}
-
-impl TestDb {
-    pub async fn create() -> Self {
-        let admin_url = admin_url();
-        let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL is unreachable at {admin_url}: {e}. The Postgres store tests need a running server \
-                 (the project's test script starts one; HERALD_TEST_POSTGRES_URL picks another)."
-            )
-        });
-        let name = format!("herald_t_{:032x}", rand::random::<u128>());
-        // The name is generated here, never input, so it is safe to splice into the statement.
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create test database {name} at {admin_url}: {e}"));
-        admin.close().await.ok();
-        let url = with_database(&admin_url, &name);
-        Self { admin_url, name, url }
-    }
-
-    /// A new store (its own pool) on this database; migrations run on the first.
-    pub async fn store(&self) -> PgStore {
-        PgStore::connect(&self.url).await.unwrap_or_else(|e| panic!("cannot open {}: {e}", self.name))
-    }
-
-    /// Drops the database; a failure is reported, not fatal (the server may be going away).
-    pub async fn drop_database(&self) {
-        let dropped = async {
-            let mut admin = PgConnection::connect(&self.admin_url).await?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut admin).await?;
-            admin.close().await
-        };
-        if let Err(e) = dropped.await {
-            eprintln!("could not drop test database {}: {e}", self.name);
-        }
-    }
-}
-
-/// `url` with its database path replaced by `database`, query string kept.
-pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.find('?') {
-        Some(i) => url.split_at(i),
-        None => (url, ""),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
-    format!("{}/{database}{query}", &base[..host_end])
+/// A new store (its own pool) on `db`; migrations run on the first.
+pub async fn pg_store(db: &TestDb) -> PgStore {
+    PgStore::connect(&db.url).await.unwrap_or_else(|e| panic!("cannot open {}: {e}", db.name))
 }
 
 pub fn t0() -> DateTime<Utc> {
