@@ -19,7 +19,7 @@ use tokio::sync::Barrier;
 async fn nodes(db: &suite::TestDb, n: usize) -> Vec<PgStore> {
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
-        nodes.push(pg_store(&db).await);
+        nodes.push(pg_store(db).await);
     }
     nodes
 }
