@@ -6,7 +6,7 @@
 use crate::backends::{self, Backends, Database, Shared};
 use crate::config::Config;
 use crate::housekeeping::TokenRefresh;
-use anyhow::Context;
+use anyhow::Context as _;
 use herald_api::{ApiLimits, AppState};
 use herald_channels::BuildContext;
 use herald_channels::Channels;
@@ -55,9 +55,20 @@ impl Roles {
     }
 }
 
+/// What every role of a node shares: the backends behind their traits, the clock and the
+/// channel accounts. The API builds its own `AppState` from it.
+#[derive(Clone)]
+pub struct Context {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn herald_bus::Bus>,
+    pub crowds: Arc<dyn herald_crowd::CrowdStore>,
+    pub clock: Arc<dyn Clock>,
+    pub accounts: Arc<AccountChannels>,
+}
+
 /// A running node.
 pub struct Node {
-    pub state: AppState,
+    pub context: Context,
     /// Where the API listens, when the node has the api role.
     pub addr: Option<SocketAddr>,
     /// The API key created at this start, when the database had none: show it once.
@@ -91,20 +102,9 @@ impl Node {
         let Backends { database, store, dedup, bus, crowds, shared } = backends::open(config, clock.clone()).await?;
         let new_api_key = herald_api::ensure_api_key(store.as_ref(), clock.now()).await?;
         let accounts = Arc::new(account_channels(config, store.clone(), clock.clone(), &shared)?);
-        let state = AppState {
-            store,
-            bus,
-            crowds,
-            clock,
-            limits: ApiLimits {
-                max_upload_bytes: config.crowd.max_upload_bytes,
-                max_json_bytes: config.server.max_json_bytes,
-            },
-            accounts,
-            console: config.ui.settings(),
-        };
+        let context = Context { store, bus, crowds, clock, accounts };
         let mut node = Node {
-            state,
+            context,
             addr: None,
             new_api_key,
             setup_token: None,
@@ -116,12 +116,13 @@ impl Node {
             tasks: JoinSet::new(),
         };
         // Node-wide housekeeping: release deferred messages every minute, prune daily.
-        let now = node.state.clock.now();
-        let store = &node.state.store;
+        let now = node.context.clock.now();
+        let store = &node.context.store;
         store.ensure_housekeeping(ScheduleKind::QuietRelease.as_str(), "0 * * * * ?", now).await?;
         store.ensure_housekeeping(ScheduleKind::Retention.as_str(), &config.retention.cron, now).await?;
         if config.sample_data.load {
-            crate::seed::load_sample_data(&node.state, &config.sample_data.dir).await?;
+            crate::seed::load_sample_data(&node.context, &config.sample_data.dir, config.crowd.max_upload_bytes)
+                .await?;
         }
         if roles.scheduler {
             node.spawn_scheduler(config);
@@ -131,15 +132,15 @@ impl Node {
         }
         if roles.api {
             node.setup_token =
-                herald_api::ui::ensure_setup_link(node.state.store.as_ref(), &node.state.console, now).await?;
+                herald_api::ui::ensure_setup_link(node.context.store.as_ref(), &config.ui.settings(), now).await?;
             node.spawn_api(config).await?;
         }
         Ok(node)
     }
 
     fn spawn_scheduler(&mut self, config: &Config) {
-        let (store, bus, clock) = (self.state.store.clone(), self.state.bus.clone(), self.state.clock.clone());
-        let token_refresh = TokenRefresh { accounts: self.state.accounts.clone() };
+        let (store, bus, clock) = (self.context.store.clone(), self.context.bus.clone(), self.context.clock.clone());
+        let token_refresh = TokenRefresh { accounts: self.context.accounts.clone() };
         let release = QuietRelease { store: store.clone(), bus: bus.clone(), clock: clock.clone() };
         let retention = Retention {
             store: store.clone(),
@@ -155,7 +156,7 @@ impl Node {
         let claimer = FireClaimer::new(store.clone(), clock.clone(), self.id.clone(), config.scheduler.clone())
             .with_housekeeping(housekeeping);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));
-        let parts = StreamerParts { store, bus, crowds: self.state.crowds.clone(), clock };
+        let parts = StreamerParts { store, bus, crowds: self.context.crowds.clone(), clock };
         for n in 0..config.streamer.streamers {
             let owner = format!("{}/streamer-{n}", self.id);
             let streamer = RunStreamer::new(parts.clone(), owner, config.streamer.clone());
@@ -165,19 +166,22 @@ impl Node {
 
     fn spawn_workers(&mut self, config: &Config) -> anyhow::Result<()> {
         let w = &config.worker;
-        let deliveries: Arc<dyn herald_store::LedgerRepo> = self.state.store.clone();
+        let deliveries: Arc<dyn herald_store::LedgerRepo> = self.context.store.clone();
         let channels = Channels::new()
-            .with_accounts(self.state.accounts.clone())
-            .with(Arc::new(OutboxChannel::new(deliveries, self.state.clock.clone())))
-            .with(Arc::new(WebhookChannel::new(config.webhook.resolve(), self.state.accounts.context().http.clone())));
+            .with_accounts(self.context.accounts.clone())
+            .with(Arc::new(OutboxChannel::new(deliveries, self.context.clock.clone())))
+            .with(Arc::new(WebhookChannel::new(
+                config.webhook.resolve(),
+                self.context.accounts.context().http.clone(),
+            )));
         let channels_kinds = channels.kinds();
         let pipeline = Arc::new(Pipeline::new(PipelineParts {
-            store: self.state.store.clone(),
+            store: self.context.store.clone(),
             ledger: self.shared.ledger.clone(),
             dedup: self.dedup.clone(),
             rates: self.shared.rates.clone(),
             channels,
-            clock: self.state.clock.clone(),
+            clock: self.context.clock.clone(),
             concurrency: w.sends_in_flight,
             defaults: PolicyDefaults {
                 quiet_window: Default::default(),
@@ -188,7 +192,7 @@ impl Node {
         // A worker per topic this node can deliver through; idle topics cost nothing.
         for channel in channels_kinds {
             for _ in 0..w.workers_per_channel {
-                let worker = Worker::new(self.state.bus.clone(), pipeline.clone(), topic_for(channel), w.clone());
+                let worker = Worker::new(self.context.bus.clone(), pipeline.clone(), topic_for(channel), w.clone());
                 self.tasks.spawn(worker.run(self.shutdown.clone()));
             }
         }
@@ -200,7 +204,11 @@ impl Node {
             .await
             .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
         self.addr = Some(listener.local_addr()?);
-        let app = herald_api::router(self.state.clone());
+        let Context { store, bus, crowds, clock, accounts } = self.context.clone();
+        let limits =
+            ApiLimits { max_upload_bytes: config.crowd.max_upload_bytes, max_json_bytes: config.server.max_json_bytes };
+        let state = AppState { store, bus, crowds, clock, accounts, limits, console: config.ui.settings() };
+        let app = herald_api::router(state);
         let shutdown = self.shutdown.clone();
         self.tasks.spawn(async move {
             let served =

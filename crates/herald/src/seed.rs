@@ -2,8 +2,8 @@
 //! sends it to the outbox every 30 seconds, so a newcomer sees deliveries within a minute.
 //! Nothing is loaded when the database already has a template.
 
-use anyhow::Context;
-use herald_api::AppState;
+use crate::node::Context;
+use anyhow::Context as _;
 use herald_core::{TemplateSpec, TemplateStatus};
 use herald_crowd::{CrowdFormat, body_stream};
 use std::path::Path;
@@ -12,7 +12,7 @@ use tokio_util::io::ReaderStream;
 pub const SAMPLE_CROWD: &str = "crowd.csv";
 pub const SAMPLE_TEMPLATE: &str = "template.json";
 
-pub async fn load_sample_data(state: &AppState, dir: &Path) -> anyhow::Result<()> {
+pub async fn load_sample_data(state: &Context, dir: &Path, max_upload_bytes: u64) -> anyhow::Result<()> {
     if !state.store.list_templates().await?.is_empty() {
         return Ok(());
     }
@@ -27,7 +27,7 @@ pub async fn load_sample_data(state: &AppState, dir: &Path) -> anyhow::Result<()
     let file = tokio::fs::File::open(&crowd_path).await.with_context(|| format!("opening {}", crowd_path.display()))?;
     let saved = state
         .crowds
-        .save(body_stream(ReaderStream::new(file)), state.limits.max_upload_bytes, &CrowdFormat::default())
+        .save(body_stream(ReaderStream::new(file)), max_upload_bytes, &CrowdFormat::default())
         .await
         .with_context(|| format!("loading {}", crowd_path.display()))?;
     let crowd = herald_api::crowd_record(&saved, SAMPLE_CROWD.into(), state.clock.now());

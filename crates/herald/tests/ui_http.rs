@@ -24,7 +24,7 @@ async fn started() -> (tempfile::TempDir, TestNode) {
 
 async fn add_user(node: &TestNode, name: &str) {
     let hash = herald_api::ui::hash_password(PASSWORD.into()).await.unwrap();
-    node.node.state.store.create_user(name, &hash, node.clock.now()).await.unwrap();
+    node.node.context.store.create_user(name, &hash, node.clock.now()).await.unwrap();
 }
 
 /// The value of cookie `name` set by a response, and the whole `Set-Cookie` line.
@@ -141,7 +141,7 @@ async fn pages_need_a_login_and_writes_need_the_csrf_token() {
     let r =
         post("/crowds").body("--x--").header("Content-Type", "multipart/form-data; boundary=x").send().await.unwrap();
     assert_eq!(r.status(), 403, "an upload needs the token header");
-    assert_eq!(node.node.state.store.list_templates().await.unwrap().len(), 0, "nothing was written");
+    assert_eq!(node.node.context.store.list_templates().await.unwrap().len(), 0, "nothing was written");
 
     // Logging out ends the session.
     let r = post("/logout").form(&[("csrf", s.csrf.as_str())]).send().await.unwrap();
@@ -191,7 +191,7 @@ async fn the_setup_link_creates_the_first_user_once() {
     let r = setup(vec![("name", "eve"), ("password", PASSWORD), ("password2", PASSWORD)]).await.unwrap();
     assert_eq!(r.status(), 404, "the link works once");
     assert_eq!(http.get(node.url(&format!("/setup/{token}"))).send().await.unwrap().status(), 404);
-    let store = node.node.state.store.clone();
+    let store = node.node.context.store.clone();
     assert_eq!(store.count_users().await.unwrap(), 1);
     // A user exists: the next start prints no link.
     let again = herald_api::ui::ensure_setup_link(store.as_ref(), &Default::default(), node.clock.now()).await.unwrap();
@@ -310,6 +310,6 @@ async fn the_console_refuses_what_the_api_refuses_in_the_same_words() {
         let html = r.text().await.unwrap();
         assert!(html.contains(&escaped(&message)), "{field}: {message:?} not on the page");
     }
-    assert!(node.node.state.store.list_templates().await.unwrap().is_empty());
+    assert!(node.node.context.store.list_templates().await.unwrap().is_empty());
     node.node.shutdown().await;
 }
