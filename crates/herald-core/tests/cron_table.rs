@@ -3,7 +3,10 @@
 //! 2026-03-08 02:00 EST -> 03:00 EDT and 2026-11-01 02:00 EDT -> 01:00 EST; Europe/London:
 //! 2026-03-29 01:00 GMT -> 02:00 BST and 2026-10-25 02:00 BST -> 01:00 GMT), never copied from
 //! the library's output. Times are written in local time with their UTC offset, so each line can be
-//! checked against a calendar; the comparison is by instant.
+//! checked against a calendar; the comparison is by instant. The Quartz dialect cases outside DST
+//! (wrap-around ranges, L-n, L-nW, year steps) were also run through Quartz 2.3.2's own
+//! `CronExpression`, compiled from its source, and agree with it, except where a case says herald
+//! parts from Quartz.
 
 use chrono::{DateTime, Utc};
 use herald_core::cron::{CronError, CronSchedule, MAX_EXPRESSION_BYTES};
