@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use herald_core::{TemplateSpec, TemplateStatus};
+use herald_core::{CronSchedule, TemplateSpec, TemplateStatus};
 use herald_store::{FireRecord, StoreError, Template};
 use serde_json::{Value, json};
 
@@ -35,6 +35,9 @@ pub(crate) async fn validate(state: &AppState, spec: &TemplateSpec) -> Result<()
         None => None,
     };
     let mut errors = spec.validate(columns.as_deref());
+    if let Some(error) = no_fire_ahead(state, spec) {
+        errors.push(error);
+    }
     if let Some(name) = spec.channel_account.as_deref().filter(|_| spec.channel.needs_account()) {
         match state.store.get_account_by_name(name).await {
             Ok(account) if account.channel != spec.channel => errors.push(herald_core::FieldError::new(
@@ -48,6 +51,15 @@ pub(crate) async fn validate(state: &AppState, spec: &TemplateSpec) -> Result<()
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Invalid(errors)) }
+}
+
+/// A schedule whose years are all past parses (stored ones stay readable) but would never fire:
+/// refused when a template is saved or started.
+fn no_fire_ahead(state: &AppState, spec: &TemplateSpec) -> Option<herald_core::FieldError> {
+    let schedule = spec.schedule.as_ref()?;
+    let cron = CronSchedule::parse(&schedule.cron, &schedule.timezone).ok()?;
+    let err = cron.first_fire_after(state.clock.now()).err()?;
+    Some(herald_core::FieldError::new("schedule.cron", err.to_string()))
 }
 
 fn template_not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
@@ -139,6 +151,9 @@ pub(crate) async fn start_template(state: &AppState, id: i64) -> Result<Template
             "schedule",
             "the template has no schedule to start; use run-now for a one-off send",
         ));
+    }
+    if let Some(error) = no_fire_ahead(state, &template.spec) {
+        return Err(ApiError::Invalid(vec![error]));
     }
     let template = state.store.set_template_status(id, TemplateStatus::Running, state.clock.now()).await?;
     tracing::info!(template_id = id, next_fire_at = ?template.next_fire_at, "template started");

@@ -3,10 +3,13 @@
 //! 2026-03-08 02:00 EST -> 03:00 EDT and 2026-11-01 02:00 EDT -> 01:00 EST; Europe/London:
 //! 2026-03-29 01:00 GMT -> 02:00 BST and 2026-10-25 02:00 BST -> 01:00 GMT), never copied from
 //! the library's output. Times are written in local time with their UTC offset, so each line can be
-//! checked against a calendar; the comparison is by instant.
+//! checked against a calendar; the comparison is by instant. The Quartz dialect cases outside DST
+//! (wrap-around ranges, L-n, L-nW, year steps) were also run through Quartz 2.3.2's own
+//! `CronExpression`, compiled from its source, and agree with it, except where a case says herald
+//! parts from Quartz.
 
 use chrono::{DateTime, Utc};
-use herald_core::cron::{CronError, CronSchedule};
+use herald_core::cron::{CronError, CronSchedule, MAX_EXPRESSION_BYTES};
 
 struct Case {
     expr: &'static str,
@@ -277,6 +280,314 @@ const VALID: &[Case] = &[
         "2026-03-06T11:00:00-05:00",
         &["2026-03-09T10:00:00-04:00"],
         "weekday fire after the weekend of the spring change",
+    ),
+    // --- wrap-around ranges: an end below the start wraps past the field's maximum (Quartz) ---
+    case(
+        "0 0 22-2 * * ?",
+        SH,
+        "2026-01-15T21:00:00+08:00",
+        &[
+            "2026-01-15T22:00:00+08:00",
+            "2026-01-15T23:00:00+08:00",
+            "2026-01-16T00:00:00+08:00",
+            "2026-01-16T01:00:00+08:00",
+            "2026-01-16T02:00:00+08:00",
+            "2026-01-16T22:00:00+08:00",
+        ],
+        "hours 22-2 are 22, 23, 0, 1, 2",
+    ),
+    case(
+        "0 0 22-2/2 * * ?",
+        SH,
+        "2026-01-15T21:00:00+08:00",
+        &[
+            "2026-01-15T22:00:00+08:00",
+            "2026-01-16T00:00:00+08:00",
+            "2026-01-16T02:00:00+08:00",
+            "2026-01-16T22:00:00+08:00",
+        ],
+        "the step goes on through the wrap: 22, 0, 2",
+    ),
+    case(
+        "0 0 12 ? * FRI-MON",
+        SH,
+        "2026-01-15T00:00:00+08:00",
+        &[
+            "2026-01-16T12:00:00+08:00",
+            "2026-01-17T12:00:00+08:00",
+            "2026-01-18T12:00:00+08:00",
+            "2026-01-19T12:00:00+08:00",
+            "2026-01-23T12:00:00+08:00",
+        ],
+        "Friday to Monday over the weekend (Thu 15 Jan 2026 is skipped)",
+    ),
+    case(
+        "0 0 12 ? * 6-3/2",
+        SH,
+        "2026-01-15T00:00:00+08:00",
+        &[
+            "2026-01-16T12:00:00+08:00",
+            "2026-01-18T12:00:00+08:00",
+            "2026-01-20T12:00:00+08:00",
+            "2026-01-23T12:00:00+08:00",
+        ],
+        "6-3/2 is 6, 8 -> 1, 10 -> 3: Friday, Sunday, Tuesday",
+    ),
+    case(
+        "0 0 12 ? * SAT-SUN",
+        LDN,
+        "2026-01-15T00:00:00Z",
+        &["2026-01-17T12:00:00Z", "2026-01-18T12:00:00Z", "2026-01-24T12:00:00Z"],
+        "SAT-SUN wraps from 7 to 1: the weekend, not the whole week backwards",
+    ),
+    case(
+        "0 50-10/10 9 * * ?",
+        LDN,
+        "2026-01-15T09:05:00Z",
+        &["2026-01-15T09:10:00Z", "2026-01-15T09:50:00Z", "2026-01-16T09:00:00Z", "2026-01-16T09:10:00Z"],
+        "minutes 50-10/10 are 50, 0, 10",
+    ),
+    case(
+        "0 55-5 9 * * ?",
+        LDN,
+        "2026-01-15T09:03:00Z",
+        &["2026-01-15T09:04:00Z", "2026-01-15T09:05:00Z", "2026-01-15T09:55:00Z", "2026-01-15T09:56:00Z"],
+        "minutes 55-5 are 55-59 and 0-5",
+    ),
+    case(
+        "57-2 0 12 * * ?",
+        LDN,
+        "2026-01-15T12:00:00Z",
+        &[
+            "2026-01-15T12:00:01Z",
+            "2026-01-15T12:00:02Z",
+            "2026-01-15T12:00:57Z",
+            "2026-01-15T12:00:58Z",
+            "2026-01-15T12:00:59Z",
+            "2026-01-16T12:00:00Z",
+        ],
+        "seconds 57-2 are 57, 58, 59, 0, 1, 2",
+    ),
+    case(
+        "0 0 12 1 NOV-FEB ?",
+        SH,
+        "2026-02-15T00:00:00+08:00",
+        &[
+            "2026-11-01T12:00:00+08:00",
+            "2026-12-01T12:00:00+08:00",
+            "2027-01-01T12:00:00+08:00",
+            "2027-02-01T12:00:00+08:00",
+            "2027-11-01T12:00:00+08:00",
+        ],
+        "November to February over the new year",
+    ),
+    case(
+        "0 0 12 1 10-3/2 ?",
+        SH,
+        "2026-02-15T00:00:00+08:00",
+        &[
+            "2026-10-01T12:00:00+08:00",
+            "2026-12-01T12:00:00+08:00",
+            "2027-02-01T12:00:00+08:00",
+            "2027-10-01T12:00:00+08:00",
+        ],
+        "months 10-3/2 are 10, 12, 14 -> 2",
+    ),
+    case(
+        "0 0 12 28-3 * ?",
+        SH,
+        "2026-02-20T00:00:00+08:00",
+        &[
+            "2026-02-28T12:00:00+08:00",
+            "2026-03-01T12:00:00+08:00",
+            "2026-03-02T12:00:00+08:00",
+            "2026-03-03T12:00:00+08:00",
+            "2026-03-28T12:00:00+08:00",
+            "2026-03-29T12:00:00+08:00",
+            "2026-03-30T12:00:00+08:00",
+            "2026-03-31T12:00:00+08:00",
+            "2026-04-01T12:00:00+08:00",
+        ],
+        "days 28-3 are 28-31 and 1-3; February 2026 stops at 28",
+    ),
+    case(
+        "0 0 12 28-3/2 * ?",
+        SH,
+        "2026-02-20T00:00:00+08:00",
+        &[
+            "2026-02-28T12:00:00+08:00",
+            "2026-03-01T12:00:00+08:00",
+            "2026-03-03T12:00:00+08:00",
+            "2026-03-28T12:00:00+08:00",
+            "2026-03-30T12:00:00+08:00",
+        ],
+        "days 28-3/2 count on past 31 as Quartz does: 28, 30, 32 -> 1, 34 -> 3",
+    ),
+    // --- L-n (n days before the last day) and L-nW (the weekday nearest it) ---
+    case(
+        "0 0 12 L-3 * ?",
+        SH,
+        "2026-01-01T00:00:00+08:00",
+        &[
+            "2026-01-28T12:00:00+08:00",
+            "2026-02-25T12:00:00+08:00",
+            "2026-03-28T12:00:00+08:00",
+            "2026-04-27T12:00:00+08:00",
+        ],
+        "3 days before the 31st, 28th, 31st, 30th",
+    ),
+    case(
+        "0 0 12 L-3 2 ?",
+        SH,
+        "2027-01-01T00:00:00+08:00",
+        &["2027-02-25T12:00:00+08:00", "2028-02-26T12:00:00+08:00"],
+        "February 2028 has 29 days",
+    ),
+    case(
+        "0 0 12 L-30 * ?",
+        SH,
+        "2026-01-15T00:00:00+08:00",
+        &[
+            "2026-03-01T12:00:00+08:00",
+            "2026-05-01T12:00:00+08:00",
+            "2026-07-01T12:00:00+08:00",
+            "2026-08-01T12:00:00+08:00",
+            "2026-10-01T12:00:00+08:00",
+        ],
+        "L-30 is the 1st of 31-day months; shorter months have no fire",
+    ),
+    case(
+        "0 0 12 L-0 * ?",
+        SH,
+        "2026-01-15T00:00:00+08:00",
+        &["2026-01-31T12:00:00+08:00", "2026-02-28T12:00:00+08:00"],
+        "L-0 is L",
+    ),
+    case(
+        "0 0 12 L-3W * ?",
+        SH,
+        "2026-01-01T00:00:00+08:00",
+        &[
+            "2026-01-28T12:00:00+08:00",
+            "2026-02-25T12:00:00+08:00",
+            "2026-03-27T12:00:00+08:00",
+            "2026-04-27T12:00:00+08:00",
+            "2026-05-28T12:00:00+08:00",
+            "2026-06-26T12:00:00+08:00",
+        ],
+        "Sat 28 Mar -> Fri 27; Sat 27 Jun -> Fri 26; the others are weekdays",
+    ),
+    case(
+        "0 0 12 L-2W * ?",
+        SH,
+        "2026-01-01T00:00:00+08:00",
+        &[
+            "2026-01-29T12:00:00+08:00",
+            "2026-02-26T12:00:00+08:00",
+            "2026-03-30T12:00:00+08:00",
+            "2026-04-28T12:00:00+08:00",
+            "2026-05-29T12:00:00+08:00",
+            "2026-06-29T12:00:00+08:00",
+        ],
+        "Sun 29 Mar -> Mon 30; Sun 28 Jun -> Mon 29",
+    ),
+    case(
+        "0 0 12 L-30W * ?",
+        SH,
+        "2026-07-15T00:00:00+08:00",
+        &["2026-08-03T12:00:00+08:00", "2026-10-01T12:00:00+08:00"],
+        "Sat 1 Aug -> Mon 3 (never back into July); September has no L-30",
+    ),
+    // --- year steps count from 1970 (Quartz), or from their own start ---
+    case(
+        "0 0 12 1 1 ? */10",
+        SH,
+        "2026-01-15T00:00:00+08:00",
+        &["2030-01-01T12:00:00+08:00", "2040-01-01T12:00:00+08:00", "2050-01-01T12:00:00+08:00"],
+        "*/10 is 1970, 1980, ... so 2030, 2040, not 2031, 2041",
+    ),
+    case(
+        "0 0 12 1 1 ? 1/5",
+        SH,
+        "2026-01-15T00:00:00+08:00",
+        &["2031-01-01T12:00:00+08:00", "2036-01-01T12:00:00+08:00", "2041-01-01T12:00:00+08:00"],
+        "1/5 counts from year 1: 2026 (already past on 15 Jan), 2031, 2036",
+    ),
+    case(
+        "0 0 12 1 1 ? 2030/10",
+        SH,
+        "2026-01-15T00:00:00+08:00",
+        &["2030-01-01T12:00:00+08:00", "2040-01-01T12:00:00+08:00"],
+        "2030/10 counts from 2030",
+    ),
+    last(
+        "0 0 12 1 1 ? 2026-2034/4",
+        SH,
+        "2026-06-01T00:00:00+08:00",
+        &["2030-01-01T12:00:00+08:00", "2034-01-01T12:00:00+08:00"],
+        "a stepped year range runs out",
+    ),
+    case(
+        "0 0 12 29 2 ? 0/4",
+        LDN,
+        "2026-01-15T00:00:00Z",
+        &["2028-02-29T12:00:00Z", "2032-02-29T12:00:00Z"],
+        "0/4 is the years divisible by 4, so every one has a 29 February here",
+    ),
+    last(
+        "0 0 12 1 1 ? */50",
+        LDN,
+        "2026-01-15T00:00:00Z",
+        &["2070-01-01T12:00:00Z"],
+        "1970, 2020, 2070; 2120 is past herald's 2099 (Quartz goes on to 2120)",
+    ),
+    // --- the new forms keep the DST rule ---
+    case(
+        "0 30 23-2 * * ?",
+        NY,
+        "2026-03-07T23:00:00-05:00",
+        &[
+            "2026-03-07T23:30:00-05:00",
+            "2026-03-08T00:30:00-05:00",
+            "2026-03-08T01:30:00-05:00",
+            "2026-03-08T03:00:00-04:00",
+            "2026-03-08T23:30:00-04:00",
+        ],
+        "a wrapping clock-time range: 02:30 falls in the gap and fires at 03:00 EDT",
+    ),
+    case(
+        "0 30 2 L-23 3 ?",
+        NY,
+        "2026-03-01T00:00:00-05:00",
+        &["2026-03-08T03:00:00-04:00", "2027-03-08T02:30:00-05:00"],
+        "L-23 of March is the 8th: in the 2026 gap; 2027 changes on the 14th",
+    ),
+    case(
+        "0 30 1 L-29 * ?",
+        NY,
+        "2026-10-31T12:00:00-04:00",
+        &["2026-11-01T01:30:00-04:00", "2026-12-02T01:30:00-05:00"],
+        "L-29 of November is the 1st: the repeated 01:30 fires once, in EDT",
+    ),
+    case(
+        "0 0/30 * L-29 11 ?",
+        NY,
+        "2026-11-01T00:50:00-04:00",
+        &[
+            "2026-11-01T01:00:00-04:00",
+            "2026-11-01T01:30:00-04:00",
+            "2026-11-01T01:00:00-05:00",
+            "2026-11-01T01:30:00-05:00",
+            "2026-11-01T02:00:00-05:00",
+        ],
+        "an interval pattern on an L-n day fires in both halves of the repeated hour",
+    ),
+    case(
+        "0 0/30 * L-29 11 ?",
+        NY,
+        "2026-11-01T23:40:00-05:00",
+        &["2027-11-01T00:00:00-04:00"],
+        "the next L-29 of November is in 2027 (its change is on the 7th)",
     ),
     // --- DST, America/New_York ---
     case(
@@ -556,6 +867,42 @@ const INVALID: &[(&str, &str, Expect)] = &[
     ("0 0 12 1 1 ? 2100", SH, Expect::Expr("2100 is outside 1970-2099")),
     ("0 0 0 30 2 ?", SH, Expect::Expr("no date ever matches")),
     ("0 0 0 31 4,6,9,11 ?", SH, Expect::Expr("no date ever matches")),
+    // Quartz's documentation: W, L and # take one day, never a list (or a range).
+    ("0 0 12 15W,20 * ?", SH, Expect::Expr("day-of-month field \"15W,20\": 'W' (nearest weekday) takes a single day")),
+    ("0 0 12 1-5W * ?", SH, Expect::Expr("day-of-month field \"1-5W\": 'W' (nearest weekday) takes a single day")),
+    ("0 0 12 32W * ?", SH, Expect::Expr("day-of-month field \"32W\": 32 is outside 1-31")),
+    ("0 0 12 L,15 * ?", SH, Expect::Expr("day-of-month field \"L,15\": 'L' cannot be combined with other days")),
+    ("0 0 12 L-3,15 * ?", SH, Expect::Expr("day-of-month field \"L-3,15\": 'L' cannot be combined")),
+    ("0 0 12 5L * ?", SH, Expect::Expr("day-of-month field \"5L\": 'L' stands alone in day-of-month")),
+    ("0 0 12 L-31 * ?", SH, Expect::Expr("day-of-month field \"L-31\": L-n takes 0 to 30 days")),
+    ("0 0 12 L-3X * ?", SH, Expect::Expr("day-of-month field \"L-3X\": L-n takes 0 to 30 days")),
+    ("0 0 12 ? * 6#3,2", SH, Expect::Expr("day-of-week field \"6#3,2\": 'L' and '#' take a single day")),
+    ("0 0 12 ? * 6L,2", SH, Expect::Expr("day-of-week field \"6L,2\": 'L' and '#' take a single day")),
+    ("0 0 12 ? * 2-6L", SH, Expect::Expr("day-of-week field \"2-6L\": nL takes a single day")),
+    ("0 0 12 ? * 6#0", SH, Expect::Expr("day-of-week field \"6#0\": the k in n#k")),
+    ("0 0 12 ? * ?", SH, Expect::Expr("day-of-month (\"?\") and day-of-week (\"?\") are both '?'")),
+    ("0 0 12 L * 6L", SH, Expect::Expr("both day-of-month (\"L\") and day-of-week (\"6L\") name days")),
+    ("0 0 12 L-3 * MON", SH, Expect::Expr("both day-of-month (\"L-3\") and day-of-week (\"MON\") name days")),
+    // Quartz reads MON-FRI/2 as MON-FRI and JAN/3 as JAN: refused rather than read another way.
+    ("0 0 12 ? * MON-FRI/2", SH, Expect::Expr("day-of-week field \"MON-FRI/2\": Quartz ignores a step after a name")),
+    ("0 0 12 1 JAN/3 ?", SH, Expect::Expr("month field \"JAN/3\": Quartz ignores a step after a name")),
+    ("0 */60 * * * ?", SH, Expect::Expr("minutes field \"*/60\": step 60 is larger than 59")),
+    ("0 0 */24 * * ?", SH, Expect::Expr("hours field \"*/24\": step 24 is larger than 23")),
+    ("0 0 12 */0 * ?", SH, Expect::Expr("day-of-month field \"*/0\": step 0")),
+    ("0 0 12 1,,2 * ?", SH, Expect::Expr("day-of-month field \"1,,2\": an empty item")),
+    ("0 0 12 ? * 5-0", SH, Expect::Expr("day-of-week field \"5-0\": 0 is outside 1-7")),
+    ("0 0 12 1 1 ? 2030-2025", SH, Expect::Expr("year field \"2030-2025\": a year range must run forwards")),
+    ("0 0 12 1 1 ? 2100/5", SH, Expect::Expr("year field \"2100/5\": 2100 is outside 1970-2099")),
+    (
+        "0 0 12 1 1 ? 2030,1969/200",
+        SH,
+        Expect::Expr("year field \"2030,1969/200\": \"1969/200\" names no year in 1970-2099"),
+    ),
+    // Never-fires checks see the year field.
+    ("0 0 0 29 2 ? 2098", SH, Expect::Expr("no date in year field \"2098\" matches day-of-month \"29\"")),
+    ("0 0 12 29 2 ? */4", SH, Expect::Expr("no date in year field \"*/4\" matches")),
+    ("0 0 12 L-30 2 ?", SH, Expect::Expr("no date ever matches day-of-month \"L-30\", month \"2\"")),
+    ("0 0 12 L-30W 4,6,9,11 ?", SH, Expect::Expr("no date ever matches day-of-month \"L-30W\"")),
     ("0 0 12 * * ?", "Mars/Olympus_Mons", Expect::Zone),
     ("0 0 12 * * ?", "", Expect::Zone),
     ("0 0 12 * * ?", "New York", Expect::Zone),
@@ -581,4 +928,38 @@ fn invalid_expressions_and_zones_are_refused_by_name() {
             _ => panic!("{expr:?} in {tz:?}: wrong error variant: {err:?}"),
         }
     }
+}
+
+#[test]
+fn expressions_over_the_length_cap_are_refused_without_being_quoted() {
+    let at_cap = format!("{:<width$}", "0 0 12 * * ?", width = MAX_EXPRESSION_BYTES);
+    assert_eq!(at_cap.len(), MAX_EXPRESSION_BYTES);
+    assert!(CronSchedule::parse(&at_cap, SH).is_ok());
+    for len in [MAX_EXPRESSION_BYTES + 1, 100_000] {
+        let expr: String = "0 0 12 * * ? ".chars().cycle().take(len).collect();
+        let err = CronSchedule::parse(&expr, SH).unwrap_err();
+        assert_eq!(err, CronError::TooLong { len, max: MAX_EXPRESSION_BYTES });
+        let msg = err.to_string();
+        assert!(msg.contains(&len.to_string()) && msg.contains("256") && msg.len() < 100, "{msg}");
+    }
+    // An unknown time zone is quoted, but cut short.
+    let zone = "Asia/".repeat(20_000);
+    let msg = CronSchedule::parse("0 0 12 * * ?", &zone).unwrap_err().to_string();
+    assert!(msg.starts_with("unknown time zone \"Asia/Asia/") && msg.len() < 200, "{msg}");
+}
+
+#[test]
+fn years_wholly_past_parse_but_have_no_first_fire() {
+    let now = instant("2026-06-01T00:00:00+08:00");
+    for expr in ["* * * * * ? 2020", "0 0 12 1 1 ? 2020-2025", "0 0 12 ? * MON 1971-2021/5,2025"] {
+        // A stored schedule stays readable; saving or starting one is refused.
+        let schedule = CronSchedule::parse(expr, SH).unwrap();
+        assert_eq!(schedule.next_after(now), None, "{expr}");
+        let err = schedule.first_fire_after(now).unwrap_err();
+        assert_eq!(err, CronError::NoFireAfter { expr: expr.to_string(), after: now });
+        assert!(err.to_string().contains(&format!("{expr:?} has no fire after 2026-05-31 16:00:00 UTC")), "{err}");
+    }
+    let once = CronSchedule::parse("0 0 12 1 1 ? 2030", SH).unwrap();
+    assert_eq!(once.first_fire_after(now), Ok(instant("2030-01-01T12:00:00+08:00")));
+    assert!(once.first_fire_after(instant("2030-01-01T12:00:00+08:00")).is_err());
 }

@@ -49,6 +49,33 @@ async fn bad_templates_are_refused_naming_the_field() {
         (
             {
                 let mut s = good.clone();
+                s["schedule"]["cron"] = json!("* * * * * ? 2020");
+                s
+            },
+            "schedule.cron",
+            "has no fire after 2026-04-01",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["schedule"]["cron"] = json!("0 0 0 29 2 ? 2098");
+                s
+            },
+            "schedule.cron",
+            "no date in year field \"2098\" matches",
+        ),
+        (
+            {
+                let mut s = good.clone();
+                s["schedule"]["cron"] = json!("0 ".repeat(50_000));
+                s
+            },
+            "schedule.cron",
+            "100000 bytes long; at most 256",
+        ),
+        (
+            {
+                let mut s = good.clone();
                 s["schedule"]["timezone"] = json!("Mars/Olympus");
                 s
             },
@@ -212,6 +239,14 @@ async fn the_template_lifecycle() {
         .wait_run(body["runId"].as_i64().unwrap(), std::time::Duration::from_secs(30), |r| r["status"] == "completed")
         .await;
     assert_eq!(run["delivered"], 5);
+
+    // A schedule whose years have all passed since it was saved: start is refused.
+    let once = node.template(outbox_template("once", &crowd_id, Some("0 0 9 ? * MON 2026"))).await;
+    node.clock.set(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
+    let (status, body) = node.post(&format!("/api/templates/{once}/start"), &json!({})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(fields(&body), ["schedule.cron"], "{body}");
+    assert!(body["msg"].as_str().unwrap().contains("has no fire after 2027-01-01"), "{body}");
 
     // No schedule: start is refused; no crowd: run-now is refused.
     let bare = node.template(json!({"name": "bare", "channel": "outbox", "content": {"t": "x"}})).await;

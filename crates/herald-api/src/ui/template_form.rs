@@ -203,7 +203,9 @@ pub(crate) fn cron_preview(cron: &str, timezone: &str, now: DateTime<Utc>) -> Cr
     match CronSchedule::parse(cron, timezone) {
         Ok(schedule) => {
             let fires = schedule.next_fires(now, 5).into_iter().map(|t| time_in(t, schedule.timezone())).collect();
-            CronPreview { description: Some(schedule.describe()), fires, error: None }
+            // Years all past: the API refuses to save it, with these words.
+            let error = schedule.first_fire_after(now).err().map(|e| e.to_string());
+            CronPreview { description: Some(schedule.describe()), fires, error }
         }
         // The same words TemplateSpec::validate puts under schedule.cron or schedule.timezone.
         Err(e) => CronPreview { error: Some(e.to_string()), ..Default::default() },
@@ -346,5 +348,8 @@ mod tests {
         let expected = CronSchedule::parse("0 0 9 * *", "UTC").unwrap_err().to_string();
         assert_eq!(bad.error.as_deref(), Some(expected.as_str()));
         assert!(cron_preview("0 0 9 * * ?", "Mars/Base", now).error.unwrap().contains("Mars/Base"));
+        let past = cron_preview("0 0 9 * * ? 2025", "UTC", now);
+        assert!(past.fires.is_empty());
+        assert!(past.error.unwrap().contains("has no fire after 2026-05-01 12:00:00 UTC"));
     }
 }
