@@ -55,6 +55,8 @@ pub struct AppState {
     pub accounts: Arc<herald_channels::registry::AccountChannels>,
     /// The admin console's sessions and confirmations.
     pub console: ui::ConsoleSettings,
+    /// Whose message ids the send API makes.
+    pub installation: herald_core::Installation,
 }
 
 pub fn router(state: AppState) -> Router {

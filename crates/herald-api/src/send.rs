@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router, extract::State};
 use herald_core::placeholders::placeholder_names;
 use herald_core::{
-    Batch, BatchItem, DeliveryJob, JobOrigin, MAX_RECEIVERS_PER_BATCH, MessageId, Recipient, TraceEvent, topic_for,
+    Batch, BatchItem, DeliveryJob, JobOrigin, MAX_RECEIVERS_PER_BATCH, Recipient, TraceEvent, topic_for,
 };
 use herald_store::{StoreError, Template, TraceEntry};
 use serde::{Deserialize, Serialize};
@@ -96,7 +96,8 @@ async fn accept(
     let business_id = business_id(&template, state.clock.now());
     for (index, param) in params.iter().enumerate() {
         let prefix = if single { "messageParam".to_string() } else { format!("messageParamList[{index}]") };
-        let item = to_item(&template, &request_id, index, param, &prefix)?;
+        let ids = RequestIds { installation: &state.installation, request_id: &request_id };
+        let item = to_item(&template, &ids, index, param, &prefix)?;
         sent.extend(item.recipients.iter().map(|r| SentMessage {
             biz_id: param.biz_id.clone(),
             message_id: r.message_id.to_string(),
@@ -133,9 +134,15 @@ async fn accept(
 
 /// One param as a batch item: receivers split on commas, trimmed and de-duplicated (as
 /// austin does), variables stringified, every placeholder present.
+/// Where a request's message ids come from.
+struct RequestIds<'a> {
+    installation: &'a herald_core::Installation,
+    request_id: &'a str,
+}
+
 fn to_item(
     template: &Template,
-    request_id: &str,
+    ids: &RequestIds<'_>,
     index: usize,
     param: &MessageParam,
     prefix: &str,
@@ -175,7 +182,7 @@ fn to_item(
     }
     let recipients = receivers
         .iter()
-        .map(|r| Recipient { receiver: r.to_string(), message_id: MessageId::for_request(request_id, index, r) })
+        .map(|r| Recipient { receiver: r.to_string(), message_id: ids.installation.request(ids.request_id, index, r) })
         .collect();
     Ok(BatchItem { variables, recipients })
 }

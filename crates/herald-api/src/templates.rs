@@ -93,9 +93,9 @@ async fn update(
     Ok(Json(update_template(&state, id, &spec).await?))
 }
 
-async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, ApiError> {
     delete_template(&state, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(serde_json::json!({ "id": id, "deleted": true, "kept": DELETE_KEEPS })))
 }
 
 async fn start(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
@@ -138,8 +138,12 @@ pub(crate) async fn update_template(state: &AppState, id: i64, spec: &TemplateSp
     Ok(template)
 }
 
+/// What deleting a template leaves, as the API and the console say it.
+pub(crate) const DELETE_KEEPS: &str =
+    "its runs, fire history, message traces and delivery ledger are kept; its id is never reused";
+
 pub(crate) async fn delete_template(state: &AppState, id: i64) -> Result<(), ApiError> {
-    state.store.delete_template(id).await.map_err(template_not_found(id))?;
+    state.store.delete_template(id, state.clock.now()).await.map_err(template_not_found(id))?;
     tracing::info!(template_id = id, "template deleted");
     Ok(())
 }

@@ -14,7 +14,7 @@ use herald_channels::sealing::Sealer;
 use herald_channels::tokens::{MemoryTokenCache, Tokens};
 use herald_core::{ChannelKind, Clock, DeliveryJob, TestClock, topic_for};
 use herald_crowd::LocalCrowdStore;
-use herald_store::{LedgerRepo, SqliteStore};
+use herald_store::{InstallationRepo, LedgerRepo, SqliteStore};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -38,7 +38,9 @@ impl Api {
         let sealer = Sealer::from_key_file(&dir.path().join("herald.key")).unwrap();
         let accounts = AccountChannels::new(store.clone(), sealer, BuildContext { http, tokens, clock: clock.clone() });
         let key = herald_api::ensure_api_key(store.as_ref(), clock.now()).await.unwrap().expect("a first key");
+        let installation = store.installation().await.unwrap();
         let state = AppState {
+            installation,
             store: store.clone(),
             bus: bus.clone(),
             crowds: Arc::new(LocalCrowdStore::new(dir.path().join("crowds"))),

@@ -70,7 +70,7 @@ fn herald_validate(path: &Path) -> anyhow::Result<usize> {
 /// with the checkpoint taken after each batch.
 fn herald_stream(path: &Path) -> anyhow::Result<usize> {
     let mut reader = CrowdReader::open(File::open(path)?, &CrowdFormat::default(), Checkpoint::default())?;
-    let mut batcher = Batcher::new(1);
+    let mut batcher = Batcher::new(herald_core::Installation::new("bench"), 1);
     let mut rows = 0;
     while let Some(outcome) = reader.next() {
         let RowOutcome::Valid(row) = outcome? else { anyhow::bail!("generated crowd has a bad row") };

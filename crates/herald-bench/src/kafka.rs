@@ -30,7 +30,7 @@ pub struct Sizes {
 
 /// The streamer's payloads: `DeliveryJob`s of 100 distinct receivers, serialized as JSON.
 pub fn payloads(n: usize) -> Vec<(String, Vec<u8>)> {
-    let mut batcher = Batcher::new(1);
+    let mut batcher = Batcher::new(herald_core::Installation::new("bench"), 1);
     let mut out = Vec::with_capacity(n);
     let mut row = 0;
     while out.len() < n {

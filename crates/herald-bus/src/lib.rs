@@ -51,6 +51,10 @@ pub trait Bus: Send + Sync + 'static {
     /// again after it.
     async fn claim(&self, topic: &str, max: usize, visibility: Duration) -> Result<Vec<BusClaim>, BusError>;
 
+    /// The consumer is still working on `claim`: it stays invisible for `visibility` from now.
+    /// Refused with [`BusError::LeaseLost`] when the claim already lapsed and was taken.
+    async fn extend(&self, claim: &BusClaim, visibility: Duration) -> Result<(), BusError>;
+
     /// Handling succeeded: remove the message. Refused with [`BusError::LeaseLost`] when this
     /// claim lapsed and the message has since been claimed, retried or dead-lettered.
     async fn ack(&self, claim: &BusClaim) -> Result<(), BusError>;

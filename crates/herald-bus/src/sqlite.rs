@@ -222,6 +222,21 @@ impl Bus for SqliteBus {
         Ok(claims)
     }
 
+    async fn extend(&self, claim: &BusClaim, visibility: Duration) -> Result<(), BusError> {
+        let until = self.now_ms().saturating_add(duration_ms(visibility));
+        let done =
+            sqlx::query("UPDATE bus_messages SET visible_at = ?1 WHERE id = ?2 AND lease = ?3 AND status = 'inflight'")
+                .bind(until)
+                .bind(claim.id)
+                .bind(claim.lease)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(BusError::LeaseLost { id: claim.id });
+        }
+        Ok(())
+    }
+
     async fn ack(&self, claim: &BusClaim) -> Result<(), BusError> {
         let done = sqlx::query("DELETE FROM bus_messages WHERE id = ?1 AND lease = ?2 AND status = 'inflight'")
             .bind(claim.id)

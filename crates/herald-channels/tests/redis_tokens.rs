@@ -106,8 +106,8 @@ async fn with_redis_unreachable_a_node_keeps_its_tokens_in_memory() {
     let prefix = unique_prefix("tokens-down");
     let clock = clock();
     let source = CountingSource { fetches: AtomicUsize::new(0), clock: clock.clone() };
-    let proxy = CuttableProxy::start().await;
-    let cache = Arc::new(RedisTokenCache::new(proxy.connect().await, &prefix, clock.clone()));
+    let proxy = redis_proxy().await;
+    let cache = Arc::new(RedisTokenCache::new(connect_via(&proxy).await, &prefix, clock.clone()));
     let tokens = Tokens::new(cache.clone(), clock.clone());
     assert_eq!(tokens.get(&source).await.unwrap(), "tok-1");
     proxy.cut();

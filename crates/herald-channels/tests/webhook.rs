@@ -8,7 +8,6 @@ use axum::routing::post;
 use herald_channels::http::{HttpSettings, OutboundHttp};
 use herald_channels::webhook::{WebhookChannel, WebhookConfig, sign};
 use herald_channels::{Channel, OutgoingMessage, SendResult};
-use herald_core::MessageId;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -68,7 +67,7 @@ fn channel(secret: &str) -> WebhookChannel {
 
 fn message(url: &str) -> OutgoingMessage {
     OutgoingMessage {
-        message_id: MessageId::for_run_row(3, 7),
+        message_id: herald_core::Installation::new("t").run_row(3, 7),
         template_id: 1,
         run_id: Some(3),
         receiver: "13800000007".into(),

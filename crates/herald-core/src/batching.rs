@@ -1,7 +1,7 @@
 //! Grouping crowd rows into bus batches: at most 100 receivers per batch, and rows whose
 //! variables are equal merged into one item, as austin's batch send does.
 
-use crate::ids::MessageId;
+use crate::ids::{Installation, MessageId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -53,6 +53,7 @@ impl Batch {
 /// Collects rows until a batch is full.
 #[derive(Debug)]
 pub struct Batcher {
+    installation: Installation,
     run_id: i64,
     limit: usize,
     batch: Batch,
@@ -60,18 +61,19 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    pub fn new(run_id: i64) -> Self {
-        Self::with_limit(run_id, MAX_RECEIVERS_PER_BATCH)
+    pub fn new(installation: Installation, run_id: i64) -> Self {
+        Self::with_limit(installation, run_id, MAX_RECEIVERS_PER_BATCH)
     }
 
-    pub fn with_limit(run_id: i64, limit: usize) -> Self {
+    pub fn with_limit(installation: Installation, run_id: i64, limit: usize) -> Self {
         assert!(limit > 0, "batch limit must be positive");
-        Self { run_id, limit, batch: Batch::default(), count: 0 }
+        Self { installation, run_id, limit, batch: Batch::default(), count: 0 }
     }
 
     /// Adds a row; returns a full batch when this row filled it.
     pub fn push(&mut self, row: CrowdRow) -> Option<Batch> {
-        let recipient = Recipient { message_id: MessageId::for_run_row(self.run_id, row.row), receiver: row.receiver };
+        let message_id: MessageId = self.installation.run_row(self.run_id, row.row);
+        let recipient = Recipient { message_id, receiver: row.receiver };
         match self.batch.items.iter_mut().find(|i| i.variables == row.variables) {
             Some(item) => item.recipients.push(recipient),
             None => self.batch.items.push(BatchItem { variables: row.variables, recipients: vec![recipient] }),
@@ -105,13 +107,13 @@ mod tests {
 
     #[test]
     fn merges_equal_variables_and_caps_at_limit() {
-        let mut b = Batcher::with_limit(1, 3);
+        let mut b = Batcher::with_limit(Installation::new("i1"), 1, 3);
         assert!(b.push(row(1, "a", "x")).is_none());
         assert!(b.push(row(2, "b", "y")).is_none());
         let full = b.push(row(3, "c", "x")).expect("full");
         assert_eq!(full.items.len(), 2);
         assert_eq!(full.items[0].recipients.len(), 2);
-        assert_eq!(full.items[0].recipients[1].message_id.as_str(), "r1-3");
+        assert_eq!(full.items[0].recipients[1].message_id.as_str(), "i1-r1-3");
         assert_eq!(full.receiver_count(), 3);
         assert!(b.finish().is_none());
         b.push(row(4, "d", "x"));
@@ -120,7 +122,7 @@ mod tests {
 
     #[test]
     fn default_limit_is_austins_hundred() {
-        let mut b = Batcher::new(9);
+        let mut b = Batcher::new(Installation::new("i1"), 9);
         let batches: Vec<_> = (1..=250).filter_map(|n| b.push(row(n, "r", "same"))).collect();
         assert_eq!(batches.len(), 2);
         assert_eq!(batches[0].items.len(), 1);

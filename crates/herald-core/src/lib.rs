@@ -19,7 +19,7 @@ pub use batching::{Batch, BatchItem, Batcher, CrowdRow, MAX_RECEIVERS_PER_BATCH,
 pub use clock::{Clock, SystemClock, TestClock};
 pub use cron::{CronError, CronSchedule, FirePlan, MisfirePolicy, plan_fire};
 pub use fire::{DueSchedule, FireDecision, FireOutcome, FireTarget};
-pub use ids::MessageId;
+pub use ids::{Installation, MessageId};
 pub use job::{DeliveryJob, JobOrigin, ScheduleKind, topic_for};
 pub use quiet_hours::{QuietDecision, QuietWindow, QuietWindowError, parse_tz};
 pub use run::{RunCounts, RunProgress, RunStatus, RunTally};

@@ -114,12 +114,11 @@ fn release_job(group: &[DeferredMessage]) -> DeliveryJob {
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
-    use herald_core::MessageId;
 
     fn deferred(seq: i64, template_id: i64, run_id: Option<i64>) -> DeferredMessage {
         DeferredMessage {
             seq,
-            message_id: MessageId::for_run_row(run_id.unwrap_or(0), seq as u64),
+            message_id: herald_core::Installation::new("t").run_row(run_id.unwrap_or(0), seq as u64),
             template_id,
             run_id,
             receiver: format!("r{seq}"),

@@ -10,7 +10,7 @@ use crate::planner::Planner;
 use chrono::Duration;
 use herald_bus::{Bus, EncodedJobs};
 use herald_core::{
-    Batch, Batcher, ChannelKind, Clock, DeliveryJob, InvalidSetting, JobOrigin, MAX_RECEIVERS_PER_BATCH,
+    Batch, Batcher, ChannelKind, Clock, DeliveryJob, Installation, InvalidSetting, JobOrigin, MAX_RECEIVERS_PER_BATCH,
 };
 use herald_crowd::{Checkpoint, CrowdFormat, CrowdReader, CrowdStore, RowOutcome};
 use herald_store::{ShardLease, Store, StreamStep, TraceEntry};
@@ -189,7 +189,9 @@ impl RunStreamer {
 
         let window = self.config.publish_window;
         let (tx, mut rx) = mpsc::channel::<Result<Step, StreamError>>(window);
+        let installation = self.store.installation().await.map_err(|e| transient(&e))?;
         let read = ShardRead {
+            installation,
             from,
             end_offset: lease.end_offset.map(|e| e as u64),
             run_id: lease.run_id,
@@ -272,6 +274,7 @@ fn parse_checkpoint(value: &serde_json::Value) -> Result<Checkpoint, StreamError
 /// What the blocking half reads: where a shard's reading resumes and where it stops, and how
 /// its rows are batched.
 struct ShardRead {
+    installation: Installation,
     from: Checkpoint,
     end_offset: Option<u64>,
     run_id: i64,
@@ -294,7 +297,7 @@ fn read_steps(
                 return;
             }
         };
-        let mut batcher = Batcher::with_limit(read.run_id, read.batch_size);
+        let mut batcher = Batcher::with_limit(read.installation, read.run_id, read.batch_size);
         let mut invalid = 0;
         while let Some(outcome) = reader.next() {
             let batch = match outcome {

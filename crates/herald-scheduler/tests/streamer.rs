@@ -8,7 +8,7 @@ use herald_bus::{Bus, SqliteBus};
 use herald_core::{ChannelKind, Clock, DeliveryJob, MessageId, RunStatus, TemplateSpec, TestClock, topic_for};
 use herald_crowd::{CrowdFormat, CrowdStore, LocalCrowdStore, body_stream};
 use herald_scheduler::{RunStreamer, StreamerConfig, StreamerParts};
-use herald_store::{Crowd, CrowdRepo, RunRepo, SqliteStore, Store, TemplateRepo};
+use herald_store::{Crowd, CrowdRepo, InstallationRepo, RunRepo, SqliteStore, Store, TemplateRepo};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -117,7 +117,8 @@ async fn every_row_goes_on_the_bus_once_with_its_row_id_across_shards() {
     assert_eq!(shards.len(), 8, "a file of ~2.4 KB in 256-byte shards, capped at max_shards");
     assert_eq!(shards.iter().map(|s| s.rows_read).sum::<i64>(), 200);
     let published = node.published().await;
-    let expected: Vec<MessageId> = (1..=200).map(|row| MessageId::for_run_row(run_id, row)).collect();
+    let installation = node.store.installation().await.unwrap();
+    let expected: Vec<MessageId> = (1..=200).map(|row| installation.run_row(run_id, row)).collect();
     assert_eq!(published.keys().cloned().collect::<Vec<_>>(), {
         let mut e = expected;
         e.sort();

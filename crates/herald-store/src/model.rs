@@ -299,3 +299,42 @@ pub struct MessageState {
     pub detail: Option<String>,
     pub at: DateTime<Utc>,
 }
+
+/// A handling's claim on the messages it is about to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendClaim {
+    /// Who holds it (node and worker), for people.
+    pub holder: String,
+    /// The fencing token: one per handling of a batch. A claim stands while its token does.
+    pub token: i64,
+    pub until: DateTime<Utc>,
+}
+
+/// A message another handling holds a live claim on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldMessage {
+    pub message_id: MessageId,
+    pub holder: String,
+    pub until: DateTime<Utc>,
+}
+
+/// What claiming a batch's messages found, each id in one list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimOutcome {
+    /// Now held under the caller's claim: send these.
+    pub claimed: Vec<MessageId>,
+    /// Already final in the ledger: skip.
+    pub finished: Vec<MessageId>,
+    /// Live claims of another handling: wait until they are final or lapse.
+    pub held: Vec<HeldMessage>,
+}
+
+/// One receiver of a send API request with a business id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedSend {
+    pub template_id: i64,
+    pub biz_id: String,
+    pub receiver: String,
+    /// The message id this request would give it.
+    pub message_id: String,
+}

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::model::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use herald_core::{ChannelKind, MessageId, RunProgress, TemplateSpec, TemplateStatus};
+use herald_core::{ChannelKind, Installation, MessageId, RunProgress, TemplateSpec, TemplateStatus};
 
 #[async_trait]
 pub trait TemplateRepo: Send + Sync {
@@ -14,7 +14,9 @@ pub trait TemplateRepo: Send + Sync {
     async fn list_templates(&self) -> Result<Vec<Template>>;
     /// Replaces the spec; a running template's schedule is re-planned from `now`.
     async fn update_template(&self, id: i64, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template>;
-    async fn delete_template(&self, id: i64) -> Result<()>;
+    /// Deletes softly: the template is gone for every reader and its schedule disarmed, while its
+    /// runs, fires, traces and ledger stay, and its id is never handed out again.
+    async fn delete_template(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
     /// Running arms the schedule (next fire after `now`), stopped disarms it.
     async fn set_template_status(&self, id: i64, status: TemplateStatus, now: DateTime<Utc>) -> Result<Template>;
 }
@@ -112,6 +114,37 @@ pub trait LedgerRepo: Send + Sync {
     async fn count_outbox(&self, template_id: Option<i64>, run_id: Option<i64>) -> Result<i64>;
 }
 
+/// Send claims: who is sending which message right now (see `sql/claims.rs`).
+#[async_trait]
+pub trait ClaimRepo: Send + Sync {
+    /// Claims every id of `ids` that is neither final nor held by a live claim of another
+    /// handling, all in one transaction.
+    async fn claim_sends(&self, ids: &[MessageId], claim: &SendClaim, now: DateTime<Utc>) -> Result<ClaimOutcome>;
+    /// Extends the claims `token` still holds on `ids` to `until`; returns those it holds.
+    async fn extend_sends(&self, ids: &[MessageId], token: i64, until: DateTime<Utc>) -> Result<Vec<MessageId>>;
+    /// Gives up the claims `token` holds on `ids` (messages handed back for a retry).
+    async fn release_sends(&self, ids: &[MessageId], token: i64) -> Result<()>;
+}
+
+/// The installation's own id, the prefix of its message ids.
+#[async_trait]
+pub trait InstallationRepo: Send + Sync {
+    async fn installation(&self) -> Result<Installation>;
+}
+
+/// Send API requests by business id.
+#[async_trait]
+pub trait SendRequestRepo: Send + Sync {
+    /// Records each send unless a record for its (template, bizId, receiver) made since
+    /// `window_start` stands; returns, in order, the message id that stands for each.
+    async fn remember_sends(
+        &self,
+        sends: &[RequestedSend],
+        window_start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>>;
+}
+
 #[async_trait]
 pub trait ApiKeyRepo: Send + Sync {
     async fn count_api_keys(&self) -> Result<i64>;
@@ -169,6 +202,9 @@ pub trait Store:
     + ScheduleRepo
     + RunRepo
     + LedgerRepo
+    + ClaimRepo
+    + InstallationRepo
+    + SendRequestRepo
     + ApiKeyRepo
     + AccountRepo
     + PolicyRepo
@@ -186,6 +222,12 @@ impl<T> Store for T where
         + ScheduleRepo
         + RunRepo
         + LedgerRepo
+        + ClaimRepo
+        + InstallationRepo
+        + SendRequestRepo
+        + ClaimRepo
+        + InstallationRepo
+        + SendRequestRepo
         + ApiKeyRepo
         + AccountRepo
         + PolicyRepo

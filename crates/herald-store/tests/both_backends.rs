@@ -40,6 +40,9 @@ on_both_backends!(
     // Tests that see only the store.
     store: [
         template_crud,
+        a_deleted_templates_history_stays_and_its_ids_are_never_reused,
+        send_claims_keep_a_message_to_one_live_holder,
+        repeated_business_ids_keep_their_first_message_id,
         template_status_arms_and_disarms_the_schedule,
         crowd_insert_and_get,
         api_keys,

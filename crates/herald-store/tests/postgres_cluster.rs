@@ -4,7 +4,7 @@
 mod suite;
 
 use chrono::Duration;
-use herald_core::{MessageId, MisfirePolicy, RunStatus, TraceEvent};
+use herald_core::{MisfirePolicy, RunStatus, TraceEvent};
 use herald_store::{
     AccountRepo, DeferredMessage, DeferredRepo, FireOutcome, LedgerRepo, PgStore, RunRepo, ScheduleRepo, Store,
     StoreError, StreamStep, TemplateRepo, TraceEntry,
@@ -210,7 +210,7 @@ async fn racing_workers_count_each_message_into_its_run_once() {
             runs.push(run_id);
             for row in 1..=ROWS as u64 {
                 outcomes.push(TraceEntry {
-                    message_id: MessageId::for_run_row(run_id, row),
+                    message_id: herald_core::Installation::new("t").run_row(run_id, row),
                     template_id,
                     run_id: Some(run_id),
                     receiver: format!("user{row}"),
@@ -267,7 +267,7 @@ async fn racing_workers_defer_each_message_once() {
         let messages: Vec<DeferredMessage> = (1..=200u64)
             .map(|row| DeferredMessage {
                 seq: 0,
-                message_id: MessageId::for_run_row(run_id, row),
+                message_id: herald_core::Installation::new("t").run_row(run_id, row),
                 template_id,
                 run_id: Some(run_id),
                 receiver: format!("user{row}"),

@@ -38,6 +38,12 @@ impl TestNode {
         TestNode { node, clock, base, key, http: reqwest::Client::new() }
     }
 
+    /// The message id of data row `row` of run `run_id` on this node.
+    pub async fn row_id(&self, run_id: i64, row: u64) -> String {
+        let installation = self.node.context.store.installation().await.expect("the installation id");
+        installation.run_row(run_id, row).to_string()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -2,9 +2,12 @@
 //! the stages in `pipeline` (skip what the ledger already finished, render per receiver,
 //! send through the channel, record outcomes) and is acked only after its outcomes are stored.
 
+mod claims;
+mod commit;
 mod limits;
 mod pipeline;
 mod policies;
+mod send;
 mod worker;
 
 pub use limits::ChannelLimits;

@@ -1,18 +1,21 @@
 //! The stages a batch goes through, each a small function: drop what the ledger already
-//! finished, the discard list, screening (quiet hours, render, dedup), deferral, flow control
-//! and send, and record. Kept apart from the polling loop so tests can drive it directly. Each
-//! stage holds the narrowest handle it needs: outcomes go only through the delivery ledger
-//! (in a cluster, the store behind Redis's hot window).
+//! finished, claim the rest for this handling (skipping what another live holder sends, until it
+//! is final or its claim lapses), the discard list, screening (quiet hours, render, dedup),
+//! deferral, then flow control and send with each outcome committed as its send ends (`send.rs`).
+//! Kept apart from the polling loop so tests can drive it directly. Each stage holds the
+//! narrowest handle it needs: outcomes go only through the delivery ledger (in a cluster, the
+//! store behind Redis's hot window).
 
+use crate::claims::ClaimKeeper;
+use crate::commit::Committer;
 use crate::limits::ChannelLimits;
 use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
-use futures::StreamExt;
-use herald_channels::{Channels, OutgoingMessage, SendResult};
+use herald_channels::{Channels, OutgoingMessage};
 use herald_core::placeholders::render;
 use herald_core::{Clock, DeliveryJob, MessageId, Recipient, TraceEvent};
 use herald_store::{
-    DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, Store, StoreError, Template,
-    TemplateRepo, TraceEntry,
+    ClaimRepo, DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, SendClaim, Store,
+    StoreError, Template, TemplateRepo, TraceEntry,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -34,17 +37,23 @@ pub struct BatchReport {
 
 pub struct Pipeline {
     templates: Arc<dyn TemplateRepo>,
+    claims: Arc<dyn ClaimRepo>,
     /// The discard list and channel rates.
     policies: Arc<dyn PolicyRepo>,
     deferred: Arc<dyn DeferredRepo>,
     ledger: Arc<dyn LedgerRepo>,
+    committer: Committer,
     dedup: Arc<dyn DedupStore>,
-    channels: Channels,
-    clock: Arc<dyn Clock>,
+    pub(crate) channels: Channels,
+    pub(crate) clock: Arc<dyn Clock>,
     /// Sends in flight within one batch.
-    concurrency: usize,
-    limits: ChannelLimits,
+    pub(crate) concurrency: usize,
+    pub(crate) limits: ChannelLimits,
     defaults: PolicyDefaults,
+    /// Who claims messages, in the ledger (the node).
+    holder: String,
+    /// How long a send claim lasts unless extended.
+    claim_ttl: chrono::Duration,
 }
 
 /// What a pipeline is built from.
@@ -62,6 +71,10 @@ pub struct PipelineParts {
     /// Sends in flight within one batch (at least 1).
     pub concurrency: usize,
     pub defaults: PolicyDefaults,
+    /// Who claims messages in the ledger: the node's id.
+    pub holder: String,
+    /// How long a send claim lasts unless its holder extends it.
+    pub claim_ttl: chrono::Duration,
 }
 
 /// Which delivery of a batch this is.
@@ -79,10 +92,10 @@ impl Attempt {
 /// A recipient of the batch with the variables of its item.
 type Pending<'a> = (&'a Recipient, &'a BTreeMap<String, String>);
 
-struct Prepared {
-    message: OutgoingMessage,
+pub(crate) struct Prepared {
+    pub message: OutgoingMessage,
     /// A render failure: final without a send.
-    fault: Option<String>,
+    pub fault: Option<String>,
 }
 
 /// The batch after screening: what to send, what a policy dropped, what waits for morning.
@@ -94,23 +107,30 @@ struct Screened {
 }
 
 impl Pipeline {
+    /// Starts the node's outcome committer on the current runtime.
     pub fn new(parts: PipelineParts) -> Self {
         let policies: Arc<dyn PolicyRepo> = parts.store.clone();
         Self {
             deferred: parts.store.clone(),
+            claims: parts.store.clone(),
             templates: parts.store,
             limits: ChannelLimits::new(policies.clone(), parts.rates),
             policies,
+            committer: Committer::start(parts.ledger.clone(), parts.clock.clone()),
             ledger: parts.ledger,
             dedup: parts.dedup,
             channels: parts.channels,
             clock: parts.clock,
             concurrency: parts.concurrency.max(1),
             defaults: parts.defaults,
+            holder: parts.holder,
+            claim_ttl: parts.claim_ttl,
         }
     }
 
     /// Handles one batch: discard list, quiet hours, render, dedup, flow control, send, record.
+    /// Messages another live handling holds are waited for, not skipped: this returns once
+    /// every message of the batch is final, deferred or handed back for a retry.
     pub async fn handle(&self, job: &DeliveryJob, attempt: Attempt) -> Result<BatchReport, StoreError> {
         let template = match self.templates.get_template(job.template_id).await {
             Ok(t) => t,
@@ -118,17 +138,97 @@ impl Pipeline {
             Err(e) => return Err(e),
         };
         let mut report = BatchReport::default();
-        let pending = self.unfinished(job, &mut report).await?;
-        if self.policies.is_discarded(job.template_id).await? {
-            report.dropped = self.discard(job, &pending).await?;
-            return Ok(report);
+        let discarded = self.policies.is_discarded(job.template_id).await?;
+        let claim = self.new_claim();
+        let keeper = ClaimKeeper::new(self.claims.clone(), self.clock.clone(), &claim, self.claim_ttl);
+        let mut pending = self.unfinished(job, &mut report).await?;
+        while !pending.is_empty() {
+            let ids: Vec<MessageId> = pending.iter().map(|(r, _)| r.message_id.clone()).collect();
+            let claimed = self.claims.claim_sends(&ids, &claim, self.clock.now()).await?;
+            report.skipped += claimed.finished.len();
+            let mine: HashSet<&MessageId> = claimed.claimed.iter().collect();
+            let held: HashSet<&MessageId> = claimed.held.iter().map(|h| &h.message_id).collect();
+            let (now_mine, waiting): (Vec<Pending<'_>>, Vec<Pending<'_>>) = pending
+                .into_iter()
+                .filter(|(r, _)| !claimed.finished.contains(&r.message_id))
+                .partition(|(r, _)| mine.contains(&r.message_id));
+            keeper.hold(claimed.claimed.iter().cloned());
+            if discarded {
+                report.dropped += self.discard(job, &now_mine).await?;
+            } else {
+                self.handle_claimed(&template, job, now_mine, attempt, &keeper, &mut report).await?;
+            }
+            pending = waiting.into_iter().filter(|(r, _)| held.contains(&r.message_id)).collect();
+            if let Some(first) = claimed.held.iter().map(|h| h.until).min() {
+                tracing::info!(held = pending.len(), holder = %claimed.held[0].holder, "messages held by another handling; waiting");
+                self.wait_for(first).await;
+            }
         }
-        let screened = self.screen(&template, job, pending, attempt).await?;
-        report.deferred = self.defer(&screened.deferred).await?;
-        report.dropped = screened.dropped.len();
-        let results = self.send_all(&template, screened.ready).await;
-        self.record(job, screened.dropped, results, attempt, &mut report).await?;
         Ok(report)
+    }
+
+    /// A claim for one handling: its own fencing token.
+    fn new_claim(&self) -> SendClaim {
+        SendClaim { holder: self.holder.clone(), token: rand::random(), until: self.clock.now() + self.claim_ttl }
+    }
+
+    /// Waits until `until` (a held claim's end), at most a third of a claim's time, so a claim
+    /// that ends early (its message recorded) is noticed soon.
+    async fn wait_for(&self, until: chrono::DateTime<chrono::Utc>) {
+        let left = (until - self.clock.now()).to_std().unwrap_or_default();
+        let most = (self.claim_ttl / 3).to_std().unwrap_or_default();
+        tokio::time::sleep(
+            left.clamp(std::time::Duration::from_millis(50), most.max(std::time::Duration::from_millis(50))),
+        )
+        .await;
+    }
+
+    /// Screens, defers and sends the messages this handling claimed.
+    async fn handle_claimed(
+        &self,
+        template: &Template,
+        job: &DeliveryJob,
+        claimed: Vec<Pending<'_>>,
+        attempt: Attempt,
+        keeper: &ClaimKeeper,
+        report: &mut BatchReport,
+    ) -> Result<(), StoreError> {
+        let screened = self.screen(template, job, claimed, attempt).await?;
+        report.deferred += self.defer(&screened.deferred, keeper).await?;
+        report.dropped += screened.dropped.len();
+        self.committer.commit(screened.dropped.clone()).await?;
+        keeper.done(screened.dropped.iter().map(|o| &o.message_id));
+        let sending = self.send_all(template, job, screened.ready, attempt, keeper, report);
+        let result = tokio::select! {
+            result = sending => result,
+            _ = keeper.keep_alive() => unreachable!("keep_alive never ends"),
+        };
+        result?;
+        self.hand_back(job, keeper, report).await
+    }
+
+    /// Messages to retry: their claims are given up (the retry claims them afresh) and their
+    /// trace says why.
+    async fn hand_back(&self, job: &DeliveryJob, keeper: &ClaimKeeper, report: &BatchReport) -> Result<(), StoreError> {
+        if report.retryable.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<MessageId> = report.retryable.iter().map(|(id, _)| id.clone()).collect();
+        self.claims.release_sends(&ids, keeper.token()).await?;
+        keeper.done(&ids);
+        let retrying: Vec<TraceEntry> = report
+            .retryable
+            .iter()
+            .filter_map(|(id, reason)| {
+                let recipient = job.batch.recipients().find(|r| &r.message_id == id)?;
+                Some(TraceEntry::of(job, recipient, TraceEvent::Retrying, Some(reason.clone())))
+            })
+            .collect();
+        self.ledger.record_trace(&retrying, self.clock.now()).await
+    }
+
+    pub(crate) async fn commit(&self, outcomes: Vec<TraceEntry>) -> Result<(), StoreError> {
+        self.committer.commit(outcomes).await
     }
 
     /// The batch's recipients that the ledger has not finished, with their variables.
@@ -154,7 +254,9 @@ impl Pipeline {
         let reason = "template is on the discard list";
         let outcomes: Vec<TraceEntry> =
             pending.iter().map(|(r, _)| TraceEntry::of(job, r, TraceEvent::Discarded, Some(reason.into()))).collect();
-        Ok(self.ledger.record_outcomes(&outcomes, self.clock.now()).await? as usize)
+        let count = outcomes.len();
+        self.committer.commit(outcomes).await?;
+        Ok(count)
     }
 
     /// Quiet hours, render and dedup for each pending message.
@@ -200,113 +302,16 @@ impl Pipeline {
         Ok(screened)
     }
 
-    /// Holds messages for the end of their quiet hours; returns how many.
-    async fn defer(&self, deferred: &[DeferredMessage]) -> Result<usize, StoreError> {
+    /// Holds messages for the end of their quiet hours and gives up their claims (the release
+    /// claims them afresh); returns how many.
+    async fn defer(&self, deferred: &[DeferredMessage], keeper: &ClaimKeeper) -> Result<usize, StoreError> {
         if !deferred.is_empty() {
             self.deferred.defer_messages(deferred, self.clock.now()).await?;
+            let ids: Vec<MessageId> = deferred.iter().map(|d| d.message_id.clone()).collect();
+            self.claims.release_sends(&ids, keeper.token()).await?;
+            keeper.done(&ids);
         }
         Ok(deferred.len())
-    }
-
-    /// Writes final outcomes (dropped, sent, failed) to the ledger, and traces the messages to
-    /// retry; counts them into `report`.
-    async fn record(
-        &self,
-        job: &DeliveryJob,
-        dropped: Vec<TraceEntry>,
-        results: Vec<(OutgoingMessage, SendResult)>,
-        attempt: Attempt,
-        report: &mut BatchReport,
-    ) -> Result<(), StoreError> {
-        let mut outcomes = dropped;
-        outcomes.reserve(results.len());
-        for (message, result) in results {
-            let (event, detail) = match result {
-                SendResult::Sent { detail } => (TraceEvent::Sent, detail),
-                SendResult::Permanent { reason } => (TraceEvent::Failed, Some(reason)),
-                SendResult::Retryable { reason, .. } if attempt.last => {
-                    (TraceEvent::Failed, Some(format!("gave up: {reason}")))
-                }
-                SendResult::Retryable { reason, .. } => {
-                    report.retryable.push((message.message_id.clone(), reason));
-                    continue;
-                }
-            };
-            match event {
-                TraceEvent::Sent => report.sent += 1,
-                _ => report.failed += 1,
-            }
-            outcomes.push(outcome(&message, event, detail));
-        }
-        self.ledger.record_outcomes(&outcomes, self.clock.now()).await?;
-        if !report.retryable.is_empty() {
-            let retrying: Vec<TraceEntry> = report
-                .retryable
-                .iter()
-                .filter_map(|(id, reason)| {
-                    let recipient = job.batch.recipients().find(|r| &r.message_id == id)?;
-                    Some(TraceEntry::of(job, recipient, TraceEvent::Retrying, Some(reason.clone())))
-                })
-                .collect();
-            self.ledger.record_trace(&retrying, self.clock.now()).await?;
-        }
-        Ok(())
-    }
-
-    /// Sends with bounded concurrency; render faults skip the channel.
-    async fn send_all(&self, template: &Template, prepared: Vec<Prepared>) -> Vec<(OutgoingMessage, SendResult)> {
-        let channel = match self.channels.resolve(template.spec.channel, template.spec.channel_account.as_deref()).await
-        {
-            Ok(channel) => channel,
-            // An operator can fix an account or enable a channel; retry within the attempt budget.
-            Err(reason) => {
-                return prepared
-                    .into_iter()
-                    .map(|p| (p.message, SendResult::Retryable { reason: reason.clone(), after: None }))
-                    .collect();
-            }
-        };
-        let throttle = match self.limits.throttle(template.spec.channel).await {
-            Ok(throttle) => throttle,
-            Err(e) => {
-                tracing::warn!(error = %e, "channel rates unavailable; sending unthrottled");
-                None
-            }
-        };
-        if channel.prefers_batch() {
-            let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());
-            let messages: Vec<OutgoingMessage> = ready.into_iter().map(|p| p.message).collect();
-            if let Some(throttle) = &throttle {
-                throttle.wait(u32::try_from(messages.len()).unwrap_or(u32::MAX)).await;
-            }
-            let results = channel.send_batch(&messages).await;
-            let mut all: Vec<(OutgoingMessage, SendResult)> = messages.into_iter().zip(results).collect();
-            all.extend(faulty.into_iter().map(|p| {
-                let reason = p.fault.unwrap_or_default();
-                (p.message, SendResult::Permanent { reason })
-            }));
-            return all;
-        }
-        futures::stream::iter(prepared)
-            .map(|p| {
-                let channel = channel.clone();
-                let throttle = throttle.clone();
-                async move {
-                    let result = match p.fault {
-                        Some(reason) => SendResult::Permanent { reason },
-                        None => {
-                            if let Some(throttle) = throttle {
-                                throttle.wait(1).await;
-                            }
-                            channel.send(&p.message).await
-                        }
-                    };
-                    (p.message, result)
-                }
-            })
-            .buffered(self.concurrency)
-            .collect()
-            .await
     }
 
     async fn fail_all(&self, job: &DeliveryJob, reason: &str) -> Result<BatchReport, StoreError> {
@@ -337,17 +342,6 @@ fn prepare(template: &Template, job: &DeliveryJob, recipient: &Recipient, vars: 
             content,
         },
         fault,
-    }
-}
-
-fn outcome(message: &OutgoingMessage, event: TraceEvent, detail: Option<String>) -> TraceEntry {
-    TraceEntry {
-        message_id: message.message_id.clone(),
-        template_id: message.template_id,
-        run_id: message.run_id,
-        receiver: message.receiver.clone(),
-        event,
-        detail,
     }
 }
 

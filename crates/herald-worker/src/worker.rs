@@ -27,6 +27,10 @@ pub struct WorkerConfig {
     pub max_attempts: u32,
     /// Wait before the first retry, in milliseconds; doubled per attempt.
     pub retry_backoff_ms: u64,
+    /// How long a worker's claim on the messages it sends lasts unless extended, in seconds. It
+    /// is extended every third of it; a claim whose holder died lapses after it, and only then
+    /// is its message sent again.
+    pub claim_secs: u64,
 }
 
 impl Default for WorkerConfig {
@@ -38,6 +42,7 @@ impl Default for WorkerConfig {
             poll_ms: 200,
             max_attempts: 5,
             retry_backoff_ms: 2_000,
+            claim_secs: 30,
         }
     }
 }
@@ -50,7 +55,13 @@ impl WorkerConfig {
         InvalidSetting::check_range("visibility_secs", self.visibility_secs, 1, 86_400)?;
         InvalidSetting::check_range("poll_ms", self.poll_ms, 1, 60_000)?;
         InvalidSetting::check_range("max_attempts", self.max_attempts, 1, 100)?;
-        InvalidSetting::check_range("retry_backoff_ms", self.retry_backoff_ms, 0, 3_600_000)
+        InvalidSetting::check_range("retry_backoff_ms", self.retry_backoff_ms, 0, 3_600_000)?;
+        InvalidSetting::check_range("claim_secs", self.claim_secs, 3, 3_600)
+    }
+
+    /// How long a send claim lasts unless extended.
+    pub fn claim_ttl(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::try_from(self.claim_secs).unwrap_or(i64::MAX))
     }
 
     pub fn visibility(&self) -> Duration {
@@ -99,7 +110,11 @@ impl Worker {
 
     async fn handle_job(&self, claim: &BusClaim, job: &DeliveryJob) -> Result<(), herald_bus::BusError> {
         let attempt = Attempt { number: claim.attempts, last: claim.attempts >= self.config.max_attempts };
-        match self.pipeline.handle(job, attempt).await {
+        let handled = tokio::select! {
+            handled = self.pipeline.handle(job, attempt) => handled,
+            _ = self.keep_visible(claim) => unreachable!("keep_visible never ends"),
+        };
+        match handled {
             Ok(report) if report.retryable.is_empty() => {
                 tracing::info!(sent = report.sent, failed = report.failed, skipped = report.skipped, "batch handled");
                 self.bus.ack(claim).await
@@ -113,6 +128,19 @@ impl Worker {
                 let delay = self.backoff(claim.attempts);
                 tracing::error!(error = %e, ?delay, "store error while handling batch; retrying");
                 self.bus.retry(claim, &e.to_string(), delay).await.map(|_| ())
+            }
+        }
+    }
+
+    /// Extends the batch's bus visibility every third of it while the batch is handled, so a
+    /// slow batch (a rate-limited channel, a slow provider) is never handed to another worker
+    /// while this one lives.
+    async fn keep_visible(&self, claim: &BusClaim) {
+        let visibility = self.config.visibility();
+        loop {
+            tokio::time::sleep(visibility / 3).await;
+            if let Err(e) = self.bus.extend(claim, visibility).await {
+                tracing::warn!(bus_id = claim.id, error = %e, "extending the batch's visibility failed");
             }
         }
     }

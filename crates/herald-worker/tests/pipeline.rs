@@ -6,9 +6,7 @@ use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use herald_channels::outbox::OutboxChannel;
 use herald_channels::{Channel, Channels, OutgoingMessage, SendResult};
-use herald_core::{
-    Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, MessageId, Recipient, TemplateSpec, TestClock,
-};
+use herald_core::{Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, Recipient, TemplateSpec, TestClock};
 use herald_store::{LedgerRepo, LocalRates, SqliteStore, Store, TemplateRepo};
 use herald_worker::{Attempt, Pipeline, PipelineParts, PolicyDefaults};
 use serde_json::json;
@@ -40,6 +38,8 @@ fn pipeline(store: &Arc<SqliteStore>, channels: Channels, clock: Arc<TestClock>)
         clock,
         concurrency: 4,
         defaults: PolicyDefaults::default(),
+        holder: "test".into(),
+        claim_ttl: chrono::Duration::seconds(30),
     })
 }
 
@@ -51,7 +51,7 @@ fn job(template_id: i64, people: &[(&str, Option<&str>)]) -> DeliveryJob {
             variables: name.map(|n| [("name".to_string(), n.to_string())].into()).unwrap_or_default(),
             recipients: vec![Recipient {
                 receiver: who.to_string(),
-                message_id: MessageId::for_request("req", i, who),
+                message_id: herald_core::Installation::new("t").request("req", i, who),
             }],
         })
         .collect();
@@ -136,6 +136,8 @@ async fn racing_pipelines_respect_the_dedup_limit(dedup: Arc<dyn herald_store::D
             clock: clock.clone(),
             concurrency: 4,
             defaults: PolicyDefaults::default(),
+            holder: "test".into(),
+            claim_ttl: chrono::Duration::seconds(30),
         }))
     };
     let (a, b) = (make(), make());
@@ -144,7 +146,8 @@ async fn racing_pipelines_respect_the_dedup_limit(dedup: Arc<dyn herald_store::D
         let pipeline = if n % 2 == 0 { a.clone() } else { b.clone() };
         let mut job = job(template.id, &[("13800000000", None)]);
         job.origin = JobOrigin::Api { request_id: format!("req-{n}") };
-        job.batch.items[0].recipients[0].message_id = MessageId::for_request(&format!("req-{n}"), 0, "13800000000");
+        job.batch.items[0].recipients[0].message_id =
+            herald_core::Installation::new("t").request(&format!("req-{n}"), 0, "13800000000");
         tasks.push(tokio::spawn(async move { pipeline.handle(&job, Attempt::FIRST).await.unwrap() }));
     }
     let mut sent = 0;

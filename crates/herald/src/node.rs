@@ -183,6 +183,8 @@ impl Node {
             channels,
             clock: self.context.clock.clone(),
             concurrency: w.sends_in_flight,
+            holder: self.id.clone(),
+            claim_ttl: w.claim_ttl(),
             defaults: PolicyDefaults {
                 quiet_window: Default::default(),
                 timezone_column: config.policies.timezone_column.clone(),
@@ -207,7 +209,9 @@ impl Node {
         let Context { store, bus, crowds, clock, accounts } = self.context.clone();
         let limits =
             ApiLimits { max_upload_bytes: config.crowd.max_upload_bytes, max_json_bytes: config.server.max_json_bytes };
-        let state = AppState { store, bus, crowds, clock, accounts, limits, console: config.ui.settings() };
+        let installation = store.installation().await?;
+        let state =
+            AppState { store, bus, crowds, clock, accounts, limits, console: config.ui.settings(), installation };
         let app = herald_api::router(state);
         let shutdown = self.shutdown.clone();
         self.tasks.spawn(async move {

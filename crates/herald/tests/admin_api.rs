@@ -264,7 +264,9 @@ async fn the_template_lifecycle() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(r.status().as_u16(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert!(answer["kept"].as_str().unwrap().contains("runs"), "{answer}");
     let (status, body) = node.get(&format!("/api/templates/{id}")).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "A0002");

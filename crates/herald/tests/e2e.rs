@@ -50,7 +50,7 @@ async fn scheduled_crowd_send_delivers_every_row_once() {
     assert_eq!(by_receiver.len(), rows, "one delivery per receiver");
     for n in 1..=rows {
         let entry = by_receiver.get(&receiver(n)).unwrap_or_else(|| panic!("row {n} missing"));
-        assert_eq!(entry["messageId"], format!("r{run_id}-{n}"));
+        assert_eq!(entry["messageId"], node.row_id(run_id, n as u64).await);
         assert_eq!(entry["content"]["title"], format!("Hi 用户{n}"));
         assert_eq!(entry["content"]["body"], format!("Your code is {:06}", n * 7 % 1_000_000));
     }
@@ -65,7 +65,7 @@ async fn scheduled_crowd_send_delivers_every_row_once() {
     assert_eq!(template["nextFireAt"], "2026-03-02T01:00:00Z");
 
     // One message's trace: accepted then sent.
-    let (status, trace) = node.get(&format!("/api/trace/r{run_id}-42")).await;
+    let (status, trace) = node.get(&format!("/api/trace/{}", node.row_id(run_id, 42).await)).await;
     assert_eq!(status, 200, "{trace}");
     let events: Vec<&str> = trace["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(events, ["accepted", "sent"]);

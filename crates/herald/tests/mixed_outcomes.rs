@@ -87,7 +87,7 @@ async fn every_row_of_a_mixed_run_ends_in_exactly_one_final_state() {
     store.close().await;
 
     // The quiet ones say why.
-    let (_, trace) = node.get(&format!("/api/trace/r{run_id}-1")).await;
+    let (_, trace) = node.get(&format!("/api/trace/{}", node.row_id(run_id, 1).await)).await;
     let last = trace["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["event"], "dropped_quiet_hours");
     assert!(last["detail"].as_str().unwrap().contains("America/New_York"), "{last}");

@@ -109,7 +109,18 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
         b.fill("#q", &common::receiver(5)).await;
         b.click("#trace-submit").await;
         let messages = b.text("#receiver-messages").await;
-        let message_id = format!("r{run_id}-5");
+        let outbox: serde_json::Value = console
+            .http
+            .get(format!("{}/api/outbox?runId={run_id}&receiver={}", console.base, common::receiver(5)))
+            .header("X-API-Key", &console.api_key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let message_id = outbox["items"][0]["messageId"].as_str().expect("row 5 was delivered").to_string();
+        assert!(message_id.ends_with(&format!("-r{run_id}-5")), "{message_id}");
         assert!(messages.contains(&message_id) && messages.contains("sent"), "{messages}");
         b.click(&format!("#receiver-messages a[href='/trace?q={message_id}']")).await;
         let events = b.wait_text("#trace-events", |t| t.contains("sent")).await;

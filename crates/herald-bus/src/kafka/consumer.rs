@@ -184,6 +184,10 @@ impl TopicConsumer {
         Ok(())
     }
 
+    pub fn extend(&self, partition: i32, offset: i64, lease: i64, deadline_ms: i64) -> Result<(), Lost> {
+        lock(&self.ledger).extend(partition, offset, lease, deadline_ms)
+    }
+
     pub fn begin_settle(&self, partition: i32, offset: i64, lease: i64) -> Result<(), Lost> {
         lock(&self.ledger).begin_settle(partition, offset, lease)
     }

@@ -252,6 +252,12 @@ impl Bus for KafkaBus {
         Ok(sweep.handed.into_iter().map(|h| to_claim(topic, h)).collect())
     }
 
+    async fn extend(&self, claim: &BusClaim, visibility: Duration) -> Result<(), BusError> {
+        let (consumer, partition) = self.claimed(claim)?;
+        let deadline = now_ms().saturating_add(i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX));
+        consumer.extend(partition, claim.id, claim.lease, deadline).map_err(|_| BusError::LeaseLost { id: claim.id })
+    }
+
     async fn ack(&self, claim: &BusClaim) -> Result<(), BusError> {
         let (consumer, partition) = self.claimed(claim)?;
         consumer.settle(partition, claim.id, claim.lease).map_err(|_| BusError::LeaseLost { id: claim.id })

@@ -188,6 +188,18 @@ impl Ledger {
         sweep
     }
 
+    /// Pushes a current claim's deadline to `deadline_ms` (its holder is still working on it).
+    pub fn extend(&mut self, partition: i32, offset: i64, lease: i64, deadline_ms: i64) -> Result<(), Lost> {
+        let entry = self.entry_mut(partition, offset)?;
+        match entry.status {
+            Status::InFlight { lease: l, .. } if l == lease => {
+                entry.status = Status::InFlight { lease, deadline_ms };
+                Ok(())
+            }
+            _ => Err(Lost),
+        }
+    }
+
     /// Holds a claimed message while its retry or dead-letter copy is produced.
     pub fn begin_settle(&mut self, partition: i32, offset: i64, lease: i64) -> Result<(), Lost> {
         let entry = self.entry_mut(partition, offset)?;

@@ -157,10 +157,12 @@ impl AccountRepo for Backend {
     async fn delete_account(&self, id: i64) -> Result<()> {
         let mut tx = begin_write(&self.pool).await?;
         let name = lock_account(&mut tx, id).await?;
-        let users: Vec<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE channel_account = $1 ORDER BY id")
-            .bind(&name)
-            .fetch_all(&mut *tx)
-            .await?;
+        let users: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM templates WHERE channel_account = $1 AND deleted_at IS NULL ORDER BY id",
+        )
+        .bind(&name)
+        .fetch_all(&mut *tx)
+        .await?;
         if !users.is_empty() {
             return Err(StoreError::Conflict(format!(
                 "channel account {name:?} is used by template(s) {}",

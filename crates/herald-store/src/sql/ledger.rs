@@ -56,6 +56,10 @@ impl LedgerRepo for Backend {
                 per_run.entry(run_id).or_default().count(o.event);
             }
         }
+        // A final message is no longer being sent: its claim ends with it.
+        let mut ended = QueryBuilder::<Db>::new("DELETE FROM send_claims WHERE message_id");
+        push_in_list(&mut ended, sorted.iter().map(|o| o.message_id.as_str()));
+        ended.build().execute(&mut *tx).await?;
         // Runs in id order, for the same reason the ledger keys are sorted.
         for (run_id, counts) in &per_run {
             count_final_states(&mut tx, *run_id, counts, now).await?;

@@ -8,8 +8,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 /// The tables retention purges: name, primary key and time column.
-const PURGED: [(&str, &str, &str); 3] =
-    [("trace", "id", "at"), ("deliveries", "message_id", "at"), ("outbox", "id", "delivered_at")];
+/// Claims whose message never became final (a dead-lettered batch) go once long lapsed.
+const PURGED: [(&str, &str, &str); 5] = [
+    ("trace", "id", "at"),
+    ("deliveries", "message_id", "at"),
+    ("outbox", "id", "delivered_at"),
+    ("send_claims", "message_id", "until"),
+    ("send_requests", "message_id", "created_at"),
+];
 
 #[async_trait]
 impl RetentionRepo for Backend {

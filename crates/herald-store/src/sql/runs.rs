@@ -65,7 +65,7 @@ fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
 impl RunRepo for Backend {
     async fn create_run(&self, template_id: i64, now: DateTime<Utc>) -> Result<i64> {
         let mut tx = begin_write(&self.pool).await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE id = $1")
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE id = $1 AND deleted_at IS NULL")
             .bind(template_id)
             .fetch_optional(&mut *tx)
             .await?;

@@ -26,7 +26,9 @@ pub(super) const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.
      s.cron, s.timezone, s.misfire, s.next_fire_at \
      FROM templates t LEFT JOIN schedules s ON s.template_id = t.id";
 
-const TEMPLATE_BY_ID: &str = formatcp!("{SELECT_TEMPLATE} WHERE t.id = $1");
+/// Deleted templates are kept (their runs, fires and messages refer to them) but are gone for
+/// every reader.
+const TEMPLATE_BY_ID: &str = formatcp!("{SELECT_TEMPLATE} WHERE t.id = $1 AND t.deleted_at IS NULL");
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
@@ -163,7 +165,9 @@ impl TemplateRepo for Backend {
     }
 
     async fn list_templates(&self) -> Result<Vec<Template>> {
-        let rows = sqlx::query(formatcp!("{SELECT_TEMPLATE} ORDER BY t.id")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(formatcp!("{SELECT_TEMPLATE} WHERE t.deleted_at IS NULL ORDER BY t.id"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(template_from_row).collect()
     }
 
@@ -173,7 +177,7 @@ impl TemplateRepo for Backend {
         let status: Option<String> = sqlx::query_scalar(
             "UPDATE templates SET name = $1, channel = $2, channel_account = $3, msg_type = $4, \
              receiver_id_type = $5, content_json = $6, quiet_hours = $7, crowd_id = $8, updated_at = $9, \
-             policy_json = $10 WHERE id = $11 RETURNING status",
+             policy_json = $10 WHERE id = $11 AND deleted_at IS NULL RETURNING status",
         )
         .bind(spec.name.trim())
         .bind(spec.channel.as_str())
@@ -194,14 +198,27 @@ impl TemplateRepo for Backend {
         self.get_template(id).await
     }
 
-    async fn delete_template(&self, id: i64) -> Result<()> {
+    async fn delete_template(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         let mut tx = begin_write(&self.pool).await?;
-        // The schedule goes first (waiting for a claim that holds it), then the template.
-        sqlx::query("DELETE FROM schedules WHERE template_id = $1").bind(id).execute(&mut *tx).await?;
-        let done = sqlx::query("DELETE FROM templates WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        // The schedule first (waiting for a claim that holds it): disarmed, its fires kept.
+        lock_schedule(&mut tx, id).await?;
+        let done = sqlx::query(
+            "UPDATE templates SET deleted_at = $1, status = 'stopped', updated_at = $1              WHERE id = $2 AND deleted_at IS NULL",
+        )
+        .bind(db_time(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("template", id));
         }
+        // Off the discard list too: the list names templates an operator can act on.
+        sqlx::query("DELETE FROM discarded_templates WHERE template_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE schedules SET enabled = $1, next_fire_at = NULL WHERE template_id = $2")
+            .bind(false)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -10,6 +10,8 @@ mod dialect;
 mod accounts;
 #[path = "../sql/api_keys.rs"]
 mod api_keys;
+#[path = "../sql/claims.rs"]
+mod claims;
 #[path = "../sql/codec.rs"]
 mod codec;
 #[path = "../sql/console.rs"]
@@ -18,6 +20,8 @@ mod console;
 mod crowds;
 #[path = "../sql/deferred.rs"]
 mod deferred;
+#[path = "../sql/installation.rs"]
+mod installation;
 #[path = "../sql/ledger.rs"]
 mod ledger;
 #[path = "../sql/policies.rs"]
@@ -32,6 +36,8 @@ mod run_counts;
 mod runs;
 #[path = "../sql/schedules.rs"]
 mod schedules;
+#[path = "../sql/send_requests.rs"]
+mod send_requests;
 #[path = "../sql/shards.rs"]
 mod shards;
 #[path = "../sql/templates.rs"]

@@ -166,8 +166,8 @@ pub async fn a_rename_carries_templates_along_and_a_used_account_stays(store: Ar
     store.update_template(ta.id, &moved, now).await.unwrap();
     store.delete_account(a.id).await.unwrap();
     assert!(matches!(store.delete_account(b.id).await, Err(StoreError::Conflict(_))), "used by two now");
-    store.delete_template(ta.id).await.unwrap();
-    store.delete_template(tb.id).await.unwrap();
+    store.delete_template(ta.id, t0()).await.unwrap();
+    store.delete_template(tb.id, t0()).await.unwrap();
     store.delete_account(b.id).await.unwrap();
     assert!(store.list_accounts().await.unwrap().is_empty());
     assert!(store.list_schedules().await.unwrap().is_empty());

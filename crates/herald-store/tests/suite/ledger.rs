@@ -157,3 +157,69 @@ pub async fn the_outbox_is_idempotent_and_pages(store: Arc<dyn Store>) {
     let both = OutboxFilter { template_id: Some(2), receiver: Some("u1".into()), limit: 10, ..Default::default() };
     assert_eq!(store.list_outbox(&both).await.unwrap().len(), 1);
 }
+
+fn claim_of(holder: &str, token: i64, until: DateTime<Utc>) -> herald_store::SendClaim {
+    herald_store::SendClaim { holder: holder.into(), token, until }
+}
+
+/// Claims: a live claim keeps others off, a lapsed one passes on, extension and release work by
+/// token, and a recorded outcome ends the claim (the message is final from then on).
+pub async fn send_claims_keep_a_message_to_one_live_holder(store: Arc<dyn Store>) {
+    let now = t0();
+    let ids: Vec<MessageId> = (1..=3).map(|n| herald_core::Installation::new("t").run_row(1, n)).collect();
+    let a = claim_of("node-a", 1, now + Duration::seconds(30));
+    let got = store.claim_sends(&ids, &a, now).await.unwrap();
+    assert_eq!((got.claimed.len(), got.finished.len(), got.held.len()), (3, 0, 0));
+
+    let b = claim_of("node-b", 2, now + Duration::seconds(60));
+    let got = store.claim_sends(&ids, &b, now + Duration::seconds(10)).await.unwrap();
+    assert!(got.claimed.is_empty(), "{got:?}");
+    assert_eq!(got.held.iter().map(|h| (h.holder.as_str(), h.until)).collect::<Vec<_>>(), vec![("node-a", a.until); 3]);
+
+    // A extends two of its claims; the third lapses and passes to B.
+    let kept = store.extend_sends(&ids[..2], 1, now + Duration::seconds(90)).await.unwrap();
+    assert_eq!(kept.len(), 2);
+    let got = store.claim_sends(&ids, &b, now + Duration::seconds(31)).await.unwrap();
+    assert_eq!(got.claimed, vec![ids[2].clone()], "only the lapsed claim passes");
+    assert!(
+        store.extend_sends(&ids[2..], 1, now + Duration::seconds(90)).await.unwrap().is_empty(),
+        "A's token lost it"
+    );
+
+    // A records one outcome (its claim ends with it) and releases another.
+    let sent = TraceEntry {
+        message_id: ids[0].clone(),
+        template_id: 1,
+        run_id: None,
+        receiver: "r".into(),
+        event: TraceEvent::Sent,
+        detail: None,
+    };
+    store.record_outcomes(&[sent], now + Duration::seconds(32)).await.unwrap();
+    store.release_sends(&ids[1..2], 1).await.unwrap();
+    let c = claim_of("node-c", 3, now + Duration::seconds(200));
+    let got = store.claim_sends(&ids, &c, now + Duration::seconds(33)).await.unwrap();
+    assert_eq!(got.finished, vec![ids[0].clone()]);
+    assert_eq!(got.claimed, vec![ids[1].clone()], "released: free at once");
+    assert_eq!(got.held.iter().map(|h| h.holder.as_str()).collect::<Vec<_>>(), ["node-b"]);
+}
+
+/// A send API request's business id: a repeat within the window keeps the first message id.
+pub async fn repeated_business_ids_keep_their_first_message_id(store: Arc<dyn Store>) {
+    let now = t0();
+    let send = |receiver: &str, message_id: &str| herald_store::RequestedSend {
+        template_id: 7,
+        biz_id: "order-1".into(),
+        receiver: receiver.into(),
+        message_id: message_id.into(),
+    };
+    let window = Duration::hours(24);
+    let first = store.remember_sends(&[send("a", "m1"), send("b", "m2")], now - window, now).await.unwrap();
+    assert_eq!(first, ["m1", "m2"]);
+    let later = now + Duration::hours(1);
+    let again = store.remember_sends(&[send("a", "m3"), send("c", "m4")], later - window, later).await.unwrap();
+    assert_eq!(again, ["m1", "m4"], "a repeat keeps its id, a new receiver gets its own");
+    let next_day = now + Duration::hours(25);
+    let fresh = store.remember_sends(&[send("a", "m5")], next_day - window, next_day).await.unwrap();
+    assert_eq!(fresh, ["m5"], "past the window the request is new again");
+}

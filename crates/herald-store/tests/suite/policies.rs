@@ -34,7 +34,7 @@ pub async fn the_discard_list(store: Arc<dyn Store>) {
     store.undiscard_template(9999).await.unwrap();
     assert!(!store.is_discarded(first.id).await.unwrap());
     // A deleted template leaves the list.
-    store.delete_template(second.id).await.unwrap();
+    store.delete_template(second.id, t0()).await.unwrap();
     assert!(store.discarded().await.unwrap().is_empty());
 }
 

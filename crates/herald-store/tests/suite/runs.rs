@@ -10,7 +10,7 @@ const LEASE: Duration = Duration::seconds(30);
 
 fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> TraceEntry {
     TraceEntry {
-        message_id: MessageId::for_run_row(run_id, row),
+        message_id: herald_core::Installation::new("t").run_row(run_id, row),
         template_id,
         run_id: Some(run_id),
         receiver: format!("user{row}"),
@@ -205,7 +205,7 @@ pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
     assert_eq!((run.delivered, run.failed, run.dropped, run.deferred), (1, 1, 3, 0));
     assert_eq!(run.status, RunStatus::Published, "one row still open");
     for (row, event) in [(3, "dropped_quiet_hours"), (4, "dropped_dedup"), (5, "discarded")] {
-        let trace = store.trace_of(MessageId::for_run_row(run_id, row).as_str()).await.unwrap();
+        let trace = store.trace_of(herald_core::Installation::new("t").run_row(run_id, row).as_str()).await.unwrap();
         assert_eq!(trace.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), [event]);
     }
 

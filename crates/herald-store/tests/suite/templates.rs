@@ -2,7 +2,7 @@
 
 use super::*;
 use herald_core::{CronSchedule, QuietHoursPolicy};
-use herald_store::StoreError;
+use herald_store::{StoreError, TraceEntry};
 
 pub async fn template_crud(store: Arc<dyn Store>) {
     let now = t0();
@@ -50,11 +50,48 @@ pub async fn template_crud(store: Arc<dyn Store>) {
     assert_eq!(store.get_template(created.id).await.unwrap().spec.name, "evening news");
 
     assert!(matches!(store.update_template(9999, &changed, later).await, Err(StoreError::NotFound { .. })));
-    store.delete_template(created.id).await.unwrap();
+    store.delete_template(created.id, t0()).await.unwrap();
     assert!(matches!(store.get_template(created.id).await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(store.delete_template(created.id).await, Err(StoreError::NotFound { .. })));
-    assert_eq!(store.schedule_id_of(created.id).await.unwrap(), None, "the schedule went with it");
+    assert!(matches!(store.delete_template(created.id, t0()).await, Err(StoreError::NotFound { .. })));
+    let schedule_id = store.schedule_id_of(created.id).await.unwrap().expect("kept, with its fires");
+    let schedule = store.list_schedules().await.unwrap().into_iter().find(|s| s.id == schedule_id).unwrap();
+    assert_eq!((schedule.enabled, schedule.next_fire_at), (false, None), "the schedule is disarmed");
     assert_eq!(store.list_templates().await.unwrap().len(), 1);
+}
+
+/// A deleted template keeps its runs and messages, and no later template or run takes its ids.
+pub async fn a_deleted_templates_history_stays_and_its_ids_are_never_reused(store: Arc<dyn Store>) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 3, now).await;
+    let first = store.create_template(&unscheduled(Some(crowd_id.clone())), now).await.unwrap();
+    let run = store.create_run(first.id, now).await.unwrap();
+    let message = herald_core::Installation::new("t").run_row(run, 1);
+    let sent = TraceEntry {
+        message_id: message.clone(),
+        template_id: first.id,
+        run_id: Some(run),
+        receiver: "a".into(),
+        event: herald_core::TraceEvent::Sent,
+        detail: None,
+    };
+    store.record_outcomes(&[sent], now).await.unwrap();
+    store.delete_template(first.id, now).await.unwrap();
+    assert!(
+        matches!(store.create_run(first.id, now).await, Err(StoreError::NotFound { .. })),
+        "no run of a deleted template"
+    );
+
+    let second = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    assert!(second.id > first.id, "{} reused {}", second.id, first.id);
+    let second_run = store.create_run(second.id, now).await.unwrap();
+    assert!(second_run > run, "run {second_run} reused {run}");
+    assert_eq!(store.get_run(run).await.unwrap().template_id, first.id, "the run stays");
+    assert_eq!(store.trace_of(message.as_str()).await.unwrap().len(), 1, "the trace stays");
+    assert_eq!(
+        store.finished_messages(std::slice::from_ref(&message)).await.unwrap(),
+        vec![message],
+        "the ledger stays"
+    );
 }
 
 pub async fn template_status_arms_and_disarms_the_schedule(store: Arc<dyn Store>) {

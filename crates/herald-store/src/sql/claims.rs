@@ -1,0 +1,96 @@
+//! Send claims in the delivery ledger: before a channel is called for a batch, every message of
+//! it is claimed at once (holder, fencing token, until). Another handling of the same messages
+//! skips those a live holder has, until they are final or the claim lapses; the holder extends
+//! its claims while it works and releases those it hands back for a retry. Recording a final
+//! outcome ends the claim (`ledger.rs`).
+
+use super::Backend;
+use super::codec::time_of;
+use super::dialect::{Db, begin_write, db_time, push_in_list};
+use crate::error::Result;
+use crate::model::{ClaimOutcome, HeldMessage, SendClaim};
+use crate::repos::ClaimRepo;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use herald_core::MessageId;
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashSet;
+
+#[async_trait]
+impl ClaimRepo for Backend {
+    async fn claim_sends(&self, ids: &[MessageId], claim: &SendClaim, now: DateTime<Utc>) -> Result<ClaimOutcome> {
+        let mut sorted: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
+        // One key order for every claimer, so two claiming overlapping batches never deadlock.
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.is_empty() {
+            return Ok(ClaimOutcome::default());
+        }
+        let mut tx = begin_write(&self.pool).await?;
+        let mut finished = QueryBuilder::<Db>::new("SELECT message_id FROM deliveries WHERE message_id");
+        push_in_list(&mut finished, sorted.iter().copied());
+        let finished: HashSet<String> = finished.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
+        let open: Vec<&str> = sorted.iter().copied().filter(|id| !finished.contains(*id)).collect();
+        let mut claimed = HashSet::new();
+        if !open.is_empty() {
+            let mut upsert = QueryBuilder::<Db>::new("INSERT INTO send_claims (message_id, holder, token, until) ");
+            upsert.push_values(&open, |mut b, id| {
+                b.push_bind(*id).push_bind(&claim.holder).push_bind(claim.token).push_bind(db_time(claim.until));
+            });
+            // A live claim stands; a lapsed one passes to this holder.
+            upsert.push(
+                " ON CONFLICT (message_id) DO UPDATE SET holder = excluded.holder, token = excluded.token, \
+                 until = excluded.until WHERE send_claims.until <= ",
+            );
+            upsert.push_bind(db_time(now));
+            upsert.push(" RETURNING message_id");
+            claimed = upsert.build_query_scalar::<String>().fetch_all(&mut *tx).await?.into_iter().collect();
+        }
+        let held_ids: Vec<&str> = open.iter().copied().filter(|id| !claimed.contains(*id)).collect();
+        let mut held = Vec::with_capacity(held_ids.len());
+        if !held_ids.is_empty() {
+            let mut query =
+                QueryBuilder::<Db>::new("SELECT message_id, holder, until FROM send_claims WHERE message_id");
+            push_in_list(&mut query, held_ids.iter().copied());
+            for row in query.build().fetch_all(&mut *tx).await? {
+                held.push(HeldMessage {
+                    message_id: MessageId(row.try_get("message_id")?),
+                    holder: row.try_get("holder")?,
+                    until: time_of(&row, "until")?,
+                });
+            }
+        }
+        tx.commit().await?;
+        let in_input_order = |set: &HashSet<String>| -> Vec<MessageId> {
+            ids.iter().filter(|id| set.contains(id.as_str())).cloned().collect()
+        };
+        Ok(ClaimOutcome { claimed: in_input_order(&claimed), finished: in_input_order(&finished), held })
+    }
+
+    async fn extend_sends(&self, ids: &[MessageId], token: i64, until: DateTime<Utc>) -> Result<Vec<MessageId>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Db>::new("UPDATE send_claims SET until = ");
+        query.push_bind(db_time(until));
+        query.push(" WHERE token = ");
+        query.push_bind(token);
+        query.push(" AND message_id");
+        push_in_list(&mut query, ids.iter().map(MessageId::as_str));
+        query.push(" RETURNING message_id");
+        let kept: Vec<String> = query.build_query_scalar().fetch_all(&self.pool).await?;
+        Ok(kept.into_iter().map(MessageId).collect())
+    }
+
+    async fn release_sends(&self, ids: &[MessageId], token: i64) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut query = QueryBuilder::<Db>::new("DELETE FROM send_claims WHERE token = ");
+        query.push_bind(token);
+        query.push(" AND message_id");
+        push_in_list(&mut query, ids.iter().map(MessageId::as_str));
+        query.build().execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,187 @@
+//! The send stage: flow control, the fencing check, the channel call, and the outcome committed
+//! before the send's slot is free. At most `concurrency` sends of a batch are in flight, each
+//! either not yet sent or sent and being recorded: what a crash can repeat.
+
+use crate::claims::ClaimKeeper;
+use crate::pipeline::{Attempt, BatchReport, Pipeline, Prepared};
+use futures::StreamExt;
+use herald_channels::{Channel, OutgoingMessage, SendResult};
+use herald_core::{DeliveryJob, MessageId, TraceEvent};
+use herald_store::{StoreError, Template, Throttle, TraceEntry};
+use std::sync::Arc;
+
+/// What became of one prepared message.
+enum Slot {
+    Final(TraceEvent),
+    Retry(MessageId, String),
+    /// Its claim was taken over (this handling was paused past it): not sent here.
+    Lost,
+}
+
+impl Pipeline {
+    /// Sends with bounded concurrency, committing each outcome as its send ends; counts into
+    /// `report`.
+    pub(crate) async fn send_all(
+        &self,
+        template: &Template,
+        job: &DeliveryJob,
+        prepared: Vec<Prepared>,
+        attempt: Attempt,
+        keeper: &ClaimKeeper,
+        report: &mut BatchReport,
+    ) -> Result<(), StoreError> {
+        if prepared.is_empty() {
+            return Ok(());
+        }
+        let _ = job;
+        let channel = match self.channels.resolve(template.spec.channel, template.spec.channel_account.as_deref()).await
+        {
+            Ok(channel) => channel,
+            // An operator can fix an account or enable a channel; retry within the attempt budget.
+            Err(reason) => {
+                let slots = prepared.into_iter().map(|p| self.settle(p.message, retry(&reason), attempt));
+                for slot in futures::future::join_all(slots).await {
+                    count(slot?, report);
+                }
+                return Ok(());
+            }
+        };
+        let throttle = match self.limits.throttle(template.spec.channel).await {
+            Ok(throttle) => throttle,
+            Err(e) => {
+                tracing::warn!(error = %e, "channel rates unavailable; sending unthrottled");
+                None
+            }
+        };
+        if channel.prefers_batch() {
+            return self.send_batch(channel, throttle, prepared, attempt, keeper, report).await;
+        }
+        let slots: Vec<Result<Slot, StoreError>> = futures::stream::iter(prepared)
+            .map(|p| self.send_one(&channel, throttle.as_ref(), p, attempt, keeper))
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        for slot in slots {
+            count(slot?, report);
+        }
+        Ok(())
+    }
+
+    async fn send_one(
+        &self,
+        channel: &Arc<dyn Channel>,
+        throttle: Option<&Throttle>,
+        p: Prepared,
+        attempt: Attempt,
+        keeper: &ClaimKeeper,
+    ) -> Result<Slot, StoreError> {
+        let result = match p.fault {
+            Some(reason) => SendResult::Permanent { reason },
+            None => {
+                if let Some(throttle) = throttle {
+                    throttle.wait(1).await;
+                }
+                if !keeper.may_send(&p.message.message_id).await? {
+                    return Ok(Slot::Lost);
+                }
+                channel.send(&p.message).await
+            }
+        };
+        let slot = self.settle(p.message, result, attempt).await?;
+        Ok(slot)
+    }
+
+    /// A channel that takes the whole batch at once (one provider call for all).
+    async fn send_batch(
+        &self,
+        channel: Arc<dyn Channel>,
+        throttle: Option<Throttle>,
+        prepared: Vec<Prepared>,
+        attempt: Attempt,
+        keeper: &ClaimKeeper,
+        report: &mut BatchReport,
+    ) -> Result<(), StoreError> {
+        let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());
+        if let Some(throttle) = &throttle {
+            throttle.wait(u32::try_from(ready.len()).unwrap_or(u32::MAX)).await;
+        }
+        let mut messages = Vec::with_capacity(ready.len());
+        for p in ready {
+            if keeper.may_send(&p.message.message_id).await? {
+                messages.push(p.message);
+            } else {
+                count(Slot::Lost, report);
+            }
+        }
+        let results = if messages.is_empty() { Vec::new() } else { channel.send_batch(&messages).await };
+        let mut outcomes = Vec::with_capacity(messages.len() + faulty.len());
+        let mut slots = Vec::with_capacity(outcomes.capacity());
+        let sent = messages.into_iter().zip(results);
+        let failed = faulty.into_iter().map(|p| {
+            let reason = p.fault.unwrap_or_default();
+            (p.message, SendResult::Permanent { reason })
+        });
+        for (message, result) in sent.chain(failed) {
+            match final_event(result, attempt) {
+                Ok((event, detail)) => {
+                    outcomes.push(outcome(&message, event, detail));
+                    slots.push(Slot::Final(event));
+                }
+                Err(reason) => slots.push(Slot::Retry(message.message_id, reason)),
+            }
+        }
+        self.commit(outcomes.clone()).await?;
+        keeper.done(outcomes.iter().map(|o| &o.message_id));
+        for slot in slots {
+            count(slot, report);
+        }
+        Ok(())
+    }
+
+    /// Commits a final outcome (or notes the message for a retry).
+    async fn settle(&self, message: OutgoingMessage, result: SendResult, attempt: Attempt) -> Result<Slot, StoreError> {
+        match final_event(result, attempt) {
+            Ok((event, detail)) => {
+                self.commit(vec![outcome(&message, event, detail)]).await?;
+                Ok(Slot::Final(event))
+            }
+            Err(reason) => Ok(Slot::Retry(message.message_id, reason)),
+        }
+    }
+}
+
+/// The final event of a send, or the reason to retry it.
+fn final_event(result: SendResult, attempt: Attempt) -> Result<(TraceEvent, Option<String>), String> {
+    match result {
+        SendResult::Sent { detail } => Ok((TraceEvent::Sent, detail)),
+        SendResult::Permanent { reason } => Ok((TraceEvent::Failed, Some(reason))),
+        SendResult::Retryable { reason, .. } if attempt.last => {
+            Ok((TraceEvent::Failed, Some(format!("gave up: {reason}"))))
+        }
+        SendResult::Retryable { reason, .. } => Err(reason),
+    }
+}
+
+fn retry(reason: &str) -> SendResult {
+    SendResult::Retryable { reason: reason.to_string(), after: None }
+}
+
+fn count(slot: Slot, report: &mut BatchReport) {
+    match slot {
+        Slot::Final(TraceEvent::Sent) => report.sent += 1,
+        Slot::Final(_) => report.failed += 1,
+        Slot::Retry(id, reason) => report.retryable.push((id, reason)),
+        Slot::Lost => report.skipped += 1,
+    }
+}
+
+fn outcome(message: &OutgoingMessage, event: TraceEvent, detail: Option<String>) -> TraceEntry {
+    TraceEntry {
+        message_id: message.message_id.clone(),
+        template_id: message.template_id,
+        run_id: message.run_id,
+        receiver: message.receiver.clone(),
+        event,
+        detail,
+    }
+}
