@@ -25,8 +25,15 @@ struct Receiver {
 async fn receive(State(rx): State<Arc<Mutex<Receiver>>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let timestamp = headers.get("x-herald-timestamp").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let signature = headers.get("x-herald-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let fresh = timestamp.parse::<i64>().is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() < 300);
-    if !fresh || signature != sign(SECRET, &timestamp, &body) {
+    // The key is signed, and it is the message id the body carries.
+    let body_id = serde_json::from_slice::<Value>(&body).ok().and_then(|b| b["messageId"].as_str().map(str::to_string));
+    if !fresh
+        || key.is_empty()
+        || body_id.as_deref() != Some(key.as_str())
+        || signature != sign(SECRET, &timestamp, &key, &body)
+    {
         return StatusCode::UNAUTHORIZED;
     }
     let scripted = {
@@ -83,7 +90,7 @@ async fn a_signed_message_is_delivered_as_json() {
     assert!(matches!(result, SendResult::Sent { .. }), "{result:?}");
     let rx = rx.lock().unwrap();
     assert_eq!(rx.bodies.len(), 1);
-    assert_eq!(rx.bodies[0]["messageId"], "r3-7");
+    assert_eq!(rx.bodies[0]["messageId"], "t-r3-7");
     assert_eq!(rx.bodies[0]["receiver"], "13800000007");
     assert_eq!(rx.bodies[0]["content"]["text"], "你好 Li");
 }

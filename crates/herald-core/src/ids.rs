@@ -24,7 +24,12 @@ impl Installation {
 
     /// The message for data row `row` (1-based) of run `run_id`.
     pub fn run_row(&self, run_id: i64, row: u64) -> MessageId {
-        MessageId(format!("{}-r{run_id}-{row}", self.0))
+        MessageId(format!("{}{row}", self.run_prefix(run_id)))
+    }
+
+    /// What every message id of run `run_id` starts with; the row number follows.
+    pub fn run_prefix(&self, run_id: i64) -> String {
+        format!("{}-r{run_id}-", self.0)
     }
 
     /// The message for the `index`-th receiver of API request `request_id`.

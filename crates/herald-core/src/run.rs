@@ -47,6 +47,8 @@ impl RunStatus {
 #[serde(rename_all = "camelCase")]
 pub struct RunProgress {
     pub id: i64,
+    /// Every message id of the run is this followed by its data row (1-based).
+    pub message_id_prefix: String,
     pub template_id: i64,
     pub status: RunStatus,
     /// Rows in the crowd file when the run was created (known from the upload).

@@ -183,3 +183,63 @@ pub fn outbox_template(name: &str, crowd_id: &str, cron: Option<&str>) -> Value 
     }
     spec
 }
+
+/// A webhook template sending each row to `url` (a recording receiver), unscheduled.
+pub fn webhook_template(name: &str, crowd_id: &str, url: &str) -> Value {
+    json!({
+        "name": name,
+        "channel": "webhook",
+        "content": {"url": url, "text": "Hi {$name}, your code is {$code}"},
+        "crowdId": crowd_id,
+    })
+}
+
+/// A node's API as a client sees it: base URL and key (for nodes running as processes).
+#[derive(Clone)]
+pub struct ApiClient {
+    pub base: String,
+    pub key: String,
+    pub http: reqwest::Client,
+}
+
+impl ApiClient {
+    pub fn new(base: &str, key: &str) -> Self {
+        Self { base: base.to_string(), key: key.to_string(), http: reqwest::Client::new() }
+    }
+
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).header("X-API-Key", &self.key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let r = request.send().await.expect("the node answers");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Uploads a crowd; returns its id.
+    pub async fn crowd(&self, csv: Vec<u8>) -> String {
+        let (status, body) = upload(&self.http, &self.base, &self.key, csv, None).await;
+        assert_eq!(status, 201, "{body}");
+        body["crowd"]["id"].as_str().expect("a crowd id").to_string()
+    }
+
+    /// Creates a template; returns its id.
+    pub async fn template(&self, spec: &Value) -> i64 {
+        let (status, body) = self.call(reqwest::Method::POST, "/api/templates", Some(spec)).await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_i64().expect("a template id")
+    }
+
+    /// Runs a template now; returns the run id.
+    pub async fn run_now(&self, template_id: i64) -> i64 {
+        let (status, body) =
+            self.call(reqwest::Method::POST, &format!("/api/templates/{template_id}/run"), Some(&json!({}))).await;
+        assert!(status < 300, "{status} {body}");
+        body["runId"].as_i64().expect("a run id")
+    }
+
+    pub async fn wait_run(&self, run_id: i64, timeout: Duration, done: impl Fn(&Value) -> bool) -> Value {
+        wait_run(&self.http, &self.base, &self.key, run_id, timeout, done).await
+    }
+}

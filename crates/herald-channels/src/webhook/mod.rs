@@ -1,8 +1,10 @@
 //! The webhook channel: POSTs each message as JSON to the URL in the template content's `url`
-//! field, with a timeout and a few quick retries for passing faults. With a signing secret,
-//! each request carries `X-Herald-Timestamp` (unix seconds) and `X-Herald-Signature:
-//! sha256=HEX(HMAC-SHA256(secret, "{timestamp}.{body}"))`, so receivers can check origin and
-//! freshness.
+//! field, with a timeout and a few quick retries for passing faults. Every request carries
+//! `Idempotency-Key: {message id}`: a receiver that keeps the keys it has seen drops a repeat
+//! (herald repeats a send only when it cannot know whether the first arrived). With a signing
+//! secret, each request also carries `X-Herald-Timestamp` (unix seconds) and `X-Herald-Signature:
+//! sha256=HEX(HMAC-SHA256(secret, "{timestamp}.{idempotency key}.{body}"))`, so receivers can
+//! check origin, freshness and the key.
 
 use crate::http::{HttpError, OutboundHttp};
 use crate::{Channel, OutgoingMessage, SendResult};
@@ -58,14 +60,17 @@ impl WebhookChannel {
         let body = serde_json::to_vec(&body).unwrap_or_default();
         let signature = self.config.signing_secret.as_ref().map(|secret| {
             let timestamp = chrono::Utc::now().timestamp().to_string();
-            let signature = sign(secret.expose_secret(), &timestamp, &body);
+            let signature = sign(secret.expose_secret(), &timestamp, message.message_id.as_str(), &body);
             (timestamp, signature)
         });
         let timeout = Duration::from_millis(self.config.timeout_ms);
         let sent = self
             .http
             .send(reqwest::Method::POST, url, |mut request| {
-                request = request.timeout(timeout).header(reqwest::header::CONTENT_TYPE, "application/json");
+                request = request
+                    .timeout(timeout)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header("Idempotency-Key", message.message_id.as_str());
                 if let Some((timestamp, signature)) = signature {
                     request = request.header("X-Herald-Timestamp", timestamp).header("X-Herald-Signature", signature);
                 }
@@ -84,10 +89,12 @@ impl WebhookChannel {
     }
 }
 
-/// `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}` under `secret`.
-pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
+/// `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{idempotency_key}.{body}` under `secret`.
+pub fn sign(secret: &str, timestamp: &str, idempotency_key: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(idempotency_key.as_bytes());
     mac.update(b".");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))

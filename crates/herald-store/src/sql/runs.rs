@@ -11,7 +11,7 @@ use crate::repos::RunRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use const_format::formatcp;
-use herald_core::{RunProgress, RunStatus};
+use herald_core::{Installation, RunProgress, RunStatus};
 use sqlx::Row;
 
 /// Creates a pending run of the template's current crowd file. A `defer` template's run created
@@ -39,12 +39,16 @@ pub(super) async fn insert_run(tx: &mut Tx, template_id: i64, fire_id: Option<i6
 /// A run with the count of its messages waiting for the end of quiet hours.
 const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.status, r.rows_total, r.rows_read, r.rows_invalid, \
      r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, \
-     (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred FROM runs r";
+     (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred, \
+     (SELECT i.id FROM installation i ORDER BY i.created_at LIMIT 1) AS installation FROM runs r";
 
 fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
     let status: String = row.try_get("status")?;
+    let id: i64 = row.try_get("id")?;
+    let installation: String = row.try_get("installation")?;
     Ok(RunProgress {
-        id: row.try_get("id")?,
+        id,
+        message_id_prefix: Installation::new(&installation).run_prefix(id),
         template_id: row.try_get("template_id")?,
         status: RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("run status {status:?}")))?,
         rows_total: row.try_get("rows_total")?,
