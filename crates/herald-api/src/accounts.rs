@@ -5,8 +5,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use axum::extract::{Path, State};
+use crate::paging::PageQuery;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -77,10 +79,8 @@ fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrit
     if !body.channel.needs_account() {
         return Err(ApiError::field("channel", format!("{} sends without an account", body.channel)));
     }
-    if let Some(rate) = body.rate_per_second
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(ApiError::field("ratePerSecond", format!("{rate} is not a positive number")));
+    if let Some(rate) = body.rate_per_second {
+        herald_core::rate::check_rate_per_second(rate).map_err(|m| ApiError::field("ratePerSecond", m))?;
     }
     let account = ChannelAccount { id, name: name.to_string(), channel: body.channel, config: body.config.clone() };
     let built = state.accounts.build(&account).map_err(|e| match e {
@@ -117,10 +117,13 @@ pub(crate) async fn create_account(state: &AppState, body: &AccountBody) -> Resu
     Ok(record)
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
     let records = state.store.list_accounts().await?;
+    // Only the page's accounts are unsealed.
+    let (records, next) = page.take(records);
     let items = records.iter().map(|r| shown(&state, r)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(page.wrap(&items, next)))
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {

@@ -32,6 +32,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        // A syntax error has no field to name: the line and column say where it is (serde's
+        // text ends with them).
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::BadRequest(format!("the body is not valid JSON: {inner}"));
+        }
         if path == "." || path.is_empty() {
             ApiError::BadRequest(format!("invalid JSON body: {inner}"))
         } else {

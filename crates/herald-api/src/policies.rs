@@ -3,8 +3,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use axum::extract::{Path, Query, State};
+use crate::paging::PageQuery;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -31,8 +33,9 @@ struct DiscardBody {
     reason: Option<String>,
 }
 
-async fn discards(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "items": state.store.discarded().await? })))
+async fn discards(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    Ok(Json(page.answer(state.store.discarded().await?)))
 }
 
 async fn discard(
@@ -76,10 +79,8 @@ async fn set_rate(
 ) -> Result<Json<Value>, ApiError> {
     let kind =
         ChannelKind::parse(&channel).ok_or_else(|| ApiError::NotFound(format!("no channel named {channel:?}")))?;
-    if let Some(rate) = body.rate_per_second
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(ApiError::field("ratePerSecond", format!("{rate} is not a positive number")));
+    if let Some(rate) = body.rate_per_second {
+        herald_core::rate::check_rate_per_second(rate).map_err(|m| ApiError::field("ratePerSecond", m))?;
     }
     state.store.set_channel_rate(kind, body.rate_per_second, state.clock.now()).await?;
     tracing::info!(channel = %kind, rate = ?body.rate_per_second, "channel rate changed");

@@ -1,20 +1,25 @@
 //! The austin-compatible send API. `POST /send` takes one `messageParam`, `POST /batchSend` a
 //! `messageParamList`; each param names at most 100 comma-separated receivers. Messages are
 //! published on the same bus the crowd runs use and answered with their message ids.
+//! `/batchSend` takes at most [`MAX_PARAMS_PER_REQUEST`] params.
 
 use crate::AppState;
 use crate::error::{ApiError, codes};
 use crate::json::JsonBody;
+use crate::send_params::{MessageParam, to_item};
 use axum::routing::post;
 use axum::{Json, Router, extract::State};
-use herald_core::placeholders::placeholder_names;
-use herald_core::{
-    Batch, BatchItem, DeliveryJob, JobOrigin, MAX_RECEIVERS_PER_BATCH, MessageId, Recipient, TraceEvent, topic_for,
-};
+use herald_bus::MAX_PAYLOAD_BYTES;
+use herald_core::{Batch, DeliveryJob, JobOrigin, TraceEvent, topic_for};
 use herald_store::{Outcome, StoreError, Template};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+
+/// The most params one `/batchSend` takes. Each param becomes its own bus message and up to
+/// 100 trace rows; austin's batch send is meant for a small list of distinct contents (a
+/// crowd goes through a template's crowd file), and 100 params of 100 receivers is already
+/// 10,000 messages from one request.
+pub const MAX_PARAMS_PER_REQUEST: usize = 100;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/send", post(send)).route("/batchSend", post(batch_send))
@@ -34,18 +39,6 @@ struct BatchSendRequest {
     code: String,
     message_template_id: Option<i64>,
     message_param_list: Option<Vec<MessageParam>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MessageParam {
-    biz_id: Option<String>,
-    receiver: String,
-    #[serde(default)]
-    variables: BTreeMap<String, Value>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    extra: Option<Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,6 +62,12 @@ async fn batch_send(
     let params = req.message_param_list.ok_or_else(|| ApiError::field("messageParamList", "is required"))?;
     if params.is_empty() {
         return Err(ApiError::field("messageParamList", "must not be empty"));
+    }
+    if params.len() > MAX_PARAMS_PER_REQUEST {
+        return Err(ApiError::field(
+            "messageParamList",
+            format!("{} params; at most {MAX_PARAMS_PER_REQUEST} per request", params.len()),
+        ));
     }
     accept(&state, &req.code, req.message_template_id, params, false).await
 }
@@ -95,8 +94,7 @@ async fn accept(
     let mut sent = Vec::new();
     let business_id = business_id(&template, state.clock.now());
     for (index, param) in params.iter().enumerate() {
-        let prefix = if single { "messageParam".to_string() } else { format!("messageParamList[{index}]") };
-        let item = to_item(&template, &request_id, index, param, &prefix)?;
+        let item = to_item(&template, &request_id, index, param, &param_prefix(single, index))?;
         sent.extend(item.recipients.iter().map(|r| SentMessage {
             biz_id: param.biz_id.clone(),
             message_id: r.message_id.to_string(),
@@ -111,10 +109,20 @@ async fn accept(
         });
     }
     let topic = topic_for(template.spec.channel);
-    let payloads = jobs
-        .iter()
-        .map(|job| serde_json::to_vec(job).map_err(|e| ApiError::Internal(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Every payload is checked before anything is traced or published, so a refused request
+    // leaves nothing behind and a retry duplicates nothing.
+    let mut payloads = Vec::with_capacity(jobs.len());
+    for (index, job) in jobs.iter().enumerate() {
+        let payload = serde_json::to_vec(job).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "{}: the message is {} bytes, more than the {MAX_PAYLOAD_BYTES}-byte limit of one message",
+                param_prefix(single, index),
+                payload.len()
+            )));
+        }
+        payloads.push(payload);
+    }
     // Traced before publishing, so `accepted` always precedes what a worker records.
     let detail = &format!("send API request {request_id}");
     let accepted: Vec<Outcome> = jobs
@@ -131,53 +139,8 @@ async fn accept(
     Ok(Json(json!({ "code": codes::SUCCESS, "msg": "操作成功", "data": sent })))
 }
 
-/// One param as a batch item: receivers split on commas, trimmed and de-duplicated (as
-/// austin does), variables stringified, every placeholder present.
-fn to_item(
-    template: &Template,
-    request_id: &str,
-    index: usize,
-    param: &MessageParam,
-    prefix: &str,
-) -> Result<BatchItem, ApiError> {
-    let field = |name: &str| format!("{prefix}.{name}");
-    let mut receivers: Vec<&str> = Vec::new();
-    for r in param.receiver.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-        if !receivers.contains(&r) {
-            receivers.push(r);
-        }
-    }
-    if receivers.is_empty() {
-        return Err(ApiError::field(&field("receiver"), "names no receiver"));
-    }
-    if receivers.len() > MAX_RECEIVERS_PER_BATCH {
-        return Err(ApiError::TooManyReceivers(format!(
-            "{}: {} receivers; at most {MAX_RECEIVERS_PER_BATCH} per param",
-            field("receiver"),
-            receivers.len()
-        )));
-    }
-    let variables: BTreeMap<String, String> = param
-        .variables
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-        .collect();
-    let missing: Vec<String> =
-        placeholder_names(&template.spec.content).into_iter().filter(|n| !variables.contains_key(n)).collect();
-    if !missing.is_empty() {
-        return Err(ApiError::field(
-            &field("variables"),
-            format!(
-                "missing {} used by the template",
-                missing.iter().map(|n| format!("{{${n}}}")).collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    }
-    let recipients = receivers
-        .iter()
-        .map(|r| Recipient { receiver: r.to_string(), message_id: MessageId::for_request(request_id, index, r) })
-        .collect();
-    Ok(BatchItem { variables, recipients })
+fn param_prefix(single: bool, index: usize) -> String {
+    if single { "messageParam".to_string() } else { format!("messageParamList[{index}]") }
 }
 
 /// austin's business id: message type and template id, then the day.

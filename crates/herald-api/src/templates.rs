@@ -3,8 +3,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use axum::extract::{Path, State};
+use crate::paging::PageQuery;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -64,9 +66,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(create_template(&state, &spec).await?)))
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let templates = state.store.list_templates().await?;
-    Ok(Json(json!({ "items": templates })))
+async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    Ok(Json(page.answer(state.store.list_templates().await?)))
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
@@ -99,8 +101,14 @@ async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> Result<(
     Ok((StatusCode::ACCEPTED, Json(json!({ "runId": run_id }))))
 }
 
-async fn fires(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "items": template_fires(&state, id, 100).await? })))
+/// Newest first.
+async fn fires(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    Ok(Json(page.answer(template_fires(&state, id, page.fetch()).await?)))
 }
 
 // The operations themselves, shared by the REST handlers above and the admin console, so both

@@ -3,8 +3,11 @@
 //! finished before the loop exits.
 
 use crate::pipeline::{Attempt, Pipeline};
+use futures::FutureExt;
 use herald_bus::{Bus, Delivery};
 use herald_core::DeliveryJob;
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -70,7 +73,19 @@ impl Worker {
 
     async fn handle_job(&self, delivery: &Delivery, job: &DeliveryJob) -> Result<(), herald_bus::BusError> {
         let attempt = Attempt { number: delivery.attempts, last: delivery.attempts >= self.config.max_attempts };
-        match self.pipeline.handle(job, attempt).await {
+        // A panic in one batch (a bug, a bad stored setting) must not end this loop: the batch
+        // goes back with a backoff like any other fault, and the worker takes the next one.
+        let handled = AssertUnwindSafe(self.pipeline.handle(job, attempt)).catch_unwind().await;
+        let handled = match handled {
+            Ok(handled) => handled,
+            Err(panic) => {
+                let delay = self.backoff(delivery.attempts);
+                let reason = format!("worker panicked: {}", panic_message(panic.as_ref()));
+                tracing::error!(reason = %reason, ?delay, "batch panicked; retrying");
+                return self.bus.retry(delivery, &reason, delay).await.map(|_| ());
+            }
+        };
+        match handled {
             Ok(report) if report.retryable.is_empty() => {
                 tracing::info!(sent = report.sent, failed = report.failed, skipped = report.skipped, "batch handled");
                 self.bus.ack(delivery).await
@@ -114,4 +129,13 @@ impl Worker {
         }
         tracing::info!(topic = %self.topic, "worker stopped");
     }
+}
+
+/// The text a panic was raised with, when it has one.
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }

@@ -1,0 +1,74 @@
+//! `Path` and `Query` extractors for the JSON API that refuse bad input in the API's error
+//! shape (`{"code","msg"}`, 422) naming the parameter, where axum's own answer plain text.
+//! They wrap axum's extractors, so handlers destructure them the same way.
+
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::http::request::Parts;
+use herald_core::listing::{QUOTED_CHARS, clip};
+use serde::de::DeserializeOwned;
+
+pub struct Path<T>(pub T);
+
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(path_error(rejection)),
+        }
+    }
+}
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(query_error(rejection)),
+        }
+    }
+}
+
+fn path_error(rejection: PathRejection) -> ApiError {
+    let PathRejection::FailedToDeserializePathParams(e) = &rejection else {
+        return ApiError::Internal(rejection.body_text());
+    };
+    match e.kind() {
+        ErrorKind::ParseErrorAtKey { key, value, expected_type } => {
+            ApiError::field(key, format!("{:?} is not {}", clip(value, QUOTED_CHARS), type_name(expected_type)))
+        }
+        _ => ApiError::BadRequest(format!("bad path: {}", clip(&e.body_text(), QUOTED_CHARS * 4))),
+    }
+}
+
+/// `limit: invalid digit found in string` names the parameter first; keep that order.
+fn query_error(rejection: QueryRejection) -> ApiError {
+    let text = rejection.body_text();
+    let detail = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
+    match detail.split_once(": ") {
+        Some((param, problem)) if !param.contains(' ') => ApiError::field(param, problem),
+        _ => ApiError::BadRequest(format!("bad query string: {detail}")),
+    }
+}
+
+fn type_name(rust_type: &str) -> &'static str {
+    match rust_type {
+        "i64" | "i32" | "u64" | "u32" | "usize" => "a whole number",
+        _ => "of the expected form",
+    }
+}
