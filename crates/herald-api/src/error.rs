@@ -17,6 +17,7 @@ pub mod codes {
     pub const TOO_MANY_RECEIVERS: &str = "A0003";
     pub const UNAUTHORIZED: &str = "A0005";
     pub const FORBIDDEN: &str = "A0006";
+    pub const TOO_MANY_REQUESTS: &str = "A0429";
     pub const SERVICE_ERROR: &str = "B0001";
     pub const NOT_FOUND: &str = "B0404";
 }
@@ -41,6 +42,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("a valid API key is required (X-API-Key header or Authorization: Bearer)")]
     Unauthorized,
     #[error("internal error")]
@@ -85,6 +88,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::BAD_PARAMETERS),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, codes::FORBIDDEN),
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, codes::BAD_PARAMETERS),
+            Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, codes::TOO_MANY_REQUESTS),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::SERVICE_ERROR),
         }

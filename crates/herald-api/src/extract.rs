@@ -12,6 +12,19 @@ use serde::de::DeserializeOwned;
 
 pub struct Path<T>(pub T);
 
+/// The client's address as the listener recorded it (herald's server does); None when the
+/// router is served some other way.
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(info.map(|axum::extract::ConnectInfo(addr)| addr.ip())))
+    }
+}
+
 pub struct Query<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for Path<T>

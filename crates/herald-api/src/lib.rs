@@ -58,6 +58,8 @@ pub struct AppState {
     pub accounts: Arc<herald_channels::registry::AccountChannels>,
     /// The admin console's sessions and confirmations.
     pub console: ui::ConsoleSettings,
+    /// Failed console logins, per client address and user, for throttling.
+    pub login_guard: Arc<ui::login_guard::LoginGuard>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -26,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/runs/{id}/states", get(run_states))
 }
 
+/// The longest discard reason kept: a note for operators, logged and listed.
+const MAX_REASON_CHARS: usize = 500;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DiscardBody {
@@ -47,11 +50,16 @@ async fn discard(
     let body: DiscardBody =
         if body.iter().all(u8::is_ascii_whitespace) { DiscardBody::default() } else { crate::json::parse(&body)? };
     let reason = body.reason;
+    if let Some(r) = &reason
+        && r.chars().count() > MAX_REASON_CHARS
+    {
+        return Err(ApiError::field("reason", format!("longer than {MAX_REASON_CHARS} characters")));
+    }
     state.store.discard_template(id, reason.as_deref(), state.clock.now()).await.map_err(|e| match e {
         StoreError::NotFound { .. } => ApiError::TemplateNotFound(format!("template {id} not found")),
         other => other.into(),
     })?;
-    tracing::warn!(template_id = id, reason = reason.as_deref().unwrap_or(""), "template put on the discard list");
+    tracing::warn!(template_id = id, reason = ?reason.as_deref().unwrap_or(""), "template put on the discard list");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -34,11 +34,25 @@ pub struct Config {
 pub struct ServerConfig {
     pub listen: String,
     pub max_json_bytes: usize,
+    /// A client must send a request's whole header within this, or its connection is closed
+    /// (slowloris).
+    pub header_read_timeout_secs: u64,
+    /// A request, body included, must be answered within this, or it gets a 408. Crowd
+    /// uploads of the size limit must fit in it on the slowest link served.
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), max_json_bytes: 2 * 1024 * 1024 }
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_json_bytes: 2 * 1024 * 1024,
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 300,
+            max_connections: 1024,
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 use crate::backends::{self, Backends, Database, Shared};
 use crate::config::Config;
 use crate::housekeeping::{QuietRelease, Retention, TokenRefresh};
+use crate::serve::ServeLimits;
 use anyhow::Context;
 use herald_api::{ApiLimits, AppState};
 use herald_channels::BuildContext;
@@ -104,6 +105,7 @@ impl Node {
             },
             accounts,
             console: config.ui.settings(),
+            login_guard: Default::default(),
         };
         let mut node = Node {
             state,
@@ -226,14 +228,12 @@ impl Node {
             .with_context(|| format!("server.listen: cannot listen on {}", config.server.listen))?;
         self.addr = Some(listener.local_addr()?);
         let app = herald_api::router(self.state.clone());
-        let shutdown = self.shutdown.clone();
-        self.tasks.spawn(async move {
-            let served =
-                axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "API server failed");
-            }
-        });
+        let limits = ServeLimits {
+            header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(config.server.request_timeout_secs.max(1)),
+            max_connections: config.server.max_connections.max(1),
+        };
+        self.tasks.spawn(crate::serve::serve(listener, app, limits, self.shutdown.clone()));
         Ok(())
     }
 
