@@ -3,9 +3,9 @@
 //! They wrap axum's extractors, so handlers destructure them the same way.
 
 use crate::error::ApiError;
-use axum::extract::FromRequestParts;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use herald_core::listing::{QUOTED_CHARS, clip};
 use serde::de::DeserializeOwned;
@@ -37,7 +37,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
-            Err(rejection) => Err(path_error(rejection)),
+            Err(rejection) => {
+                let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_string());
+                Err(path_error(rejection, route.as_deref()))
+            }
         }
     }
 }
@@ -57,15 +60,28 @@ where
     }
 }
 
-fn path_error(rejection: PathRejection) -> ApiError {
+/// Names the parameter: axum names it only for multi-parameter paths, so a one-parameter
+/// route's name is read from its pattern (`/api/templates/{id}`).
+fn path_error(rejection: PathRejection, route: Option<&str>) -> ApiError {
     let PathRejection::FailedToDeserializePathParams(e) = &rejection else {
         return ApiError::Internal(rejection.body_text());
     };
-    match e.kind() {
-        ErrorKind::ParseErrorAtKey { key, value, expected_type } => {
-            ApiError::field(key, format!("{:?} is not {}", clip(value, QUOTED_CHARS), type_name(expected_type)))
-        }
+    let refuse = |key: &str, value: &str, expected: &str| {
+        ApiError::field(key, format!("{:?} is not {}", clip(value, QUOTED_CHARS), type_name(expected)))
+    };
+    match (e.kind(), route.and_then(only_parameter)) {
+        (ErrorKind::ParseErrorAtKey { key, value, expected_type }, _) => refuse(key, value, expected_type),
+        (ErrorKind::ParseError { value, expected_type }, Some(key)) => refuse(key, value, expected_type),
         _ => ApiError::BadRequest(format!("bad path: {}", clip(&e.body_text(), QUOTED_CHARS * 4))),
+    }
+}
+
+/// The name of a route pattern's one `{parameter}`, if it has exactly one.
+fn only_parameter(route: &str) -> Option<&str> {
+    let mut names = route.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name));
+    match (names.next(), names.next()) {
+        (Some(name), None) => Some(name.trim_start_matches('*')),
+        _ => None,
     }
 }
 

@@ -138,6 +138,10 @@ async fn login(
         page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
         return Ok(page);
     }
+    let Some(_slot) = guard.begin(client) else {
+        let busy = "another login from your address is being checked; try again shortly";
+        return Ok(refused(StatusCode::TOO_MANY_REQUESTS, busy.into()));
+    };
     let password = form.get("password").unwrap_or_default().to_string();
     let user = if name.is_empty() { None } else { state.store.user_by_name(&name).await? };
     let trusted = !guard.is_suspect(client, Instant::now());

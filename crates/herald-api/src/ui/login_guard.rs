@@ -25,6 +25,10 @@ const MAX_USER_DELAY: Duration = Duration::from_secs(60);
 const FORGET_AFTER: Duration = Duration::from_secs(30 * 60);
 /// Tracked keys at most; past it, forgotten keys are pruned and new ones are not tracked.
 const MAX_KEYS: usize = 50_000;
+/// Logins from one address checked at once; more are refused at once. A flood from one
+/// address then holds at most this many of the node's hashing slots, and people behind
+/// one NAT rarely log in within the same tenth of a second.
+pub const MAX_IN_FLIGHT_PER_ADDRESS: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
@@ -43,6 +47,26 @@ struct Failures {
 #[derive(Default)]
 pub struct LoginGuard {
     failures: Mutex<HashMap<Key, Failures>>,
+    in_flight: Mutex<HashMap<Key, u32>>,
+}
+
+/// A login being checked; ends its address's slot when dropped.
+pub struct InFlight<'a> {
+    guard: &'a LoginGuard,
+    key: Option<Key>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key else { return };
+        let mut in_flight = self.guard.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = in_flight.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                in_flight.remove(&key);
+            }
+        }
+    }
 }
 
 /// An attempt that must wait.
@@ -65,6 +89,19 @@ impl LoginGuard {
             Some(retry_after) if !retry_after.is_zero() => Err(Throttled { retry_after }),
             _ => Ok(()),
         }
+    }
+
+    /// A slot to check a login from `address`, or None when that address already has
+    /// [`MAX_IN_FLIGHT_PER_ADDRESS`] logins being checked.
+    pub fn begin(&self, address: Option<IpAddr>) -> Option<InFlight<'_>> {
+        let Some(key) = address.map(address_key) else { return Some(InFlight { guard: self, key: None }) };
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = in_flight.entry(key).or_insert(0);
+        if *n >= MAX_IN_FLIGHT_PER_ADDRESS {
+            return None;
+        }
+        *n += 1;
+        Some(InFlight { guard: self, key: Some(key) })
     }
 
     /// Whether `address` has failed recently: such clients get no reserved hashing slot.
@@ -176,6 +213,16 @@ mod tests {
         assert!(guard.check(ip("10.9.9.9"), "admin", t0).is_err(), "names match in any case");
         guard.succeeded(ip("10.9.9.9"), "admin");
         assert_eq!(guard.check(ip("10.9.9.9"), "admin", t0), Ok(()));
+    }
+
+    #[test]
+    fn an_address_checks_a_few_logins_at_once() {
+        let guard = LoginGuard::default();
+        let held: Vec<_> = (0..MAX_IN_FLIGHT_PER_ADDRESS).map(|_| guard.begin(ip("10.0.0.1")).unwrap()).collect();
+        assert!(guard.begin(ip("10.0.0.1")).is_none());
+        assert!(guard.begin(ip("10.0.0.2")).is_some());
+        drop(held);
+        assert!(guard.begin(ip("10.0.0.1")).is_some());
     }
 
     #[test]
