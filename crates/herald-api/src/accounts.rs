@@ -70,8 +70,8 @@ pub(crate) fn shown(state: &AppState, record: &AccountRecord) -> Result<Value, A
     }))
 }
 
-/// Checks the body and builds the channel from it, so a bad config is refused naming its field.
-fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrite, ApiError> {
+/// The checks on an account body that need no channel: name, channel kind, rate.
+pub(crate) fn check_fields(body: &AccountBody) -> Result<(), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::field("name", "must be 1 to 100 characters"));
@@ -82,6 +82,13 @@ fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrit
     if let Some(rate) = body.rate_per_second {
         herald_core::rate::check_rate_per_second(rate).map_err(|m| ApiError::field("ratePerSecond", m))?;
     }
+    Ok(())
+}
+
+/// Checks the body and builds the channel from it, so a bad config is refused naming its field.
+fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrite, ApiError> {
+    check_fields(body)?;
+    let name = body.name.trim();
     let account = ChannelAccount { id, name: name.to_string(), channel: body.channel, config: body.config.clone() };
     let built = state.accounts.build(&account).map_err(|e| match e {
         BuildError::Config { field, message } => ApiError::field(&format!("config.{field}"), message),

@@ -32,9 +32,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        // A syntax error has no field to name: the line and column say where it is (serde's
-        // text ends with them).
-        if inner.is_syntax() || inner.is_eof() {
+        // Where no field is known (a syntax error before any key, or inside one: `?`), the
+        // line and column say where the fault is; serde's text ends with them.
+        if path.split(['.', '[']).any(|segment| segment == "?") {
             return ApiError::BadRequest(format!("the body is not valid JSON: {inner}"));
         }
         if path == "." || path.is_empty() {
@@ -43,4 +43,26 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::field(&path, inner.to_string())
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        content: serde_json::Value,
+    }
+
+    #[test]
+    fn syntax_errors_say_where_and_name_a_field_only_when_one_is_known() {
+        let err = parse::<Body>(b"{\"name\": \"x\",\n tru}").unwrap_err().to_string();
+        assert!(err.starts_with("the body is not valid JSON") && err.contains("line 2 column"), "{err}");
+        let err = parse::<Body>(b"{\"name\": \"x\",\n \"content\": {\"a\": tru}}").unwrap_err().to_string();
+        assert!(err.starts_with("content.a: ") && err.contains("line 2 column"), "{err}");
+        let err = parse::<Body>(b"{\"name\": null, \"content\": 1}").unwrap_err().to_string();
+        assert!(err.starts_with("name: "), "{err}");
+    }
 }

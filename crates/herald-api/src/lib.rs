@@ -6,12 +6,16 @@
 mod accounts;
 mod auth;
 mod crowds;
+#[cfg(test)]
+mod decoder_props;
 mod error;
 mod extract;
 mod json;
 mod messages;
 mod paging;
 mod policies;
+#[cfg(test)]
+mod prop_json;
 mod runs;
 mod schedules;
 mod send;

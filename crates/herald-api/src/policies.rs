@@ -71,9 +71,19 @@ async fn undiscard(State(state): State<AppState>, Path(id): Path<i64>) -> Result
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RateBody {
+pub(crate) struct RateBody {
     /// Sends per second; null removes the limit.
     rate_per_second: Option<f64>,
+}
+
+/// The rate a body sets, checked against the accepted range; None removes the limit.
+pub(crate) fn checked_rate(body: &RateBody) -> Result<Option<f64>, ApiError> {
+    match body.rate_per_second {
+        Some(rate) => {
+            herald_core::rate::check_rate_per_second(rate).map(Some).map_err(|m| ApiError::field("ratePerSecond", m))
+        }
+        None => Ok(None),
+    }
 }
 
 async fn rates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -87,9 +97,7 @@ async fn set_rate(
 ) -> Result<Json<Value>, ApiError> {
     let kind =
         ChannelKind::parse(&channel).ok_or_else(|| ApiError::NotFound(format!("no channel named {channel:?}")))?;
-    if let Some(rate) = body.rate_per_second {
-        herald_core::rate::check_rate_per_second(rate).map_err(|m| ApiError::field("ratePerSecond", m))?;
-    }
+    checked_rate(&body)?;
     state.store.set_channel_rate(kind, body.rate_per_second, state.clock.now()).await?;
     tracing::info!(channel = %kind, rate = ?body.rate_per_second, "channel rate changed");
     Ok(Json(json!({ "channel": kind, "ratePerSecond": body.rate_per_second })))

@@ -10,6 +10,7 @@ use crate::send_params::{MessageParam, to_item};
 use axum::routing::post;
 use axum::{Json, Router, extract::State};
 use herald_bus::MAX_PAYLOAD_BYTES;
+use herald_core::listing::{QUOTED_CHARS, clip};
 use herald_core::{Batch, DeliveryJob, JobOrigin, TraceEvent, topic_for};
 use herald_store::{Outcome, StoreError, Template};
 use serde::{Deserialize, Serialize};
@@ -51,15 +52,45 @@ struct SentMessage {
 }
 
 async fn send(state: State<AppState>, JsonBody(req): JsonBody<SendRequest>) -> Result<Json<Value>, ApiError> {
-    let param = req.message_param.ok_or_else(|| ApiError::field("messageParam", "is required"))?;
-    accept(&state, &req.code, req.message_template_id, vec![param], true).await
+    let (template_id, params) = req.checked()?;
+    accept(&state, template_id, params, true).await
 }
 
 async fn batch_send(
     state: State<AppState>,
     JsonBody(req): JsonBody<BatchSendRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let params = req.message_param_list.ok_or_else(|| ApiError::field("messageParamList", "is required"))?;
+    let (template_id, params) = req.checked()?;
+    accept(&state, template_id, params, false).await
+}
+
+impl SendRequest {
+    /// The template id and the one param, or a refusal naming the field.
+    fn checked(self) -> Result<(i64, Vec<MessageParam>), ApiError> {
+        let template_id = check_request(&self.code, self.message_template_id)?;
+        let param = self.message_param.ok_or_else(|| ApiError::field("messageParam", "is required"))?;
+        Ok((template_id, vec![param]))
+    }
+}
+
+impl BatchSendRequest {
+    fn checked(self) -> Result<(i64, Vec<MessageParam>), ApiError> {
+        let template_id = check_request(&self.code, self.message_template_id)?;
+        Ok((template_id, check_param_list(self.message_param_list)?))
+    }
+}
+
+/// The request's `code` and template id.
+fn check_request(code: &str, template_id: Option<i64>) -> Result<i64, ApiError> {
+    if code != "send" {
+        return Err(ApiError::field("code", format!("{:?} is not supported; use \"send\"", clip(code, QUOTED_CHARS))));
+    }
+    template_id.ok_or_else(|| ApiError::field("messageTemplateId", "is required"))
+}
+
+/// A `/batchSend` list: present, not empty, not longer than [`MAX_PARAMS_PER_REQUEST`].
+fn check_param_list(params: Option<Vec<MessageParam>>) -> Result<Vec<MessageParam>, ApiError> {
+    let params = params.ok_or_else(|| ApiError::field("messageParamList", "is required"))?;
     if params.is_empty() {
         return Err(ApiError::field("messageParamList", "must not be empty"));
     }
@@ -69,20 +100,15 @@ async fn batch_send(
             format!("{} params; at most {MAX_PARAMS_PER_REQUEST} per request", params.len()),
         ));
     }
-    accept(&state, &req.code, req.message_template_id, params, false).await
+    Ok(params)
 }
 
 async fn accept(
     state: &AppState,
-    code: &str,
-    template_id: Option<i64>,
+    template_id: i64,
     params: Vec<MessageParam>,
     single: bool,
 ) -> Result<Json<Value>, ApiError> {
-    if code != "send" {
-        return Err(ApiError::field("code", format!("{code:?} is not supported; use \"send\"")));
-    }
-    let template_id = template_id.ok_or_else(|| ApiError::field("messageTemplateId", "is required"))?;
     let template = state.store.get_template(template_id).await.map_err(|e| match e {
         StoreError::NotFound { .. } => {
             ApiError::TemplateNotFound(format!("template {template_id} not found or deleted"))
@@ -90,39 +116,8 @@ async fn accept(
         other => other.into(),
     })?;
     let request_id = uuid::Uuid::new_v4().simple().to_string();
-    let mut jobs = Vec::with_capacity(params.len());
-    let mut sent = Vec::new();
-    let business_id = business_id(&template, state.clock.now());
-    for (index, param) in params.iter().enumerate() {
-        let item = to_item(&template, &request_id, index, param, &param_prefix(single, index))?;
-        sent.extend(item.recipients.iter().map(|r| SentMessage {
-            biz_id: param.biz_id.clone(),
-            message_id: r.message_id.to_string(),
-            business_id,
-            receiver: r.receiver.clone(),
-        }));
-        jobs.push(DeliveryJob {
-            template_id,
-            origin: JobOrigin::Api { request_id: request_id.clone() },
-            batch: Batch { items: vec![item] },
-            released: false,
-        });
-    }
+    let Plan { jobs, payloads, sent } = plan(&template, &params, single, &request_id, state.clock.now())?;
     let topic = topic_for(template.spec.channel);
-    // Every payload is checked before anything is traced or published, so a refused request
-    // leaves nothing behind and a retry duplicates nothing.
-    let mut payloads = Vec::with_capacity(jobs.len());
-    for (index, job) in jobs.iter().enumerate() {
-        let payload = serde_json::to_vec(job).map_err(|e| ApiError::Internal(e.to_string()))?;
-        if payload.len() > MAX_PAYLOAD_BYTES {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "{}: the message is {} bytes, more than the {MAX_PAYLOAD_BYTES}-byte limit of one message",
-                param_prefix(single, index),
-                payload.len()
-            )));
-        }
-        payloads.push(payload);
-    }
     // Traced before publishing, so `accepted` always precedes what a worker records.
     let detail = &format!("send API request {request_id}");
     let accepted: Vec<Outcome> = jobs
@@ -139,6 +134,52 @@ async fn accept(
     Ok(Json(json!({ "code": codes::SUCCESS, "msg": "操作成功", "data": sent })))
 }
 
+/// What a request will publish, checked whole before anything is traced or published, so a
+/// refused request leaves nothing behind and a retry duplicates nothing.
+struct Plan {
+    jobs: Vec<DeliveryJob>,
+    payloads: Vec<Vec<u8>>,
+    sent: Vec<SentMessage>,
+}
+
+/// Checks every param against the template and the bus's payload limit. No IO.
+fn plan(
+    template: &Template,
+    params: &[MessageParam],
+    single: bool,
+    request_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Plan, ApiError> {
+    let business_id = business_id(template, now);
+    let mut plan = Plan { jobs: Vec::new(), payloads: Vec::new(), sent: Vec::new() };
+    for (index, param) in params.iter().enumerate() {
+        let item = to_item(template, request_id, index, param, &param_prefix(single, index))?;
+        plan.sent.extend(item.recipients.iter().map(|r| SentMessage {
+            biz_id: param.biz_id.clone(),
+            message_id: r.message_id.to_string(),
+            business_id,
+            receiver: r.receiver.clone(),
+        }));
+        let job = DeliveryJob {
+            template_id: template.id,
+            origin: JobOrigin::Api { request_id: request_id.to_string() },
+            batch: Batch { items: vec![item] },
+            released: false,
+        };
+        let payload = serde_json::to_vec(&job).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "{}: the message is {} bytes, more than the {MAX_PAYLOAD_BYTES}-byte limit of one message",
+                param_prefix(single, index),
+                payload.len()
+            )));
+        }
+        plan.jobs.push(job);
+        plan.payloads.push(payload);
+    }
+    Ok(plan)
+}
+
 fn param_prefix(single: bool, index: usize) -> String {
     if single { "messageParam".to_string() } else { format!("messageParamList[{index}]") }
 }
@@ -148,3 +189,7 @@ fn business_id(template: &Template, now: chrono::DateTime<chrono::Utc>) -> i64 {
     let prefix = i64::from(template.spec.msg_type) * 1_000_000 + template.id;
     format!("{prefix}{}", now.format("%Y%m%d")).parse().unwrap_or(prefix)
 }
+
+#[cfg(test)]
+#[path = "send_props.rs"]
+mod props;
