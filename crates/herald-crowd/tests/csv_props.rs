@@ -41,21 +41,31 @@ fn check_file(bytes: &[u8]) -> Result<(), TestCaseError> {
             for bad in &report.bad_rows {
                 prop_assert!(bad.line >= 2 && bad.row >= 1 && !bad.reason.is_empty(), "{bad:?}");
             }
-            // The streaming reader sees the same rows the validator counted.
-            let reader = CrowdReader::open(Cursor::new(bytes.to_vec()), &CrowdFormat::default(), Checkpoint::default());
-            let reader = reader.map_err(|e| TestCaseError::fail(format!("validated but not readable: {e}")))?;
-            let (mut valid, mut bad) = (0u64, 0u64);
-            for outcome in reader {
-                match outcome {
-                    Ok(RowOutcome::Valid(_)) => valid += 1,
-                    Ok(RowOutcome::Invalid(_)) => bad += 1,
-                    Err(e) => return Err(TestCaseError::fail(format!("validated but failed mid-read: {e}"))),
-                }
+            // The streaming reader sees the same rows the validator counted, and resuming from
+            // the checkpoint after any row yields exactly the rows after it, lines included.
+            let all = read_from(bytes, Checkpoint::default())?;
+            let valid = all.iter().filter(|(o, _)| matches!(o, RowOutcome::Valid(_))).count() as u64;
+            prop_assert_eq!((valid, all.len() as u64 - valid), (report.valid_rows, report.bad_row_count));
+            for (n, (_, checkpoint)) in all.iter().enumerate() {
+                let rest: Vec<RowOutcome> = read_from(bytes, *checkpoint)?.into_iter().map(|(o, _)| o).collect();
+                let expected: Vec<RowOutcome> = all[n + 1..].iter().map(|(o, _)| o.clone()).collect();
+                prop_assert_eq!(rest, expected, "resuming at {:?}", checkpoint);
             }
-            prop_assert_eq!((valid, bad), (report.valid_rows, report.bad_row_count));
         }
     }
     Ok(())
+}
+
+/// Every row outcome from `start` on, with the checkpoint after it.
+fn read_from(bytes: &[u8], start: Checkpoint) -> Result<Vec<(RowOutcome, Checkpoint)>, TestCaseError> {
+    let mut reader = CrowdReader::open(Cursor::new(bytes.to_vec()), &CrowdFormat::default(), start)
+        .map_err(|e| TestCaseError::fail(format!("validated but not readable: {e}")))?;
+    let mut out = Vec::new();
+    while let Some(outcome) = reader.next() {
+        let outcome = outcome.map_err(|e| TestCaseError::fail(format!("validated but failed mid-read: {e}")))?;
+        out.push((outcome, reader.checkpoint()));
+    }
+    Ok(out)
 }
 
 proptest! {

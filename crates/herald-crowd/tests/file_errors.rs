@@ -126,3 +126,12 @@ fn a_missing_receiver_column_in_a_wide_header_gives_a_short_message() {
     assert!(msg.len() < 800, "{} bytes: {msg}", msg.len());
     assert!(msg.contains("1000 columns") && msg.contains("and 995 more"), "{msg}");
 }
+
+/// Found by the property test: a bare `\r` ends a record (and a line, in any editor), but
+/// bad rows after one were reported on the header's line.
+#[test]
+fn bad_rows_after_a_bare_carriage_return_name_their_own_line() {
+    let report = report(b"userId,name\r,x\r\nu1,a\n\n,y\n").unwrap();
+    let lines: Vec<u64> = report.bad_rows.iter().map(|b| b.line).collect();
+    assert_eq!(lines, [2, 5]);
+}
