@@ -120,7 +120,7 @@ async fn create(
 pub(crate) async fn create_account(state: &AppState, body: &AccountBody) -> Result<AccountRecord, ApiError> {
     let write = to_write(state, body, 0)?;
     let record = state.store.create_account(&write, state.clock.now()).await?;
-    tracing::info!(account_id = record.id, account = %record.name, channel = %record.channel, "channel account created");
+    tracing::info!(account_id = record.id, account = ?record.name, channel = %record.channel, "channel account created");
     Ok(record)
 }
 
@@ -159,7 +159,7 @@ pub(crate) async fn update_account(
     body.config = merge_masked(&body.config, &stored);
     let write = to_write(state, &body, id)?;
     let record = state.store.update_account(id, &write, state.clock.now()).await.map_err(not_found(id))?;
-    tracing::info!(account_id = id, account = %record.name, "channel account updated");
+    tracing::info!(account_id = id, account = ?record.name, "channel account updated");
     Ok(record)
 }
 

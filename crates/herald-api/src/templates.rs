@@ -121,7 +121,7 @@ pub(crate) async fn get_template(state: &AppState, id: i64) -> Result<Template, 
 pub(crate) async fn create_template(state: &AppState, spec: &TemplateSpec) -> Result<Template, ApiError> {
     validate(state, spec).await?;
     let template = state.store.create_template(spec, state.clock.now()).await?;
-    tracing::info!(template_id = template.id, name = %template.spec.name, "template created");
+    tracing::info!(template_id = template.id, name = ?template.spec.name, "template created");
     Ok(template)
 }
 

@@ -42,7 +42,7 @@ async fn receivers_are_capped_before_any_other_work_and_each_is_bounded() {
     let (status, bytes, body) = raw(node.http.post(node.url("/send")).header("X-API-Key", &node.key).json(&send)).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("A0003")), "{body}");
     assert!(bytes < 1024);
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?} (the quadratic scan took 66 s)", started.elapsed());
 
     let long = "1".repeat(257);
     let send = json!({"code": "send", "messageTemplateId": id, "messageParam": {"receiver": format!("a,{long}")}});
