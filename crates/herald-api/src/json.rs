@@ -30,11 +30,13 @@ where
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
+        let unknown = e.path().iter().any(|segment| matches!(segment, serde_path_to_error::Segment::Unknown));
         let path = e.path().to_string();
         let inner = e.into_inner();
-        // Where no field is known (a syntax error before any key, or inside one: `?`), the
-        // line and column say where the fault is; serde's text ends with them.
-        if path.split(['.', '[']).any(|segment| segment == "?") {
+        // Where no field is known (a syntax error before any key, or inside one, which the
+        // path writes as `?`), the line and column say where the fault is; serde's text ends
+        // with them. A key literally named `?` is a known field.
+        if unknown {
             return ApiError::BadRequest(format!("the body is not valid JSON: {inner}"));
         }
         if path == "." || path.is_empty() {
@@ -50,6 +52,7 @@ mod tests {
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Body {
         name: String,
@@ -64,5 +67,7 @@ mod tests {
         assert!(err.starts_with("content.a: ") && err.contains("line 2 column"), "{err}");
         let err = parse::<Body>(b"{\"name\": null, \"content\": 1}").unwrap_err().to_string();
         assert!(err.starts_with("name: "), "{err}");
+        let err = parse::<Body>(b"{\"name\": \"x\", \"?\": 1}").unwrap_err().to_string();
+        assert!(err.starts_with("?: unknown field"), "found by the property test: {err}");
     }
 }
