@@ -5,8 +5,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use axum::extract::{Path, State};
+use crate::paging::PageQuery;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -68,8 +70,8 @@ pub(crate) fn shown(state: &AppState, record: &AccountRecord) -> Result<Value, A
     }))
 }
 
-/// Checks the body and builds the channel from it, so a bad config is refused naming its field.
-fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrite, ApiError> {
+/// The checks on an account body that need no channel: name, channel kind, rate.
+pub(crate) fn check_fields(body: &AccountBody) -> Result<(), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::field("name", "must be 1 to 100 characters"));
@@ -77,11 +79,16 @@ fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrit
     if !body.channel.needs_account() {
         return Err(ApiError::field("channel", format!("{} sends without an account", body.channel)));
     }
-    if let Some(rate) = body.rate_per_second
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(ApiError::field("ratePerSecond", format!("{rate} is not a positive number")));
+    if let Some(rate) = body.rate_per_second {
+        herald_core::rate::check_rate_per_second(rate).map_err(|m| ApiError::field("ratePerSecond", m))?;
     }
+    Ok(())
+}
+
+/// Checks the body and builds the channel from it, so a bad config is refused naming its field.
+fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrite, ApiError> {
+    check_fields(body)?;
+    let name = body.name.trim();
     let account = ChannelAccount { id, name: name.to_string(), channel: body.channel, config: body.config.clone() };
     let built = state.accounts.build(&account).map_err(|e| match e {
         BuildError::Config { field, message } => ApiError::field(&format!("config.{field}"), message),
@@ -113,14 +120,17 @@ async fn create(
 pub(crate) async fn create_account(state: &AppState, body: &AccountBody) -> Result<AccountRecord, ApiError> {
     let write = to_write(state, body, 0)?;
     let record = state.store.create_account(&write, state.clock.now()).await?;
-    tracing::info!(account_id = record.id, account = %record.name, channel = %record.channel, "channel account created");
+    tracing::info!(account_id = record.id, account = ?record.name, channel = %record.channel, "channel account created");
     Ok(record)
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
     let records = state.store.list_accounts().await?;
+    // Only the page's accounts are unsealed.
+    let (records, next) = page.take(records);
     let items = records.iter().map(|r| shown(&state, r)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(page.wrap(&items, next)))
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
@@ -149,7 +159,7 @@ pub(crate) async fn update_account(
     body.config = merge_masked(&body.config, &stored);
     let write = to_write(state, &body, id)?;
     let record = state.store.update_account(id, &write, state.clock.now()).await.map_err(not_found(id))?;
-    tracing::info!(account_id = id, account = %record.name, "channel account updated");
+    tracing::info!(account_id = id, account = ?record.name, "channel account updated");
     Ok(record)
 }
 

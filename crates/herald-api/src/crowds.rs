@@ -2,8 +2,10 @@
 //! The client's file name is kept for display only; storage names are generated.
 
 use crate::error::ApiError;
+use crate::extract::Path;
 use crate::{ApiLimits, AppState};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::multipart::MultipartError;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -87,7 +89,7 @@ pub fn crowd_record(saved: &SavedCrowd, original_name: String, now: chrono::Date
     }
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+fn multipart_error(e: MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::PayloadTooLarge(format!("upload too large: {}", e.body_text()));
     }
@@ -100,7 +102,14 @@ fn save_error(e: CrowdStoreError) -> ApiError {
             ApiError::PayloadTooLarge(format!("crowd file is larger than the {limit}-byte limit"))
         }
         CrowdStoreError::Invalid(problem) => ApiError::field("file", problem.to_string()),
-        CrowdStoreError::Body(problem) => ApiError::BadRequest(format!("upload interrupted: {problem}")),
+        // The route's body limit ends the stream with an error, however large the client's
+        // frames: that is an over-size upload, not an interrupted one.
+        CrowdStoreError::Body(problem) => match problem.downcast_ref::<MultipartError>() {
+            Some(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge(format!("upload too large: {}", e.body_text()))
+            }
+            _ => ApiError::BadRequest(format!("upload interrupted: {problem}")),
+        },
         other => ApiError::Internal(other.to_string()),
     }
 }

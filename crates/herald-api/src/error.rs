@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_core::FieldError;
+use herald_core::listing::{QUOTED_CHARS, clip};
 use herald_store::StoreError;
 use serde_json::json;
 
@@ -16,6 +17,7 @@ pub mod codes {
     pub const TOO_MANY_RECEIVERS: &str = "A0003";
     pub const UNAUTHORIZED: &str = "A0005";
     pub const FORBIDDEN: &str = "A0006";
+    pub const TOO_MANY_REQUESTS: &str = "A0429";
     pub const SERVICE_ERROR: &str = "B0001";
     pub const NOT_FOUND: &str = "B0404";
 }
@@ -38,14 +40,37 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("a valid API key is required (X-API-Key header or Authorization: Bearer)")]
     Unauthorized,
     #[error("internal error")]
     Internal(String),
 }
 
+/// The most field errors one answer lists; the rest are counted.
+pub const MAX_ERRORS_PER_ANSWER: usize = 20;
+
+/// The most characters of one message in an answer: messages may quote input.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
 fn join(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+    let mut text = bounded(errors).iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
+    if errors.len() > MAX_ERRORS_PER_ANSWER {
+        text.push_str(&format!("; and {} more errors", errors.len() - MAX_ERRORS_PER_ANSWER));
+    }
+    text
+}
+
+/// The errors an answer lists: the first [`MAX_ERRORS_PER_ANSWER`], each clipped.
+fn bounded(errors: &[FieldError]) -> Vec<FieldError> {
+    errors
+        .iter()
+        .take(MAX_ERRORS_PER_ANSWER)
+        .map(|e| FieldError::new(clip(&e.field, QUOTED_CHARS * 2), clip(&e.message, MAX_MESSAGE_CHARS)))
+        .collect()
 }
 
 impl ApiError {
@@ -62,6 +87,8 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, codes::BAD_PARAMETERS),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::BAD_PARAMETERS),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, codes::FORBIDDEN),
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, codes::BAD_PARAMETERS),
+            Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, codes::TOO_MANY_REQUESTS),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::SERVICE_ERROR),
         }
@@ -74,9 +101,14 @@ impl IntoResponse for ApiError {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "internal error answering a request");
         }
-        let mut body = json!({ "code": code, "msg": self.to_string() });
+        // An Invalid's text is already bounded by `join`.
+        let msg = match &self {
+            Self::Invalid(_) => self.to_string(),
+            other => clip(&other.to_string(), MAX_MESSAGE_CHARS),
+        };
+        let mut body = json!({ "code": code, "msg": msg });
         if let Self::Invalid(errors) = &self {
-            body["errors"] = json!(errors);
+            body["errors"] = json!(bounded(errors));
         }
         (status, Json(body)).into_response()
     }

@@ -6,13 +6,20 @@
 mod accounts;
 mod auth;
 mod crowds;
+#[cfg(test)]
+mod decoder_props;
 mod error;
+mod extract;
 mod json;
 mod messages;
+mod paging;
 mod policies;
+#[cfg(test)]
+mod prop_json;
 mod runs;
 mod schedules;
 mod send;
+mod send_params;
 mod templates;
 pub mod ui;
 
@@ -57,6 +64,8 @@ pub struct AppState {
     pub console: ui::ConsoleSettings,
     /// Whose message ids the send API makes.
     pub installation: herald_core::Installation,
+    /// Failed console logins, per client address and user, for throttling.
+    pub login_guard: Arc<ui::login_guard::LoginGuard>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -74,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(protected)
         .merge(ui::router(&state))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_json_bytes))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
@@ -84,6 +95,15 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let path = req.uri().path();
     let path = if path.starts_with("/setup/") { "/setup/…" } else { path };
     tracing::debug_span!("request", method = %req.method(), path = %path)
+}
+
+/// Unknown paths answer in the API's error shape, not with an empty body.
+async fn no_route(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {method} {}", herald_core::listing::clip(uri.path(), 200)))
+}
+
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", herald_core::listing::clip(uri.path(), 200)))
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {

@@ -2,7 +2,8 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::{Path, Query, State};
+use crate::extract::{Path, Query};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use herald_store::OutboxFilter;

@@ -3,8 +3,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use axum::extract::{Path, Query, State};
+use crate::paging::PageQuery;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -24,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/runs/{id}/states", get(run_states))
 }
 
+/// The longest discard reason kept: a note for operators, logged and listed.
+const MAX_REASON_CHARS: usize = 500;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DiscardBody {
@@ -31,8 +36,9 @@ struct DiscardBody {
     reason: Option<String>,
 }
 
-async fn discards(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "items": state.store.discarded().await? })))
+async fn discards(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    Ok(Json(page.answer(state.store.discarded().await?)))
 }
 
 async fn discard(
@@ -44,11 +50,16 @@ async fn discard(
     let body: DiscardBody =
         if body.iter().all(u8::is_ascii_whitespace) { DiscardBody::default() } else { crate::json::parse(&body)? };
     let reason = body.reason;
+    if let Some(r) = &reason
+        && r.chars().count() > MAX_REASON_CHARS
+    {
+        return Err(ApiError::field("reason", format!("longer than {MAX_REASON_CHARS} characters")));
+    }
     state.store.discard_template(id, reason.as_deref(), state.clock.now()).await.map_err(|e| match e {
         StoreError::NotFound { .. } => ApiError::TemplateNotFound(format!("template {id} not found")),
         other => other.into(),
     })?;
-    tracing::warn!(template_id = id, reason = reason.as_deref().unwrap_or(""), "template put on the discard list");
+    tracing::warn!(template_id = id, reason = ?reason.as_deref().unwrap_or(""), "template put on the discard list");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -60,9 +71,19 @@ async fn undiscard(State(state): State<AppState>, Path(id): Path<i64>) -> Result
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RateBody {
+pub(crate) struct RateBody {
     /// Sends per second; null removes the limit.
     rate_per_second: Option<f64>,
+}
+
+/// The rate a body sets, checked against the accepted range; None removes the limit.
+pub(crate) fn checked_rate(body: &RateBody) -> Result<Option<f64>, ApiError> {
+    match body.rate_per_second {
+        Some(rate) => {
+            herald_core::rate::check_rate_per_second(rate).map(Some).map_err(|m| ApiError::field("ratePerSecond", m))
+        }
+        None => Ok(None),
+    }
 }
 
 async fn rates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -76,11 +97,7 @@ async fn set_rate(
 ) -> Result<Json<Value>, ApiError> {
     let kind =
         ChannelKind::parse(&channel).ok_or_else(|| ApiError::NotFound(format!("no channel named {channel:?}")))?;
-    if let Some(rate) = body.rate_per_second
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(ApiError::field("ratePerSecond", format!("{rate} is not a positive number")));
-    }
+    checked_rate(&body)?;
     state.store.set_channel_rate(kind, body.rate_per_second, state.clock.now()).await?;
     tracing::info!(channel = %kind, rate = ?body.rate_per_second, "channel rate changed");
     Ok(Json(json!({ "channel": kind, "ratePerSecond": body.rate_per_second })))

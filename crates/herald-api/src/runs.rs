@@ -2,7 +2,9 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::{Path, Query, State};
+use crate::extract::{Path, Query};
+use crate::paging::{MAX_LIMIT, PageQuery};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use herald_core::RunProgress;
@@ -20,7 +22,9 @@ pub fn router() -> Router<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RunQuery {
     template_id: Option<i64>,
+    /// 1 to 500, default 50; larger values are clamped (as they always were).
     limit: Option<i64>,
+    offset: Option<i64>,
 }
 
 fn with_fraction(run: &RunProgress) -> Value {
@@ -30,16 +34,21 @@ fn with_fraction(run: &RunProgress) -> Value {
 }
 
 async fn list(State(state): State<AppState>, Query(q): Query<RunQuery>) -> Result<Json<Value>, ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let runs = state.store.list_runs(q.template_id, limit).await?;
-    Ok(Json(json!({ "items": runs.iter().map(with_fraction).collect::<Vec<_>>() })))
+    let page = PageQuery::new(q.limit.unwrap_or(50).clamp(1, MAX_LIMIT), q.offset).check()?;
+    let (runs, next) = page.take(state.store.list_runs(q.template_id, page.fetch()).await?);
+    Ok(Json(page.wrap(&runs.iter().map(with_fraction).collect::<Vec<_>>(), next)))
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     Ok(Json(with_fraction(&state.store.get_run(id).await?)))
 }
 
-async fn shards(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+async fn shards(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
     state.store.get_run(id).await?;
-    Ok(Json(json!({ "items": state.store.list_shards(id).await? })))
+    Ok(Json(page.answer(state.store.list_shards(id).await?)))
 }

@@ -2,19 +2,32 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::{Path, State};
+use crate::extract::{Path, Query};
+use crate::paging::PageQuery;
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/schedules", get(list)).route("/api/schedules/{id}/fires", get(fires))
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "items": state.store.list_schedules().await? })))
+async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    Ok(Json(page.answer(state.store.list_schedules().await?)))
 }
 
-async fn fires(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "items": state.store.list_fires(id, 100).await? })))
+/// Newest first; 404 for a schedule that does not exist.
+async fn fires(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    // The store has no single-schedule read; the list is one query over a small table.
+    if !state.store.list_schedules().await?.iter().any(|s| s.id == id) {
+        return Err(ApiError::NotFound(format!("schedule {id} not found")));
+    }
+    Ok(Json(page.answer(state.store.list_fires(id, page.fetch()).await?)))
 }

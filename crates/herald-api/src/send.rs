@@ -1,20 +1,35 @@
 //! The austin-compatible send API. `POST /send` takes one `messageParam`, `POST /batchSend` a
 //! `messageParamList`; each param names at most 100 comma-separated receivers. Messages are
 //! published on the same bus the crowd runs use and answered with their message ids.
+//! `/batchSend` takes at most [`MAX_PARAMS_PER_REQUEST`] params.
+//!
+//! A request is accepted or refused whole: every param is checked, and every job encoded for the
+//! bus, before anything is written. A param with a `bizId` that repeats an earlier request's
+//! (same template, bizId and receiver) within [`BIZ_ID_WINDOW`] keeps that request's message id:
+//! the answer carries it, and the job goes out again under it, so a client retry after a lost
+//! answer is delivered once (the delivery ledger drops the repeat) and never lost.
 
 use crate::AppState;
 use crate::error::{ApiError, codes};
 use crate::json::JsonBody;
+use crate::send_params::{MessageParam, RequestIds, to_item};
 use axum::routing::post;
 use axum::{Json, Router, extract::State};
-use herald_core::placeholders::placeholder_names;
-use herald_core::{
-    Batch, BatchItem, DeliveryJob, JobOrigin, MAX_RECEIVERS_PER_BATCH, Recipient, TraceEvent, topic_for,
-};
-use herald_store::{StoreError, Template, TraceEntry};
+use herald_bus::{EncodedJobs, JobTooLarge};
+use herald_core::listing::{QUOTED_CHARS, clip};
+use herald_core::{Batch, DeliveryJob, JobOrigin, MessageId};
+use herald_store::{RequestedSend, StoreError, Template, TraceEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+
+/// The most params one `/batchSend` takes. Each param becomes its own bus message and up to
+/// 100 trace rows; austin's batch send is meant for a small list of distinct contents (a
+/// crowd goes through a template's crowd file), and 100 params of 100 receivers is already
+/// 10,000 messages from one request.
+pub const MAX_PARAMS_PER_REQUEST: usize = 100;
+
+/// How long a (template, bizId, receiver) keeps its first message id.
+pub const BIZ_ID_WINDOW: chrono::Duration = chrono::Duration::hours(24);
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/send", post(send)).route("/batchSend", post(batch_send))
@@ -36,18 +51,6 @@ struct BatchSendRequest {
     message_param_list: Option<Vec<MessageParam>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MessageParam {
-    biz_id: Option<String>,
-    receiver: String,
-    #[serde(default)]
-    variables: BTreeMap<String, Value>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    extra: Option<Value>,
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SentMessage {
@@ -58,32 +61,63 @@ struct SentMessage {
 }
 
 async fn send(state: State<AppState>, JsonBody(req): JsonBody<SendRequest>) -> Result<Json<Value>, ApiError> {
-    let param = req.message_param.ok_or_else(|| ApiError::field("messageParam", "is required"))?;
-    accept(&state, &req.code, req.message_template_id, vec![param], true).await
+    let (template_id, params) = req.checked()?;
+    accept(&state, template_id, params, true).await
 }
 
 async fn batch_send(
     state: State<AppState>,
     JsonBody(req): JsonBody<BatchSendRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let params = req.message_param_list.ok_or_else(|| ApiError::field("messageParamList", "is required"))?;
+    let (template_id, params) = req.checked()?;
+    accept(&state, template_id, params, false).await
+}
+
+impl SendRequest {
+    /// The template id and the one param, or a refusal naming the field.
+    fn checked(self) -> Result<(i64, Vec<MessageParam>), ApiError> {
+        let template_id = check_request(&self.code, self.message_template_id)?;
+        let param = self.message_param.ok_or_else(|| ApiError::field("messageParam", "is required"))?;
+        Ok((template_id, vec![param]))
+    }
+}
+
+impl BatchSendRequest {
+    fn checked(self) -> Result<(i64, Vec<MessageParam>), ApiError> {
+        let template_id = check_request(&self.code, self.message_template_id)?;
+        Ok((template_id, check_param_list(self.message_param_list)?))
+    }
+}
+
+/// The request's `code` and template id.
+fn check_request(code: &str, template_id: Option<i64>) -> Result<i64, ApiError> {
+    if code != "send" {
+        return Err(ApiError::field("code", format!("{:?} is not supported; use \"send\"", clip(code, QUOTED_CHARS))));
+    }
+    template_id.ok_or_else(|| ApiError::field("messageTemplateId", "is required"))
+}
+
+/// A `/batchSend` list: present, not empty, not longer than [`MAX_PARAMS_PER_REQUEST`].
+fn check_param_list(params: Option<Vec<MessageParam>>) -> Result<Vec<MessageParam>, ApiError> {
+    let params = params.ok_or_else(|| ApiError::field("messageParamList", "is required"))?;
     if params.is_empty() {
         return Err(ApiError::field("messageParamList", "must not be empty"));
     }
-    accept(&state, &req.code, req.message_template_id, params, false).await
+    if params.len() > MAX_PARAMS_PER_REQUEST {
+        return Err(ApiError::field(
+            "messageParamList",
+            format!("{} params; at most {MAX_PARAMS_PER_REQUEST} per request", params.len()),
+        ));
+    }
+    Ok(params)
 }
 
 async fn accept(
     state: &AppState,
-    code: &str,
-    template_id: Option<i64>,
+    template_id: i64,
     params: Vec<MessageParam>,
     single: bool,
 ) -> Result<Json<Value>, ApiError> {
-    if code != "send" {
-        return Err(ApiError::field("code", format!("{code:?} is not supported; use \"send\"")));
-    }
-    let template_id = template_id.ok_or_else(|| ApiError::field("messageTemplateId", "is required"))?;
     let template = state.store.get_template(template_id).await.map_err(|e| match e {
         StoreError::NotFound { .. } => {
             ApiError::TemplateNotFound(format!("template {template_id} not found or deleted"))
@@ -91,100 +125,103 @@ async fn accept(
         other => other.into(),
     })?;
     let request_id = uuid::Uuid::new_v4().simple().to_string();
-    let mut jobs = Vec::with_capacity(params.len());
-    let mut sent = Vec::new();
-    let business_id = business_id(&template, state.clock.now());
+    let ids = RequestIds { installation: &state.installation, request_id: &request_id };
+    let mut plan = plan(&template, &params, single, &ids, state.clock.now())?;
+    keep_first_ids(state, &template, &params, &mut plan).await?;
+    let encoded = EncodedJobs::encode(template.spec.channel, &plan.jobs).map_err(|e| too_large(e, single))?;
+    let detail = format!("send API request {request_id}");
+    state.store.record_trace(&TraceEntry::accepted(&plan.jobs, Some(&detail)), state.clock.now()).await?;
+    encoded.publish(state.bus.as_ref()).await?;
+    tracing::info!(template_id, request_id = %request_id, messages = plan.sent.len(), "send API accepted");
+    Ok(Json(json!({ "code": codes::SUCCESS, "msg": "操作成功", "data": plan.sent })))
+}
+
+/// What a request will publish, checked whole before anything is traced or published, so a
+/// refused request leaves nothing behind and a retry duplicates nothing.
+struct Plan {
+    jobs: Vec<DeliveryJob>,
+    sent: Vec<SentMessage>,
+}
+
+/// Checks every param against the template and the bus's payload limit. No IO.
+fn plan(
+    template: &Template,
+    params: &[MessageParam],
+    single: bool,
+    ids: &RequestIds<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Plan, ApiError> {
+    let business_id = business_id(template, now);
+    let mut plan = Plan { jobs: Vec::new(), sent: Vec::new() };
     for (index, param) in params.iter().enumerate() {
-        let prefix = if single { "messageParam".to_string() } else { format!("messageParamList[{index}]") };
-        let ids = RequestIds { installation: &state.installation, request_id: &request_id };
-        let item = to_item(&template, &ids, index, param, &prefix)?;
-        sent.extend(item.recipients.iter().map(|r| SentMessage {
+        let item = to_item(template, ids, index, param, &param_prefix(single, index))?;
+        plan.sent.extend(item.recipients.iter().map(|r| SentMessage {
             biz_id: param.biz_id.clone(),
             message_id: r.message_id.to_string(),
             business_id,
             receiver: r.receiver.clone(),
         }));
-        jobs.push(DeliveryJob {
-            template_id,
-            origin: JobOrigin::Api { request_id: request_id.clone() },
+        plan.jobs.push(DeliveryJob {
+            template_id: template.id,
+            origin: JobOrigin::Api { request_id: ids.request_id.to_string() },
             batch: Batch { items: vec![item] },
             released: false,
         });
     }
-    let topic = topic_for(template.spec.channel);
-    let payloads = jobs
-        .iter()
-        .map(|job| serde_json::to_vec(job).map_err(|e| ApiError::Internal(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Traced before publishing, so `accepted` always precedes what a worker records.
-    let detail = &format!("send API request {request_id}");
-    let accepted: Vec<TraceEntry> = jobs
-        .iter()
-        .flat_map(|job| {
-            job.batch.recipients().map(move |r| TraceEntry::of(job, r, TraceEvent::Accepted, Some(detail.clone())))
-        })
-        .collect();
-    state.store.record_trace(&accepted, state.clock.now()).await?;
-    for (job, payload) in jobs.iter().zip(&payloads) {
-        state.bus.publish(&topic, &job.key(), payload).await?;
-    }
-    tracing::info!(template_id, request_id = %request_id, messages = sent.len(), "send API accepted");
-    Ok(Json(json!({ "code": codes::SUCCESS, "msg": "操作成功", "data": sent })))
+    // Refused whole when one job is too large for the bus.
+    EncodedJobs::encode(template.spec.channel, &plan.jobs).map_err(|e| too_large(e, single))?;
+    Ok(plan)
 }
 
-/// One param as a batch item: receivers split on commas, trimmed and de-duplicated (as
-/// austin does), variables stringified, every placeholder present.
-/// Where a request's message ids come from.
-struct RequestIds<'a> {
-    installation: &'a herald_core::Installation,
-    request_id: &'a str,
-}
-
-fn to_item(
+/// Params with a `bizId` that an earlier request within the window sent to the same receiver
+/// take that request's message id, in the jobs and in the answer.
+async fn keep_first_ids(
+    state: &AppState,
     template: &Template,
-    ids: &RequestIds<'_>,
-    index: usize,
-    param: &MessageParam,
-    prefix: &str,
-) -> Result<BatchItem, ApiError> {
-    let field = |name: &str| format!("{prefix}.{name}");
-    let mut receivers: Vec<&str> = Vec::new();
-    for r in param.receiver.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-        if !receivers.contains(&r) {
-            receivers.push(r);
+    params: &[MessageParam],
+    plan: &mut Plan,
+) -> Result<(), ApiError> {
+    let mut sends = Vec::new();
+    for (param, job) in params.iter().zip(&plan.jobs) {
+        let Some(biz_id) = &param.biz_id else { continue };
+        sends.extend(job.batch.recipients().map(|r| RequestedSend {
+            template_id: template.id,
+            biz_id: biz_id.clone(),
+            receiver: r.receiver.clone(),
+            message_id: r.message_id.to_string(),
+        }));
+    }
+    if sends.is_empty() {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let standing = state.store.remember_sends(&sends, now - BIZ_ID_WINDOW, now).await?;
+    let first_ids: std::collections::HashMap<&str, &str> =
+        sends.iter().zip(&standing).map(|(s, first)| (s.message_id.as_str(), first.as_str())).collect();
+    for recipient in plan.jobs.iter_mut().flat_map(|j| j.batch.items.iter_mut()).flat_map(|i| i.recipients.iter_mut()) {
+        if let Some(first) = first_ids.get(recipient.message_id.as_str()) {
+            recipient.message_id = MessageId(first.to_string());
         }
     }
-    if receivers.is_empty() {
-        return Err(ApiError::field(&field("receiver"), "names no receiver"));
+    for sent in &mut plan.sent {
+        if let Some(first) = first_ids.get(sent.message_id.as_str()) {
+            sent.message_id = first.to_string();
+        }
     }
-    if receivers.len() > MAX_RECEIVERS_PER_BATCH {
-        return Err(ApiError::TooManyReceivers(format!(
-            "{}: {} receivers; at most {MAX_RECEIVERS_PER_BATCH} per param",
-            field("receiver"),
-            receivers.len()
-        )));
-    }
-    let variables: BTreeMap<String, String> = param
-        .variables
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-        .collect();
-    let missing: Vec<String> =
-        placeholder_names(&template.spec.content).into_iter().filter(|n| !variables.contains_key(n)).collect();
-    if !missing.is_empty() {
-        return Err(ApiError::field(
-            &field("variables"),
-            format!(
-                "missing {} used by the template",
-                missing.iter().map(|n| format!("{{${n}}}")).collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    }
-    let recipients = receivers
-        .iter()
-        .map(|r| Recipient { receiver: r.to_string(), message_id: ids.installation.request(ids.request_id, index, r) })
-        .collect();
-    Ok(BatchItem { variables, recipients })
+    Ok(())
+}
+
+fn too_large(e: JobTooLarge, single: bool) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "{}: the message is {} bytes, more than the {}-byte limit of one message",
+        param_prefix(single, e.index),
+        e.size,
+        e.max
+    ))
+}
+
+fn param_prefix(single: bool, index: usize) -> String {
+    if single { "messageParam".to_string() } else { format!("messageParamList[{index}]") }
 }
 
 /// austin's business id: message type and template id, then the day.
@@ -192,3 +229,7 @@ fn business_id(template: &Template, now: chrono::DateTime<chrono::Utc>) -> i64 {
     let prefix = i64::from(template.spec.msg_type) * 1_000_000 + template.id;
     format!("{prefix}{}", now.format("%Y%m%d")).parse().unwrap_or(prefix)
 }
+
+#[cfg(test)]
+#[path = "send_props.rs"]
+mod props;

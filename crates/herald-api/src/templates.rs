@@ -3,8 +3,10 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use axum::extract::{Path, State};
+use crate::paging::PageQuery;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -76,9 +78,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(create_template(&state, &spec).await?)))
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let templates = state.store.list_templates().await?;
-    Ok(Json(json!({ "items": templates })))
+async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    Ok(Json(page.answer(state.store.list_templates().await?)))
 }
 
 async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
@@ -111,8 +113,14 @@ async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> Result<(
     Ok((StatusCode::ACCEPTED, Json(json!({ "runId": run_id }))))
 }
 
-async fn fires(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "items": template_fires(&state, id, 100).await? })))
+/// Newest first.
+async fn fires(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    Ok(Json(page.answer(template_fires(&state, id, page.fetch()).await?)))
 }
 
 // The operations themselves, shared by the REST handlers above and the admin console, so both
@@ -125,7 +133,7 @@ pub(crate) async fn get_template(state: &AppState, id: i64) -> Result<Template, 
 pub(crate) async fn create_template(state: &AppState, spec: &TemplateSpec) -> Result<Template, ApiError> {
     validate(state, spec).await?;
     let template = state.store.create_template(spec, state.clock.now()).await?;
-    tracing::info!(template_id = template.id, name = %template.spec.name, "template created");
+    tracing::info!(template_id = template.id, name = ?template.spec.name, "template created");
     Ok(template)
 }
 

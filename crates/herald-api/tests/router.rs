@@ -41,6 +41,7 @@ impl Api {
         let installation = store.installation().await.unwrap();
         let state = AppState {
             installation,
+            login_guard: Default::default(),
             store: store.clone(),
             bus: bus.clone(),
             crowds: Arc::new(LocalCrowdStore::new(dir.path().join("crowds"))),

@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 /// austin's limit on receivers per send param, and herald's batch size.
 pub const MAX_RECEIVERS_PER_BATCH: usize = 100;
 
+/// The longest receiver accepted, in bytes, from a crowd file or the send API alike: longer
+/// than any phone number, address, user id or push cid.
+pub const MAX_RECEIVER_BYTES: usize = 256;
+
 /// One valid data row of a crowd file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrowdRow {

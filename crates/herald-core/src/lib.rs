@@ -8,14 +8,16 @@ pub mod dedup;
 pub mod fire;
 pub mod ids;
 pub mod job;
+pub mod listing;
 pub mod placeholders;
 pub mod quiet_hours;
+pub mod rate;
 pub mod run;
 pub mod settings;
 pub mod template;
 pub mod trace;
 
-pub use batching::{Batch, BatchItem, Batcher, CrowdRow, MAX_RECEIVERS_PER_BATCH, Recipient};
+pub use batching::{Batch, BatchItem, Batcher, CrowdRow, MAX_RECEIVER_BYTES, MAX_RECEIVERS_PER_BATCH, Recipient};
 pub use clock::{Clock, SystemClock, TestClock};
 pub use cron::{CronError, CronSchedule, FirePlan, MisfirePolicy, plan_fire};
 pub use fire::{DueSchedule, FireDecision, FireOutcome, FireTarget};

@@ -2,9 +2,11 @@
 //! stored (known channel, valid cron and time zone, placeholders the crowd file can fill).
 
 use crate::cron::{CronSchedule, MisfirePolicy};
+use crate::listing::{QUOTED_CHARS, clip, name_some};
 use crate::placeholders::placeholder_names;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashSet;
 use std::fmt;
 
 /// The channels this build can deliver through. Unknown names are refused when a template
@@ -204,6 +206,9 @@ impl fmt::Display for FieldError {
 }
 
 const MAX_NAME_LEN: usize = 200;
+/// The most distinct `{$name}` placeholders one template may use; austin's templates use a
+/// handful, and each one costs a check per crowd column and per send.
+pub const MAX_PLACEHOLDERS: usize = 100;
 const MSG_TYPES: [i32; 3] = [10, 20, 30];
 
 impl TemplateSpec {
@@ -251,17 +256,7 @@ impl TemplateSpec {
             }
         }
         if let Some(columns) = crowd_columns {
-            for name in placeholder_names(&self.content) {
-                if !columns.iter().any(|c| c == &name) {
-                    errors.push(FieldError::new(
-                        "content",
-                        format!(
-                            "placeholder {{${name}}} is not a column of the crowd file (columns: {})",
-                            columns.join(", ")
-                        ),
-                    ));
-                }
-            }
+            check_placeholders_against(&self.content, columns, &mut errors);
         }
         errors
     }
@@ -274,16 +269,54 @@ impl TemplateSpec {
         if fields.is_empty() {
             errors.push(FieldError::new("content", "must have at least one field"));
         }
+        let placeholders = placeholder_names(&self.content).len();
+        if placeholders > MAX_PLACEHOLDERS {
+            errors.push(FieldError::new(
+                "content",
+                format!("uses {placeholders} distinct placeholders; at most {MAX_PLACEHOLDERS}"),
+            ));
+        }
         if self.channel == ChannelKind::Webhook {
             match fields.get("url").and_then(Value::as_str) {
-                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {}
-                Some(url) => {
-                    errors.push(FieldError::new("content.url", format!("{url:?} is not an http or https URL")))
-                }
+                Some(url) if has_http_scheme(url) => {}
+                Some(url) => errors.push(FieldError::new(
+                    "content.url",
+                    format!("{:?} is not an http or https URL", clip(url, QUOTED_CHARS)),
+                )),
                 None => errors.push(FieldError::new("content.url", "a webhook template needs a url")),
             }
         }
     }
+}
+
+/// Whether `url` starts with `http://` or `https://`, in any case (schemes are
+/// case-insensitive, RFC 3986 §3.1).
+fn has_http_scheme(url: &str) -> bool {
+    let lower = |n: usize| url.get(..n).map(str::to_ascii_lowercase);
+    lower(7).as_deref() == Some("http://") || lower(8).as_deref() == Some("https://")
+}
+
+/// One error naming the placeholders the crowd's columns lack, a few of each then a count, so
+/// the message stays small however many of either there are. Linear in both.
+fn check_placeholders_against(content: &Value, columns: &[String], errors: &mut Vec<FieldError>) {
+    let known: HashSet<&str> = columns.iter().map(String::as_str).collect();
+    let names = placeholder_names(content);
+    let missing: Vec<String> =
+        names.into_iter().filter(|n| !known.contains(n.as_str())).map(|n| format!("{{${n}}}")).collect();
+    if missing.is_empty() {
+        return;
+    }
+    let (what, verb) =
+        if missing.len() == 1 { ("placeholder", "is not a column") } else { ("placeholders", "are not columns") };
+    errors.push(FieldError::new(
+        "content",
+        format!(
+            "{what} {} {verb} of the crowd file (its {} columns: {})",
+            name_some(&missing),
+            columns.len(),
+            name_some(columns)
+        ),
+    ));
 }
 
 impl TemplateSpec {
@@ -345,5 +378,41 @@ mod tests {
         }))
         .unwrap_err();
         assert!(err.to_string().contains("pigeon"), "{err}");
+    }
+
+    #[test]
+    fn missing_placeholders_against_a_wide_crowd_make_one_small_error() {
+        let columns: Vec<String> = (0..5000).map(|n| format!("column_{n:05}")).collect();
+        let content: String = (0..100).map(|n| format!("{{$missing{n}}}")).collect();
+        let mut s = spec();
+        s.content = json!({ "t": content });
+        let errs = s.validate(Some(&columns));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].message.len() < 600, "{}", errs[0].message);
+        assert!(errs[0].message.contains("and 95 more"), "{}", errs[0].message);
+        assert!(errs[0].message.contains("5000 columns"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn placeholders_per_template_are_capped() {
+        let mut s = spec();
+        s.content = json!({ "t": (0..=MAX_PLACEHOLDERS).map(|n| format!("{{$p{n}}}")).collect::<String>() });
+        s.schedule = None;
+        let errs = s.validate(None);
+        assert!(errs.iter().any(|e| e.field == "content" && e.message.contains("at most")), "{errs:?}");
+    }
+
+    #[test]
+    fn webhook_schemes_are_case_insensitive() {
+        let mut s = spec();
+        s.channel = ChannelKind::Webhook;
+        for url in ["HTTP://example.com/x", "Https://example.com/x", "http://example.com"] {
+            s.content = json!({ "url": url });
+            assert!(s.validate(None).iter().all(|e| e.field != "content.url"), "{url}");
+        }
+        for url in ["ftp://example.com", "http:/x", "HTTP", ""] {
+            s.content = json!({ "url": url });
+            assert!(s.validate(None).iter().any(|e| e.field == "content.url"), "{url}");
+        }
     }
 }

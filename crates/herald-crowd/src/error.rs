@@ -1,5 +1,7 @@
 //! Whole-file errors of crowd CSV parsing: the problems that make a file unusable as a crowd.
 
+use herald_core::listing::{QUOTED_CHARS, clip, name_some};
+
 /// A problem with a crowd file as a whole. Problems confined to one data row are not errors:
 /// they are reported as [`crate::BadRow`]s and the other rows stay usable.
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +16,9 @@ pub enum CrowdError {
     HeaderNotUtf8 { index: usize },
     #[error("header column {index} has an empty name")]
     EmptyHeaderName { index: usize },
-    #[error("header column `{name}` appears more than once")]
+    #[error("the header has {count} columns; at most {limit}")]
+    TooManyColumns { count: usize, limit: usize },
+    #[error("header column `{}` appears more than once", clip(.name, QUOTED_CHARS))]
     DuplicateHeader { name: String },
     #[error("not a CSV file: {reason}")]
     NotCsv { reason: String },
@@ -31,8 +35,10 @@ pub enum CrowdError {
 
 fn missing_column_message(column: &str, found: &[String]) -> String {
     let mut msg = format!(
-        "the header has no `{column}` column; its columns are: {}",
-        found.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        "the header has no `{}` column; its {} columns are: {}",
+        clip(column, QUOTED_CHARS),
+        found.len(),
+        name_some(found.iter().map(|c| format!("`{c}`")))
     );
     if let [only] = found {
         for (delim, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "pipes")] {

@@ -2,7 +2,7 @@
 //! and what makes a data row bad.
 
 use crate::error::CrowdError;
-use crate::model::{BadRow, CrowdFormat, MAX_RECEIVER_BYTES, RowOutcome};
+use crate::model::{BadRow, CrowdFormat, MAX_COLUMNS, MAX_RECEIVER_BYTES, RowOutcome};
 use crate::parser::{RawRecord, RecordParser};
 use herald_core::CrowdRow;
 use std::collections::{BTreeMap, HashSet};
@@ -63,6 +63,9 @@ impl Header {
     fn from_record(rec: &RawRecord, opts: &CrowdFormat) -> Result<Self, CrowdError> {
         if rec.fields().flatten().any(|&b| b == 0 || (b < 0x20 && b != b'\t')) {
             return Err(CrowdError::NotCsv { reason: "the header row holds binary data".into() });
+        }
+        if rec.len() > MAX_COLUMNS {
+            return Err(CrowdError::TooManyColumns { count: rec.len(), limit: MAX_COLUMNS });
         }
         let mut names = Vec::with_capacity(rec.len());
         let mut seen = HashSet::new();

@@ -8,6 +8,7 @@ mod error;
 mod header;
 mod model;
 mod parser;
+pub mod private_fs;
 mod reader;
 mod s3;
 mod store;
@@ -16,7 +17,8 @@ mod validate;
 pub use error::CrowdError;
 pub use herald_core::CrowdRow;
 pub use model::{
-    BadRow, Checkpoint, CrowdFormat, DEFAULT_RECEIVER_COLUMN, MAX_RECEIVER_BYTES, RowOutcome, Shard, ValidationReport,
+    BadRow, Checkpoint, CrowdFormat, DEFAULT_RECEIVER_COLUMN, MAX_COLUMNS, MAX_RECEIVER_BYTES, RowOutcome, Shard,
+    ValidationReport,
 };
 pub use reader::{CrowdReader, split_offsets};
 pub use s3::{DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Config, S3CrowdStore};

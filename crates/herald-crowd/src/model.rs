@@ -5,8 +5,11 @@ use serde::{Deserialize, Serialize};
 
 /// The receiver column austin's crowd files use.
 pub const DEFAULT_RECEIVER_COLUMN: &str = "userId";
-/// The longest receiver accepted, in bytes.
-pub const MAX_RECEIVER_BYTES: usize = 256;
+pub use herald_core::batching::MAX_RECEIVER_BYTES;
+/// The most columns a crowd file may have. austin's crowd files carry a receiver and a few
+/// variables; the cap keeps every per-column cost (validation, messages, the stored column
+/// list) small.
+pub const MAX_COLUMNS: usize = 1000;
 
 /// How a crowd file is read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -90,6 +90,8 @@ pub(crate) struct RecordParser<R> {
     pos: u64,
     /// Physical line (1-based) of the next unconsumed byte.
     line: u64,
+    /// Whether the last consumed byte was `\r`, so a `\n` after it ends no further line.
+    after_cr: bool,
     max_record_bytes: u64,
 }
 
@@ -101,6 +103,7 @@ impl<R: Read> RecordParser<R> {
             core: csv_core::Reader::new(),
             pos: 0,
             line: 1,
+            after_cr: false,
             max_record_bytes: max_record_bytes.max(1),
         }
     }
@@ -141,7 +144,7 @@ impl<R: Read> RecordParser<R> {
                 return Ok(false);
             }
             let n = buf.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
-            self.line += count_newlines(&buf[..n]);
+            self.line += count_line_breaks(&buf[..n], &mut self.after_cr);
             self.input.consume(n);
             self.pos += n as u64;
             if n < self.input.available().len() {
@@ -175,7 +178,7 @@ impl<R: Read> RecordParser<R> {
             let input = self.input.fill(1)?;
             let (res, nin, nout, nend) =
                 self.core.read_record(input, &mut rec.data[nout_total..], &mut rec.ends[nend_total..]);
-            self.line += count_newlines(&input[..nin]);
+            self.line += count_line_breaks(&input[..nin], &mut self.after_cr);
             self.input.consume(nin);
             self.pos += nin as u64;
             nout_total += nout;
@@ -204,11 +207,20 @@ impl<R: Read> RecordParser<R> {
 }
 
 impl<R: Read + Seek> RecordParser<R> {
-    /// Moves to `offset`, a record boundary known to be on physical line `line`.
+    /// Moves to `offset`, a record boundary known to be on physical line `line`. Call it
+    /// between records (after the header): the CSV state is kept, not reset, since a reset
+    /// core strips a UTF-8 BOM again, and a row starting with one would then read
+    /// differently when resumed.
     pub(crate) fn seek_to(&mut self, offset: u64, line: u64) -> Result<(), CrowdError> {
+        // A record may end at a `\r` whose `\n` comes after the boundary: that `\n` ends no
+        // further line.
+        let mut before = [0u8; 1];
+        self.after_cr = offset > 0 && {
+            self.input.inner.seek(SeekFrom::Start(offset - 1))?;
+            self.input.inner.read_exact(&mut before).is_ok() && before[0] == b'\r'
+        };
         self.input.inner.seek(SeekFrom::Start(offset))?;
         self.input.discard();
-        self.core.reset();
         self.pos = offset;
         self.line = line.max(1);
         Ok(())
@@ -223,6 +235,16 @@ impl<R: Read + Seek> RecordParser<R> {
     }
 }
 
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+/// Line breaks in `bytes` as the CSV reader sees them (and editors show them): `\n`, `\r\n`
+/// and a bare `\r` each end one line. `after_cr` carries a `\r` at the end of one chunk over
+/// to the next, so a `\r\n` split between chunks counts once.
+fn count_line_breaks(bytes: &[u8], after_cr: &mut bool) -> u64 {
+    let mut lines = 0;
+    for &b in bytes {
+        if b == b'\r' || (b == b'\n' && !*after_cr) {
+            lines += 1;
+        }
+        *after_cr = b == b'\r';
+    }
+    lines
 }

@@ -10,6 +10,7 @@
 //! in memory, and a failed save leaves nothing in the bucket or the cache.
 
 use crate::model::CrowdFormat;
+use crate::private_fs::{create_private_dir, private_file_options};
 use crate::store::{BodyStream, CrowdStore, LocalCrowdStore, ReadSeek, SavedCrowd, StoreError};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -285,12 +286,13 @@ impl S3CrowdStore {
 
     /// Streams the object to `target` through a temporary file renamed into place.
     async fn download(&self, crowd_id: &str, location: &ObjectPath, target: &Path) -> Result<(), StoreError> {
-        tokio::fs::create_dir_all(self.cache.dir()).await?;
+        let dir = self.cache.dir().to_path_buf();
+        tokio::task::spawn_blocking(move || create_private_dir(&dir)).await.map_err(std::io::Error::other)??;
         let temp = RemoveOnDrop::new(self.cache.dir().join(format!(".download-{crowd_id}-{}.part", Uuid::new_v4())));
         let got = self.s3.get(location).await.map_err(|e| s3_lookup_error(e, crowd_id))?;
         let expected = got.meta.size;
         let mut body = got.into_stream();
-        let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&temp.path).await?;
+        let mut file = private_file_options().write(true).create_new(true).open(&temp.path).await?;
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(s3_error)?;

@@ -4,6 +4,7 @@
 
 use crate::error::CrowdError;
 use crate::model::{CrowdFormat, ValidationReport};
+use crate::private_fs::{create_private_dir, private_file_options};
 use crate::validate::validate;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -107,7 +108,7 @@ impl LocalCrowdStore {
 
     /// Streams the body to `path`; returns its size.
     async fn write_body(path: &Path, mut body: BodyStream<'_>, max_bytes: u64) -> Result<u64, StoreError> {
-        let mut file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(path).await?;
+        let mut file = private_file_options().write(true).create_new(true).open(path).await?;
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(StoreError::Body)?;
@@ -143,7 +144,8 @@ impl Drop for TempFile {
 #[async_trait]
 impl CrowdStore for LocalCrowdStore {
     async fn save(&self, body: BodyStream<'_>, max_bytes: u64, opts: &CrowdFormat) -> Result<SavedCrowd, StoreError> {
-        tokio::fs::create_dir_all(&self.dir).await?;
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || create_private_dir(&dir)).await.map_err(io::Error::other)??;
         let crowd_id = Uuid::new_v4().to_string();
         let temp = TempFile { path: self.dir.join(format!(".upload-{crowd_id}.part")), keep: false };
         let size_bytes = Self::write_body(&temp.path, body, max_bytes).await?;

@@ -107,3 +107,31 @@ fn utf16_file_is_not_csv() {
     let err = report(&utf16).unwrap_err();
     assert!(err.to_string().contains("UTF-16"), "{err}");
 }
+
+#[test]
+fn a_header_wider_than_the_column_cap_is_refused() {
+    let header: Vec<String> =
+        std::iter::once("userId".to_string()).chain((1..=herald_crowd::MAX_COLUMNS).map(|n| format!("c{n}"))).collect();
+    let csv = format!("{}\n", header.join(","));
+    let err = report(csv.as_bytes()).unwrap_err();
+    assert!(matches!(err, CrowdError::TooManyColumns { count, limit } if count == limit + 1), "{err:?}");
+    let at_cap = format!("{}\n", header[..herald_crowd::MAX_COLUMNS].join(","));
+    assert!(report(at_cap.as_bytes()).is_ok());
+}
+
+#[test]
+fn a_missing_receiver_column_in_a_wide_header_gives_a_short_message() {
+    let header: Vec<String> = (0..1000).map(|n| format!("column_{n:05}_{}", "x".repeat(100))).collect();
+    let msg = report(format!("{}\n", header.join(",")).as_bytes()).unwrap_err().to_string();
+    assert!(msg.len() < 800, "{} bytes: {msg}", msg.len());
+    assert!(msg.contains("1000 columns") && msg.contains("and 995 more"), "{msg}");
+}
+
+/// Found by the property test: a bare `\r` ends a record (and a line, in any editor), but
+/// bad rows after one were reported on the header's line.
+#[test]
+fn bad_rows_after_a_bare_carriage_return_name_their_own_line() {
+    let report = report(b"userId,name\r,x\r\nu1,a\n\n,y\n").unwrap();
+    let lines: Vec<u64> = report.bad_rows.iter().map(|b| b.line).collect();
+    assert_eq!(lines, [2, 5]);
+}

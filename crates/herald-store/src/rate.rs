@@ -5,9 +5,10 @@
 
 use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use herald_core::rate::effective_rate;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 #[async_trait]
@@ -20,7 +21,7 @@ pub trait RateGate: Send + Sync {
 
 /// Whether `rate` limits at all.
 pub fn is_limiting(rate: f64) -> bool {
-    rate.is_finite() && rate > 0.0
+    effective_rate(rate).is_some()
 }
 
 /// A burst of one second's worth, at least one.
@@ -29,13 +30,13 @@ pub fn burst_of(rate: f64) -> u32 {
 }
 
 /// A token bucket allowing `rate` events per second with a burst of one second's worth; None
-/// for a rate that does not limit.
+/// for a rate that does not limit. Any f64 is safe here: a stored rate outside the accepted
+/// range is brought into it, so the period always fits a `Duration` and governor's limits.
 pub fn token_bucket(rate: f64) -> Option<DefaultDirectRateLimiter> {
-    if !is_limiting(rate) {
-        return None;
-    }
+    let rate = effective_rate(rate)?;
     let burst = NonZeroU32::new(burst_of(rate)).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(Duration::from_secs_f64(1.0 / rate)).map(|q| RateLimiter::direct(q.allow_burst(burst)))
+    let period = Duration::try_from_secs_f64(1.0 / rate).ok()?;
+    Quota::with_period(period).map(|q| RateLimiter::direct(q.allow_burst(burst)))
 }
 
 /// Buckets in the process, one per key; a key's bucket starts afresh when its rate changes.
@@ -46,15 +47,21 @@ pub struct LocalRates {
 
 impl LocalRates {
     fn bucket(&self, key: &str, rate: f64) -> Option<Arc<DefaultDirectRateLimiter>> {
-        let mut buckets = self.buckets.lock().expect("rate buckets lock");
-        if let Some((r, bucket)) = buckets.get(key)
+        if let Some((r, bucket)) = self.lock().get(key)
             && *r == rate
         {
             return Some(bucket.clone());
         }
+        // Built outside the lock, so nothing that runs while it is held can panic.
         let bucket = Arc::new(token_bucket(rate)?);
-        buckets.insert(key.to_string(), (rate, bucket.clone()));
+        self.lock().insert(key.to_string(), (rate, bucket.clone()));
         Some(bucket)
+    }
+
+    /// The map stays usable even if a holder panicked: each entry is written whole by one
+    /// `insert`, so a poisoned lock guards nothing half-made.
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, (f64, Arc<DefaultDirectRateLimiter>)>> {
+        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -125,5 +132,18 @@ mod tests {
         gate.acquire("c", 0.0, 100).await;
         assert!(started.elapsed() < Duration::from_millis(200), "every burst was free");
         assert!(Throttle::new(Arc::new(gate), "x".into(), f64::INFINITY).is_none());
+    }
+
+    #[tokio::test]
+    async fn tiny_and_huge_rates_neither_panic_nor_spoil_other_keys() {
+        let gate = LocalRates::default();
+        for rate in [1e-300, 5e-11, f64::MIN_POSITIVE, 1e300, f64::MAX] {
+            let bucket = token_bucket(rate).expect("a positive rate limits");
+            assert!(bucket.check().is_ok(), "the first send of a burst is free at {rate}");
+            gate.acquire(&format!("k{rate}"), rate, 1).await;
+        }
+        let started = std::time::Instant::now();
+        gate.acquire("ordinary", 5.0, 5).await;
+        assert!(started.elapsed() < Duration::from_millis(200));
     }
 }

@@ -11,9 +11,10 @@
 //! Redis is unreachable each node falls back to its own in-process bucket (the cluster then
 //! allows up to one rate per node), with a warning.
 
-use crate::rate::{LocalRates, RateGate, burst_of, is_limiting};
+use crate::rate::{LocalRates, RateGate, burst_of};
 use crate::redis_conn::Guarded;
 use async_trait::async_trait;
+use herald_core::rate::effective_rate;
 use redis::Script;
 use redis::aio::ConnectionManager;
 use std::sync::LazyLock;
@@ -68,9 +69,9 @@ impl RedisRates {
 #[async_trait]
 impl RateGate for RedisRates {
     async fn acquire(&self, key: &str, rate: f64, permits: u32) {
-        if !is_limiting(rate) || permits == 0 {
-            return;
-        }
+        // The same range as the local buckets, so a stored rate predating the API's check
+        // limits alike on both.
+        let Some(rate) = effective_rate(rate).filter(|_| permits > 0) else { return };
         let interval_us = (1_000_000.0 / rate).round().max(1.0) as u64;
         let bucket = self.key(key, rate);
         let wait = self

@@ -3,9 +3,12 @@
 //! finished before the loop exits.
 
 use crate::pipeline::{Attempt, Pipeline};
+use futures::FutureExt;
 use herald_bus::{Bus, BusClaim};
 use herald_core::{DeliveryJob, InvalidSetting};
 use serde::{Deserialize, Serialize};
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -110,9 +113,21 @@ impl Worker {
 
     async fn handle_job(&self, claim: &BusClaim, job: &DeliveryJob) -> Result<(), herald_bus::BusError> {
         let attempt = Attempt { number: claim.attempts, last: claim.attempts >= self.config.max_attempts };
+        // A panic in one batch (a bug, a bad stored setting) must not end this loop: the batch
+        // goes back with a backoff like any other fault, and the worker takes the next one.
+        let handling = AssertUnwindSafe(self.pipeline.handle(job, attempt)).catch_unwind();
         let handled = tokio::select! {
-            handled = self.pipeline.handle(job, attempt) => handled,
+            handled = handling => handled,
             _ = self.keep_visible(claim) => unreachable!("keep_visible never ends"),
+        };
+        let handled = match handled {
+            Ok(handled) => handled,
+            Err(panic) => {
+                let delay = self.backoff(claim.attempts);
+                let reason = format!("worker panicked: {}", panic_message(panic.as_ref()));
+                tracing::error!(reason = %reason, ?delay, "batch panicked; retrying");
+                return self.bus.retry(claim, &reason, delay).await.map(|_| ());
+            }
         };
         match handled {
             Ok(report) if report.retryable.is_empty() => {
@@ -171,4 +186,13 @@ impl Worker {
         }
         tracing::info!(topic = %self.topic, "worker stopped");
     }
+}
+
+/// The text a panic was raised with, when it has one.
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }

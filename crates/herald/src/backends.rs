@@ -9,6 +9,7 @@ use herald_bus::{Bus, KafkaBus, SqliteBus};
 use herald_channels::redis_tokens::RedisTokenCache;
 use herald_channels::tokens::{MemoryTokenCache, TokenCache};
 use herald_core::Clock;
+use herald_crowd::private_fs::{create_private_dir, ensure_private_file, tighten_if_present};
 use herald_crowd::{CrowdStore, LocalCrowdStore, S3CrowdStore};
 use herald_store::redis_dedup::RedisDedup;
 use herald_store::redis_ledger::RedisLedger;
@@ -68,7 +69,15 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
     }
     let path = config.database.sqlite_path()?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    // SQLite gives its -wal and -shm files the database file's mode, so an owner-only
+    // database keeps all three private.
+    ensure_private_file(&path).with_context(|| format!("creating {}", path.display()))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.clone().into_os_string();
+        side.push(suffix);
+        tighten_if_present(std::path::Path::new(&side)).with_context(|| format!("{}", path.display()))?;
     }
     let sqlite = SqliteStore::open_with(&path, config.database.sqlite_durability).await;
     Ok(Database::Sqlite(sqlite.with_context(|| format!("opening {}", path.display()))?))
@@ -124,7 +133,7 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Back
             Arc::new(KafkaBus::new(kafka).context("bus.kafka")?)
         }
     };
-    std::fs::create_dir_all(&config.crowd.dir).with_context(|| format!("creating {}", config.crowd.dir.display()))?;
+    create_private_dir(&config.crowd.dir).with_context(|| format!("creating {}", config.crowd.dir.display()))?;
     let crowds: Arc<dyn CrowdStore> = match &config.crowd.s3 {
         Some(s3) => Arc::new(S3CrowdStore::new(s3.clone()).context("crowd.s3")?),
         None => Arc::new(LocalCrowdStore::new(config.crowd.dir.clone())),

@@ -37,11 +37,34 @@ pub struct Config {
 pub struct ServerConfig {
     pub listen: String,
     pub max_json_bytes: usize,
+    /// A client must send a request's whole header within this, or its connection is closed
+    /// (slowloris).
+    pub header_read_timeout_secs: u64,
+    /// A request, body included, must be answered within this, or it gets a 408. Crowd
+    /// uploads of the size limit must fit in it on the slowest link served.
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+impl ServerConfig {
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        InvalidSetting::check_range("max_json_bytes", self.max_json_bytes, 1024, 64 * 1024 * 1024)?;
+        InvalidSetting::check_range("header_read_timeout_secs", self.header_read_timeout_secs, 1, 3_600)?;
+        InvalidSetting::check_range("request_timeout_secs", self.request_timeout_secs, 1, 86_400)?;
+        InvalidSetting::check_range("max_connections", self.max_connections, 1, 1_000_000)
+    }
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), max_json_bytes: 2 * 1024 * 1024 }
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_json_bytes: 2 * 1024 * 1024,
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 300,
+            max_connections: 1024,
+        }
     }
 }
 
@@ -336,6 +359,7 @@ impl Config {
 
     /// Refuses values out of range, naming the key; nothing is clamped quietly.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
+        self.server.validate().map_err(|e| e.in_section("server"))?;
         self.scheduler.validate().map_err(|e| e.in_section("scheduler"))?;
         self.streamer.validate().map_err(|e| e.in_section("streamer"))?;
         self.worker.validate().map_err(|e| e.in_section("worker"))?;
@@ -413,6 +437,8 @@ mod tests {
             ("[scheduler]\nclaim_batch = 0\n", "scheduler.claim_batch"),
             ("[channels]\nhousekeeping_retry_secs = 0\n", "channels.housekeeping_retry_secs"),
             ("[ui]\nsession_hours = 0\n", "ui.session_hours"),
+            ("[server]\nmax_connections = 0\n", "server.max_connections"),
+            ("[worker]\nclaim_secs = 1\n", "worker.claim_secs"),
         ] {
             figment::Jail::expect_with(|jail| {
                 jail.create_file("h.toml", file)?;

@@ -7,6 +7,7 @@ pub mod db_clock;
 pub mod housekeeping;
 pub mod node;
 pub mod seed;
+pub mod serve;
 
 pub use config::Config;
 pub use node::Node;

@@ -6,6 +6,7 @@
 use crate::backends::{self, Backends, Database, Shared};
 use crate::config::Config;
 use crate::housekeeping::TokenRefresh;
+use crate::serve::ServeLimits;
 use anyhow::Context as _;
 use herald_api::{ApiLimits, AppState};
 use herald_channels::BuildContext;
@@ -210,17 +211,24 @@ impl Node {
         let limits =
             ApiLimits { max_upload_bytes: config.crowd.max_upload_bytes, max_json_bytes: config.server.max_json_bytes };
         let installation = store.installation().await?;
-        let state =
-            AppState { store, bus, crowds, clock, accounts, limits, console: config.ui.settings(), installation };
+        let state = AppState {
+            store,
+            bus,
+            crowds,
+            clock,
+            accounts,
+            limits,
+            console: config.ui.settings(),
+            installation,
+            login_guard: Default::default(),
+        };
         let app = herald_api::router(state);
-        let shutdown = self.shutdown.clone();
-        self.tasks.spawn(async move {
-            let served =
-                axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "API server failed");
-            }
-        });
+        let limits = ServeLimits {
+            header_read_timeout: std::time::Duration::from_secs(config.server.header_read_timeout_secs),
+            request_timeout: std::time::Duration::from_secs(config.server.request_timeout_secs),
+            max_connections: config.server.max_connections,
+        };
+        self.tasks.spawn(crate::serve::serve(listener, app, limits, self.shutdown.clone()));
         Ok(())
     }
 

@@ -9,14 +9,17 @@ use super::render::{PageResult, UiError, error_page, html, ok};
 use super::session::{self, SESSION_COOKIE, Session, hash_token, new_token, read_cookie, set_cookie};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ClientAddr;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use herald_core::listing::{QUOTED_CHARS, clip};
 use herald_store::StoreError;
 use serde::Deserialize;
+use std::time::Instant;
 
 const LOGIN_CSRF_COOKIE: &str = "herald_login_csrf";
 const MAX_NAME_CHARS: usize = 100;
@@ -52,10 +55,23 @@ struct LoginQuery {
     next: Option<String>,
 }
 
-/// A page of this site to go to after login; anything else (another host, `//x`) is ignored.
+/// The longest `next=` target kept.
+const MAX_TARGET_BYTES: usize = 2048;
+
+/// A page of this site to go to after login; anything else is ignored. Browsers drop tabs and
+/// line breaks from URLs and read `\\` as `/`, so `/\t/evil.example` or `/\\evil.example` would
+/// leave the site: a target must be a path starting with one `/`, with no control character
+/// and no backslash anywhere.
 fn local_target(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= MAX_TARGET_BYTES
+                && !n.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -98,23 +114,50 @@ async fn login_form(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response
     with_cookie(ok(&page), cookie)
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, form: Form) -> PageResult {
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
+    form: Form,
+) -> PageResult {
     if !pre_login_token_ok(&headers, &form) {
         return Ok(stale_form());
     }
     let name = form.text("name");
+    let next = local_target(form.get("next"));
+    let refused = |status: StatusCode, error: String| {
+        let page =
+            LoginPage { csrf: form.text(csrf::FIELD), name: name.clone(), next: next.clone(), error: Some(error) };
+        html(status, &page)
+    };
+    let guard = &state.login_guard;
+    if let Err(throttled) = guard.check(client, &name, Instant::now()) {
+        tracing::info!(user = ?clip(&name, QUOTED_CHARS), client = ?client, "console login throttled");
+        let wait = throttled.retry_after.as_secs().max(1);
+        let mut page = refused(StatusCode::TOO_MANY_REQUESTS, format!("too many failed logins; try again in {wait} s"));
+        page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(page);
+    }
+    let Some(_slot) = guard.begin(client) else {
+        let busy = "another login from your address is being checked; try again shortly";
+        return Ok(refused(StatusCode::TOO_MANY_REQUESTS, busy.into()));
+    };
     let password = form.get("password").unwrap_or_default().to_string();
     let user = if name.is_empty() { None } else { state.store.user_by_name(&name).await? };
-    let matches = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-    let next = local_target(form.get("next"));
-    let Some(user) = user.filter(|_| matches) else {
-        tracing::info!(user = %name, "console login refused");
-        let page =
-            LoginPage { csrf: form.text(csrf::FIELD), name, next, error: Some("wrong user name or password".into()) };
-        return Ok(html(StatusCode::UNAUTHORIZED, &page));
+    let trusted = !guard.is_suspect(client, Instant::now());
+    let matches = match verify_password(password, user.as_ref().map(|u| u.password_hash.clone()), trusted).await {
+        Err(ApiError::TooManyRequests(busy)) => return Ok(refused(StatusCode::TOO_MANY_REQUESTS, busy)),
+        other => other?,
     };
+    let Some(user) = user.filter(|_| matches) else {
+        guard.failed(client, &name, Instant::now());
+        // Debug formatting escapes line breaks and terminal codes: a name cannot forge lines.
+        tracing::info!(user = ?clip(&name, QUOTED_CHARS), client = ?client, "console login refused");
+        return Ok(refused(StatusCode::UNAUTHORIZED, "wrong user name or password".into()));
+    };
+    guard.succeeded(client, &name);
     let cookie = session::start(&state, user.id, &headers).await?;
-    tracing::info!(user = %user.name, "console login");
+    tracing::info!(user = ?user.name, "console login");
     Ok(logged_in(&next, cookie))
 }
 
@@ -127,7 +170,7 @@ fn logged_in(target: &str, session_cookie: HeaderValue) -> Response {
 
 async fn logout(State(state): State<AppState>, Extension(session): Extension<Session>) -> PageResult {
     state.store.delete_session(&session.token_hash).await?;
-    tracing::info!(user = %session.name, "console logout");
+    tracing::info!(user = ?session.name, "console logout");
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, false));
     Ok(response)
@@ -179,7 +222,7 @@ async fn setup(State(state): State<AppState>, headers: HeaderMap, Path(token): P
         Err(StoreError::NotFound { .. } | StoreError::Conflict(_)) => return Err(unknown_link()),
         Err(e) => return Err(e.into()),
     };
-    tracing::info!(user = %user.name, "first console user created from the setup link");
+    tracing::info!(user = ?user.name, "first console user created from the setup link");
     let cookie = session::start(&state, user.id, &headers).await?;
     Ok(logged_in("/", cookie))
 }
@@ -194,6 +237,12 @@ mod tests {
         assert_eq!(local_target(Some("//evil.example/")), "/");
         assert_eq!(local_target(Some("https://evil.example/")), "/");
         assert_eq!(local_target(None), "/");
+        for hostile in ["/\t/evil.example", "/\\evil.example", "/a\\b", "/x\r\nSet-Cookie: a=b", "/\n/evil", "/\u{7f}"]
+        {
+            assert_eq!(local_target(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(local_target(Some(&format!("/{}", "a".repeat(MAX_TARGET_BYTES)))), "/");
+        assert_eq!(local_target(Some("/templates?id=4#x")), "/templates?id=4#x");
     }
 
     #[test]

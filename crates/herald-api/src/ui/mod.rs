@@ -9,6 +9,7 @@ mod csrf;
 mod dashboard;
 mod form;
 mod login;
+pub mod login_guard;
 mod passwords;
 mod render;
 mod runs_page;

@@ -6,13 +6,19 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use std::sync::OnceLock;
-use tokio::sync::Semaphore;
+use std::time::Duration;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 const MIN_PASSWORD_CHARS: usize = 10;
 const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Hashes in flight at once: a burst of logins queues instead of exhausting memory.
 static HASHING: Semaphore = Semaphore::const_new(2);
+/// One more hash in flight, only for logins from clients with no recent failure, so that a
+/// flood of wrong passwords cannot queue a real login behind it.
+static RESERVED: Semaphore = Semaphore::const_new(1);
+/// How long a login waits for a hashing slot before it is answered 429 rather than queued.
+const HASH_WAIT: Duration = Duration::from_secs(2);
 
 /// What is wrong with a new password, if anything.
 pub fn password_problem(password: &str) -> Option<String> {
@@ -41,11 +47,13 @@ fn hash_now(password: &str) -> Result<String, ApiError> {
 
 /// True when `password` matches `hash`. Without a hash (no such user) a dummy hash is checked
 /// anyway, so a wrong name takes as long to refuse as a wrong password.
-pub(crate) async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
+/// `trusted` logins (from a client with no recent failure) may also use the reserved slot; a
+/// login that finds no slot within [`HASH_WAIT`] is refused with a 429.
+pub(crate) async fn verify_password(password: String, hash: Option<String>, trusted: bool) -> Result<bool, ApiError> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Ok(false);
     }
-    let _permit = HASHING.acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let _permit = login_permit(trusted).await?;
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = match hash {
@@ -57,6 +65,24 @@ pub(crate) async fn verify_password(password: String, hash: Option<String>) -> R
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+async fn login_permit(trusted: bool) -> Result<SemaphorePermit<'static>, ApiError> {
+    let permit = async {
+        if trusted {
+            tokio::select! {
+                p = HASHING.acquire() => p,
+                p = RESERVED.acquire() => p,
+            }
+        } else {
+            HASHING.acquire().await
+        }
+    };
+    match tokio::time::timeout(HASH_WAIT, permit).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(closed)) => Err(ApiError::Internal(closed.to_string())),
+        Err(_) => Err(ApiError::TooManyRequests("the server is busy checking other logins; try again shortly".into())),
+    }
 }
 
 fn dummy_hash() -> Result<&'static str, ApiError> {
@@ -79,9 +105,9 @@ mod tests {
         assert!(a.starts_with("$argon2id$"), "{a}");
         assert_ne!(a, b, "a fresh salt each time");
         assert!(!a.contains("correct horse"));
-        assert!(verify_password("correct horse battery".into(), Some(a.clone())).await.unwrap());
-        assert!(!verify_password("correct horse battery!".into(), Some(a)).await.unwrap());
-        assert!(!verify_password("anything at all".into(), None).await.unwrap());
+        assert!(verify_password("correct horse battery".into(), Some(a.clone()), true).await.unwrap());
+        assert!(!verify_password("correct horse battery!".into(), Some(a), false).await.unwrap());
+        assert!(!verify_password("anything at all".into(), None, true).await.unwrap());
     }
 
     #[test]

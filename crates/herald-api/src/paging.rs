@@ -1,0 +1,100 @@
+//! Paging for the list endpoints: `?limit=` (default [`DEFAULT_LIMIT`], at most
+//! [`MAX_LIMIT`]) and `?offset=` (the items to skip, at most [`MAX_OFFSET`]). A page answers
+//! `{"items", "limit", "offset", "nextOffset"}`, `nextOffset` null on the last page, so an
+//! answer's size is bounded whatever the table holds.
+
+use crate::error::ApiError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 500;
+/// Deep offsets cost a scan of everything before them; a client needing more filters instead.
+pub const MAX_OFFSET: i64 = 100_000;
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// A checked page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl PageQuery {
+    pub fn new(limit: i64, offset: Option<i64>) -> Self {
+        Self { limit: Some(limit), offset }
+    }
+
+    /// Refuses a limit or offset out of range, naming it.
+    pub fn check(self) -> Result<Page, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::field("limit", format!("{limit} is out of range: give 1 to {MAX_LIMIT}")));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if !(0..=MAX_OFFSET).contains(&offset) {
+            return Err(ApiError::field("offset", format!("{offset} is out of range: give 0 to {MAX_OFFSET}")));
+        }
+        Ok(Page { limit: limit as usize, offset: offset as usize })
+    }
+}
+
+impl Page {
+    /// How many items to fetch so that [`Page::answer`] can tell whether a next page exists.
+    pub fn fetch(&self) -> i64 {
+        (self.offset + self.limit + 1) as i64
+    }
+
+    /// The page's part of `all` (everything from the first item on, or at least
+    /// [`Page::fetch`] items), as the page answer.
+    pub fn answer<T: Serialize>(&self, all: Vec<T>) -> Value {
+        let (items, next) = self.take(all);
+        self.wrap(&items, next)
+    }
+
+    /// The page's items out of `all`, and the next page's offset if there is one.
+    pub fn take<T>(&self, all: Vec<T>) -> (Vec<T>, Option<usize>) {
+        let seen = all.len();
+        let items = all.into_iter().skip(self.offset).take(self.limit).collect();
+        (items, (seen > self.offset + self.limit).then_some(self.offset + self.limit))
+    }
+
+    /// The page answer around items already taken.
+    pub fn wrap<T: Serialize>(&self, items: &[T], next: Option<usize>) -> Value {
+        json!({ "items": items, "limit": self.limit, "offset": self.offset, "nextOffset": next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ApiError> {
+        PageQuery { limit, offset }.check()
+    }
+
+    #[test]
+    fn pages_walk_the_list() {
+        let p = page(Some(2), None).unwrap();
+        assert_eq!(p.answer(vec![1, 2, 3]), json!({"items": [1, 2], "limit": 2, "offset": 0, "nextOffset": 2}));
+        let p = page(Some(2), Some(2)).unwrap();
+        assert_eq!(p.answer(vec![1, 2, 3]), json!({"items": [3], "limit": 2, "offset": 2, "nextOffset": null}));
+        assert_eq!(page(None, None).unwrap(), Page { limit: DEFAULT_LIMIT as usize, offset: 0 });
+    }
+
+    #[test]
+    fn out_of_range_is_refused_naming_the_parameter() {
+        for (limit, offset, field) in
+            [(Some(0), None, "limit"), (Some(MAX_LIMIT + 1), None, "limit"), (None, Some(-1), "offset")]
+        {
+            let err = page(limit, offset).unwrap_err().to_string();
+            assert!(err.starts_with(field), "{err}");
+        }
+    }
+}
