@@ -141,7 +141,8 @@ async fn a_stopped_streamer_hands_its_shard_on_and_the_next_goes_on_from_the_che
     stopping.cancel();
     assert!(first.stream_one(&stopping).await.unwrap());
     let shard = &node.store.list_shards(run_id).await.unwrap()[0];
-    assert_eq!(shard.rows_read, 30, "one window of three ten-row batches");
+    // One window: up to three ten-row batches, as many as the reader had ready.
+    assert!([10, 20, 30].contains(&shard.rows_read), "stopped after one window: {shard:?}");
     assert!(shard.lease_owner.is_none(), "handed back at once: {shard:?}");
 
     drain(&node.streamer("s2", one_shard)).await;
