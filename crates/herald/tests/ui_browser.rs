@@ -253,12 +253,13 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         let config = json!({"corpId": fake_wecom::CORP_ID, "corpSecret": SECRET, "agentId": 1000002, "baseUrl": wecom});
         b.fill("#config", &config.to_string()).await;
         b.click("#save-account").await;
-        assert_eq!(b.text("#notice").await, "Account created.");
+        assert_eq!(b.wait_text("#notice", |t| t == "Account created.").await, "Account created.");
         let shown = b.find("#config").await.prop("value").await.unwrap().unwrap_or_default();
         assert!(shown.contains("****cdef") && !shown.contains(SECRET), "{shown}");
         // Saving with the mask keeps the secret: the test send still gets a token.
         b.click("#save-account").await;
-        assert_eq!(b.text("#notice").await, "Saved.");
+        // The form posts and the page is replaced: wait for the new page's notice.
+        assert_eq!(b.wait_text("#notice", |t| t == "Saved.").await, "Saved.");
         b.fill("#receiver", "zhangsan").await;
         b.click("#send-test").await;
         let result = b.wait_text("#account-result", |t| !t.is_empty()).await;
