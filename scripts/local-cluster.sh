@@ -107,7 +107,14 @@ up() {
     local sealing_key
     sealing_key=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
     local common="$dir/common.env"
-    cat >"$common" <<EOF
+    # Settings given to `up` (HERALD_<SECTION>__<KEY>) are kept, so `start` brings a node back
+    # with them too; the cluster's own wiring below comes after and wins.
+    local name
+    : >"$common"
+    for name in $(compgen -e | grep -E '^HERALD_[A-Z0-9_]+__'); do
+        printf '%s=%q\n' "$name" "${!name}" >>"$common"
+    done
+    cat >>"$common" <<EOF
 HERALD_DATABASE__URL=$database_url
 HERALD_BUS__KAFKA__BROKERS=$(cat "$dir/kafka.bootstrap")
 HERALD_BUS__KAFKA__CREATE_TOPICS=false

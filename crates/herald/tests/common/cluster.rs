@@ -71,6 +71,16 @@ impl LocalCluster {
         (1..=self.vars["NODES"].parse().unwrap()).find(|&i| self.pid(i) == pid)
     }
 
+    /// Starts node `node` again, as it was first started; waits until it answers.
+    pub fn start(&self, node: usize) {
+        run_script(&["start", self.dir.path().to_str().unwrap(), &node.to_string()], &[]);
+    }
+
+    /// The node's API as a client sees it.
+    pub fn api(&self, node: usize) -> herald_testkit::node::ApiClient {
+        herald_testkit::node::ApiClient::new(&self.url(node), &self.api_key)
+    }
+
     pub fn kill(&self, node: usize, signal: &str) {
         run_script(&["kill", self.dir.path().to_str().unwrap(), &node.to_string(), signal], &[]);
     }
