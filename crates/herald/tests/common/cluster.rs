@@ -132,6 +132,13 @@ impl LocalCluster {
 impl Drop for LocalCluster {
     fn drop(&mut self) {
         let dir = self.dir.path().to_str().unwrap().to_string();
+        if std::env::var_os("HERALD_TEST_KEEP_CLUSTER").is_some() {
+            // For a post-mortem: the processes stop, the logs and state stay.
+            let _ = Command::new("bash").arg(script()).args(["down", &dir]).status();
+            eprintln!("cluster kept in {}", self.dir.path().display());
+            std::mem::forget(std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap()));
+            return;
+        }
         if std::thread::panicking() {
             for i in 1..=self.vars["NODES"].parse().unwrap_or(0) {
                 let log = self.log(i);
