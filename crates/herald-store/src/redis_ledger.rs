@@ -9,9 +9,9 @@
 //! the store, so a flushed or unreachable Redis costs speed, never a double send; while Redis
 //! is unreachable every lookup goes to the store and marking is skipped, with a warning.
 //!
-//! Keys: `<prefix>:ledger:<message id>`. Message ids repeat across databases (run ids start
-//! again at 1), so a prefix belongs to one database: give a recreated or restored database a
-//! new prefix, or delete its old `ledger:` keys.
+//! Keys: `<prefix>:ledger:<message id>`. Message ids carry the installation's id (made once per
+//! database), so a database recreated beside the same prefix makes ids Redis has never seen and
+//! its runs are sent in full (tested in crates/herald/tests/exactly_once.rs).
 
 use crate::error::Result;
 use crate::model::{OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};

@@ -137,3 +137,31 @@ async fn a_template_deleted_and_another_created_gets_every_row() {
     let (status, old) = api.call(reqwest::Method::GET, &format!("/api/runs/{run_a}"), None).await;
     assert_eq!((status, old["delivered"].as_i64()), (200, Some(3)), "the deleted template's run is kept");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_recreated_beside_the_same_redis_prefix_gets_every_row() {
+    let receiver = RecordingReceiver::start().await;
+    let url = format!("{}/hook", receiver.url);
+    let prefix = herald_testkit::redis::unique_prefix("recreated-database");
+    let _cleanup = herald_testkit::redis::PrefixGuard(prefix.clone());
+    let redis_url = herald_testkit::redis::redis_url();
+    let env = [("HERALD_REDIS__URL", redis_url.as_str()), ("HERALD_REDIS__KEY_PREFIX", prefix.as_str())];
+    let mut delivered = Vec::new();
+    // The same template and crowd on a first database, then on a fresh one beside the same Redis:
+    // the second database's first run has the same run and row numbers as the first's.
+    for database in ["first", "recreated"] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let (server, key) = node(dir.path(), port, &env).await;
+        let api = ApiClient::new(&format!("http://127.0.0.1:{port}"), &key.expect("a new database prints a key"));
+        let crowd = api.crowd(crowd_csv(3)).await;
+        let template = api.template(&webhook_template(database, &crowd, &url)).await;
+        let run_id = api.run_now(template).await;
+        let run = api.wait_run(run_id, Duration::from_secs(30), |r| r["status"] == "completed").await;
+        assert_eq!(run["delivered"], 3, "{database} database: {run}");
+        delivered.extend(row_ids(&api, run_id, 3).await);
+        drop(server);
+    }
+    assert_all_arrived(&receiver, &delivered);
+    assert_eq!((receiver.count(), receiver.repeats()), (6, 0), "{:?}", receiver.counts_by_id());
+}

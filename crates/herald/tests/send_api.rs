@@ -1,5 +1,6 @@
 //! austin's send API: a valid key, a wrong or missing key, a missing template, 101 receivers,
-//! missing variables, and batchSend, with austin's codes and the messages reaching the outbox.
+//! missing variables, and batchSend, with austin's codes and the messages reaching the outbox; an
+//! oversize batchSend refused whole and a repeated bizId sent once, counted at a recording receiver.
 
 mod common;
 
@@ -174,5 +175,66 @@ async fn batch_send_delivers_each_param_with_its_variables() {
     assert_eq!(answer["data"].as_array().unwrap().len(), 3);
     assert_eq!(wait_outbox(&node, "13900000001").await["content"]["text"], "A, your code is 1");
     assert_eq!(wait_outbox(&node, "13900000003").await["content"]["text"], "B, your code is 2");
+    node.node.shutdown().await;
+}
+
+/// A webhook template posting each message to `receiver`, for tests that count what arrived.
+async fn node_with_webhook(receiver: &herald_testkit::RecordingReceiver) -> (tempfile::TempDir, TestNode, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap()).await;
+    let spec = json!({"name": "hook", "channel": "webhook",
+                      "content": {"url": format!("{}/hook", receiver.url), "text": "{$name}: {$code}"}});
+    let id = node.template(spec).await;
+    (dir, node, id)
+}
+
+#[tokio::test]
+async fn a_batch_send_with_one_oversize_param_is_refused_whole_and_nothing_arrives() {
+    let receiver = herald_testkit::RecordingReceiver::start().await;
+    let (_dir, node, id) = node_with_webhook(&receiver).await;
+    let small = json!({"receiver": "13900000001", "variables": {"name": "A", "code": "1"}});
+    // Under the request limit (2 MiB), over the bus's limit of one message (1 MiB).
+    let huge = json!({"receiver": "13900000002", "variables": {"name": "x".repeat(1_100_000), "code": "2"}});
+    let (status, answer) = node
+        .post("/batchSend", &json!({"code": "send", "messageTemplateId": id, "messageParamList": [small, huge]}))
+        .await;
+    assert_eq!(status, 413, "{answer}");
+    let said = answer.to_string();
+    assert!(said.contains("messageParamList[1]") && said.len() < 1_000, "names the param, briefly: {said}");
+
+    // The same small param alone arrives, so a published first param would have arrived too.
+    let (status, answer) =
+        node.post("/batchSend", &json!({"code": "send", "messageTemplateId": id, "messageParamList": [small]})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(receiver.wait_for(1, Duration::from_secs(10)).await, "the small param alone is delivered");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.count(), 1, "the refused request published nothing: {:?}", receiver.counts_by_id());
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_repeated_biz_id_answers_the_first_message_ids_and_sends_once() {
+    let receiver = herald_testkit::RecordingReceiver::start().await;
+    let (_dir, node, id) = node_with_webhook(&receiver).await;
+    let body = json!({"code": "send", "messageTemplateId": id,
+        "messageParam": {"bizId": "order-7", "receiver": "13900000007,13900000008", "variables": {"name": "A", "code": "1"}}});
+    let (status, first) = node.post("/send", &body).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(receiver.wait_for(2, Duration::from_secs(10)).await);
+    // A client retry (a timeout on its side) within the window: same ids, nothing sent again.
+    let (status, again) = node.post("/send", &body).await;
+    assert_eq!(status, 200, "{again}");
+    let ids = |answer: &Value| -> Vec<String> {
+        answer["data"].as_array().unwrap().iter().map(|d| d["messageId"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(ids(&again), ids(&first));
+    // Another bizId is another send.
+    let other = json!({"code": "send", "messageTemplateId": id,
+        "messageParam": {"bizId": "order-8", "receiver": "13900000007", "variables": {"name": "A", "code": "1"}}});
+    let (status, _) = node.post("/send", &other).await;
+    assert_eq!(status, 200);
+    assert!(receiver.wait_for(3, Duration::from_secs(10)).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!((receiver.count(), receiver.repeats()), (3, 0), "{:?}", receiver.counts_by_id());
     node.node.shutdown().await;
 }

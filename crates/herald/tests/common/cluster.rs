@@ -141,9 +141,7 @@ impl Drop for LocalCluster {
         }
         if std::thread::panicking() {
             for i in 1..=self.vars["NODES"].parse().unwrap_or(0) {
-                let log = self.log(i);
-                let tail: Vec<&str> = log.lines().rev().take(30).collect();
-                eprintln!("--- node {i} log (last lines, newest first) ---\n{}", tail.join("\n"));
+                eprintln!("{}", log_digest(i, &self.log(i)));
             }
         }
         let _ = Command::new("bash").arg(script()).args(["down", &dir]).status();
@@ -165,4 +163,21 @@ pub fn pid_in_node_id(id: &str) -> Option<u32> {
     let mut parts = node.rsplitn(3, '-');
     parts.next()?;
     parts.next()?.parse().ok()
+}
+
+/// A node's log, short enough to read in a CI report: how often each warning and error was
+/// logged, then its last lines (newest first) without the Kafka assignment chatter.
+fn log_digest(node: usize, log: &str) -> String {
+    let mut faults: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for line in log.lines().filter(|l| l.contains("\"level\":\"WARN\"") || l.contains("\"level\":\"ERROR\"")) {
+        let message = line.split("\"message\":\"").nth(1).and_then(|m| m.split('"').next()).unwrap_or(line);
+        *faults.entry(message.chars().take(120).collect()).or_default() += 1;
+    }
+    let faults: Vec<String> = faults.iter().map(|(m, n)| format!("{n:>6} x {m}")).collect();
+    let tail: Vec<&str> = log.lines().rev().filter(|l| !l.contains("kafka partitions assigned")).take(15).collect();
+    format!(
+        "--- node {node}: warnings and errors ---\n{}\n--- node {node}: last lines, newest first ---\n{}",
+        faults.join("\n"),
+        tail.join("\n")
+    )
 }
