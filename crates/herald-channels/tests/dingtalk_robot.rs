@@ -3,7 +3,7 @@
 
 mod fake_dingtalk;
 
-use fake_dingtalk::{FakeDingTalk, ROBOT_SECRET, ROBOT_TOKEN, account, clock, closed_port_url, context, message};
+use fake_dingtalk::{FakeDingTalk, ROBOT_SECRET, ROBOT_TOKEN, account, clock, context, message};
 use herald_channels::{BuildError, SendResult, build};
 use herald_core::ChannelKind;
 use serde_json::{Value, json};
@@ -78,9 +78,7 @@ async fn a_robot_without_a_secret_sends_unsigned() {
 #[tokio::test]
 async fn too_fast_is_retryable_and_the_retry_is_sent() {
     let fake = FakeDingTalk::start().await;
-    fake.state()
-        .fail_sends
-        .push_back((200, json!({"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"})));
+    fake.fail_next((200, json!({"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"})));
     let ctx = context(clock());
     let built = build(&account(ChannelKind::DingTalkRobot, robot_config(&fake.base_url)), &ctx).unwrap();
     let msg = message("13800000000", json!({"content": "hi"}));
@@ -97,13 +95,13 @@ async fn too_fast_is_retryable_and_the_retry_is_sent() {
 #[tokio::test]
 async fn server_errors_and_unreachable_hosts_are_retryable() {
     let fake = FakeDingTalk::start().await;
-    fake.state().fail_sends.push_back((503, json!({"message": "Service Unavailable"})));
+    fake.fail_next((503, json!({"message": "Service Unavailable"})));
     let ctx = context(clock());
     let built = build(&account(ChannelKind::DingTalkRobot, robot_config(&fake.base_url)), &ctx).unwrap();
     let msg = message("13800000000", json!({"content": "hi"}));
     assert!(matches!(built.channel.send(&msg).await, SendResult::Retryable { .. }));
 
-    let closed = closed_port_url().await;
+    let closed = herald_testkit::closed_url();
     let built = build(&account(ChannelKind::DingTalkRobot, robot_config(&closed)), &ctx).unwrap();
     match built.channel.send(&msg).await {
         SendResult::Retryable { reason, .. } => assert_no_secrets(&reason),

@@ -112,7 +112,7 @@ async fn a_token_rejected_after_a_refresh_is_permanent() {
     let fake = FakeDingTalk::start().await;
     // Two rejections in a row: the first send's token and the refreshed one.
     for _ in 0..2 {
-        fake.state().fail_sends.push_back((200, json!({"errcode": 40014, "errmsg": "不合法的access_token"})));
+        fake.fail_next((200, json!({"errcode": 40014, "errmsg": "不合法的access_token"})));
     }
     let built = build_notice(&fake, clock());
     let reason = permanent_reason(built.channel.send(&message("u1", json!({"content": "hi"}))).await);
@@ -123,8 +123,8 @@ async fn a_token_rejected_after_a_refresh_is_permanent() {
 #[tokio::test]
 async fn busy_is_retryable_and_the_retry_is_sent() {
     let fake = FakeDingTalk::start().await;
-    fake.state().fail_sends.push_back((200, json!({"errcode": -1, "errmsg": "系统繁忙"})));
-    fake.state().fail_sends.push_back((200, json!({"errcode": 90018, "errmsg": "当前请求过多，请稍后再试"})));
+    fake.fail_next((200, json!({"errcode": -1, "errmsg": "系统繁忙"})));
+    fake.fail_next((200, json!({"errcode": 90018, "errmsg": "当前请求过多，请稍后再试"})));
     let built = build_notice(&fake, clock());
     let msg = message("u1", json!({"content": "hi"}));
 
@@ -166,7 +166,7 @@ async fn a_wrong_app_secret_is_permanent_and_never_printed() {
 #[tokio::test]
 async fn a_gettoken_outage_is_retryable() {
     let fake = FakeDingTalk::start().await;
-    fake.state().fail_gettoken.push_back((502, json!({})));
+    fake.state().fail_gettoken.push((502, json!({})));
     let built = build_notice(&fake, clock());
     let msg = message("u1", json!({"content": "hi"}));
     assert!(matches!(built.channel.send(&msg).await, SendResult::Retryable { .. }));

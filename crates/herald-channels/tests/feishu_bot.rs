@@ -59,11 +59,11 @@ async fn a_bot_without_a_secret_sends_unsigned() {
 #[tokio::test]
 async fn frequency_limits_are_retryable_and_the_retry_is_sent() {
     let fake = FakeFeishu::start(Some(BOT_SECRET), None).await;
-    fake.state().fail_next.push_back((
+    fake.fail_next((
         200,
         json!({"code": 11232, "data": {}, "msg": "frequency limited psm[lark.oapi.app_platform_runtime]appID[1500]"}),
     ));
-    fake.state().fail_next.push_back((400, json!({"code": 9499, "msg": "too many request", "data": {}})));
+    fake.fail_next((400, json!({"code": 9499, "msg": "too many request", "data": {}})));
     let built = build(&account(bot_config(&fake)), &context(clock())).unwrap();
     let msg = message("", json!({"content": "hi"}));
 
@@ -134,7 +134,7 @@ async fn an_unknown_hook_is_permanent_and_the_hook_id_never_printed() {
 #[tokio::test]
 async fn server_errors_are_retryable() {
     let fake = FakeFeishu::start(Some(BOT_SECRET), None).await;
-    fake.state().fail_next.push_back((500, json!({"code": 99991400, "msg": "internal error"})));
+    fake.fail_next((500, json!({"code": 99991400, "msg": "internal error"})));
     let built = build(&account(bot_config(&fake)), &context(clock())).unwrap();
     let msg = message("", json!({"content": "hi"}));
     assert!(matches!(built.channel.send(&msg).await, SendResult::Retryable { .. }));

@@ -3,7 +3,7 @@
 
 mod fake_sms;
 
-use fake_sms::{ALIYUN_ID, ALIYUN_SECRET, Reply, aliyun_supplier, build, closed_url, sms};
+use fake_sms::{ALIYUN_ID, ALIYUN_SECRET, Reply, aliyun_supplier, build, sms};
 use herald_channels::{BuildError, SendResult};
 use serde_json::{Value, json};
 
@@ -52,7 +52,7 @@ async fn gateway_faults_and_unreachable_endpoints_are_retryable() {
         let result = channel.send(&sms("13800000000")).await;
         assert!(matches!(result, SendResult::Retryable { .. }), "{result:?}");
     }
-    let down = build(one_supplier(&closed_url().await)).channel;
+    let down = build(one_supplier(&herald_testkit::closed_url())).channel;
     assert!(matches!(down.send(&sms("13800000000")).await, SendResult::Retryable { .. }));
 }
 

@@ -2,7 +2,7 @@
 
 mod fake_sms;
 
-use fake_sms::{Fake, Reply, aliyun_supplier, build, closed_url, sms, tencent_supplier};
+use fake_sms::{Fake, Reply, aliyun_supplier, build, sms, tencent_supplier};
 use herald_channels::{Channel, SendResult};
 use serde_json::json;
 use std::sync::Arc;
@@ -57,7 +57,8 @@ async fn bad_credentials_on_the_first_supplier_fall_back() {
 async fn unreachable_first_supplier_falls_back() {
     let aliyun = fake_sms::aliyun().await;
     let channel =
-        build(json!({"suppliers": [tencent_supplier(&closed_url().await), aliyun_supplier(&aliyun.url)]})).channel;
+        build(json!({"suppliers": [tencent_supplier(&herald_testkit::closed_url()), aliyun_supplier(&aliyun.url)]}))
+            .channel;
     sent_by_aliyun(channel.send(&sms("+8613800000000")).await);
 }
 

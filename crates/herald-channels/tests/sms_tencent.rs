@@ -3,7 +3,7 @@
 
 mod fake_sms;
 
-use fake_sms::{Reply, TENCENT_KEY, build, closed_url, sms, tencent_supplier};
+use fake_sms::{Reply, TENCENT_KEY, build, sms, tencent_supplier};
 use herald_channels::{BuildError, SendResult};
 use serde_json::json;
 
@@ -51,7 +51,7 @@ async fn server_errors_and_unreachable_endpoints_are_retryable() {
         let result = channel.send(&sms("+8613800000000")).await;
         assert!(matches!(result, SendResult::Retryable { .. }), "{result:?}");
     }
-    let down = build(one_supplier(&closed_url().await)).channel;
+    let down = build(one_supplier(&herald_testkit::closed_url())).channel;
     let result = down.send(&sms("+8613800000000")).await;
     assert!(matches!(result, SendResult::Retryable { .. }), "{result:?}");
 }

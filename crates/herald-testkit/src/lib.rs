@@ -20,7 +20,7 @@ pub mod redis;
 
 pub use fake::{FakeServer, Faults};
 pub use moto::Moto;
-pub use net::free_port;
+pub use net::{closed_url, free_port};
 pub use postgres::{TestDb, with_test_db};
 pub use proxy::CuttableProxy;
 pub use receiver::{Received, RecordingReceiver};

@@ -7,3 +7,8 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("the OS hands out an ephemeral port")
 }
+
+/// A base URL nothing listens on (a port just released), for "provider unreachable" tests.
+pub fn closed_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}

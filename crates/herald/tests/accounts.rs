@@ -69,7 +69,7 @@ async fn accounts_are_masked_validated_and_kept_while_used() {
     let (status, test) = node.post(&format!("/api/accounts/{id}/test"), &json!({"receiver": "lilei"})).await;
     assert_eq!(status, 200, "{test}");
     assert_eq!(test["outcome"], "sent", "{test}");
-    assert_eq!(fake.lock().unwrap().messages[0].0, "lilei");
+    assert_eq!(fake.state().messages[0].0, "lilei");
 
     // A template refers to it by name; the account cannot be deleted while it does.
     let spec = json!({"name": "notice", "channel": "wecom_app", "channelAccount": "corp-app", "content": {"body": "hi {$name}"}});
@@ -113,7 +113,7 @@ async fn a_day_of_token_refreshes_runs_on_time_and_failures_are_retried() {
     let midnight = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
     let mut expected = 0;
     for hour in 1..=24 {
-        fake.lock().unwrap().fail_gettoken = hour == 6;
+        fake.state().fail_gettoken = hour == 6;
         node.clock.set(midnight + Duration::hours(hour) + Duration::seconds(1));
         expected += 1;
         let fires = wait_fires(&node, schedule, expected).await;
@@ -126,7 +126,7 @@ async fn a_day_of_token_refreshes_runs_on_time_and_failures_are_retried() {
             assert_eq!(latest["outcome"], "failed");
             assert!(latest["error"].as_str().unwrap().contains("system busy"), "{latest}");
             // Retried a minute later, and then succeeds.
-            fake.lock().unwrap().fail_gettoken = false;
+            fake.state().fail_gettoken = false;
             node.clock.set(midnight + Duration::hours(6) + Duration::seconds(62));
             expected += 1;
             let fires = wait_fires(&node, schedule, expected).await;
@@ -135,12 +135,12 @@ async fn a_day_of_token_refreshes_runs_on_time_and_failures_are_retried() {
             assert_eq!(latest["outcome"], "succeeded", "{latest}");
         }
     }
-    assert_eq!(fake.lock().unwrap().token_calls, 24, "one fetch per hour, the failed one retried once");
+    assert_eq!(fake.state().token_calls, 24, "one fetch per hour, the failed one retried once");
 
     // The manual refresh endpoint fetches at once.
     let (status, body) = node.post(&format!("/api/accounts/{id}/refresh-token"), &json!({})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(fake.lock().unwrap().token_calls, 25);
+    assert_eq!(fake.state().token_calls, 25);
     node.node.shutdown().await;
 }
 
@@ -155,14 +155,14 @@ async fn a_send_through_an_account_refreshes_an_expired_token_once() {
     let send = |who: &'static str| json!({"code": "send", "messageTemplateId": id, "messageParam": {"receiver": who, "variables": {"name": who}}});
     let (status, body) = node.post("/send", &send("hanmeimei")).await;
     assert_eq!(status, 200, "{body}");
-    wait_until(|| fake.lock().unwrap().messages.len() == 1).await;
-    assert_eq!(fake.lock().unwrap().token_calls, 1);
+    wait_until(|| fake.state().messages.len() == 1).await;
+    assert_eq!(fake.state().token_calls, 1);
 
-    fake.lock().unwrap().current_token = Some("rotated-by-wecom".into());
+    fake.state().current_token = Some("rotated-by-wecom".into());
     node.post("/send", &send("lilei")).await;
-    wait_until(|| fake.lock().unwrap().messages.len() == 2).await;
+    wait_until(|| fake.state().messages.len() == 2).await;
     {
-        let fake = fake.lock().unwrap();
+        let fake = fake.state();
         assert_eq!(fake.token_calls, 2, "refreshed exactly once");
         assert_eq!(fake.messages[1].0, "lilei");
         assert_eq!(fake.messages[1].1, "hi lilei");
@@ -182,9 +182,9 @@ async fn the_account_rate_limit_spaces_sends() {
     let (status, body) =
         node.post("/batchSend", &json!({"code": "send", "messageTemplateId": id, "messageParamList": params})).await;
     assert_eq!(status, 200, "{body}");
-    wait_until(|| fake.lock().unwrap().messages.len() == 15).await;
+    wait_until(|| fake.state().messages.len() == 15).await;
     let spread = {
-        let fake = fake.lock().unwrap();
+        let fake = fake.state();
         let first = fake.messages.iter().map(|m| m.2).min().unwrap();
         fake.messages.iter().map(|m| m.2).max().unwrap() - first
     };

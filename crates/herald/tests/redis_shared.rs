@@ -105,12 +105,12 @@ async fn an_account_rate_and_its_token_are_shared_by_two_nodes() {
         let (status, body) = a.post("/send", &send(template, &format!("user{n}"))).await;
         assert_eq!(status, 200, "{body}");
     }
-    while fake.lock().unwrap().messages.len() < 15 {
+    while fake.state().messages.len() < 15 {
         assert!(started.elapsed() < Duration::from_secs(30), "not delivered");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (spread, token_calls) = {
-        let fake = fake.lock().unwrap();
+        let fake = fake.state();
         let first = fake.messages.iter().map(|m| m.2).min().unwrap();
         (fake.messages.iter().map(|m| m.2).max().unwrap() - first, fake.token_calls)
     };

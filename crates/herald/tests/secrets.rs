@@ -105,12 +105,12 @@ async fn no_secret_reaches_the_api_or_the_log() {
         .await;
     }
     for _ in 0..500 {
-        if fake.lock().unwrap().messages.len() >= 2 {
+        if fake.state().messages.len() >= 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(fake.lock().unwrap().messages.len(), 2, "the test send and the API send reached WeCom");
+    assert_eq!(fake.state().messages.len(), 2, "the test send and the API send reached WeCom");
     tokio::time::sleep(Duration::from_millis(500)).await;
     drop(server);
 

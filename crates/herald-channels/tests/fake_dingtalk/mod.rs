@@ -17,10 +17,11 @@ use herald_channels::http::{HttpSettings, OutboundHttp};
 use herald_channels::tokens::Tokens;
 use herald_channels::{BuildContext, ChannelAccount, OutgoingMessage};
 use herald_core::{ChannelKind, MessageId, TestClock};
+use herald_testkit::fake::{FakeServer, Faults, Shared, lock};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 pub const ROBOT_TOKEN: &str = "robot-access-token-0123456789";
 pub const ROBOT_SECRET: &str = "SECrobot-signing-secret-abcdef";
@@ -29,6 +30,7 @@ pub const APP_SECRET: &str = "app-secret-value-987654321";
 pub const AGENT_ID: i64 = 2233445566;
 
 /// What the fake knows and what it has seen.
+#[derive(Default)]
 pub struct FakeState {
     pub robot_secret: Option<String>,
     pub robot_keyword: Option<String>,
@@ -45,14 +47,32 @@ pub struct FakeState {
     /// Every request to asyncsend_v2, accepted or not.
     pub notice_requests: usize,
     /// Answers (HTTP status, body) to give the next send requests instead of handling them.
-    pub fail_sends: VecDeque<(u16, Value)>,
+    pub fail_sends: Faults<(u16, Value)>,
     /// The same for /gettoken.
-    pub fail_gettoken: VecDeque<(u16, Value)>,
+    pub fail_gettoken: Faults<(u16, Value)>,
 }
 
-pub struct FakeDingTalk {
-    pub base_url: String,
-    state: Arc<Mutex<FakeState>>,
+impl herald_testkit::fake::FakeState for FakeState {
+    type Fault = (u16, Value);
+    fn faults(&mut self) -> &mut Faults<(u16, Value)> {
+        &mut self.fail_sends
+    }
+    /// DingTalk expires every token issued so far (as it does after 7200 s).
+    fn expire_tokens(&mut self) {
+        let tokens: Vec<String> = self.valid_tokens.drain().collect();
+        self.expired_tokens.extend(tokens);
+    }
+}
+
+/// The fake on the testkit's scaffold: `base_url`, `state()`, `fail_next()` (a send's answer),
+/// `expire_tokens()`.
+pub struct FakeDingTalk(FakeServer<FakeState>);
+
+impl std::ops::Deref for FakeDingTalk {
+    type Target = FakeServer<FakeState>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl FakeDingTalk {
@@ -62,39 +82,17 @@ impl FakeDingTalk {
     }
 
     pub async fn start_with(robot_secret: Option<String>, robot_keyword: Option<String>) -> Self {
-        let state = Arc::new(Mutex::new(FakeState {
-            robot_secret,
-            robot_keyword,
-            robot_posts: Vec::new(),
-            robot_requests: 0,
-            gettoken_calls: 0,
-            valid_tokens: HashSet::new(),
-            expired_tokens: HashSet::new(),
-            notices: Vec::new(),
-            notice_requests: 0,
-            fail_sends: VecDeque::new(),
-            fail_gettoken: VecDeque::new(),
-        }));
-        let app = Router::new()
-            .route("/robot/send", post(robot_send))
-            .route("/gettoken", get(gettoken))
-            .route("/topapi/message/corpconversation/asyncsend_v2", post(asyncsend))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base_url, state }
-    }
-
-    pub fn state(&self) -> MutexGuard<'_, FakeState> {
-        self.state.lock().unwrap()
-    }
-
-    /// DingTalk expires every token issued so far (as it does after 7200 s).
-    pub fn expire_tokens(&self) {
-        let mut state = self.state();
-        let tokens: Vec<String> = state.valid_tokens.drain().collect();
-        state.expired_tokens.extend(tokens);
+        let state = FakeState { robot_secret, robot_keyword, ..FakeState::default() };
+        Self(
+            FakeServer::start(state, |state| {
+                Router::new()
+                    .route("/robot/send", post(robot_send))
+                    .route("/gettoken", get(gettoken))
+                    .route("/topapi/message/corpconversation/asyncsend_v2", post(asyncsend))
+                    .with_state(state)
+            })
+            .await,
+        )
     }
 }
 
@@ -129,13 +127,13 @@ fn message_text(msg: &Value) -> String {
 }
 
 async fn robot_send(
-    State(state): State<Arc<Mutex<FakeState>>>,
+    State(state): State<Shared<FakeState>>,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let mut state = state.lock().unwrap();
+    let mut state = lock(&state);
     state.robot_requests += 1;
-    if let Some((status, body)) = state.fail_sends.pop_front() {
+    if let Some((status, body)) = state.fail_sends.take_next() {
         return answer(status, body);
     }
     if query.get("access_token").map(String::as_str) != Some(ROBOT_TOKEN) {
@@ -172,13 +170,10 @@ async fn robot_send(
     errcode(0, "ok")
 }
 
-async fn gettoken(
-    State(state): State<Arc<Mutex<FakeState>>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let mut state = state.lock().unwrap();
+async fn gettoken(State(state): State<Shared<FakeState>>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let mut state = lock(&state);
     state.gettoken_calls += 1;
-    if let Some((status, body)) = state.fail_gettoken.pop_front() {
+    if let Some((status, body)) = state.fail_gettoken.take_next() {
         return answer(status, body);
     }
     if query.get("appkey").map(String::as_str) != Some(APP_KEY)
@@ -192,13 +187,13 @@ async fn gettoken(
 }
 
 async fn asyncsend(
-    State(state): State<Arc<Mutex<FakeState>>>,
+    State(state): State<Shared<FakeState>>,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let mut state = state.lock().unwrap();
+    let mut state = lock(&state);
     state.notice_requests += 1;
-    if let Some((status, body)) = state.fail_sends.pop_front() {
+    if let Some((status, body)) = state.fail_sends.take_next() {
         return answer(status, body);
     }
     let Some(token) = query.get("access_token") else {
@@ -251,12 +246,4 @@ pub fn message(receiver: &str, content: Value) -> OutgoingMessage {
         msg_type: 10,
         content,
     }
-}
-
-/// An address nothing listens on.
-pub async fn closed_port_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    url
 }

@@ -15,14 +15,15 @@ use herald_channels::http::{HttpSettings, OutboundHttp};
 use herald_channels::tokens::Tokens;
 use herald_channels::{BuildContext, ChannelAccount, OutgoingMessage};
 use herald_core::{ChannelKind, MessageId, TestClock};
+use herald_testkit::fake::{FakeServer, Faults, Shared, lock};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 pub const HOOK_ID: &str = "5e3d587e-d78e-4a07-bd07-265f269f86fd";
 pub const BOT_SECRET: &str = "nIMtb7r3N9pkXyXdtAbx6e";
 
+#[derive(Default)]
 pub struct FakeState {
     pub secret: Option<String>,
     pub keyword: Option<String>,
@@ -31,33 +32,41 @@ pub struct FakeState {
     /// Every request, accepted or not.
     pub requests: usize,
     /// Answers (HTTP status, body) to give the next requests instead of handling them.
-    pub fail_next: VecDeque<(u16, Value)>,
+    pub faults: Faults<(u16, Value)>,
 }
 
+impl herald_testkit::fake::FakeState for FakeState {
+    type Fault = (u16, Value);
+    fn faults(&mut self) -> &mut Faults<(u16, Value)> {
+        &mut self.faults
+    }
+}
+
+/// The fake on the testkit's scaffold (`state()`, `fail_next()`), with the bot's webhook URL.
 pub struct FakeFeishu {
-    /// The bot's webhook URL on the fake.
     pub webhook_url: String,
-    state: Arc<Mutex<FakeState>>,
+    server: FakeServer<FakeState>,
+}
+
+impl std::ops::Deref for FakeFeishu {
+    type Target = FakeServer<FakeState>;
+    fn deref(&self) -> &Self::Target {
+        &self.server
+    }
 }
 
 impl FakeFeishu {
     pub async fn start(secret: Option<&str>, keyword: Option<&str>) -> Self {
-        let state = Arc::new(Mutex::new(FakeState {
+        let state = FakeState {
             secret: secret.map(str::to_string),
             keyword: keyword.map(str::to_string),
-            posts: Vec::new(),
-            requests: 0,
-            fail_next: VecDeque::new(),
-        }));
-        let app = Router::new().route("/open-apis/bot/v2/hook/{id}", post(hook)).with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let webhook_url = format!("http://{}/open-apis/bot/v2/hook/{HOOK_ID}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { webhook_url, state }
-    }
-
-    pub fn state(&self) -> MutexGuard<'_, FakeState> {
-        self.state.lock().unwrap()
+            ..FakeState::default()
+        };
+        let server = FakeServer::start(state, |state| {
+            Router::new().route("/open-apis/bot/v2/hook/{id}", post(hook)).with_state(state)
+        })
+        .await;
+        Self { webhook_url: format!("{}/open-apis/bot/v2/hook/{HOOK_ID}", server.base_url), server }
     }
 }
 
@@ -75,10 +84,10 @@ fn bad_request() -> Response {
     answer(400, json!({ "code": 9499, "msg": "Bad Request", "data": {} }))
 }
 
-async fn hook(State(state): State<Arc<Mutex<FakeState>>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let mut state = state.lock().unwrap();
+async fn hook(State(state): State<Shared<FakeState>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let mut state = lock(&state);
     state.requests += 1;
-    if let Some((status, body)) = state.fail_next.pop_front() {
+    if let Some((status, body)) = state.faults.take_next() {
         return answer(status, body);
     }
     if id != HOOK_ID {

@@ -16,10 +16,11 @@ use herald_channels::http::{HttpSettings, OutboundHttp};
 use herald_channels::tokens::Tokens;
 use herald_channels::{BuildError, Built, OutgoingMessage};
 use herald_core::{ChannelKind, MessageId, TestClock};
+use herald_testkit::fake::{FakeServer, Faults, Shared, lock};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 pub const APP_ID: &str = "xXmjbbab3b5F1m7wAYZoG2";
 pub const APP_KEY: &str = "BZF4dANEYr8dwLhj6lRfx2";
@@ -48,48 +49,49 @@ pub struct FakeState {
     pub tasks: Vec<(String, Value)>,
     pub list_pushes: Vec<Value>,
     pub cids: HashSet<String>,
-    pub faults: VecDeque<Fault>,
+    pub faults: Faults<Fault>,
 }
 
-type Shared = Arc<Mutex<FakeState>>;
+impl herald_testkit::fake::FakeState for FakeState {
+    type Fault = Fault;
+    fn faults(&mut self) -> &mut Faults<Fault> {
+        &mut self.faults
+    }
+    /// Every token issued so far is now refused with 10001.
+    fn expire_tokens(&mut self) {
+        let issued: Vec<String> = self.issued.keys().cloned().collect();
+        self.expired.extend(issued);
+    }
+}
 
 /// A refusal on its way back to the client (boxed: a `Response` is large).
 type Refused = Box<Response>;
 
-pub struct FakeGetui {
-    pub base_url: String,
-    state: Shared,
+/// The fake on the testkit's scaffold: `base_url`, `state()`, `fail_next()`, `expire_tokens()`.
+pub struct FakeGetui(FakeServer<FakeState>);
+
+impl std::ops::Deref for FakeGetui {
+    type Target = FakeServer<FakeState>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl FakeGetui {
     pub async fn start() -> Self {
-        let state: Shared = Arc::default();
-        state.lock().unwrap().cids = ["cid-a", "cid-b", "cid-c", "cid-d"].into_iter().map(String::from).collect();
-        let app = Router::new()
-            .route("/v2/{app_id}/auth", post(auth))
-            .route("/v2/{app_id}/push/single/cid", post(push_single))
-            .route("/v2/{app_id}/push/list/message", post(create_task))
-            .route("/v2/{app_id}/push/list/cid", post(push_list))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base_url, state }
-    }
-
-    pub fn state(&self) -> MutexGuard<'_, FakeState> {
-        self.state.lock().unwrap()
-    }
-
-    pub fn fail_next(&self, fault: Fault) {
-        self.state().faults.push_back(fault);
-    }
-
-    /// Every token issued so far is now refused with 10001.
-    pub fn expire_tokens(&self) {
-        let mut state = self.state();
-        let issued: Vec<String> = state.issued.keys().cloned().collect();
-        state.expired.extend(issued);
+        let cids = ["cid-a", "cid-b", "cid-c", "cid-d"].into_iter().map(String::from).collect();
+        let state = FakeState { cids, ..FakeState::default() };
+        Self(
+            FakeServer::start(state, |state| {
+                Router::new()
+                    .route("/v2/{app_id}/auth", post(auth))
+                    .route("/v2/{app_id}/push/single/cid", post(push_single))
+                    .route("/v2/{app_id}/push/list/message", post(create_task))
+                    .route("/v2/{app_id}/push/list/cid", post(push_list))
+                    .with_state(state)
+            })
+            .await,
+        )
     }
 }
 
@@ -109,8 +111,8 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-async fn auth(State(state): State<Shared>, Path(app_id): Path<String>, raw: Bytes) -> Response {
-    let mut s = state.lock().unwrap();
+async fn auth(State(state): State<Shared<FakeState>>, Path(app_id): Path<String>, raw: Bytes) -> Response {
+    let mut s = lock(&state);
     s.auth_calls += 1;
     if app_id != APP_ID {
         return invalid("appId");
@@ -150,7 +152,7 @@ fn admit(s: &mut FakeState, app_id: &str, headers: &HeaderMap) -> Result<(), Ref
         s.token_refusals += 1;
         return Err(Box::new(code(401, 10001, "token expired or invalid")));
     }
-    match s.faults.pop_front() {
+    match s.faults.take_next() {
         Some(Fault::Code(status, c, msg)) => Err(Box::new(code(status, c, msg))),
         Some(Fault::Status(status)) => {
             Err(Box::new((StatusCode::from_u16(status).unwrap(), "gateway error").into_response()))
@@ -202,12 +204,12 @@ fn parse(raw: &Bytes) -> Result<Value, Refused> {
 }
 
 async fn push_single(
-    State(state): State<Shared>,
+    State(state): State<Shared<FakeState>>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
-    let mut s = state.lock().unwrap();
+    let mut s = lock(&state);
     let checked = admit(&mut s, &app_id, &headers)
         .and_then(|()| parse(&raw))
         .and_then(|body| check_request_id(&body).map(|()| body))
@@ -226,12 +228,12 @@ async fn push_single(
 }
 
 async fn create_task(
-    State(state): State<Shared>,
+    State(state): State<Shared<FakeState>>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
-    let mut s = state.lock().unwrap();
+    let mut s = lock(&state);
     let checked = admit(&mut s, &app_id, &headers)
         .and_then(|()| parse(&raw))
         .and_then(|body| check_request_id(&body).map(|()| body))
@@ -246,12 +248,12 @@ async fn create_task(
 }
 
 async fn push_list(
-    State(state): State<Shared>,
+    State(state): State<Shared<FakeState>>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
-    let mut s = state.lock().unwrap();
+    let mut s = lock(&state);
     let checked = admit(&mut s, &app_id, &headers)
         .and_then(|()| parse(&raw))
         .and_then(|body| cids(&body, 1000).map(|cids| (body, cids)));

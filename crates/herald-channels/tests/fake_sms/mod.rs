@@ -15,11 +15,12 @@ use herald_channels::http::{HttpSettings, OutboundHttp};
 use herald_channels::tokens::Tokens;
 use herald_channels::{BuildContext, Built, ChannelAccount, OutgoingMessage};
 use herald_core::{ChannelKind, MessageId, SystemClock};
+use herald_testkit::fake::{FakeServer, Faults, Shared, lock};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 pub const TENCENT_ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
 pub const TENCENT_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
@@ -39,49 +40,56 @@ pub enum Reply {
     Http(u16),
 }
 
+/// What the fake has seen, and the replies it was told to give.
 #[derive(Default)]
-struct Shared {
-    replies: Mutex<VecDeque<Reply>>,
+pub struct FakeState {
+    replies: Faults<Reply>,
     /// Requests that passed the checks: Tencent bodies, Aliyun query parameters.
-    accepted: Mutex<Vec<Value>>,
+    accepted: Vec<Value>,
     /// Every request that arrived, passing or not.
-    arrived: Mutex<u32>,
-    nonces: Mutex<HashSet<String>>,
-    ids: Mutex<u64>,
+    arrived: u32,
+    nonces: HashSet<String>,
+    ids: u64,
 }
 
+impl herald_testkit::fake::FakeState for FakeState {
+    type Fault = Reply;
+    fn faults(&mut self) -> &mut Faults<Reply> {
+        &mut self.replies
+    }
+}
+
+/// A fake SMS provider on the testkit's scaffold, at `url`.
 pub struct Fake {
     pub url: String,
-    shared: Arc<Shared>,
+    server: FakeServer<FakeState>,
 }
 
 impl Fake {
-    /// Answers the next requests with `replies`, then with `Reply::Ok`.
+    async fn start(routes: impl FnOnce(Shared<FakeState>) -> Router) -> Self {
+        let server = FakeServer::start(FakeState::default(), routes).await;
+        Self { url: server.base_url.clone(), server }
+    }
+
+    /// Answers the next requests that pass the checks with `replies`, then with `Reply::Ok`.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
-        self.shared.replies.lock().unwrap().extend(replies);
+        replies.into_iter().for_each(|reply| self.server.fail_next(reply));
     }
 
     pub fn accepted(&self) -> Vec<Value> {
-        self.shared.accepted.lock().unwrap().clone()
+        self.server.state().accepted.clone()
     }
 
     pub fn arrived(&self) -> u32 {
-        *self.shared.arrived.lock().unwrap()
+        self.server.state().arrived
     }
 }
 
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
-
-fn next_reply(shared: &Shared) -> (Reply, u64) {
-    let reply = shared.replies.lock().unwrap().pop_front().unwrap_or(Reply::Ok);
-    let mut ids = shared.ids.lock().unwrap();
-    *ids += 1;
-    (reply, *ids)
+/// The scripted reply for a request that passed, and the serial number of this send.
+fn next_reply(state: &mut FakeState) -> (Reply, u64) {
+    let reply = state.replies.take_next().unwrap_or(Reply::Ok);
+    state.ids += 1;
+    (reply, state.ids)
 }
 
 fn html(status: u16) -> Response {
@@ -91,9 +99,7 @@ fn html(status: u16) -> Response {
 // ---------------------------------------------------------------- Tencent Cloud SendSms
 
 pub async fn tencent() -> Fake {
-    let shared = Arc::new(Shared::default());
-    let url = serve(Router::new().route("/", post(tencent_send)).with_state(shared.clone())).await;
-    Fake { url, shared }
+    Fake::start(|state| Router::new().route("/", post(tencent_send)).with_state(state)).await
 }
 
 fn tencent_error(code: &str, message: &str) -> Response {
@@ -169,8 +175,8 @@ fn tencent_check_signature(headers: &HeaderMap, body: &[u8]) -> Result<(), (&'st
     Ok(())
 }
 
-async fn tencent_send(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    *shared.arrived.lock().unwrap() += 1;
+async fn tencent_send(State(shared): State<Shared<FakeState>>, headers: HeaderMap, body: Bytes) -> Response {
+    lock(&shared).arrived += 1;
     if !header(&headers, "content-type").is_some_and(|t| t.starts_with("application/json")) {
         return tencent_error("InvalidParameter", "Content-Type must be application/json");
     }
@@ -205,8 +211,11 @@ async fn tencent_send(State(shared): State<Arc<Shared>>, headers: HeaderMap, bod
     {
         return tencent_error("InvalidParameterValue.TemplateParameterFormatError", "TemplateParamSet");
     }
-    shared.accepted.lock().unwrap().push(request.clone());
-    let (reply, id) = next_reply(&shared);
+    let (reply, id) = {
+        let mut state = lock(&shared);
+        state.accepted.push(request.clone());
+        next_reply(&mut state)
+    };
     let status = |code: &str, serial: String, message: &str| {
         let statuses: Vec<Value> = phones
             .iter()
@@ -229,9 +238,7 @@ async fn tencent_send(State(shared): State<Arc<Shared>>, headers: HeaderMap, bod
 // ---------------------------------------------------------------- Aliyun Dysms SendSms
 
 pub async fn aliyun() -> Fake {
-    let shared = Arc::new(Shared::default());
-    let url = serve(Router::new().route("/", get(aliyun_send)).with_state(shared.clone())).await;
-    Fake { url, shared }
+    Fake::start(|state| Router::new().route("/", get(aliyun_send)).with_state(state)).await
 }
 
 fn aliyun_answer(status: StatusCode, code: &str, message: &str) -> Response {
@@ -246,8 +253,8 @@ fn pop_encode(text: &str) -> String {
     form.replace('+', "%20").replace('*', "%2A").replace("%7E", "~")
 }
 
-async fn aliyun_send(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
-    *shared.arrived.lock().unwrap() += 1;
+async fn aliyun_send(State(shared): State<Shared<FakeState>>, RawQuery(query): RawQuery) -> Response {
+    lock(&shared).arrived += 1;
     let query = query.unwrap_or_default();
     let mut params: BTreeMap<String, String> = BTreeMap::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -305,7 +312,7 @@ async fn aliyun_send(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuer
             format!("Specified signature does not match our calculation. server string to sign is:{string_to_sign}");
         return aliyun_answer(bad, "SignatureDoesNotMatch", &message);
     }
-    if !shared.nonces.lock().unwrap().insert(params["SignatureNonce"].clone()) {
+    if !lock(&shared).nonces.insert(params["SignatureNonce"].clone()) {
         return aliyun_answer(bad, "SignatureNonceUsed", "Specified signature nonce was used already.");
     }
     if let Some(template_param) = params.get("TemplateParam") {
@@ -315,8 +322,11 @@ async fn aliyun_send(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuer
             return aliyun_answer(StatusCode::OK, "isv.INVALID_JSON_PARAM", "JSON参数不合法，只接受字符串值");
         }
     }
-    shared.accepted.lock().unwrap().push(serde_json::to_value(&params).unwrap());
-    let (reply, id) = next_reply(&shared);
+    let (reply, id) = {
+        let mut state = lock(&shared);
+        state.accepted.push(serde_json::to_value(&params).unwrap());
+        next_reply(&mut state)
+    };
     match reply {
         Reply::Ok => {
             let body = json!({"Message": "OK", "RequestId": uuid::Uuid::new_v4().to_string(), "BizId": format!("{id:015}^0"), "Code": "OK"});
@@ -366,12 +376,4 @@ pub fn sms(phone: &str) -> OutgoingMessage {
         msg_type: 10,
         content: json!({"params": {"code": "1234", "minutes": 5}}),
     }
-}
-
-/// A URL nothing listens on.
-pub async fn closed_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
 }

@@ -15,9 +15,10 @@ use herald_channels::http::{HttpSettings, OutboundHttp};
 use herald_channels::tokens::Tokens;
 use herald_channels::{BuildError, Built, OutgoingMessage};
 use herald_core::{ChannelKind, MessageId, TestClock};
+use herald_testkit::fake::{FakeServer, Faults, Shared, lock};
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const ROBOT_KEY: &str = "693a91f6-7f1c-4bc4-97a0-0ec2f1fa5aaa";
@@ -47,45 +48,46 @@ pub struct FakeState {
     pub send_requests: usize,
     /// Message bodies WeCom accepted.
     pub accepted: Vec<Value>,
-    pub faults: VecDeque<Fault>,
+    pub faults: Faults<Fault>,
     pub users: HashSet<String>,
 }
 
-type Shared = Arc<Mutex<FakeState>>;
+impl herald_testkit::fake::FakeState for FakeState {
+    type Fault = Fault;
+    fn faults(&mut self) -> &mut Faults<Fault> {
+        &mut self.faults
+    }
+    /// Every token issued so far now counts as expired (errcode 42001).
+    fn expire_tokens(&mut self) {
+        let issued = self.issued.clone();
+        self.expired.extend(issued);
+    }
+}
 
-pub struct FakeWeCom {
-    pub base_url: String,
-    state: Shared,
+/// The fake on the testkit's scaffold: `base_url`, `state()`, `fail_next()`, `expire_tokens()`.
+pub struct FakeWeCom(FakeServer<FakeState>);
+
+impl std::ops::Deref for FakeWeCom {
+    type Target = FakeServer<FakeState>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl FakeWeCom {
     pub async fn start() -> Self {
-        let state: Shared = Arc::default();
-        state.lock().unwrap().users = ["zhangsan", "lisi", "wangwu"].into_iter().map(String::from).collect();
-        let app = Router::new()
-            .route("/cgi-bin/gettoken", get(gettoken))
-            .route("/cgi-bin/message/send", post(message_send))
-            .route("/cgi-bin/webhook/send", post(webhook_send))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base_url, state }
-    }
-
-    pub fn state(&self) -> MutexGuard<'_, FakeState> {
-        self.state.lock().unwrap()
-    }
-
-    pub fn fail_next(&self, fault: Fault) {
-        self.state().faults.push_back(fault);
-    }
-
-    /// Every token issued so far now counts as expired (errcode 42001).
-    pub fn expire_tokens(&self) {
-        let mut state = self.state();
-        let issued = state.issued.clone();
-        state.expired.extend(issued);
+        let users = ["zhangsan", "lisi", "wangwu"].into_iter().map(String::from).collect();
+        let state = FakeState { users, ..FakeState::default() };
+        Self(
+            FakeServer::start(state, |state| {
+                Router::new()
+                    .route("/cgi-bin/gettoken", get(gettoken))
+                    .route("/cgi-bin/message/send", post(message_send))
+                    .route("/cgi-bin/webhook/send", post(webhook_send))
+                    .with_state(state)
+            })
+            .await,
+        )
     }
 }
 
@@ -97,8 +99,8 @@ fn errcode(code: i64, msg: &str) -> Response {
     answer(json!({"errcode": code, "errmsg": msg}))
 }
 
-async fn gettoken(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let mut state = state.lock().unwrap();
+async fn gettoken(State(state): State<Shared<FakeState>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let mut state = lock(&state);
     state.gettoken_calls += 1;
     match (q.get("corpid"), q.get("corpsecret")) {
         (None, _) => errcode(41002, "corpid missing"),
@@ -114,8 +116,8 @@ async fn gettoken(State(state): State<Shared>, Query(q): Query<HashMap<String, S
 }
 
 /// Applies a queued fault, if any; `None` means answer normally.
-async fn fault(state: &Shared, touser: &str) -> Option<Response> {
-    let fault = state.lock().unwrap().faults.pop_front()?;
+async fn fault(state: &Shared<FakeState>, touser: &str) -> Option<Response> {
+    let fault = lock(state).faults.take_next()?;
     match fault {
         Fault::Errcode(code, msg) => Some(errcode(code, msg)),
         Fault::Status(status) => Some((StatusCode::from_u16(status).unwrap(), "upstream unavailable").into_response()),
@@ -149,9 +151,13 @@ fn check_message(body: &Value) -> Result<(), (i64, &'static str)> {
     Ok(())
 }
 
-async fn message_send(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>, raw: Bytes) -> Response {
+async fn message_send(
+    State(state): State<Shared<FakeState>>,
+    Query(q): Query<HashMap<String, String>>,
+    raw: Bytes,
+) -> Response {
     {
-        let mut s = state.lock().unwrap();
+        let mut s = lock(&state);
         s.send_requests += 1;
         let token = match q.get("access_token") {
             None => return errcode(41001, "access_token missing"),
@@ -179,7 +185,7 @@ async fn message_send(State(state): State<Shared>, Query(q): Query<HashMap<Strin
     if let Err((code, msg)) = check_message(&body) {
         return errcode(code, msg);
     }
-    let mut s = state.lock().unwrap();
+    let mut s = lock(&state);
     let invalid: Vec<&str> = touser.split('|').filter(|u| !s.users.contains(*u)).collect();
     if invalid.len() == touser.split('|').count() {
         return answer(json!({
@@ -195,9 +201,13 @@ async fn message_send(State(state): State<Shared>, Query(q): Query<HashMap<Strin
     }))
 }
 
-async fn webhook_send(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>, raw: Bytes) -> Response {
+async fn webhook_send(
+    State(state): State<Shared<FakeState>>,
+    Query(q): Query<HashMap<String, String>>,
+    raw: Bytes,
+) -> Response {
     {
-        let mut s = state.lock().unwrap();
+        let mut s = lock(&state);
         s.send_requests += 1;
         if q.get("key").map(String::as_str) != Some(ROBOT_KEY) {
             return errcode(93000, "invalid webhook url, hint: [1714550400_1], from ip: 127.0.0.1");
@@ -212,7 +222,7 @@ async fn webhook_send(State(state): State<Shared>, Query(q): Query<HashMap<Strin
     if let Err((code, msg)) = check_message(&body) {
         return errcode(code, msg);
     }
-    state.lock().unwrap().accepted.push(body);
+    lock(&state).accepted.push(body);
     errcode(0, "ok")
 }
 

@@ -4,9 +4,9 @@
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use herald_testkit::fake::{FakeServer, Faults, Shared, lock};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 pub const CORP_ID: &str = "ww-test-corp";
@@ -19,12 +19,22 @@ pub struct FakeWeCom {
     pub current_token: Option<String>,
     /// (receiver, content, when received)
     pub messages: Vec<(String, String, Instant)>,
+    /// Bodies to answer the next sends with instead of accepting them.
+    pub faults: Faults<Value>,
 }
 
-pub type Shared = Arc<Mutex<FakeWeCom>>;
+impl herald_testkit::fake::FakeState for FakeWeCom {
+    type Fault = Value;
+    fn faults(&mut self) -> &mut Faults<Value> {
+        &mut self.faults
+    }
+    fn expire_tokens(&mut self) {
+        self.current_token = None;
+    }
+}
 
-async fn gettoken(State(fake): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Json<Value> {
-    let mut fake = fake.lock().unwrap();
+async fn gettoken(State(fake): State<Shared<FakeWeCom>>, Query(q): Query<HashMap<String, String>>) -> Json<Value> {
+    let mut fake = lock(&fake);
     if fake.fail_gettoken {
         return Json(json!({"errcode": -1, "errmsg": "system busy"}));
     }
@@ -38,11 +48,14 @@ async fn gettoken(State(fake): State<Shared>, Query(q): Query<HashMap<String, St
 }
 
 async fn send(
-    State(fake): State<Shared>,
+    State(fake): State<Shared<FakeWeCom>>,
     Query(q): Query<HashMap<String, String>>,
     Json(body): Json<Value>,
 ) -> Json<Value> {
-    let mut fake = fake.lock().unwrap();
+    let mut fake = lock(&fake);
+    if let Some(answer) = fake.faults.take_next() {
+        return Json(answer);
+    }
     if q.get("access_token") != fake.current_token.as_ref() {
         return Json(json!({"errcode": 42001, "errmsg": "access_token expired"}));
     }
@@ -52,15 +65,15 @@ async fn send(
     Json(json!({"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "m1"}))
 }
 
-/// Starts the fake; returns its base URL.
-pub async fn start(secret: &str) -> (String, Shared) {
-    let state: Shared = Arc::new(Mutex::new(FakeWeCom { secret: secret.into(), ..Default::default() }));
-    let app = Router::new()
-        .route("/cgi-bin/gettoken", get(gettoken))
-        .route("/cgi-bin/message/send", post(send))
-        .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, state)
+/// Starts the fake on the testkit's scaffold; returns its base URL and the fake.
+pub async fn start(secret: &str) -> (String, FakeServer<FakeWeCom>) {
+    let state = FakeWeCom { secret: secret.into(), ..Default::default() };
+    let fake = FakeServer::start(state, |state| {
+        Router::new()
+            .route("/cgi-bin/gettoken", get(gettoken))
+            .route("/cgi-bin/message/send", post(send))
+            .with_state(state)
+    })
+    .await;
+    (fake.base_url.clone(), fake)
 }
