@@ -1,7 +1,6 @@
-//! Channel accounts and building a channel from one. An account names a provider and holds
-//! its settings and secrets (decrypted here; encrypted at rest by the store). `build` returns
-//! the channel, its healthcheck and, for token-based providers, the token source that
-//! housekeeping refreshes.
+//! Channel accounts and what building a channel from one needs and gives. An account names a
+//! provider and holds its settings and secrets (decrypted here; encrypted at rest by the
+//! store). The provider modules build from these types; `crate::build` picks the provider.
 
 use crate::Channel;
 use crate::http::OutboundHttp;
@@ -73,20 +72,6 @@ pub fn parse_config<T: DeserializeOwned>(account: &ChannelAccount) -> Result<T, 
             None => BuildError::Config { field: path, message },
         }
     })
-}
-
-pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
-    match account.channel {
-        ChannelKind::Outbox | ChannelKind::Webhook => Err(BuildError::NotAccountBased(account.channel)),
-        ChannelKind::Email => crate::email::build(account, ctx),
-        ChannelKind::Sms => crate::sms::build(account, ctx),
-        ChannelKind::DingTalkRobot => crate::dingtalk::robot::build(account, ctx),
-        ChannelKind::DingTalkWorkNotice => crate::dingtalk::work_notice::build(account, ctx),
-        ChannelKind::WeComRobot => crate::wecom::robot::build(account, ctx),
-        ChannelKind::WeComApp => crate::wecom::app::build(account, ctx),
-        ChannelKind::FeishuBot => crate::feishu::build(account, ctx),
-        ChannelKind::GetuiPush => crate::getui::build(account, ctx),
-    }
 }
 
 /// How often housekeeping refreshes an account's access token, for token-based channels:

@@ -3,6 +3,7 @@
 //! success, try again later, or give up.
 
 pub mod account;
+pub mod build;
 pub mod dingtalk;
 pub mod email;
 pub mod feishu;
@@ -17,7 +18,8 @@ pub mod tokens;
 pub mod webhook;
 pub mod wecom;
 
-pub use account::{BuildContext, BuildError, Built, ChannelAccount, build};
+pub use account::{BuildContext, BuildError, Built, ChannelAccount};
+pub use build::build;
 
 use async_trait::async_trait;
 use herald_core::{ChannelKind, MessageId};

@@ -4,7 +4,8 @@
 //! account's sends pass through its rate bucket (`account:<id>`) on the node's rate gate:
 //! shared by the node's workers, and by every node when the gate is in Redis.
 
-use crate::account::{BuildContext, BuildError, Built, ChannelAccount, build};
+use crate::account::{BuildContext, BuildError, Built, ChannelAccount};
+use crate::build::build;
 use crate::sealing::Sealer;
 use crate::tokens::{AccessToken, TokenError, TokenSource};
 use crate::{Channel, OutgoingMessage, SendResult};

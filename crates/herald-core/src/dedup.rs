@@ -3,7 +3,8 @@
 //! receiver per channel per day; austin: 5). The counting itself is atomic and lives in the
 //! store; here are the rules and the keys they count under.
 
-use crate::template::{ChannelKind, FieldError};
+use crate::channel::ChannelKind;
+use crate::field::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -2,9 +2,11 @@
 //! function takes its inputs (time included) as arguments so it can be tested in isolation.
 
 pub mod batching;
+pub mod channel;
 pub mod clock;
 pub mod cron;
 pub mod dedup;
+pub mod field;
 pub mod fire;
 pub mod ids;
 pub mod job;

@@ -1,90 +1,14 @@
 //! Message templates: what an admin saves, and the rules a template must satisfy before it is
 //! stored (known channel, valid cron and time zone, placeholders the crowd file can fill).
 
+pub use crate::channel::ChannelKind;
 use crate::cron::{CronSchedule, MisfirePolicy};
+pub use crate::field::FieldError;
 use crate::listing::{QUOTED_CHARS, clip, name_some};
 use crate::placeholders::placeholder_names;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
-use std::fmt;
-
-/// The channels this build can deliver through. Unknown names are refused when a template
-/// is read, so a typo never reaches the scheduler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    /// Records each delivery in herald's own store; the default for trying herald out.
-    Outbox,
-    /// POSTs each message as JSON to the URL in the content's `url` field.
-    Webhook,
-    /// SMTP, through a channel account.
-    Email,
-    /// SMS through Tencent Cloud or Aliyun, with a fallback supplier.
-    Sms,
-    /// DingTalk custom group robot (webhook with HMAC signature).
-    #[serde(rename = "dingtalk_robot")]
-    DingTalkRobot,
-    /// DingTalk work notice (corp conversation), using the app access token.
-    #[serde(rename = "dingtalk_work_notice")]
-    DingTalkWorkNotice,
-    /// WeCom group robot (webhook).
-    #[serde(rename = "wecom_robot")]
-    WeComRobot,
-    /// WeCom app message, using the corp access token.
-    #[serde(rename = "wecom_app")]
-    WeComApp,
-    /// Feishu custom bot (webhook with signature).
-    FeishuBot,
-    /// Getui push v2, by cid.
-    GetuiPush,
-}
-
-impl ChannelKind {
-    pub const ALL: [ChannelKind; 10] = [
-        ChannelKind::Outbox,
-        ChannelKind::Webhook,
-        ChannelKind::Email,
-        ChannelKind::Sms,
-        ChannelKind::DingTalkRobot,
-        ChannelKind::DingTalkWorkNotice,
-        ChannelKind::WeComRobot,
-        ChannelKind::WeComApp,
-        ChannelKind::FeishuBot,
-        ChannelKind::GetuiPush,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Outbox => "outbox",
-            Self::Webhook => "webhook",
-            Self::Email => "email",
-            Self::Sms => "sms",
-            Self::DingTalkRobot => "dingtalk_robot",
-            Self::DingTalkWorkNotice => "dingtalk_work_notice",
-            Self::WeComRobot => "wecom_robot",
-            Self::WeComApp => "wecom_app",
-            Self::FeishuBot => "feishu_bot",
-            Self::GetuiPush => "getui_push",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
-    /// Channels that deliver through a provider account (everything but the outbox and the
-    /// plain webhook).
-    pub fn needs_account(self) -> bool {
-        !matches!(self, Self::Outbox | Self::Webhook)
-    }
-}
-
-impl fmt::Display for ChannelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What happens to a send that falls in the template's nightly quiet hours.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,25 +108,6 @@ fn default_msg_type() -> i32 {
 
 fn default_receiver_id_type() -> String {
     "userId".into()
-}
-
-/// A rule broken by a template, naming the field at fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
 }
 
 const MAX_NAME_LEN: usize = 200;

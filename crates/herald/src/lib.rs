@@ -3,6 +3,7 @@
 
 pub mod backends;
 pub mod config;
+pub mod context;
 pub mod db_clock;
 pub mod housekeeping;
 pub mod node;

@@ -5,6 +5,7 @@
 
 use crate::backends::{self, Backends, Database, Shared};
 use crate::config::Config;
+pub use crate::context::Context;
 use crate::housekeeping::TokenRefresh;
 use crate::serve::ServeLimits;
 use anyhow::Context as _;
@@ -54,17 +55,6 @@ impl Roles {
         }
         Ok(roles)
     }
-}
-
-/// What every role of a node shares: the backends behind their traits, the clock and the
-/// channel accounts. The API builds its own `AppState` from it.
-#[derive(Clone)]
-pub struct Context {
-    pub store: Arc<dyn Store>,
-    pub bus: Arc<dyn herald_bus::Bus>,
-    pub crowds: Arc<dyn herald_crowd::CrowdStore>,
-    pub clock: Arc<dyn Clock>,
-    pub accounts: Arc<AccountChannels>,
 }
 
 /// A running node.

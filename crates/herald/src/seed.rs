@@ -2,7 +2,7 @@
 //! sends it to the outbox every 30 seconds, so a newcomer sees deliveries within a minute.
 //! Nothing is loaded when the database already has a template.
 
-use crate::node::Context;
+use crate::context::Context;
 use anyhow::Context as _;
 use herald_core::{TemplateSpec, TemplateStatus};
 use herald_crowd::{CrowdFormat, body_stream};

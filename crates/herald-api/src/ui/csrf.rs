@@ -3,8 +3,8 @@
 //! field; other sites can neither read the cookie nor compute the token. Forms shown before
 //! login use a double-submit cookie instead (see `login.rs`).
 
+use super::identity::Session;
 use super::render::error_page;
-use super::session::Session;
 use crate::AppState;
 use crate::error::ApiError;
 use axum::body::Body;
@@ -12,18 +12,9 @@ use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use sha2::{Digest, Sha256};
 
 pub(crate) const HEADER: &str = "x-csrf-token";
 pub(crate) const FIELD: &str = "csrf";
-
-/// The CSRF token of the session whose cookie holds `session_token`.
-pub(crate) fn token_for(session_token: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"herald-console-csrf\0");
-    hasher.update(session_token.as_bytes());
-    hex::encode(hasher.finalize())
-}
 
 /// Compares in time independent of where the strings differ.
 pub(crate) fn same(a: &str, b: &str) -> bool {
@@ -75,6 +66,7 @@ pub(crate) async fn require_token(State(state): State<AppState>, req: Request, n
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::identity::csrf_token_for as token_for;
 
     #[test]
     fn tokens_follow_the_session_and_compare_exactly() {

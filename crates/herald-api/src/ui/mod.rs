@@ -8,6 +8,7 @@ mod crowds_page;
 mod csrf;
 mod dashboard;
 mod form;
+mod identity;
 mod login;
 pub mod login_guard;
 mod passwords;

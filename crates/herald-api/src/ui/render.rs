@@ -1,7 +1,7 @@
 //! Rendering: the chrome every page shares (user, CSRF token, active tab), HTML responses,
 //! error pages, and the formats times are shown in.
 
-use super::session::Session;
+use super::identity::Session;
 use crate::error::ApiError;
 use askama::Template;
 use axum::http::StatusCode;

@@ -2,7 +2,9 @@
 //! stored only as its sha256 hash with an expiry; `require_login` admits a request that holds a
 //! live one. Also the one-time setup link that creates the first user.
 
-use super::{ConsoleSettings, CookieSecurity, csrf};
+use super::identity::csrf_token_for;
+use super::render::error_page;
+use super::{ConsoleSettings, CookieSecurity};
 use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::{Request, State};
@@ -16,14 +18,7 @@ use sha2::{Digest, Sha256};
 
 pub(crate) const SESSION_COOKIE: &str = "herald_session";
 
-/// The logged-in user of a request, put in its extensions by [`require_login`].
-#[derive(Debug, Clone)]
-pub(crate) struct Session {
-    pub name: String,
-    pub token_hash: String,
-    /// The CSRF token every write of this session must carry.
-    pub csrf: String,
-}
+pub(crate) use super::identity::Session;
 
 /// 32 random bytes, hex.
 pub(crate) fn new_token() -> String {
@@ -86,12 +81,12 @@ pub(crate) async fn require_login(State(state): State<AppState>, mut req: Reques
         let token_hash = hash_token(&token);
         match state.store.session_user(&token_hash, state.clock.now()).await {
             Ok(Some(user)) => {
-                let csrf = csrf::token_for(&token);
+                let csrf = csrf_token_for(&token);
                 req.extensions_mut().insert(Session { name: user.name, token_hash, csrf });
                 return next.run(req).await;
             }
             Ok(None) => {}
-            Err(e) => return super::render::error_page(ApiError::from(e)),
+            Err(e) => return error_page(ApiError::from(e)),
         }
     }
     if req.headers().contains_key("hx-request") {

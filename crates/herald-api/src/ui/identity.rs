@@ -1,0 +1,22 @@
+//! Who a console request is: the logged-in session, put in the request by the login check, and
+//! the CSRF token derived from its cookie. A leaf module: pages, the layout, the CSRF check and
+//! the login check all read it.
+
+use sha2::{Digest, Sha256};
+
+/// The logged-in user of a request, put in its extensions by `session::require_login`.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub name: String,
+    pub token_hash: String,
+    /// The CSRF token every write of this session must carry.
+    pub csrf: String,
+}
+
+/// The CSRF token of the session whose cookie holds `session_token`.
+pub(crate) fn csrf_token_for(session_token: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"herald-console-csrf\0");
+    hasher.update(session_token.as_bytes());
+    hex::encode(hasher.finalize())
+}
