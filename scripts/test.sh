@@ -94,3 +94,6 @@ ensure_redis
 
 log "cargo test --workspace"
 cargo test --workspace --all-targets --locked "$@"
+
+log "the README's run command and curl lines, as written"
+scripts/readme-check.sh
