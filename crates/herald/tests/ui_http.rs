@@ -313,3 +313,32 @@ async fn the_console_refuses_what_the_api_refuses_in_the_same_words() {
     assert!(node.node.context.store.list_templates().await.unwrap().is_empty());
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn deleting_a_template_says_what_it_keeps_before_and_after() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let s = log_in(&node, "ops").await;
+    let http = client();
+    let id = node.template(json!({"name": "old", "channel": "outbox", "content": {"body": "b"}})).await;
+    let kept = "its runs, fire history, message traces and delivery ledger are kept";
+    let page = http.get(node.url(&format!("/templates/{id}"))).header("Cookie", &s.cookie).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("id=\"delete-keeps\"") && page.contains(kept), "said beside the button");
+
+    let r = http
+        .post(node.url(&format!("/templates/{id}/delete")))
+        .header("Cookie", &s.cookie)
+        .form(&[("csrf", s.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/templates?done=deleted".to_string()));
+    let list = http.get(node.url("/templates?done=deleted")).header("Cookie", &s.cookie).send().await.unwrap();
+    let list = list.text().await.unwrap();
+    assert!(list.contains("Template deleted") && list.contains(kept), "said after");
+    assert!(!list.contains(">old<"), "the template is gone from the list");
+    let (status, answer) = node.get(&format!("/api/templates/{id}")).await;
+    assert_eq!(status, 404, "{answer}");
+    node.node.shutdown().await;
+}

@@ -40,6 +40,7 @@ struct ListQuery {
     q: Option<String>,
     status: Option<String>,
     page: Option<usize>,
+    done: Option<String>,
 }
 
 struct ListRow {
@@ -55,6 +56,7 @@ struct ListRow {
 #[template(path = "ui/templates_list.html")]
 struct ListPage {
     chrome: Chrome,
+    notice: Option<String>,
     q: String,
     status: String,
     rows: Vec<ListRow>,
@@ -97,8 +99,10 @@ async fn list(
             next_fire: utc_opt(t.next_fire_at),
         })
         .collect();
+    let notice = (q.done.as_deref() == Some("deleted")).then(|| format!("Template deleted: {}.", ops::DELETE_KEEPS));
     Ok(ok(&ListPage {
         chrome: Chrome::new(&session, "/templates"),
+        notice,
         q: q.q.unwrap_or_default(),
         status,
         rows,
@@ -133,6 +137,8 @@ struct EditPage {
     timezones: Vec<&'static str>,
     cron: CronPreview,
     preview: ContentPreview,
+    /// What a delete keeps, said beside the button.
+    delete_keeps: &'static str,
 }
 
 fn crowd_label(c: &Crowd) -> String {
@@ -180,6 +186,7 @@ async fn edit_page(
         timezones: chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect(),
         cron,
         preview,
+        delete_keeps: ops::DELETE_KEEPS,
     })
 }
 
@@ -320,7 +327,7 @@ async fn stop(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult 
 
 async fn delete(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
     ops::delete_template(&state, id).await?;
-    Ok(Redirect::to("/templates").into_response())
+    Ok(Redirect::to("/templates?done=deleted").into_response())
 }
 
 #[derive(Template)]
