@@ -1,10 +1,11 @@
 //! herald-api: the HTTP interface. `router` builds every route on one `AppState`: the
 //! austin-compatible send API (`/send`, `/batchSend`), the admin API under `/api`, crowd
-//! uploads, `/healthz`, and the admin console at `/` (see `ui`). API routes but `/healthz`
+//! uploads, `/healthz`, and the admin console at `/` (see `console`). API routes but `/healthz`
 //! need an API key; console pages need a logged-in session.
 
 mod accounts;
 mod auth;
+pub mod console;
 mod crowds;
 #[cfg(test)]
 mod decoder_props;
@@ -21,7 +22,6 @@ mod schedules;
 mod send;
 mod send_params;
 mod templates;
-pub mod ui;
 
 pub use auth::{ensure_api_key, hash_api_key, new_api_key};
 pub use crowds::crowd_record;
@@ -61,11 +61,11 @@ pub struct AppState {
     /// Channel accounts: building, test sends, token refreshes.
     pub accounts: Arc<herald_channels::registry::AccountChannels>,
     /// The admin console's sessions and confirmations.
-    pub console: ui::ConsoleSettings,
+    pub console: console::ConsoleSettings,
     /// Whose message ids the send API makes.
     pub installation: herald_core::Installation,
     /// Failed console logins, per client address and user, for throttling.
-    pub login_guard: Arc<ui::login_guard::LoginGuard>,
+    pub login_guard: Arc<console::login_guard::LoginGuard>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -82,7 +82,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(protected)
-        .merge(ui::router(&state))
+        .merge(console::router(&state))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_json_bytes))

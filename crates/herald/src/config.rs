@@ -28,7 +28,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub policies: PoliciesConfig,
     pub sample_data: SampleDataConfig,
-    pub ui: UiConfig,
+    pub console: ConsoleConfig,
     pub log: LogConfig,
 }
 
@@ -268,21 +268,21 @@ impl Default for SampleDataConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct UiConfig {
+pub struct ConsoleConfig {
     /// A console session ends this many hours after login.
     pub session_hours: i64,
     /// `auto` (Secure when the request came over https, e.g. `X-Forwarded-Proto: https` from a
     /// TLS proxy), `always` or `never`.
-    pub secure_cookies: herald_api::ui::CookieSecurity,
+    pub secure_cookies: herald_api::console::CookieSecurity,
     /// Run-now asks for a confirmation when the crowd has at least this many rows.
     pub confirm_run_rows: i64,
     /// How long the setup link printed at a first start stays valid, in hours.
     pub setup_link_hours: i64,
 }
 
-impl Default for UiConfig {
+impl Default for ConsoleConfig {
     fn default() -> Self {
-        let d = herald_api::ui::ConsoleSettings::default();
+        let d = herald_api::console::ConsoleSettings::default();
         Self {
             session_hours: d.session_ttl.num_hours(),
             secure_cookies: d.secure_cookies,
@@ -292,15 +292,15 @@ impl Default for UiConfig {
     }
 }
 
-impl UiConfig {
+impl ConsoleConfig {
     fn validate(&self) -> Result<(), InvalidSetting> {
         InvalidSetting::check_range("session_hours", self.session_hours, 1, 24 * 366)?;
         InvalidSetting::check_range("confirm_run_rows", self.confirm_run_rows, 0, i64::MAX)?;
         InvalidSetting::check_range("setup_link_hours", self.setup_link_hours, 1, 24 * 366)
     }
 
-    pub fn settings(&self) -> herald_api::ui::ConsoleSettings {
-        herald_api::ui::ConsoleSettings {
+    pub fn settings(&self) -> herald_api::console::ConsoleSettings {
+        herald_api::console::ConsoleSettings {
             session_ttl: chrono::Duration::hours(self.session_hours),
             secure_cookies: self.secure_cookies,
             confirm_run_rows: self.confirm_run_rows,
@@ -352,6 +352,9 @@ impl Config {
         // Only HERALD_<SECTION>__<KEY> is configuration: other HERALD_ variables (the CLI's
         // HERALD_API_KEY and HERALD_URL, a test harness's HERALD_TEST_*) are not this node's.
         figment = figment.merge(Env::prefixed("HERALD_").split("__").filter(|key| key.as_str().contains('.')));
+        if figment.find_value("ui").is_ok() {
+            bail!("ui: this section (HERALD_UI__*) is now called [console] (HERALD_CONSOLE__*); rename it");
+        }
         let config: Config = figment.extract().context("reading configuration")?;
         config.validate()?;
         Ok(config)
@@ -364,7 +367,7 @@ impl Config {
         self.streamer.validate().map_err(|e| e.in_section("streamer"))?;
         self.worker.validate().map_err(|e| e.in_section("worker"))?;
         self.channels.validate().map_err(|e| e.in_section("channels"))?;
-        self.ui.validate().map_err(|e| e.in_section("ui"))
+        self.console.validate().map_err(|e| e.in_section("console"))
     }
 }
 
@@ -436,7 +439,8 @@ mod tests {
             ("[worker]\nsends_in_flight = 0\n", "worker.sends_in_flight"),
             ("[scheduler]\nclaim_batch = 0\n", "scheduler.claim_batch"),
             ("[channels]\nhousekeeping_retry_secs = 0\n", "channels.housekeeping_retry_secs"),
-            ("[ui]\nsession_hours = 0\n", "ui.session_hours"),
+            ("[console]\nsession_hours = 0\n", "console.session_hours"),
+            ("[ui]\nsession_hours = 12\n", "ui"),
             ("[server]\nmax_connections = 0\n", "server.max_connections"),
             ("[worker]\nclaim_secs = 1\n", "worker.claim_secs"),
         ] {

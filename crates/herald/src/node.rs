@@ -123,7 +123,8 @@ impl Node {
         }
         if roles.api {
             node.setup_token =
-                herald_api::ui::ensure_setup_link(node.context.store.as_ref(), &config.ui.settings(), now).await?;
+                herald_api::console::ensure_setup_link(node.context.store.as_ref(), &config.console.settings(), now)
+                    .await?;
             node.spawn_api(config).await?;
         }
         Ok(node)
@@ -208,7 +209,7 @@ impl Node {
             clock,
             accounts,
             limits,
-            console: config.ui.settings(),
+            console: config.console.settings(),
             installation,
             login_guard: Default::default(),
         };

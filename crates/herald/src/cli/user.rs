@@ -59,7 +59,7 @@ fn read_password() -> anyhow::Result<String> {
 
 fn checked_password() -> anyhow::Result<String> {
     let password = read_password()?;
-    if let Some(problem) = herald_api::ui::password_problem(&password) {
+    if let Some(problem) = herald_api::console::password_problem(&password) {
         anyhow::bail!("password: {problem}");
     }
     Ok(password)
@@ -72,7 +72,7 @@ pub async fn add(config_file: Option<&Path>, name: &str) -> anyhow::Result<ExitC
         "user name: must be 1 to 100 printable characters"
     );
     let password = checked_password()?;
-    let hash = herald_api::ui::hash_password(password).await?;
+    let hash = herald_api::console::hash_password(password).await?;
     let store = open(config_file).await?;
     let created = store.create_user(name, &hash, chrono::Utc::now()).await;
     store.close_db().await;
@@ -88,7 +88,7 @@ pub async fn add(config_file: Option<&Path>, name: &str) -> anyhow::Result<ExitC
 
 pub async fn passwd(config_file: Option<&Path>, name: &str) -> anyhow::Result<ExitCode> {
     let password = checked_password()?;
-    let hash = herald_api::ui::hash_password(password).await?;
+    let hash = herald_api::console::hash_password(password).await?;
     let store = open(config_file).await?;
     let set = store.set_user_password(name.trim(), &hash, chrono::Utc::now()).await;
     store.close_db().await;

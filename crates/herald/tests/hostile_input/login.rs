@@ -18,7 +18,7 @@ fn client_from(address: &str) -> reqwest::Client {
 }
 
 async fn add_user(node: &TestNode, name: &str) {
-    let hash = herald_api::ui::hash_password(PASSWORD.into()).await.unwrap();
+    let hash = herald_api::console::hash_password(PASSWORD.into()).await.unwrap();
     node.node.context.store.create_user(name, &hash, node.clock.now()).await.unwrap();
 }
 

@@ -1,0 +1,254 @@
+//! Channel accounts: list, create and edit (secrets are write-only: shown masked, and a masked
+//! value sent back keeps the stored secret), send a test message, refresh the access token,
+//! delete. Every write goes through the operations the REST handlers use.
+
+use super::form::{FieldErrors, Form};
+use super::render::{Chrome, PageResult, html, ok, utc};
+use super::session::Session;
+use crate::AppState;
+use crate::accounts::{self as ops, AccountBody, TestBody};
+use crate::error::ApiError;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use herald_core::ChannelKind;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list).post(create))
+        .route("/accounts/new", get(new_form))
+        .route("/accounts/{id}", get(edit_form).post(update))
+        .route("/accounts/{id}/test", post(test_send))
+        .route("/accounts/{id}/refresh-token", post(refresh))
+        .route("/accounts/{id}/delete", post(delete))
+}
+
+struct AccountRow {
+    id: i64,
+    name: String,
+    channel: String,
+    rate: String,
+    updated_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/accounts_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    accounts: Vec<AccountRow>,
+}
+
+async fn list(State(state): State<AppState>, Extension(session): Extension<Session>) -> PageResult {
+    let accounts = state
+        .store
+        .list_accounts()
+        .await?
+        .into_iter()
+        .map(|a| AccountRow {
+            id: a.id,
+            name: a.name,
+            channel: a.channel.to_string(),
+            rate: a.rate_per_second.map(|r| format!("{r}/s")).unwrap_or_else(|| "unlimited".into()),
+            updated_at: utc(a.updated_at),
+        })
+        .collect();
+    Ok(ok(&ListPage { chrome: Chrome::new(&session, "/accounts"), accounts }))
+}
+
+#[derive(Debug, Clone, Default)]
+struct AccountForm {
+    name: String,
+    channel: String,
+    config: String,
+    rate: String,
+}
+
+impl AccountForm {
+    fn from_form(form: &Form) -> Self {
+        Self {
+            name: form.get("name").unwrap_or_default().to_string(),
+            channel: form.text("channel"),
+            config: form.get("config").unwrap_or_default().to_string(),
+            rate: form.text("ratePerSecond"),
+        }
+    }
+
+    /// The body the REST API would get, read by the same parser.
+    fn to_body(&self) -> Result<AccountBody, ApiError> {
+        let config: Value = if self.config.trim().is_empty() {
+            json!({})
+        } else {
+            serde_json::from_str(&self.config)
+                .map_err(|e| ApiError::field("config", format!("is not valid JSON: {e}")))?
+        };
+        let rate = match self.rate.parse::<f64>() {
+            _ if self.rate.is_empty() => Value::Null,
+            Ok(r) => json!(r),
+            Err(_) => json!(self.rate),
+        };
+        let body = json!({ "name": self.name, "channel": self.channel, "config": config, "ratePerSecond": rate });
+        crate::json::parse(&serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?)
+    }
+}
+
+fn field_of(api_field: &str) -> Option<&'static str> {
+    match api_field.split('.').next().unwrap_or(api_field) {
+        "name" => Some("name"),
+        "channel" => Some("channel"),
+        "config" => Some("config"),
+        "ratePerSecond" => Some("ratePerSecond"),
+        _ => None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/account_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    id: Option<i64>,
+    form: AccountForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+    channels: Vec<&'static str>,
+}
+
+fn edit_page(session: &Session, id: Option<i64>, form: AccountForm, errors: FieldErrors) -> EditPage {
+    EditPage {
+        chrome: Chrome::new(session, "/accounts"),
+        id,
+        form,
+        errors,
+        notice: None,
+        channels: ChannelKind::ALL.iter().filter(|c| c.needs_account()).map(|c| c.as_str()).collect(),
+    }
+}
+
+async fn new_form(Extension(session): Extension<Session>) -> PageResult {
+    let form = AccountForm { channel: "dingtalk_robot".into(), config: "{}".into(), ..Default::default() };
+    Ok(ok(&edit_page(&session, None, form, FieldErrors::default())))
+}
+
+#[derive(Debug, Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let record = state.store.get_account(id).await.map_err(ops::not_found(id))?;
+    let shown = ops::shown(&state, &record)?;
+    let form = AccountForm {
+        name: record.name,
+        channel: record.channel.to_string(),
+        config: serde_json::to_string_pretty(&shown["config"]).unwrap_or_default(),
+        rate: record.rate_per_second.map(|r| r.to_string()).unwrap_or_default(),
+    };
+    let mut page = edit_page(&session, Some(id), form, FieldErrors::default());
+    page.notice = match q.done.as_deref() {
+        Some("created") => Some("Account created.".into()),
+        Some("saved") => Some("Saved.".into()),
+        _ => None,
+    };
+    Ok(ok(&page))
+}
+
+async fn refused(session: &Session, id: Option<i64>, form: AccountForm, error: ApiError) -> PageResult {
+    let errors = FieldErrors::from_api(error, field_of)?;
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &edit_page(session, id, form, errors)))
+}
+
+async fn create(State(state): State<AppState>, Extension(session): Extension<Session>, form: Form) -> PageResult {
+    let form = AccountForm::from_form(&form);
+    let result = match form.to_body() {
+        Ok(body) => ops::create_account(&state, &body).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(record) => Ok(Redirect::to(&format!("/accounts/{}?done=created", record.id)).into_response()),
+        Err(e) => refused(&session, None, form, e).await,
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
+    state.store.get_account(id).await.map_err(ops::not_found(id))?;
+    let form = AccountForm::from_form(&form);
+    let result = match form.to_body() {
+        Ok(body) => ops::update_account(&state, id, body).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/accounts/{id}?done=saved")).into_response()),
+        Err(e) => refused(&session, Some(id), form, e).await,
+    }
+}
+
+async fn delete(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    ops::delete_account(&state, id).await?;
+    Ok(Redirect::to("/accounts").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "console/account_result.html")]
+struct ResultFragment {
+    ok: bool,
+    title: String,
+    detail: String,
+}
+
+/// How a test send or token refresh went, as a fragment: 200 when it was tried, 4xx when the
+/// request itself was refused.
+fn result(outcome: Result<(bool, String, String), ApiError>) -> PageResult {
+    match outcome {
+        Ok((ok_, title, detail)) => Ok(ok(&ResultFragment { ok: ok_, title, detail })),
+        Err(e @ ApiError::Internal(_)) => Err(e.into()),
+        Err(e) => {
+            let status = e.status_and_code().0;
+            Ok(html(status, &ResultFragment { ok: false, title: "Refused".into(), detail: e.to_string() }))
+        }
+    }
+}
+
+async fn test_send(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> PageResult {
+    let content = form.text("content");
+    let outcome = async {
+        let content = if content.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::from_str::<Value>(&content)
+                    .map_err(|e| ApiError::field("content", format!("is not valid JSON: {e}")))?,
+            )
+        };
+        let answer = ops::send_test(&state, id, TestBody { receiver: form.text("receiver"), content }).await?;
+        let outcome = answer["outcome"].as_str().unwrap_or_default().to_string();
+        let detail = answer["detail"].as_str().unwrap_or_default().to_string();
+        Ok((
+            outcome == "sent",
+            format!("{outcome} (message {})", answer["messageId"].as_str().unwrap_or_default()),
+            detail,
+        ))
+    }
+    .await;
+    result(outcome)
+}
+
+async fn refresh(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let outcome = ops::refresh_account_token(&state, id)
+        .await
+        .map(|answer| (true, "Token refreshed".to_string(), format!("expires at {}", answer["expiresAt"])));
+    result(outcome)
+}

@@ -1,0 +1,99 @@
+//! Crowd files: upload one (streamed and validated by the same code as `POST /api/crowds`) and
+//! see its validation report, or pick a recent one to build a template on.
+
+use super::render::{Chrome, PageResult, html, ok, thousands, utc};
+use super::session::Session;
+use crate::crowds::{receive_upload, upload_body_limit};
+use crate::{ApiLimits, AppState};
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Extension, Router};
+use herald_crowd::ValidationReport;
+use herald_store::Crowd;
+
+pub(crate) fn router(limits: &ApiLimits) -> Router<AppState> {
+    Router::new().route("/crowds", get(page).post(upload).layer(DefaultBodyLimit::max(upload_body_limit(limits))))
+}
+
+pub(crate) struct CrowdRow {
+    id: String,
+    name: String,
+    rows: String,
+    bad_rows: String,
+    columns: String,
+    created_at: String,
+}
+
+impl CrowdRow {
+    fn of(c: &Crowd) -> Self {
+        Self {
+            id: c.id.clone(),
+            name: c.original_name.clone(),
+            rows: thousands(c.rows),
+            bad_rows: thousands(c.bad_rows),
+            columns: c.columns.join(", "),
+            created_at: utc(c.created_at),
+        }
+    }
+}
+
+/// What an upload found.
+pub(crate) struct Report {
+    crowd: CrowdRow,
+    receiver_column: String,
+    valid_rows: String,
+    bad_rows: Vec<(u64, String)>,
+    /// More bad rows than the report lists.
+    more_bad_rows: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/crowds.html")]
+struct CrowdsPage {
+    chrome: Chrome,
+    crowds: Vec<CrowdRow>,
+    report: Option<Report>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/crowd_report.html")]
+struct ReportFragment {
+    report: Option<Report>,
+    error: Option<String>,
+}
+
+async fn page(State(state): State<AppState>, Extension(session): Extension<Session>) -> PageResult {
+    let crowds = state.store.recent_crowds(50).await?.iter().map(CrowdRow::of).collect();
+    Ok(ok(&CrowdsPage { chrome: Chrome::new(&session, "/crowds"), crowds, report: None, error: None }))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> PageResult {
+    let (status, report, error) = match receive_upload(&state, multipart).await {
+        Ok((crowd, report)) => (StatusCode::CREATED, Some(report_of(&crowd, &report)), None),
+        Err(e @ crate::error::ApiError::Internal(_)) => return Err(e.into()),
+        Err(e) => (e.status_and_code().0, None, Some(e.to_string())),
+    };
+    if headers.contains_key("hx-request") {
+        return Ok(html(status, &ReportFragment { report, error }));
+    }
+    let crowds = state.store.recent_crowds(50).await?.iter().map(CrowdRow::of).collect();
+    Ok(html(status, &CrowdsPage { chrome: Chrome::new(&session, "/crowds"), crowds, report, error }))
+}
+
+fn report_of(crowd: &Crowd, report: &ValidationReport) -> Report {
+    Report {
+        crowd: CrowdRow::of(crowd),
+        receiver_column: report.receiver_column.clone(),
+        valid_rows: thousands(report.valid_rows as i64),
+        bad_rows: report.bad_rows.iter().map(|b| (b.line, b.reason.clone())).collect(),
+        more_bad_rows: report.bad_row_count > report.bad_rows.len() as u64,
+    }
+}

@@ -1,0 +1,138 @@
+//! The dashboard: messages per hour by final state over the last day or week (counted by the
+//! database, drawn by Chart.js), totals, and the newest runs.
+
+use super::render::{Chrome, PageResult, ok, thousands, utc};
+use super::session::Session;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Extension, Router};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use herald_core::{RunProgress, TemplateStatus};
+use herald_store::HourlyCount;
+use serde::Deserialize;
+use serde_json::json;
+
+/// Final states in the order the chart stacks them.
+const STATES: [&str; 5] = ["sent", "failed", "dropped_quiet_hours", "dropped_dedup", "discarded"];
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/", get(page))
+}
+
+#[derive(Debug, Deserialize)]
+struct RangeQuery {
+    range: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    week: bool,
+    /// The chart's data as JSON: `{hours: [...], states: [{state, counts}]}`.
+    series: String,
+    totals: Vec<(String, String)>,
+    running_templates: usize,
+    templates: usize,
+    runs: Vec<RunRow>,
+}
+
+pub(crate) struct RunRow {
+    pub id: i64,
+    pub template_id: i64,
+    pub status: &'static str,
+    pub percent: i64,
+    pub delivered: String,
+    pub failed: String,
+    pub created_at: String,
+}
+
+impl RunRow {
+    pub fn of(run: &RunProgress) -> Self {
+        Self {
+            id: run.id,
+            template_id: run.template_id,
+            status: run.status.as_str(),
+            percent: (run.fraction_done() * 100.0).floor() as i64,
+            delivered: thousands(run.delivered),
+            failed: thousands(run.failed),
+            created_at: utc(run.created_at),
+        }
+    }
+}
+
+/// Every hour of `[from, to)` with the counts of each state (zero where none), so the chart's
+/// axis has no holes.
+pub(crate) fn series(counts: &[HourlyCount], from: DateTime<Utc>, to: DateTime<Utc>) -> serde_json::Value {
+    let hours: Vec<DateTime<Utc>> =
+        std::iter::successors(Some(from), |h| Some(*h + Duration::hours(1))).take_while(|h| *h < to).collect();
+    let mut states: Vec<String> = STATES.iter().map(|s| s.to_string()).collect();
+    for c in counts {
+        if !states.contains(&c.state) {
+            states.push(c.state.clone());
+        }
+    }
+    let states: Vec<_> = states
+        .iter()
+        .map(|state| {
+            let counts: Vec<i64> = hours
+                .iter()
+                .map(|h| counts.iter().filter(|c| c.hour == *h && &c.state == state).map(|c| c.count).sum())
+                .collect();
+            json!({ "state": state, "counts": counts })
+        })
+        .collect();
+    json!({ "hours": hours, "states": states })
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<RangeQuery>,
+) -> PageResult {
+    let week = q.range.as_deref() == Some("week");
+    let now = state.clock.now();
+    let to = now.duration_trunc(Duration::hours(1)).unwrap_or(now) + Duration::hours(1);
+    let from = to - if week { Duration::days(7) } else { Duration::days(1) };
+    let counts = state.store.hourly_outcomes(from, to).await?;
+    let series = series(&counts, from, to);
+    let totals = STATES
+        .iter()
+        .map(|s| (s.to_string(), thousands(counts.iter().filter(|c| c.state == *s).map(|c| c.count).sum())))
+        .collect();
+    let templates = state.store.list_templates().await?;
+    let runs = state.store.list_runs(None, 10).await?;
+    Ok(ok(&DashboardPage {
+        chrome: Chrome::new(&session, "/"),
+        week,
+        series: series.to_string(),
+        totals,
+        running_templates: templates.iter().filter(|t| t.status == TemplateStatus::Running).count(),
+        templates: templates.len(),
+        runs: runs.iter().map(RunRow::of).collect(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_series_has_every_hour_and_every_state() {
+        let from = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+        let count = |h: i64, state: &str, count: i64| HourlyCount {
+            hour: from + Duration::hours(h),
+            state: state.into(),
+            count,
+        };
+        let s =
+            series(&[count(0, "sent", 3), count(2, "failed", 1), count(2, "odd", 4)], from, from + Duration::hours(3));
+        assert_eq!(s["hours"].as_array().unwrap().len(), 3);
+        assert_eq!(s["states"][0], json!({"state": "sent", "counts": [3, 0, 0]}));
+        assert_eq!(s["states"][1], json!({"state": "failed", "counts": [0, 0, 1]}));
+        assert_eq!(s["states"][5], json!({"state": "odd", "counts": [0, 0, 4]}));
+    }
+}

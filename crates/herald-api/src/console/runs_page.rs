@@ -1,0 +1,131 @@
+//! Runs: the history (all, or one template's) and a live page per run whose progress bar and
+//! counters refresh every second (htmx polling) until the run is final.
+
+use super::dashboard::RunRow;
+use super::render::{Chrome, PageResult, ok, thousands, utc, utc_opt};
+use super::session::Session;
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Extension, Router};
+use herald_core::{RunProgress, RunStatus};
+use herald_store::StoreError;
+use serde::Deserialize;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/runs", get(list)).route("/runs/{id}", get(page)).route("/runs/{id}/progress", get(progress))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    template: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "console/runs_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    template: Option<i64>,
+    runs: Vec<RunRow>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let runs = state.store.list_runs(q.template, 200).await?;
+    Ok(ok(&ListPage {
+        chrome: Chrome::new(&session, "/runs"),
+        template: q.template,
+        runs: runs.iter().map(RunRow::of).collect(),
+    }))
+}
+
+/// The figures of the progress panel.
+pub(crate) struct Progress {
+    id: i64,
+    live: bool,
+    status: &'static str,
+    percent: i64,
+    rows_read: String,
+    rows_total: String,
+    rows_invalid: String,
+    batches: String,
+    delivered: String,
+    failed: String,
+    dropped: String,
+    deferred: String,
+    finished_at: String,
+    error: Option<String>,
+}
+
+impl Progress {
+    fn of(run: &RunProgress) -> Self {
+        Self {
+            id: run.id,
+            live: !matches!(run.status, RunStatus::Completed | RunStatus::Failed),
+            status: run.status.as_str(),
+            percent: (run.fraction_done() * 100.0).floor() as i64,
+            rows_read: thousands(run.rows_read),
+            rows_total: thousands(run.rows_total),
+            rows_invalid: thousands(run.rows_invalid),
+            batches: thousands(run.batches),
+            delivered: thousands(run.delivered),
+            failed: thousands(run.failed),
+            dropped: thousands(run.dropped),
+            deferred: thousands(run.deferred),
+            finished_at: utc_opt(run.finished_at),
+            error: run.error.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/run.html")]
+struct RunPage {
+    chrome: Chrome,
+    template_id: i64,
+    template_name: String,
+    created_at: String,
+    progress: Progress,
+}
+
+#[derive(Template)]
+#[template(path = "console/run_progress.html")]
+struct ProgressFragment {
+    progress: Progress,
+}
+
+async fn run_of(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
+    state.store.get_run(id).await.map_err(|e| match e {
+        StoreError::NotFound { .. } => ApiError::NotFound(format!("run {id} not found")),
+        other => other.into(),
+    })
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let run = run_of(&state, id).await?;
+    let template_name = match state.store.get_template(run.template_id).await {
+        Ok(t) => t.spec.name,
+        Err(_) => format!("template {}", run.template_id),
+    };
+    Ok(ok(&RunPage {
+        chrome: Chrome::new(&session, "/runs"),
+        template_id: run.template_id,
+        template_name,
+        created_at: utc(run.created_at),
+        progress: Progress::of(&run),
+    }))
+}
+
+async fn progress(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let run = run_of(&state, id).await?;
+    Ok(ok(&ProgressFragment { progress: Progress::of(&run) }))
+}

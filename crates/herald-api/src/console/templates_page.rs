@@ -1,0 +1,391 @@
+//! Template pages: the list (search and status), create and edit with live previews, and the
+//! start, stop, run-now (confirmed for large crowds) and delete buttons. Every write goes through
+//! the operations the REST handlers use.
+
+use super::dashboard::RunRow;
+use super::form::{FieldErrors, Form};
+use super::render::{Chrome, PageResult, html, ok, thousands, utc, utc_opt};
+use super::session::Session;
+use super::template_form::{ContentPreview, CronPreview, TemplateForm, content_preview, cron_preview, field_of};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::templates as ops;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use herald_core::{ChannelKind, TemplateStatus};
+use herald_store::{Crowd, Template as StoredTemplate};
+use serde::Deserialize;
+
+const PAGE_SIZE: usize = 100;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/templates", get(list).post(create))
+        .route("/templates/new", get(new_form))
+        .route("/templates/{id}", get(edit_form).post(update))
+        .route("/templates/{id}/start", post(start))
+        .route("/templates/{id}/stop", post(stop))
+        .route("/templates/{id}/run", post(run_now))
+        .route("/templates/{id}/delete", post(delete))
+        .route("/preview/cron", post(cron_fragment))
+        .route("/preview/content", post(content_fragment))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+    page: Option<usize>,
+    done: Option<String>,
+}
+
+struct ListRow {
+    id: i64,
+    name: String,
+    channel: &'static str,
+    status: &'static str,
+    schedule: String,
+    next_fire: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/templates_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    notice: Option<String>,
+    q: String,
+    status: String,
+    rows: Vec<ListRow>,
+    total: usize,
+    page: usize,
+    more: bool,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let needle = q.q.clone().unwrap_or_default().trim().to_lowercase();
+    let status = q.status.clone().unwrap_or_default();
+    let matching: Vec<StoredTemplate> = state
+        .store
+        .list_templates()
+        .await?
+        .into_iter()
+        .filter(|t| needle.is_empty() || t.spec.name.to_lowercase().contains(&needle) || t.id.to_string() == needle)
+        .filter(|t| status.is_empty() || t.status.as_str() == status)
+        .collect();
+    let page = q.page.unwrap_or(0);
+    let rows = matching
+        .iter()
+        .skip(page * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|t| ListRow {
+            id: t.id,
+            name: t.spec.name.clone(),
+            channel: t.spec.channel.as_str(),
+            status: t.status.as_str(),
+            schedule: t
+                .spec
+                .schedule
+                .as_ref()
+                .map(|s| format!("{} ({})", s.cron, s.timezone))
+                .unwrap_or_else(|| "—".into()),
+            next_fire: utc_opt(t.next_fire_at),
+        })
+        .collect();
+    let notice = (q.done.as_deref() == Some("deleted")).then(|| format!("Template deleted: {}.", ops::DELETE_KEEPS));
+    Ok(ok(&ListPage {
+        chrome: Chrome::new(&session, "/templates"),
+        notice,
+        q: q.q.unwrap_or_default(),
+        status,
+        rows,
+        total: matching.len(),
+        page,
+        more: matching.len() > (page + 1) * PAGE_SIZE,
+    }))
+}
+
+/// The edit page's side panel for a stored template.
+struct Stored {
+    id: i64,
+    status: &'static str,
+    running: bool,
+    next_fire: String,
+    crowd_rows: Option<String>,
+    runs: Vec<RunRow>,
+    fires: Vec<(String, String, Option<i64>)>,
+}
+
+#[derive(Template)]
+#[template(path = "console/template_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    stored: Option<Stored>,
+    form: TemplateForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+    channels: Vec<&'static str>,
+    accounts: Vec<(String, String)>,
+    crowds: Vec<(String, String)>,
+    timezones: Vec<&'static str>,
+    cron: CronPreview,
+    preview: ContentPreview,
+    /// What a delete keeps, said beside the button.
+    delete_keeps: &'static str,
+}
+
+fn crowd_label(c: &Crowd) -> String {
+    format!("{} — {} rows, {} bad ({})", c.original_name, thousands(c.rows), thousands(c.bad_rows), utc(c.created_at))
+}
+
+async fn edit_page(
+    state: &AppState,
+    session: &Session,
+    id: Option<i64>,
+    form: TemplateForm,
+    errors: FieldErrors,
+) -> Result<EditPage, ApiError> {
+    let stored = match id {
+        Some(id) => Some(stored_panel(state, id).await?),
+        None => None,
+    };
+    let accounts = state
+        .store
+        .list_accounts()
+        .await?
+        .into_iter()
+        .map(|a| (a.name.clone(), format!("{} ({})", a.name, a.channel)))
+        .collect();
+    let mut crowds: Vec<(String, String)> =
+        state.store.recent_crowds(50).await?.iter().map(|c| (c.id.clone(), crowd_label(c))).collect();
+    if !form.crowd_id.is_empty() && !crowds.iter().any(|(id, _)| *id == form.crowd_id) {
+        let label = match state.store.get_crowd(&form.crowd_id).await {
+            Ok(c) => crowd_label(&c),
+            Err(_) => form.crowd_id.clone(),
+        };
+        crowds.insert(0, (form.crowd_id.clone(), label));
+    }
+    let cron = cron_preview(&form.cron, &form.timezone, state.clock.now());
+    let preview = content_preview(state, &form).await?;
+    Ok(EditPage {
+        chrome: Chrome::new(session, "/templates"),
+        stored,
+        form,
+        errors,
+        notice: None,
+        channels: ChannelKind::ALL.iter().map(|c| c.as_str()).collect(),
+        accounts,
+        crowds,
+        timezones: chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect(),
+        cron,
+        preview,
+        delete_keeps: ops::DELETE_KEEPS,
+    })
+}
+
+async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
+    let t = ops::get_template(state, id).await?;
+    let crowd_rows = match &t.spec.crowd_id {
+        Some(c) => state.store.get_crowd(c).await.ok().map(|c| thousands(c.rows)),
+        None => None,
+    };
+    let runs = state.store.list_runs(Some(id), 20).await?;
+    let fires = ops::template_fires(state, id, 10).await?;
+    Ok(Stored {
+        id,
+        status: t.status.as_str(),
+        running: t.status == TemplateStatus::Running,
+        next_fire: match t.next_fire_at {
+            Some(at) => format!("{} ({})", super::render::time_in(at, t.spec.timezone()), utc(at)),
+            None => "—".into(),
+        },
+        crowd_rows,
+        runs: runs.iter().map(RunRow::of).collect(),
+        fires: fires.iter().map(|f| (utc(f.fire_time), f.outcome.clone(), f.run_id)).collect(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct NewQuery {
+    crowd: Option<String>,
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
+    let page = edit_page(&state, &session, None, TemplateForm::blank(q.crowd), FieldErrors::default()).await?;
+    Ok(ok(&page))
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let t = ops::get_template(&state, id).await?;
+    let mut page =
+        edit_page(&state, &session, Some(id), TemplateForm::from_spec(&t.spec), FieldErrors::default()).await?;
+    page.notice = q.notice();
+    Ok(ok(&page))
+}
+
+#[derive(Debug, Deserialize)]
+struct NoticeQuery {
+    done: Option<String>,
+}
+
+impl NoticeQuery {
+    fn notice(&self) -> Option<String> {
+        Some(
+            match self.done.as_deref()? {
+                "created" => "Template created.",
+                "saved" => "Saved.",
+                "started" => "Started: the schedule is armed.",
+                "stopped" => "Stopped: the schedule will not fire.",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    }
+}
+
+/// The form again, answered 422 with the API's messages next to their fields.
+async fn refused(
+    state: &AppState,
+    session: &Session,
+    id: Option<i64>,
+    form: TemplateForm,
+    error: ApiError,
+) -> PageResult {
+    let errors = FieldErrors::from_api(error, field_of)?;
+    let page = edit_page(state, session, id, form, errors).await?;
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+async fn create(State(state): State<AppState>, Extension(session): Extension<Session>, form: Form) -> PageResult {
+    let form = TemplateForm::from_form(&form);
+    let result = match form.to_spec() {
+        Ok(spec) => ops::create_template(&state, &spec).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(t) => Ok(Redirect::to(&format!("/templates/{}?done=created", t.id)).into_response()),
+        Err(e) => refused(&state, &session, None, form, e).await,
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
+    ops::get_template(&state, id).await?;
+    let form = TemplateForm::from_form(&form);
+    let result = match form.to_spec() {
+        Ok(spec) => ops::update_template(&state, id, &spec).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/templates/{id}?done=saved")).into_response()),
+        Err(e) => refused(&state, &session, Some(id), form, e).await,
+    }
+}
+
+/// A button's refusal, shown above the stored template's form.
+async fn action_refused(state: &AppState, session: &Session, id: i64, error: ApiError) -> PageResult {
+    let t = ops::get_template(state, id).await?;
+    refused(state, session, Some(id), TemplateForm::from_spec(&t.spec), error).await
+}
+
+async fn start(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+) -> PageResult {
+    match ops::start_template(&state, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/templates/{id}?done=started")).into_response()),
+        Err(ApiError::Invalid(e)) => action_refused(&state, &session, id, ApiError::Invalid(e)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn stop(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    ops::stop_template(&state, id).await?;
+    Ok(Redirect::to(&format!("/templates/{id}?done=stopped")).into_response())
+}
+
+async fn delete(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    ops::delete_template(&state, id).await?;
+    Ok(Redirect::to("/templates?done=deleted").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "console/run_confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    id: i64,
+    name: String,
+    rows: String,
+}
+
+async fn run_now(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
+    let t = ops::get_template(&state, id).await?;
+    if form.get("confirm") != Some("yes")
+        && let Some(crowd_id) = &t.spec.crowd_id
+        && let Ok(crowd) = state.store.get_crowd(crowd_id).await
+        && crowd.rows >= state.console.confirm_run_rows
+    {
+        let page = ConfirmPage {
+            chrome: Chrome::new(&session, "/templates"),
+            id,
+            name: t.spec.name,
+            rows: thousands(crowd.rows),
+        };
+        return Ok(ok(&page));
+    }
+    match ops::run_template_now(&state, id).await {
+        Ok(run_id) => Ok(Redirect::to(&format!("/runs/{run_id}")).into_response()),
+        Err(e @ (ApiError::Invalid(_) | ApiError::Conflict(_) | ApiError::BadRequest(_))) => {
+            action_refused(&state, &session, id, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/cron_preview.html")]
+struct CronFragment {
+    cron: CronPreview,
+}
+
+async fn cron_fragment(State(state): State<AppState>, form: Form) -> PageResult {
+    let cron = cron_preview(&form.text("cron"), &form.text("timezone"), state.clock.now());
+    Ok(ok(&CronFragment { cron }))
+}
+
+#[derive(Template)]
+#[template(path = "console/content_preview.html")]
+struct ContentFragment {
+    preview: ContentPreview,
+}
+
+async fn content_fragment(State(state): State<AppState>, form: Form) -> PageResult {
+    let preview = content_preview(&state, &TemplateForm::from_form(&form)).await?;
+    Ok(ok(&ContentFragment { preview }))
+}

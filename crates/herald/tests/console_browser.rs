@@ -1,0 +1,273 @@
+//! The admin console in a real headless Chromium (Debian's chromium and chromium-driver, driven
+//! with fantoccini) against a real `herald serve`: an operator's crowd send from setup link to
+//! trace, bad input shown next to its field with the API's own words, and every page rendering
+//! with no console error and no request to another host. A failing test leaves a screenshot in
+//! target/console-screenshots/.
+
+mod common;
+mod console;
+
+use common::fake_wecom;
+use console::{Console, PASSWORD, crowd_with_bad_row, with_browser};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_runs_a_crowd_send_from_the_browser() {
+    // Run-now asks for a confirmation from 10 rows on, so this crowd of 20 asks. The node has no
+    // worker: the run page shows the run published and waiting until a worker process starts.
+    let console = Console::start_roles("[console]\nconfirm_run_rows = 10\n", "api,scheduler").await;
+    let setup = console.setup_link.clone().expect("a first start prints a setup link");
+    let setup_path = setup.trim_start_matches(&console.base).to_string();
+    let csv = console.dir.path().join("crowd.csv");
+    std::fs::write(&csv, crowd_with_bad_row(20, 12)).unwrap();
+
+    with_browser("an_operator_runs_a_crowd_send_from_the_browser", &console.base, async |b| {
+        // The setup link makes the first user and logs in; logging out and in again works.
+        b.goto(&setup_path).await;
+        b.assert_clean().await;
+        b.fill("#name", "admin").await;
+        b.fill("#password", PASSWORD).await;
+        b.fill("#password2", PASSWORD).await;
+        b.click("#setup-submit").await;
+        b.find("#outcomes-chart").await;
+        assert_eq!(b.text("#current-user").await, "admin");
+        b.click("#logout").await;
+        b.find("#login-form").await;
+        b.login("admin", PASSWORD).await;
+        b.find("#outcomes-chart").await;
+        b.assert_clean().await;
+
+        // Upload a crowd with one bad row and read the report.
+        b.goto("/crowds").await;
+        b.find("#file").await.send_keys(csv.to_str().unwrap()).await.unwrap();
+        b.click("#upload").await;
+        b.find("#crowd-report").await;
+        assert_eq!(b.text("#report-rows").await, "21");
+        assert_eq!(b.text("#report-valid").await, "20");
+        assert_eq!(b.text("#report-bad").await, "1");
+        assert_eq!(b.text("#bad-rows .bad-line").await, "12", "the bad row by its line number");
+        b.shot("crowd-report").await;
+        b.assert_clean().await;
+
+        // A template on that crowd with a cron: the preview renders the first row, the cron
+        // field words the expression and lists the next five fires.
+        b.click("#use-crowd").await;
+        b.wait_path("/templates/new").await;
+        b.fill("#name", "Weekday digest").await;
+        let keys = b.client.find_all(fantoccini::Locator::Css("#content-rows input")).await.unwrap();
+        let values = b.client.find_all(fantoccini::Locator::Css("#content-rows textarea")).await.unwrap();
+        keys[0].clear().await.unwrap();
+        keys[0].send_keys("title").await.unwrap();
+        values[0].send_keys("Hi {$name}").await.unwrap();
+        keys[1].clear().await.unwrap();
+        keys[1].send_keys("body").await.unwrap();
+        values[1].send_keys("Your code is {$code}").await.unwrap();
+        b.wait_text("#content-preview-fields", |t| t.contains("Your code is 000007")).await;
+        assert_eq!(b.text("#preview-receiver").await, common::receiver(1));
+        assert!(b.text("#content-preview-fields").await.contains("Hi 用户1"));
+        b.fill("#timezone", "Asia/Shanghai").await;
+        b.fill("#cron", "0 30 9 ? * 2-6").await;
+        let words = b.wait_text("#cron-description", |t| t.contains("09:30")).await;
+        assert!(words.contains("Monday"), "{words}");
+        let fires = b.client.find_all(fantoccini::Locator::Css("#cron-next-fires li")).await.unwrap();
+        assert_eq!(fires.len(), 5);
+        assert!(fires[0].text().await.unwrap().ends_with("09:30:00 CST"));
+        b.shot("template-edit").await;
+        b.assert_clean().await;
+        b.click("#save-template").await;
+        assert_eq!(b.text("#notice").await, "Template created.");
+        let template_path = b.path().await;
+        b.click("#start").await;
+        assert_eq!(b.text("#status").await, "running");
+        assert!(b.text("#next-fire").await.contains("09:30:00 CST"));
+
+        // Run now: 21 rows asks first. The run streams and waits for a worker; once one starts,
+        // the live page's bar reaches 100% without a reload (the marker set on the page stays).
+        b.click("#run-now").await;
+        assert!(b.text("#confirm-text").await.contains("21"));
+        b.click("#confirm-run").await;
+        let run_path = b.wait_path("/runs/").await;
+        b.wait_text("#run-status", |t| t == "published").await;
+        assert_eq!(b.text("#run-batches").await, "1");
+        assert_eq!(b.text("#run-percent").await, "4%", "only the bad row is final");
+        b.script("window.heraldTestMarker = 'same page'; return null;").await;
+        let _worker = console.start_worker();
+        b.wait_text("#run-percent", |t| t == "100%").await;
+        assert_eq!(b.script("return window.heraldTestMarker || null;").await, json!("same page"), "no reload");
+        assert_eq!(b.path().await, run_path);
+        assert_eq!(b.text("#run-status").await, "completed");
+        assert_eq!(b.find("#run-bar").await.attr("value").await.unwrap().as_deref(), Some("100"));
+        assert_eq!(b.text("#run-delivered").await, "20");
+        assert_eq!(b.text("#run-rows-invalid").await, "1");
+        assert_eq!(b.text("#run-rows-read").await, "21");
+        b.shot("run").await;
+        b.assert_clean().await;
+        let run_id = run_path.trim_start_matches("/runs/").to_string();
+
+        // One receiver's trace.
+        b.goto("/trace").await;
+        b.fill("#q", &common::receiver(5)).await;
+        b.click("#trace-submit").await;
+        let messages = b.text("#receiver-messages").await;
+        let outbox: serde_json::Value = console
+            .http
+            .get(format!("{}/api/outbox?runId={run_id}&receiver={}", console.base, common::receiver(5)))
+            .header("X-API-Key", &console.api_key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let message_id = outbox["items"][0]["messageId"].as_str().expect("row 5 was delivered").to_string();
+        assert!(message_id.ends_with(&format!("-r{run_id}-5")), "{message_id}");
+        assert!(messages.contains(&message_id) && messages.contains("sent"), "{messages}");
+        b.click(&format!("#receiver-messages a[href='/trace?q={message_id}']")).await;
+        let events = b.wait_text("#trace-events", |t| t.contains("sent")).await;
+        assert!(events.contains("accepted"), "{events}");
+        b.shot("trace").await;
+        b.assert_clean().await;
+
+        // The dashboard counts the run's deliveries in its chart.
+        b.goto("/").await;
+        assert_eq!(b.text("#total-sent b").await, "20");
+        b.shot("dashboard").await;
+        b.goto(&template_path).await;
+        b.find("#template-status").await;
+        b.assert_clean().await;
+    })
+    .await;
+    // Neither the password nor the setup link's token reached the server's log.
+    let log = console.log();
+    let token = setup_path.trim_start_matches("/setup/");
+    assert!(!log.contains(PASSWORD) && !log.contains(token), "a secret in the log");
+    assert!(log.contains("console login"), "the log records logins by name");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_shows_the_api_message_next_to_its_field() {
+    let console = Console::start("").await;
+    console.add_user("ops", PASSWORD);
+    let crowd_id = console.api_crowd(common::crowd_csv(3)).await;
+    // What the REST API says about a bad cron and a placeholder the crowd lacks.
+    let (status, refused) = console
+        .api_post(
+            "/api/templates",
+            &json!({"name": "x", "channel": "outbox", "content": {"text": "Hi {$nickname}"},
+                    "schedule": {"cron": "0 0 9 * *", "timezone": "UTC"}, "crowdId": crowd_id}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let message_of = |field: &str| {
+        refused["errors"].as_array().unwrap().iter().find(|e| e["field"] == field).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (cron_message, content_message) = (message_of("schedule.cron"), message_of("content"));
+
+    with_browser("bad_input_shows_the_api_message_next_to_its_field", &console.base, async |b| {
+        b.login("ops", "not the password").await;
+        assert_eq!(b.text("#login-error").await, "wrong user name or password");
+        b.login("nobody", PASSWORD).await;
+        assert_eq!(b.text("#login-error").await, "wrong user name or password");
+        b.login("ops", PASSWORD).await;
+        b.find("#outcomes-chart").await;
+
+        b.goto(&format!("/templates/new?crowd={crowd_id}")).await;
+        b.fill("#name", "Refused").await;
+        let values = b.client.find_all(fantoccini::Locator::Css("#content-rows textarea")).await.unwrap();
+        values[0].send_keys("Hi {$nickname}").await.unwrap();
+        // As typed: the previews already say what is wrong.
+        b.fill("#cron", "0 0 9 * *").await;
+        assert_eq!(b.wait_text("#cron-preview-error", |t| !t.is_empty()).await, cron_message);
+        assert_eq!(b.wait_text(".content-preview-error", |t| !t.is_empty()).await, content_message);
+        // And on submit, next to each field, in the API's words.
+        b.click("#save-template").await;
+        assert_eq!(b.text("#cron-error").await, cron_message);
+        assert_eq!(b.text("#content-error").await, content_message);
+        assert!(content_message.contains("{$nickname}"), "{content_message}");
+        assert_eq!(b.find("#cron").await.prop("value").await.unwrap().as_deref(), Some("0 0 9 * *"), "input kept");
+        b.shot("template-errors").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
+    let console = Console::start("").await;
+    console.add_user("ops", PASSWORD);
+    let crowd_id = console.api_crowd(common::crowd_csv(5)).await;
+    let spec = common::outbox_template("Pages", &crowd_id, Some("0 0 9 * * ?"));
+    let (status, template) = console.api_post("/api/templates", &spec).await;
+    assert_eq!(status, 201, "{template}");
+    let template_id = template["id"].as_i64().unwrap();
+    let (status, run) = console.api_post(&format!("/api/templates/{template_id}/run"), &json!({})).await;
+    assert_eq!(status, 202, "{run}");
+    let run_id = run["runId"].as_i64().unwrap();
+    const SECRET: &str = "corp-secret-0123456789abcdef";
+    let (wecom, _fake) = fake_wecom::start(SECRET).await;
+
+    with_browser("every_page_renders_clean_and_accounts_keep_secrets_write_only", &console.base, async |b| {
+        b.login("ops", PASSWORD).await;
+        b.find("#outcomes-chart").await;
+        let pages = [
+            "/".to_string(),
+            "/?range=week".into(),
+            "/templates".into(),
+            "/templates?q=pag&status=stopped".into(),
+            "/templates/new".into(),
+            format!("/templates/{template_id}"),
+            "/crowds".into(),
+            "/runs".into(),
+            format!("/runs?template={template_id}"),
+            format!("/runs/{run_id}"),
+            "/trace".into(),
+            format!("/trace?q={}", common::receiver(1)),
+            "/accounts".into(),
+            "/accounts/new".into(),
+            "/schedules".into(),
+        ];
+        for page in &pages {
+            b.goto(page).await;
+            b.find("main h1").await;
+            b.assert_clean().await;
+        }
+        // The chart was drawn by Chart.js (a canvas with a chart attached), not left blank.
+        b.goto("/").await;
+        b.find("#outcomes-chart").await;
+        let drawn =
+            b.script("return !!(window.Chart && Chart.getChart(document.getElementById('outcomes-chart')));").await;
+        assert_eq!(drawn, json!(true));
+        // The schedules page lists housekeeping beside the template's schedule.
+        b.goto("/schedules").await;
+        let kinds = b.text("#schedules").await;
+        for kind in ["template", "quiet_release", "retention"] {
+            assert!(kinds.contains(kind), "{kind} missing: {kinds}");
+        }
+
+        // A channel account: created from the form, its secret shown masked, a test send.
+        b.goto("/accounts/new").await;
+        b.fill("#name", "corp-app").await;
+        b.select("#channel", "wecom_app").await;
+        let config = json!({"corpId": fake_wecom::CORP_ID, "corpSecret": SECRET, "agentId": 1000002, "baseUrl": wecom});
+        b.fill("#config", &config.to_string()).await;
+        b.click("#save-account").await;
+        assert_eq!(b.wait_text("#notice", |t| t == "Account created.").await, "Account created.");
+        let shown = b.find("#config").await.prop("value").await.unwrap().unwrap_or_default();
+        assert!(shown.contains("****cdef") && !shown.contains(SECRET), "{shown}");
+        // Saving with the mask keeps the secret: the test send still gets a token.
+        b.click("#save-account").await;
+        // The form posts and the page is replaced: wait for the new page's notice.
+        assert_eq!(b.wait_text("#notice", |t| t == "Saved.").await, "Saved.");
+        b.fill("#receiver", "zhangsan").await;
+        b.click("#send-test").await;
+        let result = b.wait_text("#account-result", |t| !t.is_empty()).await;
+        assert!(result.starts_with("sent"), "{result}: {}", b.text("#test-result").await);
+        b.assert_clean().await;
+        b.goto("/schedules").await;
+        assert!(b.text("#schedules").await.contains("token_refresh"));
+        b.shot("schedules").await;
+    })
+    .await;
+}

@@ -1,0 +1,345 @@
+//! The admin console over plain HTTP (no browser): login pages and redirects, session cookies,
+//! the CSRF check on every write, the one-time setup link, security headers on every page, and
+//! the console refusing what the REST API refuses, in the same words.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::*;
+use herald_core::Clock;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn started() -> (tempfile::TempDir, TestNode) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap()).await;
+    (dir, node)
+}
+
+async fn add_user(node: &TestNode, name: &str) {
+    let hash = herald_api::console::hash_password(PASSWORD.into()).await.unwrap();
+    node.node.context.store.create_user(name, &hash, node.clock.now()).await.unwrap();
+}
+
+/// The value of cookie `name` set by a response, and the whole `Set-Cookie` line.
+fn set_cookie(headers: &HeaderMap, name: &str) -> Option<(String, String)> {
+    headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
+        let value = line.strip_prefix(&format!("{name}="))?.split(';').next()?.to_string();
+        Some((value, line.to_string()))
+    })
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+/// The hidden `csrf` field of a page.
+fn csrf_field(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// What askama's HTML escaping makes of `text`.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&#34;").replace('\'', "&#39;")
+}
+
+/// A logged-in console session: its cookie header and CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn log_in(node: &TestNode, name: &str) -> Session {
+    let http = client();
+    let page = http.get(node.url("/login")).send().await.unwrap();
+    let (pre, _) = set_cookie(page.headers(), "herald_login_csrf").expect("a pre-login token cookie");
+    let r = http
+        .post(node.url("/login"))
+        .header("Cookie", format!("herald_login_csrf={pre}"))
+        .form(&[("csrf", pre.as_str()), ("name", name), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (token, _) = set_cookie(r.headers(), "herald_session").expect("a session cookie");
+    let cookie = format!("herald_session={token}");
+    let home = http.get(node.url("/")).header("Cookie", &cookie).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let csrf = csrf_field(&home.text().await.unwrap());
+    Session { cookie, csrf }
+}
+
+#[tokio::test]
+async fn pages_need_a_login_and_writes_need_the_csrf_token() {
+    let (_dir, node) = started().await;
+    let http = client();
+    let r = http.get(node.url("/")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/login".to_string()));
+    let r = http.get(node.url("/templates?q=x")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/login?next=%2Ftemplates%3Fq%3Dx".to_string()));
+    // An htmx request (a progress poll) is sent to the login page as a whole page.
+    let r = http.get(node.url("/runs/1/progress")).header("HX-Request", "true").send().await.unwrap();
+    assert_eq!(r.headers()["hx-redirect"], "/login");
+    let r = http.post(node.url("/templates")).form(&[("name", "x")]).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/login".to_string()));
+    // An API key is not a console login.
+    let r = http.get(node.url("/templates")).header("X-API-Key", &node.key).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+
+    add_user(&node, "ops").await;
+    // Logging in: the form's token must match its cookie; a wrong password is refused in words.
+    let page = http.get(node.url("/login")).send().await.unwrap();
+    let (pre, line) = set_cookie(page.headers(), "herald_login_csrf").unwrap();
+    assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"), "{line}");
+    let r = http.post(node.url("/login")).form(&[("name", "ops"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 403, "no pre-login token");
+    let r = http
+        .post(node.url("/login"))
+        .header("Cookie", format!("herald_login_csrf={pre}"))
+        .form(&[("csrf", pre.as_str()), ("name", "ops"), ("password", "wrong password!")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("wrong user name or password"));
+    let r = http
+        .post(node.url("/login"))
+        .header("Cookie", format!("herald_login_csrf={pre}"))
+        .header("X-Forwarded-Proto", "https")
+        .form(&[("csrf", pre.as_str()), ("name", "ops"), ("password", PASSWORD), ("next", "//evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/".to_string()), "never to another host");
+    let (_, line) = set_cookie(r.headers(), "herald_session").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/", "Max-Age=43200"] {
+        assert!(line.contains(attribute), "{attribute} missing: {line}");
+    }
+
+    let session = log_in(&node, "ops").await;
+    let s = &session;
+    // A write without the token, or with another, is refused; with it, it goes through.
+    let post = |path: &str| http.post(node.url(path)).header("Cookie", &s.cookie);
+    let r = post("/templates").form(&[("name", "x"), ("channel", "outbox")]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("security token"));
+    let r = post("/templates").form(&[("csrf", "0".repeat(64).as_str()), ("name", "x")]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = post("/preview/cron").header("X-CSRF-Token", "nope").form(&[("cron", "0 0 9 * * ?")]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r =
+        post("/preview/cron").header("X-CSRF-Token", &s.csrf).form(&[("cron", "0 0 9 * * ?")]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("cron-next-fires"));
+    let r =
+        post("/crowds").body("--x--").header("Content-Type", "multipart/form-data; boundary=x").send().await.unwrap();
+    assert_eq!(r.status(), 403, "an upload needs the token header");
+    assert_eq!(node.node.context.store.list_templates().await.unwrap().len(), 0, "nothing was written");
+
+    // Logging out ends the session.
+    let r = post("/logout").form(&[("csrf", s.csrf.as_str())]).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/login".to_string()));
+    let r = http.get(node.url("/")).header("Cookie", &s.cookie).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let session = log_in(&node, "ops").await;
+    node.clock.advance(Duration::hours(11));
+    let r = client().get(node.url("/schedules")).header("Cookie", &session.cookie).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    node.clock.advance(Duration::hours(1));
+    let r = client().get(node.url("/schedules")).header("Cookie", &session.cookie).send().await.unwrap();
+    assert_eq!(r.status(), 303, "12 hours after login");
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_setup_link_creates_the_first_user_once() {
+    let (_dir, node) = started().await;
+    let token = node.node.setup_token.clone().expect("no user yet: a setup link");
+    let http = client();
+    assert_eq!(http.get(node.url("/setup/not-a-token")).send().await.unwrap().status(), 404);
+    let page = http.get(node.url(&format!("/setup/{token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (pre, _) = set_cookie(page.headers(), "herald_login_csrf").unwrap();
+    let setup = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("csrf", pre.clone())];
+        form.extend(fields.into_iter().map(|(k, v)| (k, v.to_string())));
+        http.post(node.url(&format!("/setup/{token}")))
+            .header("Cookie", format!("herald_login_csrf={pre}"))
+            .form(&form)
+            .send()
+    };
+    let r = setup(vec![("name", "admin"), ("password", "short"), ("password2", "short")]).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("must be at least 10 characters"));
+    let r = setup(vec![("name", "admin"), ("password", PASSWORD), ("password2", PASSWORD)]).await.unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/".to_string()));
+    assert!(set_cookie(r.headers(), "herald_session").is_some(), "logged in");
+    let r = setup(vec![("name", "eve"), ("password", PASSWORD), ("password2", PASSWORD)]).await.unwrap();
+    assert_eq!(r.status(), 404, "the link works once");
+    assert_eq!(http.get(node.url(&format!("/setup/{token}"))).send().await.unwrap().status(), 404);
+    let store = node.node.context.store.clone();
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    // A user exists: the next start prints no link.
+    let again =
+        herald_api::console::ensure_setup_link(store.as_ref(), &Default::default(), node.clock.now()).await.unwrap();
+    assert!(again.is_none());
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_console_page_sends_the_security_headers_and_names_no_other_host() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let session = log_in(&node, "ops").await;
+    let crowd_id = node.crowd(crowd_csv(3)).await;
+    let id = node.template(outbox_template("t", &crowd_id, Some("0 0 9 * * ?"))).await;
+    let (_, run) = node.post(&format!("/api/templates/{id}/run"), &json!({})).await;
+    let run_id = run["runId"].as_i64().unwrap();
+    let http = client();
+    let pages = [
+        "/".to_string(),
+        "/?range=week".into(),
+        "/templates".into(),
+        "/templates/new".into(),
+        format!("/templates/{id}"),
+        "/crowds".into(),
+        "/runs".into(),
+        format!("/runs/{run_id}"),
+        format!("/runs/{run_id}/progress"),
+        "/trace?q=13900000001".into(),
+        "/accounts".into(),
+        "/accounts/new".into(),
+        "/schedules".into(),
+    ];
+    for page in pages {
+        let r = http.get(node.url(&page)).header("Cookie", &session.cookie).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{page}");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.starts_with("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{page}: {csp}");
+        assert_eq!(r.headers()["x-frame-options"], "DENY");
+        let html = r.text().await.unwrap();
+        for attribute in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "action=\"http"] {
+            assert!(!html.contains(attribute), "{page} points elsewhere: {attribute}");
+        }
+    }
+    for (asset, kind) in
+        [("/assets/htmx.min.js", "text/javascript"), ("/assets/app.css", "text/css"), ("/favicon.ico", "image/svg+xml")]
+    {
+        let r = http.get(node.url(asset)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{asset} needs no login");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with(kind), "{asset}");
+    }
+    assert_eq!(http.get(node.url("/runs/999")).header("Cookie", &session.cookie).send().await.unwrap().status(), 404);
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_console_refuses_what_the_api_refuses_in_the_same_words() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let session = log_in(&node, "ops").await;
+    let crowd_id = node.crowd(crowd_csv(3)).await;
+    // (API field, REST body, the console form's fields for the same input)
+    type Case<'a> = (&'a str, Value, Vec<(&'a str, &'a str)>);
+    let cases: [Case; 4] = [
+        (
+            "schedule.cron",
+            json!({"name": "t", "channel": "outbox", "content": {"text": "x"}, "crowdId": crowd_id,
+                   "schedule": {"cron": "0 0 9 * *", "timezone": "UTC"}}),
+            vec![("cron", "0 0 9 * *"), ("timezone", "UTC")],
+        ),
+        (
+            "content",
+            json!({"name": "t", "channel": "outbox", "content": {"text": "Hi {$nickname}"}, "crowdId": crowd_id}),
+            vec![("content_key", "text"), ("content_value", "Hi {$nickname}")],
+        ),
+        (
+            "channel",
+            json!({"name": "t", "channel": "pigeon", "content": {"text": "x"}}),
+            vec![("channel", "pigeon"), ("content_key", "text"), ("content_value", "x")],
+        ),
+        (
+            "schedule.timezone",
+            json!({"name": "t", "channel": "outbox", "content": {"text": "x"}, "crowdId": crowd_id,
+                   "schedule": {"cron": "0 0 9 * * ?", "timezone": "Mars/Base"}}),
+            vec![("cron", "0 0 9 * * ?"), ("timezone", "Mars/Base")],
+        ),
+    ];
+    for (field, body, form_fields) in cases {
+        let (status, refused) = node.post("/api/templates", &body).await;
+        assert_eq!(status, 422, "{refused}");
+        let message = refused["errors"].as_array().unwrap().iter().find(|e| e["field"] == field).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut form: Vec<(&str, String)> = vec![
+            ("csrf", session.csrf.clone()),
+            ("name", "t".into()),
+            ("channel", "outbox".into()),
+            ("msgType", "10".into()),
+            ("receiverIdType", "userId".into()),
+            ("quietHours", "none".into()),
+            ("misfire", "fire_once".into()),
+        ];
+        if field != "channel" {
+            form.push(("crowdId", crowd_id.clone()));
+        }
+        for (k, v) in form_fields {
+            form.retain(|(key, _)| *key != k || k.starts_with("content"));
+            form.push((k, v.to_string()));
+        }
+        if !form.iter().any(|(k, _)| *k == "content_key") {
+            form.extend([("content_key", "text".to_string()), ("content_value", "x".to_string())]);
+        }
+        let r =
+            client().post(node.url("/templates")).header("Cookie", &session.cookie).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{field}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(&escaped(&message)), "{field}: {message:?} not on the page");
+    }
+    assert!(node.node.context.store.list_templates().await.unwrap().is_empty());
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleting_a_template_says_what_it_keeps_before_and_after() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let s = log_in(&node, "ops").await;
+    let http = client();
+    let id = node.template(json!({"name": "old", "channel": "outbox", "content": {"body": "b"}})).await;
+    let kept = "its runs, fire history, message traces and delivery ledger are kept";
+    let page = http.get(node.url(&format!("/templates/{id}"))).header("Cookie", &s.cookie).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("id=\"delete-keeps\"") && page.contains(kept), "said beside the button");
+
+    let r = http
+        .post(node.url(&format!("/templates/{id}/delete")))
+        .header("Cookie", &s.cookie)
+        .form(&[("csrf", s.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/templates?done=deleted".to_string()));
+    let list = http.get(node.url("/templates?done=deleted")).header("Cookie", &s.cookie).send().await.unwrap();
+    let list = list.text().await.unwrap();
+    assert!(list.contains("Template deleted") && list.contains(kept), "said after");
+    assert!(!list.contains(">old<"), "the template is gone from the list");
+    let (status, answer) = node.get(&format!("/api/templates/{id}")).await;
+    assert_eq!(status, 404, "{answer}");
+    node.node.shutdown().await;
+}
