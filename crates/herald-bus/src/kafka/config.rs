@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use rdkafka::ClientConfig;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Settings of the Kafka bus (`[bus.kafka]` in cluster.toml).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaConfig {
     /// `bootstrap.servers`, e.g. `"kafka-1:9092,kafka-2:9092"`.
