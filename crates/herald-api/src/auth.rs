@@ -1,5 +1,5 @@
 //! API keys: generated at first start and shown once, stored only as a sha256 hash, and
-//! checked on every request but `/healthz`.
+//! checked on every request but `/healthz` and `/readyz`.
 
 use crate::{AppState, error::ApiError};
 use axum::extract::{Request, State};

@@ -1,7 +1,7 @@
 //! herald-api: the HTTP interface. `router` builds every route on one `AppState`: the
 //! austin-compatible send API (`/send`, `/batchSend`), the admin API under `/api`, crowd
-//! uploads, `/healthz`, and the admin console at `/` (see `console`). API routes but `/healthz`
-//! need an API key; console pages need a logged-in session.
+//! uploads, `/healthz` and `/readyz`, and the admin console at `/` (see `console`). API routes
+//! but `/healthz` and `/readyz` need an API key; console pages need a logged-in session.
 
 mod accounts;
 mod auth;
@@ -17,6 +17,7 @@ mod paging;
 mod policies;
 #[cfg(test)]
 mod prop_json;
+pub mod readiness;
 mod runs;
 mod schedules;
 mod send;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub installation: herald_core::Installation,
     /// Failed console logins, per client address and user, for throttling.
     pub login_guard: Arc<console::login_guard::LoginGuard>,
+    /// What `/readyz` asks beyond the database and the bus.
+    pub readiness: readiness::Readiness,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -81,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readiness::readyz))
         .merge(protected)
         .merge(console::router(&state))
         .fallback(no_route)

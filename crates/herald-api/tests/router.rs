@@ -49,6 +49,7 @@ impl Api {
             limits: ApiLimits::default(),
             accounts: Arc::new(accounts),
             console: Default::default(),
+            readiness: Default::default(),
         };
         Self { app: router(state), key, store, bus, _dir: dir }
     }

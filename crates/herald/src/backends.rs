@@ -48,6 +48,8 @@ pub struct Backends {
     pub bus: Arc<dyn Bus>,
     pub crowds: Arc<dyn CrowdStore>,
     pub shared: Shared,
+    /// The node's Redis connection, when configured (for `/readyz`).
+    pub redis: Option<redis::aio::ConnectionManager>,
 }
 
 /// What a node's workers share with other nodes when Redis is configured, and keep in the
@@ -101,7 +103,7 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Back
             bail!("redis.url: with PostgreSQL, dedup windows live in Redis; set redis.url")
         }
     };
-    let shared = match redis {
+    let shared = match redis.clone() {
         Some(conn) => {
             let window = config.redis.ledger_hot_window_secs;
             let ledger: Arc<dyn LedgerRepo> = match window {
@@ -138,5 +140,5 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Back
         Some(s3) => Arc::new(S3CrowdStore::new(s3.clone()).context("crowd.s3")?),
         None => Arc::new(LocalCrowdStore::new(config.crowd.dir.clone())),
     };
-    Ok(Backends { database, store, dedup, bus, crowds, shared })
+    Ok(Backends { database, store, dedup, bus, crowds, shared, redis })
 }

@@ -9,6 +9,7 @@ pub use crate::context::Context;
 use crate::housekeeping::TokenRefresh;
 use crate::serve::ServeLimits;
 use anyhow::Context as _;
+use herald_api::readiness::Readiness;
 use herald_api::{ApiLimits, AppState};
 use herald_channels::BuildContext;
 use herald_channels::Channels;
@@ -72,8 +73,24 @@ pub struct Node {
     database: Database,
     dedup: Arc<dyn DedupStore>,
     shared: Shared,
+    /// What `/readyz` asks beyond the database and the bus.
+    readiness: Readiness,
     shutdown: CancellationToken,
     tasks: JoinSet<()>,
+}
+
+/// `/readyz`'s checks beyond the database and the bus: Redis answering a PING, when configured.
+fn readiness(redis: Option<redis::aio::ConnectionManager>) -> Readiness {
+    let Some(conn) = redis else { return Readiness::default() };
+    Readiness::default().with(
+        "redis",
+        Arc::new(move || {
+            let mut conn = conn.clone();
+            Box::pin(async move {
+                redis::cmd("PING").query_async::<String>(&mut conn).await.map(|_| ()).map_err(|e| e.to_string())
+            })
+        }),
+    )
 }
 
 /// `host-pid-xxxx`: unique per process, and readable in a fire ledger or a lease.
@@ -90,7 +107,8 @@ fn node_id() -> String {
 
 impl Node {
     pub async fn start(config: &Config, roles: Roles, clock: Arc<dyn Clock>) -> anyhow::Result<Node> {
-        let Backends { database, store, dedup, bus, crowds, shared } = backends::open(config, clock.clone()).await?;
+        let Backends { database, store, dedup, bus, crowds, shared, redis } =
+            backends::open(config, clock.clone()).await?;
         let new_api_key = herald_api::ensure_api_key(store.as_ref(), clock.now()).await?;
         let accounts = Arc::new(account_channels(config, store.clone(), clock.clone(), &shared)?);
         let context = Context { store, bus, crowds, clock, accounts };
@@ -103,6 +121,7 @@ impl Node {
             database,
             dedup,
             shared,
+            readiness: readiness(redis),
             shutdown: CancellationToken::new(),
             tasks: JoinSet::new(),
         };
@@ -212,6 +231,7 @@ impl Node {
             console: config.console.settings(),
             installation,
             login_guard: Default::default(),
+            readiness: self.readiness.clone(),
         };
         let app = herald_api::router(state);
         let limits = ServeLimits {
