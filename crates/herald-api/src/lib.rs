@@ -13,6 +13,7 @@ mod error;
 mod extract;
 mod json;
 mod messages;
+pub mod metrics;
 mod paging;
 mod policies;
 #[cfg(test)]
@@ -69,6 +70,8 @@ pub struct AppState {
     pub login_guard: Arc<console::login_guard::LoginGuard>,
     /// What `/readyz` asks beyond the database and the bus.
     pub readiness: readiness::Readiness,
+    /// Renders `/metrics`; None when the node records no metrics.
+    pub metrics: Option<metrics::RenderMetrics>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -81,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(schedules::router())
         .merge(policies::router())
+        .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
     Router::new()
         .route("/healthz", get(healthz))
@@ -90,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::extract::DefaultBodyLimit::max(state.limits.max_json_bytes))
+        .layer(axum::middleware::from_fn(metrics::track_http))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -44,7 +44,12 @@ fn bus(state: &AppState) -> Probe {
     let bus = state.bus.clone();
     Arc::new(move || {
         let bus = bus.clone();
-        Box::pin(async move { bus.stats("outbox").await.map(|_| ()).map_err(|e| e.to_string()) })
+        Box::pin(async move {
+            bus.stats(&herald_core::topic_for(herald_core::ChannelKind::Outbox))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
     })
 }
 

@@ -50,6 +50,7 @@ impl Api {
             accounts: Arc::new(accounts),
             console: Default::default(),
             readiness: Default::default(),
+            metrics: None,
         };
         Self { app: router(state), key, store, bus, _dir: dir }
     }

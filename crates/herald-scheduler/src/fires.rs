@@ -137,6 +137,8 @@ impl FireClaimer {
 }
 
 fn log_fire(fire: &ClaimedFire) {
+    metrics::counter!("herald_fires_total", "outcome" => fire.outcome.as_str()).increment(1);
+    metrics::histogram!("herald_fire_lateness_seconds").record(fire.lateness_ms as f64 / 1_000.0);
     match fire.outcome {
         FireOutcome::Fired => tracing::info!(
             schedule_id = fire.schedule_id,

@@ -48,6 +48,8 @@ impl Housekeeping {
             None => Err(format!("no job registered for schedule kind {:?}", fire.kind)),
         };
         let retry_at = clock.now() + self.retry_after.unwrap_or(Duration::seconds(60));
+        let outcome = if result.is_ok() { "done" } else { "failed" };
+        metrics::counter!("herald_housekeeping_total", "kind" => fire.kind.clone(), "outcome" => outcome).increment(1);
         match &result {
             Ok(()) => {
                 tracing::info!(schedule_id = fire.schedule_id, kind = %fire.kind, account_id = fire.account_id, "housekeeping done")

@@ -222,6 +222,8 @@ impl RunStreamer {
                 .checkpoint_shard(lease, &record, self.clock.now(), self.config.lease())
                 .await
                 .map_err(|e| transient(&e))?;
+            metrics::counter!("herald_rows_streamed_total").increment(record.rows_read.max(0) as u64);
+            metrics::counter!("herald_rows_invalid_total").increment(record.rows_invalid.max(0) as u64);
             if !kept {
                 tracing::warn!("shard lease lost (or the run stopped streaming); stopping");
                 return Ok(());

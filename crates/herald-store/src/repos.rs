@@ -95,6 +95,8 @@ pub trait RunRepo: Send + Sync {
     async fn list_shards(&self, run_id: i64) -> Result<Vec<ShardRecord>>;
     async fn get_run(&self, run_id: i64) -> Result<RunProgress>;
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>>;
+    /// How many runs are in each stored status (`pending`, `streaming`, ...), for metrics.
+    async fn count_runs_by_status(&self) -> Result<Vec<(String, i64)>>;
 }
 
 #[async_trait]

@@ -197,6 +197,7 @@ impl Pipeline {
         report.deferred += self.defer(&screened.deferred, keeper).await?;
         report.dropped += screened.dropped.len();
         self.committer.commit(screened.dropped.clone()).await?;
+        count_drops(&screened.dropped);
         keeper.done(screened.dropped.iter().map(|o| &o.message_id));
         let sending = self.send_all(template, job, screened.ready, attempt, keeper, report);
         let result = tokio::select! {
@@ -255,7 +256,8 @@ impl Pipeline {
         let outcomes: Vec<TraceEntry> =
             pending.iter().map(|(r, _)| TraceEntry::of(job, r, TraceEvent::Discarded, Some(reason.into()))).collect();
         let count = outcomes.len();
-        self.committer.commit(outcomes).await?;
+        self.committer.commit(outcomes.clone()).await?;
+        count_drops(&outcomes);
         Ok(count)
     }
 
@@ -362,5 +364,12 @@ fn deferral(
         variables: vars.clone(),
         position: recipient.message_id.row().map(|r| r as i64).unwrap_or(index as i64),
         release_at,
+    }
+}
+
+/// Counts messages a policy dropped, by the event that names the policy.
+fn count_drops(dropped: &[TraceEntry]) {
+    for entry in dropped {
+        metrics::counter!("herald_policy_drops_total", "reason" => entry.event.as_str()).increment(1);
     }
 }

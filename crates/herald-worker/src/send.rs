@@ -9,6 +9,41 @@ use herald_channels::{Channel, OutgoingMessage, SendResult};
 use herald_core::{DeliveryJob, MessageId, TraceEvent};
 use herald_store::{StoreError, Template, Throttle, TraceEntry};
 use std::sync::Arc;
+use std::time::Instant;
+
+/// The labels a batch's deliveries are counted under.
+struct Labels {
+    channel: &'static str,
+    account: String,
+}
+
+impl Labels {
+    fn of(template: &Template) -> Self {
+        Self {
+            channel: template.spec.channel.as_str(),
+            account: template.spec.channel_account.clone().unwrap_or_else(|| "-".into()),
+        }
+    }
+
+    /// Counts a send's end: `sent`, `failed`, `retry` or `lost` (its claim taken over).
+    fn observe(&self, slot: &Slot) {
+        let outcome = match slot {
+            Slot::Final(TraceEvent::Sent) => "sent",
+            Slot::Final(_) => "failed",
+            Slot::Retry(..) => "retry",
+            Slot::Lost => "lost",
+        };
+        let labels =
+            [("channel", self.channel.to_string()), ("account", self.account.clone()), ("outcome", outcome.into())];
+        metrics::counter!("herald_deliveries_total", &labels).increment(1);
+    }
+
+    /// The provider's answer time for one call.
+    fn provider_latency(&self, started: Instant) {
+        metrics::histogram!("herald_provider_latency_seconds", "channel" => self.channel)
+            .record(started.elapsed().as_secs_f64());
+    }
+}
 
 /// What became of one prepared message.
 enum Slot {
@@ -34,6 +69,7 @@ impl Pipeline {
             return Ok(());
         }
         let _ = job;
+        let labels = Labels::of(template);
         let channel = match self.channels.resolve(template.spec.channel, template.spec.channel_account.as_deref()).await
         {
             Ok(channel) => channel,
@@ -41,7 +77,7 @@ impl Pipeline {
             Err(reason) => {
                 let slots = prepared.into_iter().map(|p| self.settle(p.message, retry(&reason), attempt));
                 for slot in futures::future::join_all(slots).await {
-                    count(slot?, report);
+                    count(slot?, &labels, report);
                 }
                 return Ok(());
             }
@@ -54,15 +90,15 @@ impl Pipeline {
             }
         };
         if channel.prefers_batch() {
-            return self.send_batch(channel, throttle, prepared, attempt, keeper, report).await;
+            return self.send_batch((channel, throttle), prepared, attempt, keeper, &labels, report).await;
         }
         let slots: Vec<Result<Slot, StoreError>> = futures::stream::iter(prepared)
-            .map(|p| self.send_one(&channel, throttle.as_ref(), p, attempt, keeper))
+            .map(|p| self.send_one(&channel, throttle.as_ref(), p, attempt, keeper, &labels))
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
         for slot in slots {
-            count(slot?, report);
+            count(slot?, &labels, report);
         }
         Ok(())
     }
@@ -74,6 +110,7 @@ impl Pipeline {
         p: Prepared,
         attempt: Attempt,
         keeper: &ClaimKeeper,
+        labels: &Labels,
     ) -> Result<Slot, StoreError> {
         let result = match p.fault {
             Some(reason) => SendResult::Permanent { reason },
@@ -84,7 +121,10 @@ impl Pipeline {
                 if !keeper.may_send(&p.message.message_id).await? {
                     return Ok(Slot::Lost);
                 }
-                channel.send(&p.message).await
+                let started = Instant::now();
+                let result = channel.send(&p.message).await;
+                labels.provider_latency(started);
+                result
             }
         };
         let slot = self.settle(p.message, result, attempt).await?;
@@ -94,11 +134,11 @@ impl Pipeline {
     /// A channel that takes the whole batch at once (one provider call for all).
     async fn send_batch(
         &self,
-        channel: Arc<dyn Channel>,
-        throttle: Option<Throttle>,
+        (channel, throttle): (Arc<dyn Channel>, Option<Throttle>),
         prepared: Vec<Prepared>,
         attempt: Attempt,
         keeper: &ClaimKeeper,
+        labels: &Labels,
         report: &mut BatchReport,
     ) -> Result<(), StoreError> {
         let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());
@@ -110,10 +150,12 @@ impl Pipeline {
             if keeper.may_send(&p.message.message_id).await? {
                 messages.push(p.message);
             } else {
-                count(Slot::Lost, report);
+                count(Slot::Lost, labels, report);
             }
         }
+        let started = Instant::now();
         let results = if messages.is_empty() { Vec::new() } else { channel.send_batch(&messages).await };
+        labels.provider_latency(started);
         let mut outcomes = Vec::with_capacity(messages.len() + faulty.len());
         let mut slots = Vec::with_capacity(outcomes.capacity());
         let sent = messages.into_iter().zip(results);
@@ -133,7 +175,7 @@ impl Pipeline {
         self.commit(outcomes.clone()).await?;
         keeper.done(outcomes.iter().map(|o| &o.message_id));
         for slot in slots {
-            count(slot, report);
+            count(slot, labels, report);
         }
         Ok(())
     }
@@ -166,7 +208,8 @@ fn retry(reason: &str) -> SendResult {
     SendResult::Retryable { reason: reason.to_string(), after: None }
 }
 
-fn count(slot: Slot, report: &mut BatchReport) {
+fn count(slot: Slot, labels: &Labels, report: &mut BatchReport) {
+    labels.observe(&slot);
     match slot {
         Slot::Final(TraceEvent::Sent) => report.sent += 1,
         Slot::Final(_) => report.failed += 1,

@@ -135,11 +135,13 @@ impl Worker {
                 self.bus.ack(claim).await
             }
             Ok(report) => {
+                metrics::counter!("herald_batch_retries_total", "topic" => self.topic.clone()).increment(1);
                 let delay = self.backoff(claim.attempts);
                 tracing::warn!(retryable = report.retryable.len(), attempt = claim.attempts, ?delay, first_reason = %report.retryable[0].1, "batch partly failed; retrying");
                 self.bus.retry(claim, &report.retryable[0].1, delay).await.map(|_| ())
             }
             Err(e) => {
+                metrics::counter!("herald_batch_retries_total", "topic" => self.topic.clone()).increment(1);
                 let delay = self.backoff(claim.attempts);
                 tracing::error!(error = %e, ?delay, "store error while handling batch; retrying");
                 self.bus.retry(claim, &e.to_string(), delay).await.map(|_| ())

@@ -232,6 +232,7 @@ impl Node {
             installation,
             login_guard: Default::default(),
             readiness: self.readiness.clone(),
+            metrics: crate::metrics::renderer(),
         };
         let app = herald_api::router(state);
         let limits = ServeLimits {

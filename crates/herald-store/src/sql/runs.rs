@@ -164,6 +164,12 @@ impl RunRepo for Backend {
         progress_from_row(&row)
     }
 
+    async fn count_runs_by_status(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>> {
         let rows =
             sqlx::query(formatcp!("{SELECT_RUN} WHERE ($1 IS NULL OR r.template_id = $1) ORDER BY r.id DESC LIMIT $2"))
