@@ -238,3 +238,28 @@ async fn a_repeated_biz_id_answers_the_first_message_ids_and_sends_once() {
     assert_eq!((receiver.count(), receiver.repeats()), (3, 0), "{:?}", receiver.counts_by_id());
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn austins_own_readme_request_is_accepted_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap()).await;
+    let id = node.template(json!({"name": "plain", "channel": "outbox", "content": {"text": "hello"}})).await;
+    // austin's README, byte for byte but the template id: null variables and extra.
+    let raw = format!(
+        r#"{{"code":"send","messageParam":{{"extra":null,"receiver":"13288888888","variables":null}},"messageTemplateId":{id}}}"#
+    );
+    let r = node
+        .http
+        .post(node.url("/send"))
+        .header("X-API-Key", &node.key)
+        .header("Content-Type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["code"], "0", "{answer}");
+    assert_eq!(wait_outbox(&node, "13288888888").await["content"]["text"], "hello");
+    node.node.shutdown().await;
+}
