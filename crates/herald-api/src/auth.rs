@@ -1,12 +1,14 @@
-//! API keys: generated at first start and shown once, stored only as a sha256 hash, and
-//! checked on every request but `/healthz` and `/readyz`.
+//! API keys: generated at first start (or by `POST /api/keys`, or the CLI) and shown once,
+//! stored only as a sha256 hash, and checked on every request but `/healthz` and `/readyz`. A
+//! revoked key is refused at once; a `send` key may call only the send API; each key's last use
+//! is noted at most once a minute.
 
 use crate::{AppState, error::ApiError};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use herald_store::{ApiKeyRepo, StoreError};
+use herald_store::{ApiKeyRepo, ApiKeyScope, NewApiKey, StoreError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -21,15 +23,32 @@ pub fn new_api_key() -> String {
     format!("hk_{}", hex::encode(bytes))
 }
 
+/// The routes a `send` key may call.
+pub const SEND_ROUTES: [&str; 2] = ["/send", "/batchSend"];
+
+/// How often a key's last use is written.
+const LAST_USE_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Makes and stores a new key; returns its id and the key (to be shown once).
+pub async fn create_api_key(
+    store: &dyn ApiKeyRepo,
+    name: &str,
+    scope: ApiKeyScope,
+    now: DateTime<Utc>,
+) -> Result<(i64, String), StoreError> {
+    let key = new_api_key();
+    let hash = hash_api_key(&key);
+    let id = store.insert_api_key(&NewApiKey { key_hash: &hash, prefix: &key[..11], name, scope }, now).await?;
+    Ok((id, key))
+}
+
 /// Creates the first key when none exists and returns it (to be shown once); None when keys
 /// exist already.
 pub async fn ensure_api_key(store: &dyn ApiKeyRepo, now: DateTime<Utc>) -> Result<Option<String>, StoreError> {
     if store.count_api_keys().await? > 0 {
         return Ok(None);
     }
-    let key = new_api_key();
-    store.insert_api_key(&hash_api_key(&key), "first start", now).await?;
-    Ok(Some(key))
+    Ok(Some(create_api_key(store, "first start", ApiKeyScope::Admin, now).await?.1))
 }
 
 fn presented_key(req: &Request) -> Option<&str> {
@@ -48,8 +67,24 @@ pub async fn require_api_key(State(state): State<AppState>, req: Request, next: 
     let Some(key) = presented_key(&req) else {
         return Err(ApiError::Unauthorized);
     };
-    if !state.store.api_key_exists(&hash_api_key(key)).await? {
+    let Some(found) = state.store.find_api_key(&hash_api_key(key)).await? else {
         return Err(ApiError::Unauthorized);
+    };
+    if found.revoked_at.is_some() {
+        return Err(ApiError::Unauthorized);
+    }
+    if found.scope == ApiKeyScope::Send && !SEND_ROUTES.contains(&req.uri().path()) {
+        return Err(ApiError::Forbidden(format!(
+            "this key's scope is \"send\": it may call only {}; use an admin key",
+            SEND_ROUTES.join(" and ")
+        )));
+    }
+    let now = state.clock.now();
+    if found.last_used_at.is_none_or(|at| now - at >= LAST_USE_EVERY) {
+        // A note for operators; a failed write does not refuse the request.
+        if let Err(e) = state.store.touch_api_key(found.id, now, now - LAST_USE_EVERY).await {
+            tracing::warn!(key_id = found.id, error = %e, "noting an API key's use failed");
+        }
     }
     Ok(next.run(req).await)
 }

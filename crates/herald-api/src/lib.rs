@@ -12,6 +12,7 @@ mod decoder_props;
 mod error;
 mod extract;
 mod json;
+pub mod keys;
 mod messages;
 pub mod metrics;
 mod paging;
@@ -25,7 +26,7 @@ mod send;
 mod send_params;
 mod templates;
 
-pub use auth::{ensure_api_key, hash_api_key, new_api_key};
+pub use auth::{create_api_key, ensure_api_key, hash_api_key, new_api_key};
 pub use crowds::crowd_record;
 pub use error::ApiError;
 
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(schedules::router())
         .merge(policies::router())
+        .merge(keys::router())
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
     Router::new()

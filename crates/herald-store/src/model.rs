@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use herald_core::{ChannelKind, DeliveryJob, MessageId, Recipient, TemplateSpec, TemplateStatus, TraceEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a claimed fire ended; decided in herald-core, kept importable from here.
 pub use herald_core::FireOutcome;
@@ -337,4 +337,59 @@ pub struct RequestedSend {
     pub receiver: String,
     /// The message id this request would give it.
     pub message_id: String,
+}
+
+/// What a key may call: `admin` every route, `send` only the send API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyScope {
+    Admin,
+    Send,
+}
+
+impl ApiKeyScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Send => "send",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Admin, Self::Send].into_iter().find(|scope| scope.as_str() == s)
+    }
+}
+
+/// A key to store: never the key itself, only its hash and first characters.
+#[derive(Debug, Clone)]
+pub struct NewApiKey<'a> {
+    pub key_hash: &'a str,
+    pub prefix: &'a str,
+    pub name: &'a str,
+    pub scope: ApiKeyScope,
+}
+
+/// A stored key as it is listed: never its hash.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRecord {
+    pub id: i64,
+    pub name: String,
+    /// The key's first characters (`hk_` and eight more); empty for keys made before they were kept.
+    pub prefix: String,
+    pub scope: ApiKeyScope,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What a revocation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    Revoked,
+    /// Revoked before; nothing changed.
+    Already,
+    NotFound,
+    /// The last usable admin key stays: without it nobody could manage keys over the API.
+    LastAdmin,
 }

@@ -149,9 +149,18 @@ pub trait SendRequestRepo: Send + Sync {
 
 #[async_trait]
 pub trait ApiKeyRepo: Send + Sync {
+    /// Every key ever made, revoked ones too (a database with none gets one at first start).
     async fn count_api_keys(&self) -> Result<i64>;
-    async fn insert_api_key(&self, key_hash: &str, label: &str, now: DateTime<Utc>) -> Result<()>;
-    async fn api_key_exists(&self, key_hash: &str) -> Result<bool>;
+    /// Stores a new key (its hash, and its first characters to tell it by); returns its id.
+    async fn insert_api_key(&self, key: &NewApiKey<'_>, now: DateTime<Utc>) -> Result<i64>;
+    /// The key with this hash, revoked or not.
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>>;
+    /// Notes a use of the key, unless one was noted since `unless_since` (one write a minute).
+    async fn touch_api_key(&self, id: i64, now: DateTime<Utc>, unless_since: DateTime<Utc>) -> Result<()>;
+    /// Keys, oldest first, `limit` of them from `offset`.
+    async fn list_api_keys(&self, limit: i64, offset: i64) -> Result<Vec<ApiKeyRecord>>;
+    /// Revokes a key, unless it is the last usable admin key.
+    async fn revoke_api_key(&self, id: i64, now: DateTime<Utc>) -> Result<Revoked>;
 }
 
 /// Send-time policy settings an operator changes at runtime.

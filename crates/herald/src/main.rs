@@ -80,9 +80,17 @@ enum CrowdCommand {
 enum ApikeyCommand {
     /// Create a new API key and print it once.
     Create {
-        #[arg(long, default_value = "cli")]
-        label: String,
+        /// What the key is for, shown in lists.
+        #[arg(long, alias = "label", default_value = "cli")]
+        name: String,
+        /// `admin` (every route) or `send` (only /send and /batchSend).
+        #[arg(long, default_value = "admin")]
+        scope: String,
     },
+    /// List the keys: id, prefix, name, scope, created, last used, revoked.
+    List,
+    /// Revoke a key by id; it is refused at once. The last usable admin key stays.
+    Revoke { id: i64 },
 }
 
 fn main() -> std::process::ExitCode {
@@ -110,8 +118,12 @@ fn main() -> std::process::ExitCode {
                 cli::crowd_check::run(&file, &receiver_column)
             }
             Command::Send(args) => cli::send::run(args).await,
-            Command::Apikey { command: ApikeyCommand::Create { label } } => {
-                cli::admin::create_api_key(cli.config.as_deref(), &label).await
+            Command::Apikey { command: ApikeyCommand::Create { name, scope } } => {
+                cli::admin::create_api_key(cli.config.as_deref(), &name, &scope).await
+            }
+            Command::Apikey { command: ApikeyCommand::List } => cli::admin::list_api_keys(cli.config.as_deref()).await,
+            Command::Apikey { command: ApikeyCommand::Revoke { id } } => {
+                cli::admin::revoke_api_key(cli.config.as_deref(), id).await
             }
             Command::User { command: UserCommand::Add { name } } => cli::user::add(cli.config.as_deref(), &name).await,
             Command::User { command: UserCommand::Passwd { name } } => {

@@ -1,4 +1,4 @@
-//! The CLI as a user runs it: `crowd check` on good and bad files, `migrate`, `apikey create`,
+//! The CLI as a user runs it: `crowd check` on good and bad files, `migrate`, `apikey create|list|revoke`,
 //! `user add` and `user passwd`, and `send` against a running node.
 
 mod common;
@@ -57,6 +57,27 @@ fn migrate_and_apikey_create_work_on_a_fresh_directory() {
     let out = herald().args(["apikey", "create", "--config"]).arg(&config).output().unwrap();
     let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(key.starts_with("hk_") && key.len() == 67, "{key}");
+
+    // A send key, listed by prefix and scope, then revoked; the only admin key is kept.
+    let apikey = |args: &[&str]| herald().arg("apikey").args(args).arg("--config").arg(&config).output().unwrap();
+    let out = apikey(&["create", "--name", "shop", "--scope", "send"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let send_key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let listed = String::from_utf8_lossy(&apikey(&["list"]).stdout).to_string();
+    let shop = listed.lines().find(|l| l.ends_with(" shop")).unwrap_or_else(|| panic!("{listed}"));
+    assert!(shop.contains(&send_key[..11]) && shop.contains(" send "), "{listed}");
+    assert!(!listed.contains(&send_key), "a key is printed once, when made");
+    let id = shop.split_whitespace().next().unwrap();
+    assert!(apikey(&["revoke", id]).status.success());
+    let listed = String::from_utf8_lossy(&apikey(&["list"]).stdout).to_string();
+    // id, prefix, scope, created (date, time), last used ("never"), revoked (date, time), name.
+    assert_eq!(listed.lines().find(|l| l.ends_with(" shop")).unwrap().split_whitespace().count(), 9, "{listed}");
+    let only_admin = listed.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let refused = apikey(&["revoke", &only_admin]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("last usable admin key"));
+    let bad = apikey(&["create", "--scope", "root"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--scope"));
 
     let missing = herald().args(["migrate", "--config", "/no/such/herald.toml"]).output().unwrap();
     assert!(!missing.status.success());

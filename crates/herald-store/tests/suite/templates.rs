@@ -2,7 +2,7 @@
 
 use super::*;
 use herald_core::{CronSchedule, QuietHoursPolicy};
-use herald_store::{StoreError, TraceEntry};
+use herald_store::{ApiKeyScope, NewApiKey, Revoked, StoreError, TraceEntry};
 
 pub async fn template_crud(store: Arc<dyn Store>) {
     let now = t0();
@@ -152,14 +152,44 @@ pub async fn crowd_insert_and_get(store: Arc<dyn Store>) {
     assert!(store.insert_crowd(&crowd).await.is_err(), "crowd ids are unique");
 }
 
+fn new_key<'a>(hash: &'a str, name: &'a str, scope: ApiKeyScope) -> NewApiKey<'a> {
+    NewApiKey { key_hash: hash, prefix: "hk_12345678", name, scope }
+}
+
 pub async fn api_keys(store: Arc<dyn Store>) {
     assert_eq!(store.count_api_keys().await.unwrap(), 0);
-    assert!(!store.api_key_exists("abc").await.unwrap());
-    store.insert_api_key("abc", "admin", t0()).await.unwrap();
-    store.insert_api_key("def", "ci", t0()).await.unwrap();
+    assert!(store.find_api_key("abc").await.unwrap().is_none());
+    let admin = store.insert_api_key(&new_key("abc", "admin", ApiKeyScope::Admin), t0()).await.unwrap();
+    let ci = store.insert_api_key(&new_key("def", "ci", ApiKeyScope::Send), t0()).await.unwrap();
     assert_eq!(store.count_api_keys().await.unwrap(), 2);
-    assert!(store.api_key_exists("abc").await.unwrap());
-    assert!(!store.api_key_exists("ab").await.unwrap());
-    assert!(store.insert_api_key("abc", "again", t0()).await.is_err(), "key hashes are unique");
-    assert_eq!(store.count_api_keys().await.unwrap(), 2);
+    let found = store.find_api_key("abc").await.unwrap().expect("found by its hash");
+    assert_eq!(
+        (found.id, found.scope, found.name.as_str(), found.last_used_at),
+        (admin, ApiKeyScope::Admin, "admin", None)
+    );
+    assert!(store.find_api_key("ab").await.unwrap().is_none());
+    assert!(
+        store.insert_api_key(&new_key("abc", "again", ApiKeyScope::Admin), t0()).await.is_err(),
+        "key hashes are unique"
+    );
+
+    // A use is noted at most once per window.
+    let t1 = t0() + Duration::seconds(10);
+    store.touch_api_key(admin, t1, t1 - Duration::minutes(1)).await.unwrap();
+    store.touch_api_key(admin, t1 + Duration::seconds(5), t1 - Duration::seconds(55)).await.unwrap();
+    assert_eq!(store.find_api_key("abc").await.unwrap().unwrap().last_used_at, Some(t1));
+
+    // The only admin key stays; a send key goes; revoking twice is harmless.
+    assert_eq!(store.revoke_api_key(admin, t1).await.unwrap(), Revoked::LastAdmin);
+    assert_eq!(store.revoke_api_key(ci, t1).await.unwrap(), Revoked::Revoked);
+    assert_eq!(store.revoke_api_key(ci, t1).await.unwrap(), Revoked::Already);
+    assert_eq!(store.revoke_api_key(999, t1).await.unwrap(), Revoked::NotFound);
+    let second = store.insert_api_key(&new_key("ghi", "ops", ApiKeyScope::Admin), t1).await.unwrap();
+    assert_eq!(store.revoke_api_key(admin, t1).await.unwrap(), Revoked::Revoked);
+    assert_eq!(store.revoke_api_key(second, t1).await.unwrap(), Revoked::LastAdmin);
+    let listed = store.list_api_keys(10, 0).await.unwrap();
+    let summary: Vec<(i64, bool)> = listed.iter().map(|k| (k.id, k.revoked_at.is_some())).collect();
+    assert_eq!(summary, [(admin, true), (ci, true), (second, false)]);
+    assert_eq!(store.list_api_keys(1, 1).await.unwrap()[0].id, ci, "pages");
+    assert_eq!(store.count_api_keys().await.unwrap(), 3, "revoked keys still count: no new first-start key");
 }
