@@ -36,20 +36,17 @@ pub(crate) struct NewKeyBody {
     scope: String,
 }
 
-/// The name and scope a body asks for, checked.
-pub(crate) fn checked(body: &NewKeyBody) -> Result<(&str, ApiKeyScope), ApiError> {
-    let name = body.name.trim();
+/// A new key's name and scope, checked; the API and the console ask the same.
+pub(crate) fn checked<'a>(name: &'a str, scope: &str) -> Result<(&'a str, ApiKeyScope), ApiError> {
+    let name = name.trim();
     if name.is_empty() {
         return Err(ApiError::field("name", "is required"));
     }
     if name.chars().count() > MAX_KEY_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(ApiError::field("name", format!("at most {MAX_KEY_NAME_CHARS} characters, no control characters")));
     }
-    let scope = ApiKeyScope::parse(&body.scope).ok_or_else(|| {
-        ApiError::field(
-            "scope",
-            format!("{:?} is not a scope; give \"admin\" or \"send\"", clip(&body.scope, QUOTED_CHARS)),
-        )
+    let scope = ApiKeyScope::parse(scope).ok_or_else(|| {
+        ApiError::field("scope", format!("{:?} is not a scope; give \"admin\" or \"send\"", clip(scope, QUOTED_CHARS)))
     })?;
     Ok((name, scope))
 }
@@ -58,7 +55,7 @@ async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<NewKeyBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (name, scope) = checked(&body)?;
+    let (name, scope) = checked(&body.name, &body.scope)?;
     let (id, key) = create_api_key(state.store.as_ref(), name, scope, state.clock.now()).await?;
     tracing::info!(key_id = id, name = ?name, scope = scope.as_str(), "API key created");
     let answer = json!({ "id": id, "name": name, "scope": scope, "prefix": &key[..11], "key": key,
@@ -67,10 +64,16 @@ async fn create(
 }
 
 async fn revoke(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    revoke_key(&state, id).await?;
+    Ok(Json(json!({ "id": id, "revoked": true })))
+}
+
+/// Revokes key `id` (again is harmless); the API and the console say the same refusals.
+pub(crate) async fn revoke_key(state: &AppState, id: i64) -> Result<(), ApiError> {
     match state.store.revoke_api_key(id, state.clock.now()).await? {
         Revoked::Revoked | Revoked::Already => {
             tracing::info!(key_id = id, "API key revoked");
-            Ok(Json(json!({ "id": id, "revoked": true })))
+            Ok(())
         }
         Revoked::NotFound => Err(ApiError::NotFound(format!("no API key with id {id}"))),
         Revoked::LastAdmin => Err(ApiError::Conflict(format!(

@@ -343,3 +343,49 @@ async fn deleting_a_template_says_what_it_keeps_before_and_after() {
     assert_eq!(status, 404, "{answer}");
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_keys_page_makes_a_key_once_and_revokes_after_asking() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let s = log_in(&node, "ops").await;
+    let http = client();
+    let get = |path: &str| http.get(node.url(path)).header("Cookie", &s.cookie).send();
+    let page = get("/keys").await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("{}…", &node.key[..11])), "the first key by its prefix");
+    assert!(!page.contains(&node.key), "never a whole key in a list");
+
+    let post = |path: &str, form: &[(&str, &str)]| {
+        let mut fields = vec![("csrf", s.csrf.as_str())];
+        fields.extend_from_slice(form);
+        http.post(node.url(path)).header("Cookie", &s.cookie).form(&fields).send()
+    };
+    let r = post("/keys", &[("name", "ci"), ("scope", "send")]).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let made = r.text().await.unwrap();
+    let at = made.find("hk_").expect("the new key on the page");
+    let key: String = made[at..].chars().take(67).collect();
+    let r = node.http.post(node.url("/send")).header("X-API-Key", &key).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 422, "the new send key is accepted (and the empty request refused)");
+    let again = get("/keys").await.unwrap().text().await.unwrap();
+    assert!(!again.contains(&key), "shown once");
+
+    let r = post("/keys", &[("name", "x"), ("scope", "root")]).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("scope"));
+
+    // Revoking asks first, then the key is refused.
+    let keys = node.node.context.store.list_api_keys(10, 0).await.unwrap();
+    let ci = keys.iter().find(|k| k.name == "ci").unwrap().id;
+    let confirm = get(&format!("/keys/{ci}/revoke")).await.unwrap().text().await.unwrap();
+    assert!(confirm.contains("Revoke key") && confirm.contains("ci"), "{confirm}");
+    let r = post(&format!("/keys/{ci}/revoke"), &[]).await.unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/keys?done=revoked".to_string()));
+    let r = node.http.post(node.url("/send")).header("X-API-Key", &key).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let first = keys.iter().find(|k| k.name == "first start").unwrap().id;
+    let r = post(&format!("/keys/{first}/revoke"), &[]).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("last usable admin key"));
+    node.node.shutdown().await;
+}

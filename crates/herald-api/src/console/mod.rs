@@ -9,6 +9,7 @@ mod csrf;
 mod dashboard;
 mod form;
 mod identity;
+mod keys_page;
 mod login;
 pub mod login_guard;
 mod passwords;
@@ -75,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(trace_page::router())
         .merge(accounts_page::router())
         .merge(schedules_page::router())
+        .merge(keys_page::router())
         .merge(login::logout_router())
         // Layers run outside in: the session is found first, then the CSRF token checked.
         .route_layer(from_fn_with_state(state.clone(), csrf::require_token))

@@ -35,7 +35,7 @@ pub(crate) struct Tab {
 }
 
 /// The tabs of the top bar: path, label.
-pub(crate) const TABS: [(&str, &str); 7] = [
+pub(crate) const TABS: [(&str, &str); 8] = [
     ("/", "Dashboard"),
     ("/templates", "Templates"),
     ("/crowds", "Crowds"),
@@ -43,6 +43,7 @@ pub(crate) const TABS: [(&str, &str); 7] = [
     ("/trace", "Trace"),
     ("/accounts", "Accounts"),
     ("/schedules", "Schedules"),
+    ("/keys", "API keys"),
 ];
 
 pub(crate) fn html<T: Template>(status: StatusCode, page: &T) -> Response {
