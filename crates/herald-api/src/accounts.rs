@@ -156,7 +156,12 @@ pub(crate) async fn update_account(
     let record = state.store.get_account(id).await.map_err(not_found(id))?;
     let stored =
         state.accounts.sealer().unseal_json(&record.config_sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
-    body.config = merge_masked(&body.config, &stored);
+    body.config = merge_masked(&body.config, &stored).map_err(|e| {
+        ApiError::field(
+            &format!("config.{}", e.field),
+            format!("give the secret again: the stored one is kept only while {} stays the same", e.changed),
+        )
+    })?;
     let write = to_write(state, &body, id)?;
     let record = state.store.update_account(id, &write, state.clock.now()).await.map_err(not_found(id))?;
     tracing::info!(account_id = id, account = ?record.name, "channel account updated");

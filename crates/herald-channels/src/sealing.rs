@@ -101,6 +101,8 @@ pub fn is_secret_field(name: &str) -> bool {
         || lower.contains("token")
         || lower == "key"
         || name.ends_with("Key")
+        // Feishu's bot webhook URL carries the bot's token: it is the credential.
+        || lower == "webhookurl"
 }
 
 /// The mask shown for a secret: its last four characters when long enough to keep it safe.
@@ -133,32 +135,107 @@ pub fn masked(config: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Field names that decide where an account's secrets go: a masked secret is kept only while
+/// none of these (at its level or above) changes, or the stored secret would follow a new
+/// host (an SMTP password sent to another server, a token to another base URL).
+pub fn is_destination_field(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "host"
+            | "port"
+            | "security"
+            | "username"
+            | "user"
+            | "from"
+            | "baseurl"
+            | "endpoint"
+            | "url"
+            | "webhookurl"
+            | "region"
+            | "provider"
+            | "corpid"
+            | "appid"
+            | "accesskeyid"
+            | "secretid"
+            | "sdkappid"
+    ) || (is_secret_field(name) && name.ends_with("Key") && name != "key")
+}
+
+/// A masked secret sent back while where it goes changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: give the secret again: the stored one is kept only while {changed} stays the same")]
+pub struct SecretWouldMove {
+    /// The masked secret's path, e.g. `password` or `suppliers[0].accessKeySecret`.
+    pub field: String,
+    /// The destination field that changed.
+    pub changed: String,
+}
+
 /// `update` with every masked secret (a value starting with `****`) replaced by the stored
-/// one at the same place, so an admin can edit an account without re-entering its secrets.
-pub fn merge_masked(update: &serde_json::Value, stored: &serde_json::Value) -> serde_json::Value {
+/// one at the same place, so an admin can edit an account without re-entering its secrets;
+/// refused when a field that decides where the secret goes changed beside or above it.
+pub fn merge_masked(
+    update: &serde_json::Value,
+    stored: &serde_json::Value,
+) -> Result<serde_json::Value, SecretWouldMove> {
+    merge_at(update, stored, "", None)
+}
+
+fn path_of(parent: &str, key: &str) -> String {
+    if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
+}
+
+/// The first destination field of this object whose value differs from the stored one.
+fn moved_destination(
+    new: &serde_json::Map<String, serde_json::Value>,
+    old: &serde_json::Map<String, serde_json::Value>,
+    at: &str,
+) -> Option<String> {
+    let keys = new.keys().chain(old.keys()).filter(|k| is_destination_field(k));
+    keys.into_iter().find(|k| new.get(*k) != old.get(*k) && !is_kept_mask(new.get(*k))).map(|k| path_of(at, k))
+}
+
+fn is_kept_mask(value: Option<&serde_json::Value>) -> bool {
+    value.and_then(serde_json::Value::as_str).is_some_and(|s| s.starts_with("****"))
+}
+
+fn merge_at(
+    update: &serde_json::Value,
+    stored: &serde_json::Value,
+    at: &str,
+    moved_above: Option<&str>,
+) -> Result<serde_json::Value, SecretWouldMove> {
     use serde_json::Value;
     match (update, stored) {
-        (Value::Object(new), Value::Object(old)) => Value::Object(
-            new.iter()
-                .map(|(k, v)| {
-                    let v = match (v, old.get(k)) {
-                        (Value::String(s), Some(previous)) if s.starts_with("****") && is_secret_field(k) => {
-                            previous.clone()
+        (Value::Object(new), Value::Object(old)) => {
+            let moved = moved_above.map(str::to_string).or_else(|| moved_destination(new, old, at));
+            let mut merged = serde_json::Map::new();
+            for (k, v) in new {
+                let path = path_of(at, k);
+                let v = match (v, old.get(k)) {
+                    (Value::String(s), Some(previous)) if s.starts_with("****") && is_secret_field(k) => {
+                        if let Some(changed) = &moved {
+                            return Err(SecretWouldMove { field: path, changed: changed.clone() });
                         }
-                        (v, Some(previous)) => merge_masked(v, previous),
-                        (v, None) => v.clone(),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        (Value::Array(new), Value::Array(old)) => Value::Array(
-            new.iter()
-                .enumerate()
-                .map(|(i, v)| old.get(i).map(|o| merge_masked(v, o)).unwrap_or_else(|| v.clone()))
-                .collect(),
-        ),
-        (v, _) => v.clone(),
+                        previous.clone()
+                    }
+                    (v, Some(previous)) => merge_at(v, previous, &path, moved.as_deref())?,
+                    (v, None) => v.clone(),
+                };
+                merged.insert(k.clone(), v);
+            }
+            Ok(Value::Object(merged))
+        }
+        (Value::Array(new), Value::Array(old)) => new
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match old.get(i) {
+                Some(o) => merge_at(v, o, &format!("{at}[{i}]"), moved_above),
+                None => Ok(v.clone()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        (v, _) => Ok(v.clone()),
     }
 }
 
@@ -190,9 +267,46 @@ mod tests {
         assert_eq!(shown["suppliers"][0]["provider"], "aliyun");
         let mut edit = shown.clone();
         edit["agentId"] = json!(8);
-        let merged = merge_masked(&edit, &stored);
+        let merged = merge_masked(&edit, &stored).unwrap();
         assert_eq!(merged["appSecret"], "verysecretvalue-123456");
         assert_eq!(merged["suppliers"][0]["accessKeySecret"], "zzzzzzzzzzzzzzzz9999");
         assert_eq!(merged["agentId"], 8);
+    }
+
+    #[test]
+    fn a_masked_secret_does_not_follow_a_changed_destination() {
+        let stored = json!({"host": "smtp.example.com", "port": 465, "username": "ops", "password": "p4ssw0rd-long-enough",
+                            "baseUrl": "https://oapi.dingtalk.com", "suppliers": [{"endpoint": "https://sms", "secretKey": "k"}]});
+        let shown = masked(&stored);
+        for (field, value, secret) in [
+            ("host", json!("evil.example"), "password"),
+            ("port", json!(2525), "password"),
+            ("username", json!("other"), "password"),
+            ("baseUrl", json!("http://evil.example"), "password"),
+        ] {
+            let mut edit = shown.clone();
+            edit[field] = value;
+            let refused = merge_masked(&edit, &stored).unwrap_err();
+            assert_eq!((refused.field.as_str(), refused.changed.as_str()), (secret, field));
+        }
+        let mut edit = shown.clone();
+        edit["suppliers"][0]["endpoint"] = json!("https://evil.example");
+        let refused = merge_masked(&edit, &stored).unwrap_err();
+        assert_eq!(refused.field, "suppliers[0].secretKey");
+        // Given again, the new secret goes with the new host; a change above a nested secret
+        // counts for it too.
+        let mut edit = shown.clone();
+        edit["host"] = json!("smtp2.example.com");
+        edit["password"] = json!("a-new-password");
+        assert_eq!(merge_masked(&edit, &stored).unwrap_err().field, "suppliers[0].secretKey");
+        edit["suppliers"][0]["secretKey"] = json!("k2");
+        assert_eq!(merge_masked(&edit, &stored).unwrap()["password"], "a-new-password");
+        // Feishu's webhook URL is the credential: masked.
+        assert!(
+            masked(&json!({"webhookUrl": "https://open.feishu.cn/open-apis/bot/v2/hook/abcdef123456"}))["webhookUrl"]
+                .as_str()
+                .unwrap()
+                .starts_with("****")
+        );
     }
 }

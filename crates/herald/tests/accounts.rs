@@ -71,6 +71,17 @@ async fn accounts_are_masked_validated_and_kept_while_used() {
     assert_eq!(test["outcome"], "sent", "{test}");
     assert_eq!(fake.state().messages[0].0, "lilei");
 
+    // The masked secret does not follow a changed base URL: another server never sees it.
+    let (elsewhere, other) = fake_wecom::start("the attacker's secret").await;
+    let mut redirect = edit.clone();
+    redirect["config"]["baseUrl"] = json!(elsewhere);
+    let (status, body) = node.put(&format!("/api/accounts/{id}"), &redirect).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("config.corpSecret") && body.to_string().contains("baseUrl"), "{body}");
+    let (status, test) = node.post(&format!("/api/accounts/{id}/test"), &json!({"receiver": "lilei"})).await;
+    assert_eq!((status, test["outcome"].as_str()), (200, Some("sent")), "the stored account is unchanged: {test}");
+    assert_eq!(other.state().token_calls, 0, "nothing reached the other server");
+
     // A template refers to it by name; the account cannot be deleted while it does.
     let spec = json!({"name": "notice", "channel": "wecom_app", "channelAccount": "corp-app", "content": {"body": "hi {$name}"}});
     let template = node.template(spec.clone()).await;

@@ -77,6 +77,12 @@ fn config_error(field: &str, message: impl Into<String>) -> BuildError {
     BuildError::Config { field: field.into(), message: message.into() }
 }
 
+/// How long one whole SMTP transaction may take: each step has `timeoutMs`, the whole
+/// transaction (about six round trips) four times that.
+pub fn transaction_deadline(config: &EmailConfig) -> Duration {
+    Duration::from_millis(config.timeout_ms.saturating_mul(4))
+}
+
 /// Builds the SMTP transport and sender from a validated config.
 pub fn transport(config: &EmailConfig) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox), BuildError> {
     let host = config.host.trim();
@@ -113,12 +119,15 @@ pub fn build(account: &ChannelAccount, _ctx: &BuildContext) -> Result<Built, Bui
     let config: EmailConfig = parse_config(account)?;
     let (transport, from) = transport(&config)?;
     let probe = transport.clone();
+    let deadline = transaction_deadline(&config);
     let healthcheck = Box::pin(async move {
-        match probe.test_connection().await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err("the SMTP server did not answer NOOP".to_string()),
-            Err(e) => Err(format!("SMTP connection failed: {e}")),
+        match tokio::time::timeout(deadline, probe.test_connection()).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err("the SMTP server did not answer NOOP".to_string()),
+            Ok(Err(e)) => Err(format!("SMTP connection failed: {e}")),
+            Err(_) => Err(format!("the SMTP server did not answer within {} ms", deadline.as_millis())),
         }
     });
-    Ok(Built { channel: Arc::new(EmailChannel::new(transport, from)), healthcheck, token_source: None })
+    let channel = Arc::new(EmailChannel::new(transport, from, deadline));
+    Ok(Built { channel, healthcheck, token_source: None })
 }

@@ -9,15 +9,20 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::error::Error as _;
+use std::time::Duration;
 
 pub struct EmailChannel {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The whole SMTP transaction (connect, greeting, TLS, login, envelope, data) must end
+    /// within this: lettre's own timeout does not cover a server that accepts and then says
+    /// nothing, which would hold a worker forever.
+    deadline: Duration,
 }
 
 impl EmailChannel {
-    pub fn new(transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox) -> Self {
-        Self { transport, from }
+    pub fn new(transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox, deadline: Duration) -> Self {
+        Self { transport, from, deadline }
     }
 }
 
@@ -40,7 +45,12 @@ impl Channel for EmailChannel {
             Ok(mail) => mail,
             Err(reason) => return SendResult::Permanent { reason },
         };
-        match self.transport.send(mail).await {
+        let sending = tokio::time::timeout(self.deadline, self.transport.send(mail)).await;
+        let Ok(sent) = sending else {
+            let reason = format!("smtp timed out: no answer within {} ms", self.deadline.as_millis());
+            return SendResult::Retryable { reason, after: None };
+        };
+        match sent {
             Ok(response) => {
                 let text = response.message().collect::<Vec<_>>().join(" ");
                 SendResult::Sent { detail: Some(format!("{} {text}", response.code()).trim_end().to_string()) }
