@@ -116,10 +116,12 @@ async fn passing_faults_are_retried_within_the_delivery() {
 }
 
 #[tokio::test]
-async fn a_slow_receiver_times_out_as_retryable() {
-    let (url, _) = receiver(vec![0, 0, 0]).await;
+async fn a_slow_receiver_times_out_as_retryable_and_is_not_repeated_within_the_delivery() {
+    let (url, rx) = receiver(vec![0, 0, 0]).await;
     let result = channel(SECRET).send(&message(&url)).await;
     assert!(matches!(&result, SendResult::Retryable { reason, .. } if reason.contains("timed out")), "{result:?}");
+    // It may have arrived: only the worker, which re-checks its claim and the ledger, sends again.
+    assert_eq!(rx.lock().unwrap().calls, 1);
 }
 
 #[tokio::test]

@@ -79,7 +79,7 @@ impl WebhookChannel {
             .await;
         match sent {
             Ok(response) => classify(response.status),
-            Err(HttpError::Timeout) => retry(format!("timed out after {} ms", self.config.timeout_ms)),
+            Err(HttpError::Timeout) => retry(format!("{TIMED_OUT} after {} ms", self.config.timeout_ms)),
             Err(e @ HttpError::Refused { .. }) => SendResult::Permanent { reason: e.to_string() },
             Err(e) if e.is_retryable() => retry(format!("request failed: {e}")),
             // A response over the cap was received: the receiver answered.
@@ -99,6 +99,9 @@ pub fn sign(secret: &str, timestamp: &str, idempotency_key: &str, body: &[u8]) -
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
+
+/// How a timed-out attempt's reason starts.
+const TIMED_OUT: &str = "timed out";
 
 fn retry(reason: String) -> SendResult {
     SendResult::Retryable { reason, after: None }
@@ -132,7 +135,10 @@ impl Channel for WebhookChannel {
         let mut backoff = Duration::from_millis(self.config.backoff_ms);
         let mut result = self.attempt(url, message).await;
         for _ in 1..self.config.attempts.max(1) {
-            if !matches!(result, SendResult::Retryable { .. }) {
+            // A request that timed out may have arrived: it goes back to the worker, which sends
+            // it again only while its claim stands and the ledger does not hold it as sent (a
+            // worker resumed after a long pause finds its timers expired and must not resend).
+            if !matches!(&result, SendResult::Retryable { reason, .. } if !reason.starts_with(TIMED_OUT)) {
                 break;
             }
             tokio::time::sleep(backoff).await;
