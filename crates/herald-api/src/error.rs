@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use herald_core::FieldError;
 use herald_core::listing::{QUOTED_CHARS, clip};
 use herald_store::StoreError;
-use serde_json::json;
 
 /// austin's response codes.
 pub mod codes {
@@ -95,6 +94,20 @@ impl ApiError {
     }
 }
 
+/// Every error's body: austin's `code` and `msg`, and for a 422 the fields at fault.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// austin's code: A0001 bad parameters, A0002 template not found, A0003 too many
+    /// receivers, A0005 no valid API key, A0006 forbidden, A0429 too many requests, B0001
+    /// service error, B0404 no such thing.
+    pub code: &'static str,
+    /// What went wrong, at most 500 characters.
+    pub msg: String,
+    /// The fields at fault (at most 20), on a 422.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -106,11 +119,11 @@ impl IntoResponse for ApiError {
             Self::Invalid(_) => self.to_string(),
             other => clip(&other.to_string(), MAX_MESSAGE_CHARS),
         };
-        let mut body = json!({ "code": code, "msg": msg });
-        if let Self::Invalid(errors) = &self {
-            body["errors"] = json!(bounded(errors));
-        }
-        (status, Json(body)).into_response()
+        let errors = match &self {
+            Self::Invalid(errors) => Some(bounded(errors)),
+            _ => None,
+        };
+        (status, Json(ErrorBody { code, msg, errors })).into_response()
     }
 }
 

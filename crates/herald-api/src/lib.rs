@@ -1,7 +1,8 @@
 //! herald-api: the HTTP interface. `router` builds every route on one `AppState`: the
 //! austin-compatible send API (`/send`, `/batchSend`), the admin API under `/api`, crowd
-//! uploads, `/healthz` and `/readyz`, and the admin console at `/` (see `console`). API routes
-//! but `/healthz` and `/readyz` need an API key; console pages need a logged-in session.
+//! uploads, `/healthz`, `/readyz`, the OpenAPI description at `/openapi.json` (see `openapi`),
+//! and the admin console at `/` (see `console`). API routes but those three need an API key;
+//! console pages need a logged-in session.
 
 mod accounts;
 mod auth;
@@ -15,6 +16,7 @@ mod json;
 pub mod keys;
 mod messages;
 pub mod metrics;
+pub mod openapi;
 mod paging;
 mod policies;
 #[cfg(test)]
@@ -91,6 +93,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readiness::readyz))
+        .route("/openapi.json", get(openapi::openapi_json))
         .merge(protected)
         .merge(console::router(&state))
         .fallback(no_route)
@@ -117,6 +120,8 @@ async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiEr
     ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", herald_core::listing::clip(uri.path(), 200)))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "alive: the database answers", body = String, content_type = "text/plain")))]
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
     state.store.count_api_keys().await?;
     Ok("ok")

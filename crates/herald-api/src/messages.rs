@@ -6,16 +6,16 @@ use crate::extract::{Path, Query};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use herald_store::OutboxFilter;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use herald_store::{OutboxEntry, OutboxFilter, TraceRecord};
+use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/outbox", get(outbox)).route("/api/trace/{message_id}", get(trace))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct OutboxQuery {
     template_id: Option<i64>,
     run_id: Option<i64>,
@@ -24,7 +24,26 @@ struct OutboxQuery {
     limit: Option<i64>,
 }
 
-async fn outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> Result<Json<Value>, ApiError> {
+/// A page of the outbox, by id: pass `nextAfterId` as `afterId` for the next.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OutboxPage {
+    items: Vec<OutboxEntry>,
+    total: i64,
+    next_after_id: Option<i64>,
+}
+
+/// A message's trace, oldest event first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Trace {
+    message_id: String,
+    events: Vec<TraceRecord>,
+}
+
+#[utoipa::path(get, path = "/api/outbox", tag = "messages", params(OutboxQuery),
+    responses((status = 200, description = "what the outbox channel delivered", body = OutboxPage)))]
+async fn outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> Result<Json<OutboxPage>, ApiError> {
     let filter = OutboxFilter {
         template_id: q.template_id,
         run_id: q.run_id,
@@ -35,13 +54,15 @@ async fn outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> 
     let items = state.store.list_outbox(&filter).await?;
     let total = state.store.count_outbox(filter.template_id, filter.run_id).await?;
     let next_after_id = (items.len() as i64 == filter.limit).then(|| items.last().map(|e| e.id)).flatten();
-    Ok(Json(json!({ "items": items, "total": total, "nextAfterId": next_after_id })))
+    Ok(Json(OutboxPage { items, total, next_after_id }))
 }
 
-async fn trace(State(state): State<AppState>, Path(message_id): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/trace/{message_id}", tag = "messages", params(("message_id" = String, Path, description = "the message id")),
+    responses((status = 200, description = "every event of the message", body = Trace)))]
+async fn trace(State(state): State<AppState>, Path(message_id): Path<String>) -> Result<Json<Trace>, ApiError> {
     let events = state.store.trace_of(&message_id).await?;
     if events.is_empty() {
         return Err(ApiError::NotFound(format!("no trace for message {message_id:?}")));
     }
-    Ok(Json(json!({ "messageId": message_id, "events": events })))
+    Ok(Json(Trace { message_id, events }))
 }

@@ -17,6 +17,8 @@ use std::time::Instant;
 /// Renders every recorded metric as Prometheus text.
 pub type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let render = state.metrics.clone().ok_or_else(|| ApiError::NotFound("metrics are not enabled".into()))?;
     for (status, count) in state.store.count_runs_by_status().await? {

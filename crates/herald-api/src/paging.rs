@@ -12,11 +12,32 @@ pub const MAX_LIMIT: i64 = 500;
 /// Deep offsets cost a scan of everything before them; a client needing more filters instead.
 pub const MAX_OFFSET: i64 = 100_000;
 
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[derive(Debug, Default, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Items per page: 1 to 500, 100 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Items to skip: 0 to 100,000.
+    #[param(minimum = 0, maximum = 100_000)]
     offset: Option<i64>,
+}
+
+/// A short list answered whole (its length is bounded by what it lists).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+/// One page of a list: `nextOffset` is null on the last page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    pub limit: usize,
+    pub offset: usize,
+    pub next_offset: Option<usize>,
 }
 
 /// A checked page request.
@@ -67,7 +88,12 @@ impl Page {
 
     /// The page answer around items already taken.
     pub fn wrap<T: Serialize>(&self, items: &[T], next: Option<usize>) -> Value {
-        json!({ "items": items, "limit": self.limit, "offset": self.offset, "nextOffset": next })
+        json!(PageOf {
+            items: items.iter().collect::<Vec<_>>(),
+            limit: self.limit,
+            offset: self.offset,
+            next_offset: next
+        })
     }
 }
 

@@ -5,16 +5,17 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use crate::paging::PageQuery;
+use crate::paging::{Items, PageOf, PageQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use herald_core::ChannelKind;
-use herald_store::{MessageFilter, StoreError};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use herald_store::{ChannelRate, DiscardEntry, MessageFilter, MessageState, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,18 +30,22 @@ pub fn router() -> Router<AppState> {
 /// The longest discard reason kept: a note for operators, logged and listed.
 const MAX_REASON_CHARS: usize = 500;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DiscardBody {
+pub(crate) struct DiscardBody {
     #[serde(default)]
     reason: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/discards", tag = "policies", params(PageQuery),
+    responses((status = 200, description = "templates on the discard list", body = PageOf<DiscardEntry>)))]
 async fn discards(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
     let page = page.check()?;
     Ok(Json(page.answer(state.store.discarded().await?)))
 }
 
+#[utoipa::path(post, path = "/api/templates/{id}/discard", tag = "policies", params(("id" = i64, Path, description = "the template id")), request_body(content = Option<DiscardBody>, description = "an optional reason; an empty body is fine"),
+    responses((status = 204, description = "its sends are discarded from now on")))]
 async fn discard(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -63,16 +68,26 @@ async fn discard(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/api/templates/{id}/discard", tag = "policies", params(("id" = i64, Path, description = "the template id")),
+    responses((status = 204, description = "its sends go out again")))]
 async fn undiscard(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
     state.store.undiscard_template(id).await?;
     tracing::info!(template_id = id, "template taken off the discard list");
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct RateBody {
     /// Sends per second; null removes the limit.
+    rate_per_second: Option<f64>,
+}
+
+/// A channel's rate as set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RateSet {
+    channel: ChannelKind,
     rate_per_second: Option<f64>,
 }
 
@@ -86,25 +101,30 @@ pub(crate) fn checked_rate(body: &RateBody) -> Result<Option<f64>, ApiError> {
     }
 }
 
-async fn rates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "items": state.store.channel_rates().await? })))
+#[utoipa::path(get, path = "/api/flow-control", tag = "policies",
+    responses((status = 200, description = "every channel rate set", body = Items<ChannelRate>)))]
+async fn rates(State(state): State<AppState>) -> Result<Json<Items<ChannelRate>>, ApiError> {
+    Ok(Json(Items { items: state.store.channel_rates().await? }))
 }
 
+#[utoipa::path(put, path = "/api/flow-control/{channel}", tag = "policies", params(("channel" = ChannelKind, Path, description = "the channel")), request_body = RateBody,
+    responses((status = 200, description = "the rate as set", body = RateSet)))]
 async fn set_rate(
     State(state): State<AppState>,
     Path(channel): Path<String>,
     JsonBody(body): JsonBody<RateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RateSet>, ApiError> {
     let kind =
         ChannelKind::parse(&channel).ok_or_else(|| ApiError::NotFound(format!("no channel named {channel:?}")))?;
     checked_rate(&body)?;
     state.store.set_channel_rate(kind, body.rate_per_second, state.clock.now()).await?;
     tracing::info!(channel = %kind, rate = ?body.rate_per_second, "channel rate changed");
-    Ok(Json(json!({ "channel": kind, "ratePerSecond": body.rate_per_second })))
+    Ok(Json(RateSet { channel: kind, rate_per_second: body.rate_per_second }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct MessageQuery {
     receiver: Option<String>,
     template_id: Option<i64>,
@@ -114,7 +134,12 @@ struct MessageQuery {
     limit: Option<i64>,
 }
 
-async fn messages(State(state): State<AppState>, Query(q): Query<MessageQuery>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/messages", tag = "messages", params(MessageQuery),
+    responses((status = 200, description = "messages and their latest state (at most `limit`)", body = Items<MessageState>)))]
+async fn messages(
+    State(state): State<AppState>,
+    Query(q): Query<MessageQuery>,
+) -> Result<Json<Items<MessageState>>, ApiError> {
     if q.receiver.is_none() && q.template_id.is_none() && q.run_id.is_none() {
         return Err(ApiError::field("receiver", "give a receiver, templateId or runId"));
     }
@@ -131,15 +156,25 @@ async fn messages(State(state): State<AppState>, Query(q): Query<MessageQuery>) 
         to: q.to,
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
     };
-    Ok(Json(json!({ "items": state.store.message_states(&filter).await? })))
+    Ok(Json(Items { items: state.store.message_states(&filter).await? }))
 }
 
-async fn run_states(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+/// A run's messages counted by their latest state.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RunStates {
+    run_id: i64,
+    rows_read: i64,
+    rows_invalid: i64,
+    states: BTreeMap<String, i64>,
+    total: i64,
+}
+
+#[utoipa::path(get, path = "/api/runs/{id}/states", tag = "runs", params(("id" = i64, Path, description = "the run id")),
+    responses((status = 200, description = "its messages by state", body = RunStates)))]
+async fn run_states(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<RunStates>, ApiError> {
     let run = state.store.get_run(id).await?;
-    let counts: serde_json::Map<String, Value> =
-        state.store.run_state_counts(id).await?.into_iter().map(|(s, n)| (s, json!(n))).collect();
-    let total: i64 = counts.values().filter_map(Value::as_i64).sum();
-    Ok(Json(
-        json!({ "runId": id, "rowsRead": run.rows_read, "rowsInvalid": run.rows_invalid, "states": counts, "total": total }),
-    ))
+    let states: BTreeMap<String, i64> = state.store.run_state_counts(id).await?.into_iter().collect();
+    let total = states.values().sum();
+    Ok(Json(RunStates { run_id: id, rows_read: run.rows_read, rows_invalid: run.rows_invalid, states, total }))
 }

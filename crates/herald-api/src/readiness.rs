@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::future::{BoxFuture, join_all};
-use serde_json::{Map, Value, json};
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,6 +53,16 @@ fn bus(state: &AppState) -> Probe {
     })
 }
 
+/// Whether the node is ready, and each check's answer (`ok` or why not).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ReadyAnswer {
+    ready: bool,
+    checks: std::collections::BTreeMap<String, String>,
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "ready: each check says ok", body = ReadyAnswer),
+        (status = 503, description = "not ready: the failing checks say why", body = ReadyAnswer)))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let mut probes = vec![("database", database(&state)), ("bus", bus(&state))];
     probes.extend(state.readiness.probes.iter().cloned());
@@ -65,15 +75,12 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     }))
     .await;
     let ready = results.iter().all(|(_, r)| r.is_ok());
-    let checks: Map<String, Value> = results
+    let checks = results
         .into_iter()
         .map(|(name, r)| {
-            (
-                name.to_string(),
-                Value::String(r.err().map(|e| herald_core::listing::clip(&e, 200)).unwrap_or_else(|| "ok".into())),
-            )
+            (name.to_string(), r.err().map(|e| herald_core::listing::clip(&e, 200)).unwrap_or_else(|| "ok".into()))
         })
         .collect();
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "ready": ready, "checks": checks }))).into_response()
+    (status, Json(ReadyAnswer { ready, checks })).into_response()
 }

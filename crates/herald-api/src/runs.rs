@@ -3,13 +3,14 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
-use crate::paging::{MAX_LIMIT, PageQuery};
+use crate::paging::{MAX_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use herald_core::RunProgress;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use herald_store::ShardRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -18,31 +19,48 @@ pub fn router() -> Router<AppState> {
         .route("/api/runs/{id}/shards", get(shards))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct RunQuery {
+    /// Only this template's runs.
     template_id: Option<i64>,
     /// 1 to 500, default 50; larger values are clamped (as they always were).
     limit: Option<i64>,
+    /// Runs to skip: 0 to 100,000.
     offset: Option<i64>,
 }
 
-fn with_fraction(run: &RunProgress) -> Value {
-    let mut value = json!(run);
-    value["fractionDone"] = json!(run.fraction_done());
-    value
+/// A run with how much of it is done.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RunView {
+    #[serde(flatten)]
+    run: RunProgress,
+    /// Final messages over rows read, 0 to 1.
+    fraction_done: f64,
 }
 
+fn with_fraction(run: RunProgress) -> RunView {
+    RunView { fraction_done: run.fraction_done(), run }
+}
+
+#[utoipa::path(get, path = "/api/runs", tag = "runs", params(RunQuery),
+    responses((status = 200, description = "a page of runs, newest first", body = PageOf<RunView>)))]
 async fn list(State(state): State<AppState>, Query(q): Query<RunQuery>) -> Result<Json<Value>, ApiError> {
     let page = PageQuery::new(q.limit.unwrap_or(50).clamp(1, MAX_LIMIT), q.offset).check()?;
     let (runs, next) = page.take(state.store.list_runs(q.template_id, page.fetch()).await?);
-    Ok(Json(page.wrap(&runs.iter().map(with_fraction).collect::<Vec<_>>(), next)))
+    Ok(Json(page.wrap(&runs.into_iter().map(with_fraction).collect::<Vec<_>>(), next)))
 }
 
-async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(with_fraction(&state.store.get_run(id).await?)))
+#[utoipa::path(get, path = "/api/runs/{id}", tag = "runs", params(("id" = i64, Path, description = "the run id")),
+    responses((status = 200, description = "the run", body = RunView)))]
+async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<RunView>, ApiError> {
+    Ok(Json(with_fraction(state.store.get_run(id).await?)))
 }
 
+#[utoipa::path(get, path = "/api/runs/{id}/shards", tag = "runs", params(("id" = i64, Path, description = "the run id"), PageQuery),
+    responses((status = 200, description = "its crowd shards and their holders", body = PageOf<ShardRecord>)))]
 async fn shards(
     State(state): State<AppState>,
     Path(id): Path<i64>,

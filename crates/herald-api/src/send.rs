@@ -20,7 +20,6 @@ use herald_core::listing::{QUOTED_CHARS, clip};
 use herald_core::{Batch, DeliveryJob, JobOrigin, MessageId};
 use herald_store::{RequestedSend, StoreError, Template, TraceEntry};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 /// The most params one `/batchSend` takes. Each param becomes its own bus message and up to
 /// 100 trace rows; austin's batch send is meant for a small list of distinct contents (a
@@ -35,40 +34,57 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/send", post(send)).route("/batchSend", post(batch_send))
 }
 
-#[derive(Debug, Deserialize)]
+/// austin's `/send` body: one param, its receivers separated by commas (at most 100).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SendRequest {
+pub(crate) struct SendRequest {
+    /// Always `send`.
     code: String,
     message_template_id: Option<i64>,
     message_param: Option<MessageParam>,
 }
 
-#[derive(Debug, Deserialize)]
+/// austin's `/batchSend` body: up to 100 params, each with its own receivers and variables.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct BatchSendRequest {
+pub(crate) struct BatchSendRequest {
+    /// Always `send`.
     code: String,
     message_template_id: Option<i64>,
     message_param_list: Option<Vec<MessageParam>>,
 }
 
-#[derive(Debug, Serialize)]
+/// One message a send request made.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SentMessage {
+pub(crate) struct SentMessage {
     biz_id: Option<String>,
     message_id: String,
     business_id: i64,
     receiver: String,
 }
 
-async fn send(state: State<AppState>, JsonBody(req): JsonBody<SendRequest>) -> Result<Json<Value>, ApiError> {
+/// austin's answer to an accepted send: code `0` and the messages made.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SendAnswer {
+    code: &'static str,
+    msg: &'static str,
+    data: Vec<SentMessage>,
+}
+
+#[utoipa::path(post, path = "/send", tag = "send", request_body = SendRequest,
+    responses((status = 200, description = "accepted whole and durable: every message will be sent", body = SendAnswer)))]
+async fn send(state: State<AppState>, JsonBody(req): JsonBody<SendRequest>) -> Result<Json<SendAnswer>, ApiError> {
     let (template_id, params) = req.checked()?;
     accept(&state, template_id, params, true).await
 }
 
+#[utoipa::path(post, path = "/batchSend", tag = "send", request_body = BatchSendRequest,
+    responses((status = 200, description = "accepted whole and durable: every message will be sent", body = SendAnswer)))]
 async fn batch_send(
     state: State<AppState>,
     JsonBody(req): JsonBody<BatchSendRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SendAnswer>, ApiError> {
     let (template_id, params) = req.checked()?;
     accept(&state, template_id, params, false).await
 }
@@ -117,7 +133,7 @@ async fn accept(
     template_id: i64,
     params: Vec<MessageParam>,
     single: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SendAnswer>, ApiError> {
     let template = state.store.get_template(template_id).await.map_err(|e| match e {
         StoreError::NotFound { .. } => {
             ApiError::TemplateNotFound(format!("template {template_id} not found or deleted"))
@@ -133,7 +149,7 @@ async fn accept(
     state.store.record_trace(&TraceEntry::accepted(&plan.jobs, Some(&detail)), state.clock.now()).await?;
     encoded.publish(state.bus.as_ref()).await?;
     tracing::info!(template_id, request_id = %request_id, messages = plan.sent.len(), "send API accepted");
-    Ok(Json(json!({ "code": codes::SUCCESS, "msg": "操作成功", "data": plan.sent })))
+    Ok(Json(SendAnswer { code: codes::SUCCESS, msg: "操作成功", data: plan.sent }))
 }
 
 /// What a request will publish, checked whole before anything is traced or published, so a

@@ -14,16 +14,21 @@ use std::collections::{BTreeMap, HashSet};
 /// The longest `bizId` accepted, in bytes: it is echoed once per receiver in the answer.
 pub const MAX_BIZ_ID_BYTES: usize = 256;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageParam {
+    /// The caller's id for this send (at most 256 bytes); a repeat within 24 hours to the same
+    /// receiver answers the first message id instead of sending again.
     pub biz_id: Option<String>,
+    /// Receivers separated by commas; at most 100 per request, repeats sent once.
     pub receiver: String,
     /// austin accepts `"variables": null` for the whole map: read as no variables.
     #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(value_type = Option<HashMap<String, String>>)]
     pub variables: BTreeMap<String, Value>,
     #[serde(default)]
     #[allow(dead_code)]
+    #[schema(value_type = Option<Object>)]
     pub extra: Option<Value>,
 }
 

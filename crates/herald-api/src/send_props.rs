@@ -8,6 +8,7 @@ use crate::prop_json::{config, json_value, rendered, with_field};
 use chrono::TimeZone;
 use herald_core::{TemplateSpec, TemplateStatus};
 use proptest::prelude::*;
+use serde_json::{Value, json};
 
 fn template() -> Template {
     let spec: TemplateSpec =

@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::json::JsonBody;
+use crate::paging::PageOf;
 use crate::paging::PageQuery;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,7 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use herald_core::{CronSchedule, TemplateSpec, TemplateStatus};
 use herald_store::{FireRecord, StoreError, Template};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -71,6 +73,8 @@ fn template_not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/api/templates", tag = "templates", request_body = TemplateSpec,
+    responses((status = 201, description = "created", body = Template)))]
 async fn create(
     State(state): State<AppState>,
     JsonBody(spec): JsonBody<TemplateSpec>,
@@ -78,15 +82,21 @@ async fn create(
     Ok((StatusCode::CREATED, Json(create_template(&state, &spec).await?)))
 }
 
+#[utoipa::path(get, path = "/api/templates", tag = "templates", params(PageQuery),
+    responses((status = 200, description = "a page of templates", body = PageOf<Template>)))]
 async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
     let page = page.check()?;
     Ok(Json(page.answer(state.store.list_templates().await?)))
 }
 
+#[utoipa::path(get, path = "/api/templates/{id}", tag = "templates", params(("id" = i64, Path, description = "the template id")),
+    responses((status = 200, description = "the template", body = Template)))]
 async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
     Ok(Json(get_template(&state, id).await?))
 }
 
+#[utoipa::path(put, path = "/api/templates/{id}", tag = "templates", params(("id" = i64, Path, description = "the template id")), request_body = TemplateSpec,
+    responses((status = 200, description = "the template as saved", body = Template)))]
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -95,25 +105,53 @@ async fn update(
     Ok(Json(update_template(&state, id, &spec).await?))
 }
 
-async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, ApiError> {
-    delete_template(&state, id).await?;
-    Ok(Json(serde_json::json!({ "id": id, "deleted": true, "kept": DELETE_KEEPS })))
+/// A deleted template's answer: what deleting keeps.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TemplateDeleted {
+    id: i64,
+    deleted: bool,
+    kept: &'static str,
 }
 
+#[utoipa::path(delete, path = "/api/templates/{id}", tag = "templates", params(("id" = i64, Path, description = "the template id")),
+    responses((status = 200, description = "deleted; its runs, traces and ledger are kept", body = TemplateDeleted)))]
+async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<TemplateDeleted>, ApiError> {
+    delete_template(&state, id).await?;
+    Ok(Json(TemplateDeleted { id, deleted: true, kept: DELETE_KEEPS }))
+}
+
+#[utoipa::path(post, path = "/api/templates/{id}/start", tag = "templates", params(("id" = i64, Path, description = "the template id")),
+    responses((status = 200, description = "its schedule runs", body = Template)))]
 async fn start(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
     Ok(Json(start_template(&state, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/templates/{id}/stop", tag = "templates", params(("id" = i64, Path, description = "the template id")),
+    responses((status = 200, description = "its schedule is stopped", body = Template)))]
 async fn stop(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Template>, ApiError> {
     Ok(Json(stop_template(&state, id).await?))
 }
 
-async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> Result<(StatusCode, Json<Value>), ApiError> {
+/// A run started now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RunStarted {
+    run_id: i64,
+}
+
+#[utoipa::path(post, path = "/api/templates/{id}/run", tag = "templates", params(("id" = i64, Path, description = "the template id")),
+    responses((status = 202, description = "a run started now", body = RunStarted)))]
+async fn run_now(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
     let run_id = run_template_now(&state, id).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "runId": run_id }))))
+    Ok((StatusCode::ACCEPTED, Json(RunStarted { run_id })))
 }
 
 /// Newest first.
+#[utoipa::path(get, path = "/api/templates/{id}/fires", tag = "templates", params(("id" = i64, Path, description = "the template id"), PageQuery),
+    responses((status = 200, description = "its fires, newest first", body = PageOf<FireRecord>)))]
 async fn fires(
     State(state): State<AppState>,
     Path(id): Path<i64>,

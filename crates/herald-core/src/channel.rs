@@ -5,7 +5,7 @@ use std::fmt;
 
 /// The channels this build can deliver through. Unknown names are refused when a template
 /// is read, so a typo never reaches the scheduler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     /// Records each delivery in herald's own store; the default for trying herald out.

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// A nightly quiet window; times are written `"HH:MM"` (`"HH:MM:SS"` is accepted too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuietWindow {
     /// First quiet wall-clock time (inclusive).

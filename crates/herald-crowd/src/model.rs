@@ -41,7 +41,7 @@ impl CrowdFormat {
 }
 
 /// A data row that cannot be sent to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BadRow {
     /// 1-based physical line where the record starts; the header is on line 1.
@@ -59,7 +59,7 @@ pub enum RowOutcome {
 }
 
 /// The result of validating a whole crowd file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidationReport {
     /// Data rows, valid and bad (blank lines are not rows).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// How a claimed fire ended; decided in herald-core, kept importable from here.
 pub use herald_core::FireOutcome;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Template {
     pub id: i64,
@@ -20,7 +20,7 @@ pub struct Template {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Crowd {
     pub id: String,
@@ -51,7 +51,7 @@ pub struct ClaimedFire {
     pub run_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FireRecord {
     pub id: i64,
@@ -98,7 +98,7 @@ pub struct ShardLease {
 }
 
 /// A shard's state, for progress pages.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ShardRecord {
     pub shard_no: i64,
@@ -153,7 +153,7 @@ impl TraceEntry {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxEntry {
     pub id: i64,
@@ -175,7 +175,7 @@ pub struct OutboxFilter {
     pub limit: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TraceRecord {
     pub message_id: String,
@@ -188,7 +188,7 @@ pub struct TraceRecord {
 }
 
 /// A schedule of any kind, with its last fire: what an operator sees in the schedules list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleRecord {
     pub id: i64,
@@ -260,7 +260,7 @@ impl DeferredMessage {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DiscardEntry {
     pub template_id: i64,
@@ -268,7 +268,7 @@ pub struct DiscardEntry {
     pub since: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelRate {
     pub channel: ChannelKind,
@@ -288,7 +288,7 @@ pub struct MessageFilter {
 }
 
 /// A message's final state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageState {
     pub message_id: String,
@@ -340,7 +340,7 @@ pub struct RequestedSend {
 }
 
 /// What a key may call: `admin` every route, `send` only the send API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiKeyScope {
     Admin,
@@ -370,7 +370,7 @@ pub struct NewApiKey<'a> {
 }
 
 /// A stored key as it is listed: never its hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyRecord {
     pub id: i64,

@@ -224,6 +224,8 @@ async fn every_console_page_sends_the_security_headers_and_names_no_other_host()
         "/accounts".into(),
         "/accounts/new".into(),
         "/schedules".into(),
+        "/keys".into(),
+        "/api-reference".into(),
     ];
     for page in pages {
         let r = http.get(node.url(&page)).header("Cookie", &session.cookie).send().await.unwrap();
@@ -341,6 +343,32 @@ async fn deleting_a_template_says_what_it_keeps_before_and_after() {
     assert!(!list.contains(">old<"), "the template is gone from the list");
     let (status, answer) = node.get(&format!("/api/templates/{id}")).await;
     assert_eq!(status, 404, "{answer}");
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_api_reference_page_reads_out_every_operation_of_the_served_description() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let s = log_in(&node, "ops").await;
+    let http = client();
+    let doc: Value = http.get(node.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "served without a key");
+    let page = http.get(node.url("/api-reference")).header("Cookie", &s.cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let shown = format!("{} {}", method.to_uppercase(), escaped(path));
+            assert!(html.contains(&shown), "{shown} is not on the page");
+            operations += 1;
+        }
+    }
+    assert!(operations >= 40, "{operations} operations");
+    for name in doc["components"]["schemas"].as_object().unwrap().keys() {
+        assert!(html.contains(&format!("id=\"type-{name}\"")), "type {name} is not on the page");
+    }
     node.node.shutdown().await;
 }
 

@@ -149,7 +149,7 @@ async fn edit_form(
     let form = AccountForm {
         name: record.name,
         channel: record.channel.to_string(),
-        config: serde_json::to_string_pretty(&shown["config"]).unwrap_or_default(),
+        config: serde_json::to_string_pretty(&shown.config).unwrap_or_default(),
         rate: record.rate_per_second.map(|r| r.to_string()).unwrap_or_default(),
     };
     let mut page = edit_page(&session, Some(id), form, FieldErrors::default());
@@ -234,12 +234,10 @@ async fn test_send(State(state): State<AppState>, Path(id): Path<i64>, form: For
             )
         };
         let answer = ops::send_test(&state, id, TestBody { receiver: form.text("receiver"), content }).await?;
-        let outcome = answer["outcome"].as_str().unwrap_or_default().to_string();
-        let detail = answer["detail"].as_str().unwrap_or_default().to_string();
         Ok((
-            outcome == "sent",
-            format!("{outcome} (message {})", answer["messageId"].as_str().unwrap_or_default()),
-            detail,
+            answer.outcome == "sent",
+            format!("{} (message {})", answer.outcome, answer.message_id),
+            answer.detail.unwrap_or_default(),
         ))
     }
     .await;
@@ -249,6 +247,6 @@ async fn test_send(State(state): State<AppState>, Path(id): Path<i64>, form: For
 async fn refresh(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
     let outcome = ops::refresh_account_token(&state, id)
         .await
-        .map(|answer| (true, "Token refreshed".to_string(), format!("expires at {}", answer["expiresAt"])));
+        .map(|answer| (true, "Token refreshed".to_string(), format!("expires at {}", answer.expires_at.to_rfc3339())));
     result(outcome)
 }

@@ -3,6 +3,7 @@
 //! the REST handlers, so both refuse the same input with the same message.
 
 mod accounts_page;
+mod api_reference;
 mod assets;
 mod crowds_page;
 mod csrf;
@@ -77,6 +78,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(accounts_page::router())
         .merge(schedules_page::router())
         .merge(keys_page::router())
+        .merge(api_reference::router())
         .merge(login::logout_router())
         // Layers run outside in: the session is found first, then the CSRF token checked.
         .route_layer(from_fn_with_state(state.clone(), csrf::require_token))

@@ -35,7 +35,7 @@ pub(crate) struct Tab {
 }
 
 /// The tabs of the top bar: path, label.
-pub(crate) const TABS: [(&str, &str); 8] = [
+pub(crate) const TABS: [(&str, &str); 9] = [
     ("/", "Dashboard"),
     ("/templates", "Templates"),
     ("/crowds", "Crowds"),
@@ -44,6 +44,7 @@ pub(crate) const TABS: [(&str, &str); 8] = [
     ("/accounts", "Accounts"),
     ("/schedules", "Schedules"),
     ("/keys", "API keys"),
+    ("/api-reference", "API"),
 ];
 
 pub(crate) fn html<T: Template>(status: StatusCode, page: &T) -> Response {
