@@ -34,9 +34,22 @@ pub struct TokenError {
 /// Where a token comes from: one per provider account.
 #[async_trait]
 pub trait TokenSource: Send + Sync {
-    /// Cache key, unique per provider account (e.g. `dingtalk:{appkey}`).
+    /// Cache key, unique per provider account and credentials: see [`cache_key`].
     fn cache_key(&self) -> String;
     async fn fetch(&self, now: DateTime<Utc>) -> Result<AccessToken, TokenError>;
+}
+
+/// A token's cache key: the provider and a fingerprint of everything that decides the token
+/// (where it is fetched, the ids and the secret), so two accounts share a token only when they
+/// would fetch the same one. The secret itself never appears in the key.
+pub fn cache_key(provider: &str, decided_by: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in decided_by {
+        hasher.update(part.len().to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    format!("{provider}:{}", &hex::encode(hasher.finalize())[..32])
 }
 
 #[async_trait]

@@ -178,7 +178,8 @@ async fn the_healthcheck_fetches_a_token_that_later_sends_reuse() {
     let fake = FakeDingTalk::start().await;
     let built = build_notice(&fake, clock());
     let source = built.token_source.clone().expect("work notices have a token source");
-    assert_eq!(source.cache_key(), format!("dingtalk:{APP_KEY}"));
+    let key = source.cache_key();
+    assert!(key.starts_with("dingtalk:") && !key.contains(APP_SECRET), "{key}");
 
     built.healthcheck.await.unwrap();
     assert_eq!(fake.state().gettoken_calls, 1);
@@ -218,4 +219,25 @@ async fn config_is_validated_and_never_prints_its_secret() {
     let printed = format!("{config:?}");
     assert!(!printed.contains(APP_SECRET), "{printed}");
     assert!(printed.contains(APP_KEY));
+}
+
+/// Two accounts with the same appKey: each token comes from where its own account points, with
+/// its own secret, never from the other account's cache entry.
+#[tokio::test]
+async fn accounts_sharing_an_app_key_never_share_a_token() {
+    let (first, second) = (FakeDingTalk::start().await, FakeDingTalk::start().await);
+    let ctx = context(clock());
+    let build_at = |fake: &FakeDingTalk, secret: &str| {
+        let config = json!({ "appKey": APP_KEY, "appSecret": secret, "agentId": AGENT_ID, "baseUrl": fake.base_url });
+        build(&account(ChannelKind::DingTalkWorkNotice, config), &ctx).unwrap()
+    };
+    let notice = message("u1", json!({"content": "hi"}));
+    assert!(matches!(build_at(&first, APP_SECRET).channel.send(&notice).await, SendResult::Sent { .. }));
+    assert!(matches!(build_at(&second, APP_SECRET).channel.send(&notice).await, SendResult::Sent { .. }));
+    assert_eq!((first.state().gettoken_calls, second.state().gettoken_calls), (1, 1), "a token fetch at each");
+
+    // A wrong secret at the first place fetches (and is refused) instead of borrowing its token.
+    let wrong = build_at(&first, "not-the-secret").channel.send(&notice).await;
+    assert!(!matches!(wrong, SendResult::Sent { .. }), "{wrong:?}");
+    assert_eq!(first.state().gettoken_calls, 2);
 }

@@ -37,7 +37,8 @@ async fn a_single_push_carries_the_notification_cid_and_a_derived_request_id() {
     let clock = fake_getui::clock();
     let built = getui(&fake, &fake_getui::context(&clock));
     assert_eq!(built.channel.kind(), ChannelKind::GetuiPush);
-    assert_eq!(built.token_source.as_ref().unwrap().cache_key(), format!("getui:{APP_ID}"));
+    let key = built.token_source.as_ref().unwrap().cache_key();
+    assert!(key.starts_with("getui:") && !key.contains(MASTER_SECRET), "{key}");
 
     let result = built.channel.send(&sale("r21-1", "cid-a")).await;
     match &result {
@@ -268,4 +269,15 @@ async fn config_errors_name_the_field_and_debug_hides_the_secret() {
     let defaulted: GetuiConfig =
         parse_config(&fake_getui::account(json!({"appId": APP_ID, "appKey": APP_KEY, "masterSecret": "x"}))).unwrap();
     assert_eq!(defaulted.base_url, "https://restapi.getui.com");
+}
+
+/// Two accounts with the same appId and appKey at two places each fetch their own token.
+#[tokio::test]
+async fn accounts_sharing_an_app_id_never_share_a_token() {
+    let (first, second) = (FakeGetui::start().await, FakeGetui::start().await);
+    let clock = fake_getui::clock();
+    let ctx = fake_getui::context(&clock);
+    assert!(sent(&getui(&first, &ctx).channel.send(&sale("r31-1", "cid-a")).await));
+    assert!(sent(&getui(&second, &ctx).channel.send(&sale("r31-2", "cid-a")).await));
+    assert_eq!((first.state().auth_calls, second.state().auth_calls), (1, 1), "an auth call at each");
 }

@@ -28,7 +28,8 @@ async fn sends_the_rendered_text_to_the_receiver_as_the_app() {
     let clock = fake_wecom::clock();
     let built = app(&fake, &fake_wecom::context(&clock));
     assert_eq!(built.channel.kind(), ChannelKind::WeComApp);
-    assert_eq!(built.token_source.as_ref().unwrap().cache_key(), format!("wecom:{CORP_ID}:{AGENT_ID}"));
+    let key = built.token_source.as_ref().unwrap().cache_key();
+    assert!(key.starts_with("wecom:") && !key.contains(CORP_SECRET), "{key}");
 
     match built.channel.send(&notice("r11-1", "zhangsan")).await {
         SendResult::Sent { detail } => assert_eq!(detail.as_deref(), Some("msgid msg-1")),
@@ -187,4 +188,17 @@ async fn config_errors_name_the_field_and_debug_hides_the_secret() {
     let parsed: WeComAppConfig = parse_config(&account).unwrap();
     let debug = format!("{parsed:?}");
     assert!(debug.contains(CORP_ID) && !debug.contains(CORP_SECRET), "{debug}");
+}
+
+/// Two accounts with the same corpId and agentId at two places each fetch their own token.
+#[tokio::test]
+async fn accounts_sharing_a_corp_id_never_share_a_token() {
+    let (first, second) = (FakeWeCom::start().await, FakeWeCom::start().await);
+    let clock = fake_wecom::clock();
+    let ctx = fake_wecom::context(&clock);
+    for (fake, id) in [(&first, "r41-1"), (&second, "r41-2")] {
+        let result = app(fake, &ctx).channel.send(&notice(id, "zhangsan")).await;
+        assert!(matches!(result, SendResult::Sent { .. }), "{result:?}");
+    }
+    assert_eq!((first.state().gettoken_calls, second.state().gettoken_calls), (1, 1), "a token fetch at each");
 }

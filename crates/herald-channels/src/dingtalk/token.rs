@@ -5,7 +5,7 @@
 
 use super::reply;
 use crate::http::OutboundHttp;
-use crate::tokens::{AccessToken, TokenError, TokenSource};
+use crate::tokens::{AccessToken, TokenError, TokenSource, cache_key};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
@@ -40,7 +40,7 @@ impl std::fmt::Debug for DingTalkAppToken {
 #[async_trait]
 impl TokenSource for DingTalkAppToken {
     fn cache_key(&self) -> String {
-        format!("dingtalk:{}", self.app_key)
+        cache_key("dingtalk", &[self.gettoken_url.as_str(), &self.app_key, self.app_secret.expose_secret()])
     }
 
     async fn fetch(&self, now: DateTime<Utc>) -> Result<AccessToken, TokenError> {

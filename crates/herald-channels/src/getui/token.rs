@@ -5,7 +5,7 @@
 
 use super::reply;
 use crate::http::OutboundHttp;
-use crate::tokens::{AccessToken, TokenError, TokenSource};
+use crate::tokens::{AccessToken, TokenError, TokenSource, cache_key};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -33,7 +33,7 @@ pub fn sign(app_key: &str, timestamp: &str, master_secret: &str) -> String {
 #[async_trait]
 impl TokenSource for GetuiTokenSource {
     fn cache_key(&self) -> String {
-        format!("getui:{}", self.app_id)
+        cache_key("getui", &[&self.api_url, &self.app_id, &self.app_key, self.master_secret.expose_secret()])
     }
 
     async fn fetch(&self, now: DateTime<Utc>) -> Result<AccessToken, TokenError> {

@@ -4,7 +4,7 @@
 
 use super::reply;
 use crate::http::OutboundHttp;
-use crate::tokens::{AccessToken, TokenError, TokenSource};
+use crate::tokens::{AccessToken, TokenError, TokenSource, cache_key};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
@@ -34,7 +34,8 @@ struct TokenReply {
 #[async_trait]
 impl TokenSource for WeComTokenSource {
     fn cache_key(&self) -> String {
-        format!("wecom:{}:{}", self.corp_id, self.agent_id)
+        let agent = self.agent_id.to_string();
+        cache_key("wecom", &[&self.base_url, &self.corp_id, &agent, self.corp_secret.expose_secret()])
     }
 
     async fn fetch(&self, now: DateTime<Utc>) -> Result<AccessToken, TokenError> {
