@@ -1,11 +1,15 @@
 //! Outbound HTTP for every provider channel: one client with a timeout and no redirects, a URL
-//! policy (http/https only; loopback, link-local and private ranges refused unless allowed),
-//! and response bodies read with a size cap.
+//! policy (http/https only; the address policy of [`crate::address_policy`] unless private
+//! networks are allowed, applied to IP literals here and to every resolved address at connect
+//! time by [`crate::resolver`]), and response bodies read with a size cap.
 
+use crate::address_policy::forbidden;
+use crate::resolver::{AddressRefused, PolicyResolver, SystemResolver};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,8 +35,12 @@ pub enum HttpError {
     Refused { url: String, reason: String },
     #[error("timed out")]
     Timeout,
+    /// No connection was made: the request never left.
     #[error("connection failed: {0}")]
     Connect(String),
+    /// The request went out, but no whole answer came back: it may have arrived.
+    #[error("no complete answer: {0}")]
+    Unanswered(String),
     #[error("response larger than {limit} bytes")]
     TooLarge { limit: usize },
     #[error("response is not JSON: {0}")]
@@ -42,7 +50,12 @@ pub enum HttpError {
 impl HttpError {
     /// Whether trying again later could help.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Timeout | Self::Connect(_))
+        matches!(self, Self::Timeout | Self::Connect(_) | Self::Unanswered(_))
+    }
+
+    /// Whether the request may have reached the provider (so sending it again may repeat it).
+    pub fn may_have_arrived(&self) -> bool {
+        matches!(self, Self::Timeout | Self::Unanswered(_))
     }
 }
 
@@ -67,10 +80,20 @@ pub struct OutboundHttp {
 
 impl OutboundHttp {
     pub fn new(settings: HttpSettings) -> Result<Self, reqwest::Error> {
+        Self::with_resolver(settings, Arc::new(SystemResolver))
+    }
+
+    /// As [`OutboundHttp::new`], asking `resolver` for addresses instead of the system.
+    pub fn with_resolver(
+        settings: HttpSettings,
+        resolver: Arc<dyn reqwest::dns::Resolve>,
+    ) -> Result<Self, reqwest::Error> {
+        let resolver = Arc::new(PolicyResolver { inner: resolver, open: settings.allow_private_networks });
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(settings.timeout_ms))
             .connect_timeout(Duration::from_millis(settings.timeout_ms.min(5_000)))
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(resolver)
             .build()?;
         Ok(Self { client, settings })
     }
@@ -79,7 +102,8 @@ impl OutboundHttp {
         &self.settings
     }
 
-    /// Checks `url` against the policy, resolving its host.
+    /// Checks `url` against the policy: its scheme, and an IP literal host against the address
+    /// policy (a host name's addresses are checked as it is connected to).
     pub async fn check_url(&self, url: &str) -> Result<reqwest::Url, HttpError> {
         let refused = |reason: &str| HttpError::Refused { url: redact_query(url), reason: reason.to_string() };
         let parsed = reqwest::Url::parse(url).map_err(|e| refused(&e.to_string()))?;
@@ -89,15 +113,13 @@ impl OutboundHttp {
         if self.settings.allow_private_networks {
             return Ok(parsed);
         }
-        let host = parsed.host_str().ok_or_else(|| refused("no host"))?.to_string();
-        let port = parsed.port_or_known_default().unwrap_or(443);
-        let addrs = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
-            .await
-            .map_err(|e| HttpError::Connect(format!("cannot resolve {host}: {e}")))?;
-        for addr in addrs {
-            if is_private(addr.ip()) {
-                return Err(refused(&format!("{} is a loopback, link-local or private address", addr.ip())));
-            }
+        let literal = match parsed.host().ok_or_else(|| refused("no host"))? {
+            url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
+            url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
+            url::Host::Domain(_) => None,
+        };
+        if let Some(ip) = literal.filter(|ip| forbidden(*ip)) {
+            return Err(refused(&format!("{ip} is a loopback, private or reserved address")));
         }
         Ok(parsed)
     }
@@ -130,6 +152,14 @@ impl OutboundHttp {
 }
 
 fn classify_error(e: reqwest::Error) -> HttpError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
+    while let Some(inner) = cause {
+        if let Some(refused) = inner.downcast_ref::<AddressRefused>() {
+            let url = e.url().map(|u| redact_query(u.as_str())).unwrap_or_default();
+            return HttpError::Refused { url, reason: refused.to_string() };
+        }
+        cause = inner.source();
+    }
     if e.is_timeout() {
         HttpError::Timeout
     } else {
@@ -138,7 +168,7 @@ fn classify_error(e: reqwest::Error) -> HttpError {
         if let Some(url) = e.url() {
             text = text.replace(url.as_str(), &redact_query(url.as_str()));
         }
-        HttpError::Connect(text)
+        if e.is_connect() { HttpError::Connect(text) } else { HttpError::Unanswered(text) }
     }
 }
 
@@ -147,26 +177,6 @@ pub fn redact_query(url: &str) -> String {
     match url.split_once('?') {
         Some((base, _)) => format!("{base}?…"),
         None => url.to_string(),
-    }
-}
-
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64) // CGNAT 100.64/10
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link-local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
     }
 }
 
@@ -182,6 +192,12 @@ mod tests {
             "http://10.1.2.3/",
             "http://[::1]/",
             "http://169.254.169.254/latest",
+            "http://198.18.0.1/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::10.0.0.1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:c0a8:101::1]/",
+            "http://0x7f.1/",
             "ftp://example.com/",
         ] {
             assert!(matches!(strict.check_url(url).await, Err(HttpError::Refused { .. })), "{url}");
@@ -189,6 +205,45 @@ mod tests {
         let open = OutboundHttp::new(HttpSettings { allow_private_networks: true, ..HttpSettings::default() }).unwrap();
         assert!(open.check_url("http://127.0.0.1:9/x").await.is_ok());
         assert!(open.check_url("file:///etc/passwd").await.is_err());
+    }
+
+    /// A resolver that answers one address for every name, as a rebinding DNS server would once
+    /// a check has passed.
+    struct Answers(std::net::IpAddr);
+
+    impl reqwest::dns::Resolve for Answers {
+        fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            let addr = std::net::SocketAddr::new(self.0, 0);
+            Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as reqwest::dns::Addrs) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_a_private_address_is_refused_where_it_is_connected() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let arrived = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = arrived.clone();
+        tokio::spawn(async move {
+            while let Ok((_socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        let loopback = Arc::new(Answers("127.0.0.1".parse().unwrap()));
+        let strict = OutboundHttp::with_resolver(HttpSettings::default(), loopback.clone()).unwrap();
+        let url = format!("http://rebind.example:{port}/hook?token=secret");
+        match strict.send(Method::POST, &url, |r| r).await {
+            Err(HttpError::Refused { url, reason }) => {
+                assert!(reason.contains("rebind.example") && reason.contains("127.0.0.1"), "{reason}");
+                assert!(!url.contains("secret"), "{url}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(arrived.load(std::sync::atomic::Ordering::SeqCst), 0, "no connection was made");
+        // Allowed, the same name reaches the local server: the refusal above was the policy's.
+        let open = HttpSettings { allow_private_networks: true, timeout_ms: 300, ..HttpSettings::default() };
+        let _ = OutboundHttp::with_resolver(open, loopback).unwrap().send(Method::POST, &url, |r| r).await;
+        assert_eq!(arrived.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! success, try again later, or give up.
 
 pub mod account;
+pub mod address_policy;
 pub mod build;
 pub mod dingtalk;
 pub mod email;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod outbox;
 pub mod redis_tokens;
 pub mod registry;
+pub mod resolver;
 pub mod sealing;
 pub mod sms;
 pub mod tokens;

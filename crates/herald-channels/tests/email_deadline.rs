@@ -22,7 +22,7 @@ async fn a_silent_smtp_server_times_out_the_send() {
     });
     let clock = Arc::new(SystemClock);
     let ctx = BuildContext {
-        http: OutboundHttp::new(HttpSettings::default()).unwrap(),
+        http: OutboundHttp::new(HttpSettings { allow_private_networks: true, ..HttpSettings::default() }).unwrap(),
         tokens: Tokens::in_memory(clock.clone()),
         clock,
     };

@@ -92,13 +92,15 @@ impl Sink {
     }
 }
 
+/// The sink listens on loopback, which the address policy refuses unless private networks are
+/// allowed (as a node's tests allow them).
 fn context() -> BuildContext {
+    context_with(HttpSettings { allow_private_networks: true, ..HttpSettings::default() })
+}
+
+fn context_with(settings: HttpSettings) -> BuildContext {
     let clock = Arc::new(SystemClock);
-    BuildContext {
-        http: OutboundHttp::new(HttpSettings::default()).unwrap(),
-        tokens: Tokens::in_memory(clock.clone()),
-        clock,
-    }
+    BuildContext { http: OutboundHttp::new(settings).unwrap(), tokens: Tokens::in_memory(clock.clone()), clock }
 }
 
 fn account(config: Value) -> ChannelAccount {
@@ -233,4 +235,24 @@ fn config_errors_name_the_field_and_hide_the_password() {
     let config = json!({"host": "smtp.example.com", "username": "mailer", "password": "hunter2-very-secret",
         "from": "a@example.com"});
     herald_channels::build(&account(config), &context()).expect("builds");
+}
+
+/// The address policy HTTP providers follow holds for SMTP too: an account pointing at a
+/// loopback or private host cannot send or test-connect (no port scanning through it).
+#[tokio::test]
+async fn a_private_smtp_host_is_refused_unless_private_networks_are_allowed() {
+    let sink = start_sink();
+    for host in ["127.0.0.1", "localhost"] {
+        let mut config = sink.config();
+        config["host"] = json!(host);
+        let built = herald_channels::build(&account(config), &context_with(HttpSettings::default())).unwrap();
+        let refused = built.healthcheck.await.unwrap_err();
+        assert!(refused.contains("loopback, private or reserved"), "{host}: {refused}");
+        let result = built.channel.send(&mail("alice@example.org", json!({"subject": "s", "text": "t"}))).await;
+        assert!(
+            matches!(&result, SendResult::Permanent { reason } if reason.contains("resolves only to")),
+            "{result:?}"
+        );
+    }
+    assert!(sink.received().is_empty(), "nothing reached the sink");
 }

@@ -124,6 +124,89 @@ async fn a_slow_receiver_times_out_as_retryable_and_is_not_repeated_within_the_d
     assert_eq!(rx.lock().unwrap().calls, 1);
 }
 
+/// A receiver that reads each request whole, counts it, and hangs up without answering.
+async fn hanging_up_receiver() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let arrived = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = arrived.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then the body its Content-Length announces.
+            while let Ok(n @ 1..) = socket.read(&mut buf).await {
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break;
+                    }
+                }
+            }
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    (url, arrived)
+}
+
+#[tokio::test]
+async fn a_request_cut_off_before_its_answer_is_not_repeated_within_the_delivery() {
+    let (url, arrived) = hanging_up_receiver().await;
+    let result = channel(SECRET).send(&message(&url)).await;
+    assert!(matches!(&result, SendResult::Retryable { .. }), "{result:?}");
+    // It arrived: only the worker, which re-checks its claim and the ledger, may send again.
+    assert_eq!(arrived.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_slow_refusal_is_not_tried_again_past_the_claims_margin() {
+    // 503 after 1.1 s: a second try would start after the worker's claim may have lapsed.
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = calls.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(1_100)).await;
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = OutboundHttp::new(HttpSettings { allow_private_networks: true, ..HttpSettings::default() }).unwrap();
+    let config = WebhookConfig { signing_secret: None, timeout_ms: 5_000, attempts: 3, backoff_ms: 10 };
+    let result = WebhookChannel::new(config, http).send(&message(&url)).await;
+    assert_eq!(result, SendResult::Retryable { reason: "HTTP 503".into(), after: None });
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "the worker sends again, after its checks");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_within_the_delivery() {
+    // Nothing listens: the request never leaves, so trying again at once repeats nothing.
+    let url = format!("{}/hook", herald_testkit::closed_url());
+    let started = std::time::Instant::now();
+    let result = channel(SECRET).send(&message(&url)).await;
+    assert!(
+        matches!(&result, SendResult::Retryable { reason, .. } if reason.contains("connection failed")),
+        "{result:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(30), "three attempts, 10 ms then 20 ms apart");
+}
+
 #[tokio::test]
 async fn client_errors_and_bad_urls_are_permanent() {
     let (url, rx) = receiver(vec![400]).await;

@@ -15,6 +15,7 @@
 //! 535 bad credentials) → `Permanent` with the code. The healthcheck connects and sends NOOP.
 
 mod message;
+mod relay;
 mod smtp;
 
 pub use message::{EmailContent, build_message};
@@ -83,8 +84,13 @@ pub fn transaction_deadline(config: &EmailConfig) -> Duration {
     Duration::from_millis(config.timeout_ms.saturating_mul(4))
 }
 
-/// Builds the SMTP transport and sender from a validated config.
-pub fn transport(config: &EmailConfig) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox), BuildError> {
+/// Builds the SMTP transport and sender from a validated config; connecting to `pinned` when
+/// given (an address the policy allowed), while TLS still verifies the configured host name.
+pub fn transport(
+    config: &EmailConfig,
+    pinned: Option<std::net::IpAddr>,
+) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox), BuildError> {
+    use lettre::transport::smtp::client::{Tls, TlsParameters};
     let host = config.host.trim();
     if host.is_empty() {
         return Err(config_error("host", "must not be empty"));
@@ -93,14 +99,24 @@ pub fn transport(config: &EmailConfig) -> Result<(AsyncSmtpTransport<Tokio1Execu
     if config.timeout_ms == 0 {
         return Err(config_error("timeoutMs", "must be more than 0"));
     }
-    let mut builder = match config.security {
-        Security::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
-        Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
-        Security::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)),
-    }
-    .map_err(|e| config_error("host", e.to_string()))?
-    .port(config.port.unwrap_or(config.security.default_port()))
-    .timeout(Some(Duration::from_millis(config.timeout_ms)));
+    let builder = match (pinned, config.security) {
+        (None, Security::Starttls) => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
+        (None, Security::Tls) => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
+        (None, Security::Plain) => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)),
+        (Some(ip), security) => {
+            let tls = || TlsParameters::new(host.to_string()).map_err(|e| config_error("host", e.to_string()));
+            let tls = match security {
+                Security::Starttls => Tls::Required(tls()?),
+                Security::Tls => Tls::Wrapper(tls()?),
+                Security::Plain => Tls::None,
+            };
+            Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(ip.to_string()).tls(tls))
+        }
+    };
+    let mut builder = builder
+        .map_err(|e| config_error("host", e.to_string()))?
+        .port(config.port.unwrap_or(config.security.default_port()))
+        .timeout(Some(Duration::from_millis(config.timeout_ms)));
     match (&config.username, &config.password) {
         (Some(username), Some(password)) => {
             if username.trim().is_empty() {
@@ -115,19 +131,21 @@ pub fn transport(config: &EmailConfig) -> Result<(AsyncSmtpTransport<Tokio1Execu
     Ok((builder.build(), from))
 }
 
-pub fn build(account: &ChannelAccount, _ctx: &BuildContext) -> Result<Built, BuildError> {
+pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
     let config: EmailConfig = parse_config(account)?;
-    let (transport, from) = transport(&config)?;
-    let probe = transport.clone();
+    let (_, from) = transport(&config, None)?;
     let deadline = transaction_deadline(&config);
+    let relay = Arc::new(relay::Relay::new(config, ctx.http.settings().allow_private_networks));
+    let probe = relay.clone();
     let healthcheck = Box::pin(async move {
-        match tokio::time::timeout(deadline, probe.test_connection()).await {
+        let transport = probe.transport().await?;
+        match tokio::time::timeout(deadline, transport.test_connection()).await {
             Ok(Ok(true)) => Ok(()),
             Ok(Ok(false)) => Err("the SMTP server did not answer NOOP".to_string()),
             Ok(Err(e)) => Err(format!("SMTP connection failed: {e}")),
             Err(_) => Err(format!("the SMTP server did not answer within {} ms", deadline.as_millis())),
         }
     });
-    let channel = Arc::new(EmailChannel::new(transport, from, deadline));
+    let channel = Arc::new(EmailChannel::new(relay, from, deadline));
     Ok(Built { channel, healthcheck, token_source: None })
 }

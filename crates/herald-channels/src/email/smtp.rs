@@ -2,17 +2,19 @@
 //! server's answer as a retry decision.
 
 use super::message::{EmailContent, build_message};
+use super::relay::Relay;
 use crate::{Channel, OutgoingMessage, SendResult};
 use async_trait::async_trait;
 use herald_core::ChannelKind;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::Error as SmtpError;
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::{Address, AsyncTransport};
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub struct EmailChannel {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    relay: Arc<Relay>,
     from: Mailbox,
     /// The whole SMTP transaction (connect, greeting, TLS, login, envelope, data) must end
     /// within this: lettre's own timeout does not cover a server that accepts and then says
@@ -21,8 +23,8 @@ pub struct EmailChannel {
 }
 
 impl EmailChannel {
-    pub fn new(transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox, deadline: Duration) -> Self {
-        Self { transport, from, deadline }
+    pub fn new(relay: Arc<Relay>, from: Mailbox, deadline: Duration) -> Self {
+        Self { relay, from, deadline }
     }
 }
 
@@ -45,7 +47,11 @@ impl Channel for EmailChannel {
             Ok(mail) => mail,
             Err(reason) => return SendResult::Permanent { reason },
         };
-        let sending = tokio::time::timeout(self.deadline, self.transport.send(mail)).await;
+        let transport = match self.relay.transport().await {
+            Ok(transport) => transport,
+            Err(reason) => return SendResult::Permanent { reason },
+        };
+        let sending = tokio::time::timeout(self.deadline, transport.send(mail)).await;
         let Ok(sent) = sending else {
             let reason = format!("smtp timed out: no answer within {} ms", self.deadline.as_millis());
             return SendResult::Retryable { reason, after: None };

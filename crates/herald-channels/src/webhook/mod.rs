@@ -48,7 +48,10 @@ impl WebhookChannel {
         Self { http, config }
     }
 
-    async fn attempt(&self, url: &str, message: &OutgoingMessage) -> SendResult {
+    /// One request, and whether trying again within this delivery is safe: only when the
+    /// request surely did not arrive (no connection) or the receiver answered that it did not
+    /// take it (5xx, 429, 408).
+    async fn attempt(&self, url: &str, message: &OutgoingMessage) -> (SendResult, bool) {
         let body = json!({
             "messageId": message.message_id,
             "templateId": message.template_id,
@@ -78,13 +81,19 @@ impl WebhookChannel {
             })
             .await;
         match sent {
-            Ok(response) => classify(response.status),
-            Err(HttpError::Timeout) => retry(format!("{TIMED_OUT} after {} ms", self.config.timeout_ms)),
-            Err(e @ HttpError::Refused { .. }) => SendResult::Permanent { reason: e.to_string() },
-            Err(e) if e.is_retryable() => retry(format!("request failed: {e}")),
+            Ok(response) => {
+                let result = classify(response.status);
+                let again = matches!(result, SendResult::Retryable { .. });
+                (result, again)
+            }
+            Err(HttpError::Timeout) => (retry(format!("timed out after {} ms", self.config.timeout_ms)), false),
+            Err(e @ HttpError::Refused { .. }) => (SendResult::Permanent { reason: e.to_string() }, false),
+            Err(e) if e.is_retryable() => (retry(format!("request failed: {e}")), !e.may_have_arrived()),
             // A response over the cap was received: the receiver answered.
-            Err(HttpError::TooLarge { .. }) => SendResult::Sent { detail: Some("response over the size cap".into()) },
-            Err(e) => SendResult::Permanent { reason: e.to_string() },
+            Err(HttpError::TooLarge { .. }) => {
+                (SendResult::Sent { detail: Some("response over the size cap".into()) }, false)
+            }
+            Err(e) => (SendResult::Permanent { reason: e.to_string() }, false),
         }
     }
 }
@@ -100,8 +109,9 @@ pub fn sign(secret: &str, timestamp: &str, idempotency_key: &str, body: &[u8]) -
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// How a timed-out attempt's reason starts.
-const TIMED_OUT: &str = "timed out";
+/// How long after the first try a try within the delivery may start: the shortest time a
+/// worker's claim still has when it sends (a third of `worker.claim_secs`, at least 3 s).
+const RETRY_WITHIN: Duration = Duration::from_secs(1);
 
 fn retry(reason: String) -> SendResult {
     SendResult::Retryable { reason, after: None }
@@ -132,18 +142,23 @@ impl Channel for WebhookChannel {
         let Some(url) = message.content.get("url").and_then(|u| u.as_str()) else {
             return SendResult::Permanent { reason: "content has no url".into() };
         };
+        let started = std::time::Instant::now();
         let mut backoff = Duration::from_millis(self.config.backoff_ms);
-        let mut result = self.attempt(url, message).await;
+        let (mut result, mut again) = self.attempt(url, message).await;
+        // A request that may have arrived (timed out, or cut off before its answer) goes back to
+        // the worker, which sends it again only while its claim stands and the ledger does not
+        // hold it as sent (a worker resumed after a long pause finds its timers expired and
+        // must not resend).
+        // Tries within the delivery stay inside the worker's claim: the worker sends only while
+        // its claim has at least a third of its time left (one second at the shortest), so a
+        // try that would start later (a slow answer, a pause) is the worker's to make.
         for _ in 1..self.config.attempts.max(1) {
-            // A request that timed out may have arrived: it goes back to the worker, which sends
-            // it again only while its claim stands and the ledger does not hold it as sent (a
-            // worker resumed after a long pause finds its timers expired and must not resend).
-            if !matches!(&result, SendResult::Retryable { reason, .. } if !reason.starts_with(TIMED_OUT)) {
+            if !again || started.elapsed() + backoff >= RETRY_WITHIN {
                 break;
             }
             tokio::time::sleep(backoff).await;
             backoff *= 2;
-            result = self.attempt(url, message).await;
+            (result, again) = self.attempt(url, message).await;
         }
         result
     }
