@@ -105,7 +105,7 @@ impl OutboundHttp {
     /// Checks `url` against the policy: its scheme, and an IP literal host against the address
     /// policy (a host name's addresses are checked as it is connected to).
     pub async fn check_url(&self, url: &str) -> Result<reqwest::Url, HttpError> {
-        let refused = |reason: &str| HttpError::Refused { url: redact_query(url), reason: reason.to_string() };
+        let refused = |reason: &str| HttpError::Refused { url: redact_url(url), reason: reason.to_string() };
         let parsed = reqwest::Url::parse(url).map_err(|e| refused(&e.to_string()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(refused("only http and https are allowed"));
@@ -155,7 +155,7 @@ fn classify_error(e: reqwest::Error) -> HttpError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
     while let Some(inner) = cause {
         if let Some(refused) = inner.downcast_ref::<AddressRefused>() {
-            let url = e.url().map(|u| redact_query(u.as_str())).unwrap_or_default();
+            let url = e.url().map(|u| redact_url(u.as_str())).unwrap_or_default();
             return HttpError::Refused { url, reason: refused.to_string() };
         }
         cause = inner.source();
@@ -166,18 +166,31 @@ fn classify_error(e: reqwest::Error) -> HttpError {
         // reqwest prints the URL, whose query may carry a token or signature.
         let mut text = e.to_string();
         if let Some(url) = e.url() {
-            text = text.replace(url.as_str(), &redact_query(url.as_str()));
+            text = text.replace(url.as_str(), &redact_url(url.as_str()));
         }
         if e.is_connect() { HttpError::Connect(text) } else { HttpError::Unanswered(text) }
     }
 }
 
-/// The URL without its query string, which often holds tokens and signatures.
-pub fn redact_query(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?…"),
-        None => url.to_string(),
-    }
+/// The URL as it may be shown in an error or a log: without its query string (tokens,
+/// signatures) and without any user name or password before its host.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, _)) => (base, "?…"),
+        None => (url, ""),
+    };
+    // `scheme://userinfo@host…`: the userinfo ends at the last '@' before the path.
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+                None => base.to_string(),
+            }
+        }
+        None => base.to_string(),
+    };
+    format!("{base}{query}")
 }
 
 #[cfg(test)]
@@ -247,7 +260,10 @@ mod tests {
     }
 
     #[test]
-    fn queries_are_redacted() {
-        assert_eq!(redact_query("https://x/robot/send?access_token=abc"), "https://x/robot/send?…");
+    fn queries_and_credentials_are_redacted() {
+        assert_eq!(redact_url("https://x/robot/send?access_token=abc"), "https://x/robot/send?…");
+        assert_eq!(redact_url("https://bob:s3cret@hooks.example/p?sig=1"), "https://…@hooks.example/p?…");
+        assert_eq!(redact_url("http://user@h:8080"), "http://…@h:8080");
+        assert_eq!(redact_url("https://h/a@b"), "https://h/a@b");
     }
 }

@@ -208,6 +208,18 @@ async fn a_refused_connection_is_retried_within_the_delivery() {
 }
 
 #[tokio::test]
+async fn a_failed_send_never_echoes_the_urls_credentials_or_query() {
+    let closed = herald_testkit::closed_url().replace("http://", "http://bob:pa55word@");
+    let url = format!("{closed}/hook?token=t0ken");
+    let result = channel(SECRET).send(&message(&url)).await;
+    let SendResult::Retryable { reason, .. } = result else { panic!("{result:?}") };
+    assert!(!reason.contains("pa55word") && !reason.contains("bob") && !reason.contains("t0ken"), "{reason}");
+    let strict = WebhookChannel::new(WebhookConfig::default(), OutboundHttp::new(HttpSettings::default()).unwrap());
+    let SendResult::Permanent { reason } = strict.send(&message(&url)).await else { panic!("refused") };
+    assert!(!reason.contains("pa55word") && !reason.contains("t0ken"), "{reason}");
+}
+
+#[tokio::test]
 async fn client_errors_and_bad_urls_are_permanent() {
     let (url, rx) = receiver(vec![400]).await;
     assert_eq!(channel(SECRET).send(&message(&url)).await, SendResult::Permanent { reason: "HTTP 400".into() });
