@@ -162,8 +162,9 @@ async fn a_node_killed_mid_crowd_send_loses_and_doubles_no_row() {
     let expected: Vec<String> = (1..=ROWS).map(|n| format!("{prefix}{n}")).collect();
     let missing = receiver.missing(expected.iter().map(String::as_str));
     assert!(missing.is_empty(), "{} rows lost, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
-    // One node's sends in flight (8 per worker, 2 workers) are all a kill may repeat.
-    assert!(receiver.repeats() <= 16, "{} repeats after one kill", receiver.repeats());
+    // One node's sends in flight (8 per worker, 4 workers in config/cluster.toml) are all a kill
+    // may repeat.
+    assert!(receiver.repeats() <= 32, "{} repeats after one kill", receiver.repeats());
 
     let mut db = cluster.database().await;
     let counts = sqlx::query(
