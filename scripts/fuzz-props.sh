@@ -14,6 +14,7 @@ cases="${PROPTEST_CASES:-1000000}"
 targets=(
     "herald-crowd|--test csv_props||crowd CSV parser and reader"
     "herald-core|--test placeholder_props||placeholder renderer"
+    "herald-core|--test cron_properties||cron parser"
     "herald-api|--lib|send::props|/send and /batchSend decoders"
     "herald-api|--lib|decoder_props|template, account and flow-control decoders"
 )

@@ -8,6 +8,10 @@ use crate::address_policy::forbidden;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a checked address is used before the host is resolved and checked again.
+const RECHECK_AFTER: Duration = Duration::from_secs(60);
 
 type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
@@ -15,8 +19,9 @@ pub struct Relay {
     config: EmailConfig,
     /// Private networks allowed: connect by host name, unchecked.
     open: bool,
-    /// The transport for the address last checked, kept while the host resolves to it.
-    pinned: Mutex<Option<(Option<IpAddr>, Transport)>>,
+    /// The transport for the address last checked, when it was checked; kept while the host
+    /// resolves to it, and used without asking DNS again for [`RECHECK_AFTER`].
+    pinned: Mutex<Option<(Option<IpAddr>, Instant, Transport)>>,
 }
 
 impl Relay {
@@ -26,16 +31,26 @@ impl Relay {
 
     /// A transport to an allowed address of the host, or why there is none.
     pub async fn transport(&self) -> Result<Transport, String> {
-        let address = if self.open { None } else { Some(self.allowed_address().await?) };
-        let mut pinned = self.pinned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((at, transport)) = pinned.as_ref()
-            && *at == address
+        if let Some((_, checked, transport)) = self.pinned().as_ref()
+            && checked.elapsed() < RECHECK_AFTER
         {
             return Ok(transport.clone());
         }
+        let address = if self.open { None } else { Some(self.allowed_address().await?) };
+        let mut pinned = self.pinned();
+        if let Some((at, checked, transport)) = pinned.as_mut()
+            && *at == address
+        {
+            *checked = Instant::now();
+            return Ok(transport.clone());
+        }
         let (transport, _) = transport(&self.config, address).map_err(|e| e.to_string())?;
-        *pinned = Some((address, transport.clone()));
+        *pinned = Some((address, Instant::now(), transport.clone()));
         Ok(transport)
+    }
+
+    fn pinned(&self) -> std::sync::MutexGuard<'_, Option<(Option<IpAddr>, Instant, Transport)>> {
+        self.pinned.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn allowed_address(&self) -> Result<IpAddr, String> {
