@@ -33,6 +33,18 @@ impl Database {
         }
     }
 
+    /// The pool's open connections, idle ones, and its maximum.
+    pub fn pool_use(&self) -> (usize, usize, u32) {
+        match self {
+            Self::Sqlite(s) => {
+                (s.pool().size() as usize, s.pool().num_idle(), s.pool().options().get_max_connections())
+            }
+            Self::Postgres(p) => {
+                (p.pool().size() as usize, p.pool().num_idle(), p.pool().options().get_max_connections())
+            }
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Self::Sqlite(s) => s.close().await,

@@ -23,3 +23,16 @@ pub fn renderer() -> Option<RenderMetrics> {
         handle.render()
     }))
 }
+
+/// `render`, first noting the database pool's use: `herald_db_pool_connections` by state
+/// (`in_use`, `idle`) and `herald_db_pool_max_connections`, so an exhausted pool shows.
+pub fn with_pool_use(render: RenderMetrics, database: &crate::backends::Database) -> RenderMetrics {
+    let database = database.clone();
+    Arc::new(move || {
+        let (size, idle, max) = database.pool_use();
+        metrics::gauge!("herald_db_pool_connections", "state" => "in_use").set(size.saturating_sub(idle) as f64);
+        metrics::gauge!("herald_db_pool_connections", "state" => "idle").set(idle as f64);
+        metrics::gauge!("herald_db_pool_max_connections").set(max as f64);
+        render()
+    })
+}

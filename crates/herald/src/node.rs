@@ -232,7 +232,7 @@ impl Node {
             installation,
             login_guard: Default::default(),
             readiness: self.readiness.clone(),
-            metrics: crate::metrics::renderer(),
+            metrics: crate::metrics::renderer().map(|render| crate::metrics::with_pool_use(render, &self.database)),
         };
         let app = herald_api::router(state);
         let limits = ServeLimits {

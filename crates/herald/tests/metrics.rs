@@ -51,6 +51,13 @@ async fn a_scrape_counts_what_the_node_did() {
     assert!(value(r#"herald_provider_latency_seconds_count{channel="outbox"}"#) >= 1.0);
     assert_eq!(value(r#"herald_http_requests_total{route="/api/templates/{id}/run",method="POST",status="202"}"#), 1.0);
     assert_eq!(value(r#"herald_http_requests_total{route="/send",method="POST",status="200"}"#), 1.0);
+    let max = value("herald_db_pool_max_connections");
+    let (in_use, idle) =
+        (value(r#"herald_db_pool_connections{state="in_use"}"#), value(r#"herald_db_pool_connections{state="idle"}"#));
+    assert!(
+        max >= 1.0 && in_use + idle >= 1.0 && in_use + idle <= max,
+        "pool: {in_use} in use, {idle} idle, {max} max"
+    );
     assert!(!text.contains(&node.key), "no secret in the scrape");
     node.node.shutdown().await;
 }
