@@ -8,11 +8,12 @@
 mod common;
 
 use common::cluster::LocalCluster;
+use common::redis::PrivateRedis;
 use common::*;
 use herald_testkit::RecordingReceiver;
 use herald_testkit::node::webhook_template;
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -124,43 +125,6 @@ async fn kafka_rebalances_while_batches_are_in_flight_repeat_nothing() {
     cluster.kill(2, "TERM"); // a worker leaves: its partitions move to the others
     let repeats = every_row_arrived(&cluster, 1, run_id, ROWS, &receiver).await;
     assert_eq!(repeats, 0, "a rebalance must not send a message twice");
-}
-
-/// A Redis of this test's own on a free port, so restarting it (losing everything: it keeps
-/// nothing on disk, like the project's Redis) disturbs nothing else.
-struct PrivateRedis {
-    port: u16,
-    child: Child,
-}
-
-impl PrivateRedis {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (scripts/test.sh installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { port, child }
-    }
-
-    fn restart(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        *self = Self::start(self.port);
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Restarts the PostgreSQL server the cluster uses (the tests run one binary at a time, so

@@ -19,6 +19,13 @@ pub async fn run(config_file: Option<&Path>, roles: &str) -> anyhow::Result<Exit
     } else {
         Arc::new(SystemClock)
     };
+    if let Some(url) = &config.redis.url {
+        // Not ready, but up, until Redis answers; Ctrl-C or SIGTERM still stop it.
+        if !herald::redis_wait::wait_for_redis(&config.server.listen, url, wait_for_signal()).await? {
+            tracing::info!("stopped before Redis answered");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let node = Node::start(&config, roles, clock).await?;
     tracing::info!(node = %node.id, ?roles, "node started");
     {

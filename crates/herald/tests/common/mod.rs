@@ -5,5 +5,6 @@
 pub mod cluster;
 pub mod fake_wecom;
 pub mod process;
+pub mod redis;
 
 pub use herald_testkit::node::*;
