@@ -99,8 +99,9 @@ ensure_redis
 log "hadolint Dockerfile"
 "$(command -v hadolint || echo "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/hadolint")" Dockerfile
 
-log "cargo test --workspace"
-cargo test --workspace --all-targets --locked "$@"
+# The suite's own profile (Cargo.toml): dependencies optimised, unlike `cargo run`'s dev build.
+log "cargo test --workspace --profile suite"
+cargo test --workspace --all-targets --locked --profile suite "$@"
 
 log "the README's run command and curl lines, as written"
 scripts/readme-check.sh

@@ -78,7 +78,7 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
         assert_eq!(b.text("#notice").await, "Template created.");
         let template_path = b.path().await;
         b.click("#start").await;
-        assert_eq!(b.text("#status").await, "running");
+        b.wait_text("#status", |t| t == "running").await;
         assert!(b.text("#next-fire").await.contains("09:30:00 CST"));
 
         // Run now: 21 rows asks first. The run streams and waits for a worker; once one starts,

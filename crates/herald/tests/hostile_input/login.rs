@@ -125,3 +125,33 @@ async fn next_only_leads_to_pages_of_this_site() {
         assert_eq!(location, expected, "{next:?}");
     }
 }
+
+/// Finding 16: a login name carrying a line break and terminal codes is logged escaped, so the
+/// node's log (read from a real `herald serve` process) holds no forged line and no raw escape.
+#[tokio::test]
+async fn a_login_name_cannot_forge_a_log_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = process::free_port();
+    let config = process::write_config(dir.path(), port, 5);
+    let (server, _key) = process::spawn(dir.path(), &config, port).await;
+    let http = client_from("127.0.0.1");
+    let page = http.get(format!("{}/login", server.base)).send().await.unwrap();
+    let cookie = page.headers().get_all(SET_COOKIE).iter().find_map(|v| v.to_str().ok()?.strip_prefix("herald_login_csrf="));
+    let token = cookie.expect("a pre-login cookie").split(';').next().unwrap().to_string();
+    let forged = "FORGED INFO console login user=admin";
+    let name = format!("nobody\n{forged}\r\n\u{1b}[31mred");
+    let r = http
+        .post(format!("{}/login", server.base))
+        .header("Cookie", format!("herald_login_csrf={token}"))
+        .form(&[("csrf", token.as_str()), ("name", &name), ("password", "wrong"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    let refused = log.lines().find(|l| l.contains("console login refused")).expect("the refusal is logged");
+    assert!(refused.contains(r#"nobody\nFORGED"#), "the name escaped on its own line: {refused}");
+    assert!(!log.lines().any(|l| l.starts_with("FORGED")), "a forged line: {log}");
+    assert!(!log.contains("\u{1b}[31mred"), "a raw terminal code reached the log");
+    drop(server);
+}

@@ -1,6 +1,7 @@
 //! Hostile input on the inbound side, each case from the December 2026 security review: rates
 //! that used to panic the workers, answers that grew with the input, slow clients, login
-//! guessing, files readable by others, and the API's answers to malformed requests.
+//! guessing, files readable by others, the API's answers to malformed requests, and a proxy
+//! named in the environment.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -9,6 +10,7 @@ mod amplification;
 mod edge;
 mod files;
 mod login;
+mod proxy;
 mod rates;
 mod shape;
 
