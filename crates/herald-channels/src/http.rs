@@ -93,6 +93,9 @@ impl OutboundHttp {
             .timeout(Duration::from_millis(settings.timeout_ms))
             .connect_timeout(Duration::from_millis(settings.timeout_ms.min(5_000)))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment (HTTP_PROXY) would resolve and connect for us, past
+            // the address policy.
+            .no_proxy()
             .dns_resolver(resolver)
             .build()?;
         Ok(Self { client, settings })
