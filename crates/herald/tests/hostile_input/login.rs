@@ -136,7 +136,8 @@ async fn a_login_name_cannot_forge_a_log_line() {
     let (server, _key) = process::spawn(dir.path(), &config, port).await;
     let http = client_from("127.0.0.1");
     let page = http.get(format!("{}/login", server.base)).send().await.unwrap();
-    let cookie = page.headers().get_all(SET_COOKIE).iter().find_map(|v| v.to_str().ok()?.strip_prefix("herald_login_csrf="));
+    let cookie =
+        page.headers().get_all(SET_COOKIE).iter().find_map(|v| v.to_str().ok()?.strip_prefix("herald_login_csrf="));
     let token = cookie.expect("a pre-login cookie").split(';').next().unwrap().to_string();
     let forged = "FORGED INFO console login user=admin";
     let name = format!("nobody\n{forged}\r\n\u{1b}[31mred");
