@@ -3,7 +3,7 @@
 
 use crate::error::CrowdError;
 use crate::model::{BadRow, CrowdFormat, MAX_COLUMNS, MAX_RECEIVER_BYTES, RowOutcome};
-use crate::parser::{RawRecord, RecordParser};
+use crate::parser::{RawRecord, RecordParser, count_line_breaks};
 use herald_core::CrowdRow;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
@@ -108,11 +108,7 @@ impl Header {
 
     fn check(&self, rec: &RawRecord, row: u64) -> Result<CrowdRow, String> {
         if rec.len() != self.names.len() {
-            return Err(format!(
-                "expected {} columns, found {} (an extra or missing comma?)",
-                self.names.len(),
-                rec.len()
-            ));
+            return Err(wrong_width(rec, self.names.len()));
         }
         let mut receiver = String::new();
         let mut variables = BTreeMap::new();
@@ -132,4 +128,23 @@ impl Header {
         }
         Ok(CrowdRow { row, receiver, variables })
     }
+}
+
+/// Why a record has the wrong number of columns. A record whose field runs over a line break
+/// had a quote left open that swallowed the lines after it (a stray `"` in a name, say): the
+/// message names the lines read as one row, so the row that vanished into it is not silent.
+fn wrong_width(rec: &RawRecord, expected: usize) -> String {
+    let breaks: Vec<u64> = rec.fields().map(|field| count_line_breaks(field, &mut false)).collect();
+    // No field before the first one over a line break holds a break, so its quote opened on
+    // the record's first line.
+    let Some(first) = breaks.iter().copied().find(|&n| n > 0) else {
+        return format!("expected {expected} columns, found {} (an extra or missing comma?)", rec.len());
+    };
+    let (opened, last) = (rec.line, rec.line + breaks.iter().sum::<u64>());
+    format!(
+        "lines {opened} to {last} were read as one row of {} columns, not {expected}: a quote opened on line \
+         {opened} is closed only on line {} (a stray or unclosed \")",
+        rec.len(),
+        opened + first
+    )
 }

@@ -238,7 +238,7 @@ impl<R: Read + Seek> RecordParser<R> {
 /// Line breaks in `bytes` as the CSV reader sees them (and editors show them): `\n`, `\r\n`
 /// and a bare `\r` each end one line. `after_cr` carries a `\r` at the end of one chunk over
 /// to the next, so a `\r\n` split between chunks counts once.
-fn count_line_breaks(bytes: &[u8], after_cr: &mut bool) -> u64 {
+pub(crate) fn count_line_breaks(bytes: &[u8], after_cr: &mut bool) -> u64 {
     let mut lines = 0;
     for &b in bytes {
         if b == b'\r' || (b == b'\n' && !*after_cr) {

@@ -90,6 +90,24 @@ fn a_missing_column_makes_only_that_row_bad() {
     bad(3, 2, "expected 3 columns, found 2", &r);
 }
 
+/// The console review's case: a stray quote in Frank's row swallowed Grace's, and the report
+/// blamed one line for a missing comma while Grace's row vanished without a word.
+#[test]
+fn a_stray_quote_names_the_lines_it_read_as_one_row() {
+    let csv = b"userId,name,code\nu1,Ann,1\nu2,\"Frank,2\nu3,Grace,3\"\nu4,Hal,4\n";
+    let r = report_ok(csv);
+    assert_eq!((r.rows, r.valid_rows, r.bad_row_count), (3, 2, 1));
+    bad(
+        3,
+        2,
+        "lines 3 to 4 were read as one row of 2 columns, not 3: a quote opened on line 3 is closed only on line 4",
+        &r,
+    );
+    // Over a CRLF line break and a further field before the quote, the lines are counted the same.
+    let r = report_ok(b"userId,name,code\r\nu1,\"x,y\r\nb\r\nc\",d,e\r\n");
+    bad(2, 1, "lines 2 to 4 were read as one row of 4 columns, not 3", &r);
+}
+
 #[test]
 fn non_utf8_bytes_in_one_row_are_reported_with_the_column() {
     let r = report_ok(b"userId,name,city\nu1,\xff\xfe,x\nu2,ok,y\n");
