@@ -139,17 +139,10 @@ impl Browser {
         }
     }
 
-    /// The element's text, finding it again when the page was replaced between finding and
-    /// reading (a form's answer loading).
+    /// The element's text once it can be read, finding it again when the page was replaced
+    /// between finding and reading (a form's answer loading).
     pub async fn text(&self, css: &str) -> String {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            match self.find(css).await.text().await {
-                Ok(text) => return text,
-                Err(e) if tokio::time::Instant::now() > deadline => panic!("{css}'s text unreadable: {e}"),
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
+        self.wait_text(css, |_| true).await
     }
 
     /// Waits until `css`'s text satisfies `ok`; returns it.

@@ -22,9 +22,9 @@ async fn add_user(node: &TestNode, name: &str) {
     node.node.context.store.create_user(name, &hash, node.clock.now()).await.unwrap();
 }
 
-/// A pre-login token from the login page.
-async fn pre_login(http: &reqwest::Client, node: &TestNode) -> String {
-    let page = http.get(node.url("/login")).send().await.unwrap();
+/// A pre-login token from the login page of the node at `base`.
+async fn pre_login(http: &reqwest::Client, base: &str) -> String {
+    let page = http.get(format!("{base}/login")).send().await.unwrap();
     let line = page
         .headers()
         .get_all(SET_COOKIE)
@@ -38,13 +38,13 @@ async fn pre_login(http: &reqwest::Client, node: &TestNode) -> String {
 
 async fn attempt(
     http: &reqwest::Client,
-    node: &TestNode,
+    base: &str,
     token: &str,
     name: &str,
     password: &str,
     next: &str,
 ) -> reqwest::Response {
-    http.post(node.url("/login"))
+    http.post(format!("{base}/login"))
         .header("Cookie", format!("herald_login_csrf={token}"))
         .form(&[("csrf", token), ("name", name), ("password", password), ("next", next)])
         .send()
@@ -57,19 +57,19 @@ async fn an_address_that_keeps_failing_is_refused_before_its_password_is_checked
     let (_dir, node) = started().await;
     add_user(&node, "ops").await;
     let http = client_from("127.0.0.1");
-    let token = pre_login(&http, &node).await;
+    let token = pre_login(&http, &node.base).await;
     for n in 0..10 {
-        let r = attempt(&http, &node, &token, "ops", &format!("wrong password {n}"), "/").await;
+        let r = attempt(&http, &node.base, &token, "ops", &format!("wrong password {n}"), "/").await;
         assert_eq!(r.status(), 401, "attempt {n}");
     }
-    let r = attempt(&http, &node, &token, "ops", PASSWORD, "/").await;
+    let r = attempt(&http, &node.base, &token, "ops", PASSWORD, "/").await;
     assert_eq!(r.status(), 429, "the 11th attempt waits, even with the right password");
     assert!(r.headers().get("retry-after").is_some());
     assert!(r.text().await.unwrap().contains("too many failed logins"));
     // The user is not locked out for others: the right password from elsewhere works.
     let elsewhere = client_from("127.0.0.2");
-    let token = pre_login(&elsewhere, &node).await;
-    let r = attempt(&elsewhere, &node, &token, "ops", PASSWORD, "/").await;
+    let token = pre_login(&elsewhere, &node.base).await;
+    let r = attempt(&elsewhere, &node.base, &token, "ops", PASSWORD, "/").await;
     assert_eq!(r.status(), 303);
 }
 
@@ -86,20 +86,20 @@ async fn a_real_login_gets_through_promptly_during_a_flood() {
         let (node, stop) = (node.clone(), stop.clone());
         flooders.push(tokio::spawn(async move {
             let http = client_from("127.0.0.1");
-            let token = pre_login(&http, &node).await;
+            let token = pre_login(&http, &node.base).await;
             let mut sent = 0;
             while !stop.is_cancelled() {
-                attempt(&http, &node, &token, &format!("anon-{n}"), "guess guess guess", "/").await;
+                attempt(&http, &node.base, &token, &format!("anon-{n}"), "guess guess guess", "/").await;
                 sent += 1;
             }
             sent
         }));
     }
     let http = client_from("127.0.0.2");
-    let token = pre_login(&http, &node).await;
+    let token = pre_login(&http, &node.base).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
-    let r = attempt(&http, &node, &token, "ops", PASSWORD, "/").await;
+    let r = attempt(&http, &node.base, &token, "ops", PASSWORD, "/").await;
     let took = started.elapsed();
     stop.cancel();
     let mut flood = 0;
@@ -117,8 +117,8 @@ async fn next_only_leads_to_pages_of_this_site() {
     add_user(&node, "ops").await;
     for (n, next) in ["/\t/evil.example", "/\\evil.example", "/x\r\nSet-Cookie: a=b", "/ok?x=1"].iter().enumerate() {
         let http = client_from(&format!("127.0.0.{}", 10 + n));
-        let token = pre_login(&http, &node).await;
-        let r = attempt(&http, &node, &token, "ops", PASSWORD, next).await;
+        let token = pre_login(&http, &node.base).await;
+        let r = attempt(&http, &node.base, &token, "ops", PASSWORD, next).await;
         assert_eq!(r.status(), 303, "{next:?}");
         let location = r.headers().get(LOCATION).unwrap().to_str().unwrap().to_string();
         let expected = if *next == "/ok?x=1" { "/ok?x=1" } else { "/" };
@@ -135,24 +135,14 @@ async fn a_login_name_cannot_forge_a_log_line() {
     let config = process::write_config(dir.path(), port, 5);
     let (server, _key) = process::spawn(dir.path(), &config, port).await;
     let http = client_from("127.0.0.1");
-    let page = http.get(format!("{}/login", server.base)).send().await.unwrap();
-    let cookie =
-        page.headers().get_all(SET_COOKIE).iter().find_map(|v| v.to_str().ok()?.strip_prefix("herald_login_csrf="));
-    let token = cookie.expect("a pre-login cookie").split(';').next().unwrap().to_string();
+    let token = pre_login(&http, &server.base).await;
     let forged = "FORGED INFO console login user=admin";
     let name = format!("nobody\n{forged}\r\n\u{1b}[31mred");
-    let r = http
-        .post(format!("{}/login", server.base))
-        .header("Cookie", format!("herald_login_csrf={token}"))
-        .form(&[("csrf", token.as_str()), ("name", &name), ("password", "wrong"), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
+    let r = attempt(&http, &server.base, &token, &name, "wrong", "/").await;
     assert_eq!(r.status(), 401);
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
     let refused = log.lines().find(|l| l.contains("console login refused")).expect("the refusal is logged");
     assert!(refused.contains(r#"nobody\nFORGED"#), "the name escaped on its own line: {refused}");
     assert!(!log.lines().any(|l| l.starts_with("FORGED")), "a forged line: {log}");
     assert!(!log.contains("\u{1b}[31mred"), "a raw terminal code reached the log");
-    drop(server);
 }

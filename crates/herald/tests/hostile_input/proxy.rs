@@ -37,7 +37,7 @@ async fn a_proxy_in_the_environment_is_not_used_for_sends() {
     let api = ApiClient::new(&server.base, &key.expect("first start prints a key"));
     let crowd = api.crowd(crowd_csv(1)).await;
     // Nothing listens here: without the proxy the send fails; through it, it would "arrive".
-    let target = format!("http://127.0.0.1:{}/hook", process::free_port());
+    let target = format!("{}/hook", herald_testkit::closed_url());
     let template = api.template(&webhook_template("proxied", &crowd, &target)).await;
     let run = api.run_now(template).await;
     let run = api.wait_run(run, Duration::from_secs(60), |r| r["failed"] == 1 || r["delivered"] == 1).await;
