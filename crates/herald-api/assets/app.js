@@ -8,7 +8,8 @@
     failed: "#c62828",
     dropped_quiet_hours: "#f9a825",
     dropped_dedup: "#6a1b9a",
-    discarded: "#607d8b"
+    discarded: "#607d8b",
+    cancelled: "#37474f"
   };
 
   function hourLabel(iso, week) {

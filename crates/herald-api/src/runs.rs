@@ -1,13 +1,14 @@
-//! Run history and live progress, with the shards a run is streamed in and who holds them.
+//! Run history and live progress, with the shards a run is streamed in and who holds them, and
+//! an operator's cancel of a run.
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::paging::{MAX_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use herald_core::RunProgress;
+use herald_core::{CANCEL_SEEN_WITHIN, RunProgress};
 use herald_store::ShardRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/runs", get(list))
         .route("/api/runs/{id}", get(read))
         .route("/api/runs/{id}/shards", get(shards))
+        .route("/api/runs/{id}/cancel", post(cancel))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -69,4 +71,27 @@ async fn shards(
     let page = page.check()?;
     state.store.get_run(id).await?;
     Ok(Json(page.answer(state.store.list_shards(id).await?)))
+}
+
+/// Beyond the workers' promise, for timers and clocks running at slightly different rates.
+const CANCEL_MARGIN: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Cancels a run and answers once every node has seen it: from then on no send of the run
+/// starts (the sends already in flight finish). Its queued and deferred messages end as
+/// `cancelled`; its rows not yet read are never read.
+pub(crate) async fn cancel_run(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
+    let started = std::time::Instant::now();
+    state.store.cancel_run(id, state.clock.now()).await?;
+    let store_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(run_id = id, store_ms, "run cancelled; answering once every node has seen it");
+    tokio::time::sleep(CANCEL_SEEN_WITHIN + CANCEL_MARGIN).await;
+    Ok(state.store.get_run(id).await?)
+}
+
+#[utoipa::path(post, path = "/api/runs/{id}/cancel", tag = "runs", params(("id" = i64, Path, description = "the run id")),
+    responses((status = 200, description = "cancelled: from this answer on no send of the run starts; the sends \
+        already in flight finish, its queued and deferred messages end as `cancelled` (counted in `dropped`), \
+        and its rows not yet read are never read. A run that has ended answers 409.", body = RunView)))]
+async fn cancel(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<RunView>, ApiError> {
+    Ok(Json(with_fraction(cancel_run(&state, id).await?)))
 }

@@ -26,7 +26,7 @@ pub use fire::{DueSchedule, FireDecision, FireOutcome, FireTarget};
 pub use ids::{Installation, MessageId};
 pub use job::{DeliveryJob, JobOrigin, ScheduleKind, topic_for};
 pub use quiet_hours::{QuietDecision, QuietWindow, QuietWindowError, parse_tz};
-pub use run::{RunCounts, RunProgress, RunStatus, RunTally};
+pub use run::{CANCEL_SEEN_WITHIN, CANCELLED_REASON, RunCounts, RunProgress, RunStatus, RunTally};
 pub use settings::InvalidSetting;
 pub use template::{ChannelKind, FieldError, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
 pub use trace::TraceEvent;

@@ -5,6 +5,14 @@ use crate::trace::TraceEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The trace detail of a message that was not sent because its run was cancelled.
+pub const CANCELLED_REASON: &str = "its run was cancelled";
+
+/// How long after a cancel is committed every worker has seen it: a worker reads a run's
+/// status at most this long before each send of it, so the cancel's answer waits this long and
+/// from then on no send of the run starts (the sends already in flight finish).
+pub const CANCEL_SEEN_WITHIN: std::time::Duration = std::time::Duration::from_millis(500);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
@@ -18,6 +26,9 @@ pub enum RunStatus {
     Completed,
     /// The run could not stream (its crowd file is gone, for example).
     Failed,
+    /// Stopped by an operator: nothing more of it is sent; its queued and deferred messages
+    /// end as `cancelled`.
+    Cancelled,
 }
 
 impl RunStatus {
@@ -28,7 +39,19 @@ impl RunStatus {
             Self::Published => "published",
             Self::Completed => "completed",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
+    }
+
+    /// Whether the run has ended: nothing of it is streamed or sent any more.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+
+    /// Why this run cannot be cancelled, or None when it can: only a run that has not ended.
+    pub fn refuses_cancel(self) -> Option<String> {
+        self.is_finished()
+            .then(|| format!("the run is {}; only a run that has not ended can be cancelled", self.as_str()))
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -38,6 +61,7 @@ impl RunStatus {
             "published" => Self::Published,
             "completed" => Self::Completed,
             "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
             _ => return None,
         })
     }
@@ -60,7 +84,7 @@ pub struct RunProgress {
     pub batches: i64,
     pub delivered: i64,
     pub failed: i64,
-    /// Rows dropped by a policy (quiet hours, dedup, discard list).
+    /// Rows dropped by a policy (quiet hours, dedup, discard list) or by a cancel.
     pub dropped: i64,
     /// Rows held until their quiet hours end (not yet final).
     pub deferred: i64,
@@ -85,7 +109,7 @@ impl RunProgress {
 pub struct RunCounts {
     pub delivered: i64,
     pub failed: i64,
-    /// Dropped by a policy (quiet hours, dedup, discard list).
+    /// Dropped by a policy (quiet hours, dedup, discard list) or by a cancel.
     pub dropped: i64,
 }
 
@@ -134,12 +158,26 @@ mod tests {
         for event in TraceEvent::TERMINAL {
             counts.count(event);
         }
-        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 3 });
+        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 4 });
         for event in [TraceEvent::Accepted, TraceEvent::Retrying, TraceEvent::Deferred] {
             counts.count(event);
         }
-        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 3 }, "not final");
-        assert_eq!(counts.total(), 5);
+        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 4 }, "not final");
+        assert_eq!(counts.total(), 6);
+    }
+
+    #[test]
+    fn only_a_run_that_has_not_ended_can_be_cancelled() {
+        for status in [RunStatus::Pending, RunStatus::Streaming, RunStatus::Published] {
+            assert_eq!(status.refuses_cancel(), None, "{status:?}");
+            assert!(!status.is_finished());
+        }
+        for status in [RunStatus::Completed, RunStatus::Failed, RunStatus::Cancelled] {
+            let refusal = status.refuses_cancel().expect("refused");
+            assert!(refusal.contains(status.as_str()), "{refusal}");
+            assert!(status.is_finished());
+        }
+        assert_eq!(RunStatus::parse("cancelled"), Some(RunStatus::Cancelled));
     }
 
     #[test]
@@ -154,7 +192,7 @@ mod tests {
         assert!(!tally(RunStatus::Published, 5, 1, 3).is_complete(), "one valid row still open");
         assert!(!tally(RunStatus::Streaming, 5, 1, 4).is_complete(), "more rows may come");
         assert!(tally(RunStatus::Published, 0, 0, 0).is_complete(), "an empty crowd");
-        for status in [RunStatus::Pending, RunStatus::Completed, RunStatus::Failed] {
+        for status in [RunStatus::Pending, RunStatus::Completed, RunStatus::Failed, RunStatus::Cancelled] {
             assert!(!tally(status, 5, 0, 5).is_complete(), "{status:?} is not completed again");
         }
         let mut mixed = tally(RunStatus::Published, 4, 0, 1);

@@ -21,6 +21,8 @@ pub enum TraceEvent {
     DroppedDedup,
     /// Dropped because its template is on the discard list.
     Discarded,
+    /// Not sent because its run was cancelled.
+    Cancelled,
 }
 
 impl TraceEvent {
@@ -34,19 +36,21 @@ impl TraceEvent {
             Self::DroppedQuietHours => "dropped_quiet_hours",
             Self::DroppedDedup => "dropped_dedup",
             Self::Discarded => "discarded",
+            Self::Cancelled => "cancelled",
         }
     }
 
     /// Every message ends in exactly one of these.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Sent | Self::Failed | Self::DroppedQuietHours | Self::DroppedDedup | Self::Discarded)
+        Self::TERMINAL.contains(&self)
     }
 
-    /// Terminal states that mean the message was not sent on purpose (a policy, not a fault).
+    /// Terminal states that mean the message was not sent on purpose (a policy or an
+    /// operator's cancel, not a fault).
     pub fn is_dropped(self) -> bool {
-        matches!(self, Self::DroppedQuietHours | Self::DroppedDedup | Self::Discarded)
+        matches!(self, Self::DroppedQuietHours | Self::DroppedDedup | Self::Discarded | Self::Cancelled)
     }
 
-    pub const TERMINAL: [TraceEvent; 5] =
-        [Self::Sent, Self::Failed, Self::DroppedQuietHours, Self::DroppedDedup, Self::Discarded];
+    pub const TERMINAL: [TraceEvent; 6] =
+        [Self::Sent, Self::Failed, Self::DroppedQuietHours, Self::DroppedDedup, Self::Discarded, Self::Cancelled];
 }

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::model::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use herald_core::{ChannelKind, Installation, MessageId, RunProgress, TemplateSpec, TemplateStatus};
+use herald_core::{ChannelKind, Installation, MessageId, RunProgress, RunStatus, TemplateSpec, TemplateStatus};
 
 #[async_trait]
 pub trait TemplateRepo: Send + Sync {
@@ -79,7 +79,8 @@ pub trait RunRepo: Send + Sync {
     /// first.
     async fn lease_shard(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<ShardLease>>;
     /// Records a shard's progress (and its run's) and extends the lease; false when the lease
-    /// was lost or the run is no longer streaming.
+    /// was lost or the run is no longer streaming (a cancelled run's last window is still
+    /// counted: it was published).
     async fn checkpoint_shard(
         &self,
         lease: &ShardLease,
@@ -94,6 +95,12 @@ pub trait RunRepo: Send + Sync {
     async fn release_shard(&self, lease: &ShardLease) -> Result<()>;
     async fn list_shards(&self, run_id: i64) -> Result<Vec<ShardRecord>>;
     async fn get_run(&self, run_id: i64) -> Result<RunProgress>;
+    /// The run's status alone, cheap enough to ask before each send.
+    async fn run_status(&self, run_id: i64) -> Result<RunStatus>;
+    /// An operator stops a run: it turns `cancelled` at once (a conflict when it has already
+    /// ended), then its messages deferred for quiet hours end as `cancelled`. Streamers stop
+    /// at their next checkpoint; workers check the status before each send.
+    async fn cancel_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()>;
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>>;
     /// How many runs are in each stored status (`pending`, `streaming`, ...), for metrics.
     async fn count_runs_by_status(&self) -> Result<Vec<(String, i64)>>;

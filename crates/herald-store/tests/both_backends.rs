@@ -61,6 +61,8 @@ on_both_backends!(
         a_deferring_template_fired_inside_quiet_hours_streams_when_they_end,
         failed_released_and_listed_runs,
         dropped_messages_count_into_their_run_once,
+        a_cancelled_run_stops_streaming_and_its_deferred_messages_end_cancelled,
+        cancelling_a_run_with_many_deferred_messages_ends_every_one,
         record_outcomes_is_idempotent_and_counts_once,
         the_trace_keeps_order_and_accepts_once,
         the_outbox_is_idempotent_and_pages,

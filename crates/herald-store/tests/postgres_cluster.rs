@@ -243,7 +243,7 @@ async fn racing_workers_count_each_message_into_its_run_once() {
         let each = ROWS / TraceEvent::TERMINAL.len() as i64;
         for run_id in runs {
             let run = setup.get_run(run_id).await.unwrap();
-            assert_eq!((run.delivered, run.failed, run.dropped), (each, each, 3 * each), "run {run_id}");
+            assert_eq!((run.delivered, run.failed, run.dropped), (each, each, 4 * each), "run {run_id}");
             assert_eq!(run.status, RunStatus::Completed);
         }
         let mut finals: HashMap<&str, usize> = HashMap::new();

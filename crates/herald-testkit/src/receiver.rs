@@ -67,6 +67,11 @@ impl RecordingReceiver {
         lock(&self.inner.behaviour).fail_next.extend(std::iter::repeat_n(status, count));
     }
 
+    /// The receiver's clock: time since it started, as `Received::at` counts it.
+    pub fn elapsed(&self) -> Duration {
+        self.inner.started.elapsed()
+    }
+
     /// Every request so far, in arrival order.
     pub fn received(&self) -> Vec<Received> {
         lock(&self.inner.received).clone()

@@ -7,6 +7,7 @@ mod commit;
 mod limits;
 mod pipeline;
 mod policies;
+mod run_gate;
 mod send;
 mod worker;
 

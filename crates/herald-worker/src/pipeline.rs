@@ -1,6 +1,6 @@
 //! The stages a batch goes through, each a small function: drop what the ledger already
 //! finished, claim the rest for this handling (skipping what another live holder sends, until it
-//! is final or its claim lapses), the discard list, screening (quiet hours, render, dedup),
+//! is final or its claim lapses), the discard list and a cancelled run, screening (quiet hours, render, dedup),
 //! deferral, then flow control and send with each outcome committed as its send ends (`send.rs`).
 //! Kept apart from the polling loop so tests can drive it directly. Each stage holds the
 //! narrowest handle it needs: outcomes go only through the delivery ledger (in a cluster, the
@@ -10,9 +10,10 @@ use crate::claims::ClaimKeeper;
 use crate::commit::Committer;
 use crate::limits::ChannelLimits;
 use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
+use crate::run_gate::RunGate;
 use herald_channels::{Channels, OutgoingMessage};
 use herald_core::placeholders::render;
-use herald_core::{Clock, DeliveryJob, MessageId, Recipient, TraceEvent};
+use herald_core::{CANCELLED_REASON, Clock, DeliveryJob, MessageId, Recipient, TraceEvent};
 use herald_store::{
     ClaimRepo, DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, SendClaim, Store,
     StoreError, Template, TemplateRepo, TraceEntry,
@@ -41,6 +42,8 @@ pub struct Pipeline {
     /// The discard list and channel rates.
     policies: Arc<dyn PolicyRepo>,
     deferred: Arc<dyn DeferredRepo>,
+    /// Whether a run was cancelled, asked before a batch and before each send.
+    gate: RunGate,
     ledger: Arc<dyn LedgerRepo>,
     committer: Committer,
     dedup: Arc<dyn DedupStore>,
@@ -113,6 +116,7 @@ impl Pipeline {
         Self {
             deferred: parts.store.clone(),
             claims: parts.store.clone(),
+            gate: RunGate::new(parts.store.clone()),
             templates: parts.store,
             limits: ChannelLimits::new(policies.clone(), parts.rates),
             policies,
@@ -154,7 +158,10 @@ impl Pipeline {
                 .partition(|(r, _)| mine.contains(&r.message_id));
             keeper.hold(claimed.claimed.iter().cloned());
             if discarded {
-                report.dropped += self.discard(job, &now_mine).await?;
+                let reason = "template is on the discard list";
+                report.dropped += self.drop_all(job, &now_mine, TraceEvent::Discarded, reason).await?;
+            } else if self.run_cancelled(job.run_id()).await? {
+                report.dropped += self.drop_all(job, &now_mine, TraceEvent::Cancelled, CANCELLED_REASON).await?;
             } else {
                 self.handle_claimed(&template, job, now_mine, attempt, &keeper, &mut report).await?;
             }
@@ -250,11 +257,25 @@ impl Pipeline {
             .collect())
     }
 
-    /// The whole batch is on the discard list: every pending message is dropped.
-    async fn discard(&self, job: &DeliveryJob, pending: &[Pending<'_>]) -> Result<usize, StoreError> {
-        let reason = "template is on the discard list";
+    /// Whether the run a message belongs to was cancelled (API messages belong to none).
+    pub(crate) async fn run_cancelled(&self, run_id: Option<i64>) -> Result<bool, StoreError> {
+        match run_id {
+            Some(run_id) => self.gate.cancelled(run_id).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Every pending message is dropped with `event`: the template is on the discard list, or
+    /// the run was cancelled.
+    async fn drop_all(
+        &self,
+        job: &DeliveryJob,
+        pending: &[Pending<'_>],
+        event: TraceEvent,
+        reason: &str,
+    ) -> Result<usize, StoreError> {
         let outcomes: Vec<TraceEntry> =
-            pending.iter().map(|(r, _)| TraceEntry::of(job, r, TraceEvent::Discarded, Some(reason.into()))).collect();
+            pending.iter().map(|(r, _)| TraceEntry::of(job, r, event, Some(reason.into()))).collect();
         let count = outcomes.len();
         self.committer.commit(outcomes.clone()).await?;
         count_drops(&outcomes);

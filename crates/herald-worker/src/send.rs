@@ -1,4 +1,5 @@
-//! The send stage: flow control, the fencing check, the channel call, and the outcome committed
+//! The send stage: flow control, the run's cancel and the claim's fencing checked right before
+//! the channel call, the call, and the outcome committed
 //! before the send's slot is free. At most `concurrency` sends of a batch are in flight, each
 //! either not yet sent or sent and being recorded: what a crash can repeat.
 
@@ -6,7 +7,7 @@ use crate::claims::ClaimKeeper;
 use crate::pipeline::{Attempt, BatchReport, Pipeline, Prepared};
 use futures::StreamExt;
 use herald_channels::{Channel, OutgoingMessage, SendResult};
-use herald_core::{DeliveryJob, MessageId, TraceEvent};
+use herald_core::{CANCELLED_REASON, DeliveryJob, MessageId, TraceEvent};
 use herald_store::{StoreError, Template, Throttle, TraceEntry};
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +30,7 @@ impl Labels {
     fn observe(&self, slot: &Slot) {
         let outcome = match slot {
             Slot::Final(TraceEvent::Sent) => "sent",
+            Slot::Final(TraceEvent::Cancelled) => "cancelled",
             Slot::Final(_) => "failed",
             Slot::Retry(..) => "retry",
             Slot::Lost => "lost",
@@ -118,6 +120,10 @@ impl Pipeline {
                 if let Some(throttle) = throttle {
                     throttle.wait(1).await;
                 }
+                if self.run_cancelled(p.message.run_id).await? {
+                    self.cancel_unsent(vec![p.message], keeper).await?;
+                    return Ok(Slot::Final(TraceEvent::Cancelled));
+                }
                 if !keeper.may_send(&p.message.message_id).await? {
                     return Ok(Slot::Lost);
                 }
@@ -144,6 +150,13 @@ impl Pipeline {
         let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());
         if let Some(throttle) = &throttle {
             throttle.wait(u32::try_from(ready.len()).unwrap_or(u32::MAX)).await;
+        }
+        if self.run_cancelled(ready.first().and_then(|p| p.message.run_id)).await? {
+            let unsent = ready.into_iter().chain(faulty).map(|p| p.message).collect();
+            for _ in 0..self.cancel_unsent(unsent, keeper).await? {
+                count(Slot::Final(TraceEvent::Cancelled), labels, report);
+            }
+            return Ok(());
         }
         let mut messages = Vec::with_capacity(ready.len());
         for p in ready {
@@ -180,6 +193,16 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Ends messages of a cancelled run as `cancelled` without a send; returns how many.
+    async fn cancel_unsent(&self, messages: Vec<OutgoingMessage>, keeper: &ClaimKeeper) -> Result<usize, StoreError> {
+        let reason = Some(CANCELLED_REASON.to_string());
+        let outcomes: Vec<TraceEntry> =
+            messages.iter().map(|m| outcome(m, TraceEvent::Cancelled, reason.clone())).collect();
+        self.commit(outcomes.clone()).await?;
+        keeper.done(outcomes.iter().map(|o| &o.message_id));
+        Ok(outcomes.len())
+    }
+
     /// Commits a final outcome (or notes the message for a retry).
     async fn settle(&self, message: OutgoingMessage, result: SendResult, attempt: Attempt) -> Result<Slot, StoreError> {
         match final_event(result, attempt) {
@@ -212,6 +235,7 @@ fn count(slot: Slot, labels: &Labels, report: &mut BatchReport) {
     labels.observe(&slot);
     match slot {
         Slot::Final(TraceEvent::Sent) => report.sent += 1,
+        Slot::Final(event) if event.is_dropped() => report.dropped += 1,
         Slot::Final(_) => report.failed += 1,
         Slot::Retry(id, reason) => report.retryable.push((id, reason)),
         Slot::Lost => report.skipped += 1,

@@ -1,13 +1,13 @@
 //! The consume pipeline on a real store: a redelivered batch sends nothing twice, a missing
 //! placeholder fails the message for good, and passing faults become failures only on the
-//! last attempt.
+//! last attempt; a cancel stops a batch between sends.
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use herald_channels::outbox::OutboxChannel;
 use herald_channels::{Channel, Channels, OutgoingMessage, SendResult};
 use herald_core::{Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, Recipient, TemplateSpec, TestClock};
-use herald_store::{LedgerRepo, LocalRates, SqliteStore, Store, TemplateRepo};
+use herald_store::{CrowdRepo, LedgerRepo, LocalRates, RunRepo, SqliteStore, Store, TemplateRepo};
 use herald_worker::{Attempt, Pipeline, PipelineParts, PolicyDefaults};
 use serde_json::json;
 use std::sync::Arc;
@@ -177,4 +177,79 @@ async fn racing_pipelines_respect_the_dedup_limit_on_redis() {
         .await
         .unwrap_or_else(|e| panic!("Redis at {url} is unreachable ({e}); scripts/test.sh starts it"));
     racing_pipelines_respect_the_dedup_limit(Arc::new(dedup)).await;
+}
+
+/// A provider that answers after 50 ms and counts what it got.
+struct Slow(AtomicUsize);
+
+#[async_trait]
+impl Channel for Slow {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Webhook
+    }
+    async fn send(&self, _: &OutgoingMessage) -> SendResult {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        SendResult::Sent { detail: None }
+    }
+}
+
+/// A run's batch of 100 is being sent (4 at a time) when the run is cancelled: once the cancel
+/// has been committed for `CANCEL_SEEN_WITHIN`, at most the 4 sends in flight reach the
+/// provider, and every message not sent ends `cancelled`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_stops_a_batch_between_sends() {
+    let (_dir, store, clock, _) = setup(ChannelKind::Webhook).await;
+    let crowd = herald_store::Crowd {
+        id: "c".repeat(32),
+        original_name: "crowd.csv".into(),
+        receiver_column: "userId".into(),
+        columns: vec!["name".into()],
+        rows: 100,
+        valid_rows: 100,
+        bad_rows: 0,
+        size_bytes: 2_000,
+        created_at: clock.now(),
+    };
+    store.insert_crowd(&crowd).await.unwrap();
+    let content = json!({"url": "http://127.0.0.1:9/x", "text": "hi {$name}"});
+    let spec: TemplateSpec =
+        serde_json::from_value(json!({"name": "run", "channel": "webhook", "content": content, "crowdId": crowd.id}))
+            .unwrap();
+    let template = store.create_template(&spec, clock.now()).await.unwrap();
+    let run_id = store.create_run(template.id, clock.now()).await.unwrap();
+    let provider = Arc::new(Slow(AtomicUsize::new(0)));
+    let pipeline = Arc::new(pipeline(&store, Channels::new().with(provider.clone()), clock.clone()));
+    let installation = herald_core::Installation::new("t");
+    let items = (1..=100u64)
+        .map(|row| BatchItem {
+            variables: [("name".to_string(), format!("n{row}"))].into(),
+            recipients: vec![Recipient { receiver: format!("r{row}"), message_id: installation.run_row(run_id, row) }],
+        })
+        .collect();
+    let job = DeliveryJob {
+        template_id: template.id,
+        origin: JobOrigin::Run { run_id },
+        batch: Batch { items },
+        released: false,
+    };
+    let handling = tokio::spawn({
+        let pipeline = pipeline.clone();
+        async move { pipeline.handle(&job, Attempt::FIRST).await.unwrap() }
+    });
+    while provider.0.load(Ordering::SeqCst) < 10 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    store.cancel_run(run_id, clock.now()).await.unwrap();
+    tokio::time::sleep(herald_core::CANCEL_SEEN_WITHIN).await;
+    let at_answer = provider.0.load(Ordering::SeqCst);
+    let report = handling.await.unwrap();
+    let sent = provider.0.load(Ordering::SeqCst);
+    assert!(sent - at_answer <= 4, "{} sends after the cancel was seen", sent - at_answer);
+    assert!(sent < 100, "the cancel stopped the batch");
+    assert_eq!((report.sent, report.dropped, report.failed), (sent, 100 - sent, 0));
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.delivered, run.dropped), (sent as i64, 100 - sent as i64));
+    let last = store.trace_of(installation.run_row(run_id, 100).as_str()).await.unwrap();
+    assert_eq!(last.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["cancelled"]);
 }

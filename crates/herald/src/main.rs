@@ -37,6 +37,11 @@ enum Command {
     },
     /// Send one message through a running node's send API.
     Send(cli::send::SendArgs),
+    /// A run's progress, and cancelling it, through a running node's API.
+    Run {
+        #[command(subcommand)]
+        command: cli::run::RunCommand,
+    },
     /// API key tools.
     Apikey {
         #[command(subcommand)]
@@ -118,6 +123,7 @@ fn main() -> std::process::ExitCode {
                 cli::crowd_check::run(&file, &receiver_column)
             }
             Command::Send(args) => cli::send::run(args).await,
+            Command::Run { command } => cli::run::run(command).await,
             Command::Apikey { command: ApikeyCommand::Create { name, scope } } => {
                 cli::admin::create_api_key(cli.config.as_deref(), &name, &scope).await
             }

@@ -109,16 +109,7 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
         b.fill("#q", &common::receiver(5)).await;
         b.click("#trace-submit").await;
         let messages = b.text("#receiver-messages").await;
-        let outbox: serde_json::Value = console
-            .http
-            .get(format!("{}/api/outbox?runId={run_id}&receiver={}", console.base, common::receiver(5)))
-            .header("X-API-Key", &console.api_key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let outbox = console.api_get(&format!("/api/outbox?runId={run_id}&receiver={}", common::receiver(5))).await;
         let message_id = outbox["items"][0]["messageId"].as_str().expect("row 5 was delivered").to_string();
         assert!(message_id.ends_with(&format!("-r{run_id}-5")), "{message_id}");
         assert!(messages.contains(&message_id) && messages.contains("sent"), "{messages}");
@@ -142,6 +133,61 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
     let token = setup_path.trim_start_matches("/setup/");
     assert!(!log.contains(PASSWORD) && !log.contains(token), "a secret in the log");
     assert!(log.contains("console login"), "the log records logins by name");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_cancels_a_run_and_nothing_more_of_it_is_sent() {
+    // No worker: the run is published and waits, as a wrong send caught in time would.
+    let console = Console::start_roles("", "api,scheduler").await;
+    console.add_user("ops", PASSWORD);
+    let crowd_id = console.api_crowd(common::crowd_csv(30)).await;
+    let (status, template) =
+        console.api_post("/api/templates", &common::outbox_template("Wrong", &crowd_id, None)).await;
+    assert_eq!(status, 201, "{template}");
+    let path = format!("/api/templates/{}/run", template["id"]);
+    let (status, run) = console.api_post(&path, &json!({})).await;
+    assert_eq!(status, 202, "{run}");
+    let run_id = run["runId"].as_i64().unwrap();
+
+    with_browser("an_operator_cancels_a_run_and_nothing_more_of_it_is_sent", &console.base, async |b| {
+        b.login("ops", PASSWORD).await;
+        b.find("#outcomes-chart").await;
+        b.goto(&format!("/runs/{run_id}")).await;
+        b.wait_text("#run-status", |t| t == "published").await;
+        // Cancel asks first, saying what it stops; "No" goes back with nothing changed.
+        b.click("#cancel-run").await;
+        let asked = b.text("#confirm-text").await;
+        assert!(asked.contains("30 rows read") && asked.contains("end as cancelled"), "{asked}");
+        b.shot("run-cancel-confirm").await;
+        b.assert_clean().await;
+        b.click("a.button.secondary").await;
+        b.wait_text("#run-status", |t| t == "published").await;
+        b.click("#cancel-run").await;
+        b.click("#confirm-cancel").await;
+        assert!(b.text("#notice").await.starts_with("Run cancelled"));
+        assert_eq!(b.text("#run-status").await, "cancelled");
+        let buttons = b.client.find_all(fantoccini::Locator::Css("#cancel-run")).await.unwrap();
+        assert!(buttons.is_empty(), "an ended run offers no cancel");
+        b.assert_clean().await;
+
+        // A worker starts: every queued message of the run ends cancelled, none is delivered.
+        let _worker = console.start_worker();
+        b.goto(&format!("/runs/{run_id}")).await;
+        for _ in 0..100 {
+            if b.text("#run-dropped").await == "30" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            b.goto(&format!("/runs/{run_id}")).await;
+        }
+        assert_eq!(b.text("#run-dropped").await, "30", "{}", console.log());
+        assert_eq!(b.text("#run-delivered").await, "0");
+        b.shot("run-cancelled").await;
+        b.assert_clean().await;
+    })
+    .await;
+    let outbox = console.api_get(&format!("/api/outbox?runId={run_id}")).await;
+    assert_eq!(outbox["items"], json!([]), "the outbox (this channel's receiver) got nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

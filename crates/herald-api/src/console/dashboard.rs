@@ -9,13 +9,13 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Extension, Router};
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use herald_core::{RunProgress, TemplateStatus};
+use herald_core::{RunProgress, TemplateStatus, TraceEvent};
 use herald_store::HourlyCount;
 use serde::Deserialize;
 use serde_json::json;
 
 /// Final states in the order the chart stacks them.
-const STATES: [&str; 5] = ["sent", "failed", "dropped_quiet_hours", "dropped_dedup", "discarded"];
+const STATES: [TraceEvent; TraceEvent::TERMINAL.len()] = TraceEvent::TERMINAL;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/", get(page))
@@ -68,7 +68,7 @@ impl RunRow {
 pub(crate) fn series(counts: &[HourlyCount], from: DateTime<Utc>, to: DateTime<Utc>) -> serde_json::Value {
     let hours: Vec<DateTime<Utc>> =
         std::iter::successors(Some(from), |h| Some(*h + Duration::hours(1))).take_while(|h| *h < to).collect();
-    let mut states: Vec<String> = STATES.iter().map(|s| s.to_string()).collect();
+    let mut states: Vec<String> = STATES.iter().map(|s| s.as_str().to_string()).collect();
     for c in counts {
         if !states.contains(&c.state) {
             states.push(c.state.clone());
@@ -100,7 +100,8 @@ async fn page(
     let series = series(&counts, from, to);
     let totals = STATES
         .iter()
-        .map(|s| (s.to_string(), thousands(counts.iter().filter(|c| c.state == *s).map(|c| c.count).sum())))
+        .map(|s| s.as_str())
+        .map(|s| (s.to_string(), thousands(counts.iter().filter(|c| c.state == s).map(|c| c.count).sum())))
         .collect();
     let templates = state.store.list_templates().await?;
     let runs = state.store.list_runs(None, 10).await?;

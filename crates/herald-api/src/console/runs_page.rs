@@ -1,21 +1,28 @@
 //! Runs: the history (all, or one template's) and a live page per run whose progress bar and
-//! counters refresh every second (htmx polling) until the run is final.
+//! counters refresh every second (htmx polling) until the run is final, with a cancel button
+//! that asks first.
 
 use super::dashboard::RunRow;
+use super::form::Form;
 use super::render::{Chrome, PageResult, ok, thousands, utc, utc_opt};
 use super::session::Session;
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
 use axum::{Extension, Router};
-use herald_core::{RunProgress, RunStatus};
+use herald_core::RunProgress;
 use herald_store::StoreError;
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/runs", get(list)).route("/runs/{id}", get(page)).route("/runs/{id}/progress", get(progress))
+    Router::new()
+        .route("/runs", get(list))
+        .route("/runs/{id}", get(page))
+        .route("/runs/{id}/progress", get(progress))
+        .route("/runs/{id}/cancel", post(cancel))
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,7 +73,7 @@ impl Progress {
     fn of(run: &RunProgress) -> Self {
         Self {
             id: run.id,
-            live: !matches!(run.status, RunStatus::Completed | RunStatus::Failed),
+            live: !run.status.is_finished(),
             status: run.status.as_str(),
             percent: (run.fraction_done() * 100.0).floor() as i64,
             rows_read: thousands(run.rows_read),
@@ -83,10 +90,16 @@ impl Progress {
     }
 }
 
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    done: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "console/run.html")]
 struct RunPage {
     chrome: Chrome,
+    notice: Option<&'static str>,
     template_id: i64,
     template_name: String,
     created_at: String,
@@ -106,18 +119,26 @@ async fn run_of(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
     })
 }
 
+async fn template_name(state: &AppState, run: &RunProgress) -> String {
+    match state.store.get_template(run.template_id).await {
+        Ok(t) => t.spec.name,
+        Err(_) => format!("template {}", run.template_id),
+    }
+}
+
 async fn page(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
 ) -> PageResult {
     let run = run_of(&state, id).await?;
-    let template_name = match state.store.get_template(run.template_id).await {
-        Ok(t) => t.spec.name,
-        Err(_) => format!("template {}", run.template_id),
-    };
+    let template_name = template_name(&state, &run).await;
+    let notice = (q.done.as_deref() == Some("cancelled"))
+        .then_some("Run cancelled: no more of it is sent. What was already sent stays in its traces.");
     Ok(ok(&RunPage {
         chrome: Chrome::new(&session, "/runs"),
+        notice,
         template_id: run.template_id,
         template_name,
         created_at: utc(run.created_at),
@@ -128,4 +149,31 @@ async fn page(
 async fn progress(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
     let run = run_of(&state, id).await?;
     Ok(ok(&ProgressFragment { progress: Progress::of(&run) }))
+}
+
+#[derive(Template)]
+#[template(path = "console/run_cancel.html")]
+struct CancelPage {
+    chrome: Chrome,
+    template_name: String,
+    progress: Progress,
+}
+
+/// Asks first (how much is sent, how much would not be); cancels on the confirming post.
+async fn cancel(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
+    let run = run_of(&state, id).await?;
+    if form.get("confirm") != Some("yes") {
+        let template_name = template_name(&state, &run).await;
+        let page = CancelPage { chrome: Chrome::new(&session, "/runs"), template_name, progress: Progress::of(&run) };
+        return Ok(ok(&page));
+    }
+    match crate::runs::cancel_run(&state, id).await {
+        Ok(_) | Err(ApiError::Conflict(_)) => Ok(Redirect::to(&format!("/runs/{id}?done=cancelled")).into_response()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,5 +1,6 @@
 //! Reading columns whose type differs between the backends, written once over the dialect:
-//! times (INTEGER milliseconds or `timestamptz`) and JSON (TEXT or `jsonb`).
+//! times (INTEGER milliseconds or `timestamptz`) and JSON (TEXT or `jsonb`); and a run's
+//! stored status.
 
 use super::dialect::{DbRow, DbTime, from_db_time};
 use crate::error::{Result, StoreError};
@@ -7,6 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use sqlx::Row;
 use sqlx::types::Json;
+
+/// A run's status column; a value herald never writes is corrupt data.
+pub(super) fn run_status(stored: &str) -> Result<herald_core::RunStatus> {
+    herald_core::RunStatus::parse(stored).ok_or_else(|| StoreError::Corrupt(format!("run status {stored:?}")))
+}
 
 pub(super) fn time_of(row: &DbRow, column: &str) -> Result<DateTime<Utc>> {
     Ok(from_db_time(row.try_get::<DbTime, _>(column)?))

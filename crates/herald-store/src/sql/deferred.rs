@@ -17,7 +17,8 @@ use sqlx::{QueryBuilder, Row};
 use std::collections::HashSet;
 
 /// Release order: release time, then run (API messages last), row position, deferral order.
-const DEFERRED_COLUMNS: &str = "seq, message_id, template_id, run_id, receiver, variables_json, position, release_at";
+pub(super) const DEFERRED_COLUMNS: &str =
+    "seq, message_id, template_id, run_id, receiver, variables_json, position, release_at";
 const RELEASE_ORDER: &str = "release_at, run_id NULLS LAST, position, seq";
 
 #[async_trait]
@@ -83,7 +84,7 @@ impl DeferredRepo for Backend {
     }
 }
 
-fn deferred_from_row(r: &DbRow) -> Result<DeferredMessage> {
+pub(super) fn deferred_from_row(r: &DbRow) -> Result<DeferredMessage> {
     Ok(DeferredMessage {
         seq: r.try_get("seq")?,
         message_id: MessageId(r.try_get("message_id")?),

@@ -6,7 +6,7 @@
 use super::Backend;
 use super::batch::{insert_final_states, insert_outbox, insert_trace};
 use super::codec::{json_of, time_of};
-use super::dialect::{Db, begin_write, push_in_list};
+use super::dialect::{Db, Tx, begin_write, push_in_list};
 use super::run_counts::count_final_states;
 use crate::error::{Result, StoreError};
 use crate::model::{OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};
@@ -20,10 +20,32 @@ use std::collections::{BTreeMap, HashSet};
 /// The outcomes ordered by message id, a message's own events kept in their given order.
 /// Every writer takes the ledger's and the trace index's keys in this one order, so two
 /// workers writing overlapping batches wait for each other instead of deadlocking.
-fn in_key_order(outcomes: &[TraceEntry]) -> Vec<&TraceEntry> {
+pub(super) fn in_key_order(outcomes: &[TraceEntry]) -> Vec<&TraceEntry> {
     let mut sorted: Vec<&TraceEntry> = outcomes.iter().collect();
     sorted.sort_by(|a, b| a.message_id.as_str().cmp(b.message_id.as_str()));
     sorted
+}
+
+/// Writes final states in the caller's transaction (`sorted` in key order, one per message):
+/// the ledger and trace rows of those not final yet, the end of their claims, and their runs'
+/// counters. Returns how many were new.
+pub(super) async fn record_final_states(tx: &mut Tx, sorted: &[&TraceEntry], now: DateTime<Utc>) -> Result<u64> {
+    let new: HashSet<String> = insert_final_states(tx, sorted, now).await?;
+    let mut per_run: BTreeMap<i64, RunCounts> = BTreeMap::new();
+    for o in sorted.iter().filter(|o| new.contains(o.message_id.as_str())) {
+        if let Some(run_id) = o.run_id {
+            per_run.entry(run_id).or_default().count(o.event);
+        }
+    }
+    // A final message is no longer being sent: its claim ends with it.
+    let mut ended = QueryBuilder::<Db>::new("DELETE FROM send_claims WHERE message_id");
+    push_in_list(&mut ended, sorted.iter().map(|o| o.message_id.as_str()));
+    ended.build().execute(&mut **tx).await?;
+    // Runs in id order, for the same reason the ledger keys are sorted.
+    for (run_id, counts) in &per_run {
+        count_final_states(tx, *run_id, counts, now).await?;
+    }
+    Ok(new.len() as u64)
 }
 
 #[async_trait]
@@ -49,23 +71,9 @@ impl LedgerRepo for Backend {
             return Ok(0);
         }
         let mut tx = begin_write(&self.pool).await?;
-        let new: HashSet<String> = insert_final_states(&mut tx, &sorted, now).await?;
-        let mut per_run: BTreeMap<i64, RunCounts> = BTreeMap::new();
-        for o in sorted.iter().filter(|o| new.contains(o.message_id.as_str())) {
-            if let Some(run_id) = o.run_id {
-                per_run.entry(run_id).or_default().count(o.event);
-            }
-        }
-        // A final message is no longer being sent: its claim ends with it.
-        let mut ended = QueryBuilder::<Db>::new("DELETE FROM send_claims WHERE message_id");
-        push_in_list(&mut ended, sorted.iter().map(|o| o.message_id.as_str()));
-        ended.build().execute(&mut *tx).await?;
-        // Runs in id order, for the same reason the ledger keys are sorted.
-        for (run_id, counts) in &per_run {
-            count_final_states(&mut tx, *run_id, counts, now).await?;
-        }
+        let new = record_final_states(&mut tx, &sorted, now).await?;
         tx.commit().await?;
-        Ok(new.len() as u64)
+        Ok(new)
     }
 
     async fn record_trace(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<()> {

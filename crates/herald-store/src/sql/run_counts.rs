@@ -4,10 +4,10 @@
 //! the run row the statement itself locks, so the figures it decides on stay true until commit.
 
 use super::dialect::{DbRow, Tx, db_time};
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use chrono::{DateTime, Utc};
 use const_format::formatcp;
-use herald_core::{RunCounts, RunStatus, RunTally};
+use herald_core::{RunCounts, RunTally};
 use sqlx::Row;
 
 /// The columns [`tally_of`] reads, for a statement's RETURNING.
@@ -58,7 +58,7 @@ async fn complete_if_done(tx: &mut Tx, run_id: i64, tally: Option<&DbRow>, now: 
 fn tally_of(row: &DbRow) -> Result<RunTally> {
     let status: String = row.try_get("status")?;
     Ok(RunTally {
-        status: RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("run status {status:?}")))?,
+        status: super::codec::run_status(&status)?,
         rows_read: row.try_get("rows_read")?,
         rows_invalid: row.try_get("rows_invalid")?,
         counts: RunCounts {

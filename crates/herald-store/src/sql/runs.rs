@@ -50,7 +50,7 @@ fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
         id,
         message_id_prefix: Installation::new(&installation).run_prefix(id),
         template_id: row.try_get("template_id")?,
-        status: RunStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("run status {status:?}")))?,
+        status: super::codec::run_status(&status)?,
         rows_total: row.try_get("rows_total")?,
         rows_read: row.try_get("rows_read")?,
         rows_invalid: row.try_get("rows_invalid")?,
@@ -162,6 +162,19 @@ impl RunRepo for Backend {
             .await?
             .ok_or_else(|| StoreError::not_found("run", run_id))?;
         progress_from_row(&row)
+    }
+
+    async fn run_status(&self, run_id: i64) -> Result<RunStatus> {
+        let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = $1")
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("run", run_id))?;
+        super::codec::run_status(&status)
+    }
+
+    async fn cancel_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.cancel(run_id, now).await
     }
 
     async fn count_runs_by_status(&self) -> Result<Vec<(String, i64)>> {

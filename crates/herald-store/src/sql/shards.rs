@@ -78,15 +78,18 @@ pub(super) async fn checkpoint(
     lease_until: DateTime<Utc>,
 ) -> Result<bool> {
     let mut tx = begin_write(pool).await?;
-    // Run row first (see the module note); a run no longer streaming takes no progress.
-    let streaming: Option<i64> =
-        sqlx::query_scalar(formatcp!("SELECT id FROM runs WHERE id = $1 AND status = 'streaming'{FOR_UPDATE}"))
-            .bind(lease.run_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if streaming.is_none() {
-        return Ok(false);
-    }
+    // Run row first (see the module note). A run no longer streaming takes no progress, but for
+    // a cancelled one: the window was published, so its rows count (their messages end as
+    // `cancelled`), and the shard is done.
+    let status: Option<String> = sqlx::query_scalar(formatcp!("SELECT status FROM runs WHERE id = $1{FOR_UPDATE}"))
+        .bind(lease.run_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let cancelled = match status.as_deref() {
+        Some("streaming") => false,
+        Some("cancelled") => true,
+        _ => return Ok(false),
+    };
     let kept = sqlx::query(
         "UPDATE run_shards SET checkpoint_json = $1, rows_read = rows_read + $2, batches = batches + $3, \
          lease_until = $4 WHERE run_id = $5 AND shard_no = $6 AND lease_owner = $7 AND status = 'streaming'",
@@ -113,8 +116,18 @@ pub(super) async fn checkpoint(
     .bind(lease.run_id)
     .execute(&mut *tx)
     .await?;
+    if cancelled {
+        sqlx::query(
+            "UPDATE run_shards SET status = 'done', lease_owner = NULL, lease_until = NULL \
+             WHERE run_id = $1 AND shard_no = $2",
+        )
+        .bind(lease.run_id)
+        .bind(lease.shard_no as i32)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
-    Ok(true)
+    Ok(!cancelled)
 }
 
 pub(super) async fn finish(pool: &DbPool, lease: &ShardLease, now: DateTime<Utc>) -> Result<()> {

@@ -30,6 +30,8 @@ mod policies;
 mod reports;
 #[path = "../sql/retention.rs"]
 mod retention;
+#[path = "../sql/run_control.rs"]
+mod run_control;
 #[path = "../sql/run_counts.rs"]
 mod run_counts;
 #[path = "../sql/runs.rs"]

@@ -19,6 +19,20 @@ fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> TraceE
     }
 }
 
+/// Row `row` of the run, held for the end of quiet hours at `release_at`.
+fn deferred(run_id: i64, template_id: i64, row: u64, release_at: DateTime<Utc>) -> herald_store::DeferredMessage {
+    herald_store::DeferredMessage {
+        seq: 0,
+        message_id: herald_core::Installation::new("t").run_row(run_id, row),
+        template_id,
+        run_id: Some(run_id),
+        receiver: format!("user{row}"),
+        variables: Default::default(),
+        position: row as i64,
+        release_at,
+    }
+}
+
 /// Shard plans for tests: `n` shards whose checkpoints name their number.
 pub fn shard_plans(n: usize) -> Vec<ShardPlan> {
     (0..n)
@@ -211,16 +225,7 @@ pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
 
     // The last row is deferred first (not final), then dropped when released: that completes.
     let last = outcome(run_id, template_id, 6, TraceEvent::DroppedQuietHours);
-    let held = herald_store::DeferredMessage {
-        seq: 0,
-        message_id: last.message_id.clone(),
-        template_id,
-        run_id: Some(run_id),
-        receiver: last.receiver.clone(),
-        variables: Default::default(),
-        position: 6,
-        release_at: now + Duration::hours(1),
-    };
+    let held = deferred(run_id, template_id, 6, now + Duration::hours(1));
     store.defer_messages(&[held], now).await.unwrap();
     let run = store.get_run(run_id).await.unwrap();
     assert_eq!((run.status, run.deferred, run.dropped), (RunStatus::Published, 1, 3));
@@ -305,4 +310,74 @@ pub async fn a_deferring_template_fired_inside_quiet_hours_streams_when_they_end
     let day = t0() + Duration::hours(12);
     let daytime = store.create_run(run_now.id, day).await.unwrap();
     assert_eq!(store.lease_run("d", day, LEASE).await.unwrap().unwrap().run_id, daytime);
+}
+
+pub async fn a_cancelled_run_stops_streaming_and_its_deferred_messages_end_cancelled(store: Arc<dyn Store>) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 5, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    let run_id = store.create_run(template.id, now).await.unwrap();
+    plan_next_run(&*store, 2, now).await;
+    let streaming = store.lease_shard("a", now, LEASE).await.unwrap().unwrap();
+    let step = StreamStep { checkpoint: json!({"row": 2}), rows_read: 2, rows_invalid: 0, batches: 1 };
+    assert!(store.checkpoint_shard(&streaming, &step, now, LEASE).await.unwrap());
+    store.record_outcomes(&[outcome(run_id, template.id, 1, TraceEvent::Sent)], now).await.unwrap();
+    store.defer_messages(&[deferred(run_id, template.id, 2, now + Duration::hours(8))], now).await.unwrap();
+    assert_eq!(store.run_status(run_id).await.unwrap(), RunStatus::Streaming);
+
+    let at = now + Duration::seconds(5);
+    store.cancel_run(run_id, at).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.finished_at), (RunStatus::Cancelled, Some(at)));
+    assert_eq!((run.delivered, run.dropped, run.deferred), (1, 1, 0), "the deferred row ended cancelled");
+    assert_eq!(store.run_status(run_id).await.unwrap(), RunStatus::Cancelled);
+    let row2 = herald_core::Installation::new("t").run_row(run_id, 2);
+    let trace = store.trace_of(row2.as_str()).await.unwrap();
+    assert_eq!(trace.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["deferred", "cancelled"]);
+    assert_eq!(trace[1].detail.as_deref(), Some(herald_core::CANCELLED_REASON));
+    assert!(store.due_deferred(now + Duration::days(1), 10).await.unwrap().is_empty(), "nothing left to release");
+
+    // The streamer's next window was published before it learnt of the cancel: its rows count,
+    // the shard is done, and the streamer is told to stop. No shard of the run is leased again.
+    let window = StreamStep { checkpoint: json!({"row": 4}), rows_read: 2, rows_invalid: 1, batches: 1 };
+    assert!(!store.checkpoint_shard(&streaming, &window, at, LEASE).await.unwrap(), "stop streaming");
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.rows_read, run.rows_invalid, run.batches), (4, 1, 2));
+    let shards = store.list_shards(run_id).await.unwrap();
+    assert_eq!(shards.iter().map(|s| s.status.as_str()).collect::<Vec<_>>(), ["done", "pending"]);
+    assert!(store.lease_shard("b", at + Duration::hours(1), LEASE).await.unwrap().is_none());
+    // Messages finishing later still count, and the run stays cancelled.
+    store.record_outcomes(&[outcome(run_id, template.id, 3, TraceEvent::Cancelled)], at).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.delivered, run.dropped), (RunStatus::Cancelled, 1, 2));
+
+    // A run that has ended cannot be cancelled (again); an unknown one is not found.
+    let again = store.cancel_run(run_id, at).await;
+    assert!(matches!(&again, Err(StoreError::Conflict(m)) if m.contains("cancelled")), "{again:?}");
+    let (done_template, done_run) = super::published_run(&*store, 1, now).await;
+    store.record_outcomes(&[outcome(done_run, done_template, 1, TraceEvent::Sent)], now).await.unwrap();
+    assert_eq!(store.get_run(done_run).await.unwrap().status, RunStatus::Completed);
+    let refused = store.cancel_run(done_run, at).await;
+    assert!(matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("completed")), "{refused:?}");
+    assert!(matches!(store.cancel_run(9999, at).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(store.run_status(9999).await, Err(StoreError::NotFound { .. })));
+
+    // A pending run (waiting for its quiet hours to end, say) cancelled is never planned.
+    let waiting = store.create_run(template.id, at).await.unwrap();
+    store.cancel_run(waiting, at).await.unwrap();
+    assert!(store.lease_run("c", at + Duration::days(1), LEASE).await.unwrap().is_none());
+}
+
+pub async fn cancelling_a_run_with_many_deferred_messages_ends_every_one(store: Arc<dyn Store>) {
+    let now = t0();
+    let (template_id, run_id) = super::published_run(&*store, 2_500, now).await;
+    let held: Vec<_> = (1..=2_500).map(|row| deferred(run_id, template_id, row, now + Duration::hours(8))).collect();
+    store.defer_messages(&held, now).await.unwrap();
+    assert_eq!(store.get_run(run_id).await.unwrap().deferred, 2_500);
+    store.cancel_run(run_id, now).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.dropped, run.deferred), (RunStatus::Cancelled, 2_500, 0), "three pages, all ended");
+    let counts: std::collections::BTreeMap<String, i64> =
+        store.run_state_counts(run_id).await.unwrap().into_iter().collect();
+    assert_eq!(counts.get("cancelled"), Some(&2_500), "{counts:?}");
 }

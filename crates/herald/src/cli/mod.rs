@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod crowd_check;
+pub mod node_api;
+pub mod run;
 pub mod send;
 pub mod serve;
 pub mod user;

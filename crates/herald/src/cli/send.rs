@@ -1,18 +1,14 @@
 //! `herald send`: calls a running node's austin-compatible `/send` with one message param.
 
-use anyhow::Context;
+use super::node_api::NodeArgs;
 use clap::Args;
 use serde_json::{Map, Value, json};
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// The node's base URL.
-    #[arg(long, env = "HERALD_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// An API key (shown at the node's first start, or from `herald apikey create`).
-    #[arg(long, env = "HERALD_API_KEY", hide_env_values = true)]
-    api_key: String,
+    #[command(flatten)]
+    node: NodeArgs,
     /// The template to send.
     #[arg(long, short)]
     template: i64,
@@ -39,17 +35,5 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         "messageTemplateId": args.template,
         "messageParam": { "bizId": args.biz_id, "receiver": args.receiver, "variables": variables },
     });
-    let url = format!("{}/send", args.url.trim_end_matches('/'));
-    let response = reqwest::Client::new()
-        .post(&url)
-        .header("X-API-Key", &args.api_key)
-        .json(&body)
-        .send()
-        .await
-        .with_context(|| format!("calling {url}"))?;
-    let status = response.status();
-    let text = response.text().await?;
-    let pretty = serde_json::from_str::<Value>(&text).map(|v| format!("{v:#}")).unwrap_or(text);
-    println!("{pretty}");
-    Ok(if status.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    args.node.call("/send", Some(&body)).await
 }

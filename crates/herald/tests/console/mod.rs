@@ -126,6 +126,12 @@ impl Console {
         assert!(out.status.success(), "user add: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// GETs an API path with the node's key; the answer's JSON.
+    pub async fn api_get(&self, path: &str) -> serde_json::Value {
+        let r = self.http.get(self.url(path)).header("X-API-Key", &self.api_key).send().await.unwrap();
+        r.json().await.unwrap()
+    }
+
     pub async fn api_post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
         let r = self.http.post(self.url(path)).header("X-API-Key", &self.api_key).json(body).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or_default())
