@@ -1,7 +1,7 @@
 //! The send stage: flow control, the run's cancel and the claim's fencing checked right before
-//! the channel call, the call, and the outcome committed
-//! before the send's slot is free. At most `concurrency` sends of a batch are in flight, each
-//! either not yet sent or sent and being recorded: what a crash can repeat.
+//! the channel call, the call, and the outcome committed before the send's slot is free. At most
+//! `concurrency` sends of a batch are in flight, each either not yet sent or sent and being
+//! recorded: what a crash can repeat, and what a cancel lets through.
 
 use crate::claims::ClaimKeeper;
 use crate::pipeline::{Attempt, BatchReport, Pipeline, Prepared};

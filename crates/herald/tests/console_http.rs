@@ -141,6 +141,8 @@ async fn pages_need_a_login_and_writes_need_the_csrf_token() {
     let r =
         post("/crowds").body("--x--").header("Content-Type", "multipart/form-data; boundary=x").send().await.unwrap();
     assert_eq!(r.status(), 403, "an upload needs the token header");
+    let r = post("/runs/1/cancel").form(&[("confirm", "yes")]).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a cancel needs the token");
     assert_eq!(node.node.context.store.list_templates().await.unwrap().len(), 0, "nothing was written");
 
     // Logging out ends the session.

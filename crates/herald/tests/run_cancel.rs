@@ -2,10 +2,11 @@
 //! a recording receiver answering slowly; mid-run an operator cancels it. The cancel answers
 //! within 2 s; after its answer the receiver gets at most the sends that were in flight; every
 //! request the receiver got is a message the run counts as delivered, once; every other row
-//! read ends `cancelled` (the streamer reads far ahead of the sends, so most rows are read). Once on the embedded default (one
-//! process, SQLite) and once on three cluster processes (PostgreSQL, Kafka, Redis), where the
-//! cancel goes to another node than the ones sending. `HERALD_CANCEL_ROWS` sets the embedded
-//! run's size (100,000 here; scripts/cancel-soak.sh runs 1,000,000).
+//! read ends `cancelled` (the streamer reads far ahead of the sends, so most rows are read).
+//! Once on the embedded default (one process, SQLite) and once on three cluster processes
+//! (PostgreSQL, Kafka, Redis), all three sending, the run started through node 1 and cancelled
+//! through node 3. `HERALD_CANCEL_ROWS` sets the embedded run's size (100,000 here;
+//! scripts/cancel-soak.sh runs 1,000,000).
 
 mod common;
 
