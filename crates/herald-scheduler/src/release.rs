@@ -53,7 +53,8 @@ impl QuietRelease {
         let template = match self.store.get_template(template_id).await {
             Ok(t) => t,
             Err(StoreError::NotFound { .. }) => {
-                let outcomes: Vec<TraceEntry> = group.iter().map(deleted_while_deferred).collect();
+                let reason = "template was deleted while the message was deferred";
+                let outcomes: Vec<TraceEntry> = group.iter().map(|d| d.ending(TraceEvent::Failed, reason)).collect();
                 self.store.record_outcomes(&outcomes, self.clock.now()).await?;
                 return Ok(());
             }
@@ -62,17 +63,6 @@ impl QuietRelease {
         let encoded = EncodedJobs::encode(template.spec.channel, &[release_job(group)])?;
         encoded.publish(self.bus.as_ref()).await?;
         Ok(())
-    }
-}
-
-fn deleted_while_deferred(d: &DeferredMessage) -> TraceEntry {
-    TraceEntry {
-        message_id: d.message_id.clone(),
-        template_id: d.template_id,
-        run_id: d.run_id,
-        receiver: d.receiver.clone(),
-        event: TraceEvent::Failed,
-        detail: Some("template was deleted while the message was deferred".into()),
     }
 }
 

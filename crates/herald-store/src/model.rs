@@ -249,6 +249,19 @@ pub struct DeferredMessage {
 }
 
 impl DeferredMessage {
+    /// The trace entry that ends this message with `event` while it is deferred (its run
+    /// cancelled, its template deleted).
+    pub fn ending(&self, event: TraceEvent, detail: &str) -> TraceEntry {
+        TraceEntry {
+            message_id: self.message_id.clone(),
+            template_id: self.template_id,
+            run_id: self.run_id,
+            receiver: self.receiver.clone(),
+            event,
+            detail: Some(detail.to_string()),
+        }
+    }
+
     /// The order releases publish in: release time, then run (API messages last), row, seq.
     pub fn release_order(a: &Self, b: &Self) -> std::cmp::Ordering {
         a.release_at

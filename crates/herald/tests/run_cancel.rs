@@ -50,8 +50,15 @@ async fn cancel(api: &ApiClient, run_id: i64, receiver: &RecordingReceiver) -> (
     (run, answered_at)
 }
 
-/// Waits until every row the run read is final, then checks the figures against the receiver.
-async fn counts_add_up(api: &ApiClient, run_id: i64, rows: usize, receiver: &RecordingReceiver, answered_at: Duration) {
+/// Waits until every row the run read is final, then checks the figures against the receiver;
+/// returns how many requests arrived after the cancel's answer.
+async fn counts_add_up(
+    api: &ApiClient,
+    run_id: i64,
+    rows: usize,
+    receiver: &RecordingReceiver,
+    answered_at: Duration,
+) -> usize {
     let run = api
         .wait_run(run_id, Duration::from_secs(120 + rows as u64 / 5_000), |r| {
             let final_rows =
@@ -61,7 +68,7 @@ async fn counts_add_up(api: &ApiClient, run_id: i64, rows: usize, receiver: &Rec
         .await;
     // Anything still on its way would have arrived by now.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let late: Vec<_> = receiver.received().into_iter().filter(|r| r.at > answered_at).collect();
+    let late = receiver.received().iter().filter(|r| r.at > answered_at).count();
     let received = receiver.counts_by_id();
     let run_now = api.wait_run(run_id, Duration::from_secs(5), |_| true).await;
     assert_eq!(run_now, run, "nothing changed after every row read was final");
@@ -69,7 +76,7 @@ async fn counts_add_up(api: &ApiClient, run_id: i64, rows: usize, receiver: &Rec
         "{rows} rows: {} read, {} received ({} after the answer), {} ended cancelled",
         run["rowsRead"],
         receiver.count(),
-        late.len(),
+        late,
         run["dropped"]
     );
     assert_eq!(run["status"], "cancelled", "{run}");
@@ -79,6 +86,7 @@ async fn counts_add_up(api: &ApiClient, run_id: i64, rows: usize, receiver: &Rec
     let (_, states) = api.call(reqwest::Method::GET, &format!("/api/runs/{run_id}/states"), None).await;
     assert_eq!(states["states"]["cancelled"], run["dropped"], "{states}");
     assert!(run["dropped"].as_i64().unwrap() > 0, "some read rows were still queued: {run}");
+    late
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,8 +105,7 @@ async fn a_cancelled_run_sends_nothing_after_the_answer_on_the_embedded_node() {
     assert!(receiver.wait_for(2_000, Duration::from_secs(120)).await, "no progress");
 
     let (_, answered_at) = cancel(&api, run_id, &receiver).await;
-    counts_add_up(&api, run_id, rows, &receiver, answered_at).await;
-    let late = receiver.received().iter().filter(|r| r.at > answered_at).count();
+    let late = counts_add_up(&api, run_id, rows, &receiver, answered_at).await;
     assert!(late <= EMBEDDED_IN_FLIGHT, "{late} requests after the cancel's answer");
 
     // The CLI: show prints the run; cancelling it again is refused with the reason, exit 1.
@@ -140,7 +147,6 @@ async fn a_cancel_sent_to_one_cluster_node_stops_the_sends_of_every_node() {
     assert!(receiver.wait_for(2_000, Duration::from_secs(120)).await, "no progress");
 
     let (_, answered_at) = cancel(&cluster.api(3), run_id, &receiver).await;
-    counts_add_up(&cluster.api(2), run_id, ROWS, &receiver, answered_at).await;
-    let late = receiver.received().iter().filter(|r| r.at > answered_at).count();
+    let late = counts_add_up(&cluster.api(2), run_id, ROWS, &receiver, answered_at).await;
     assert!(late <= CLUSTER_IN_FLIGHT, "{late} requests after the cancel's answer");
 }

@@ -10,7 +10,7 @@ use super::deferred::{DEFERRED_COLUMNS, deferred_from_row};
 use super::dialect::{Db, FOR_UPDATE, begin_write, db_time, push_in_list};
 use super::ledger::{in_key_order, record_final_states};
 use crate::error::{Result, StoreError};
-use crate::model::{DeferredMessage, TraceEntry};
+use crate::model::TraceEntry;
 use chrono::{DateTime, Utc};
 use const_format::formatcp;
 use herald_core::{CANCELLED_REASON, TraceEvent};
@@ -66,23 +66,13 @@ impl Backend {
             return Ok(0);
         }
         let mut tx = begin_write(&self.pool).await?;
-        let outcomes: Vec<TraceEntry> = page.iter().map(cancelled).collect();
+        let outcomes: Vec<TraceEntry> =
+            page.iter().map(|d| d.ending(TraceEvent::Cancelled, CANCELLED_REASON)).collect();
         record_final_states(&mut tx, &in_key_order(&outcomes), now).await?;
         let mut gone = QueryBuilder::<Db>::new("DELETE FROM deferred_messages WHERE seq");
         push_in_list(&mut gone, page.iter().map(|d| d.seq));
         gone.build().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(page.len())
-    }
-}
-
-fn cancelled(d: &DeferredMessage) -> TraceEntry {
-    TraceEntry {
-        message_id: d.message_id.clone(),
-        template_id: d.template_id,
-        run_id: d.run_id,
-        receiver: d.receiver.clone(),
-        event: TraceEvent::Cancelled,
-        detail: Some(CANCELLED_REASON.into()),
     }
 }
