@@ -25,7 +25,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         templates::list, templates::create, templates::read, templates::update, templates::remove,
         templates::start, templates::stop, templates::run_now, templates::fires,
         crowds::upload, crowds::read,
-        runs::list, runs::read, runs::shards, runs::cancel, policies::run_states,
+        runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, policies::run_states,
         messages::outbox, messages::trace, policies::messages,
         accounts::list, accounts::create, accounts::read, accounts::update, accounts::remove,
         accounts::test_send, accounts::refresh_token,

@@ -1,5 +1,5 @@
 //! Run history and live progress, with the shards a run is streamed in and who holds them, and
-//! an operator's cancel of a run.
+//! an operator's pause, resume and cancel of a run.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -8,7 +8,7 @@ use crate::paging::{MAX_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use herald_core::{CANCEL_SEEN_WITHIN, RunProgress};
+use herald_core::{RUN_CONTROL_SEEN_WITHIN, RunProgress};
 use herald_store::ShardRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,6 +19,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/runs/{id}", get(read))
         .route("/api/runs/{id}/shards", get(shards))
         .route("/api/runs/{id}/cancel", post(cancel))
+        .route("/api/runs/{id}/pause", post(pause))
+        .route("/api/runs/{id}/resume", post(resume))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -74,7 +76,15 @@ async fn shards(
 }
 
 /// Beyond the workers' promise, for timers and clocks running at slightly different rates.
-const CANCEL_MARGIN: std::time::Duration = std::time::Duration::from_millis(100);
+const SEEN_MARGIN: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Waits until every node has seen a pause or cancel committed `started` (the store's part
+/// logged): from then on no send of the run starts.
+async fn until_every_node_has_seen(run_id: i64, action: &str, started: std::time::Instant) {
+    let store_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(run_id, store_ms, "run {action}; answering once every node has seen it");
+    tokio::time::sleep(RUN_CONTROL_SEEN_WITHIN + SEEN_MARGIN).await;
+}
 
 /// Cancels a run and answers once every node has seen it: from then on no send of the run
 /// starts (the sends already in flight finish). Its queued and deferred messages end as
@@ -82,10 +92,40 @@ const CANCEL_MARGIN: std::time::Duration = std::time::Duration::from_millis(100)
 pub(crate) async fn cancel_run(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
     let started = std::time::Instant::now();
     state.store.cancel_run(id, state.clock.now()).await?;
-    let store_ms = started.elapsed().as_millis() as u64;
-    tracing::info!(run_id = id, store_ms, "run cancelled; answering once every node has seen it");
-    tokio::time::sleep(CANCEL_SEEN_WITHIN + CANCEL_MARGIN).await;
+    until_every_node_has_seen(id, "cancelled", started).await;
     Ok(state.store.get_run(id).await?)
+}
+
+/// Pauses a run and answers once every node has seen it: from then on no send of the run starts
+/// (the sends already in flight finish); its messages are held, and its streamers stop where
+/// they are, until it is resumed.
+pub(crate) async fn pause_run(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
+    let started = std::time::Instant::now();
+    state.store.pause_run(id, state.clock.now()).await?;
+    until_every_node_has_seen(id, "paused", started).await;
+    Ok(state.store.get_run(id).await?)
+}
+
+/// Resumes a paused run: its held messages are published again and its streamers go on.
+pub(crate) async fn resume_run(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
+    state.store.resume_run(id, state.clock.now()).await?;
+    Ok(state.store.get_run(id).await?)
+}
+
+#[utoipa::path(post, path = "/api/runs/{id}/pause", tag = "runs", params(("id" = i64, Path, description = "the run id")),
+    responses((status = 200, description = "paused: from this answer on no send of the run starts; the sends already \
+        in flight finish, its other messages are held (counted in `held`) and its crowd is not read further until \
+        it is resumed. A run that has ended, or is paused already, answers 409.", body = RunView)))]
+async fn pause(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<RunView>, ApiError> {
+    Ok(Json(with_fraction(pause_run(&state, id).await?)))
+}
+
+#[utoipa::path(post, path = "/api/runs/{id}/resume", tag = "runs", params(("id" = i64, Path, description = "the run id")),
+    responses((status = 200, description = "resumed: its held messages are published again (each sent once, \
+        skipping the screens it already passed) and its crowd is read on from where it stopped. A run that has \
+        ended, or is not paused, answers 409.", body = RunView)))]
+async fn resume(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<RunView>, ApiError> {
+    Ok(Json(with_fraction(resume_run(&state, id).await?)))
 }
 
 #[utoipa::path(post, path = "/api/runs/{id}/cancel", tag = "runs", params(("id" = i64, Path, description = "the run id")),

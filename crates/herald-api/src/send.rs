@@ -182,6 +182,7 @@ fn plan(
             origin: JobOrigin::Api { request_id: ids.request_id.to_string() },
             batch: Batch { items: vec![item] },
             released: false,
+            admitted: false,
         });
     }
     // Refused whole when one job is too large for the bus.

@@ -36,7 +36,13 @@ pub fn payloads(n: usize) -> Vec<(String, Vec<u8>)> {
     while out.len() < n {
         row += 1;
         if let Some(batch) = batcher.push(crate::csv::row(row)) {
-            let job = DeliveryJob { template_id: 1, origin: JobOrigin::Run { run_id: 1 }, batch, released: false };
+            let job = DeliveryJob {
+                template_id: 1,
+                origin: JobOrigin::Run { run_id: 1 },
+                batch,
+                released: false,
+                admitted: false,
+            };
             out.push((job.key(), serde_json::to_vec(&job).expect("a job serializes")));
         }
     }

@@ -20,6 +20,56 @@ pub struct DeliveryJob {
     /// Released after quiet hours: not deferred again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub released: bool,
+    /// Its messages passed every screen (quiet hours and dedup) before they were held for a
+    /// paused run: they are sent as they are, not counted by dedup a second time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admitted: bool,
+}
+
+/// How far a held message was screened before it was held, so its next handling skips what
+/// it already passed: quiet hours are screened first, dedup last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Screened {
+    /// Not yet screened.
+    Not,
+    /// Past its quiet hours (released, or held after they were checked); dedup still to come.
+    QuietHours,
+    /// Past every screen: sent as it is.
+    Fully,
+}
+
+impl Screened {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Not => "not",
+            Self::QuietHours => "quiet_hours",
+            Self::Fully => "fully",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "not" => Self::Not,
+            "quiet_hours" => Self::QuietHours,
+            "fully" => Self::Fully,
+            _ => return None,
+        })
+    }
+
+    /// What a job's messages have passed.
+    pub fn of(job: &DeliveryJob) -> Self {
+        match (job.released, job.admitted) {
+            (_, true) => Self::Fully,
+            (true, false) => Self::QuietHours,
+            (false, false) => Self::Not,
+        }
+    }
+
+    /// The job flags `(released, admitted)` that make a handling skip what was passed.
+    pub fn job_flags(self) -> (bool, bool) {
+        (self >= Self::QuietHours, self == Self::Fully)
+    }
 }
 
 impl DeliveryJob {
@@ -85,7 +135,7 @@ impl std::fmt::Display for ScheduleKind {
 
 #[cfg(test)]
 mod tests {
-    use super::ScheduleKind;
+    use super::{Batch, DeliveryJob, JobOrigin, ScheduleKind, Screened};
 
     #[test]
     fn schedule_kinds_read_back_their_names() {
@@ -93,5 +143,24 @@ mod tests {
             assert_eq!(ScheduleKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(ScheduleKind::parse("key_rotation"), None);
+    }
+
+    #[test]
+    fn a_held_message_skips_on_release_only_what_it_passed() {
+        let mut job = DeliveryJob {
+            template_id: 1,
+            origin: JobOrigin::Run { run_id: 2 },
+            batch: Batch { items: vec![] },
+            released: false,
+            admitted: false,
+        };
+        for level in [Screened::Not, Screened::QuietHours, Screened::Fully] {
+            (job.released, job.admitted) = level.job_flags();
+            assert_eq!(Screened::of(&job), level);
+            assert_eq!(Screened::parse(level.as_str()), Some(level));
+        }
+        let old = r#"{"template_id":1,"origin":{"kind":"run","run_id":2},"batch":{"items":[]},"released":true}"#;
+        let read: DeliveryJob = serde_json::from_str(old).unwrap();
+        assert_eq!(Screened::of(&read), Screened::QuietHours, "a job from before `admitted` reads as it was");
     }
 }

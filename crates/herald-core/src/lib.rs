@@ -24,9 +24,11 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use cron::{CronError, CronSchedule, FirePlan, MisfirePolicy, plan_fire};
 pub use fire::{DueSchedule, FireDecision, FireOutcome, FireTarget};
 pub use ids::{Installation, MessageId};
-pub use job::{DeliveryJob, JobOrigin, ScheduleKind, topic_for};
+pub use job::{DeliveryJob, JobOrigin, ScheduleKind, Screened, topic_for};
 pub use quiet_hours::{QuietDecision, QuietWindow, QuietWindowError, parse_tz};
-pub use run::{CANCEL_SEEN_WITHIN, CANCELLED_REASON, RunCounts, RunProgress, RunStatus, RunTally};
+pub use run::{
+    CANCELLED_REASON, PAUSED_REASON, RUN_CONTROL_SEEN_WITHIN, RunCounts, RunProgress, RunSendState, RunStatus, RunTally,
+};
 pub use settings::InvalidSetting;
 pub use template::{ChannelKind, FieldError, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
 pub use trace::TraceEvent;

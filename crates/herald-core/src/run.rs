@@ -8,10 +8,24 @@ use serde::{Deserialize, Serialize};
 /// The trace detail of a message that was not sent because its run was cancelled.
 pub const CANCELLED_REASON: &str = "its run was cancelled";
 
-/// How long after a cancel is committed every worker has seen it: a worker reads a run's
-/// status at most this long before each send of it, so the cancel's answer waits this long and
-/// from then on no send of the run starts (the sends already in flight finish).
-pub const CANCEL_SEEN_WITHIN: std::time::Duration = std::time::Duration::from_millis(500);
+/// The trace detail of a message held because its run was paused.
+pub const PAUSED_REASON: &str = "its run was paused; sent when it is resumed";
+
+/// How long after a pause or cancel is committed every worker has seen it: a worker reads a
+/// run's state at most this long before each send of it, so the answer waits this long and from
+/// then on no send of the run starts (the sends already in flight finish).
+pub const RUN_CONTROL_SEEN_WITHIN: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Whether a run's messages may be sent now, as a worker asks before each send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunSendState {
+    /// Send as usual (also a run the store no longer has: its template's checks decide).
+    Open,
+    /// Hold its messages until an operator resumes it.
+    Paused,
+    /// End its messages as `cancelled`, unsent. Final: a cancelled run never sends again.
+    Cancelled,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -48,10 +62,11 @@ impl RunStatus {
         matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
     }
 
-    /// Why this run cannot be cancelled, or None when it can: only a run that has not ended.
-    pub fn refuses_cancel(self) -> Option<String> {
+    /// Why an operator cannot pause, resume or cancel this run (`action` is the past
+    /// participle: "cancelled"), or None when they can: only a run that has not ended.
+    pub fn refuses_control(self, action: &str) -> Option<String> {
         self.is_finished()
-            .then(|| format!("the run is {}; only a run that has not ended can be cancelled", self.as_str()))
+            .then(|| format!("the run is {}; only a run that has not ended can be {action}", self.as_str()))
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -88,12 +103,26 @@ pub struct RunProgress {
     pub dropped: i64,
     /// Rows held until their quiet hours end (not yet final).
     pub deferred: i64,
+    /// Rows held because the run is paused (not yet final), sent when it is resumed.
+    pub held: i64,
+    /// When an operator paused the run; None while it sends (or once resumed).
+    pub paused_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
 }
 
 impl RunProgress {
+    /// Whether an operator paused the run and it has not ended: its messages are held.
+    pub fn is_paused(&self) -> bool {
+        self.paused_at.is_some() && !self.status.is_finished()
+    }
+
+    /// The status to show a person: `paused` while paused, else the stored status.
+    pub fn shown_status(&self) -> &'static str {
+        if self.is_paused() { "paused" } else { self.status.as_str() }
+    }
+
     /// Share of rows in a final state, 0.0 to 1.0.
     pub fn fraction_done(&self) -> f64 {
         if self.rows_total <= 0 {
@@ -167,17 +196,45 @@ mod tests {
     }
 
     #[test]
-    fn only_a_run_that_has_not_ended_can_be_cancelled() {
+    fn only_a_run_that_has_not_ended_can_be_paused_resumed_or_cancelled() {
         for status in [RunStatus::Pending, RunStatus::Streaming, RunStatus::Published] {
-            assert_eq!(status.refuses_cancel(), None, "{status:?}");
+            assert_eq!(status.refuses_control("cancelled"), None, "{status:?}");
             assert!(!status.is_finished());
         }
         for status in [RunStatus::Completed, RunStatus::Failed, RunStatus::Cancelled] {
-            let refusal = status.refuses_cancel().expect("refused");
-            assert!(refusal.contains(status.as_str()), "{refusal}");
+            let refusal = status.refuses_control("paused").expect("refused");
+            assert!(refusal.contains(status.as_str()) && refusal.ends_with("can be paused"), "{refusal}");
             assert!(status.is_finished());
         }
         assert_eq!(RunStatus::parse("cancelled"), Some(RunStatus::Cancelled));
+    }
+
+    #[test]
+    fn a_paused_run_shows_as_paused_until_it_ends() {
+        let mut run = RunProgress {
+            id: 1,
+            message_id_prefix: "i-r1-".into(),
+            template_id: 1,
+            status: RunStatus::Published,
+            rows_total: 10,
+            rows_read: 10,
+            rows_invalid: 0,
+            batches: 1,
+            delivered: 0,
+            failed: 0,
+            dropped: 0,
+            deferred: 0,
+            held: 10,
+            paused_at: None,
+            created_at: DateTime::UNIX_EPOCH,
+            finished_at: None,
+            error: None,
+        };
+        assert_eq!((run.is_paused(), run.shown_status()), (false, "published"));
+        run.paused_at = Some(DateTime::UNIX_EPOCH);
+        assert_eq!((run.is_paused(), run.shown_status()), (true, "paused"));
+        run.status = RunStatus::Cancelled;
+        assert_eq!((run.is_paused(), run.shown_status()), (false, "cancelled"), "an ended run is what it ended as");
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub enum TraceEvent {
     Failed,
     /// Held for the end of the template's quiet hours; sent (or not) when released.
     Deferred,
+    /// Held because its run was paused; sent (or not) when the run is resumed.
+    Paused,
     /// Dropped because it fell in the template's quiet hours under the `drop` policy.
     DroppedQuietHours,
     /// Dropped by a dedup rule (same content too often, or too many per day).
@@ -33,6 +35,7 @@ impl TraceEvent {
             Self::Retrying => "retrying",
             Self::Failed => "failed",
             Self::Deferred => "deferred",
+            Self::Paused => "paused",
             Self::DroppedQuietHours => "dropped_quiet_hours",
             Self::DroppedDedup => "dropped_dedup",
             Self::Discarded => "discarded",

@@ -1,5 +1,6 @@
-//! The quiet-hours release: a housekeeping job that publishes deferred messages whose quiet
-//! hours are over, through the one door onto the bus, oldest first and in pages. Each page is
+//! The quiet-hours release: a housekeeping job that publishes held messages that are due (their
+//! quiet hours are over, or their paused run was resumed), through the one door onto the bus,
+//! oldest first and in pages, each marked with what it passed before it was held. Each page is
 //! claimed under a lease (two releases never publish the same message), published, then
 //! forgotten.
 
@@ -66,7 +67,8 @@ impl QuietRelease {
     }
 }
 
-/// Consecutive messages of one template and run, at most a batch each, keeping the order.
+/// Consecutive messages of one template and run that passed the same screens, at most a batch
+/// each, keeping the order.
 fn group_in_order(due: &[DeferredMessage]) -> Vec<&[DeferredMessage]> {
     let mut groups = Vec::new();
     let mut start = 0;
@@ -74,6 +76,7 @@ fn group_in_order(due: &[DeferredMessage]) -> Vec<&[DeferredMessage]> {
         let split = i == due.len()
             || due[i].template_id != due[start].template_id
             || due[i].run_id != due[start].run_id
+            || due[i].screened != due[start].screened
             || i - start == MAX_RECEIVERS_PER_BATCH;
         if split {
             groups.push(&due[start..i]);
@@ -97,13 +100,15 @@ fn release_job(group: &[DeferredMessage]) -> DeliveryJob {
             recipients: vec![Recipient { receiver: d.receiver.clone(), message_id: d.message_id.clone() }],
         })
         .collect();
-    DeliveryJob { template_id: first.template_id, origin, batch: Batch { items }, released: true }
+    let (released, admitted) = first.screened.job_flags();
+    DeliveryJob { template_id: first.template_id, origin, batch: Batch { items }, released, admitted }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
+    use herald_core::Screened;
 
     fn deferred(seq: i64, template_id: i64, run_id: Option<i64>) -> DeferredMessage {
         DeferredMessage {
@@ -115,6 +120,7 @@ mod tests {
             variables: Default::default(),
             position: seq,
             release_at: Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).unwrap(),
+            screened: Screened::QuietHours,
         }
     }
 
@@ -123,20 +129,25 @@ mod tests {
         let mut due: Vec<DeferredMessage> = (0..150).map(|i| deferred(i, 1, Some(7))).collect();
         due.push(deferred(150, 2, Some(8)));
         due.push(deferred(151, 1, Some(7)));
+        due.push(DeferredMessage { screened: Screened::Fully, ..deferred(152, 1, Some(7)) });
         let sizes: Vec<usize> = group_in_order(&due).iter().map(|g| g.len()).collect();
-        assert_eq!(sizes, vec![100, 50, 1, 1]);
+        assert_eq!(sizes, vec![100, 50, 1, 1, 1]);
         let seqs: Vec<i64> = group_in_order(&due).concat().iter().map(|d| d.seq).collect();
-        assert_eq!(seqs, (0..152).collect::<Vec<_>>());
+        assert_eq!(seqs, (0..153).collect::<Vec<_>>());
     }
 
     #[test]
     fn a_released_job_is_marked_released_with_one_item_per_message() {
         let due: Vec<DeferredMessage> = (0..3).map(|i| deferred(i, 1, Some(7))).collect();
         let job = release_job(&due);
-        assert!(job.released);
+        assert!(job.released && !job.admitted, "deferred for quiet hours: dedup still to come");
         assert_eq!(job.origin, JobOrigin::Run { run_id: 7 });
         assert_eq!(job.batch.items.len(), 3);
         let api = release_job(&[deferred(9, 1, None)]);
         assert_eq!(api.origin, JobOrigin::Api { request_id: "released-9".into() });
+        for screened in [Screened::Not, Screened::QuietHours, Screened::Fully] {
+            let job = release_job(&[DeferredMessage { screened, ..deferred(1, 1, Some(7)) }]);
+            assert_eq!(Screened::of(&job), screened, "held for a pause, released past what it passed");
+        }
     }
 }

@@ -225,7 +225,7 @@ impl RunStreamer {
             metrics::counter!("herald_rows_streamed_total").increment(record.rows_read.max(0) as u64);
             metrics::counter!("herald_rows_invalid_total").increment(record.rows_invalid.max(0) as u64);
             if !kept {
-                tracing::warn!("shard lease lost (or the run stopped streaming); stopping");
+                tracing::warn!("shard lease lost, or the run was paused or cancelled; stopping");
                 return Ok(());
             }
             previous = last;
@@ -252,6 +252,7 @@ impl RunStreamer {
                 origin: JobOrigin::Run { run_id: lease.run_id },
                 batch,
                 released: false,
+                admitted: false,
             })
             .collect();
         if jobs.is_empty() {

@@ -232,7 +232,7 @@ pub struct AccountWrite {
     pub housekeeping: Vec<HousekeepingSpec>,
 }
 
-/// A message held until the end of its quiet hours.
+/// A message held until the end of its quiet hours, or until its paused run is resumed.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeferredMessage {
@@ -245,7 +245,10 @@ pub struct DeferredMessage {
     pub variables: std::collections::BTreeMap<String, String>,
     /// Its place in its run or request (the row number): release order within a run.
     pub position: i64,
+    /// When it is due; a message held for a paused run is due once the run is resumed.
     pub release_at: DateTime<Utc>,
+    /// What it passed before it was held: its release skips that.
+    pub screened: herald_core::Screened,
 }
 
 impl DeferredMessage {

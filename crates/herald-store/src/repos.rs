@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::model::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use herald_core::{ChannelKind, Installation, MessageId, RunProgress, RunStatus, TemplateSpec, TemplateStatus};
+use herald_core::{ChannelKind, Installation, MessageId, RunProgress, RunSendState, TemplateSpec, TemplateStatus};
 
 #[async_trait]
 pub trait TemplateRepo: Send + Sync {
@@ -95,12 +95,21 @@ pub trait RunRepo: Send + Sync {
     async fn release_shard(&self, lease: &ShardLease) -> Result<()>;
     async fn list_shards(&self, run_id: i64) -> Result<Vec<ShardRecord>>;
     async fn get_run(&self, run_id: i64) -> Result<RunProgress>;
-    /// The run's status alone, cheap enough to ask before each send.
-    async fn run_status(&self, run_id: i64) -> Result<RunStatus>;
+    /// Whether the run's messages may be sent now, cheap enough to ask before each send.
+    async fn run_send_state(&self, run_id: i64) -> Result<RunSendState>;
     /// An operator stops a run: it turns `cancelled` at once (a conflict when it has already
-    /// ended), then its messages deferred for quiet hours end as `cancelled`. Streamers stop
-    /// at their next checkpoint; workers check the status before each send.
+    /// ended), then its messages deferred for quiet hours or held for a pause end as
+    /// `cancelled`. Streamers stop at their next checkpoint; workers check the state before
+    /// each send.
     async fn cancel_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()>;
+    /// An operator holds a run: streamers stop at their next checkpoint (keeping their place)
+    /// and workers hold its messages instead of sending them. A conflict when it has ended or
+    /// is paused already.
+    async fn pause_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()>;
+    /// Ends a pause: streamers go on from their place, the held messages turn due in pages
+    /// and the quiet-hours release is brought forward to publish them. A conflict when the run
+    /// has ended or is not paused.
+    async fn resume_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()>;
     async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>>;
     /// How many runs are in each stored status (`pending`, `streaming`, ...), for metrics.
     async fn count_runs_by_status(&self) -> Result<Vec<(String, i64)>>;
@@ -187,6 +196,10 @@ pub trait PolicyRepo: Send + Sync {
 pub trait DeferredRepo: Send + Sync {
     /// Holds messages for release; traces each as deferred. Idempotent on message id.
     async fn defer_messages(&self, messages: &[DeferredMessage], now: DateTime<Utc>) -> Result<()>;
+    /// Holds messages of a paused run until it is resumed; traces each as paused. Decided
+    /// under the run row's lock, so a resume is never missed: when the run was resumed
+    /// meanwhile, they are due at once. Idempotent on message id.
+    async fn hold_for_pause(&self, run_id: i64, messages: &[DeferredMessage], now: DateTime<Utc>) -> Result<()>;
     /// Deferred messages due at `now`: by release time, then run and row order.
     async fn due_deferred(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DeferredMessage>>;
     /// Claims up to `limit` due messages that no release holds (or whose holder's lease

@@ -63,6 +63,7 @@ on_both_backends!(
         dropped_messages_count_into_their_run_once,
         a_cancelled_run_stops_streaming_and_its_deferred_messages_end_cancelled,
         cancelling_a_run_with_many_deferred_messages_ends_every_one,
+        a_paused_run_holds_its_messages_and_stops_streaming_until_resumed,
         record_outcomes_is_idempotent_and_counts_once,
         the_trace_keeps_order_and_accepts_once,
         the_outbox_is_idempotent_and_pages,

@@ -274,6 +274,7 @@ async fn racing_workers_defer_each_message_once() {
                 variables: [("row".to_string(), row.to_string())].into(),
                 position: row as i64,
                 release_at: now + Duration::hours(8),
+                screened: herald_core::Screened::QuietHours,
             })
             .collect();
         // Four workers defer every message, each in its own order and batch sizes, as when a

@@ -1,8 +1,8 @@
 //! The stages a batch goes through, each a small function: drop what the ledger already
 //! finished, claim the rest for this handling (skipping what another live holder sends, until it
-//! is final or its claim lapses), the discard list and a cancelled run, screening (quiet hours,
-//! render, dedup), deferral, then flow control and send with each outcome committed as its send
-//! ends (`send.rs`).
+//! is final or its claim lapses), the discard list and a cancelled or paused run, screening
+//! (quiet hours, render, dedup; a message held before skips what it passed), deferral, then flow
+//! control and send with each outcome committed as its send ends (`send.rs`).
 //! Kept apart from the polling loop so tests can drive it directly. Each stage holds the
 //! narrowest handle it needs: outcomes go only through the delivery ledger (in a cluster, the
 //! store behind Redis's hot window).
@@ -14,7 +14,7 @@ use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
 use crate::run_gate::RunGate;
 use herald_channels::{Channels, OutgoingMessage};
 use herald_core::placeholders::render;
-use herald_core::{CANCELLED_REASON, Clock, DeliveryJob, MessageId, Recipient, TraceEvent};
+use herald_core::{CANCELLED_REASON, Clock, DeliveryJob, MessageId, Recipient, RunSendState, Screened, TraceEvent};
 use herald_store::{
     ClaimRepo, DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, SendClaim, Store,
     StoreError, Template, TemplateRepo, TraceEntry,
@@ -31,6 +31,8 @@ pub struct BatchReport {
     pub dropped: usize,
     /// Held for the end of quiet hours.
     pub deferred: usize,
+    /// Held because their run is paused: sent when it is resumed.
+    pub held: usize,
     /// Already final in the ledger (a redelivered batch).
     pub skipped: usize,
     /// Passing faults; the batch must be retried for these.
@@ -43,7 +45,7 @@ pub struct Pipeline {
     /// The discard list and channel rates.
     policies: Arc<dyn PolicyRepo>,
     deferred: Arc<dyn DeferredRepo>,
-    /// Whether a run was cancelled, asked before a batch and before each send.
+    /// Whether a run was paused or cancelled, asked before a batch and before each send.
     gate: RunGate,
     ledger: Arc<dyn LedgerRepo>,
     committer: Committer,
@@ -104,7 +106,7 @@ pub(crate) struct Prepared {
 
 /// The batch after screening: what to send, what a policy dropped, what waits for morning.
 #[derive(Default)]
-struct Screened {
+struct Screening {
     ready: Vec<Prepared>,
     dropped: Vec<TraceEntry>,
     deferred: Vec<DeferredMessage>,
@@ -161,10 +163,19 @@ impl Pipeline {
             if discarded {
                 let reason = "template is on the discard list";
                 report.dropped += self.drop_all(job, &now_mine, TraceEvent::Discarded, reason).await?;
-            } else if self.run_cancelled(job.run_id()).await? {
-                report.dropped += self.drop_all(job, &now_mine, TraceEvent::Cancelled, CANCELLED_REASON).await?;
             } else {
-                self.handle_claimed(&template, job, now_mine, attempt, &keeper, &mut report).await?;
+                match self.run_state(job.run_id()).await? {
+                    RunSendState::Cancelled => {
+                        report.dropped +=
+                            self.drop_all(job, &now_mine, TraceEvent::Cancelled, CANCELLED_REASON).await?;
+                    }
+                    RunSendState::Paused => {
+                        report.held += self.hold(job, &now_mine, passed_before(job, attempt), &keeper).await?;
+                    }
+                    RunSendState::Open => {
+                        self.handle_claimed(&template, job, now_mine, attempt, &keeper, &mut report).await?;
+                    }
+                }
             }
             pending = waiting.into_iter().filter(|(r, _)| held.contains(&r.message_id)).collect();
             if let Some(first) = claimed.held.iter().map(|h| h.until).min() {
@@ -258,12 +269,52 @@ impl Pipeline {
             .collect())
     }
 
-    /// Whether the run a message belongs to was cancelled (API messages belong to none).
-    pub(crate) async fn run_cancelled(&self, run_id: Option<i64>) -> Result<bool, StoreError> {
+    /// Whether the run a message belongs to may send (API messages belong to none: they may).
+    pub(crate) async fn run_state(&self, run_id: Option<i64>) -> Result<RunSendState, StoreError> {
         match run_id {
-            Some(run_id) => self.gate.cancelled(run_id).await,
-            None => Ok(false),
+            Some(run_id) => self.gate.state(run_id).await,
+            None => Ok(RunSendState::Open),
         }
+    }
+
+    /// Holds the batch's messages `ids` of a paused run until it is resumed, as they passed
+    /// every screen; returns how many.
+    pub(crate) async fn hold_admitted(
+        &self,
+        job: &DeliveryJob,
+        ids: &HashSet<MessageId>,
+        keeper: &ClaimKeeper,
+    ) -> Result<usize, StoreError> {
+        let held: Vec<Pending<'_>> = job
+            .batch
+            .items
+            .iter()
+            .flat_map(|item| item.recipients.iter().map(move |r| (r, &item.variables)))
+            .filter(|(r, _)| ids.contains(&r.message_id))
+            .collect();
+        self.hold(job, &held, Screened::Fully, keeper).await
+    }
+
+    /// Holds messages of a paused run until it is resumed, with what they passed before
+    /// (`screened`), and gives up their claims (the resumed handling claims them afresh);
+    /// returns how many.
+    async fn hold(
+        &self,
+        job: &DeliveryJob,
+        pending: &[Pending<'_>],
+        screened: Screened,
+        keeper: &ClaimKeeper,
+    ) -> Result<usize, StoreError> {
+        let Some(run_id) = job.run_id().filter(|_| !pending.is_empty()) else { return Ok(0) };
+        let now = self.clock.now();
+        let held: Vec<DeferredMessage> = pending
+            .iter()
+            .enumerate()
+            .map(|(index, (recipient, vars))| held_message(job, recipient, vars, index, now, screened))
+            .collect();
+        self.deferred.hold_for_pause(run_id, &held, now).await?;
+        self.give_back(&held, keeper).await?;
+        Ok(held.len())
     }
 
     /// Every pending message is dropped with `event`: the template is on the discard list, or
@@ -290,12 +341,13 @@ impl Pipeline {
         job: &DeliveryJob,
         pending: Vec<Pending<'_>>,
         attempt: Attempt,
-    ) -> Result<Screened, StoreError> {
+    ) -> Result<Screening, StoreError> {
         let now = self.clock.now();
-        let mut screened = Screened { ready: Vec::with_capacity(pending.len()), ..Default::default() };
+        let passed = Screened::of(job);
+        let mut screened = Screening { ready: Vec::with_capacity(pending.len()), ..Default::default() };
         for (index, (recipient, vars)) in pending.into_iter().enumerate() {
             // Released messages already waited out their quiet hours.
-            if !job.released {
+            if passed < Screened::QuietHours {
                 match quiet_verdict(template, vars, now, &self.defaults) {
                     Verdict::Send => {}
                     Verdict::Drop { event, reason } => {
@@ -303,15 +355,17 @@ impl Pipeline {
                         continue;
                     }
                     Verdict::Defer { release_at } => {
-                        screened.deferred.push(deferral(job, recipient, vars, index, release_at));
+                        let deferred = held_message(job, recipient, vars, index, release_at, Screened::QuietHours);
+                        screened.deferred.push(deferred);
                         continue;
                     }
                 }
             }
             let message = prepare(template, job, recipient, vars);
             // Dedup counts on a batch's first delivery only: a retried message was admitted
-            // then, and must not be refused now (a redelivery errs toward sending).
-            if message.fault.is_none() && attempt.number <= 1 {
+            // then, and must not be refused now (a redelivery errs toward sending); a message
+            // held after it was admitted is not counted again either.
+            if message.fault.is_none() && attempt.number <= 1 && passed < Screened::Fully {
                 let content = &message.message.content;
                 let verdict =
                     dedup_verdict(self.dedup.as_ref(), template, &recipient.receiver, content, now, &self.defaults)
@@ -331,11 +385,17 @@ impl Pipeline {
     async fn defer(&self, deferred: &[DeferredMessage], keeper: &ClaimKeeper) -> Result<usize, StoreError> {
         if !deferred.is_empty() {
             self.deferred.defer_messages(deferred, self.clock.now()).await?;
-            let ids: Vec<MessageId> = deferred.iter().map(|d| d.message_id.clone()).collect();
-            self.claims.release_sends(&ids, keeper.token()).await?;
-            keeper.done(&ids);
+            self.give_back(deferred, keeper).await?;
         }
         Ok(deferred.len())
+    }
+
+    /// Gives up the claims of messages now held (their release claims them afresh).
+    async fn give_back(&self, held: &[DeferredMessage], keeper: &ClaimKeeper) -> Result<(), StoreError> {
+        let ids: Vec<MessageId> = held.iter().map(|d| d.message_id.clone()).collect();
+        self.claims.release_sends(&ids, keeper.token()).await?;
+        keeper.done(&ids);
+        Ok(())
     }
 
     async fn fail_all(&self, job: &DeliveryJob, reason: &str) -> Result<BatchReport, StoreError> {
@@ -369,13 +429,15 @@ fn prepare(template: &Template, job: &DeliveryJob, recipient: &Recipient, vars: 
     }
 }
 
-/// A message held for the end of its quiet hours, in the order it was to be sent.
-fn deferral(
+/// A message held for the end of its quiet hours or its run's pause, in the order it was to be
+/// sent, with what it passed.
+fn held_message(
     job: &DeliveryJob,
     recipient: &Recipient,
     vars: &BTreeMap<String, String>,
     index: usize,
     release_at: chrono::DateTime<chrono::Utc>,
+    screened: Screened,
 ) -> DeferredMessage {
     DeferredMessage {
         seq: 0,
@@ -386,7 +448,14 @@ fn deferral(
         variables: vars.clone(),
         position: recipient.message_id.row().map(|r| r as i64).unwrap_or(index as i64),
         release_at,
+        screened,
     }
+}
+
+/// What a batch's unfinished messages passed before this handling: a redelivered batch's were
+/// screened on its first delivery (which is why dedup does not count them again).
+fn passed_before(job: &DeliveryJob, attempt: Attempt) -> Screened {
+    if attempt.number > 1 { Screened::Fully } else { Screened::of(job) }
 }
 
 /// Counts messages a policy dropped, by the event that names the policy.

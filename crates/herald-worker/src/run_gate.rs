@@ -1,10 +1,10 @@
-//! Whether a run may still send. A worker reads a run's status from the store at most
-//! `CANCEL_SEEN_WITHIN` before each send of it (herald-core's rule), so once a cancel has been
-//! committed that long (the cancel's answer waits for it), no send of that run starts on any
-//! node; the sends already in flight finish. A cancelled run stays cancelled, so that answer is
-//! kept without reading again.
+//! Whether a run may still send. A worker reads a run's state from the store at most
+//! `RUN_CONTROL_SEEN_WITHIN` before each send of it (herald-core's rule), so once a pause or
+//! cancel has been committed that long (its answer waits for it), no send of that run starts on
+//! any node; the sends already in flight finish. A cancelled run stays cancelled, so that answer
+//! is kept without reading again; a pause can end, so it is read again like an open run.
 
-use herald_core::{CANCEL_SEEN_WITHIN, RunStatus};
+use herald_core::{RUN_CONTROL_SEEN_WITHIN, RunSendState};
 use herald_store::{RunRepo, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -22,14 +22,14 @@ pub struct RunGate {
 
 #[derive(Clone, Copy)]
 struct Seen {
-    cancelled: bool,
+    state: RunSendState,
     /// When the read that saw it was sent: what it says held at least from then.
     read_at: Instant,
 }
 
 impl Seen {
     fn current(&self) -> bool {
-        self.cancelled || self.read_at.elapsed() < CANCEL_SEEN_WITHIN
+        self.state == RunSendState::Cancelled || self.read_at.elapsed() < RUN_CONTROL_SEEN_WITHIN
     }
 }
 
@@ -38,9 +38,9 @@ impl RunGate {
         Self { runs, seen: Mutex::default(), reading: tokio::sync::Mutex::new(()) }
     }
 
-    /// Whether `run_id` was cancelled, as of at most `CANCEL_SEEN_WITHIN` ago. A run the store
-    /// no longer has is not cancelled (its template's checks decide).
-    pub async fn cancelled(&self, run_id: i64) -> Result<bool, StoreError> {
+    /// Whether `run_id`'s messages may be sent, as of at most `RUN_CONTROL_SEEN_WITHIN` ago. A
+    /// run the store no longer has is open (its template's checks decide).
+    pub async fn state(&self, run_id: i64) -> Result<RunSendState, StoreError> {
         if let Some(seen) = self.current(run_id) {
             return Ok(seen);
         }
@@ -49,19 +49,19 @@ impl RunGate {
             return Ok(seen);
         }
         let read_at = Instant::now();
-        let cancelled = match self.runs.run_status(run_id).await {
-            Ok(status) => status == RunStatus::Cancelled,
-            Err(StoreError::NotFound { .. }) => false,
+        let state = match self.runs.run_send_state(run_id).await {
+            Ok(state) => state,
+            Err(StoreError::NotFound { .. }) => RunSendState::Open,
             Err(e) => return Err(e),
         };
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.retain(|_, s| s.read_at.elapsed() < FORGET_AFTER);
-        seen.insert(run_id, Seen { cancelled, read_at });
-        Ok(cancelled)
+        seen.insert(run_id, Seen { state, read_at });
+        Ok(state)
     }
 
-    fn current(&self, run_id: i64) -> Option<bool> {
+    fn current(&self, run_id: i64) -> Option<RunSendState> {
         let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        seen.get(&run_id).filter(|s| s.current()).map(|s| s.cancelled)
+        seen.get(&run_id).filter(|s| s.current()).map(|s| s.state)
     }
 }

@@ -1,14 +1,16 @@
-//! The send stage: flow control, the run's cancel and the claim's fencing checked right before
-//! the channel call, the call, and the outcome committed before the send's slot is free. At most
-//! `concurrency` sends of a batch are in flight, each either not yet sent or sent and being
-//! recorded: what a crash can repeat, and what a cancel lets through.
+//! The send stage: flow control, the run's pause or cancel and the claim's fencing checked right
+//! before the channel call, the call, and the outcome committed before the send's slot is free.
+//! At most `concurrency` sends of a batch are in flight, each either not yet sent or sent and
+//! being recorded: what a crash can repeat, and what a pause or cancel lets through. Messages
+//! of a run paused meanwhile are held, together, once the batch's sends have ended.
 
 use crate::claims::ClaimKeeper;
 use crate::pipeline::{Attempt, BatchReport, Pipeline, Prepared};
 use futures::StreamExt;
 use herald_channels::{Channel, OutgoingMessage, SendResult};
-use herald_core::{CANCELLED_REASON, DeliveryJob, MessageId, TraceEvent};
+use herald_core::{CANCELLED_REASON, DeliveryJob, MessageId, RunSendState, TraceEvent};
 use herald_store::{StoreError, Template, Throttle, TraceEntry};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -26,12 +28,14 @@ impl Labels {
         }
     }
 
-    /// Counts a send's end: `sent`, `failed`, `retry` or `lost` (its claim taken over).
+    /// Counts a send's end: `sent`, `failed`, `cancelled`, `held` (its run paused), `retry` or
+    /// `lost` (its claim taken over).
     fn observe(&self, slot: &Slot) {
         let outcome = match slot {
             Slot::Final(TraceEvent::Sent) => "sent",
             Slot::Final(TraceEvent::Cancelled) => "cancelled",
             Slot::Final(_) => "failed",
+            Slot::Held(_) => "held",
             Slot::Retry(..) => "retry",
             Slot::Lost => "lost",
         };
@@ -50,6 +54,8 @@ impl Labels {
 /// What became of one prepared message.
 enum Slot {
     Final(TraceEvent),
+    /// Not sent: its run is paused. Held with the batch's others once its sends have ended.
+    Held(MessageId),
     Retry(MessageId, String),
     /// Its claim was taken over (this handling was paused past it): not sent here.
     Lost,
@@ -70,7 +76,6 @@ impl Pipeline {
         if prepared.is_empty() {
             return Ok(());
         }
-        let _ = job;
         let labels = Labels::of(template);
         let channel = match self.channels.resolve(template.spec.channel, template.spec.channel_account.as_deref()).await
         {
@@ -78,10 +83,8 @@ impl Pipeline {
             // An operator can fix an account or enable a channel; retry within the attempt budget.
             Err(reason) => {
                 let slots = prepared.into_iter().map(|p| self.settle(p.message, retry(&reason), attempt));
-                for slot in futures::future::join_all(slots).await {
-                    count(slot?, &labels, report);
-                }
-                return Ok(());
+                let slots = futures::future::join_all(slots).await.into_iter().collect::<Result<_, _>>()?;
+                return self.count_all(job, slots, keeper, &labels, report).await;
             }
         };
         let throttle = match self.limits.throttle(template.spec.channel).await {
@@ -91,16 +94,45 @@ impl Pipeline {
                 None
             }
         };
-        if channel.prefers_batch() {
-            return self.send_batch((channel, throttle), prepared, attempt, keeper, &labels, report).await;
-        }
-        let slots: Vec<Result<Slot, StoreError>> = futures::stream::iter(prepared)
-            .map(|p| self.send_one(&channel, throttle.as_ref(), p, attempt, keeper, &labels))
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
+        let slots = if channel.prefers_batch() {
+            self.send_batch((channel, throttle), prepared, attempt, keeper, &labels).await?
+        } else {
+            let slots: Vec<Result<Slot, StoreError>> = futures::stream::iter(prepared)
+                .map(|p| self.send_one(&channel, throttle.as_ref(), p, attempt, keeper, &labels))
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+            slots.into_iter().collect::<Result<_, _>>()?
+        };
+        self.count_all(job, slots, keeper, &labels, report).await
+    }
+
+    /// Counts every slot into `report`, holding together the messages of a run paused meanwhile.
+    async fn count_all(
+        &self,
+        job: &DeliveryJob,
+        slots: Vec<Slot>,
+        keeper: &ClaimKeeper,
+        labels: &Labels,
+        report: &mut BatchReport,
+    ) -> Result<(), StoreError> {
+        let mut held = HashSet::new();
         for slot in slots {
-            count(slot?, &labels, report);
+            labels.observe(&slot);
+            match slot {
+                Slot::Final(TraceEvent::Sent) => report.sent += 1,
+                Slot::Final(event) if event.is_dropped() => report.dropped += 1,
+                Slot::Final(_) => report.failed += 1,
+                Slot::Held(id) => {
+                    held.insert(id);
+                }
+                Slot::Retry(id, reason) => report.retryable.push((id, reason)),
+                Slot::Lost => report.skipped += 1,
+            }
+        }
+        // They passed every screen already: sent as they are once the run is resumed.
+        if !held.is_empty() {
+            report.held += self.hold_admitted(job, &held, keeper).await?;
         }
         Ok(())
     }
@@ -120,9 +152,13 @@ impl Pipeline {
                 if let Some(throttle) = throttle {
                     throttle.wait(1).await;
                 }
-                if self.run_cancelled(p.message.run_id).await? {
-                    self.cancel_unsent(vec![p.message], keeper).await?;
-                    return Ok(Slot::Final(TraceEvent::Cancelled));
+                match self.run_state(p.message.run_id).await? {
+                    RunSendState::Open => {}
+                    RunSendState::Paused => return Ok(Slot::Held(p.message.message_id)),
+                    RunSendState::Cancelled => {
+                        self.cancel_unsent(vec![p.message], keeper).await?;
+                        return Ok(Slot::Final(TraceEvent::Cancelled));
+                    }
                 }
                 if !keeper.may_send(&p.message.message_id).await? {
                     return Ok(Slot::Lost);
@@ -145,32 +181,35 @@ impl Pipeline {
         attempt: Attempt,
         keeper: &ClaimKeeper,
         labels: &Labels,
-        report: &mut BatchReport,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<Slot>, StoreError> {
         let (faulty, ready): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.fault.is_some());
         if let Some(throttle) = &throttle {
             throttle.wait(u32::try_from(ready.len()).unwrap_or(u32::MAX)).await;
         }
-        if self.run_cancelled(ready.first().and_then(|p| p.message.run_id)).await? {
-            let unsent = ready.into_iter().chain(faulty).map(|p| p.message).collect();
-            for _ in 0..self.cancel_unsent(unsent, keeper).await? {
-                count(Slot::Final(TraceEvent::Cancelled), labels, report);
+        match self.run_state(ready.first().and_then(|p| p.message.run_id)).await? {
+            RunSendState::Open => {}
+            RunSendState::Paused => {
+                return Ok(ready.into_iter().chain(faulty).map(|p| Slot::Held(p.message.message_id)).collect());
             }
-            return Ok(());
+            RunSendState::Cancelled => {
+                let unsent = ready.into_iter().chain(faulty).map(|p| p.message).collect();
+                let cancelled = self.cancel_unsent(unsent, keeper).await?;
+                return Ok((0..cancelled).map(|_| Slot::Final(TraceEvent::Cancelled)).collect());
+            }
         }
+        let mut slots = Vec::with_capacity(ready.len() + faulty.len());
         let mut messages = Vec::with_capacity(ready.len());
         for p in ready {
             if keeper.may_send(&p.message.message_id).await? {
                 messages.push(p.message);
             } else {
-                count(Slot::Lost, labels, report);
+                slots.push(Slot::Lost);
             }
         }
         let started = Instant::now();
         let results = if messages.is_empty() { Vec::new() } else { channel.send_batch(&messages).await };
         labels.provider_latency(started);
         let mut outcomes = Vec::with_capacity(messages.len() + faulty.len());
-        let mut slots = Vec::with_capacity(outcomes.capacity());
         let sent = messages.into_iter().zip(results);
         let failed = faulty.into_iter().map(|p| {
             let reason = p.fault.unwrap_or_default();
@@ -187,10 +226,7 @@ impl Pipeline {
         }
         self.commit(outcomes.clone()).await?;
         keeper.done(outcomes.iter().map(|o| &o.message_id));
-        for slot in slots {
-            count(slot, labels, report);
-        }
-        Ok(())
+        Ok(slots)
     }
 
     /// Ends messages of a cancelled run as `cancelled` without a send; returns how many.
@@ -229,17 +265,6 @@ fn final_event(result: SendResult, attempt: Attempt) -> Result<(TraceEvent, Opti
 
 fn retry(reason: &str) -> SendResult {
     SendResult::Retryable { reason: reason.to_string(), after: None }
-}
-
-fn count(slot: Slot, labels: &Labels, report: &mut BatchReport) {
-    labels.observe(&slot);
-    match slot {
-        Slot::Final(TraceEvent::Sent) => report.sent += 1,
-        Slot::Final(event) if event.is_dropped() => report.dropped += 1,
-        Slot::Final(_) => report.failed += 1,
-        Slot::Retry(id, reason) => report.retryable.push((id, reason)),
-        Slot::Lost => report.skipped += 1,
-    }
 }
 
 fn outcome(message: &OutgoingMessage, event: TraceEvent, detail: Option<String>) -> TraceEntry {

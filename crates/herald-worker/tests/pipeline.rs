@@ -1,17 +1,21 @@
 //! The consume pipeline on a real store: a redelivered batch sends nothing twice, a missing
 //! placeholder fails the message for good, and passing faults become failures only on the
-//! last attempt; a cancel stops a batch between sends.
+//! last attempt; a cancel stops a batch between sends, and a pause holds the rest of it until a
+//! resume.
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use herald_channels::outbox::OutboxChannel;
 use herald_channels::{Channel, Channels, OutgoingMessage, SendResult};
-use herald_core::{Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, Recipient, TemplateSpec, TestClock};
-use herald_store::{CrowdRepo, LedgerRepo, LocalRates, RunRepo, SqliteStore, Store, TemplateRepo};
-use herald_worker::{Attempt, Pipeline, PipelineParts, PolicyDefaults};
+use herald_core::{
+    Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, Recipient, Screened, TemplateSpec, TestClock,
+};
+use herald_store::{CrowdRepo, DeferredRepo, LedgerRepo, LocalRates, RunRepo, SqliteStore, Store, TemplateRepo};
+use herald_worker::{Attempt, BatchReport, Pipeline, PipelineParts, PolicyDefaults};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::task::JoinHandle;
 
 async fn setup(channel: ChannelKind) -> (tempfile::TempDir, Arc<SqliteStore>, Arc<TestClock>, i64) {
     let dir = tempfile::tempdir().unwrap();
@@ -60,6 +64,7 @@ fn job(template_id: i64, people: &[(&str, Option<&str>)]) -> DeliveryJob {
         origin: JobOrigin::Api { request_id: "req".into() },
         batch: Batch { items },
         released: false,
+        admitted: false,
     }
 }
 
@@ -194,12 +199,8 @@ impl Channel for Slow {
     }
 }
 
-/// A run's batch of 100 is being sent (4 at a time) when the run is cancelled: once the cancel
-/// has been committed for `CANCEL_SEEN_WITHIN`, at most the 4 sends in flight reach the
-/// provider, and every message not sent ends `cancelled`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancel_stops_a_batch_between_sends() {
-    let (_dir, store, clock, _) = setup(ChannelKind::Webhook).await;
+/// A run of 100 rows whose template (webhook) counts content dedup, and its one batch of 100.
+async fn run_of_100(store: &Arc<SqliteStore>, clock: &TestClock) -> (i64, DeliveryJob) {
     let crowd = herald_store::Crowd {
         id: "c".repeat(32),
         original_name: "crowd.csv".into(),
@@ -213,18 +214,15 @@ async fn a_cancel_stops_a_batch_between_sends() {
     };
     store.insert_crowd(&crowd).await.unwrap();
     let content = json!({"url": "http://127.0.0.1:9/x", "text": "hi {$name}"});
-    let spec: TemplateSpec =
-        serde_json::from_value(json!({"name": "run", "channel": "webhook", "content": content, "crowdId": crowd.id}))
-            .unwrap();
+    let spec: TemplateSpec = serde_json::from_value(json!({"name": "run", "channel": "webhook", "content": content,
+        "crowdId": crowd.id, "dedup": {"content": {"limit": 1, "windowSecs": 300}}}))
+    .unwrap();
     let template = store.create_template(&spec, clock.now()).await.unwrap();
     let run_id = store.create_run(template.id, clock.now()).await.unwrap();
-    let provider = Arc::new(Slow(AtomicUsize::new(0)));
-    let pipeline = Arc::new(pipeline(&store, Channels::new().with(provider.clone()), clock.clone()));
-    let installation = herald_core::Installation::new("t");
     let items = (1..=100u64)
         .map(|row| BatchItem {
             variables: [("name".to_string(), format!("n{row}"))].into(),
-            recipients: vec![Recipient { receiver: format!("r{row}"), message_id: installation.run_row(run_id, row) }],
+            recipients: vec![Recipient { receiver: format!("r{row}"), message_id: row_id(run_id, row) }],
         })
         .collect();
     let job = DeliveryJob {
@@ -232,7 +230,17 @@ async fn a_cancel_stops_a_batch_between_sends() {
         origin: JobOrigin::Run { run_id },
         batch: Batch { items },
         released: false,
+        admitted: false,
     };
+    (run_id, job)
+}
+
+fn row_id(run_id: i64, row: u64) -> herald_core::MessageId {
+    herald_core::Installation::new("t").run_row(run_id, row)
+}
+
+/// Starts handling `job` and waits until the provider has had 10 sends.
+async fn ten_sends_into(pipeline: &Arc<Pipeline>, provider: &Slow, job: DeliveryJob) -> JoinHandle<BatchReport> {
     let handling = tokio::spawn({
         let pipeline = pipeline.clone();
         async move { pipeline.handle(&job, Attempt::FIRST).await.unwrap() }
@@ -240,8 +248,21 @@ async fn a_cancel_stops_a_batch_between_sends() {
     while provider.0.load(Ordering::SeqCst) < 10 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    handling
+}
+
+/// A run's batch of 100 is being sent (4 at a time) when the run is cancelled: once the cancel
+/// has been committed for `RUN_CONTROL_SEEN_WITHIN`, at most the 4 sends in flight reach the
+/// provider, and every message not sent ends `cancelled`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_stops_a_batch_between_sends() {
+    let (_dir, store, clock, _) = setup(ChannelKind::Webhook).await;
+    let (run_id, job) = run_of_100(&store, &clock).await;
+    let provider = Arc::new(Slow(AtomicUsize::new(0)));
+    let pipeline = Arc::new(pipeline(&store, Channels::new().with(provider.clone()), clock.clone()));
+    let handling = ten_sends_into(&pipeline, &provider, job).await;
     store.cancel_run(run_id, clock.now()).await.unwrap();
-    tokio::time::sleep(herald_core::CANCEL_SEEN_WITHIN).await;
+    tokio::time::sleep(herald_core::RUN_CONTROL_SEEN_WITHIN).await;
     let at_answer = provider.0.load(Ordering::SeqCst);
     let report = handling.await.unwrap();
     let sent = provider.0.load(Ordering::SeqCst);
@@ -250,6 +271,52 @@ async fn a_cancel_stops_a_batch_between_sends() {
     assert_eq!((report.sent, report.dropped, report.failed), (sent, 100 - sent, 0));
     let run = store.get_run(run_id).await.unwrap();
     assert_eq!((run.delivered, run.dropped), (sent as i64, 100 - sent as i64));
-    let last = store.trace_of(installation.run_row(run_id, 100).as_str()).await.unwrap();
+    let last = store.trace_of(row_id(run_id, 100).as_str()).await.unwrap();
     assert_eq!(last.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["cancelled"]);
+}
+
+/// The same batch, paused instead: at most the 4 sends in flight reach the provider after the
+/// pause was seen, the rest are held as they passed every screen; resumed and released, each
+/// held message is sent once, and content dedup (1 per 300 s) does not count them a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_holds_a_batch_between_sends_and_the_resume_sends_each_held_message_once() {
+    let (_dir, store, clock, _) = setup(ChannelKind::Webhook).await;
+    let (run_id, job) = run_of_100(&store, &clock).await;
+    let provider = Arc::new(Slow(AtomicUsize::new(0)));
+    let pipeline = Arc::new(pipeline(&store, Channels::new().with(provider.clone()), clock.clone()));
+    let handling = ten_sends_into(&pipeline, &provider, job.clone()).await;
+    store.pause_run(run_id, clock.now()).await.unwrap();
+    tokio::time::sleep(herald_core::RUN_CONTROL_SEEN_WITHIN).await;
+    let at_answer = provider.0.load(Ordering::SeqCst);
+    let report = handling.await.unwrap();
+    let sent = provider.0.load(Ordering::SeqCst);
+    assert!(sent - at_answer <= 4, "{} sends after the pause was seen", sent - at_answer);
+    assert_eq!((report.sent, report.held, report.dropped), (sent, 100 - sent, 0));
+    assert_eq!(store.get_run(run_id).await.unwrap().held, 100 - sent as i64);
+
+    store.resume_run(run_id, clock.now()).await.unwrap();
+    // The release publishes them once every worker has seen the resume.
+    tokio::time::sleep(herald_core::RUN_CONTROL_SEEN_WITHIN).await;
+    let due_at = clock.now() + chrono::Duration::from_std(herald_core::RUN_CONTROL_SEEN_WITHIN).unwrap();
+    let due = store.claim_deferred(due_at, 1_000, chrono::Duration::minutes(5)).await.unwrap();
+    assert_eq!(due.len(), 100 - sent);
+    assert!(due.iter().all(|d| d.screened == Screened::Fully));
+    let (released, admitted) = Screened::Fully.job_flags();
+    let items = due
+        .iter()
+        .map(|d| BatchItem {
+            variables: d.variables.clone(),
+            recipients: vec![Recipient { receiver: d.receiver.clone(), message_id: d.message_id.clone() }],
+        })
+        .collect();
+    let release = DeliveryJob { batch: Batch { items }, released, admitted, ..job.clone() };
+    let report = pipeline.handle(&release, Attempt::FIRST).await.unwrap();
+    assert_eq!((report.sent, report.dropped), (100 - sent, 0), "sent as admitted, not deduped again");
+    assert_eq!(provider.0.load(Ordering::SeqCst), 100, "each message reached the provider once");
+    let again = pipeline.handle(&job, Attempt::FIRST).await.unwrap();
+    assert_eq!((again.sent, again.skipped), (0, 100), "the original batch redelivered sends nothing");
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.delivered, run.held), (100, 0));
+    let last = store.trace_of(row_id(run_id, 100).as_str()).await.unwrap();
+    assert_eq!(last.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["paused", "sent"]);
 }

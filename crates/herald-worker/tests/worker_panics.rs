@@ -72,6 +72,7 @@ async fn a_panicking_batch_is_retried_and_the_worker_goes_on() {
             }],
         },
         released: false,
+        admitted: false,
     };
     let topic = topic_for(ChannelKind::Webhook);
     bus.publish(&topic, "k", &serde_json::to_vec(&job).unwrap()).await.unwrap();

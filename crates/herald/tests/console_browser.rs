@@ -191,6 +191,55 @@ async fn an_operator_cancels_a_run_and_nothing_more_of_it_is_sent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_pauses_a_run_its_messages_wait_and_resuming_sends_each_once() {
+    let console = Console::start_roles("", "api,scheduler").await;
+    console.add_user("ops", PASSWORD);
+    let crowd_id = console.api_crowd(common::crowd_csv(30)).await;
+    let (status, template) =
+        console.api_post("/api/templates", &common::outbox_template("Hold on", &crowd_id, None)).await;
+    assert_eq!(status, 201, "{template}");
+    let path = format!("/api/templates/{}/run", template["id"]);
+    let (status, run) = console.api_post(&path, &json!({})).await;
+    assert_eq!(status, 202, "{run}");
+    let run_id = run["runId"].as_i64().unwrap();
+    let outbox = format!("/api/outbox?runId={run_id}");
+
+    with_browser("an_operator_pauses_a_run_its_messages_wait_and_resuming_sends_each_once", &console.base, async |b| {
+        b.login("ops", PASSWORD).await;
+        b.find("#outcomes-chart").await;
+        b.goto(&format!("/runs/{run_id}")).await;
+        b.wait_text("#run-status", |t| t == "published").await;
+        b.click("#pause-run").await;
+        assert!(b.text("#notice").await.starts_with("Run paused"));
+        assert_eq!(b.text("#run-status").await, "paused");
+        b.find("#resume-run").await;
+
+        // A worker starts: it holds the run's messages instead of sending them.
+        let _worker = console.start_worker();
+        b.wait_text("#run-held", |t| t == "30").await;
+        assert_eq!(b.text("#run-delivered").await, "0");
+        b.shot("run-paused").await;
+        b.assert_clean().await;
+        assert_eq!(console.api_get(&outbox).await["items"], json!([]), "nothing reached the outbox");
+
+        b.click("#resume-run").await;
+        assert!(b.text("#notice").await.starts_with("Run resumed"));
+        b.wait_text("#run-delivered", |t| t == "30").await;
+        assert_eq!(b.text("#run-held").await, "0");
+        b.wait_text("#run-status", |t| t == "completed").await;
+        let buttons = b.client.find_all(fantoccini::Locator::Css("#pause-run, #resume-run")).await.unwrap();
+        b.goto(&format!("/runs/{run_id}")).await;
+        let after = b.client.find_all(fantoccini::Locator::Css("#pause-run, #resume-run")).await.unwrap();
+        assert!(after.is_empty(), "an ended run offers neither ({} before reload)", buttons.len());
+        b.shot("run-resumed").await;
+        b.assert_clean().await;
+    })
+    .await;
+    let sent = console.api_get(&format!("{outbox}&limit=100")).await;
+    assert_eq!(sent["items"].as_array().unwrap().len(), 30, "each row once in the outbox: {sent}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_shows_the_api_message_next_to_its_field() {
     let console = Console::start("").await;
     console.add_user("ops", PASSWORD);

@@ -10,31 +10,16 @@
 
 mod common;
 
-use common::cluster::LocalCluster;
-use common::process::*;
-use common::*;
+use common::run_control::*;
 use herald_testkit::RecordingReceiver;
-use herald_testkit::node::{ApiClient, webhook_template};
+use herald_testkit::node::ApiClient;
 use serde_json::{Value, json};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The embedded node's webhook sends in flight: `worker.sends_in_flight` (8) x
-/// `worker.workers_per_channel` (2 by default).
-const EMBEDDED_IN_FLIGHT: usize = 8 * 2;
-/// A cluster node's: 8 x 4 (config/cluster.toml), three nodes.
-const CLUSTER_IN_FLIGHT: usize = 3 * 8 * 4;
-
 fn rows() -> usize {
     std::env::var("HERALD_CANCEL_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
-}
-
-async fn webhook_run(api: &ApiClient, rows: usize, receiver: &RecordingReceiver) -> i64 {
-    let crowd = api.crowd(crowd_csv(rows)).await;
-    let template = api.template(&webhook_template("cancel me", &crowd, &format!("{}/hook", receiver.url))).await;
-    api.run_now(template).await
 }
 
 /// Cancels through `api`; returns the answer and the receiver's clock when it came.
@@ -94,29 +79,19 @@ async fn a_cancelled_run_sends_nothing_after_the_answer_on_the_embedded_node() {
     let _serial = SERIAL.lock().await;
     let rows = rows();
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = write_config(dir.path(), port, 5);
-    let (server, key) = spawn(dir.path(), &config, port).await;
-    let key = key.expect("first start prints a key");
-    let api = ApiClient::new(&server.base, &key);
+    let node = EmbeddedNode::start(dir.path()).await;
+    let api = &node.api;
     let receiver = RecordingReceiver::start().await;
     receiver.set_delay(Duration::from_millis(5));
-    let run_id = webhook_run(&api, rows, &receiver).await;
+    let run_id = webhook_run(api, "cancel me", rows, &receiver).await;
     assert!(receiver.wait_for(2_000, Duration::from_secs(120)).await, "no progress");
 
-    let (_, answered_at) = cancel(&api, run_id, &receiver).await;
-    let late = counts_add_up(&api, run_id, rows, &receiver, answered_at).await;
+    let (_, answered_at) = cancel(api, run_id, &receiver).await;
+    let late = counts_add_up(api, run_id, rows, &receiver, answered_at).await;
     assert!(late <= EMBEDDED_IN_FLIGHT, "{late} requests after the cancel's answer");
 
     // The CLI: show prints the run; cancelling it again is refused with the reason, exit 1.
-    let cli = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_herald"))
-            .args(args)
-            .args(["--url", &server.base])
-            .env("HERALD_API_KEY", &key)
-            .output()
-            .expect("the CLI runs")
-    };
+    let cli = |args: &[&str]| node.cli(args);
     let shown = cli(&["run", "show", &run_id.to_string()]);
     assert!(shown.status.success(), "{shown:?}");
     let shown: Value = serde_json::from_slice(&shown.stdout).expect("JSON on stdout");
@@ -135,15 +110,8 @@ async fn a_cancel_sent_to_one_cluster_node_stops_the_sends_of_every_node() {
     const ROWS: usize = 30_000;
     let receiver = RecordingReceiver::start().await;
     receiver.set_delay(Duration::from_millis(10));
-    let cluster = LocalCluster::up(
-        3,
-        &[
-            ("HERALD_CHANNELS__ALLOW_PRIVATE_NETWORKS", "true"),
-            ("HERALD_STREAMER__SHARD_BYTES", "65536"),
-            ("HERALD_STREAMER__LEASE_SECS", "3"),
-        ],
-    );
-    let run_id = webhook_run(&cluster.api(1), ROWS, &receiver).await;
+    let cluster = sending_cluster();
+    let run_id = webhook_run(&cluster.api(1), "cancel me", ROWS, &receiver).await;
     assert!(receiver.wait_for(2_000, Duration::from_secs(120)).await, "no progress");
 
     let (_, answered_at) = cancel(&cluster.api(3), run_id, &receiver).await;

@@ -54,7 +54,7 @@ impl RunRow {
         Self {
             id: run.id,
             template_id: run.template_id,
-            status: run.status.as_str(),
+            status: run.shown_status(),
             percent: (run.fraction_done() * 100.0).floor() as i64,
             delivered: thousands(run.delivered),
             failed: thousands(run.failed),

@@ -1,6 +1,6 @@
 //! Runs: the history (all, or one template's) and a live page per run whose progress bar and
-//! counters refresh every second (htmx polling) until the run is final, with a cancel button
-//! that asks first.
+//! counters refresh every second (htmx polling) until the run is final, with pause and resume
+//! buttons and a cancel button that asks first.
 
 use super::dashboard::RunRow;
 use super::form::Form;
@@ -23,6 +23,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/runs/{id}", get(page))
         .route("/runs/{id}/progress", get(progress))
         .route("/runs/{id}/cancel", post(cancel))
+        .route("/runs/{id}/pause", post(pause))
+        .route("/runs/{id}/resume", post(resume))
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +57,8 @@ async fn list(
 pub(crate) struct Progress {
     id: i64,
     live: bool,
+    /// Paused and not ended: its messages are held.
+    paused: bool,
     status: &'static str,
     percent: i64,
     rows_read: String,
@@ -65,6 +69,7 @@ pub(crate) struct Progress {
     failed: String,
     dropped: String,
     deferred: String,
+    held: String,
     finished_at: String,
     error: Option<String>,
 }
@@ -74,7 +79,8 @@ impl Progress {
         Self {
             id: run.id,
             live: !run.status.is_finished(),
-            status: run.status.as_str(),
+            paused: run.is_paused(),
+            status: run.shown_status(),
             percent: (run.fraction_done() * 100.0).floor() as i64,
             rows_read: thousands(run.rows_read),
             rows_total: thousands(run.rows_total),
@@ -84,6 +90,7 @@ impl Progress {
             failed: thousands(run.failed),
             dropped: thousands(run.dropped),
             deferred: thousands(run.deferred),
+            held: thousands(run.held),
             finished_at: utc_opt(run.finished_at),
             error: run.error.clone(),
         }
@@ -134,8 +141,12 @@ async fn page(
 ) -> PageResult {
     let run = run_of(&state, id).await?;
     let template_name = template_name(&state, &run).await;
-    let notice = (q.done.as_deref() == Some("cancelled"))
-        .then_some("Run cancelled: no more of it is sent. What was already sent stays in its traces.");
+    let notice = match q.done.as_deref() {
+        Some("cancelled") => Some("Run cancelled: no more of it is sent. What was already sent stays in its traces."),
+        Some("paused") => Some("Run paused: no more of it is sent until you resume it. Its messages are held."),
+        Some("resumed") => Some("Run resumed: its held messages are on their way, each sent once."),
+        _ => None,
+    };
     Ok(ok(&RunPage {
         chrome: Chrome::new(&session, "/runs"),
         notice,
@@ -174,6 +185,23 @@ async fn cancel(
     }
     match crate::runs::cancel_run(&state, id).await {
         Ok(_) | Err(ApiError::Conflict(_)) => Ok(Redirect::to(&format!("/runs/{id}?done=cancelled")).into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Pauses at once (nothing is lost: the run's messages are held until it is resumed).
+async fn pause(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    run_of(&state, id).await?;
+    match crate::runs::pause_run(&state, id).await {
+        Ok(_) | Err(ApiError::Conflict(_)) => Ok(Redirect::to(&format!("/runs/{id}?done=paused")).into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn resume(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    run_of(&state, id).await?;
+    match crate::runs::resume_run(&state, id).await {
+        Ok(_) | Err(ApiError::Conflict(_)) => Ok(Redirect::to(&format!("/runs/{id}?done=resumed")).into_response()),
         Err(e) => Err(e.into()),
     }
 }

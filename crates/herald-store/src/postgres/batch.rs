@@ -9,7 +9,6 @@ use crate::deferral::DeferredRow;
 use crate::error::Result;
 use crate::model::{OutboxEntry, ShardPlan, TraceEntry};
 use chrono::{DateTime, Utc};
-use herald_core::TraceEvent;
 use std::collections::HashSet;
 
 pub(super) async fn insert_shards(tx: &mut Tx, run_id: i64, shards: &[ShardPlan]) -> Result<()> {
@@ -139,7 +138,7 @@ pub(super) async fn insert_outbox(pool: &DbPool, entries: &[OutboxEntry]) -> Res
     Ok(())
 }
 
-/// Holds each message unless it is held already, tracing the new ones as deferred.
+/// Holds each message unless it is held already, tracing the new ones as deferred or paused.
 pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: DateTime<Utc>) -> Result<()> {
     // Release order is input order, so the seqs are drawn in input order; the rows are then
     // inserted in message-id order (see the module note).
@@ -162,6 +161,9 @@ pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: 
     let mut release_at = Vec::with_capacity(keyed.len());
     let mut positions = Vec::with_capacity(keyed.len());
     let mut details = Vec::with_capacity(keyed.len());
+    let mut paused = Vec::with_capacity(keyed.len());
+    let mut screened = Vec::with_capacity(keyed.len());
+    let mut events = Vec::with_capacity(keyed.len());
     for (s, row) in &keyed {
         let m = row.message;
         seq.push(*s);
@@ -170,24 +172,29 @@ pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: 
         run_ids.push(m.run_id);
         receivers.push(m.receiver.as_str());
         variables.push(row.variables_json.as_str());
-        release_at.push(m.release_at);
+        release_at.push(row.release_at);
         positions.push(m.position);
         details.push(row.detail.as_str());
+        paused.push(row.paused);
+        screened.push(m.screened.as_str());
+        events.push(row.event.as_str());
     }
-    // Only the messages not deferred before are traced as deferred.
+    // Only the messages not held before are traced as held.
     sqlx::query(
         "WITH input AS ( \
            SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], \
-             $7::timestamptz[], $8::text[], $11::bigint[]) WITH ORDINALITY \
-             AS i (seq, message_id, template_id, run_id, receiver, variables, release_at, detail, position, ord)), \
+             $7::timestamptz[], $8::text[], $10::text[], $11::bigint[], $12::boolean[], $13::text[]) WITH ORDINALITY \
+             AS i (seq, message_id, template_id, run_id, receiver, variables, release_at, detail, event, position, \
+               paused, screened, ord)), \
          new AS ( \
-           INSERT INTO deferred_messages \
-             (seq, message_id, template_id, run_id, receiver, variables_json, position, release_at, created_at) \
-           SELECT seq, message_id, template_id, run_id, receiver, variables::jsonb, position, release_at, $9 \
+           INSERT INTO deferred_messages (seq, message_id, template_id, run_id, receiver, variables_json, position, \
+             release_at, created_at, paused, screened) \
+           SELECT seq, message_id, template_id, run_id, receiver, variables::jsonb, position, release_at, $9, \
+             paused, screened \
            FROM input ORDER BY ord \
            ON CONFLICT (message_id) DO NOTHING RETURNING message_id) \
          INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) \
-         SELECT i.message_id, i.template_id, i.run_id, i.receiver, $10, i.detail, $9 \
+         SELECT i.message_id, i.template_id, i.run_id, i.receiver, i.event, i.detail, $9 \
          FROM input i JOIN new n ON n.message_id = i.message_id ORDER BY i.seq",
     )
     .bind(&seq)
@@ -199,8 +206,10 @@ pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: 
     .bind(&release_at)
     .bind(&details)
     .bind(now)
-    .bind(TraceEvent::Deferred.as_str())
+    .bind(&events)
     .bind(&positions)
+    .bind(&paused)
+    .bind(&screened)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -35,6 +35,8 @@ mod retention;
 mod run_control;
 #[path = "../sql/run_counts.rs"]
 mod run_counts;
+#[path = "../sql/run_pause.rs"]
+mod run_pause;
 #[path = "../sql/runs.rs"]
 mod runs;
 #[path = "../sql/schedules.rs"]

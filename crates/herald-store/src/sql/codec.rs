@@ -1,6 +1,6 @@
 //! Reading columns whose type differs between the backends, written once over the dialect:
-//! times (INTEGER milliseconds or `timestamptz`) and JSON (TEXT or `jsonb`); and a run's
-//! stored status.
+//! times (INTEGER milliseconds or `timestamptz`) and JSON (TEXT or `jsonb`); and the stored
+//! names of a run's status and of what a held message passed.
 
 use super::dialect::{DbRow, DbTime, from_db_time};
 use crate::error::{Result, StoreError};
@@ -12,6 +12,11 @@ use sqlx::types::Json;
 /// A run's status column; a value herald never writes is corrupt data.
 pub(super) fn run_status(stored: &str) -> Result<herald_core::RunStatus> {
     herald_core::RunStatus::parse(stored).ok_or_else(|| StoreError::Corrupt(format!("run status {stored:?}")))
+}
+
+/// What a held message passed; a value herald never writes is corrupt data.
+pub(super) fn screened(stored: &str) -> Result<herald_core::Screened> {
+    herald_core::Screened::parse(stored).ok_or_else(|| StoreError::Corrupt(format!("screened {stored:?}")))
 }
 
 pub(super) fn time_of(row: &DbRow, column: &str) -> Result<DateTime<Utc>> {

@@ -1,5 +1,5 @@
-//! Messages deferred by quiet hours: held in release order, claimed by one release at a time
-//! under a lease, and forgotten once published.
+//! Messages deferred by quiet hours or held for a paused run: kept in release order, claimed by
+//! one release at a time under a lease once due, and forgotten once published.
 
 use super::Backend;
 use super::batch::insert_deferred;
@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 /// Release order: release time, then run (API messages last), row position, deferral order.
 pub(super) const DEFERRED_COLUMNS: &str =
-    "seq, message_id, template_id, run_id, receiver, variables_json, position, release_at";
+    "seq, message_id, template_id, run_id, receiver, variables_json, position, release_at, screened";
 const RELEASE_ORDER: &str = "release_at, run_id NULLS LAST, position, seq";
 
 #[async_trait]
@@ -29,13 +29,29 @@ impl DeferredRepo for Backend {
         let rows = messages
             .iter()
             .filter(|m| seen.insert(m.message_id.as_str()))
-            .map(DeferredRow::of)
+            .map(DeferredRow::quiet_hours)
             .collect::<Result<Vec<_>>>()?;
         if rows.is_empty() {
             return Ok(());
         }
         let mut tx = begin_write(&self.pool).await?;
         insert_deferred(&mut tx, &rows, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn hold_for_pause(&self, run_id: i64, messages: &[DeferredMessage], now: DateTime<Utc>) -> Result<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let mut tx = begin_write(&self.pool).await?;
+        let still_paused = super::run_pause::paused_in(&mut tx, run_id).await?;
+        let rows = messages.iter().map(|m| DeferredRow::paused(m, still_paused, now)).collect::<Result<Vec<_>>>()?;
+        insert_deferred(&mut tx, &rows, now).await?;
+        if !still_paused {
+            // Resumed meanwhile: they are due as the resume's are, and the release runs for them.
+            super::run_pause::bring_release_forward(&mut tx, crate::deferral::due_after_resume(now)).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -94,5 +110,6 @@ pub(super) fn deferred_from_row(r: &DbRow) -> Result<DeferredMessage> {
         variables: json_of(r, "variables_json")?,
         position: r.try_get("position")?,
         release_at: time_of(r, "release_at")?,
+        screened: super::codec::screened(&r.try_get::<String, _>("screened")?)?,
     })
 }

@@ -50,13 +50,15 @@ impl ReportRepo for Backend {
         .bind(run_id)
         .fetch_all(&self.pool)
         .await?;
-        let deferred: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deferred_messages WHERE run_id = $1")
-            .bind(run_id)
-            .fetch_one(&self.pool)
-            .await?;
-        if deferred > 0 {
-            counts.push(("deferred".into(), deferred));
-        }
+        // Held messages are not final: deferred for quiet hours, or paused with their run.
+        let held: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT CASE WHEN paused THEN 'paused' ELSE 'deferred' END AS held, COUNT(*) FROM deferred_messages \
+             WHERE run_id = $1 GROUP BY 1 ORDER BY 1",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        counts.extend(held);
         Ok(counts)
     }
 }

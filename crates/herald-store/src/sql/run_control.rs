@@ -1,6 +1,7 @@
 //! An operator's cancel of a run. The run row turns `cancelled` in one short transaction, so
-//! streamers stop at their next checkpoint and workers at their next send (they read the status
-//! before each). Then its messages deferred for quiet hours end as `cancelled`, a page per
+//! streamers stop at their next checkpoint and workers at their next send (they read the state
+//! before each). Then its messages deferred for quiet hours or held for a pause end as
+//! `cancelled`, a page per
 //! transaction, so a million deferred rows never sit in memory or in one long write. A cancel
 //! cut short before the last page leaves the rest to the quiet-hours release, whose workers end
 //! them as `cancelled` too.
@@ -34,7 +35,7 @@ impl Backend {
             .await?;
         let status = status.ok_or_else(|| StoreError::not_found("run", run_id))?;
         let status = super::codec::run_status(&status)?;
-        if let Some(refusal) = status.refuses_cancel() {
+        if let Some(refusal) = status.refuses_control("cancelled") {
             return Err(StoreError::Conflict(format!("run {run_id}: {refusal}")));
         }
         sqlx::query(

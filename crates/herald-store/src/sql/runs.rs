@@ -11,7 +11,7 @@ use crate::repos::RunRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use const_format::formatcp;
-use herald_core::{Installation, RunProgress, RunStatus};
+use herald_core::{Installation, RunProgress, RunSendState, RunStatus};
 use sqlx::Row;
 
 /// Creates a pending run of the template's current crowd file. A `defer` template's run created
@@ -36,10 +36,12 @@ pub(super) async fn insert_run(tx: &mut Tx, template_id: i64, fire_id: Option<i6
     id.ok_or_else(|| StoreError::no_crowd(template_id))
 }
 
-/// A run with the count of its messages waiting for the end of quiet hours.
+/// A run with the count of its messages waiting for the end of quiet hours and of those held
+/// for its pause.
 const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.status, r.rows_total, r.rows_read, r.rows_invalid, \
-     r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, \
-     (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id) AS deferred, \
+     r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, r.paused_at, \
+     (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id AND NOT d.paused) AS deferred, \
+     (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id AND d.paused) AS held, \
      (SELECT i.id FROM installation i ORDER BY i.created_at LIMIT 1) AS installation FROM runs r";
 
 fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
@@ -59,6 +61,8 @@ fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
         failed: row.try_get("failed")?,
         dropped: row.try_get("dropped")?,
         deferred: row.try_get("deferred")?,
+        held: row.try_get("held")?,
+        paused_at: opt_time_of(row, "paused_at")?,
         created_at: time_of(row, "created_at")?,
         finished_at: opt_time_of(row, "finished_at")?,
         error: row.try_get("error")?,
@@ -164,17 +168,30 @@ impl RunRepo for Backend {
         progress_from_row(&row)
     }
 
-    async fn run_status(&self, run_id: i64) -> Result<RunStatus> {
-        let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = $1")
+    async fn run_send_state(&self, run_id: i64) -> Result<RunSendState> {
+        let row = sqlx::query("SELECT status, paused_at FROM runs WHERE id = $1")
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::not_found("run", run_id))?;
-        super::codec::run_status(&status)
+        let status = super::codec::run_status(&row.try_get::<String, _>("status")?)?;
+        Ok(match (status, opt_time_of(&row, "paused_at")?) {
+            (RunStatus::Cancelled, _) => RunSendState::Cancelled,
+            (_, Some(_)) => RunSendState::Paused,
+            _ => RunSendState::Open,
+        })
     }
 
     async fn cancel_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
         self.cancel(run_id, now).await
+    }
+
+    async fn pause_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.pause(run_id, now).await
+    }
+
+    async fn resume_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.resume(run_id, now).await
     }
 
     async fn count_runs_by_status(&self) -> Result<Vec<(String, i64)>> {

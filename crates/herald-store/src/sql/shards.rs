@@ -47,7 +47,7 @@ pub(super) async fn lease(
          WHERE (run_id, shard_no) = ( \
            SELECT s.run_id, s.shard_no FROM run_shards s \
            WHERE s.status <> 'done' AND (s.lease_until IS NULL OR s.lease_until < $3) \
-           AND EXISTS (SELECT 1 FROM runs r WHERE r.id = s.run_id AND r.status = 'streaming') \
+           AND EXISTS (SELECT 1 FROM runs r WHERE r.id = s.run_id AND r.status = 'streaming' AND r.paused_at IS NULL) \
            ORDER BY s.run_id, s.shard_no LIMIT 1{SKIP_LOCKED}) \
          RETURNING run_id, shard_no, checkpoint_json, end_offset, \
            (SELECT template_id FROM runs WHERE id = run_id) AS template_id, \
@@ -79,15 +79,19 @@ pub(super) async fn checkpoint(
 ) -> Result<bool> {
     let mut tx = begin_write(pool).await?;
     // Run row first (see the module note). A run no longer streaming takes no progress, but for
-    // a cancelled one: the window was published, so its rows count (their messages end as
-    // `cancelled`), and the shard is done.
-    let status: Option<String> = sqlx::query_scalar(formatcp!("SELECT status FROM runs WHERE id = $1{FOR_UPDATE}"))
+    // a cancelled or paused one: the window was published, so its rows count (their messages
+    // end as `cancelled`, or are held), and the shard is done (cancelled) or handed back where
+    // it stands, for a streamer to go on from once the run is resumed (paused).
+    let row = sqlx::query(formatcp!("SELECT status, paused_at FROM runs WHERE id = $1{FOR_UPDATE}"))
         .bind(lease.run_id)
         .fetch_optional(&mut *tx)
         .await?;
-    let cancelled = match status.as_deref() {
-        Some("streaming") => false,
-        Some("cancelled") => true,
+    let Some(row) = row else { return Ok(false) };
+    let paused = opt_time_of(&row, "paused_at")?.is_some();
+    let stop = match row.try_get::<String, _>("status")?.as_str() {
+        "streaming" if paused => Some("streaming"),
+        "streaming" => None,
+        "cancelled" => Some("done"),
         _ => return Ok(false),
     };
     let kept = sqlx::query(
@@ -116,18 +120,19 @@ pub(super) async fn checkpoint(
     .bind(lease.run_id)
     .execute(&mut *tx)
     .await?;
-    if cancelled {
+    if let Some(shard_status) = stop {
         sqlx::query(
-            "UPDATE run_shards SET status = 'done', lease_owner = NULL, lease_until = NULL \
-             WHERE run_id = $1 AND shard_no = $2",
+            "UPDATE run_shards SET status = $1, lease_owner = NULL, lease_until = NULL \
+             WHERE run_id = $2 AND shard_no = $3",
         )
+        .bind(shard_status)
         .bind(lease.run_id)
         .bind(lease.shard_no as i32)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
-    Ok(!cancelled)
+    Ok(stop.is_none())
 }
 
 pub(super) async fn finish(pool: &DbPool, lease: &ShardLease, now: DateTime<Utc>) -> Result<()> {

@@ -7,7 +7,6 @@ use crate::deferral::DeferredRow;
 use crate::error::Result;
 use crate::model::{OutboxEntry, ShardPlan, TraceEntry};
 use chrono::{DateTime, Utc};
-use herald_core::TraceEvent;
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use std::collections::HashSet;
@@ -100,14 +99,15 @@ pub(super) async fn insert_outbox(pool: &DbPool, entries: &[OutboxEntry]) -> Res
     Ok(())
 }
 
-/// Holds each message unless it is held already, tracing the new ones as deferred; seqs follow
-/// the input order, which is release order.
+/// Holds each message unless it is held already, tracing the new ones as deferred or paused;
+/// seqs follow the input order, which is release order.
 pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: DateTime<Utc>) -> Result<()> {
     for row in rows {
         let m = row.message;
         let inserted = sqlx::query(
             "INSERT INTO deferred_messages (message_id, template_id, run_id, receiver, variables_json, position, \
-             release_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING",
+             release_at, created_at, paused, screened) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (message_id) DO NOTHING",
         )
         .bind(m.message_id.as_str())
         .bind(m.template_id)
@@ -115,8 +115,10 @@ pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: 
         .bind(&m.receiver)
         .bind(&row.variables_json)
         .bind(m.position)
-        .bind(db_time(m.release_at))
+        .bind(db_time(row.release_at))
         .bind(db_time(now))
+        .bind(row.paused)
+        .bind(m.screened.as_str())
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 1 {
@@ -128,7 +130,7 @@ pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: 
             .bind(m.template_id)
             .bind(m.run_id)
             .bind(&m.receiver)
-            .bind(TraceEvent::Deferred.as_str())
+            .bind(row.event.as_str())
             .bind(&row.detail)
             .bind(db_time(now))
             .execute(&mut **tx)

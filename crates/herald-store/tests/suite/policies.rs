@@ -80,6 +80,7 @@ fn deferred(id: &str, template_id: i64, run_id: Option<i64>, release_at: DateTim
         ]),
         position: 0,
         release_at,
+        screened: herald_core::Screened::QuietHours,
     }
 }
 

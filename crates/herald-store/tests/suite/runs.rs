@@ -2,7 +2,7 @@
 //! failure.
 
 use super::*;
-use herald_core::{MessageId, QuietHoursPolicy, RunStatus, TraceEvent};
+use herald_core::{MessageId, QuietHoursPolicy, RunSendState, RunStatus, Screened, TraceEvent};
 use herald_store::{FireOutcome, ShardPlan, StoreError, StreamStep, TraceEntry};
 use serde_json::json;
 
@@ -21,6 +21,17 @@ fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> TraceE
 
 /// Row `row` of the run, held for the end of quiet hours at `release_at`.
 fn deferred(run_id: i64, template_id: i64, row: u64, release_at: DateTime<Utc>) -> herald_store::DeferredMessage {
+    held(run_id, template_id, row, release_at, Screened::QuietHours)
+}
+
+/// Row `row` of the run, held having passed `screened`.
+fn held(
+    run_id: i64,
+    template_id: i64,
+    row: u64,
+    release_at: DateTime<Utc>,
+    screened: Screened,
+) -> herald_store::DeferredMessage {
     herald_store::DeferredMessage {
         seq: 0,
         message_id: herald_core::Installation::new("t").run_row(run_id, row),
@@ -30,6 +41,7 @@ fn deferred(run_id: i64, template_id: i64, row: u64, release_at: DateTime<Utc>) 
         variables: Default::default(),
         position: row as i64,
         release_at,
+        screened,
     }
 }
 
@@ -323,14 +335,14 @@ pub async fn a_cancelled_run_stops_streaming_and_its_deferred_messages_end_cance
     assert!(store.checkpoint_shard(&streaming, &step, now, LEASE).await.unwrap());
     store.record_outcomes(&[outcome(run_id, template.id, 1, TraceEvent::Sent)], now).await.unwrap();
     store.defer_messages(&[deferred(run_id, template.id, 2, now + Duration::hours(8))], now).await.unwrap();
-    assert_eq!(store.run_status(run_id).await.unwrap(), RunStatus::Streaming);
+    assert_eq!(store.run_send_state(run_id).await.unwrap(), RunSendState::Open);
 
     let at = now + Duration::seconds(5);
     store.cancel_run(run_id, at).await.unwrap();
     let run = store.get_run(run_id).await.unwrap();
     assert_eq!((run.status, run.finished_at), (RunStatus::Cancelled, Some(at)));
     assert_eq!((run.delivered, run.dropped, run.deferred), (1, 1, 0), "the deferred row ended cancelled");
-    assert_eq!(store.run_status(run_id).await.unwrap(), RunStatus::Cancelled);
+    assert_eq!(store.run_send_state(run_id).await.unwrap(), RunSendState::Cancelled);
     let row2 = herald_core::Installation::new("t").run_row(run_id, 2);
     let trace = store.trace_of(row2.as_str()).await.unwrap();
     assert_eq!(trace.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["deferred", "cancelled"]);
@@ -360,7 +372,7 @@ pub async fn a_cancelled_run_stops_streaming_and_its_deferred_messages_end_cance
     let refused = store.cancel_run(done_run, at).await;
     assert!(matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("completed")), "{refused:?}");
     assert!(matches!(store.cancel_run(9999, at).await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(store.run_status(9999).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(store.run_send_state(9999).await, Err(StoreError::NotFound { .. })));
 
     // A pending run (waiting for its quiet hours to end, say) cancelled is never planned.
     let waiting = store.create_run(template.id, at).await.unwrap();
@@ -380,4 +392,89 @@ pub async fn cancelling_a_run_with_many_deferred_messages_ends_every_one(store: 
     let counts: std::collections::BTreeMap<String, i64> =
         store.run_state_counts(run_id).await.unwrap().into_iter().collect();
     assert_eq!(counts.get("cancelled"), Some(&2_500), "{counts:?}");
+}
+
+pub async fn a_paused_run_holds_its_messages_and_stops_streaming_until_resumed(store: Arc<dyn Store>) {
+    let now = t0();
+    store.ensure_housekeeping("quiet_release", "0 * * * * ?", now).await.unwrap();
+    let crowd_id = crowd(&*store, 6, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    let run_id = store.create_run(template.id, now).await.unwrap();
+    plan_next_run(&*store, 2, now).await;
+    let streaming = store.lease_shard("a", now, LEASE).await.unwrap().unwrap();
+    let step = StreamStep { checkpoint: json!({"row": 2}), rows_read: 2, rows_invalid: 0, batches: 1 };
+    assert!(store.checkpoint_shard(&streaming, &step, now, LEASE).await.unwrap());
+    store.defer_messages(&[deferred(run_id, template.id, 6, now + Duration::hours(8))], now).await.unwrap();
+
+    let at = now + Duration::seconds(5);
+    store.pause_run(run_id, at).await.unwrap();
+    assert_eq!(store.run_send_state(run_id).await.unwrap(), RunSendState::Paused);
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.paused_at), (RunStatus::Streaming, Some(at)), "paused, still streaming");
+    let again = store.pause_run(run_id, at).await;
+    assert!(matches!(&again, Err(StoreError::Conflict(m)) if m.contains("paused already")), "{again:?}");
+
+    // The streamer's next window was published before it learnt of the pause: its rows count,
+    // and the shard is handed back where it stands. No shard of the run is leased while paused.
+    let window = StreamStep { checkpoint: json!({"row": 4}), rows_read: 2, rows_invalid: 0, batches: 1 };
+    assert!(!store.checkpoint_shard(&streaming, &window, at, LEASE).await.unwrap(), "stop streaming");
+    assert_eq!(store.get_run(run_id).await.unwrap().rows_read, 4);
+    let shards = store.list_shards(run_id).await.unwrap();
+    assert!(shards.iter().all(|s| s.status != "done" && s.lease_owner.is_none()), "{shards:?}");
+    assert!(store.lease_shard("b", at + Duration::hours(1), LEASE).await.unwrap().is_none());
+
+    // Workers hold what they had: row 1 not yet screened, row 2 past every screen.
+    let rows = [held(run_id, template.id, 1, at, Screened::Not), held(run_id, template.id, 2, at, Screened::Fully)];
+    store.hold_for_pause(run_id, &rows, at).await.unwrap();
+    store.hold_for_pause(run_id, &rows, at).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.held, run.deferred), (2, 1), "held once each; the quiet-hours one apart");
+    let row1 = herald_core::Installation::new("t").run_row(run_id, 1);
+    let trace = store.trace_of(row1.as_str()).await.unwrap();
+    assert_eq!(trace.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["paused"]);
+    assert_eq!(trace[0].detail.as_deref(), Some(herald_core::PAUSED_REASON));
+    assert!(store.due_deferred(at + Duration::days(3650), 10).await.unwrap().len() == 1, "only the quiet-hours one");
+    let states = store.run_state_counts(run_id).await.unwrap();
+    assert!(states.contains(&("paused".into(), 2)) && states.contains(&("deferred".into(), 1)), "{states:?}");
+
+    // Resumed: the held rows are due once every worker has seen the resume, as screened as they
+    // were; the quiet-hours release is brought forward to publish them then; the shard is leased
+    // again from where it stopped.
+    let resumed = at + Duration::seconds(5);
+    let due_at = resumed + Duration::from_std(herald_core::RUN_CONTROL_SEEN_WITHIN).unwrap();
+    store.resume_run(run_id, resumed).await.unwrap();
+    let again = store.resume_run(run_id, resumed).await;
+    assert!(matches!(&again, Err(StoreError::Conflict(m)) if m.contains("not paused")), "{again:?}");
+    assert_eq!(store.run_send_state(run_id).await.unwrap(), RunSendState::Open);
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.paused_at, run.held, run.deferred), (None, 0, 3));
+    assert!(store.claim_deferred(due_at - Duration::milliseconds(1), 10, LEASE).await.unwrap().is_empty());
+    let due = store.claim_deferred(due_at, 10, LEASE).await.unwrap();
+    let due: Vec<(i64, Screened)> = due.iter().map(|d| (d.position, d.screened)).collect();
+    assert_eq!(due, [(1, Screened::Not), (2, Screened::Fully)]);
+    let release = store.list_schedules().await.unwrap().into_iter().find(|s| s.kind == "quiet_release").unwrap();
+    assert_eq!(release.next_fire_at, Some(due_at), "the release runs for them");
+    let lease = store.lease_shard("b", resumed, LEASE).await.unwrap().unwrap();
+    assert_eq!((lease.run_id, lease.checkpoint.clone()), (run_id, json!({"row": 4})));
+
+    // A hold written after the resume (by a worker that read the pause just before it) is due
+    // as the resume's are.
+    store.hold_for_pause(run_id, &[held(run_id, template.id, 3, at, Screened::Fully)], resumed).await.unwrap();
+    let late = store.claim_deferred(due_at, 10, LEASE).await.unwrap();
+    assert_eq!(late.iter().map(|d| d.position).collect::<Vec<_>>(), [3]);
+
+    // Paused again and cancelled: what it held ends cancelled; an ended run refuses both.
+    store.pause_run(run_id, resumed).await.unwrap();
+    store.hold_for_pause(run_id, &[held(run_id, template.id, 4, at, Screened::Not)], resumed).await.unwrap();
+    store.cancel_run(run_id, resumed).await.unwrap();
+    let run = store.get_run(run_id).await.unwrap();
+    assert_eq!((run.status, run.held), (RunStatus::Cancelled, 0));
+    let row4 = herald_core::Installation::new("t").run_row(run_id, 4);
+    let trace = store.trace_of(row4.as_str()).await.unwrap();
+    assert_eq!(trace.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["paused", "cancelled"]);
+    for refused in [store.pause_run(run_id, resumed).await, store.resume_run(run_id, resumed).await] {
+        assert!(matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("is cancelled")), "{refused:?}");
+    }
+    assert!(matches!(store.pause_run(9999, at).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(store.resume_run(9999, at).await, Err(StoreError::NotFound { .. })));
 }

@@ -6,5 +6,6 @@ pub mod cluster;
 pub mod fake_wecom;
 pub mod process;
 pub mod redis;
+pub mod run_control;
 
 pub use herald_testkit::node::*;
