@@ -86,6 +86,14 @@ impl Page {
         (items, (seen > self.offset + self.limit).then_some(self.offset + self.limit))
     }
 
+    /// The page's items out of `fetched` (read from the page's offset on, at most one more than
+    /// the limit), and the next page's offset if there is one.
+    pub fn take_fetched<T>(&self, mut fetched: Vec<T>) -> (Vec<T>, Option<usize>) {
+        let more = fetched.len() > self.limit;
+        fetched.truncate(self.limit);
+        (fetched, more.then_some(self.offset + self.limit))
+    }
+
     /// The page answer around items already taken.
     pub fn wrap<T: Serialize>(&self, items: &[T], next: Option<usize>) -> Value {
         json!(PageOf {
@@ -112,6 +120,9 @@ mod tests {
         let p = page(Some(2), Some(2)).unwrap();
         assert_eq!(p.answer(vec![1, 2, 3]), json!({"items": [3], "limit": 2, "offset": 2, "nextOffset": null}));
         assert_eq!(page(None, None).unwrap(), Page { limit: DEFAULT_LIMIT as usize, offset: 0 });
+        let p = page(Some(2), Some(4)).unwrap();
+        assert_eq!(p.take_fetched(vec![5, 6, 7]), (vec![5, 6], Some(6)), "read from the offset on");
+        assert_eq!(p.take_fetched(vec![5, 6]), (vec![5, 6], None));
     }
 
     #[test]

@@ -8,8 +8,9 @@ use crate::paging::{MAX_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use herald_core::{RUN_CONTROL_SEEN_WITHIN, RunProgress};
-use herald_store::ShardRecord;
+use herald_store::{RunFilter, ShardRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -29,6 +30,13 @@ pub fn router() -> Router<AppState> {
 struct RunQuery {
     /// Only this template's runs.
     template_id: Option<i64>,
+    /// Only runs shown with this status: pending, streaming, published, paused, completed,
+    /// failed or cancelled.
+    status: Option<String>,
+    /// Only runs created at or after this time (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Only runs created before this time (RFC 3339).
+    to: Option<DateTime<Utc>>,
     /// 1 to 500, default 50; larger values are clamped (as they always were).
     limit: Option<i64>,
     /// Runs to skip: 0 to 100,000.
@@ -53,8 +61,31 @@ fn with_fraction(run: RunProgress) -> RunView {
     responses((status = 200, description = "a page of runs, newest first", body = PageOf<RunView>)))]
 async fn list(State(state): State<AppState>, Query(q): Query<RunQuery>) -> Result<Json<Value>, ApiError> {
     let page = PageQuery::new(q.limit.unwrap_or(50).clamp(1, MAX_LIMIT), q.offset).check()?;
-    let (runs, next) = page.take(state.store.list_runs(q.template_id, page.fetch()).await?);
+    let filter = RunFilter {
+        template_id: q.template_id,
+        status: checked_status(q.status)?,
+        from: q.from,
+        to: q.to,
+        offset: page.offset as i64,
+        limit: page.limit as i64 + 1,
+    };
+    let (runs, next) = page.take_fetched(state.store.list_runs(&filter).await?);
     Ok(Json(page.wrap(&runs.into_iter().map(with_fraction).collect::<Vec<_>>(), next)))
+}
+
+/// A status filter, refused (naming the statuses there are) unless runs can be shown with it.
+pub(crate) fn checked_status(status: Option<String>) -> Result<Option<String>, ApiError> {
+    match status {
+        Some(s) if !RunProgress::SHOWN_STATUSES.contains(&s.as_str()) => Err(ApiError::field(
+            "status",
+            format!(
+                "{:?} is not a run status: give one of {}",
+                herald_core::listing::clip(&s, 40),
+                RunProgress::SHOWN_STATUSES.join(", ")
+            ),
+        )),
+        other => Ok(other),
+    }
 }
 
 #[utoipa::path(get, path = "/api/runs/{id}", tag = "runs", params(("id" = i64, Path, description = "the run id")),

@@ -118,6 +118,10 @@ impl RunProgress {
         self.paused_at.is_some() && !self.status.is_finished()
     }
 
+    /// Every status [`RunProgress::shown_status`] gives, in a run's order: what lists filter by.
+    pub const SHOWN_STATUSES: [&'static str; 7] =
+        ["pending", "streaming", "published", "paused", "completed", "failed", "cancelled"];
+
     /// The status to show a person: `paused` while paused, else the stored status.
     pub fn shown_status(&self) -> &'static str {
         if self.is_paused() { "paused" } else { self.status.as_str() }

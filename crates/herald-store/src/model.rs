@@ -292,6 +292,34 @@ pub struct ChannelRate {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Which runs a list is after, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub template_id: Option<i64>,
+    /// A status as people see it (`RunProgress::shown_status`): `paused` for a paused run that
+    /// has not ended, else the stored status.
+    pub status: Option<String>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+    /// Runs to skip.
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl RunFilter {
+    /// The newest `limit` runs of every template.
+    pub fn newest(limit: i64) -> Self {
+        Self { limit, ..Self::default() }
+    }
+
+    /// Only this template's runs.
+    pub fn of_template(self, template_id: i64) -> Self {
+        Self { template_id: Some(template_id), ..self }
+    }
+}
+
 /// Which messages a trace query is after.
 #[derive(Debug, Clone, Default)]
 pub struct MessageFilter {

@@ -110,7 +110,8 @@ pub trait RunRepo: Send + Sync {
     /// and the quiet-hours release is brought forward to publish them. A conflict when the run
     /// has ended or is not paused.
     async fn resume_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()>;
-    async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>>;
+    /// Runs matching `filter`, newest first.
+    async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunProgress>>;
     /// How many runs are in each stored status (`pending`, `streaming`, ...), for metrics.
     async fn count_runs_by_status(&self) -> Result<Vec<(String, i64)>>;
 }

@@ -64,6 +64,7 @@ on_both_backends!(
         a_cancelled_run_stops_streaming_and_its_deferred_messages_end_cancelled,
         cancelling_a_run_with_many_deferred_messages_ends_every_one,
         a_paused_run_holds_its_messages_and_stops_streaming_until_resumed,
+        runs_are_listed_by_status_as_shown_and_by_creation_time_a_page_at_a_time,
         record_outcomes_is_idempotent_and_counts_once,
         the_trace_keeps_order_and_accepts_once,
         the_outbox_is_idempotent_and_pages,

@@ -77,7 +77,7 @@ async fn eight_nodes_claim_every_fire_exactly_once() {
         assert!(all.iter().all(|f| schedule_ids.contains(&f.schedule_id)));
         let runs: HashSet<_> = all.iter().map(|f| f.run_id).collect();
         assert_eq!(runs.len(), 50 * 60, "one run per fire");
-        assert_eq!(setup.list_runs(None, 10_000).await.unwrap().len(), 50 * 60);
+        assert_eq!(setup.list_runs(&herald_store::RunFilter::newest(10_000)).await.unwrap().len(), 50 * 60);
         for schedule_id in schedule_ids {
             let mut times: Vec<_> =
                 setup.list_fires(schedule_id, 1000).await.unwrap().into_iter().map(|f| f.fire_time).collect();
@@ -186,7 +186,7 @@ async fn four_streamers_never_hold_the_same_shard_and_the_last_finisher_publishe
         for task in finishers {
             task.await.unwrap();
         }
-        let runs = setup.list_runs(Some(template.id), 100).await.unwrap();
+        let runs = setup.list_runs(&herald_store::RunFilter::newest(100).of_template(template.id)).await.unwrap();
         assert!(
             runs.iter().all(|r| r.status == RunStatus::Published && r.rows_read == 40 && r.rows_total == 40),
             "{runs:?}"

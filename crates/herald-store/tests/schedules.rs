@@ -40,7 +40,7 @@ async fn a_day_of_quarter_hours_fires_96_times_exactly_once() {
     for pair in fire_times.windows(2) {
         assert_eq!(pair[1] - pair[0], Duration::minutes(15));
     }
-    assert_eq!(store.list_runs(None, 1000).await.unwrap().len(), 96);
+    assert_eq!(store.list_runs(&herald_store::RunFilter::newest(1000)).await.unwrap().len(), 96);
 }
 
 #[tokio::test]
@@ -75,7 +75,7 @@ async fn two_claimers_on_one_file_never_double_a_fire() {
     let unique: HashSet<_> = all.iter().cloned().collect();
     assert_eq!(all.len(), unique.len(), "a fire was claimed twice");
     assert_eq!(unique.len(), 20 * 60, "20 schedules x 60 fires in 10 minutes");
-    assert_eq!(a.list_runs(None, 5000).await.unwrap().len(), 20 * 60);
+    assert_eq!(a.list_runs(&herald_store::RunFilter::newest(5000)).await.unwrap().len(), 20 * 60);
 }
 
 #[tokio::test]

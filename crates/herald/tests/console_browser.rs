@@ -328,6 +328,22 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             b.find("main h1").await;
             b.assert_clean().await;
         }
+        // The runs list names each run's template and filters by template, status and day.
+        b.goto("/runs").await;
+        assert!(b.text("table.runs").await.contains("Pages"), "template names, not ids");
+        b.select("#filter-template", &template_id.to_string()).await;
+        b.select("#filter-status", "cancelled").await;
+        b.click("#filter-runs").await;
+        b.wait_text("table.runs", |t| t.contains("No runs.")).await;
+        b.goto(&format!("/runs?template={template_id}&from=2000-01-01&to=2999-12-31")).await;
+        assert!(b.text("table.runs").await.contains(&format!("#{run_id}")));
+        b.goto("/runs?status=bogus").await;
+        let refused = b.text("#filter-error").await;
+        assert!(refused.starts_with("status") && refused.contains("paused"), "{refused}");
+        b.goto("/runs?from=yesterday").await;
+        assert!(b.text("#filter-error").await.starts_with("from"));
+        b.assert_clean().await;
+
         // The chart was drawn by Chart.js (a canvas with a chart attached), not left blank.
         b.goto("/").await;
         b.find("#outcomes-chart").await;

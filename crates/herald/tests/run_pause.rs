@@ -47,6 +47,11 @@ async fn pause_a_while(api: &ApiClient, run_id: i64, receiver: &RecordingReceive
     println!("pause answered in {took:?}; {late} requests after it in {PAUSED_FOR:?}; {run}");
     assert!(run["pausedAt"].is_string() && run["status"] != "completed", "still paused: {run}");
     assert!(run["held"].as_i64().unwrap() > 0, "the run holds the messages it did not send: {run}");
+    let (_, listed) = api.call(reqwest::Method::GET, "/api/runs?status=paused", None).await;
+    assert_eq!(listed["items"][0]["id"], run_id, "listed as paused: {listed}");
+    let (status, refused) = api.call(reqwest::Method::GET, "/api/runs?status=halted", None).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["msg"].as_str().unwrap_or_default().contains("status"), "{refused}");
     let (_, again) = api.call(reqwest::Method::POST, &format!("/api/runs/{run_id}/pause"), Some(&json!({}))).await;
     assert!(again["msg"].as_str().unwrap_or_default().contains("paused already"), "{again}");
     late

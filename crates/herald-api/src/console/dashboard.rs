@@ -13,6 +13,7 @@ use herald_core::{RunProgress, TemplateStatus, TraceEvent};
 use herald_store::HourlyCount;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 
 /// Final states in the order the chart stacks them.
 const STATES: [TraceEvent; TraceEvent::TERMINAL.len()] = TraceEvent::TERMINAL;
@@ -42,6 +43,8 @@ struct DashboardPage {
 pub(crate) struct RunRow {
     pub id: i64,
     pub template_id: i64,
+    /// Its template's name, or "template N (deleted)".
+    pub template_name: String,
     pub status: &'static str,
     pub percent: i64,
     pub delivered: String,
@@ -49,11 +52,20 @@ pub(crate) struct RunRow {
     pub created_at: String,
 }
 
+/// Every template's name by id, for lists that name the template of each row.
+pub(crate) fn names_of(templates: &[herald_store::Template]) -> HashMap<i64, String> {
+    templates.iter().map(|t| (t.id, t.spec.name.clone())).collect()
+}
+
 impl RunRow {
-    pub fn of(run: &RunProgress) -> Self {
+    pub fn of(run: &RunProgress, names: &HashMap<i64, String>) -> Self {
         Self {
             id: run.id,
             template_id: run.template_id,
+            template_name: names
+                .get(&run.template_id)
+                .cloned()
+                .unwrap_or_else(|| format!("template {} (deleted)", run.template_id)),
             status: run.shown_status(),
             percent: (run.fraction_done() * 100.0).floor() as i64,
             delivered: thousands(run.delivered),
@@ -104,7 +116,7 @@ async fn page(
         .map(|s| (s.to_string(), thousands(counts.iter().filter(|c| c.state == s).map(|c| c.count).sum())))
         .collect();
     let templates = state.store.list_templates().await?;
-    let runs = state.store.list_runs(None, 10).await?;
+    let runs = state.store.list_runs(&herald_store::RunFilter::newest(10)).await?;
     Ok(ok(&DashboardPage {
         chrome: Chrome::new(&session, "/"),
         week,
@@ -112,7 +124,7 @@ async fn page(
         totals,
         running_templates: templates.iter().filter(|t| t.status == TemplateStatus::Running).count(),
         templates: templates.len(),
-        runs: runs.iter().map(RunRow::of).collect(),
+        runs: runs.iter().map(|r| RunRow::of(r, &names_of(&templates))).collect(),
     }))
 }
 

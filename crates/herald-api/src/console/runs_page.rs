@@ -13,8 +13,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use herald_core::RunProgress;
-use herald_store::StoreError;
+use herald_store::{RunFilter, StoreError};
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -27,17 +28,39 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/runs/{id}/resume", post(resume))
 }
 
+/// Runs per page of the list.
+const PAGE_SIZE: i64 = 50;
+
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    template: Option<i64>,
+    /// A template id; empty for any.
+    template: Option<String>,
+    /// A status as shown (`paused` included); empty for any.
+    status: Option<String>,
+    /// Created on or after this day (UTC, YYYY-MM-DD); empty for any.
+    from: Option<String>,
+    /// Created on or before this day (UTC, YYYY-MM-DD); empty for any.
+    to: Option<String>,
+    page: Option<i64>,
 }
 
 #[derive(Template)]
 #[template(path = "console/runs_list.html")]
 struct ListPage {
     chrome: Chrome,
+    templates: Vec<(i64, String)>,
     template: Option<i64>,
+    statuses: &'static [&'static str],
+    status: String,
+    from: String,
+    to: String,
+    /// Why the filter was refused, shown above the list.
+    error: Option<String>,
     runs: Vec<RunRow>,
+    page: i64,
+    more: bool,
+    /// The query string of this filter, for the page links.
+    filter_query: String,
 }
 
 async fn list(
@@ -45,12 +68,61 @@ async fn list(
     Extension(session): Extension<Session>,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let runs = state.store.list_runs(q.template, 200).await?;
+    let templates = state.store.list_templates().await?;
+    let template = q.template.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let status = q.status.clone().unwrap_or_default();
+    let (from, to) = (q.from.clone().unwrap_or_default(), q.to.clone().unwrap_or_default());
+    let page = q.page.unwrap_or(0).clamp(0, 2_000);
+    let checked = (|| -> Result<RunFilter, ApiError> {
+        let template_id = template
+            .map(|t| t.parse::<i64>().map_err(|_| ApiError::field("template", "give a template id")))
+            .transpose()?;
+        Ok(RunFilter {
+            template_id,
+            status: crate::runs::checked_status((!status.is_empty()).then(|| status.clone()))?,
+            from: day_start("from", &from, 0)?,
+            to: day_start("to", &to, 1)?,
+            offset: page * PAGE_SIZE,
+            limit: PAGE_SIZE + 1,
+        })
+    })();
+    let (mut runs, error) = match checked {
+        Ok(filter) => (state.store.list_runs(&filter).await?, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let more = runs.len() as i64 > PAGE_SIZE;
+    runs.truncate(PAGE_SIZE as usize);
+    let names = super::dashboard::names_of(&templates);
+    let filter_query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("template", template.unwrap_or_default()), ("status", &status), ("from", &from), ("to", &to)])
+        .finish();
     Ok(ok(&ListPage {
         chrome: Chrome::new(&session, "/runs"),
-        template: q.template,
-        runs: runs.iter().map(RunRow::of).collect(),
+        templates: templates.iter().map(|t| (t.id, t.spec.name.clone())).collect(),
+        template: template.and_then(|t| t.parse().ok()),
+        statuses: &RunProgress::SHOWN_STATUSES,
+        status,
+        from,
+        to,
+        error,
+        runs: runs.iter().map(|r| RunRow::of(r, &names)).collect(),
+        page,
+        more,
+        filter_query,
     }))
+}
+
+/// The start (UTC) of the day `text` names (YYYY-MM-DD) plus `days`; None when empty; refused,
+/// naming `field`, when it is not a date.
+fn day_start(field: &str, text: &str, days: u64) -> Result<Option<DateTime<Utc>>, ApiError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        ApiError::field(field, format!("{:?} is not a date: give YYYY-MM-DD", herald_core::listing::clip(text, 40)))
+    })?;
+    let day = day.checked_add_days(Days::new(days)).unwrap_or(day);
+    Ok(Some(day.and_time(NaiveTime::MIN).and_utc()))
 }
 
 /// The figures of the progress panel.

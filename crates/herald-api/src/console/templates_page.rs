@@ -196,7 +196,8 @@ async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
         Some(c) => state.store.get_crowd(c).await.ok().map(|c| thousands(c.rows)),
         None => None,
     };
-    let runs = state.store.list_runs(Some(id), 20).await?;
+    let runs = state.store.list_runs(&herald_store::RunFilter::newest(20).of_template(id)).await?;
+    let names = std::collections::HashMap::from([(id, t.spec.name.clone())]);
     let fires = ops::template_fires(state, id, 10).await?;
     Ok(Stored {
         id,
@@ -207,7 +208,7 @@ async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
             None => "—".into(),
         },
         crowd_rows,
-        runs: runs.iter().map(RunRow::of).collect(),
+        runs: runs.iter().map(|r| RunRow::of(r, &names)).collect(),
         fires: fires.iter().map(|f| (utc(f.fire_time), f.outcome.clone(), f.run_id)).collect(),
     })
 }

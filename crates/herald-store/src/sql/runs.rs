@@ -6,7 +6,7 @@ use super::Backend;
 use super::codec::{opt_time_of, time_of};
 use super::dialect::{DbRow, SKIP_LOCKED, Tx, begin_write, db_time};
 use crate::error::{Result, StoreError};
-use crate::model::{RunLease, ShardLease, ShardPlan, ShardRecord, StreamStep};
+use crate::model::{RunFilter, RunLease, ShardLease, ShardPlan, ShardRecord, StreamStep};
 use crate::repos::RunRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -43,6 +43,13 @@ const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.status, r.rows_total, r.
      (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id AND NOT d.paused) AS deferred, \
      (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id AND d.paused) AS held, \
      (SELECT i.id FROM installation i ORDER BY i.created_at LIMIT 1) AS installation FROM runs r";
+
+/// The run's status as people see it is `$2` (any when NULL): `paused` is a paused run that has
+/// not ended, and a stored status that has not ended matches only while the run is not paused
+/// (`RunProgress::shown_status` in SQL).
+const SHOWN_STATUS_IS: &str = "($2 IS NULL \
+     OR ($2 = 'paused' AND r.paused_at IS NOT NULL AND r.status IN ('pending', 'streaming', 'published')) \
+     OR (r.status = $2 AND (r.paused_at IS NULL OR r.status IN ('completed', 'failed', 'cancelled'))))";
 
 fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
     let status: String = row.try_get("status")?;
@@ -200,13 +207,20 @@ impl RunRepo for Backend {
             .await?)
     }
 
-    async fn list_runs(&self, template_id: Option<i64>, limit: i64) -> Result<Vec<RunProgress>> {
-        let rows =
-            sqlx::query(formatcp!("{SELECT_RUN} WHERE ($1 IS NULL OR r.template_id = $1) ORDER BY r.id DESC LIMIT $2"))
-                .bind(template_id)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+    async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunProgress>> {
+        let rows = sqlx::query(formatcp!(
+            "{SELECT_RUN} WHERE ($1 IS NULL OR r.template_id = $1) AND {SHOWN_STATUS_IS} \
+             AND ($3 IS NULL OR r.created_at >= $3) AND ($4 IS NULL OR r.created_at < $4) \
+             ORDER BY r.id DESC LIMIT $5 OFFSET $6"
+        ))
+        .bind(filter.template_id)
+        .bind(filter.status.as_deref())
+        .bind(filter.from.map(db_time))
+        .bind(filter.to.map(db_time))
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(progress_from_row).collect()
     }
 }

@@ -93,7 +93,7 @@ pub async fn housekeeping_schedules_come_and_go_with_their_account(store: Arc<dy
     let fire = &fires[0];
     assert_eq!((fire.schedule_id, fire.account_id, fire.template_id), (refresh.id, Some(a.id), None));
     assert_eq!((fire.kind.as_str(), fire.outcome, fire.run_id), (TOKEN_REFRESH, FireOutcome::Fired, None));
-    assert!(store.list_runs(None, 10).await.unwrap().is_empty());
+    assert!(store.list_runs(&herald_store::RunFilter::newest(10)).await.unwrap().is_empty());
 
     // An update replaces the set: a changed cron is re-armed from the update's time (same
     // schedule, its fires kept), a new kind is added ...

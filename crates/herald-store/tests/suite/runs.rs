@@ -199,12 +199,12 @@ pub async fn failed_released_and_listed_runs(store: Arc<dyn Store>) {
     store.release_run(&planning).await.unwrap();
     assert_eq!(store.lease_run("node-4", now, LEASE).await.unwrap().unwrap().run_id, c);
 
-    let all = store.list_runs(None, 10).await.unwrap();
+    let all = store.list_runs(&herald_store::RunFilter::newest(10)).await.unwrap();
     assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, b, a], "newest first");
-    let of_first = store.list_runs(Some(first.id), 10).await.unwrap();
+    let of_first = store.list_runs(&herald_store::RunFilter::newest(10).of_template(first.id)).await.unwrap();
     assert_eq!(of_first.iter().map(|r| r.id).collect::<Vec<_>>(), vec![c, a]);
-    assert_eq!(store.list_runs(None, 1).await.unwrap().len(), 1);
-    assert!(store.list_runs(Some(9999), 10).await.unwrap().is_empty());
+    assert_eq!(store.list_runs(&herald_store::RunFilter::newest(1)).await.unwrap().len(), 1);
+    assert!(store.list_runs(&herald_store::RunFilter::newest(10).of_template(9999)).await.unwrap().is_empty());
     assert!(matches!(store.get_run(9999).await, Err(StoreError::NotFound { .. })));
 }
 
@@ -249,7 +249,7 @@ pub async fn dropped_messages_count_into_their_run_once(store: Arc<dyn Store>) {
     let run = store.get_run(run_id).await.unwrap();
     assert_eq!((run.delivered, run.failed, run.dropped, run.deferred), (1, 1, 4, 0));
     assert_eq!((run.status, run.finished_at), (RunStatus::Completed, Some(done)));
-    let listed = store.list_runs(Some(template_id), 10).await.unwrap();
+    let listed = store.list_runs(&herald_store::RunFilter::newest(10).of_template(template_id)).await.unwrap();
     assert_eq!((listed[0].id, listed[0].dropped, listed[0].deferred), (run_id, 4, 0));
 
     // A run whose every row was dropped completes too.
@@ -477,4 +477,36 @@ pub async fn a_paused_run_holds_its_messages_and_stops_streaming_until_resumed(s
     }
     assert!(matches!(store.pause_run(9999, at).await, Err(StoreError::NotFound { .. })));
     assert!(matches!(store.resume_run(9999, at).await, Err(StoreError::NotFound { .. })));
+}
+
+pub async fn runs_are_listed_by_status_as_shown_and_by_creation_time_a_page_at_a_time(store: Arc<dyn Store>) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 3, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
+    let day = Duration::days(1);
+    let waiting = store.create_run(template.id, now).await.unwrap();
+    let paused = store.create_run(template.id, now + day).await.unwrap();
+    let cancelled = store.create_run(template.id, now + day * 2).await.unwrap();
+    store.pause_run(paused, now + day).await.unwrap();
+    store.cancel_run(cancelled, now + day * 2).await.unwrap();
+    let ids = |filter: herald_store::RunFilter| {
+        let store = store.clone();
+        async move { store.list_runs(&filter).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>() }
+    };
+    let with_status =
+        |s: &str| herald_store::RunFilter { status: Some(s.into()), ..herald_store::RunFilter::newest(10) };
+    assert_eq!(ids(with_status("pending")).await, [waiting], "a paused run is not listed as pending");
+    assert_eq!(ids(with_status("paused")).await, [paused]);
+    assert_eq!(ids(with_status("cancelled")).await, [cancelled]);
+    assert!(ids(with_status("completed")).await.is_empty());
+    let created = |from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>| herald_store::RunFilter {
+        from,
+        to,
+        ..herald_store::RunFilter::newest(10)
+    };
+    assert_eq!(ids(created(Some(now + day), None)).await, [cancelled, paused]);
+    assert_eq!(ids(created(None, Some(now + day))).await, [waiting], "before, not at");
+    assert_eq!(ids(created(Some(now + day), Some(now + day * 2))).await, [paused]);
+    let second = herald_store::RunFilter { offset: 1, ..herald_store::RunFilter::newest(1).of_template(template.id) };
+    assert_eq!(ids(second).await, [paused], "the second page of one");
 }

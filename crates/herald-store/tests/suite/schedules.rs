@@ -30,7 +30,7 @@ pub async fn a_day_of_quarter_hours_claimed_minute_by_minute_fires_96_times(stor
     for pair in fires.windows(2) {
         assert_eq!(pair[1].fire_time - pair[0].fire_time, Duration::minutes(15));
     }
-    let runs = store.list_runs(Some(id), 1000).await.unwrap();
+    let runs = store.list_runs(&herald_store::RunFilter::newest(1000).of_template(id)).await.unwrap();
     assert_eq!(runs.len(), 96);
     assert!(runs.iter().all(|r| r.status == herald_core::RunStatus::Pending && r.rows_total == 10));
 
@@ -80,7 +80,11 @@ pub async fn late_fires_follow_the_misfire_policy(store: Arc<dyn Store>) {
     let ledger = store.list_fires(skip_schedule, 10).await.unwrap();
     assert_eq!(ledger.len(), 1);
     assert_eq!((ledger[0].outcome.as_str(), ledger[0].run_id), ("misfire_skipped", None));
-    assert_eq!(store.list_runs(None, 100).await.unwrap().len(), 1, "only the fire-once schedule made a run");
+    assert_eq!(
+        store.list_runs(&herald_store::RunFilter::newest(100)).await.unwrap().len(),
+        1,
+        "only the fire-once schedule made a run"
+    );
 
     // Within the grace period a late fire is an ordinary one.
     let fires = store
@@ -106,7 +110,7 @@ pub async fn a_template_without_crowd_gives_no_crowd_and_stopped_ones_do_not_fir
     assert!(fires[0].run_id.is_none());
     let ledger = store.list_fires(fires[0].schedule_id, 10).await.unwrap();
     assert_eq!(ledger[0].outcome, "no_crowd");
-    assert!(store.list_runs(None, 10).await.unwrap().is_empty());
+    assert!(store.list_runs(&herald_store::RunFilter::newest(10)).await.unwrap().is_empty());
     assert_eq!(store.get_template(stopped.id).await.unwrap().next_fire_at, None);
     assert_eq!(
         store.get_template(lonely).await.unwrap().next_fire_at,
@@ -252,7 +256,7 @@ pub async fn an_unreadable_cron_disables_its_schedule_and_the_claim_goes_on(stor
     let disabled = schedules.iter().find(|s| s.id == broken_schedule).unwrap();
     assert_eq!((disabled.enabled, disabled.next_fire_at, disabled.last_fire.is_none()), (false, None, true));
     assert!(store.list_fires(broken_schedule, 10).await.unwrap().is_empty());
-    assert!(store.list_runs(Some(broken), 10).await.unwrap().is_empty());
+    assert!(store.list_runs(&herald_store::RunFilter::newest(10).of_template(broken)).await.unwrap().is_empty());
     let later = store.claim_due_fires("node-test", start + Duration::minutes(2), GRACE, 10).await.unwrap();
     assert_eq!(later.iter().map(|f| f.template_id).collect::<Vec<_>>(), [Some(healthy)]);
 }
