@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use herald_core::ChannelKind;
+use herald_core::{ChannelKind, TraceEvent};
 use herald_store::{ChannelRate, DiscardEntry, MessageFilter, MessageState, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -129,6 +129,9 @@ struct MessageQuery {
     receiver: Option<String>,
     template_id: Option<i64>,
     run_id: Option<i64>,
+    /// Only messages whose latest state is this one: sent, failed, dropped_quiet_hours,
+    /// dropped_dedup, discarded or cancelled.
+    state: Option<String>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     limit: Option<i64>,
@@ -148,12 +151,24 @@ async fn messages(
     {
         return Err(ApiError::field("from", "must be before `to`"));
     }
+    if let Some(s) = &q.state
+        && !TraceEvent::TERMINAL.iter().any(|e| e.as_str() == s)
+    {
+        let states: Vec<&str> = TraceEvent::TERMINAL.iter().map(|e| e.as_str()).collect();
+        let shown = herald_core::listing::clip(s, 40);
+        return Err(ApiError::field(
+            "state",
+            format!("{shown:?} is not a final state: give one of {}", states.join(", ")),
+        ));
+    }
     let filter = MessageFilter {
         receiver: q.receiver,
         template_id: q.template_id,
         run_id: q.run_id,
+        state: q.state,
         from: q.from,
         to: q.to,
+        offset: 0,
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
     };
     Ok(Json(Items { items: state.store.message_states(&filter).await? }))

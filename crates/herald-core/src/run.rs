@@ -107,6 +107,9 @@ pub struct RunProgress {
     pub held: i64,
     /// When an operator paused the run; None while it sends (or once resumed).
     pub paused_at: Option<DateTime<Utc>>,
+    /// The scheduled time of the fire that started it; None for a run started now (console,
+    /// API or CLI).
+    pub fire_time: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
@@ -122,9 +125,17 @@ impl RunProgress {
     pub const SHOWN_STATUSES: [&'static str; 7] =
         ["pending", "streaming", "published", "paused", "completed", "failed", "cancelled"];
 
-    /// The status to show a person: `paused` while paused, else the stored status.
+    /// The status to show a person: `paused` while paused; `failed` for a completed run that
+    /// delivered nothing and failed some (not a green 100%); else the stored status. The store
+    /// filters by the same rule in SQL (`SHOWN_STATUS` in herald-store's runs.rs).
     pub fn shown_status(&self) -> &'static str {
-        if self.is_paused() { "paused" } else { self.status.as_str() }
+        if self.is_paused() {
+            "paused"
+        } else if self.status == RunStatus::Completed && self.delivered == 0 && self.failed > 0 {
+            "failed"
+        } else {
+            self.status.as_str()
+        }
     }
 
     /// Share of rows in a final state, 0.0 to 1.0.
@@ -230,6 +241,7 @@ mod tests {
             deferred: 0,
             held: 10,
             paused_at: None,
+            fire_time: None,
             created_at: DateTime::UNIX_EPOCH,
             finished_at: None,
             error: None,
@@ -239,6 +251,11 @@ mod tests {
         assert_eq!((run.is_paused(), run.shown_status()), (true, "paused"));
         run.status = RunStatus::Cancelled;
         assert_eq!((run.is_paused(), run.shown_status()), (false, "cancelled"), "an ended run is what it ended as");
+        run.status = RunStatus::Completed;
+        run.failed = 10;
+        assert_eq!(run.shown_status(), "failed", "every message failed: not shown as a green 100%");
+        run.delivered = 1;
+        assert_eq!(run.shown_status(), "completed");
     }
 
     #[test]

@@ -326,8 +326,12 @@ pub struct MessageFilter {
     pub receiver: Option<String>,
     pub template_id: Option<i64>,
     pub run_id: Option<i64>,
+    /// Only messages that ended in this state (`failed`, `sent`, ...).
+    pub state: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Messages to skip (newest first).
+    pub offset: i64,
     pub limit: i64,
 }
 

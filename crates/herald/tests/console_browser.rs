@@ -300,6 +300,12 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
     let (status, run) = console.api_post(&format!("/api/templates/{template_id}/run"), &json!({})).await;
     assert_eq!(status, 202, "{run}");
     let run_id = run["runId"].as_i64().unwrap();
+    for _ in 0..100 {
+        if console.api_get(&format!("/api/runs/{run_id}")).await["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     const SECRET: &str = "corp-secret-0123456789abcdef";
     let (wecom, _fake) = fake_wecom::start(SECRET).await;
 
@@ -328,6 +334,17 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             b.find("main h1").await;
             b.assert_clean().await;
         }
+        // The run page tells who started it, how long it took, what failed and its shards.
+        b.goto(&format!("/runs/{run_id}")).await;
+        let started = b.text("#run-started").await;
+        assert!(started.contains("by hand (run now)") && started.contains("took "), "{started}");
+        assert_eq!(b.text("#run-no-failures").await, "None failed.");
+        let shards = b.text("#run-shards").await;
+        assert!(
+            shards.to_lowercase().contains("held by") && shards.contains("0 done 5 1"),
+            "its one shard, streamed: {shards}"
+        );
+
         // The runs list names each run's template and filters by template, status and day.
         b.goto("/runs").await;
         assert!(b.text("table.runs").await.contains("Pages"), "template names, not ids");

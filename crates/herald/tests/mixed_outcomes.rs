@@ -69,6 +69,13 @@ async fn every_row_of_a_mixed_run_ends_in_exactly_one_final_state() {
         "{states}"
     );
     assert_eq!(states["total"], 10_000);
+    // The failed ones, as the run page lists them: every one a receiver the webhook refused.
+    let (_, failed) = node.get(&format!("/api/messages?runId={run_id}&state=failed&limit=1000")).await;
+    let failed = failed["items"].as_array().unwrap();
+    assert_eq!(failed.len(), 1_000);
+    assert!(failed.iter().all(|m| m["receiver"].as_str().unwrap().starts_with("bad-") && m["state"] == "failed"));
+    let (status, refused) = node.get(&format!("/api/messages?runId={run_id}&state=lost")).await;
+    assert_eq!(status, 422, "{refused}");
 
     // Straight from the trace: each of the 10,000 messages has exactly one final event.
     let store = herald_store::SqliteStore::open(&dir.path().join("herald.sqlite")).await.unwrap();

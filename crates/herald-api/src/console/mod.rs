@@ -15,6 +15,7 @@ mod login;
 pub mod login_guard;
 mod passwords;
 mod render;
+mod run_story;
 mod runs_page;
 mod schedules_page;
 mod session;

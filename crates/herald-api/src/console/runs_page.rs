@@ -5,6 +5,7 @@
 use super::dashboard::RunRow;
 use super::form::Form;
 use super::render::{Chrome, PageResult, ok, thousands, utc, utc_opt};
+use super::run_story::Story;
 use super::session::Session;
 use crate::AppState;
 use crate::error::ApiError;
@@ -172,6 +173,8 @@ impl Progress {
 #[derive(Debug, Deserialize)]
 struct PageQuery {
     done: Option<String>,
+    /// The page (from 0) of the run's failed messages.
+    failures: Option<i64>,
 }
 
 #[derive(Template)]
@@ -183,6 +186,7 @@ struct RunPage {
     template_name: String,
     created_at: String,
     progress: Progress,
+    story: Story,
 }
 
 #[derive(Template)]
@@ -225,6 +229,7 @@ async fn page(
         template_id: run.template_id,
         template_name,
         created_at: utc(run.created_at),
+        story: Story::of(&state, &run, q.failures.unwrap_or(0).clamp(0, 5_000)).await?,
         progress: Progress::of(&run),
     }))
 }

@@ -18,7 +18,7 @@ impl ReportRepo for Backend {
             "SELECT message_id, template_id, run_id, receiver, state, detail, at FROM deliveries \
              WHERE ($1 IS NULL OR receiver = $1) AND ($2 IS NULL OR template_id = $2) \
              AND ($3 IS NULL OR run_id = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
-             ORDER BY at DESC, message_id{BYTE_ORDER} LIMIT $6"
+             AND ($7 IS NULL OR state = $7) ORDER BY at DESC, message_id{BYTE_ORDER} LIMIT $6 OFFSET $8"
         ))
         .bind(&filter.receiver)
         .bind(filter.template_id)
@@ -26,6 +26,8 @@ impl ReportRepo for Backend {
         .bind(filter.from.map(db_time))
         .bind(filter.to.map(db_time))
         .bind(filter.limit)
+        .bind(filter.state.as_deref())
+        .bind(filter.offset)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -40,16 +40,18 @@ pub(super) async fn insert_run(tx: &mut Tx, template_id: i64, fire_id: Option<i6
 /// for its pause.
 const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.status, r.rows_total, r.rows_read, r.rows_invalid, \
      r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, r.paused_at, \
+     (SELECT f.fire_time FROM fires f WHERE f.id = r.fire_id) AS fire_time, \
      (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id AND NOT d.paused) AS deferred, \
      (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id AND d.paused) AS held, \
      (SELECT i.id FROM installation i ORDER BY i.created_at LIMIT 1) AS installation FROM runs r";
 
-/// The run's status as people see it is `$2` (any when NULL): `paused` is a paused run that has
-/// not ended, and a stored status that has not ended matches only while the run is not paused
-/// (`RunProgress::shown_status` in SQL).
-const SHOWN_STATUS_IS: &str = "($2 IS NULL \
-     OR ($2 = 'paused' AND r.paused_at IS NOT NULL AND r.status IN ('pending', 'streaming', 'published')) \
-     OR (r.status = $2 AND (r.paused_at IS NULL OR r.status IN ('completed', 'failed', 'cancelled'))))";
+/// The run's status as people see it (`RunProgress::shown_status` in SQL): `paused` for a paused
+/// run that has not ended, `failed` for a completed run that delivered nothing and failed some,
+/// else the stored status.
+const SHOWN_STATUS: &str = "CASE \
+     WHEN r.paused_at IS NOT NULL AND r.status IN ('pending', 'streaming', 'published') THEN 'paused' \
+     WHEN r.status = 'completed' AND r.delivered = 0 AND r.failed > 0 THEN 'failed' \
+     ELSE r.status END";
 
 fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
     let status: String = row.try_get("status")?;
@@ -70,6 +72,7 @@ fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
         deferred: row.try_get("deferred")?,
         held: row.try_get("held")?,
         paused_at: opt_time_of(row, "paused_at")?,
+        fire_time: opt_time_of(row, "fire_time")?,
         created_at: time_of(row, "created_at")?,
         finished_at: opt_time_of(row, "finished_at")?,
         error: row.try_get("error")?,
@@ -209,7 +212,7 @@ impl RunRepo for Backend {
 
     async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunProgress>> {
         let rows = sqlx::query(formatcp!(
-            "{SELECT_RUN} WHERE ($1 IS NULL OR r.template_id = $1) AND {SHOWN_STATUS_IS} \
+            "{SELECT_RUN} WHERE ($1 IS NULL OR r.template_id = $1) AND ($2 IS NULL OR {SHOWN_STATUS} = $2) \
              AND ($3 IS NULL OR r.created_at >= $3) AND ($4 IS NULL OR r.created_at < $4) \
              ORDER BY r.id DESC LIMIT $5 OFFSET $6"
         ))

@@ -207,6 +207,9 @@ pub async fn message_states_filter_by_receiver_template_run_and_time(store: Arc<
     assert_eq!(query(MessageFilter { from: Some(at(2)), ..all.clone() }).await, ["api", "b1", "b2", "a3"]);
     assert_eq!(query(MessageFilter { to: Some(at(2)), ..all.clone() }).await, ["a1", "a2"]);
     assert_eq!(query(MessageFilter { from: Some(at(2)), to: Some(at(3)), ..all.clone() }).await, ["a3"]);
+    assert_eq!(query(MessageFilter { state: Some("failed".into()), ..all.clone() }).await, ["a2"]);
+    assert_eq!(query(MessageFilter { state: Some("sent".into()), ..all.clone() }).await, ["b1", "a1"]);
+    assert_eq!(query(MessageFilter { offset: 4, ..all.clone() }).await, ["a1", "a2"], "a page further on");
     let mixed = MessageFilter {
         receiver: Some("alice".into()),
         template_id: Some(template_b),

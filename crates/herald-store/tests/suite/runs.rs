@@ -302,6 +302,7 @@ pub async fn a_deferring_template_fired_inside_quiet_hours_streams_when_they_end
     let fire = store.claim_due_fires("node-test", night, GRACE, 10).await.unwrap().remove(0);
     assert_eq!((fire.template_id, fire.outcome), (Some(scheduled), FireOutcome::Fired));
     let held_fired = fire.run_id.expect("a run, held rather than not made");
+    assert_eq!(store.get_run(held_fired).await.unwrap().fire_time, Some(fire.fire_time), "started by this fire");
     // A dropping template's run streams at once: its rows meet the policy one by one.
     let dropping = TemplateSpec { quiet_hours: QuietHoursPolicy::Drop, ..unscheduled(Some(crowd_id)) };
     let dropping = store.create_template(&dropping, t0()).await.unwrap();
@@ -481,6 +482,8 @@ pub async fn a_paused_run_holds_its_messages_and_stops_streaming_until_resumed(s
 
 pub async fn runs_are_listed_by_status_as_shown_and_by_creation_time_a_page_at_a_time(store: Arc<dyn Store>) {
     let now = t0();
+    let (failing_template, all_failed) = super::published_run(&*store, 1, now).await;
+    store.record_outcomes(&[outcome(all_failed, failing_template, 1, TraceEvent::Failed)], now).await.unwrap();
     let crowd_id = crowd(&*store, 3, now).await;
     let template = store.create_template(&unscheduled(Some(crowd_id)), now).await.unwrap();
     let day = Duration::days(1);
@@ -498,15 +501,21 @@ pub async fn runs_are_listed_by_status_as_shown_and_by_creation_time_a_page_at_a
     assert_eq!(ids(with_status("pending")).await, [waiting], "a paused run is not listed as pending");
     assert_eq!(ids(with_status("paused")).await, [paused]);
     assert_eq!(ids(with_status("cancelled")).await, [cancelled]);
-    assert!(ids(with_status("completed")).await.is_empty());
     let created = |from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>| herald_store::RunFilter {
         from,
         to,
-        ..herald_store::RunFilter::newest(10)
+        ..herald_store::RunFilter::newest(10).of_template(template.id)
     };
     assert_eq!(ids(created(Some(now + day), None)).await, [cancelled, paused]);
     assert_eq!(ids(created(None, Some(now + day))).await, [waiting], "before, not at");
     assert_eq!(ids(created(Some(now + day), Some(now + day * 2))).await, [paused]);
     let second = herald_store::RunFilter { offset: 1, ..herald_store::RunFilter::newest(1).of_template(template.id) };
     assert_eq!(ids(second).await, [paused], "the second page of one");
+
+    // A completed run whose every message failed is listed (and shown) as failed, not completed.
+    let run = store.get_run(all_failed).await.unwrap();
+    assert_eq!((run.status, run.shown_status()), (RunStatus::Completed, "failed"));
+    assert_eq!(ids(with_status("failed")).await, [all_failed]);
+    assert!(ids(with_status("completed")).await.is_empty());
+    assert_eq!(run.fire_time, None, "started now, not by a fire");
 }
