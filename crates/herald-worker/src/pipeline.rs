@@ -260,13 +260,7 @@ impl Pipeline {
         let ids: Vec<MessageId> = job.batch.recipients().map(|r| r.message_id.clone()).collect();
         let finished: HashSet<MessageId> = self.ledger.finished_messages(&ids).await?.into_iter().collect();
         report.skipped = finished.len();
-        Ok(job
-            .batch
-            .items
-            .iter()
-            .flat_map(|item| item.recipients.iter().map(move |r| (r, &item.variables)))
-            .filter(|(r, _)| !finished.contains(&r.message_id))
-            .collect())
+        Ok(pending_of(job).filter(|(r, _)| !finished.contains(&r.message_id)).collect())
     }
 
     /// Whether the run a message belongs to may send (API messages belong to none: they may).
@@ -285,13 +279,7 @@ impl Pipeline {
         ids: &HashSet<MessageId>,
         keeper: &ClaimKeeper,
     ) -> Result<usize, StoreError> {
-        let held: Vec<Pending<'_>> = job
-            .batch
-            .items
-            .iter()
-            .flat_map(|item| item.recipients.iter().map(move |r| (r, &item.variables)))
-            .filter(|(r, _)| ids.contains(&r.message_id))
-            .collect();
+        let held: Vec<Pending<'_>> = pending_of(job).filter(|(r, _)| ids.contains(&r.message_id)).collect();
         self.hold(job, &held, Screened::Fully, keeper).await
     }
 
@@ -408,6 +396,11 @@ impl Pipeline {
         report.failed = self.ledger.record_outcomes(&outcomes, self.clock.now()).await? as usize;
         Ok(report)
     }
+}
+
+/// Every recipient of the batch with the variables of its item, in batch order.
+fn pending_of(job: &DeliveryJob) -> impl Iterator<Item = Pending<'_>> {
+    job.batch.items.iter().flat_map(|item| item.recipients.iter().map(move |r| (r, &item.variables)))
 }
 
 /// The rendered message for one recipient.

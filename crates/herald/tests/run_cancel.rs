@@ -96,12 +96,7 @@ async fn a_cancelled_run_sends_nothing_after_the_answer_on_the_embedded_node() {
     assert!(shown.status.success(), "{shown:?}");
     let shown: Value = serde_json::from_slice(&shown.stdout).expect("JSON on stdout");
     assert_eq!(shown["status"], "cancelled");
-    let again = cli(&["run", "cancel", &run_id.to_string()]);
-    assert_eq!(again.status.code(), Some(1), "{again:?}");
-    let again = String::from_utf8_lossy(&again.stdout);
-    assert!(again.contains("only a run that has not ended can be cancelled"), "{again}");
-    let (status, body) = api.call(reqwest::Method::POST, "/api/runs/999999/cancel", Some(&json!({}))).await;
-    assert_eq!(status, 404, "{body}");
+    node.refuses_an_ended_and_an_unknown_run(run_id, "cancel", "cancelled").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

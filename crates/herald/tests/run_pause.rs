@@ -92,10 +92,7 @@ async fn a_paused_run_sends_nothing_until_resumed_then_every_row_once_on_the_emb
     assert_eq!(resumed["pausedAt"], Value::Null, "{resumed}");
     every_row_once(api, run_id, rows, &receiver).await;
 
-    let again = cli(&["run", "pause", &run_id.to_string()]);
-    assert_eq!(again.status.code(), Some(1), "{again:?}");
-    let again = String::from_utf8_lossy(&again.stdout);
-    assert!(again.contains("only a run that has not ended can be paused"), "{again}");
+    node.refuses_an_ended_and_an_unknown_run(run_id, "pause", "paused").await;
     let (status, body) = api.call(reqwest::Method::POST, "/api/runs/999999/resume", Some(&json!({}))).await;
     assert_eq!(status, 404, "{body}");
 }

@@ -117,6 +117,7 @@ async fn page(
         .collect();
     let templates = state.store.list_templates().await?;
     let runs = state.store.list_runs(&herald_store::RunFilter::newest(10)).await?;
+    let names = names_of(&templates);
     Ok(ok(&DashboardPage {
         chrome: Chrome::new(&session, "/"),
         week,
@@ -124,7 +125,7 @@ async fn page(
         totals,
         running_templates: templates.iter().filter(|t| t.status == TemplateStatus::Running).count(),
         templates: templates.len(),
-        runs: runs.iter().map(|r| RunRow::of(r, &names_of(&templates))).collect(),
+        runs: runs.iter().map(|r| RunRow::of(r, &names)).collect(),
     }))
 }
 

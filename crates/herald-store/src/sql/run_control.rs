@@ -8,9 +8,10 @@
 
 use super::Backend;
 use super::deferred::{DEFERRED_COLUMNS, deferred_from_row};
-use super::dialect::{Db, FOR_UPDATE, begin_write, db_time, push_in_list};
+use super::dialect::{Db, begin_write, db_time, push_in_list};
 use super::ledger::{in_key_order, record_final_states};
-use crate::error::{Result, StoreError};
+use super::run_pause::locked_state;
+use crate::error::Result;
 use crate::model::TraceEntry;
 use chrono::{DateTime, Utc};
 use const_format::formatcp;
@@ -29,15 +30,7 @@ impl Backend {
 
     async fn mark_cancelled(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
         let mut tx = begin_write(&self.pool).await?;
-        let status: Option<String> = sqlx::query_scalar(formatcp!("SELECT status FROM runs WHERE id = $1{FOR_UPDATE}"))
-            .bind(run_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let status = status.ok_or_else(|| StoreError::not_found("run", run_id))?;
-        let status = super::codec::run_status(&status)?;
-        if let Some(refusal) = status.refuses_control("cancelled") {
-            return Err(StoreError::Conflict(format!("run {run_id}: {refusal}")));
-        }
+        let (status, _) = locked_state(&mut tx, run_id, "cancelled").await?;
         sqlx::query(
             "UPDATE runs SET status = 'cancelled', finished_at = $1, lease_owner = NULL, lease_until = NULL \
              WHERE id = $2",

@@ -78,9 +78,9 @@ impl Backend {
     }
 }
 
-/// The run's status and pause, its row locked; refused (`action`: "paused", "resumed") for a
-/// run that has ended.
-async fn locked_state(tx: &mut Tx, run_id: i64, action: &str) -> Result<(RunStatus, Option<DateTime<Utc>>)> {
+/// The run's status and pause, its row locked; refused (`action`: "paused", "resumed",
+/// "cancelled") for a run that has ended.
+pub(super) async fn locked_state(tx: &mut Tx, run_id: i64, action: &str) -> Result<(RunStatus, Option<DateTime<Utc>>)> {
     let row = sqlx::query(formatcp!("SELECT status, paused_at FROM runs WHERE id = $1{FOR_UPDATE}"))
         .bind(run_id)
         .fetch_optional(&mut **tx)

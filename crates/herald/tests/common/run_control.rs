@@ -6,6 +6,7 @@ use super::cluster::LocalCluster;
 use super::process::*;
 use herald_testkit::RecordingReceiver;
 use herald_testkit::node::{ApiClient, crowd_csv, webhook_template};
+use serde_json::json;
 use std::process::{Command, Output};
 
 /// The embedded node's webhook sends in flight: `worker.sends_in_flight` (8) x
@@ -46,6 +47,18 @@ impl EmbeddedNode {
             .env("HERALD_API_KEY", &self.key)
             .output()
             .expect("the CLI runs")
+    }
+
+    /// `herald run VERB` of the ended run `run_id` fails (exit 1) saying why (`only a run that
+    /// has not ended can be PARTICIPLE`), and the API answers 404 to VERB on an unknown run.
+    pub async fn refuses_an_ended_and_an_unknown_run(&self, run_id: i64, verb: &str, participle: &str) {
+        let again = self.cli(&["run", verb, &run_id.to_string()]);
+        assert_eq!(again.status.code(), Some(1), "{again:?}");
+        let again = String::from_utf8_lossy(&again.stdout);
+        assert!(again.contains(&format!("only a run that has not ended can be {participle}")), "{again}");
+        let (status, body) =
+            self.api.call(reqwest::Method::POST, &format!("/api/runs/999999/{verb}"), Some(&json!({}))).await;
+        assert_eq!(status, 404, "{body}");
     }
 }
 
