@@ -46,9 +46,19 @@ async fn a_valid_key_sends_and_messages_are_delivered() {
     let entry = wait_outbox(&node, "13800000002").await;
     assert_eq!(entry["content"]["text"], "李雷, your code is 4821");
     assert_eq!(entry["messageId"], data[1]["messageId"]);
-    let (status, trace) = node.get(&format!("/api/trace/{}", data[1]["messageId"].as_str().unwrap())).await;
-    assert_eq!(status, 200);
-    let events: Vec<&str> = trace["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    // The outbox row is written by the send, the `sent` event by the outcome committer just
+    // after it: read the trace once it has caught up (at most 5 s).
+    let path = format!("/api/trace/{}", data[1]["messageId"].as_str().unwrap());
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        let (status, trace) = node.get(&path).await;
+        assert_eq!(status, 200);
+        events = trace["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect();
+        if events.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(events, ["accepted", "sent"]);
     node.node.shutdown().await;
 }
