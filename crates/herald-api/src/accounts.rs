@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::json::JsonBody;
-use crate::paging::{PageOf, PageQuery};
+use crate::paging::{DEFAULT_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -167,13 +167,26 @@ pub(crate) async fn create_account(state: &AppState, body: &AccountBody) -> Resu
     Ok(record)
 }
 
-#[utoipa::path(get, path = "/api/accounts", tag = "accounts", params(PageQuery),
-    responses((status = 200, description = "a page of accounts", body = PageOf<AccountView>)))]
-async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
-    let page = page.check()?;
-    let records = state.store.list_accounts().await?;
-    // Only the page's accounts are unsealed.
-    let (records, next) = page.take(records);
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct AccountQuery {
+    /// Part of the name (any case), or the id.
+    q: Option<String>,
+    /// Only accounts of this channel.
+    channel: Option<String>,
+    /// Items per page: 1 to 500, 100 when absent.
+    limit: Option<i64>,
+    /// Items to skip: 0 to 100,000.
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/accounts", tag = "accounts", params(AccountQuery),
+    responses((status = 200, description = "a page of accounts, by id", body = PageOf<AccountView>)))]
+async fn list(State(state): State<AppState>, Query(q): Query<AccountQuery>) -> Result<Json<Value>, ApiError> {
+    let page = PageQuery::new(q.limit.unwrap_or(DEFAULT_LIMIT), q.offset).check()?;
+    let filter = crate::filters::accounts(q.q.as_deref(), q.channel.as_deref(), page.window())?;
+    let (records, next) = page.take_fetched(state.store.list_accounts(&filter).await?);
     let items = records.iter().map(|r| shown(&state, r)).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(page.wrap(&items, next)))
 }

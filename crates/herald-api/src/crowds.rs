@@ -2,25 +2,27 @@
 //! The client's file name is kept for display only; storage names are generated.
 
 use crate::error::ApiError;
-use crate::extract::Path;
+use crate::extract::{Path, Query};
+use crate::paging::{DEFAULT_LIMIT, PageOf, PageQuery};
 use crate::{ApiLimits, AppState};
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use herald_crowd::{
     Checkpoint, CrowdFormat, CrowdReader, CrowdRow, RowOutcome, SavedCrowd, StoreError as CrowdStoreError,
     ValidationReport, body_stream,
 };
 use herald_store::Crowd;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 const MAX_NAME_CHARS: usize = 200;
 
 pub fn router(limits: &ApiLimits) -> Router<AppState> {
     Router::new()
-        .route("/api/crowds", post(upload).layer(DefaultBodyLimit::max(upload_body_limit(limits))))
+        .route("/api/crowds", get(list).post(upload).layer(DefaultBodyLimit::max(upload_body_limit(limits))))
         .route("/api/crowds/{id}", get(read))
 }
 
@@ -41,6 +43,27 @@ pub(crate) struct CrowdUpload {
     /// The column naming the receiver (`userId` when absent); sent before `file`.
     #[schema(rename = "receiverColumn")]
     receiver_column: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct CrowdQuery {
+    /// Part of the uploaded file's name (any case), or the crowd id.
+    q: Option<String>,
+    /// Items per page: 1 to 500, 100 when absent.
+    limit: Option<i64>,
+    /// Items to skip: 0 to 100,000.
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/crowds", tag = "crowds", params(CrowdQuery),
+    responses((status = 200, description = "a page of crowds, newest first", body = PageOf<Crowd>)))]
+async fn list(State(state): State<AppState>, Query(q): Query<CrowdQuery>) -> Result<Json<Value>, ApiError> {
+    let page = PageQuery::new(q.limit.unwrap_or(DEFAULT_LIMIT), q.offset).check()?;
+    let filter = crate::filters::crowds(q.q.as_deref(), page.window());
+    let (items, next) = page.take_fetched(state.store.list_crowds(&filter).await?);
+    Ok(Json(page.wrap(&items, next)))
 }
 
 #[utoipa::path(post, path = "/api/crowds", tag = "crowds", request_body(content = CrowdUpload, content_type = "multipart/form-data"),

@@ -12,6 +12,7 @@ mod crowds;
 mod decoder_props;
 mod error;
 mod extract;
+mod filters;
 mod json;
 pub mod keys;
 mod messages;

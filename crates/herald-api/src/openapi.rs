@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         send::send, send::batch_send,
         templates::list, templates::create, templates::read, templates::update, templates::remove,
         templates::start, templates::stop, templates::run_now, templates::fires,
-        crowds::upload, crowds::read,
+        crowds::list, crowds::upload, crowds::read,
         runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, policies::run_states,
         messages::outbox, messages::trace, policies::messages,
         accounts::list, accounts::create, accounts::read, accounts::update, accounts::remove,

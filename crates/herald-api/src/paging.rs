@@ -79,6 +79,12 @@ impl Page {
         self.wrap(&items, next)
     }
 
+    /// The rows to read for this page: from its offset, one more than its limit, so that
+    /// [`Page::take_fetched`] can tell whether a next page exists.
+    pub fn window(&self) -> herald_store::Window {
+        herald_store::Window { offset: self.offset as i64, limit: self.limit as i64 + 1 }
+    }
+
     /// The page's items out of `all`, and the next page's offset if there is one.
     pub fn take<T>(&self, all: Vec<T>) -> (Vec<T>, Option<usize>) {
         let seen = all.len();

@@ -75,17 +75,8 @@ async fn list(State(state): State<AppState>, Query(q): Query<RunQuery>) -> Resul
 
 /// A status filter, refused (naming the statuses there are) unless runs can be shown with it.
 pub(crate) fn checked_status(status: Option<String>) -> Result<Option<String>, ApiError> {
-    match status {
-        Some(s) if !RunProgress::SHOWN_STATUSES.contains(&s.as_str()) => Err(ApiError::field(
-            "status",
-            format!(
-                "{:?} is not a run status: give one of {}",
-                herald_core::listing::clip(&s, 40),
-                RunProgress::SHOWN_STATUSES.join(", ")
-            ),
-        )),
-        other => Ok(other),
-    }
+    let shown = crate::filters::one_of("status", status.as_deref(), &RunProgress::SHOWN_STATUSES, |s| s)?;
+    Ok(shown.map(str::to_string))
 }
 
 #[utoipa::path(get, path = "/api/runs/{id}", tag = "runs", params(("id" = i64, Path, description = "the run id")),

@@ -3,22 +3,37 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
-use crate::paging::{PageOf, PageQuery};
+use crate::paging::{DEFAULT_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use herald_store::{FireRecord, ScheduleRecord};
+use herald_store::{FireRecord, ScheduleFilter, ScheduleRecord};
+use serde::Deserialize;
 use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/schedules", get(list)).route("/api/schedules/{id}/fires", get(fires))
 }
 
-#[utoipa::path(get, path = "/api/schedules", tag = "schedules", params(PageQuery),
-    responses((status = 200, description = "a page of schedules", body = PageOf<ScheduleRecord>)))]
-async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
-    let page = page.check()?;
-    Ok(Json(page.answer(state.store.list_schedules().await?)))
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ScheduleQuery {
+    /// Only schedules of this kind: template, token_refresh, quiet_release or retention.
+    kind: Option<String>,
+    /// Items per page: 1 to 500, 100 when absent.
+    limit: Option<i64>,
+    /// Items to skip: 0 to 100,000.
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/schedules", tag = "schedules", params(ScheduleQuery),
+    responses((status = 200, description = "a page of schedules, by id", body = PageOf<ScheduleRecord>)))]
+async fn list(State(state): State<AppState>, Query(q): Query<ScheduleQuery>) -> Result<Json<Value>, ApiError> {
+    let page = PageQuery::new(q.limit.unwrap_or(DEFAULT_LIMIT), q.offset).check()?;
+    let filter = crate::filters::schedules(q.kind.as_deref(), page.window())?;
+    let (items, next) = page.take_fetched(state.store.list_schedules(&filter).await?);
+    Ok(Json(page.wrap(&items, next)))
 }
 
 /// Newest first; 404 for a schedule that does not exist.
@@ -30,8 +45,8 @@ async fn fires(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = page.check()?;
-    // The store has no single-schedule read; the list is one query over a small table.
-    if !state.store.list_schedules().await?.iter().any(|s| s.id == id) {
+    let this_one = ScheduleFilter { id: Some(id), ..ScheduleFilter::default() };
+    if state.store.list_schedules(&this_one).await?.is_empty() {
         return Err(ApiError::NotFound(format!("schedule {id} not found")));
     }
     Ok(Json(page.answer(state.store.list_fires(id, page.fetch()).await?)))

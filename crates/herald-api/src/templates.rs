@@ -4,16 +4,17 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
+use crate::filters;
 use crate::json::JsonBody;
 use crate::paging::PageOf;
-use crate::paging::PageQuery;
+use crate::paging::{DEFAULT_LIMIT, PageQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use herald_core::{CronSchedule, TemplateSpec, TemplateStatus};
 use herald_store::{FireRecord, StoreError, Template};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
@@ -82,11 +83,29 @@ async fn create(
     Ok((StatusCode::CREATED, Json(create_template(&state, &spec).await?)))
 }
 
-#[utoipa::path(get, path = "/api/templates", tag = "templates", params(PageQuery),
-    responses((status = 200, description = "a page of templates", body = PageOf<Template>)))]
-async fn list(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
-    let page = page.check()?;
-    Ok(Json(page.answer(state.store.list_templates().await?)))
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct TemplateQuery {
+    /// Part of the name (any case), or the id.
+    q: Option<String>,
+    /// running or stopped.
+    status: Option<String>,
+    /// Only templates sending on this channel.
+    channel: Option<String>,
+    /// Items per page: 1 to 500, 100 when absent.
+    limit: Option<i64>,
+    /// Items to skip: 0 to 100,000.
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/templates", tag = "templates", params(TemplateQuery),
+    responses((status = 200, description = "a page of templates, by id", body = PageOf<Template>)))]
+async fn list(State(state): State<AppState>, Query(q): Query<TemplateQuery>) -> Result<Json<Value>, ApiError> {
+    let page = PageQuery::new(q.limit.unwrap_or(DEFAULT_LIMIT), q.offset).check()?;
+    let filter = filters::templates(q.q.as_deref(), q.status.as_deref(), q.channel.as_deref(), page.window())?;
+    let (items, next) = page.take_fetched(state.store.list_templates(&filter).await?);
+    Ok(Json(page.wrap(&items, next)))
 }
 
 #[utoipa::path(get, path = "/api/templates/{id}", tag = "templates", params(("id" = i64, Path, description = "the template id")),

@@ -43,6 +43,8 @@ pub enum TemplateStatus {
 }
 
 impl TemplateStatus {
+    pub const ALL: [TemplateStatus; 2] = [Self::Stopped, Self::Running];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Stopped => "stopped",
@@ -51,7 +53,7 @@ impl TemplateStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Stopped, Self::Running].into_iter().find(|p| p.as_str() == s)
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 }
 

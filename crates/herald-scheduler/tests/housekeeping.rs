@@ -62,7 +62,7 @@ async fn a_slow_job_neither_delays_claiming_nor_overlaps_itself() {
     assert_eq!(job.done.load(Ordering::SeqCst), 3);
     assert_eq!(job.most_at_once.load(Ordering::SeqCst), 1, "one schedule's runs never overlap");
     // The job ends before its outcome is recorded: wait for the record too.
-    let schedule = store.list_schedules().await.unwrap()[0].id;
+    let schedule = store.list_schedules(&Default::default()).await.unwrap()[0].id;
     let mut fires = Vec::new();
     for _ in 0..300 {
         fires = store.list_fires(schedule, 10).await.unwrap();

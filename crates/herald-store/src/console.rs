@@ -3,7 +3,6 @@
 //! Passwords and tokens arrive here already hashed; the store never sees them in the clear.
 
 use crate::error::Result;
-use crate::model::Crowd;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -77,6 +76,4 @@ pub trait ConsoleRepo: Send + Sync {
     /// Final message states counted per hour in `[from, to)`, aggregated by the database,
     /// ordered by hour then state.
     async fn hourly_outcomes(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<HourlyCount>>;
-    /// The newest crowd files first.
-    async fn recent_crowds(&self, limit: i64) -> Result<Vec<Crowd>>;
 }

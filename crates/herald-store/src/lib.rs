@@ -17,6 +17,7 @@ mod policy_json;
 // Each backend compiles the repositories in `src/sql/` over its own dialect; loading those files
 // twice is the design, not a slip.
 #[allow(clippy::duplicate_mod)]
+pub mod listing;
 pub mod postgres;
 pub mod rate;
 pub mod redis_conn;
@@ -31,6 +32,7 @@ mod time;
 pub use console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo};
 pub use dedup::DedupStore;
 pub use error::StoreError;
+pub use listing::*;
 pub use model::*;
 pub use postgres::PgStore;
 pub use rate::{LocalRates, RateGate, Throttle};

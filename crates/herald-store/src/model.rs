@@ -194,7 +194,11 @@ pub struct ScheduleRecord {
     pub id: i64,
     pub kind: String,
     pub template_id: Option<i64>,
+    /// The template's name (kept after it is deleted).
+    pub template_name: Option<String>,
     pub account_id: Option<i64>,
+    /// The channel account's name, for a token refresh.
+    pub account_name: Option<String>,
     pub cron: String,
     pub timezone: String,
     pub enabled: bool,

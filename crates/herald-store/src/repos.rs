@@ -2,6 +2,7 @@
 //! all of them; callers hold an `Arc<dyn Store>`. Times are arguments, never read inside.
 
 use crate::error::Result;
+use crate::listing::*;
 use crate::model::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -11,7 +12,12 @@ use herald_core::{ChannelKind, Installation, MessageId, RunProgress, RunSendStat
 pub trait TemplateRepo: Send + Sync {
     async fn create_template(&self, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template>;
     async fn get_template(&self, id: i64) -> Result<Template>;
-    async fn list_templates(&self) -> Result<Vec<Template>>;
+    /// A window of the templates the filter matches, by id.
+    async fn list_templates(&self, filter: &TemplateFilter) -> Result<Vec<Template>>;
+    /// The names of these templates, deleted ones included.
+    async fn template_names(&self, ids: &[i64]) -> Result<Vec<TemplateName>>;
+    /// How many templates there are in each status (`running`, `stopped`).
+    async fn count_templates_by_status(&self) -> Result<Vec<(String, i64)>>;
     /// Replaces the spec; a running template's schedule is re-planned from `now`.
     async fn update_template(&self, id: i64, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template>;
     /// Deletes softly: the template is gone for every reader and its schedule disarmed, while its
@@ -25,6 +31,8 @@ pub trait TemplateRepo: Send + Sync {
 pub trait CrowdRepo: Send + Sync {
     async fn insert_crowd(&self, crowd: &Crowd) -> Result<()>;
     async fn get_crowd(&self, id: &str) -> Result<Crowd>;
+    /// A window of the crowds the filter matches, newest first.
+    async fn list_crowds(&self, filter: &CrowdFilter) -> Result<Vec<Crowd>>;
 }
 
 #[async_trait]
@@ -41,8 +49,9 @@ pub trait ScheduleRepo: Send + Sync {
     ) -> Result<Vec<ClaimedFire>>;
     async fn list_fires(&self, schedule_id: i64, limit: i64) -> Result<Vec<FireRecord>>;
     async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>>;
-    /// Every schedule, templates' and housekeeping alike, with its last fire.
-    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>>;
+    /// A window of the schedules the filter matches (templates' and housekeeping alike), by
+    /// id, each with its last fire and the name of what it belongs to.
+    async fn list_schedules(&self, filter: &ScheduleFilter) -> Result<Vec<ScheduleRecord>>;
     /// Records how a housekeeping fire went; a failure brings the schedule's next fire
     /// forward to `retry_at` (when that is sooner), so it is retried.
     async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()>;
@@ -56,7 +65,8 @@ pub trait AccountRepo: Send + Sync {
     async fn create_account(&self, account: &AccountWrite, now: DateTime<Utc>) -> Result<AccountRecord>;
     async fn get_account(&self, id: i64) -> Result<AccountRecord>;
     async fn get_account_by_name(&self, name: &str) -> Result<AccountRecord>;
-    async fn list_accounts(&self) -> Result<Vec<AccountRecord>>;
+    /// A window of the accounts the filter matches, by id.
+    async fn list_accounts(&self, filter: &AccountFilter) -> Result<Vec<AccountRecord>>;
     async fn update_account(&self, id: i64, account: &AccountWrite, now: DateTime<Utc>) -> Result<AccountRecord>;
     /// Refused with a conflict while a template sends through it.
     async fn delete_account(&self, id: i64) -> Result<()>;

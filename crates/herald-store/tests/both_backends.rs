@@ -81,6 +81,8 @@ on_both_backends!(
         a_setup_link_makes_the_first_user_once,
         hourly_outcomes_are_counted_by_the_database,
         recent_crowds_come_newest_first,
+        templates_are_searched_filtered_and_windowed,
+        crowds_accounts_and_schedules_are_searched_filtered_and_windowed,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

@@ -362,8 +362,8 @@ async fn racing_nodes_create_one_account_of_a_name() {
             }
         }
         assert_eq!(created, 1);
-        assert_eq!(setup.list_accounts().await.unwrap().len(), 1);
-        assert_eq!(setup.list_schedules().await.unwrap().len(), 1, "the losers left no schedule");
+        assert_eq!(setup.list_accounts(&Default::default()).await.unwrap().len(), 1);
+        assert_eq!(setup.list_schedules(&Default::default()).await.unwrap().len(), 1, "the losers left no schedule");
         setup.close().await;
     })
     .await;

@@ -13,7 +13,12 @@ pub const SAMPLE_CROWD: &str = "crowd.csv";
 pub const SAMPLE_TEMPLATE: &str = "template.json";
 
 pub async fn load_sample_data(state: &Context, dir: &Path, max_upload_bytes: u64) -> anyhow::Result<()> {
-    if !state.store.list_templates().await?.is_empty() {
+    if !state
+        .store
+        .list_templates(&herald_store::TemplateFilter { window: herald_store::Window::first(1), ..Default::default() })
+        .await?
+        .is_empty()
+    {
         return Ok(());
     }
     let template_path = dir.join(SAMPLE_TEMPLATE);

@@ -34,6 +34,13 @@ async fn accounts_are_masked_validated_and_kept_while_used() {
     for (_, body) in [node.get("/api/accounts").await, node.get(&format!("/api/accounts/{id}")).await] {
         assert!(!body.to_string().contains(SECRET), "{body}");
     }
+    // The list filters by channel and name.
+    let listed = |body: Value| body["items"].as_array().unwrap().iter().map(|a| a["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(listed(node.get("/api/accounts?channel=wecom_app&q=CORP").await.1), vec![json!(id)]);
+    assert!(listed(node.get("/api/accounts?channel=sms").await.1).is_empty());
+    let (status, refused) = node.get("/api/accounts?channel=pager").await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["msg"].as_str().unwrap().starts_with("channel: \"pager\" is not a channel"), "{refused}");
 
     // Its token refresh schedule is listed beside the others, due at the next hour.
     let (_, schedules) = node.get("/api/schedules").await;

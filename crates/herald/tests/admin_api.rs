@@ -274,3 +274,45 @@ async fn the_template_lifecycle() {
     assert_eq!(status, 404);
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn lists_filter_by_name_status_channel_and_kind_and_refuse_unknown_values() {
+    let (_dir, node) = node().await;
+    let crowd_id = node.crowd(crowd_csv(3)).await;
+    let nightly = node.template(outbox_template("Nightly reminder", &crowd_id, Some("0 0 21 * * ?"))).await;
+    let digest = node
+        .template(json!({"name": "nightly digest", "channel": "webhook", "content": {"url": "http://127.0.0.1:9/x"}}))
+        .await;
+    node.template(outbox_template("Morning", &crowd_id, None)).await;
+    let (status, _) = node.post(&format!("/api/templates/{nightly}/start"), &json!({})).await;
+    assert_eq!(status, 200);
+    let ids = |body: &Value| body["items"].as_array().unwrap().iter().map(|t| t["id"].clone()).collect::<Vec<_>>();
+
+    let (status, found) = node.get("/api/templates?q=NIGHTLY").await;
+    assert_eq!((status, ids(&found)), (200, vec![json!(nightly), json!(digest)]), "{found}");
+    assert_eq!(ids(&node.get("/api/templates?q=nightly&status=running").await.1), vec![json!(nightly)]);
+    assert_eq!(ids(&node.get("/api/templates?channel=webhook").await.1), vec![json!(digest)]);
+    let (_, first) = node.get("/api/templates?q=nightly&limit=1").await;
+    assert_eq!((ids(&first), &first["nextOffset"]), (vec![json!(nightly)], &json!(1)), "{first}");
+
+    let (status, crowds) = node.get(&format!("/api/crowds?q={crowd_id}")).await;
+    assert_eq!((status, crowds["items"][0]["id"].as_str()), (200, Some(crowd_id.as_str())), "{crowds}");
+    assert_eq!(node.get("/api/crowds?q=no-such-file").await.1["items"], json!([]));
+
+    let (_, schedules) = node.get("/api/schedules?kind=template").await;
+    let names: Vec<&str> =
+        schedules["items"].as_array().unwrap().iter().map(|s| s["templateName"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Nightly reminder"], "{schedules}");
+
+    for (path, field) in [
+        ("/api/templates?status=paused", "status"),
+        ("/api/templates?channel=pager", "channel"),
+        ("/api/schedules?kind=nightly", "kind"),
+        ("/api/crowds?limit=0", "limit"),
+        ("/api/crowds?owner=me", "owner"),
+    ] {
+        let (status, body) = node.get(path).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert!(body["msg"].as_str().unwrap().contains(field), "{path}: {body}");
+    }
+}

@@ -113,6 +113,7 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
         let message_id = outbox["items"][0]["messageId"].as_str().expect("row 5 was delivered").to_string();
         assert!(message_id.ends_with(&format!("-r{run_id}-5")), "{message_id}");
         assert!(messages.contains(&message_id) && messages.contains("sent"), "{messages}");
+        assert!(messages.contains("Weekday digest"), "the template by name: {messages}");
         b.click(&format!("#receiver-messages a[href='/trace?q={message_id}']")).await;
         let events = b.wait_text("#trace-events", |t| t.contains("sent")).await;
         assert!(events.contains("accepted"), "{events}");
@@ -373,6 +374,11 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         for kind in ["template", "quiet_release", "retention"] {
             assert!(kinds.contains(kind), "{kind} missing: {kinds}");
         }
+        assert!(kinds.contains("Pages"), "the template by name: {kinds}");
+        b.select("#filter-kind", "retention").await;
+        b.click("#schedule-filter button").await;
+        let retention = b.wait_text("#schedules", |t| !t.contains("quiet_release")).await;
+        assert!(retention.contains("retention") && !retention.contains("Pages"), "{retention}");
 
         // A channel account: created from the form, its secret shown masked, a test send.
         b.goto("/accounts/new").await;

@@ -143,7 +143,11 @@ async fn pages_need_a_login_and_writes_need_the_csrf_token() {
     assert_eq!(r.status(), 403, "an upload needs the token header");
     let r = post("/runs/1/cancel").form(&[("confirm", "yes")]).send().await.unwrap();
     assert_eq!(r.status(), 403, "a cancel needs the token");
-    assert_eq!(node.node.context.store.list_templates().await.unwrap().len(), 0, "nothing was written");
+    assert_eq!(
+        node.node.context.store.list_templates(&Default::default()).await.unwrap().len(),
+        0,
+        "nothing was written"
+    );
 
     // Logging out ends the session.
     let r = post("/logout").form(&[("csrf", s.csrf.as_str())]).send().await.unwrap();
@@ -315,7 +319,7 @@ async fn the_console_refuses_what_the_api_refuses_in_the_same_words() {
         let html = r.text().await.unwrap();
         assert!(html.contains(&escaped(&message)), "{field}: {message:?} not on the page");
     }
-    assert!(node.node.context.store.list_templates().await.unwrap().is_empty());
+    assert!(node.node.context.store.list_templates(&Default::default()).await.unwrap().is_empty());
     node.node.shutdown().await;
 }
 
@@ -417,5 +421,42 @@ async fn the_keys_page_makes_a_key_once_and_revokes_after_asking() {
     let r = post(&format!("/keys/{first}/revoke"), &[]).await.unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("last usable admin key"));
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn console_lists_page_fifty_at_a_time_keeping_their_filter() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let s = log_in(&node, "ops").await;
+    let http = client();
+    let page = |path: String| {
+        let (http, cookie) = (http.clone(), s.cookie.clone());
+        let url = node.url(&path);
+        async move {
+            let r = http.get(url).header("Cookie", cookie).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    for n in 0..55 {
+        node.template(json!({"name": format!("bulk {n:02}"), "channel": "outbox", "content": {"body": "b"}})).await;
+    }
+    node.template(json!({"name": "other", "channel": "webhook", "content": {"url": "http://127.0.0.1:9/x"}})).await;
+    let rows = |html: &str| html.matches("<tr><td>").count();
+    let first = page("/templates?q=BULK".into()).await;
+    assert_eq!(rows(&first), 50, "a page of fifty");
+    assert!(!first.contains("id=\"previous-page\""));
+    let next = r#"<a href="/templates?q=BULK&#38;page=1" id="next-page">"#;
+    assert!(first.contains(next), "the next page keeps the search");
+    let second = page("/templates?q=BULK&page=1".into()).await;
+    assert_eq!(rows(&second), 5);
+    assert!(second.contains("id=\"previous-page\"") && !second.contains("id=\"next-page\""));
+    assert!(!first.contains(">other<") && !second.contains(">other<"), "the search holds on every page");
+    let webhooks = page("/templates?channel=webhook".into()).await;
+    assert_eq!(rows(&webhooks), 1);
+    assert!(webhooks.contains(">other<"));
+    let refused = page("/templates?channel=pager".into()).await;
+    assert!(refused.contains(&escaped(r#"channel: "pager" is not a channel"#)), "said on the page, not a 500");
     node.node.shutdown().await;
 }

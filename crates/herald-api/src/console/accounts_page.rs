@@ -1,8 +1,9 @@
-//! Channel accounts: list, create and edit (secrets are write-only: shown masked, and a masked
+//! Channel accounts: the list (search and channel, paged), create and edit (secrets are write-only: shown masked, and a masked
 //! value sent back keeps the stored secret), send a test message, refresh the access token,
 //! delete. Every write goes through the operations the REST handlers use.
 
 use super::form::{FieldErrors, Form};
+use super::pager::Pager;
 use super::render::{Chrome, PageResult, html, ok, utc};
 use super::session::Session;
 use crate::AppState;
@@ -40,14 +41,35 @@ struct AccountRow {
 #[template(path = "console/accounts_list.html")]
 struct ListPage {
     chrome: Chrome,
+    q: String,
+    channel: String,
+    channels: Vec<&'static str>,
+    /// Why the filter was refused, shown above the list.
+    error: Option<String>,
     accounts: Vec<AccountRow>,
+    pager: Pager,
 }
 
-async fn list(State(state): State<AppState>, Extension(session): Extension<Session>) -> PageResult {
-    let accounts = state
-        .store
-        .list_accounts()
-        .await?
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    channel: Option<String>,
+    page: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let (search, channel) = (q.q.unwrap_or_default(), q.channel.unwrap_or_default());
+    let page = Pager::page_of(q.page);
+    let (mut records, error) = match crate::filters::accounts(Some(&search), Some(&channel), Pager::window(page)) {
+        Ok(filter) => (state.store.list_accounts(&filter).await?, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let pager = Pager::of("/accounts", &[("q", &search), ("channel", &channel)], page, &mut records);
+    let accounts = records
         .into_iter()
         .map(|a| AccountRow {
             id: a.id,
@@ -57,7 +79,15 @@ async fn list(State(state): State<AppState>, Extension(session): Extension<Sessi
             updated_at: utc(a.updated_at),
         })
         .collect();
-    Ok(ok(&ListPage { chrome: Chrome::new(&session, "/accounts"), accounts }))
+    Ok(ok(&ListPage {
+        chrome: Chrome::new(&session, "/accounts"),
+        q: search,
+        channel,
+        channels: ChannelKind::ALL.iter().map(|c| c.as_str()).collect(),
+        error,
+        accounts,
+        pager,
+    }))
 }
 
 #[derive(Debug, Clone, Default)]

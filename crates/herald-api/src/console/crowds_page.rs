@@ -1,17 +1,21 @@
 //! Crowd files: upload one (streamed and validated by the same code as `POST /api/crowds`) and
-//! see its validation report, or pick a recent one to build a template on.
+//! see its validation report, or find one (search by file name or id, paged, newest first) to
+//! build a template on.
 
+use super::pager::Pager;
 use super::render::{Chrome, PageResult, html, ok, thousands, utc};
 use super::session::Session;
 use crate::crowds::{receive_upload, upload_body_limit};
+use crate::error::ApiError;
 use crate::{ApiLimits, AppState};
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Extension, Router};
 use herald_crowd::ValidationReport;
 use herald_store::Crowd;
+use serde::Deserialize;
 
 pub(crate) fn router(limits: &ApiLimits) -> Router<AppState> {
     Router::new().route("/crowds", get(page).post(upload).layer(DefaultBodyLimit::max(upload_body_limit(limits))))
@@ -53,7 +57,9 @@ pub(crate) struct Report {
 #[template(path = "console/crowds.html")]
 struct CrowdsPage {
     chrome: Chrome,
+    q: String,
     crowds: Vec<CrowdRow>,
+    pager: Pager,
     report: Option<Report>,
     error: Option<String>,
 }
@@ -65,9 +71,40 @@ struct ReportFragment {
     error: Option<String>,
 }
 
-async fn page(State(state): State<AppState>, Extension(session): Extension<Session>) -> PageResult {
-    let crowds = state.store.recent_crowds(50).await?.iter().map(CrowdRow::of).collect();
-    Ok(ok(&CrowdsPage { chrome: Chrome::new(&session, "/crowds"), crowds, report: None, error: None }))
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    Ok(ok(&crowds_page(&state, &session, q, None, None).await?))
+}
+
+/// The page with the crowds `q` asks for, and an upload's report or refusal.
+async fn crowds_page(
+    state: &AppState,
+    session: &Session,
+    q: ListQuery,
+    report: Option<Report>,
+    error: Option<String>,
+) -> Result<CrowdsPage, ApiError> {
+    let search = q.q.unwrap_or_default();
+    let page = Pager::page_of(q.page);
+    let mut crowds = state.store.list_crowds(&crate::filters::crowds(Some(&search), Pager::window(page))).await?;
+    let pager = Pager::of("/crowds", &[("q", &search)], page, &mut crowds);
+    Ok(CrowdsPage {
+        chrome: Chrome::new(session, "/crowds"),
+        q: search,
+        crowds: crowds.iter().map(CrowdRow::of).collect(),
+        pager,
+        report,
+        error,
+    })
 }
 
 async fn upload(
@@ -84,8 +121,7 @@ async fn upload(
     if headers.contains_key("hx-request") {
         return Ok(html(status, &ReportFragment { report, error }));
     }
-    let crowds = state.store.recent_crowds(50).await?.iter().map(CrowdRow::of).collect();
-    Ok(html(status, &CrowdsPage { chrome: Chrome::new(&session, "/crowds"), crowds, report, error }))
+    Ok(html(status, &crowds_page(&state, &session, ListQuery::default(), report, error).await?))
 }
 
 fn report_of(crowd: &Crowd, report: &ValidationReport) -> Report {

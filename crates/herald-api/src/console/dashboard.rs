@@ -35,8 +35,8 @@ struct DashboardPage {
     /// The chart's data as JSON: `{hours: [...], states: [{state, counts}]}`.
     series: String,
     totals: Vec<(String, String)>,
-    running_templates: usize,
-    templates: usize,
+    running_templates: i64,
+    templates: i64,
     runs: Vec<RunRow>,
 }
 
@@ -52,9 +52,17 @@ pub(crate) struct RunRow {
     pub created_at: String,
 }
 
-/// Every template's name by id, for lists that name the template of each row.
-pub(crate) fn names_of(templates: &[herald_store::Template]) -> HashMap<i64, String> {
-    templates.iter().map(|t| (t.id, t.spec.name.clone())).collect()
+/// The names of the templates `ids` refer to, for lists that name the template of each row;
+/// a deleted template's name says so.
+pub(crate) async fn names_of(
+    state: &AppState,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, crate::error::ApiError> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = state.store.template_names(&ids).await?;
+    Ok(names.into_iter().map(|t| (t.id, if t.deleted { format!("{} (deleted)", t.name) } else { t.name })).collect())
 }
 
 impl RunRow {
@@ -115,16 +123,18 @@ async fn page(
         .map(|s| s.as_str())
         .map(|s| (s.to_string(), thousands(counts.iter().filter(|c| c.state == s).map(|c| c.count).sum())))
         .collect();
-    let templates = state.store.list_templates().await?;
+    let by_status = state.store.count_templates_by_status().await?;
+    let count_of =
+        |status: TemplateStatus| by_status.iter().filter(|(s, _)| s == status.as_str()).map(|(_, n)| *n).sum();
     let runs = state.store.list_runs(&herald_store::RunFilter::newest(10)).await?;
-    let names = names_of(&templates);
+    let names = names_of(&state, runs.iter().map(|r| r.template_id)).await?;
     Ok(ok(&DashboardPage {
         chrome: Chrome::new(&session, "/"),
         week,
         series: series.to_string(),
         totals,
-        running_templates: templates.iter().filter(|t| t.status == TemplateStatus::Running).count(),
-        templates: templates.len(),
+        running_templates: count_of(TemplateStatus::Running),
+        templates: by_status.iter().map(|(_, n)| n).sum(),
         runs: runs.iter().map(|r| RunRow::of(r, &names)).collect(),
     }))
 }

@@ -13,6 +13,7 @@ mod identity;
 mod keys_page;
 mod login;
 pub mod login_guard;
+mod pager;
 mod passwords;
 mod render;
 mod run_story;

@@ -4,6 +4,7 @@
 
 use super::dashboard::RunRow;
 use super::form::Form;
+use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, thousands, utc, utc_opt};
 use super::run_story::Story;
 use super::session::Session;
@@ -16,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use herald_core::RunProgress;
-use herald_store::{RunFilter, StoreError};
+use herald_store::{RunFilter, StoreError, TemplateFilter, Window};
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -29,8 +30,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/runs/{id}/resume", post(resume))
 }
 
-/// Runs per page of the list.
-const PAGE_SIZE: i64 = 50;
+/// Templates the filter's picker offers, by id; the API filters by any template id.
+const TEMPLATES_OFFERED: i64 = 500;
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
@@ -58,10 +59,7 @@ struct ListPage {
     /// Why the filter was refused, shown above the list.
     error: Option<String>,
     runs: Vec<RunRow>,
-    page: i64,
-    more: bool,
-    /// The query string of this filter, for the page links.
-    filter_query: String,
+    pager: Pager,
 }
 
 async fn list(
@@ -69,11 +67,13 @@ async fn list(
     Extension(session): Extension<Session>,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let templates = state.store.list_templates().await?;
+    let offered = TemplateFilter { window: Window::first(TEMPLATES_OFFERED), ..TemplateFilter::default() };
+    let templates = state.store.list_templates(&offered).await?;
     let template = q.template.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let status = q.status.clone().unwrap_or_default();
     let (from, to) = (q.from.clone().unwrap_or_default(), q.to.clone().unwrap_or_default());
-    let page = q.page.unwrap_or(0).clamp(0, 2_000);
+    let page = Pager::page_of(q.page);
+    let window = Pager::window(page);
     let checked = (|| -> Result<RunFilter, ApiError> {
         let template_id = template
             .map(|t| t.parse::<i64>().map_err(|_| ApiError::field("template", "give a template id")))
@@ -83,20 +83,21 @@ async fn list(
             status: crate::runs::checked_status((!status.is_empty()).then(|| status.clone()))?,
             from: day_start("from", &from, 0)?,
             to: day_start("to", &to, 1)?,
-            offset: page * PAGE_SIZE,
-            limit: PAGE_SIZE + 1,
+            offset: window.offset,
+            limit: window.limit,
         })
     })();
     let (mut runs, error) = match checked {
         Ok(filter) => (state.store.list_runs(&filter).await?, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let more = runs.len() as i64 > PAGE_SIZE;
-    runs.truncate(PAGE_SIZE as usize);
-    let names = super::dashboard::names_of(&templates);
-    let filter_query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("template", template.unwrap_or_default()), ("status", &status), ("from", &from), ("to", &to)])
-        .finish();
+    let pager = Pager::of(
+        "/runs",
+        &[("template", template.unwrap_or_default()), ("status", &status), ("from", &from), ("to", &to)],
+        page,
+        &mut runs,
+    );
+    let names = super::dashboard::names_of(&state, runs.iter().map(|r| r.template_id)).await?;
     Ok(ok(&ListPage {
         chrome: Chrome::new(&session, "/runs"),
         templates: templates.iter().map(|t| (t.id, t.spec.name.clone())).collect(),
@@ -107,9 +108,7 @@ async fn list(
         to,
         error,
         runs: runs.iter().map(|r| RunRow::of(r, &names)).collect(),
-        page,
-        more,
-        filter_query,
+        pager,
     }))
 }
 

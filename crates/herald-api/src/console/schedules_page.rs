@@ -1,17 +1,20 @@
 //! Every schedule herald runs, templates' and housekeeping alike (token refresh, quiet-hours
-//! release, retention), with its wording, last and next fire, and its recent fires' outcomes.
+//! release, retention), paged and filtered by kind, with the name of what it belongs to, its
+//! wording, last and next fire, and its recent fires' outcomes.
 
+use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, time_in, utc, utc_opt};
 use super::session::Session;
 use crate::AppState;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Extension, Router};
+use herald_core::ScheduleKind;
 use herald_core::cron::CronSchedule;
+use herald_store::ScheduleRecord;
+use serde::Deserialize;
 
-/// Schedules listed on the page; past that, the REST API lists them all.
-const MAX_SCHEDULES: usize = 500;
 const RECENT_FIRES: i64 = 5;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -21,8 +24,8 @@ pub(crate) fn router() -> Router<AppState> {
 struct ScheduleRow {
     id: i64,
     kind: String,
-    template_id: Option<i64>,
-    account_id: Option<i64>,
+    /// What it belongs to: a template's or an account's path and name.
+    owner: Option<(String, String)>,
     cron: String,
     description: String,
     timezone: String,
@@ -37,22 +40,40 @@ struct ScheduleRow {
 #[template(path = "console/schedules.html")]
 struct SchedulesPage {
     chrome: Chrome,
+    kind: String,
+    kinds: Vec<&'static str>,
+    /// Why the filter was refused, shown above the list.
+    error: Option<String>,
     rows: Vec<ScheduleRow>,
-    total: usize,
+    pager: Pager,
 }
 
-async fn page(State(state): State<AppState>, Extension(session): Extension<Session>) -> PageResult {
-    let schedules = state.store.list_schedules().await?;
-    let total = schedules.len();
-    let mut rows = Vec::new();
-    for s in schedules.into_iter().take(MAX_SCHEDULES) {
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    kind: Option<String>,
+    page: Option<i64>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let kind = q.kind.unwrap_or_default();
+    let page = Pager::page_of(q.page);
+    let (mut schedules, error) = match crate::filters::schedules(Some(&kind), Pager::window(page)) {
+        Ok(filter) => (state.store.list_schedules(&filter).await?, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let pager = Pager::of("/schedules", &[("kind", &kind)], page, &mut schedules);
+    let mut rows = Vec::with_capacity(schedules.len());
+    for s in schedules {
         let parsed = CronSchedule::parse(&s.cron, &s.timezone).ok();
         let recent = state.store.list_fires(s.id, RECENT_FIRES).await?;
         rows.push(ScheduleRow {
             id: s.id,
+            owner: owner_of(&s),
             kind: s.kind,
-            template_id: s.template_id,
-            account_id: s.account_id,
             description: parsed.as_ref().map(CronSchedule::describe).unwrap_or_default(),
             next_fire: match (s.next_fire_at, &parsed) {
                 (Some(at), Some(p)) => time_in(at, p.timezone()),
@@ -76,5 +97,22 @@ async fn page(State(state): State<AppState>, Extension(session): Extension<Sessi
                 .collect(),
         });
     }
-    Ok(ok(&SchedulesPage { chrome: Chrome::new(&session, "/schedules"), rows, total }))
+    Ok(ok(&SchedulesPage {
+        chrome: Chrome::new(&session, "/schedules"),
+        kind,
+        kinds: ScheduleKind::ALL.iter().map(|k| k.as_str()).collect(),
+        error,
+        rows,
+        pager,
+    }))
+}
+
+/// The link to and name of the template or account a schedule belongs to; None for a node-wide one.
+fn owner_of(s: &ScheduleRecord) -> Option<(String, String)> {
+    let named = |name: &Option<String>, what: &str, id: i64| name.clone().unwrap_or_else(|| format!("{what} {id}"));
+    match (s.template_id, s.account_id) {
+        (Some(t), _) => Some((format!("/templates/{t}"), named(&s.template_name, "template", t))),
+        (None, Some(a)) => Some((format!("/accounts/{a}"), named(&s.account_name, "account", a))),
+        (None, None) => None,
+    }
 }

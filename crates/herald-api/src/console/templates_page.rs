@@ -1,9 +1,10 @@
-//! Template pages: the list (search and status), create and edit with live previews, and the
+//! Template pages: the list (search, status and channel, paged), create and edit with live previews, and the
 //! start, stop, run-now (confirmed for large crowds) and delete buttons. Every write goes through
 //! the operations the REST handlers use.
 
 use super::dashboard::RunRow;
 use super::form::{FieldErrors, Form};
+use super::pager::Pager;
 use super::render::{Chrome, PageResult, html, ok, thousands, utc, utc_opt};
 use super::session::Session;
 use super::template_form::{ContentPreview, CronPreview, TemplateForm, content_preview, cron_preview, field_of};
@@ -17,10 +18,14 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use herald_core::{ChannelKind, TemplateStatus};
-use herald_store::{Crowd, Template as StoredTemplate};
+use herald_store::{AccountFilter, Crowd, CrowdFilter, Template as StoredTemplate, Window};
 use serde::Deserialize;
 
-const PAGE_SIZE: usize = 100;
+/// Crowds the template form's picker offers, newest first (and the template's own); the crowds
+/// page finds any other and starts a template with it.
+const CROWDS_OFFERED: i64 = 100;
+/// Accounts the template form's picker offers.
+const ACCOUNTS_OFFERED: i64 = 500;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -39,7 +44,8 @@ pub(crate) fn router() -> Router<AppState> {
 struct ListQuery {
     q: Option<String>,
     status: Option<String>,
-    page: Option<usize>,
+    channel: Option<String>,
+    page: Option<i64>,
     done: Option<String>,
 }
 
@@ -59,10 +65,12 @@ struct ListPage {
     notice: Option<String>,
     q: String,
     status: String,
+    channel: String,
+    channels: Vec<&'static str>,
+    /// Why the filter was refused, shown above the list.
+    error: Option<String>,
     rows: Vec<ListRow>,
-    total: usize,
-    page: usize,
-    more: bool,
+    pager: Pager,
 }
 
 async fn list(
@@ -70,22 +78,33 @@ async fn list(
     Extension(session): Extension<Session>,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let needle = q.q.clone().unwrap_or_default().trim().to_lowercase();
-    let status = q.status.clone().unwrap_or_default();
-    let matching: Vec<StoredTemplate> = state
-        .store
-        .list_templates()
-        .await?
-        .into_iter()
-        .filter(|t| needle.is_empty() || t.spec.name.to_lowercase().contains(&needle) || t.id.to_string() == needle)
-        .filter(|t| status.is_empty() || t.status.as_str() == status)
-        .collect();
-    let page = q.page.unwrap_or(0);
-    let rows = matching
-        .iter()
-        .skip(page * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .map(|t| ListRow {
+    let (search, status, channel) =
+        (q.q.unwrap_or_default(), q.status.unwrap_or_default(), q.channel.unwrap_or_default());
+    let page = Pager::page_of(q.page);
+    let (mut templates, error) =
+        match crate::filters::templates(Some(&search), Some(&status), Some(&channel), Pager::window(page)) {
+            Ok(filter) => (state.store.list_templates(&filter).await?, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+    let pager =
+        Pager::of("/templates", &[("q", &search), ("status", &status), ("channel", &channel)], page, &mut templates);
+    let notice = (q.done.as_deref() == Some("deleted")).then(|| format!("Template deleted: {}.", ops::DELETE_KEEPS));
+    Ok(ok(&ListPage {
+        chrome: Chrome::new(&session, "/templates"),
+        notice,
+        q: search,
+        status,
+        channel,
+        channels: ChannelKind::ALL.iter().map(|c| c.as_str()).collect(),
+        error,
+        rows: templates.iter().map(ListRow::of).collect(),
+        pager,
+    }))
+}
+
+impl ListRow {
+    fn of(t: &StoredTemplate) -> Self {
+        Self {
             id: t.id,
             name: t.spec.name.clone(),
             channel: t.spec.channel.as_str(),
@@ -97,19 +116,8 @@ async fn list(
                 .map(|s| format!("{} ({})", s.cron, s.timezone))
                 .unwrap_or_else(|| "—".into()),
             next_fire: utc_opt(t.next_fire_at),
-        })
-        .collect();
-    let notice = (q.done.as_deref() == Some("deleted")).then(|| format!("Template deleted: {}.", ops::DELETE_KEEPS));
-    Ok(ok(&ListPage {
-        chrome: Chrome::new(&session, "/templates"),
-        notice,
-        q: q.q.unwrap_or_default(),
-        status,
-        rows,
-        total: matching.len(),
-        page,
-        more: matching.len() > (page + 1) * PAGE_SIZE,
-    }))
+        }
+    }
 }
 
 /// The edit page's side panel for a stored template.
@@ -158,13 +166,14 @@ async fn edit_page(
     };
     let accounts = state
         .store
-        .list_accounts()
+        .list_accounts(&AccountFilter { window: Window::first(ACCOUNTS_OFFERED), ..AccountFilter::default() })
         .await?
         .into_iter()
         .map(|a| (a.name.clone(), format!("{} ({})", a.name, a.channel)))
         .collect();
+    let newest = CrowdFilter { window: Window::first(CROWDS_OFFERED), ..CrowdFilter::default() };
     let mut crowds: Vec<(String, String)> =
-        state.store.recent_crowds(50).await?.iter().map(|c| (c.id.clone(), crowd_label(c))).collect();
+        state.store.list_crowds(&newest).await?.iter().map(|c| (c.id.clone(), crowd_label(c))).collect();
     if !form.crowd_id.is_empty() && !crowds.iter().any(|(id, _)| *id == form.crowd_id) {
         let label = match state.store.get_crowd(&form.crowd_id).await {
             Ok(c) => crowd_label(&c),

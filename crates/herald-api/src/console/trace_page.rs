@@ -1,6 +1,8 @@
 //! "What happened to this message": look up a message id's trace, or a receiver's messages and
-//! their final states.
+//! their final states (newest first, paged), each naming its template.
 
+use super::dashboard::names_of;
+use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, utc};
 use super::session::Session;
 use crate::AppState;
@@ -11,8 +13,6 @@ use axum::{Extension, Router};
 use herald_store::MessageFilter;
 use serde::Deserialize;
 
-const MAX_MESSAGES: i64 = 200;
-
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/trace", get(page))
 }
@@ -20,6 +20,7 @@ pub(crate) fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 struct TraceQuery {
     q: Option<String>,
+    page: Option<i64>,
 }
 
 struct EventRow {
@@ -31,6 +32,7 @@ struct EventRow {
 struct MessageRow {
     message_id: String,
     template_id: i64,
+    template_name: String,
     run_id: Option<i64>,
     state: String,
     detail: String,
@@ -42,10 +44,12 @@ struct MessageRow {
 struct TracePage {
     chrome: Chrome,
     q: String,
-    /// The message's receiver, template and run, when `q` is a message id with a trace.
-    message: Option<(String, i64, Option<i64>)>,
+    /// The message's receiver, template (id and name) and run, when `q` is a message id with a
+    /// trace.
+    message: Option<(String, i64, String, Option<i64>)>,
     events: Vec<EventRow>,
     messages: Vec<MessageRow>,
+    pager: Pager,
 }
 
 async fn page(
@@ -54,29 +58,39 @@ async fn page(
     Query(query): Query<TraceQuery>,
 ) -> PageResult {
     let q = query.q.unwrap_or_default().trim().to_string();
-    let (mut events, mut messages, mut message) = (Vec::new(), Vec::new(), None);
+    let page = Pager::page_of(query.page);
+    let (mut trace, mut states) = (Vec::new(), Vec::new());
     if !q.is_empty() {
-        let trace = state.store.trace_of(&q).await?;
-        message = trace.first().map(|t| (t.receiver.clone(), t.template_id, t.run_id));
-        events = trace
-            .iter()
-            .map(|t| EventRow { event: t.event.clone(), detail: t.detail.clone().unwrap_or_default(), at: utc(t.at) })
-            .collect();
-        let filter = MessageFilter { receiver: Some(q.clone()), limit: MAX_MESSAGES, ..Default::default() };
-        messages = state
-            .store
-            .message_states(&filter)
-            .await?
-            .into_iter()
-            .map(|m| MessageRow {
-                message_id: m.message_id,
-                template_id: m.template_id,
-                run_id: m.run_id,
-                state: m.state,
-                detail: m.detail.unwrap_or_default(),
-                at: utc(m.at),
-            })
-            .collect();
+        trace = state.store.trace_of(&q).await?;
+        let window = Pager::window(page);
+        let filter = MessageFilter {
+            receiver: Some(q.clone()),
+            offset: window.offset,
+            limit: window.limit,
+            ..Default::default()
+        };
+        states = state.store.message_states(&filter).await?;
     }
-    Ok(ok(&TracePage { chrome: Chrome::new(&session, "/trace"), q, message, events, messages }))
+    let pager = Pager::of("/trace", &[("q", &q)], page, &mut states);
+    let names =
+        names_of(&state, trace.iter().map(|t| t.template_id).chain(states.iter().map(|m| m.template_id))).await?;
+    let name = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("template {id}"));
+    let message = trace.first().map(|t| (t.receiver.clone(), t.template_id, name(t.template_id), t.run_id));
+    let events = trace
+        .iter()
+        .map(|t| EventRow { event: t.event.clone(), detail: t.detail.clone().unwrap_or_default(), at: utc(t.at) })
+        .collect();
+    let messages = states
+        .into_iter()
+        .map(|m| MessageRow {
+            template_name: name(m.template_id),
+            message_id: m.message_id,
+            template_id: m.template_id,
+            run_id: m.run_id,
+            state: m.state,
+            detail: m.detail.unwrap_or_default(),
+            at: utc(m.at),
+        })
+        .collect();
+    Ok(ok(&TracePage { chrome: Chrome::new(&session, "/trace"), q, message, events, messages, pager }))
 }

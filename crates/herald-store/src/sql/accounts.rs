@@ -5,9 +5,10 @@
 //! account, so the two cannot deadlock.
 
 use super::Backend;
-use super::codec::time_of;
+use super::codec::{matches_search, time_of};
 use super::dialect::{Db, DbRow, FOR_UPDATE, Tx, begin_write, db_time, push_in_list};
 use crate::error::{Result, StoreError};
+use crate::listing::{AccountFilter, SearchTerms};
 use crate::model::{AccountRecord, AccountWrite};
 use crate::repos::AccountRepo;
 use async_trait::async_trait;
@@ -120,8 +121,20 @@ impl AccountRepo for Backend {
         account_from_row(&row)
     }
 
-    async fn list_accounts(&self) -> Result<Vec<AccountRecord>> {
-        let rows = sqlx::query(formatcp!("{SELECT_ACCOUNT} ORDER BY id")).fetch_all(&self.pool).await?;
+    async fn list_accounts(&self, filter: &AccountFilter) -> Result<Vec<AccountRecord>> {
+        let search = SearchTerms::of(filter.search.as_deref());
+        let sql = format!(
+            "{SELECT_ACCOUNT} WHERE {} AND ($3 IS NULL OR channel = $3) ORDER BY id LIMIT $4 OFFSET $5",
+            matches_search("name", "id")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(search.pattern)
+            .bind(search.exact)
+            .bind(filter.channel.map(|c| c.as_str()))
+            .bind(filter.window.limit)
+            .bind(filter.window.offset)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(account_from_row).collect()
     }
 

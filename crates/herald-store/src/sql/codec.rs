@@ -19,6 +19,12 @@ pub(super) fn screened(stored: &str) -> Result<herald_core::Screened> {
     herald_core::Screened::parse(stored).ok_or_else(|| StoreError::Corrupt(format!("screened {stored:?}")))
 }
 
+/// A list's search condition over a name and an id column: binds the search's `LIKE` pattern
+/// as `$1` and its exact text as `$2` (`listing::SearchTerms`).
+pub(super) fn matches_search(name: &str, id: &str) -> String {
+    format!("($1 IS NULL OR LOWER({name}) LIKE $1 ESCAPE '\\' OR CAST({id} AS TEXT) = $2)")
+}
+
 pub(super) fn time_of(row: &DbRow, column: &str) -> Result<DateTime<Utc>> {
     Ok(from_db_time(row.try_get::<DbTime, _>(column)?))
 }

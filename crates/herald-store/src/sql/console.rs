@@ -2,11 +2,9 @@
 
 use super::Backend;
 use super::codec::time_of;
-use super::crowds::crowd_from_row;
 use super::dialect::{BYTE_ORDER, DbRow, HOUR_OF_AT, begin_write, db_time, lock_table};
 use crate::console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo};
 use crate::error::{Result, StoreError};
-use crate::model::Crowd;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use const_format::formatcp;
@@ -200,13 +198,5 @@ impl ConsoleRepo for Backend {
                 Ok(HourlyCount { hour: time_of(r, "hour")?, state: r.try_get("state")?, count: r.try_get("count")? })
             })
             .collect()
-    }
-
-    async fn recent_crowds(&self, limit: i64) -> Result<Vec<Crowd>> {
-        let rows = sqlx::query("SELECT * FROM crowds ORDER BY created_at DESC, id LIMIT $1")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(crowd_from_row).collect()
     }
 }

@@ -1,9 +1,10 @@
 //! Crowd file records: what an upload found, kept beside the file itself.
 
 use super::Backend;
-use super::codec::time_of;
+use super::codec::{matches_search, time_of};
 use super::dialect::{CROWD_COLUMNS, DbRow, crowd_columns, crowd_columns_of, db_time};
 use crate::error::{Result, StoreError};
+use crate::listing::{CrowdFilter, SearchTerms};
 use crate::model::Crowd;
 use crate::repos::CrowdRepo;
 use async_trait::async_trait;
@@ -38,6 +39,22 @@ impl CrowdRepo for Backend {
             .await?
             .ok_or_else(|| StoreError::not_found("crowd", id))?;
         crowd_from_row(&row)
+    }
+
+    async fn list_crowds(&self, filter: &CrowdFilter) -> Result<Vec<Crowd>> {
+        let search = SearchTerms::of(filter.search.as_deref());
+        let sql = format!(
+            "SELECT * FROM crowds WHERE {} ORDER BY created_at DESC, id LIMIT $3 OFFSET $4",
+            matches_search("original_name", "id")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(search.pattern)
+            .bind(search.exact)
+            .bind(filter.window.limit)
+            .bind(filter.window.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(crowd_from_row).collect()
     }
 }
 

@@ -8,6 +8,7 @@ use super::Backend;
 use super::codec::{opt_time_of, time_of};
 use super::dialect::{DbRow, LAST_FIRE_JOIN, LEAST, SKIP_LOCKED, TRUE, Tx, begin_write, db_time};
 use crate::error::{Result, StoreError};
+use crate::listing::ScheduleFilter;
 use crate::model::{ClaimedFire, FireRecord, ScheduleRecord};
 use crate::repos::ScheduleRepo;
 use async_trait::async_trait;
@@ -57,35 +58,24 @@ impl ScheduleRepo for Backend {
         rows.iter().map(|r| fire_from_row(r, "")).collect()
     }
 
-    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>> {
+    async fn list_schedules(&self, filter: &ScheduleFilter) -> Result<Vec<ScheduleRecord>> {
         let rows = sqlx::query(formatcp!(
             "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.enabled, s.next_fire_at, \
+             tn.name AS template_name, an.name AS account_name, \
              f.id AS f_id, f.schedule_id AS f_schedule_id, f.fire_time AS f_fire_time, \
              f.claimed_at AS f_claimed_at, f.lateness_ms AS f_lateness_ms, f.outcome AS f_outcome, \
              f.run_id AS f_run_id, f.error AS f_error, f.claimed_by AS f_claimed_by \
-             FROM schedules s {LAST_FIRE_JOIN} ORDER BY s.id"
+             FROM schedules s LEFT JOIN templates tn ON tn.id = s.template_id \
+             LEFT JOIN channel_accounts an ON an.id = s.account_id {LAST_FIRE_JOIN} \
+             WHERE ($1 IS NULL OR s.kind = $1) AND ($2 IS NULL OR s.id = $2) ORDER BY s.id LIMIT $3 OFFSET $4"
         ))
+        .bind(filter.kind.map(|k| k.as_str()))
+        .bind(filter.id)
+        .bind(filter.window.limit)
+        .bind(filter.window.offset)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let fire_id: Option<i64> = r.try_get("f_id")?;
-                Ok(ScheduleRecord {
-                    id: r.try_get("id")?,
-                    kind: r.try_get("kind")?,
-                    template_id: r.try_get("template_id")?,
-                    account_id: r.try_get("account_id")?,
-                    cron: r.try_get("cron")?,
-                    timezone: r.try_get("timezone")?,
-                    enabled: r.try_get("enabled")?,
-                    next_fire_at: opt_time_of(r, "next_fire_at")?,
-                    last_fire: match fire_id {
-                        Some(_) => Some(fire_from_row(r, "f_")?),
-                        None => None,
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(schedule_from_row).collect()
     }
 
     async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()> {
@@ -261,5 +251,26 @@ fn fire_from_row(r: &DbRow, prefix: &str) -> Result<FireRecord> {
         run_id: r.try_get(col("run_id").as_str())?,
         error: r.try_get(col("error").as_str())?,
         claimed_by: r.try_get(col("claimed_by").as_str())?,
+    })
+}
+
+/// A schedules-list row (its last fire's columns prefixed `f_`) as a record.
+fn schedule_from_row(r: &DbRow) -> Result<ScheduleRecord> {
+    let fire_id: Option<i64> = r.try_get("f_id")?;
+    Ok(ScheduleRecord {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        template_id: r.try_get("template_id")?,
+        template_name: r.try_get("template_name")?,
+        account_id: r.try_get("account_id")?,
+        account_name: r.try_get("account_name")?,
+        cron: r.try_get("cron")?,
+        timezone: r.try_get("timezone")?,
+        enabled: r.try_get("enabled")?,
+        next_fire_at: opt_time_of(r, "next_fire_at")?,
+        last_fire: match fire_id {
+            Some(_) => Some(fire_from_row(r, "f_")?),
+            None => None,
+        },
     })
 }

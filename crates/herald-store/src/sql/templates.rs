@@ -6,9 +6,10 @@
 //! not wait for.
 
 use super::Backend;
-use super::codec::{json_of, opt_time_of, time_of};
-use super::dialect::{DbRow, FOR_NO_KEY_UPDATE, FOR_UPDATE, Tx, begin_write, db_time};
+use super::codec::{json_of, matches_search, opt_time_of, time_of};
+use super::dialect::{Db, DbRow, FOR_NO_KEY_UPDATE, FOR_UPDATE, Tx, begin_write, db_time, push_in_list};
 use crate::error::{Result, StoreError};
+use crate::listing::{SearchTerms, TemplateFilter, TemplateName};
 use crate::model::Template;
 use crate::policy_json::{parse_policy, policy_json};
 use crate::repos::TemplateRepo;
@@ -18,8 +19,8 @@ use const_format::formatcp;
 use herald_core::{
     ChannelKind, CronSchedule, MisfirePolicy, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus,
 };
-use sqlx::Row;
 use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row};
 
 pub(super) const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.channel, t.channel_account, t.msg_type, \
      t.receiver_id_type, t.content_json, t.quiet_hours, t.crowd_id, t.status, t.created_at, t.updated_at, \
@@ -164,11 +165,46 @@ impl TemplateRepo for Backend {
         template_from_row(&row)
     }
 
-    async fn list_templates(&self) -> Result<Vec<Template>> {
-        let rows = sqlx::query(formatcp!("{SELECT_TEMPLATE} WHERE t.deleted_at IS NULL ORDER BY t.id"))
+    async fn list_templates(&self, filter: &TemplateFilter) -> Result<Vec<Template>> {
+        let search = SearchTerms::of(filter.search.as_deref());
+        let sql = format!(
+            "{SELECT_TEMPLATE} WHERE t.deleted_at IS NULL AND {} AND ($3 IS NULL OR t.status = $3) \
+             AND ($4 IS NULL OR t.channel = $4) ORDER BY t.id LIMIT $5 OFFSET $6",
+            matches_search("t.name", "t.id")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(search.pattern)
+            .bind(search.exact)
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.channel.map(|c| c.as_str()))
+            .bind(filter.window.limit)
+            .bind(filter.window.offset)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(template_from_row).collect()
+    }
+
+    async fn template_names(&self, ids: &[i64]) -> Result<Vec<TemplateName>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query =
+            QueryBuilder::<Db>::new("SELECT id, name, deleted_at IS NOT NULL AS deleted FROM templates WHERE id");
+        push_in_list(&mut query, ids.iter().copied());
+        let rows = query.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TemplateName { id: r.try_get("id")?, name: r.try_get("name")?, deleted: r.try_get("deleted")? })
+            })
+            .collect()
+    }
+
+    async fn count_templates_by_status(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT status, COUNT(*) FROM templates WHERE deleted_at IS NULL GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn update_template(&self, id: i64, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template> {

@@ -21,8 +21,13 @@ pub fn account(name: &str, housekeeping: &[(&str, &str)]) -> AccountWrite {
 
 /// The housekeeping schedules of one account, by kind.
 pub async fn housekeeping_of(store: &dyn Store, account_id: i64) -> Vec<ScheduleRecord> {
-    let mut schedules: Vec<ScheduleRecord> =
-        store.list_schedules().await.unwrap().into_iter().filter(|s| s.account_id == Some(account_id)).collect();
+    let mut schedules: Vec<ScheduleRecord> = store
+        .list_schedules(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.account_id == Some(account_id))
+        .collect();
     schedules.sort_by(|a, b| a.kind.cmp(&b.kind));
     schedules
 }
@@ -47,11 +52,15 @@ pub async fn accounts_have_unique_names_and_round_trip(store: Arc<dyn Store>) {
 
     let taken = store.create_account(&account("corp-a", &[(TOKEN_REFRESH, "0 0 * * * ?")]), now).await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
-    assert!(store.list_schedules().await.unwrap().is_empty(), "a refused account leaves no schedule behind");
+    assert!(
+        store.list_schedules(&Default::default()).await.unwrap().is_empty(),
+        "a refused account leaves no schedule behind"
+    );
 
     assert_eq!(store.get_account(a.id).await.unwrap().name, "corp-a");
     assert_eq!(store.get_account_by_name("corp-b").await.unwrap().id, b.id);
-    let names: Vec<String> = store.list_accounts().await.unwrap().into_iter().map(|a| a.name).collect();
+    let names: Vec<String> =
+        store.list_accounts(&Default::default()).await.unwrap().into_iter().map(|a| a.name).collect();
     assert_eq!(names, ["corp-a", "corp-b"]);
     assert!(matches!(store.get_account(9999).await, Err(StoreError::NotFound { .. })));
     assert!(matches!(store.get_account_by_name("nope").await, Err(StoreError::NotFound { .. })));
@@ -133,7 +142,7 @@ pub async fn housekeeping_schedules_come_and_go_with_their_account(store: Arc<dy
     // Deleting an account deletes its schedules; the other account's stay.
     store.delete_account(a.id).await.unwrap();
     assert!(housekeeping_of(&*store, a.id).await.is_empty());
-    let left = store.list_schedules().await.unwrap();
+    let left = store.list_schedules(&Default::default()).await.unwrap();
     assert_eq!(left.iter().map(|s| s.account_id).collect::<Vec<_>>(), [Some(b.id)]);
 }
 
@@ -169,6 +178,6 @@ pub async fn a_rename_carries_templates_along_and_a_used_account_stays(store: Ar
     store.delete_template(ta.id, t0()).await.unwrap();
     store.delete_template(tb.id, t0()).await.unwrap();
     store.delete_account(b.id).await.unwrap();
-    assert!(store.list_accounts().await.unwrap().is_empty());
-    assert!(store.list_schedules().await.unwrap().is_empty());
+    assert!(store.list_accounts(&Default::default()).await.unwrap().is_empty());
+    assert!(store.list_schedules(&Default::default()).await.unwrap().is_empty());
 }

@@ -111,7 +111,10 @@ pub async fn recent_crowds_come_newest_first(store: Arc<dyn Store>) {
     for n in 0..3 {
         ids.push(crowd(&*store, 5 + n, now + Duration::minutes(n)).await);
     }
-    let recent = store.recent_crowds(2).await.unwrap();
+    let recent = store
+        .list_crowds(&herald_store::CrowdFilter { window: herald_store::Window::first(2), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(recent.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![ids[2].clone(), ids[1].clone()]);
     assert_eq!(recent[0].rows, 7);
     assert_eq!(recent[0].columns, vec!["name".to_string(), "city".to_string()]);

@@ -12,6 +12,7 @@
 mod accounts;
 mod console;
 mod ledger;
+mod lists;
 mod policies;
 mod runs;
 mod schedules;
@@ -20,6 +21,7 @@ mod templates;
 pub use accounts::*;
 pub use console::*;
 pub use ledger::*;
+pub use lists::*;
 pub use policies::*;
 pub use runs::*;
 pub use schedules::*;

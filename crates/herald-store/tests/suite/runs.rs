@@ -453,7 +453,13 @@ pub async fn a_paused_run_holds_its_messages_and_stops_streaming_until_resumed(s
     let due = store.claim_deferred(due_at, 10, LEASE).await.unwrap();
     let due: Vec<(i64, Screened)> = due.iter().map(|d| (d.position, d.screened)).collect();
     assert_eq!(due, [(1, Screened::Not), (2, Screened::Fully)]);
-    let release = store.list_schedules().await.unwrap().into_iter().find(|s| s.kind == "quiet_release").unwrap();
+    let release = store
+        .list_schedules(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.kind == "quiet_release")
+        .unwrap();
     assert_eq!(release.next_fire_at, Some(due_at), "the release runs for them");
     let lease = store.lease_shard("b", resumed, LEASE).await.unwrap().unwrap();
     assert_eq!((lease.run_id, lease.checkpoint.clone()), (run_id, json!({"row": 4})));

@@ -140,7 +140,7 @@ pub async fn claims_come_in_pages_of_the_limit(store: Arc<dyn Store>) {
 
 pub async fn list_schedules_shows_every_schedule_with_its_last_fire(store: Arc<dyn Store>) {
     let start = t0();
-    assert!(store.list_schedules().await.unwrap().is_empty());
+    assert!(store.list_schedules(&Default::default()).await.unwrap().is_empty());
     let crowd_id = crowd(&*store, 3, start).await;
     let minutely = running(&*store, &spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, Some(crowd_id)), start).await;
     let stopped =
@@ -154,7 +154,7 @@ pub async fn list_schedules_shows_every_schedule_with_its_last_fire(store: Arc<d
     }
     assert_eq!(claimed.len(), 4, "three minutely fires and one housekeeping fire: {claimed:?}");
 
-    let schedules = store.list_schedules().await.unwrap();
+    let schedules = store.list_schedules(&Default::default()).await.unwrap();
     assert_eq!(schedules.len(), 3, "the unscheduled template has none");
     assert!(schedules.windows(2).all(|w| w[0].id < w[1].id), "in id order");
     let of_template = |id| schedules.iter().find(|s| s.template_id == Some(id)).unwrap();
@@ -186,7 +186,14 @@ pub async fn a_failed_housekeeping_fire_is_retried_sooner(store: Arc<dyn Store>)
     let corp = store.create_account(&account("corp", &[(TOKEN_REFRESH, hourly)]), start).await.unwrap();
     let schedule_id = housekeeping_of(&*store, corp.id).await[0].id;
     let next_fire = |store: Arc<dyn Store>| async move {
-        store.list_schedules().await.unwrap().into_iter().find(|s| s.id == schedule_id).unwrap().next_fire_at
+        store
+            .list_schedules(&Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.id == schedule_id)
+            .unwrap()
+            .next_fire_at
     };
 
     let at = start + Duration::hours(1);
@@ -202,7 +209,14 @@ pub async fn a_failed_housekeeping_fire_is_retried_sooner(store: Arc<dyn Store>)
     assert_eq!((ledger[0].id, ledger[0].outcome.as_str()), (fire.fire_id, "failed"));
     assert_eq!(ledger[0].error.as_deref(), Some("token endpoint answered 503"));
     assert_eq!(next_fire(store.clone()).await, Some(retry_at));
-    let last = store.list_schedules().await.unwrap().into_iter().find(|s| s.id == schedule_id).unwrap().last_fire;
+    let last = store
+        .list_schedules(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == schedule_id)
+        .unwrap()
+        .last_fire;
     assert_eq!(last.map(|f| (f.outcome, f.error)), Some(("failed".into(), Some("token endpoint answered 503".into()))));
 
     assert!(store.claim_due_fires("node-test", retry_at - Duration::seconds(1), GRACE, 10).await.unwrap().is_empty());
@@ -252,7 +266,7 @@ pub async fn an_unreadable_cron_disables_its_schedule_and_the_claim_goes_on(stor
 
     let fires = store.claim_due_fires("node-test", start + Duration::minutes(1), GRACE, 10).await.unwrap();
     assert_eq!(fires.iter().map(|f| f.template_id).collect::<Vec<_>>(), [Some(healthy)], "{fires:?}");
-    let schedules = store.list_schedules().await.unwrap();
+    let schedules = store.list_schedules(&Default::default()).await.unwrap();
     let disabled = schedules.iter().find(|s| s.id == broken_schedule).unwrap();
     assert_eq!((disabled.enabled, disabled.next_fire_at, disabled.last_fire.is_none()), (false, None, true));
     assert!(store.list_fires(broken_schedule, 10).await.unwrap().is_empty());
@@ -274,7 +288,7 @@ pub async fn the_last_fire_of_a_finite_cron_disarms_its_schedule(store: Arc<dyn 
     assert_eq!(fires.len(), 1);
     assert_eq!((fires[0].outcome, fires[0].fire_time), (FireOutcome::Fired, noon));
     assert!(fires[0].run_id.is_some());
-    let schedule = store.list_schedules().await.unwrap().remove(0);
+    let schedule = store.list_schedules(&Default::default()).await.unwrap().remove(0);
     assert_eq!((schedule.enabled, schedule.next_fire_at), (true, None), "armed, with nothing left to fire");
     assert_eq!(schedule.last_fire.map(|f| f.fire_time), Some(noon));
     assert!(store.claim_due_fires("node-test", noon + Duration::days(400), GRACE, 10).await.unwrap().is_empty());

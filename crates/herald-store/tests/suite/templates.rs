@@ -26,7 +26,7 @@ pub async fn template_crud(store: Arc<dyn Store>) {
     let second = store.create_template(&unscheduled(None), now).await.unwrap();
     assert!(second.id > created.id);
     assert!(second.spec.schedule.is_none());
-    let listed = store.list_templates().await.unwrap();
+    let listed = store.list_templates(&Default::default()).await.unwrap();
     assert_eq!(listed.iter().map(|t| t.id).collect::<Vec<_>>(), vec![created.id, second.id]);
 
     let later = now + Duration::hours(1);
@@ -54,9 +54,10 @@ pub async fn template_crud(store: Arc<dyn Store>) {
     assert!(matches!(store.get_template(created.id).await, Err(StoreError::NotFound { .. })));
     assert!(matches!(store.delete_template(created.id, t0()).await, Err(StoreError::NotFound { .. })));
     let schedule_id = store.schedule_id_of(created.id).await.unwrap().expect("kept, with its fires");
-    let schedule = store.list_schedules().await.unwrap().into_iter().find(|s| s.id == schedule_id).unwrap();
+    let schedule =
+        store.list_schedules(&Default::default()).await.unwrap().into_iter().find(|s| s.id == schedule_id).unwrap();
     assert_eq!((schedule.enabled, schedule.next_fire_at), (false, None), "the schedule is disarmed");
-    assert_eq!(store.list_templates().await.unwrap().len(), 1);
+    assert_eq!(store.list_templates(&Default::default()).await.unwrap().len(), 1);
 }
 
 /// A deleted template keeps its runs and messages, and no later template or run takes its ids.

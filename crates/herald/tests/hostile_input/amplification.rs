@@ -94,7 +94,7 @@ async fn list_endpoints_page_with_a_maximum_limit() {
     assert_eq!((first["items"].as_array().unwrap().len(), &first["nextOffset"]), (2, &json!(2)), "{first}");
     let (_, rest) = node.get("/api/templates?limit=2&offset=2").await;
     assert_eq!((rest["items"].as_array().unwrap().len(), &rest["nextOffset"]), (1, &Value::Null), "{rest}");
-    for path in ["/api/templates", "/api/accounts", "/api/discards", "/api/schedules", "/api/runs"] {
+    for path in ["/api/templates", "/api/accounts", "/api/crowds", "/api/discards", "/api/schedules", "/api/runs"] {
         let (status, body) = node.get(&format!("{path}?limit=100000")).await;
         if path == "/api/runs" {
             assert_eq!((status, &body["limit"]), (200, &json!(500)), "runs clamp, as they always did: {body}");

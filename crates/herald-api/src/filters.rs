@@ -1,0 +1,86 @@
+//! The filters of the list endpoints and console lists, read from query text: a search, and
+//! values that must be one of a known set (a template's status, a channel, a schedule's kind),
+//! refused with the field named and the values it takes. Blank means "any", as a console form
+//! sends it.
+
+use crate::error::ApiError;
+use herald_core::listing::clip;
+use herald_core::{ChannelKind, ScheduleKind, TemplateStatus};
+use herald_store::{AccountFilter, CrowdFilter, ScheduleFilter, TemplateFilter, Window};
+
+/// `value` as the one of `all` whose name it is; None when absent or blank.
+pub(crate) fn one_of<T: Copy>(
+    field: &str,
+    value: Option<&str>,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<Option<T>, ApiError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match all.iter().copied().find(|t| name(*t) == value) {
+        Some(found) => Ok(Some(found)),
+        None => Err(ApiError::field(
+            field,
+            format!(
+                "{:?} is not a {field}: give one of {}",
+                clip(value, 40),
+                all.iter().map(|t| name(*t)).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// A search: None when absent or blank.
+fn search(q: Option<&str>) -> Option<String> {
+    q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_string)
+}
+
+pub(crate) fn channel(value: Option<&str>) -> Result<Option<ChannelKind>, ApiError> {
+    one_of("channel", value, &ChannelKind::ALL, ChannelKind::as_str)
+}
+
+pub(crate) fn templates(
+    q: Option<&str>,
+    status: Option<&str>,
+    channel_name: Option<&str>,
+    window: Window,
+) -> Result<TemplateFilter, ApiError> {
+    Ok(TemplateFilter {
+        search: search(q),
+        status: one_of("status", status, &TemplateStatus::ALL, TemplateStatus::as_str)?,
+        channel: channel(channel_name)?,
+        window,
+    })
+}
+
+pub(crate) fn accounts(q: Option<&str>, channel_name: Option<&str>, window: Window) -> Result<AccountFilter, ApiError> {
+    Ok(AccountFilter { search: search(q), channel: channel(channel_name)?, window })
+}
+
+pub(crate) fn crowds(q: Option<&str>, window: Window) -> CrowdFilter {
+    CrowdFilter { search: search(q), window }
+}
+
+pub(crate) fn schedules(kind: Option<&str>, window: Window) -> Result<ScheduleFilter, ApiError> {
+    Ok(ScheduleFilter { kind: one_of("kind", kind, &ScheduleKind::ALL, ScheduleKind::as_str)?, id: None, window })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_is_any_and_an_unknown_value_is_refused_naming_the_field_and_the_choices() {
+        assert_eq!(channel(None).unwrap(), None);
+        assert_eq!(channel(Some(" ")).unwrap(), None);
+        assert_eq!(channel(Some("sms")).unwrap(), Some(ChannelKind::Sms));
+        let refused = schedules(Some("nightly"), Window::ALL).unwrap_err().to_string();
+        assert!(
+            refused.contains("kind") && refused.contains("\"nightly\"") && refused.contains("token_refresh"),
+            "{refused}"
+        );
+        let refused = templates(None, Some(&"x".repeat(1000)), None, Window::ALL).unwrap_err().to_string();
+        assert!(refused.contains("status") && refused.contains("stopped, running") && refused.len() < 200, "{refused}");
+    }
+}
