@@ -61,6 +61,29 @@
     var button = e.target.closest("[data-add-row]");
     if (button) { e.preventDefault(); addContentRow(button); }
   });
+  // An upload's progress: a form with data-upload-progress="#bar" shows how much of the file
+  // has gone (htmx reports the request body's progress); its button is disabled meanwhile
+  // (hx-disabled-elt), so a double click uploads once.
+  function uploadProgress(e) {
+    var form = e.target.closest && e.target.closest("form[data-upload-progress]");
+    if (!form) return;
+    var bar = document.querySelector(form.dataset.uploadProgress);
+    var label = document.getElementById("upload-percent");
+    if (!bar) return;
+    if (e.type === "htmx:xhr:progress" && e.detail.lengthComputable && e.detail.total > 0) {
+      var percent = Math.floor((100 * e.detail.loaded) / e.detail.total);
+      bar.hidden = false;
+      bar.value = percent;
+      if (label) label.textContent = percent < 100 ? percent + "% sent" : "checking rows…";
+    } else if (e.type === "htmx:afterRequest") {
+      bar.hidden = true;
+      bar.value = 0;
+      if (label) label.textContent = "";
+    }
+  }
+
+  document.addEventListener("htmx:xhr:progress", uploadProgress);
+  document.addEventListener("htmx:afterRequest", uploadProgress);
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();

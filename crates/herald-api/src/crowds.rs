@@ -18,7 +18,7 @@ use herald_store::Crowd;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-const MAX_NAME_CHARS: usize = 200;
+use crate::crowd_admin::MAX_NAME_CHARS;
 
 pub fn router(limits: &ApiLimits) -> Router<AppState> {
     Router::new()
@@ -103,11 +103,13 @@ pub(crate) async fn receive_upload(
                     .save(body_stream(field), state.limits.max_upload_bytes, &format)
                     .await
                     .map_err(save_error)?;
-                let crowd = crowd_record(&saved, name, state.clock.now());
-                if let Err(e) = state.store.insert_crowd(&crowd).await {
-                    let _ = state.crowds.delete(&saved.crowd_id).await;
-                    return Err(e.into());
-                }
+                let crowd = match record_crowd(&*state.store, &saved, name, state.clock.now()).await {
+                    Ok(crowd) => crowd,
+                    Err(e) => {
+                        let _ = state.crowds.delete(&saved.crowd_id).await;
+                        return Err(e);
+                    }
+                };
                 tracing::info!(crowd_id = %crowd.id, rows = crowd.rows, bad_rows = crowd.bad_rows, "crowd uploaded");
                 return Ok((crowd, saved.report));
             }
@@ -121,6 +123,19 @@ pub(crate) async fn receive_upload(
 /// itself; the crowd store enforces the real limit.
 pub(crate) fn upload_body_limit(limits: &ApiLimits) -> usize {
     usize::try_from(limits.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(64 * 1024)
+}
+
+/// Records a crowd file that crowd storage saved, with the bad rows its validation listed.
+pub async fn record_crowd(
+    store: &dyn herald_store::Store,
+    saved: &SavedCrowd,
+    original_name: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Crowd, ApiError> {
+    let crowd = crowd_record(saved, original_name, now);
+    let bad_rows = serde_json::to_string(&saved.report.bad_rows).map_err(|e| ApiError::Internal(e.to_string()))?;
+    store.insert_crowd(&crowd, &bad_rows).await?;
+    Ok(crowd)
 }
 
 /// The store's record of a crowd file that crowd storage saved.

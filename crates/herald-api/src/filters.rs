@@ -50,6 +50,7 @@ pub(crate) fn templates(
         search: search(q),
         status: one_of("status", status, &TemplateStatus::ALL, TemplateStatus::as_str)?,
         channel: channel(channel_name)?,
+        crowd_id: None,
         window,
     })
 }

@@ -7,6 +7,7 @@
 mod accounts;
 mod auth;
 pub mod console;
+mod crowd_admin;
 mod crowds;
 #[cfg(test)]
 mod decoder_props;
@@ -30,7 +31,7 @@ mod send_params;
 mod templates;
 
 pub use auth::{create_api_key, ensure_api_key, hash_api_key, new_api_key};
-pub use crowds::crowd_record;
+pub use crowds::{crowd_record, record_crowd};
 pub use error::ApiError;
 
 use axum::Router;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(send::router())
         .merge(templates::router())
         .merge(crowds::router(&state.limits))
+        .merge(crowd_admin::router())
         .merge(runs::router())
         .merge(messages::router())
         .merge(accounts::router())

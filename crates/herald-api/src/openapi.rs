@@ -4,7 +4,7 @@
 //! [`ErrorBody`], added here once as each operation's `default` response.
 
 use crate::error::ErrorBody;
-use crate::{accounts, crowds, keys, messages, policies, runs, schedules, send, templates};
+use crate::{accounts, crowd_admin, crowds, keys, messages, policies, runs, schedules, send, templates};
 use axum::Json;
 use serde_json::Value;
 use utoipa::openapi::path::Operation;
@@ -24,7 +24,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         send::send, send::batch_send,
         templates::list, templates::create, templates::read, templates::update, templates::remove,
         templates::start, templates::stop, templates::run_now, templates::fires,
-        crowds::list, crowds::upload, crowds::read,
+        crowds::list, crowds::upload, crowds::read, crowd_admin::bad_rows, crowd_admin::rename,
+        crowd_admin::remove, crowd_admin::download,
         runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, policies::run_states,
         messages::outbox, messages::trace, policies::messages,
         accounts::list, accounts::create, accounts::read, accounts::update, accounts::remove,

@@ -58,7 +58,7 @@ impl Embedded {
             size_bytes: saved.size_bytes as i64,
             created_at: now,
         };
-        self.store.insert_crowd(&crowd).await.unwrap();
+        self.store.insert_crowd(&crowd, "[]").await.unwrap();
         let spec = TemplateSpec {
             name: "t".into(),
             channel: ChannelKind::Outbox,

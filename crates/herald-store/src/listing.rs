@@ -34,6 +34,8 @@ pub struct TemplateFilter {
     pub search: Option<String>,
     pub status: Option<TemplateStatus>,
     pub channel: Option<ChannelKind>,
+    /// Only templates sending to this crowd.
+    pub crowd_id: Option<String>,
     pub window: Window,
 }
 

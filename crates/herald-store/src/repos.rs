@@ -29,8 +29,18 @@ pub trait TemplateRepo: Send + Sync {
 
 #[async_trait]
 pub trait CrowdRepo: Send + Sync {
-    async fn insert_crowd(&self, crowd: &Crowd) -> Result<()>;
+    /// Records a crowd file with the bad rows its upload listed (a JSON array, kept as given).
+    async fn insert_crowd(&self, crowd: &Crowd, bad_rows_json: &str) -> Result<()>;
+    /// A crowd that is not deleted.
     async fn get_crowd(&self, id: &str) -> Result<Crowd>;
+    /// The bad rows its upload listed, as recorded; None for crowds recorded without them.
+    async fn crowd_bad_rows(&self, id: &str) -> Result<Option<String>>;
+    /// Renames it (the name shown; the file keeps its id).
+    async fn rename_crowd(&self, id: &str, name: &str) -> Result<Crowd>;
+    /// Deletes softly: gone for every reader, while the runs that sent to it keep referring to
+    /// it. Refused with a conflict, naming them, while a template uses it or a run still reads
+    /// its file (pending or streaming). The caller removes the file after.
+    async fn delete_crowd(&self, id: &str, now: DateTime<Utc>) -> Result<()>;
     /// A window of the crowds the filter matches, newest first.
     async fn list_crowds(&self, filter: &CrowdFilter) -> Result<Vec<Crowd>>;
 }

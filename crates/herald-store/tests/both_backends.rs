@@ -83,6 +83,7 @@ on_both_backends!(
         recent_crowds_come_newest_first,
         templates_are_searched_filtered_and_windowed,
         crowds_accounts_and_schedules_are_searched_filtered_and_windowed,
+        crowds_keep_their_report_are_renamed_and_deleted_only_when_unused,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

@@ -66,6 +66,18 @@ impl TestNode {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.http.patch(self.url(path)).header("X-API-Key", &self.key).json(body).send().await.expect("PATCH");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let r = self.http.delete(self.url(path)).header("X-API-Key", &self.key).send().await.expect("DELETE");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// Uploads CSV bytes; returns (status, body).
     pub async fn upload(&self, csv: Vec<u8>, receiver_column: Option<&str>) -> (u16, Value) {
         upload(&self.http, &self.base, &self.key, csv, receiver_column).await

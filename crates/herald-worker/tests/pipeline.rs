@@ -212,7 +212,7 @@ async fn run_of_100(store: &Arc<SqliteStore>, clock: &TestClock) -> (i64, Delive
         size_bytes: 2_000,
         created_at: clock.now(),
     };
-    store.insert_crowd(&crowd).await.unwrap();
+    store.insert_crowd(&crowd, "[]").await.unwrap();
     let content = json!({"url": "http://127.0.0.1:9/x", "text": "hi {$name}"});
     let spec: TemplateSpec = serde_json::from_value(json!({"name": "run", "channel": "webhook", "content": content,
         "crowdId": crowd.id, "dedup": {"content": {"limit": 1, "windowSecs": 300}}}))

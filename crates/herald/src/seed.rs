@@ -35,8 +35,7 @@ pub async fn load_sample_data(state: &Context, dir: &Path, max_upload_bytes: u64
         .save(body_stream(ReaderStream::new(file)), max_upload_bytes, &CrowdFormat::default())
         .await
         .with_context(|| format!("loading {}", crowd_path.display()))?;
-    let crowd = herald_api::crowd_record(&saved, SAMPLE_CROWD.into(), state.clock.now());
-    state.store.insert_crowd(&crowd).await?;
+    let crowd = herald_api::record_crowd(&*state.store, &saved, SAMPLE_CROWD.into(), state.clock.now()).await?;
     spec.crowd_id = Some(crowd.id.clone());
     let problems = spec.validate(Some(&crowd.columns));
     anyhow::ensure!(problems.is_empty(), "sample template is invalid: {problems:?}");

@@ -316,3 +316,53 @@ async fn lists_filter_by_name_status_channel_and_kind_and_refuse_unknown_values(
         assert!(body["msg"].as_str().unwrap().contains(field), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn a_crowd_keeps_its_report_is_renamed_downloaded_and_deleted_only_when_unused() {
+    let (dir, node) = node().await;
+    let csv = "userId,name\nu1,Ann\n,Bob\nu3,\"Cy\n".as_bytes().to_vec();
+    let (status, uploaded) = node.upload(csv.clone(), None).await;
+    assert_eq!(status, 201, "{uploaded}");
+    let id = uploaded["crowd"]["id"].as_str().unwrap().to_string();
+    let (_, kept) = node.get(&format!("/api/crowds/{id}/bad-rows")).await;
+    assert_eq!(kept["badRowCount"], uploaded["report"]["badRowCount"], "{kept}");
+    assert_eq!(kept["badRows"], uploaded["report"]["badRows"], "the upload's report, kept");
+    assert_eq!(kept["badRows"][0]["line"], 3);
+
+    let (status, refused) = node.patch(&format!("/api/crowds/{id}"), &json!({"name": "  "})).await;
+    assert_eq!((status, fields(&refused)), (422, vec!["name".to_string()]), "{refused}");
+    let (status, renamed) = node.patch(&format!("/api/crowds/{id}"), &json!({"name": "会员 名单.csv"})).await;
+    assert_eq!((status, &renamed["originalName"]), (200, &json!("会员 名单.csv")), "{renamed}");
+
+    let file =
+        node.http.get(node.url(&format!("/api/crowds/{id}/file"))).header("X-API-Key", &node.key).send().await.unwrap();
+    assert_eq!(file.status(), 200);
+    let disposition = file.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains("filename*=UTF-8''%E4%BC%9A%E5%91%98%20%E5%90%8D%E5%8D%95.csv"), "{disposition}");
+    assert_eq!(file.bytes().await.unwrap().to_vec(), csv, "the file as uploaded, byte for byte");
+
+    let template = node
+        .template(json!({"name": "Uses it", "channel": "outbox", "content": {"body": "Hi {$name}"}, "crowdId": id}))
+        .await;
+    let (status, refused) = node.delete(&format!("/api/crowds/{id}")).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["msg"].as_str().unwrap().contains(&format!("Uses it (#{template})")), "{refused}");
+    assert_eq!(node.delete(&format!("/api/templates/{template}")).await.0, 200);
+    let (status, deleted) = node.delete(&format!("/api/crowds/{id}")).await;
+    assert_eq!((status, &deleted["deleted"]), (200, &json!(true)), "{deleted}");
+    for path in [format!("/api/crowds/{id}"), format!("/api/crowds/{id}/bad-rows"), format!("/api/crowds/{id}/file")] {
+        assert_eq!(node.get(&path).await.0, 404, "{path}");
+    }
+    let left: Vec<_> = walkdir(dir.path()).into_iter().filter(|p| p.to_string_lossy().contains(&id)).collect();
+    assert!(left.is_empty(), "the file is removed: {left:?}");
+}
+
+/// Every file under `dir`.
+fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { found.extend(walkdir(&path)) } else { found.push(path) }
+    }
+    found
+}

@@ -321,6 +321,7 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             "/templates/new".into(),
             format!("/templates/{template_id}"),
             "/crowds".into(),
+            format!("/crowds/{crowd_id}"),
             "/runs".into(),
             format!("/runs?template={template_id}"),
             format!("/runs/{run_id}"),

@@ -460,3 +460,65 @@ async fn console_lists_page_fifty_at_a_time_keeping_their_filter() {
     assert!(refused.contains(&escaped(r#"channel: "pager" is not a channel"#)), "said on the page, not a 500");
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_crowds_page_keeps_its_report_renames_and_deletes_after_asking_only_when_unused() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let s = log_in(&node, "ops").await;
+    let http = client();
+    let (status, uploaded) = node.upload(b"userId,name\nu1,Ann\n,Bob\n".to_vec(), None).await;
+    assert_eq!(status, 201, "{uploaded}");
+    let id = uploaded["crowd"]["id"].as_str().unwrap().to_string();
+    let get = |path: String| {
+        let (http, cookie, url) = (http.clone(), s.cookie.clone(), node.url(&path));
+        async move {
+            let r = http.get(url).header("Cookie", cookie).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let (http, cookie, url, csrf) = (http.clone(), s.cookie.clone(), node.url(&path), s.csrf.clone());
+        async move {
+            let mut fields = vec![("csrf", csrf)];
+            fields.extend(form);
+            let r = http.post(url).header("Cookie", cookie).form(&fields).send().await.unwrap();
+            (r.status().as_u16(), location(&r), r.text().await.unwrap())
+        }
+    };
+    let (status, page) = get(format!("/crowds/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<td class="bad-line">3</td>"#), "the upload's bad row, kept");
+    assert!(page.contains("id=\"crowd-unused\""));
+    let (status, list) = get("/crowds".into()).await;
+    assert!(status == 200 && list.contains(&format!("href=\"/crowds/{id}\"")), "the list links to it");
+    assert!(list.contains("hx-disabled-elt=\"#upload\""), "the upload button is disabled while it uploads");
+    let (status, file) = get(format!("/crowds/{id}/file")).await;
+    assert_eq!((status, file.as_str()), (200, "userId,name\nu1,Ann\n,Bob\n"));
+
+    let (status, _, refused) = post(format!("/crowds/{id}/rename"), vec![("name", " ".into())]).await;
+    assert!(status == 422 && refused.contains("name: must not be blank"), "{status}");
+    let (status, to, _) = post(format!("/crowds/{id}/rename"), vec![("name", "Members".into())]).await;
+    assert_eq!((status, to), (303, format!("/crowds/{id}?done=renamed")));
+    assert!(get(format!("/crowds/{id}")).await.1.contains(">Members</h1>"));
+
+    let template = node
+        .template(json!({"name": "Welcome", "channel": "outbox", "content": {"body": "Hi {$name}"}, "crowdId": id}))
+        .await;
+    let (status, _, asked) = post(format!("/crowds/{id}/delete"), vec![]).await;
+    assert!(
+        status == 200
+            && asked.contains("id=\"confirm-delete\"")
+            && asked.contains("its runs and their traces are kept")
+    );
+    assert!(node.get(&format!("/api/crowds/{id}")).await.0 == 200, "asking deletes nothing");
+    let (status, _, refused) = post(format!("/crowds/{id}/delete"), vec![("confirm", "yes".into())]).await;
+    assert_eq!(status, 409);
+    assert!(refused.contains(&escaped(&format!("Welcome (#{template})"))) && refused.contains("id=\"crowd-users\""));
+    assert_eq!(node.delete(&format!("/api/templates/{template}")).await.0, 200);
+    let (status, to, _) = post(format!("/crowds/{id}/delete"), vec![("confirm", "yes".into())]).await;
+    assert_eq!((status, to.as_str()), (303, "/crowds?done=deleted"));
+    assert!(get("/crowds?done=deleted".into()).await.1.contains("Crowd deleted"));
+    assert_eq!(get(format!("/crowds/{id}")).await.0, 404);
+    node.node.shutdown().await;
+}

@@ -22,16 +22,16 @@ pub(crate) fn router(limits: &ApiLimits) -> Router<AppState> {
 }
 
 pub(crate) struct CrowdRow {
-    id: String,
-    name: String,
-    rows: String,
-    bad_rows: String,
-    columns: String,
-    created_at: String,
+    pub id: String,
+    pub name: String,
+    pub rows: String,
+    pub bad_rows: String,
+    pub columns: String,
+    pub created_at: String,
 }
 
 impl CrowdRow {
-    fn of(c: &Crowd) -> Self {
+    pub(crate) fn of(c: &Crowd) -> Self {
         Self {
             id: c.id.clone(),
             name: c.original_name.clone(),
@@ -57,6 +57,7 @@ pub(crate) struct Report {
 #[template(path = "console/crowds.html")]
 struct CrowdsPage {
     chrome: Chrome,
+    notice: Option<String>,
     q: String,
     crowds: Vec<CrowdRow>,
     pager: Pager,
@@ -75,6 +76,7 @@ struct ReportFragment {
 struct ListQuery {
     q: Option<String>,
     page: Option<i64>,
+    done: Option<String>,
 }
 
 async fn page(
@@ -93,12 +95,15 @@ async fn crowds_page(
     report: Option<Report>,
     error: Option<String>,
 ) -> Result<CrowdsPage, ApiError> {
+    let notice =
+        (q.done.as_deref() == Some("deleted")).then(|| format!("Crowd deleted: {}.", crate::crowd_admin::DELETE_KEEPS));
     let search = q.q.unwrap_or_default();
     let page = Pager::page_of(q.page);
     let mut crowds = state.store.list_crowds(&crate::filters::crowds(Some(&search), Pager::window(page))).await?;
     let pager = Pager::of("/crowds", &[("q", &search)], page, &mut crowds);
     Ok(CrowdsPage {
         chrome: Chrome::new(session, "/crowds"),
+        notice,
         q: search,
         crowds: crowds.iter().map(CrowdRow::of).collect(),
         pager,

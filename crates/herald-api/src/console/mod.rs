@@ -5,6 +5,7 @@
 mod accounts_page;
 mod api_reference;
 mod assets;
+mod crowd_page;
 mod crowds_page;
 mod csrf;
 mod dashboard;
@@ -75,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(templates_page::router())
         .merge(crowds_page::router(&state.limits))
+        .merge(crowd_page::router())
         .merge(runs_page::router())
         .merge(trace_page::router())
         .merge(accounts_page::router())

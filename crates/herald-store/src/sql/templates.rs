@@ -169,7 +169,8 @@ impl TemplateRepo for Backend {
         let search = SearchTerms::of(filter.search.as_deref());
         let sql = format!(
             "{SELECT_TEMPLATE} WHERE t.deleted_at IS NULL AND {} AND ($3 IS NULL OR t.status = $3) \
-             AND ($4 IS NULL OR t.channel = $4) ORDER BY t.id LIMIT $5 OFFSET $6",
+             AND ($4 IS NULL OR t.channel = $4) AND ($5 IS NULL OR t.crowd_id = $5) \
+             ORDER BY t.id LIMIT $6 OFFSET $7",
             matches_search("t.name", "t.id")
         );
         let rows = sqlx::query(&sql)
@@ -177,6 +178,7 @@ impl TemplateRepo for Backend {
             .bind(search.exact)
             .bind(filter.status.map(|s| s.as_str()))
             .bind(filter.channel.map(|c| c.as_str()))
+            .bind(filter.crowd_id.as_deref())
             .bind(filter.window.limit)
             .bind(filter.window.offset)
             .fetch_all(&self.pool)

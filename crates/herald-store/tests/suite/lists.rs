@@ -63,7 +63,7 @@ pub async fn crowds_accounts_and_schedules_are_searched_filtered_and_windowed(st
     let mut crowds = Vec::new();
     for (n, name) in ["Members.csv", "members-vip.csv", "leads.csv"].into_iter().enumerate() {
         let crowd = Crowd { original_name: name.into(), ..crowd_record(3, now + Duration::minutes(n as i64)) };
-        store.insert_crowd(&crowd).await.unwrap();
+        store.insert_crowd(&crowd, "[]").await.unwrap();
         crowds.push(crowd.id);
     }
     let crowd_ids = |filter: CrowdFilter| {
@@ -119,4 +119,34 @@ pub async fn crowds_accounts_and_schedules_are_searched_filtered_and_windowed(st
     assert_eq!(ids(&one, |s| s.id), vec![all[2].id]);
     let page = schedules(ScheduleFilter { window: Window { offset: 1, limit: 5 }, ..ScheduleFilter::default() }).await;
     assert_eq!(ids(&page, |s| s.id), ids(&all[1..], |s| s.id));
+}
+
+pub async fn crowds_keep_their_report_are_renamed_and_deleted_only_when_unused(store: Arc<dyn Store>) {
+    let now = t0();
+    let crowd = crowd_record(3, now);
+    let report = r#"[{"line":3,"row":2,"reason":"the receiver column `userId` is blank"}]"#;
+    store.insert_crowd(&crowd, report).await.unwrap();
+    assert_eq!(store.crowd_bad_rows(&crowd.id).await.unwrap().as_deref(), Some(report), "kept as given");
+    let renamed = store.rename_crowd(&crowd.id, "  VIP members  ").await.unwrap();
+    assert_eq!(renamed.original_name, "VIP members");
+
+    let template = store
+        .create_template(&TemplateSpec { name: "Promo".into(), ..unscheduled(Some(crowd.id.clone())) }, now)
+        .await
+        .unwrap();
+    let refused = store.delete_crowd(&crowd.id, now).await.unwrap_err().to_string();
+    assert!(refused.contains(&format!("Promo (#{})", template.id)), "names the template: {refused}");
+    let run = store.create_run(template.id, now).await.unwrap();
+    store.delete_template(template.id, now).await.unwrap();
+    let refused = store.delete_crowd(&crowd.id, now).await.unwrap_err().to_string();
+    assert!(refused.contains(&format!("#{run}")) && refused.contains("read"), "a run still reads it: {refused}");
+    store.cancel_run(run, now).await.unwrap();
+    store.delete_crowd(&crowd.id, now).await.unwrap();
+
+    assert!(matches!(store.get_crowd(&crowd.id).await, Err(herald_store::StoreError::NotFound { .. })));
+    assert!(store.list_crowds(&CrowdFilter::default()).await.unwrap().is_empty());
+    assert!(store.crowd_bad_rows(&crowd.id).await.is_err());
+    assert!(store.rename_crowd(&crowd.id, "x").await.is_err());
+    assert!(matches!(store.delete_crowd(&crowd.id, now).await, Err(herald_store::StoreError::NotFound { .. })));
+    assert_eq!(store.get_run(run).await.unwrap().id, run, "its run stays");
 }

@@ -158,7 +158,7 @@ pub fn crowd_record(rows: i64, now: DateTime<Utc>) -> Crowd {
 /// Inserts a crowd of `rows` rows and returns its id.
 pub async fn crowd(store: &dyn Store, rows: i64, now: DateTime<Utc>) -> String {
     let crowd = crowd_record(rows, now);
-    store.insert_crowd(&crowd).await.unwrap();
+    store.insert_crowd(&crowd, "[]").await.unwrap();
     crowd.id
 }
 

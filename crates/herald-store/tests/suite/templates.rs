@@ -141,7 +141,7 @@ pub async fn template_status_arms_and_disarms_the_schedule(store: Arc<dyn Store>
 
 pub async fn crowd_insert_and_get(store: Arc<dyn Store>) {
     let crowd = crowd_record(1234, t0());
-    store.insert_crowd(&crowd).await.unwrap();
+    store.insert_crowd(&crowd, "[]").await.unwrap();
     let got = store.get_crowd(&crowd.id).await.unwrap();
     assert_eq!(got.id, crowd.id);
     assert_eq!(got.original_name, "crowd.csv");
@@ -150,7 +150,7 @@ pub async fn crowd_insert_and_get(store: Arc<dyn Store>) {
     assert_eq!((got.rows, got.valid_rows, got.bad_rows, got.size_bytes), (1234, 1234, 0, 1234 * 20));
     assert_eq!(got.created_at, t0());
     assert!(matches!(store.get_crowd("no-such-crowd").await, Err(StoreError::NotFound { .. })));
-    assert!(store.insert_crowd(&crowd).await.is_err(), "crowd ids are unique");
+    assert!(store.insert_crowd(&crowd, "[]").await.is_err(), "crowd ids are unique");
 }
 
 fn new_key<'a>(hash: &'a str, name: &'a str, scope: ApiKeyScope) -> NewApiKey<'a> {
