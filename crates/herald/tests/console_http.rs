@@ -335,13 +335,24 @@ async fn deleting_a_template_says_what_it_keeps_before_and_after() {
     let page = page.text().await.unwrap();
     assert!(page.contains("id=\"delete-keeps\"") && page.contains(kept), "said beside the button");
 
-    let r = http
-        .post(node.url(&format!("/templates/{id}/delete")))
-        .header("Cookie", &s.cookie)
-        .form(&[("csrf", s.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let delete = |confirm: &'static str| {
+        let (http, url, cookie, csrf) =
+            (http.clone(), node.url(&format!("/templates/{id}/delete")), s.cookie.clone(), s.csrf.clone());
+        async move {
+            http.post(url)
+                .header("Cookie", cookie)
+                .form(&[("csrf", csrf.as_str()), ("confirm", confirm)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let asked = delete("").await;
+    assert_eq!(asked.status(), 200, "the button asks first");
+    let asked = asked.text().await.unwrap();
+    assert!(asked.contains("id=\"confirm-yes\"") && asked.contains(kept), "and says what it keeps");
+    assert_eq!(node.get(&format!("/api/templates/{id}")).await.0, 200, "asking deleted nothing");
+    let r = delete("yes").await;
     assert_eq!((r.status().as_u16(), location(&r)), (303, "/templates?done=deleted".to_string()));
     let list = http.get(node.url("/templates?done=deleted")).header("Cookie", &s.cookie).send().await.unwrap();
     let list = list.text().await.unwrap();
@@ -507,9 +518,7 @@ async fn a_crowds_page_keeps_its_report_renames_and_deletes_after_asking_only_wh
         .await;
     let (status, _, asked) = post(format!("/crowds/{id}/delete"), vec![]).await;
     assert!(
-        status == 200
-            && asked.contains("id=\"confirm-delete\"")
-            && asked.contains("its runs and their traces are kept")
+        status == 200 && asked.contains("id=\"confirm-yes\"") && asked.contains("its runs and their traces are kept")
     );
     assert!(node.get(&format!("/api/crowds/{id}")).await.0 == 200, "asking deletes nothing");
     let (status, _, refused) = post(format!("/crowds/{id}/delete"), vec![("confirm", "yes".into())]).await;
@@ -520,5 +529,54 @@ async fn a_crowds_page_keeps_its_report_renames_and_deletes_after_asking_only_wh
     assert_eq!((status, to.as_str()), (303, "/crowds?done=deleted"));
     assert!(get("/crowds?done=deleted".into()).await.1.contains("Crowd deleted"));
     assert_eq!(get(format!("/crowds/{id}")).await.0, 404);
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn ticked_templates_start_stop_and_delete_together_with_refusals_named() {
+    let (_dir, node) = started().await;
+    add_user(&node, "ops").await;
+    let s = log_in(&node, "ops").await;
+    let http = client();
+    let crowd_id = node.crowd(crowd_csv(2)).await;
+    let daily = node.template(outbox_template("Daily", &crowd_id, Some("0 0 9 * * ?"))).await;
+    let weekly = node.template(outbox_template("Weekly", &crowd_id, Some("0 0 9 ? * MON"))).await;
+    let unscheduled = node.template(outbox_template("By hand", &crowd_id, None)).await;
+    let bulk = |action: &'static str, ids: Vec<i64>, confirm: bool| {
+        let (http, url, cookie, csrf) = (http.clone(), node.url("/templates/bulk"), s.cookie.clone(), s.csrf.clone());
+        async move {
+            let mut form = vec![("csrf", csrf), ("action", action.to_string())];
+            form.extend(ids.iter().map(|id| ("id", id.to_string())));
+            if confirm {
+                form.push(("confirm", "yes".into()));
+            }
+            let r = http.post(url).header("Cookie", cookie).form(&form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let status_of = |id: i64| {
+        let node = &node;
+        async move { node.get(&format!("/api/templates/{id}")).await.1["status"].as_str().unwrap_or("gone").to_string() }
+    };
+
+    let (status, page) = bulk("start", vec![daily, weekly, unscheduled], false).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Started 2: Daily, Weekly."), "{}", &page[page.find("notice").unwrap_or(0)..][..300]);
+    assert!(page.contains("Refused 1: By hand ("), "the refusal names its template and says why");
+    assert_eq!((status_of(daily).await, status_of(weekly).await), ("running".into(), "running".into()));
+    let (_, page) = bulk("stop", vec![weekly], false).await;
+    assert!(page.contains("Stopped 1: Weekly."));
+    assert_eq!(status_of(weekly).await, "stopped");
+
+    let (status, asked) = bulk("delete", vec![daily, weekly], false).await;
+    assert!(status == 200 && asked.contains("Delete 2 templates?") && asked.contains("Daily, Weekly"), "asks first");
+    assert_eq!(status_of(daily).await, "running", "asking deleted nothing");
+    let (_, page) = bulk("delete", vec![daily, weekly], true).await;
+    assert!(page.contains("Deleted 2: Daily, Weekly.") && page.contains("are kept"), "says what it keeps");
+    assert_eq!((status_of(daily).await, status_of(weekly).await), ("gone".into(), "gone".into()));
+    assert_eq!(status_of(unscheduled).await, "stopped", "untouched");
+
+    assert_eq!(bulk("start", vec![], false).await.0, 422, "nothing ticked");
+    assert_eq!(bulk("explode", vec![unscheduled], false).await.0, 422, "an unknown action");
     node.node.shutdown().await;
 }

@@ -2,6 +2,7 @@
 //! value sent back keeps the stored secret), send a test message, refresh the access token,
 //! delete. Every write goes through the operations the REST handlers use.
 
+use super::confirm::Confirm;
 use super::form::{FieldErrors, Form};
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, html, ok, utc};
@@ -226,7 +227,26 @@ async fn update(
     }
 }
 
-async fn delete(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+async fn delete(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
+    if !Confirm::given(&form) {
+        let account = state.store.get_account(id).await.map_err(ApiError::from)?;
+        return Ok(ok(&Confirm {
+            chrome: Chrome::new(&session, "/accounts"),
+            title: format!("Delete channel account “{}”?", account.name),
+            text: "Its configuration, secrets and token refresh schedule go. It is refused while a template sends \
+                   through it; messages already sent keep their traces."
+                .into(),
+            action: format!("/accounts/{id}/delete"),
+            fields: Vec::new(),
+            yes: "Yes, delete it".into(),
+            back: format!("/accounts/{id}"),
+        }));
+    }
     ops::delete_account(&state, id).await?;
     Ok(Redirect::to("/accounts").into_response())
 }

@@ -3,6 +3,7 @@
 //! with the reason, while the crowd is in use). Every write goes through the operations the
 //! REST handlers use.
 
+use super::confirm::Confirm;
 use super::crowds_page::CrowdRow;
 use super::form::Form;
 use super::render::{Chrome, PageResult, html, ok, thousands};
@@ -118,26 +119,22 @@ async fn rename(
     }
 }
 
-#[derive(Template)]
-#[template(path = "console/crowd_delete.html")]
-struct ConfirmPage {
-    chrome: Chrome,
-    crowd: CrowdRow,
-    delete_keeps: &'static str,
-}
-
 async fn delete(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
     form: Form,
 ) -> PageResult {
-    if form.get("confirm") != Some("yes") {
+    if !Confirm::given(&form) {
         let crowd = state.store.get_crowd(&id).await.map_err(ApiError::from)?;
-        let page = ConfirmPage {
+        let page = Confirm {
             chrome: Chrome::new(&session, "/crowds"),
-            crowd: CrowdRow::of(&crowd),
-            delete_keeps: DELETE_KEEPS,
+            title: format!("Delete crowd “{}”?", crowd.original_name),
+            text: format!("Its {} rows can no longer be sent to: {DELETE_KEEPS}.", thousands(crowd.rows)),
+            action: format!("/crowds/{}/delete", urlencoded(&id)),
+            fields: Vec::new(),
+            yes: "Yes, delete it".into(),
+            back: format!("/crowds/{}", urlencoded(&id)),
         };
         return Ok(ok(&page));
     }

@@ -5,6 +5,7 @@
 mod accounts_page;
 mod api_reference;
 mod assets;
+mod confirm;
 mod crowd_page;
 mod crowds_page;
 mod csrf;
@@ -21,6 +22,7 @@ mod run_story;
 mod runs_page;
 mod schedules_page;
 mod session;
+mod template_bulk;
 mod template_form;
 mod templates_page;
 mod trace_page;
@@ -75,6 +77,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let protected = Router::new()
         .merge(dashboard::router())
         .merge(templates_page::router())
+        .merge(template_bulk::router())
         .merge(crowds_page::router(&state.limits))
         .merge(crowd_page::router())
         .merge(runs_page::router())

@@ -2,6 +2,7 @@
 //! start, stop, run-now (confirmed for large crowds) and delete buttons. Every write goes through
 //! the operations the REST handlers use.
 
+use super::confirm::Confirm;
 use super::dashboard::RunRow;
 use super::form::{FieldErrors, Form};
 use super::pager::Pager;
@@ -40,8 +41,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/preview/content", post(content_fragment))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListQuery {
     q: Option<String>,
     status: Option<String>,
     channel: Option<String>,
@@ -60,7 +61,7 @@ struct ListRow {
 
 #[derive(Template)]
 #[template(path = "console/templates_list.html")]
-struct ListPage {
+pub(crate) struct ListPage {
     chrome: Chrome,
     notice: Option<String>,
     q: String,
@@ -78,6 +79,17 @@ async fn list(
     Extension(session): Extension<Session>,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
+    let notice = (q.done.as_deref() == Some("deleted")).then(|| format!("Template deleted: {}.", ops::DELETE_KEEPS));
+    Ok(ok(&list_page(&state, &session, q, notice).await?))
+}
+
+/// The list as `q` asks for it, with a notice above it (what a button just did).
+pub(crate) async fn list_page(
+    state: &AppState,
+    session: &Session,
+    q: ListQuery,
+    notice: Option<String>,
+) -> Result<ListPage, ApiError> {
     let (search, status, channel) =
         (q.q.unwrap_or_default(), q.status.unwrap_or_default(), q.channel.unwrap_or_default());
     let page = Pager::page_of(q.page);
@@ -88,9 +100,8 @@ async fn list(
         };
     let pager =
         Pager::of("/templates", &[("q", &search), ("status", &status), ("channel", &channel)], page, &mut templates);
-    let notice = (q.done.as_deref() == Some("deleted")).then(|| format!("Template deleted: {}.", ops::DELETE_KEEPS));
-    Ok(ok(&ListPage {
-        chrome: Chrome::new(&session, "/templates"),
+    Ok(ListPage {
+        chrome: Chrome::new(session, "/templates"),
         notice,
         q: search,
         status,
@@ -99,7 +110,7 @@ async fn list(
         error,
         rows: templates.iter().map(ListRow::of).collect(),
         pager,
-    }))
+    })
 }
 
 impl ListRow {
@@ -335,7 +346,24 @@ async fn stop(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult 
     Ok(Redirect::to(&format!("/templates/{id}?done=stopped")).into_response())
 }
 
-async fn delete(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+async fn delete(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
+    if !Confirm::given(&form) {
+        let t = ops::get_template(&state, id).await?;
+        return Ok(ok(&Confirm {
+            chrome: Chrome::new(&session, "/templates"),
+            title: format!("Delete template “{}”?", t.spec.name),
+            text: format!("Its schedule stops and it can no longer be sent; {}.", ops::DELETE_KEEPS),
+            action: format!("/templates/{id}/delete"),
+            fields: Vec::new(),
+            yes: "Yes, delete it".into(),
+            back: format!("/templates/{id}"),
+        }));
+    }
     ops::delete_template(&state, id).await?;
     Ok(Redirect::to("/templates?done=deleted").into_response())
 }
