@@ -54,25 +54,37 @@ async fn discard(
     // The body is optional: an empty one discards without a reason.
     let body: DiscardBody =
         if body.iter().all(u8::is_ascii_whitespace) { DiscardBody::default() } else { crate::json::parse(&body)? };
-    let reason = body.reason;
-    if let Some(r) = &reason
+    discard_template(&state, id, body.reason.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Puts a template on the discard list: its sends are dropped from now on. The reason is an
+/// operator's note, at most [`MAX_REASON_CHARS`].
+pub(crate) async fn discard_template(state: &AppState, id: i64, reason: Option<&str>) -> Result<(), ApiError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(r) = reason
         && r.chars().count() > MAX_REASON_CHARS
     {
         return Err(ApiError::field("reason", format!("longer than {MAX_REASON_CHARS} characters")));
     }
-    state.store.discard_template(id, reason.as_deref(), state.clock.now()).await.map_err(|e| match e {
+    state.store.discard_template(id, reason, state.clock.now()).await.map_err(|e| match e {
         StoreError::NotFound { .. } => ApiError::TemplateNotFound(format!("template {id} not found")),
         other => other.into(),
     })?;
-    tracing::warn!(template_id = id, reason = ?reason.as_deref().unwrap_or(""), "template put on the discard list");
-    Ok(StatusCode::NO_CONTENT)
+    tracing::warn!(template_id = id, reason = ?reason.unwrap_or(""), "template put on the discard list");
+    Ok(())
+}
+
+pub(crate) async fn undiscard_template(state: &AppState, id: i64) -> Result<(), ApiError> {
+    state.store.undiscard_template(id).await?;
+    tracing::info!(template_id = id, "template taken off the discard list");
+    Ok(())
 }
 
 #[utoipa::path(delete, path = "/api/templates/{id}/discard", tag = "policies", params(("id" = i64, Path, description = "the template id")),
     responses((status = 204, description = "its sends go out again")))]
 async fn undiscard(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
-    state.store.undiscard_template(id).await?;
-    tracing::info!(template_id = id, "template taken off the discard list");
+    undiscard_template(&state, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -116,10 +128,16 @@ async fn set_rate(
 ) -> Result<Json<RateSet>, ApiError> {
     let kind =
         ChannelKind::parse(&channel).ok_or_else(|| ApiError::NotFound(format!("no channel named {channel:?}")))?;
-    checked_rate(&body)?;
-    state.store.set_channel_rate(kind, body.rate_per_second, state.clock.now()).await?;
-    tracing::info!(channel = %kind, rate = ?body.rate_per_second, "channel rate changed");
+    set_channel_rate(&state, kind, body.rate_per_second).await?;
     Ok(Json(RateSet { channel: kind, rate_per_second: body.rate_per_second }))
+}
+
+/// Limits a channel's sends per second across the cluster; None removes the limit.
+pub(crate) async fn set_channel_rate(state: &AppState, kind: ChannelKind, rate: Option<f64>) -> Result<(), ApiError> {
+    checked_rate(&RateBody { rate_per_second: rate })?;
+    state.store.set_channel_rate(kind, rate, state.clock.now()).await?;
+    tracing::info!(channel = %kind, rate = ?rate, "channel rate changed");
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -14,6 +14,8 @@ pub struct UserRecord {
     pub name: String,
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    /// When another user disabled it; a disabled user cannot log in.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 /// Who a live session belongs to.
@@ -42,6 +44,11 @@ pub trait UserRepo: Send + Sync {
     async fn count_users(&self) -> Result<i64>;
     /// Replaces the password hash and ends every session of the user.
     async fn set_user_password(&self, name: &str, password_hash: &str, now: DateTime<Utc>) -> Result<()>;
+    /// A window of the users, by name.
+    async fn list_users(&self, window: crate::listing::Window) -> Result<Vec<UserRecord>>;
+    /// Disables a user (ending every session of theirs) or enables them again. Disabling the
+    /// last enabled user is refused with a conflict: someone must be able to log in.
+    async fn set_user_disabled(&self, name: &str, disabled: bool, now: DateTime<Utc>) -> Result<()>;
 
     async fn create_session(
         &self,

@@ -78,6 +78,7 @@ on_both_backends!(
         text_sorts_byte_by_byte_on_both_backends,
         users_have_unique_names_and_keep_only_hashes,
         sessions_expire_and_end,
+        users_are_listed_disabled_and_enabled_but_one_stays_enabled,
         a_setup_link_makes_the_first_user_once,
         hourly_outcomes_are_counted_by_the_database,
         recent_crowds_come_newest_first,

@@ -330,6 +330,9 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             "/accounts".into(),
             "/accounts/new".into(),
             "/schedules".into(),
+            "/policies".into(),
+            "/outbox".into(),
+            "/users".into(),
         ];
         for page in &pages {
             b.goto(page).await;

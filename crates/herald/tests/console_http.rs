@@ -232,6 +232,10 @@ async fn every_console_page_sends_the_security_headers_and_names_no_other_host()
         "/schedules".into(),
         "/keys".into(),
         "/api-reference".into(),
+        format!("/crowds/{crowd_id}"),
+        "/policies".into(),
+        "/outbox".into(),
+        "/users".into(),
     ];
     for page in pages {
         let r = http.get(node.url(&page)).header("Cookie", &session.cookie).send().await.unwrap();
@@ -578,5 +582,131 @@ async fn ticked_templates_start_stop_and_delete_together_with_refusals_named() {
 
     assert_eq!(bulk("start", vec![], false).await.0, 422, "nothing ticked");
     assert_eq!(bulk("explode", vec![unscheduled], false).await.0, 422, "an unknown action");
+    node.node.shutdown().await;
+}
+
+/// A logged-in console client: GET and form POST, each answering status, redirect and body.
+struct Browser<'a> {
+    node: &'a TestNode,
+    s: Session,
+    http: reqwest::Client,
+}
+
+impl Browser<'_> {
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self.http.get(self.node.url(path)).header("Cookie", &self.s.cookie).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let mut form = vec![("csrf", self.s.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let r = self.http.post(self.node.url(path)).header("Cookie", &self.s.cookie).form(&form).send().await.unwrap();
+        (r.status().as_u16(), location(&r), r.text().await.unwrap())
+    }
+}
+
+async fn browser<'a>(node: &'a TestNode, user: &str) -> Browser<'a> {
+    add_user(node, user).await;
+    Browser { node, s: log_in(node, user).await, http: client() }
+}
+
+#[tokio::test]
+async fn the_policies_page_discards_a_template_and_limits_a_channel() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let id = node.template(json!({"name": "Wrong send", "channel": "outbox", "content": {"body": "b"}})).await;
+    let (status, to, _) = b.post("/policies/discard", &[("template", &id.to_string()), ("reason", "wrong copy")]).await;
+    assert_eq!((status, to.as_str()), (303, "/policies?done=discarded"));
+    let (_, discards) = node.get("/api/discards").await;
+    assert_eq!(
+        (discards["items"][0]["templateId"].as_i64(), discards["items"][0]["reason"].as_str()),
+        (Some(id), Some("wrong copy"))
+    );
+    let (_, page) = b.get("/policies").await;
+    assert!(page.contains(">Wrong send</a>") && page.contains("wrong copy"), "listed by name with its reason");
+    let (status, _, page) = b.post("/policies/discard", &[("template", "")]).await;
+    assert!(status == 422 && page.contains("template: pick a template"), "{status}");
+
+    let (status, to, _) = b.post("/policies/rate", &[("channel", "sms"), ("rate", "2.5")]).await;
+    assert_eq!((status, to.as_str()), (303, "/policies?done=rate"));
+    let (_, rates) = node.get("/api/flow-control").await;
+    assert_eq!(
+        (rates["items"][0]["channel"].as_str(), rates["items"][0]["ratePerSecond"].as_f64()),
+        (Some("sms"), Some(2.5))
+    );
+    let (status, _, page) = b.post("/policies/rate", &[("channel", "sms"), ("rate", "fast")]).await;
+    assert!(status == 422 && page.contains(&escaped(r#"ratePerSecond: "fast" is not a number"#)), "{status}");
+    let (status, _, _) = b.post("/policies/rate", &[("channel", "sms"), ("rate", "")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(node.get("/api/flow-control").await.1["items"], json!([]), "empty clears the limit");
+
+    let (status, to, _) = b.post("/policies/undiscard", &[("template", &id.to_string())]).await;
+    assert_eq!((status, to.as_str()), (303, "/policies?done=undiscarded"));
+    assert_eq!(node.get("/api/discards").await.1["items"], json!([]));
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_outbox_page_shows_deliveries_by_template_with_names_and_links() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let crowd_id = node.crowd(crowd_csv(3)).await;
+    let id = node.template(outbox_template("Codes", &crowd_id, None)).await;
+    let (status, run) = node.post(&format!("/api/templates/{id}/run"), &json!({})).await;
+    assert_eq!(status, 202, "{run}");
+    let run_id = run["runId"].as_i64().unwrap();
+    node.wait_run(run_id, std::time::Duration::from_secs(20), |r| r["status"] == "completed").await;
+    let (status, page) = b.get(&format!("/outbox?template={id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(page.matches("<tr><td>").count(), 3, "its three deliveries");
+    assert!(
+        page.contains(">Codes</a>") && page.contains(&format!("href=\"/runs/{run_id}\"")) && page.contains("/trace?q=")
+    );
+    assert!(page.contains(&common::receiver(2)));
+    let (_, one) = b.get(&format!("/outbox?receiver={}", common::receiver(2))).await;
+    assert_eq!(one.matches("<tr><td>").count(), 1);
+    let (status, refused) = b.get("/outbox?run=abc").await;
+    assert!(status == 200 && refused.contains(&escaped(r#"run: "abc" is not an id"#)), "said on the page");
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn users_are_added_disabled_enabled_and_given_new_passwords_on_the_users_page() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let (status, _, page) = b.post("/users", &[("name", "ann"), ("password", "short"), ("password2", "short")]).await;
+    assert!(status == 422 && page.contains("id=\"password-error\""), "{status}");
+    let (status, to, _) = b.post("/users", &[("name", "ann"), ("password", PASSWORD), ("password2", PASSWORD)]).await;
+    assert_eq!((status, to.as_str()), (303, "/users?done=added"));
+    let (status, _, page) = b.post("/users", &[("name", "ann"), ("password", PASSWORD), ("password2", PASSWORD)]).await;
+    assert!(status == 409 && page.contains("exists already"), "{status}");
+    let ann = log_in(&node, "ann").await;
+
+    let (status, to, _) = b.post("/users/disable", &[("name", "ann")]).await;
+    assert_eq!((status, to.as_str()), (303, "/users?done=disabled"));
+    let home = client().get(node.url("/")).header("Cookie", &ann.cookie).send().await.unwrap();
+    assert_eq!(home.status(), 303, "ann's session ended");
+    let login = client().get(node.url("/login")).send().await.unwrap();
+    let (pre, _) = set_cookie(login.headers(), "herald_login_csrf").unwrap();
+    let refused = client()
+        .post(node.url("/login"))
+        .header("Cookie", format!("herald_login_csrf={pre}"))
+        .form(&[("csrf", pre.as_str()), ("name", "ann"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("this user is disabled"));
+    let (status, _, page) = b.post("/users/disable", &[("name", "ops")]).await;
+    assert!(status == 409 && page.contains("you cannot disable yourself"), "{status}");
+
+    let (status, to, _) = b.post("/users/enable", &[("name", "ann")]).await;
+    assert_eq!((status, to.as_str()), (303, "/users?done=enabled"));
+    let (status, to, _) = b.post("/users/password", &[("name", "ann"), ("password", "a brand new passphrase")]).await;
+    assert_eq!((status, to.as_str()), (303, "/users?done=password"));
+    let (_, page) = b.get("/users").await;
+    assert_eq!(page.matches("class=\"user\"").count(), 2);
+    assert!(page.contains("ops <span class=\"muted\">(you)</span>"));
     node.node.shutdown().await;
 }

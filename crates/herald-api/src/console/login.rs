@@ -156,6 +156,13 @@ async fn login(
         return Ok(refused(StatusCode::UNAUTHORIZED, "wrong user name or password".into()));
     };
     guard.succeeded(client, &name);
+    if user.disabled_at.is_some() {
+        tracing::info!(user = ?user.name, "console login of a disabled user refused");
+        return Ok(refused(
+            StatusCode::FORBIDDEN,
+            "this user is disabled: another user can enable it on the Users page".into(),
+        ));
+    }
     let cookie = session::start(&state, user.id, &headers).await?;
     tracing::info!(user = ?user.name, "console login");
     Ok(logged_in(&next, cookie))

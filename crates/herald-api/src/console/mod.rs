@@ -15,8 +15,10 @@ mod identity;
 mod keys_page;
 mod login;
 pub mod login_guard;
+mod outbox_page;
 mod pager;
 mod passwords;
+mod policies_page;
 mod render;
 mod run_story;
 mod runs_page;
@@ -26,6 +28,7 @@ mod template_bulk;
 mod template_form;
 mod templates_page;
 mod trace_page;
+mod users_page;
 
 pub use passwords::{hash_password, password_problem};
 pub use session::ensure_setup_link;
@@ -77,6 +80,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let protected = Router::new()
         .merge(dashboard::router())
         .merge(templates_page::router())
+        .merge(policies_page::router())
+        .merge(outbox_page::router())
+        .merge(users_page::router())
         .merge(template_bulk::router())
         .merge(crowds_page::router(&state.limits))
         .merge(crowd_page::router())

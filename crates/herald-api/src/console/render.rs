@@ -35,7 +35,7 @@ pub(crate) struct Tab {
 }
 
 /// The tabs of the top bar: path, label.
-pub(crate) const TABS: [(&str, &str); 9] = [
+pub(crate) const TABS: [(&str, &str); 12] = [
     ("/", "Dashboard"),
     ("/templates", "Templates"),
     ("/crowds", "Crowds"),
@@ -43,7 +43,10 @@ pub(crate) const TABS: [(&str, &str); 9] = [
     ("/trace", "Trace"),
     ("/accounts", "Accounts"),
     ("/schedules", "Schedules"),
+    ("/policies", "Policies"),
+    ("/outbox", "Outbox"),
     ("/keys", "API keys"),
+    ("/users", "Users"),
     ("/api-reference", "API"),
 ];
 

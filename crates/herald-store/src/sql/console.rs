@@ -1,17 +1,22 @@
 //! The admin console's users, sessions and setup links, and the dashboard's hourly counts.
 
 use super::Backend;
-use super::codec::time_of;
+use super::codec::{opt_time_of, time_of};
 use super::dialect::{BYTE_ORDER, DbRow, HOUR_OF_AT, begin_write, db_time, lock_table};
 use crate::console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo};
 use crate::error::{Result, StoreError};
+use crate::listing::Window;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use const_format::formatcp;
 use sqlx::Row;
 
-const INSERT_USER: &str = "INSERT INTO console_users (name, password_hash, created_at, updated_at) \
-     VALUES ($1, $2, $3, $3) RETURNING id, name, password_hash, created_at";
+const USER_COLUMNS: &str = "id, name, password_hash, created_at, disabled_at";
+
+const INSERT_USER: &str = formatcp!(
+    "INSERT INTO console_users (name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+     RETURNING {USER_COLUMNS}"
+);
 
 fn user_from_row(row: &DbRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -19,6 +24,7 @@ fn user_from_row(row: &DbRow) -> Result<UserRecord> {
         name: row.try_get("name")?,
         password_hash: row.try_get("password_hash")?,
         created_at: time_of(row, "created_at")?,
+        disabled_at: opt_time_of(row, "disabled_at")?,
     })
 }
 
@@ -45,7 +51,7 @@ impl UserRepo for Backend {
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query("SELECT id, name, password_hash, created_at FROM console_users WHERE name = $1")
+        let row = sqlx::query(formatcp!("SELECT {USER_COLUMNS} FROM console_users WHERE name = $1"))
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -72,6 +78,50 @@ impl UserRepo for Backend {
         Ok(())
     }
 
+    async fn list_users(&self, window: Window) -> Result<Vec<UserRecord>> {
+        let rows = sqlx::query(formatcp!("SELECT {USER_COLUMNS} FROM console_users ORDER BY name LIMIT $1 OFFSET $2"))
+            .bind(window.limit)
+            .bind(window.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn set_user_disabled(&self, name: &str, disabled: bool, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        // Two users disabling each other at once must not both succeed.
+        lock_table(&mut tx, "console_users").await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM console_users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", name))?;
+        if disabled {
+            let others: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM console_users WHERE disabled_at IS NULL AND id <> $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if others == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "{name:?} is the last enabled user: someone must be able to log in"
+                )));
+            }
+            sqlx::query("DELETE FROM console_sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "UPDATE console_users SET disabled_at = CASE WHEN $1 THEN COALESCE(disabled_at, $2) END, updated_at = $2 \
+             WHERE id = $3",
+        )
+        .bind(disabled)
+        .bind(db_time(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn create_session(
         &self,
         token_hash: &str,
@@ -94,7 +144,7 @@ impl UserRepo for Backend {
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>> {
         let row = sqlx::query(
             "SELECT s.user_id, u.name, s.expires_at FROM console_sessions s JOIN console_users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(db_time(now))

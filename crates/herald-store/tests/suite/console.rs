@@ -119,3 +119,25 @@ pub async fn recent_crowds_come_newest_first(store: Arc<dyn Store>) {
     assert_eq!(recent[0].rows, 7);
     assert_eq!(recent[0].columns, vec!["name".to_string(), "city".to_string()]);
 }
+
+pub async fn users_are_listed_disabled_and_enabled_but_one_stays_enabled(store: Arc<dyn Store>) {
+    let now = t0();
+    let ann = store.create_user("ann", "h", now).await.unwrap();
+    store.create_user("bob", "h", now).await.unwrap();
+    store.create_session("ann-tok", ann.id, now, now + Duration::hours(1)).await.unwrap();
+    store.set_user_disabled("ann", true, now).await.unwrap();
+    assert!(store.session_user("ann-tok", now).await.unwrap().is_none(), "disabling ends the sessions");
+    let users = store.list_users(herald_store::Window::ALL).await.unwrap();
+    assert_eq!(
+        users.iter().map(|u| (u.name.as_str(), u.disabled_at.is_some())).collect::<Vec<_>>(),
+        vec![("ann", true), ("bob", false)]
+    );
+    let refused = store.set_user_disabled("bob", true, now).await.unwrap_err().to_string();
+    assert!(refused.contains("last enabled user"), "{refused}");
+    store.set_user_disabled("ann", false, now).await.unwrap();
+    assert!(store.user_by_name("ann").await.unwrap().unwrap().disabled_at.is_none());
+    store.create_session("ann-tok-2", ann.id, now, now + Duration::hours(1)).await.unwrap();
+    assert!(store.session_user("ann-tok-2", now).await.unwrap().is_some(), "enabled again");
+    assert!(matches!(store.set_user_disabled("carl", true, now).await, Err(herald_store::StoreError::NotFound { .. })));
+    assert_eq!(store.list_users(herald_store::Window { offset: 1, limit: 5 }).await.unwrap()[0].name, "bob");
+}
