@@ -27,7 +27,7 @@
     new Chart(canvas, {
       type: "bar",
       data: {
-        labels: series.hours.map(function (h) { return hourLabel(h, week); }),
+        labels: series.labels || series.hours.map(function (h) { return hourLabel(h, week); }),
         datasets: series.states.map(function (s) {
           return { label: s.state, data: s.counts, backgroundColor: COLORS[s.state] || "#90a4ae", stack: "outcomes" };
         })

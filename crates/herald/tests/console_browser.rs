@@ -333,6 +333,7 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             "/policies".into(),
             "/outbox".into(),
             "/users".into(),
+            "/profile".into(),
         ];
         for page in &pages {
             b.goto(page).await;

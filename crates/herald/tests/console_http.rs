@@ -236,6 +236,7 @@ async fn every_console_page_sends_the_security_headers_and_names_no_other_host()
         "/policies".into(),
         "/outbox".into(),
         "/users".into(),
+        "/profile".into(),
     ];
     for page in pages {
         let r = http.get(node.url(&page)).header("Cookie", &session.cookie).send().await.unwrap();
@@ -708,5 +709,44 @@ async fn users_are_added_disabled_enabled_and_given_new_passwords_on_the_users_p
     let (_, page) = b.get("/users").await;
     assert_eq!(page.matches("class=\"user\"").count(), 2);
     assert!(page.contains("ops <span class=\"muted\">(you)</span>"));
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_user_reads_every_time_in_the_zone_they_pick() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let crowd_id = node.crowd(crowd_csv(2)).await;
+    let id = node.template(outbox_template("Zoned", &crowd_id, None)).await;
+    let (_, run) = node.post(&format!("/api/templates/{id}/run"), &json!({})).await;
+    let run_id = run["runId"].as_i64().unwrap();
+    // The test clock reads 2026-05-01 00:00:00 UTC: 08:00 in Shanghai.
+    let (_, runs) = b.get("/runs").await;
+    assert!(
+        runs.contains("2026-05-01 00:00:00 UTC") && runs.contains("Created from (UTC)"),
+        "UTC until a zone is picked"
+    );
+    let (status, _, refused) = b.post("/profile", &[("zone", "Mars/Olympus")]).await;
+    assert!(status == 422 && refused.contains("is not an IANA time zone"), "{status}");
+    let (status, to, _) = b.post("/profile", &[("zone", "Asia/Shanghai")]).await;
+    assert_eq!((status, to.as_str()), (303, "/profile?done=saved"));
+
+    let (_, runs) = b.get("/runs").await;
+    assert!(
+        runs.contains("2026-05-01 08:00:00 CST") && runs.contains("Created from (Asia/Shanghai)"),
+        "in the zone, named"
+    );
+    let (_, home) = b.get("/").await;
+    assert!(
+        home.contains("(hours in Asia/Shanghai)") && home.contains("id=\"display-zone\""),
+        "the chart says its zone"
+    );
+    let (_, run_page) = b.get(&format!("/runs/{run_id}")).await;
+    assert!(run_page.contains("CST") && !run_page.contains(" UTC<"), "every time on the run page");
+    // A day filter is a day in the reader's zone: May 1 in Shanghai starts at 16:00 UTC on April 30.
+    let (_, day) = b.get("/runs?from=2026-05-01&to=2026-05-01").await;
+    assert!(day.contains(&format!("#{run_id}")), "the run was created on May 1 in Shanghai");
+    let (_, before) = b.get("/runs?to=2026-04-30").await;
+    assert!(!before.contains(&format!("#{run_id}")));
     node.node.shutdown().await;
 }

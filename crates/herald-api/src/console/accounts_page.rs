@@ -5,7 +5,7 @@
 use super::confirm::Confirm;
 use super::form::{FieldErrors, Form};
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, html, ok, utc};
+use super::render::{Chrome, PageResult, html, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
 use crate::accounts::{self as ops, AccountBody, TestBody};
@@ -77,7 +77,7 @@ async fn list(
             name: a.name,
             channel: a.channel.to_string(),
             rate: a.rate_per_second.map(|r| format!("{r}/s")).unwrap_or_else(|| "unlimited".into()),
-            updated_at: utc(a.updated_at),
+            updated_at: shown_at(a.updated_at),
         })
         .collect();
     Ok(ok(&ListPage {

@@ -3,7 +3,7 @@
 //! build a template on.
 
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, html, ok, thousands, utc};
+use super::render::{Chrome, PageResult, html, ok, shown_at, thousands};
 use super::session::Session;
 use crate::crowds::{receive_upload, upload_body_limit};
 use crate::error::ApiError;
@@ -38,7 +38,7 @@ impl CrowdRow {
             rows: thousands(c.rows),
             bad_rows: thousands(c.bad_rows),
             columns: c.columns.join(", "),
-            created_at: utc(c.created_at),
+            created_at: shown_at(c.created_at),
         }
     }
 }

@@ -1,14 +1,15 @@
 //! The dashboard: messages per hour by final state over the last day or week (counted by the
 //! database, drawn by Chart.js), totals, and the newest runs.
 
-use super::render::{Chrome, PageResult, ok, thousands, utc};
+use super::render::{Chrome, PageResult, ok, shown_at, thousands};
 use super::session::Session;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Extension, Router};
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, DurationRound, Timelike, Utc};
+use chrono_tz::Tz;
 use herald_core::{RunProgress, TemplateStatus, TraceEvent};
 use herald_store::HourlyCount;
 use serde::Deserialize;
@@ -78,14 +79,14 @@ impl RunRow {
             percent: (run.fraction_done() * 100.0).floor() as i64,
             delivered: thousands(run.delivered),
             failed: thousands(run.failed),
-            created_at: utc(run.created_at),
+            created_at: shown_at(run.created_at),
         }
     }
 }
 
 /// Every hour of `[from, to)` with the counts of each state (zero where none), so the chart's
 /// axis has no holes.
-pub(crate) fn series(counts: &[HourlyCount], from: DateTime<Utc>, to: DateTime<Utc>) -> serde_json::Value {
+pub(crate) fn series(counts: &[HourlyCount], from: DateTime<Utc>, to: DateTime<Utc>, zone: Tz) -> serde_json::Value {
     let hours: Vec<DateTime<Utc>> =
         std::iter::successors(Some(from), |h| Some(*h + Duration::hours(1))).take_while(|h| *h < to).collect();
     let mut states: Vec<String> = STATES.iter().map(|s| s.as_str().to_string()).collect();
@@ -104,7 +105,24 @@ pub(crate) fn series(counts: &[HourlyCount], from: DateTime<Utc>, to: DateTime<U
             json!({ "state": state, "counts": counts })
         })
         .collect();
-    json!({ "hours": hours, "states": states })
+    let week = hours.len() > 48;
+    json!({ "hours": hours, "labels": hour_labels(&hours, week, zone), "states": states })
+}
+
+/// Each hour as the reader's clock shows it: `15:00`, with the day (`5/4 00:00`) at midnight,
+/// and on every bar of a week.
+fn hour_labels(hours: &[DateTime<Utc>], week: bool, zone: Tz) -> Vec<String> {
+    hours
+        .iter()
+        .map(|h| {
+            let local = h.with_timezone(&zone);
+            if week || (local.hour() == 0 && local.minute() == 0) {
+                local.format("%-m/%-d %H:%M").to_string()
+            } else {
+                local.format("%H:%M").to_string()
+            }
+        })
+        .collect()
 }
 
 async fn page(
@@ -117,7 +135,7 @@ async fn page(
     let to = now.duration_trunc(Duration::hours(1)).unwrap_or(now) + Duration::hours(1);
     let from = to - if week { Duration::days(7) } else { Duration::days(1) };
     let counts = state.store.hourly_outcomes(from, to).await?;
-    let series = series(&counts, from, to);
+    let series = series(&counts, from, to, session.zone);
     let totals = STATES
         .iter()
         .map(|s| s.as_str())
@@ -152,9 +170,16 @@ mod tests {
             state: state.into(),
             count,
         };
-        let s =
-            series(&[count(0, "sent", 3), count(2, "failed", 1), count(2, "odd", 4)], from, from + Duration::hours(3));
+        let s = series(
+            &[count(0, "sent", 3), count(2, "failed", 1), count(2, "odd", 4)],
+            from,
+            from + Duration::hours(3),
+            Tz::UTC,
+        );
         assert_eq!(s["hours"].as_array().unwrap().len(), 3);
+        assert_eq!(s["labels"], json!(["5/1 00:00", "01:00", "02:00"]), "midnight shows its day");
+        let shanghai = series(&[], from, from + Duration::hours(2), chrono_tz::Asia::Shanghai);
+        assert_eq!(shanghai["labels"], json!(["08:00", "09:00"]), "in the reader's zone");
         assert_eq!(s["states"][0], json!({"state": "sent", "counts": [3, 0, 0]}));
         assert_eq!(s["states"][1], json!({"state": "failed", "counts": [0, 0, 1]}));
         assert_eq!(s["states"][STATES.len()], json!({"state": "odd", "counts": [0, 0, 4]}), "unknown states last");

@@ -7,7 +7,10 @@ use sha2::{Digest, Sha256};
 /// The logged-in user of a request, put in its extensions by `session::require_login`.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
+    pub user_id: i64,
     pub name: String,
+    /// The zone the user reads times in.
+    pub zone: chrono_tz::Tz,
     pub token_hash: String,
     /// The CSRF token every write of this session must carry.
     pub csrf: String,

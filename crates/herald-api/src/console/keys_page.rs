@@ -3,7 +3,7 @@
 //! revoke button that asks first. The API's rules and refusals apply as they are.
 
 use super::form::Form;
-use super::render::{Chrome, PageResult, html, ok, utc, utc_opt};
+use super::render::{Chrome, PageResult, html, ok, shown_at, shown_at_opt};
 use super::session::Session;
 use crate::AppState;
 use crate::auth::create_api_key;
@@ -61,9 +61,9 @@ async fn keys_page(state: &AppState, session: &Session) -> Result<KeysPage, ApiE
             prefix: if k.prefix.is_empty() { "—".into() } else { format!("{}…", k.prefix) },
             name: k.name,
             scope: k.scope.as_str(),
-            created: utc(k.created_at),
-            last_used: utc_opt(k.last_used_at),
-            revoked: k.revoked_at.map(utc),
+            created: shown_at(k.created_at),
+            last_used: shown_at_opt(k.last_used_at),
+            revoked: k.revoked_at.map(shown_at),
         })
         .collect();
     Ok(KeysPage { chrome: Chrome::new(session, "/keys"), rows, new_key: None, notice: None, error: None })

@@ -19,6 +19,7 @@ mod outbox_page;
 mod pager;
 mod passwords;
 mod policies_page;
+mod profile_page;
 mod render;
 mod run_story;
 mod runs_page;
@@ -83,6 +84,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(policies_page::router())
         .merge(outbox_page::router())
         .merge(users_page::router())
+        .merge(profile_page::router())
         .merge(template_bulk::router())
         .merge(crowds_page::router(&state.limits))
         .merge(crowd_page::router())

@@ -3,7 +3,7 @@
 //! more arrive), each linking to its message's trace.
 
 use super::dashboard::names_of;
-use super::render::{Chrome, PageResult, ok, utc};
+use super::render::{Chrome, PageResult, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
 use crate::error::ApiError;
@@ -107,7 +107,7 @@ async fn page(
             run_id: e.run_id,
             receiver: e.receiver,
             content: clip(&e.content.to_string(), CONTENT_CHARS),
-            at: utc(e.delivered_at),
+            at: shown_at(e.delivered_at),
         })
         .collect();
     Ok(ok(&OutboxPage { chrome: Chrome::new(&session, "/outbox"), template, run, receiver, error, rows, total, next }))

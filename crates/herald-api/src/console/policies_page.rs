@@ -4,7 +4,7 @@
 
 use super::dashboard::names_of;
 use super::form::Form;
-use super::render::{Chrome, PageResult, html, ok, utc};
+use super::render::{Chrome, PageResult, html, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
 use crate::error::ApiError;
@@ -76,7 +76,7 @@ async fn policies_page(
             template_id: e.template_id,
             name: names.get(&e.template_id).cloned().unwrap_or_else(|| format!("template {}", e.template_id)),
             reason: e.reason.clone().unwrap_or_default(),
-            since: utc(e.since),
+            since: shown_at(e.since),
         })
         .collect();
     let offered = TemplateFilter { window: Window::first(TEMPLATES_OFFERED), ..TemplateFilter::default() };

@@ -13,6 +13,8 @@ use chrono_tz::Tz;
 #[derive(Debug, Clone)]
 pub(crate) struct Chrome {
     pub user: String,
+    /// The zone the page's times are shown in.
+    pub zone: String,
     pub csrf: String,
     /// The tab to highlight.
     pub nav: &'static str,
@@ -20,7 +22,7 @@ pub(crate) struct Chrome {
 
 impl Chrome {
     pub fn new(session: &Session, nav: &'static str) -> Self {
-        Self { user: session.name.clone(), csrf: session.csrf.clone(), nav }
+        Self { user: session.name.clone(), zone: session.zone.name().to_string(), csrf: session.csrf.clone(), nav }
     }
 
     pub fn tabs(&self) -> Vec<Tab> {
@@ -111,13 +113,24 @@ pub(crate) fn time_in(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()
 }
 
-/// `2026-05-04 01:30:00 UTC`.
-pub(crate) fn utc(t: DateTime<Utc>) -> String {
-    time_in(t, Tz::UTC)
+tokio::task_local! {
+    /// The time zone the logged-in user reads times in, for the request being answered (set by
+    /// the login check; UTC outside a session).
+    pub(crate) static DISPLAY_ZONE: Tz;
 }
 
-pub(crate) fn utc_opt(t: Option<DateTime<Utc>>) -> String {
-    t.map(utc).unwrap_or_else(|| "—".into())
+/// The zone this request's times are shown in.
+pub(crate) fn display_zone() -> Tz {
+    DISPLAY_ZONE.try_with(|z| *z).unwrap_or(Tz::UTC)
+}
+
+/// A time as the reader sees it, in their zone and naming it: `2026-05-04 09:30:00 CST`.
+pub(crate) fn shown_at(t: DateTime<Utc>) -> String {
+    time_in(t, display_zone())
+}
+
+pub(crate) fn shown_at_opt(t: Option<DateTime<Utc>>) -> String {
+    t.map(shown_at).unwrap_or_else(|| "—".into())
 }
 
 /// 1234567 as `1,234,567`.
@@ -145,6 +158,6 @@ mod tests {
         assert_eq!(thousands(-1_234_567), "-1,234,567");
         let t = DateTime::parse_from_rfc3339("2026-05-04T01:30:00Z").unwrap().with_timezone(&Utc);
         assert_eq!(time_in(t, chrono_tz::Asia::Shanghai), "2026-05-04 09:30:00 CST");
-        assert_eq!(utc(t), "2026-05-04 01:30:00 UTC");
+        assert_eq!(shown_at(t), "2026-05-04 01:30:00 UTC");
     }
 }

@@ -2,7 +2,7 @@
 //! going), the messages that failed with their reasons (a page at a time, each linking to its
 //! trace) and the shards its crowd is streamed in with their holders.
 
-use super::render::{thousands, utc, utc_opt};
+use super::render::{shown_at, shown_at_opt, thousands};
 use crate::AppState;
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
@@ -62,7 +62,7 @@ impl Story {
                     message_id: m.message_id,
                     receiver: m.receiver,
                     reason: m.detail.unwrap_or_default(),
-                    at: utc(m.at),
+                    at: shown_at(m.at),
                 })
                 .collect(),
             failures_page,
@@ -80,14 +80,14 @@ impl ShardRow {
             rows_read: thousands(shard.rows_read),
             batches: thousands(shard.batches),
             holder: shard.lease_owner.clone().unwrap_or_else(|| "—".into()),
-            until: utc_opt(shard.lease_until),
+            until: shown_at_opt(shard.lease_until),
         }
     }
 }
 
 fn started(run: &RunProgress) -> String {
     match run.fire_time {
-        Some(due) => format!("by its schedule, the fire due {}", utc(due)),
+        Some(due) => format!("by its schedule, the fire due {}", shown_at(due)),
         None => "by hand (run now)".into(),
     }
 }

@@ -5,7 +5,7 @@
 use super::dashboard::RunRow;
 use super::form::Form;
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, ok, thousands, utc, utc_opt};
+use super::render::{Chrome, PageResult, ok, shown_at, shown_at_opt, thousands};
 use super::run_story::Story;
 use super::session::Session;
 use crate::AppState;
@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use herald_core::RunProgress;
 use herald_store::{RunFilter, StoreError, TemplateFilter, Window};
 use serde::Deserialize;
@@ -112,8 +112,8 @@ async fn list(
     }))
 }
 
-/// The start (UTC) of the day `text` names (YYYY-MM-DD) plus `days`; None when empty; refused,
-/// naming `field`, when it is not a date.
+/// The start of the day `text` names (YYYY-MM-DD) plus `days`, in the reader's zone; None when
+/// empty; refused, naming `field`, when it is not a date.
 fn day_start(field: &str, text: &str, days: u64) -> Result<Option<DateTime<Utc>>, ApiError> {
     if text.trim().is_empty() {
         return Ok(None);
@@ -122,7 +122,15 @@ fn day_start(field: &str, text: &str, days: u64) -> Result<Option<DateTime<Utc>>
         ApiError::field(field, format!("{:?} is not a date: give YYYY-MM-DD", herald_core::listing::clip(text, 40)))
     })?;
     let day = day.checked_add_days(Days::new(days)).unwrap_or(day);
-    Ok(Some(day.and_time(NaiveTime::MIN).and_utc()))
+    let zone = super::render::display_zone();
+    // A day that starts in a gap of the zone's clock starts at the first instant after it.
+    let start = zone
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .earliest()
+        .or_else(|| zone.from_local_datetime(&day.and_hms_opt(1, 0, 0)?).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| day.and_time(NaiveTime::MIN).and_utc());
+    Ok(Some(start))
 }
 
 /// The figures of the progress panel.
@@ -163,7 +171,7 @@ impl Progress {
             dropped: thousands(run.dropped),
             deferred: thousands(run.deferred),
             held: thousands(run.held),
-            finished_at: utc_opt(run.finished_at),
+            finished_at: shown_at_opt(run.finished_at),
             error: run.error.clone(),
         }
     }
@@ -227,7 +235,7 @@ async fn page(
         notice,
         template_id: run.template_id,
         template_name,
-        created_at: utc(run.created_at),
+        created_at: shown_at(run.created_at),
         story: Story::of(&state, &run, q.failures.unwrap_or(0).clamp(0, 5_000)).await?,
         progress: Progress::of(&run),
     }))

@@ -3,7 +3,7 @@
 //! wording, last and next fire, and its recent fires' outcomes.
 
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, ok, time_in, utc, utc_opt};
+use super::render::{Chrome, PageResult, ok, shown_at, shown_at_opt, time_in};
 use super::session::Session;
 use crate::AppState;
 use askama::Template;
@@ -77,12 +77,12 @@ async fn page(
             description: parsed.as_ref().map(CronSchedule::describe).unwrap_or_default(),
             next_fire: match (s.next_fire_at, &parsed) {
                 (Some(at), Some(p)) => time_in(at, p.timezone()),
-                (at, _) => utc_opt(at),
+                (at, _) => shown_at_opt(at),
             },
             last_fire: s
                 .last_fire
                 .as_ref()
-                .map(|f| format!("{} · {}", utc(f.fire_time), f.outcome))
+                .map(|f| format!("{} · {}", shown_at(f.fire_time), f.outcome))
                 .unwrap_or_else(|| "never".into()),
             last_error: s.last_fire.and_then(|f| f.error),
             cron: s.cron,
@@ -92,7 +92,7 @@ async fn page(
                 .iter()
                 .map(|f| {
                     let outcome = if f.error.is_some() { "error".to_string() } else { f.outcome.clone() };
-                    (outcome, utc(f.fire_time))
+                    (outcome, shown_at(f.fire_time))
                 })
                 .collect(),
         });

@@ -82,8 +82,9 @@ pub(crate) async fn require_login(State(state): State<AppState>, mut req: Reques
         match state.store.session_user(&token_hash, state.clock.now()).await {
             Ok(Some(user)) => {
                 let csrf = csrf_token_for(&token);
-                req.extensions_mut().insert(Session { name: user.name, token_hash, csrf });
-                return next.run(req).await;
+                let zone = user.time_zone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::Tz::UTC);
+                req.extensions_mut().insert(Session { user_id: user.user_id, name: user.name, zone, token_hash, csrf });
+                return super::render::DISPLAY_ZONE.scope(zone, next.run(req)).await;
             }
             Ok(None) => {}
             Err(e) => return error_page(ApiError::from(e)),

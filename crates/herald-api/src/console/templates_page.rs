@@ -6,7 +6,7 @@ use super::confirm::Confirm;
 use super::dashboard::RunRow;
 use super::form::{FieldErrors, Form};
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, html, ok, thousands, utc, utc_opt};
+use super::render::{Chrome, PageResult, html, ok, shown_at, shown_at_opt, thousands};
 use super::session::Session;
 use super::template_form::{ContentPreview, CronPreview, TemplateForm, content_preview, cron_preview, field_of};
 use crate::AppState;
@@ -126,7 +126,7 @@ impl ListRow {
                 .as_ref()
                 .map(|s| format!("{} ({})", s.cron, s.timezone))
                 .unwrap_or_else(|| "—".into()),
-            next_fire: utc_opt(t.next_fire_at),
+            next_fire: shown_at_opt(t.next_fire_at),
         }
     }
 }
@@ -161,7 +161,13 @@ struct EditPage {
 }
 
 fn crowd_label(c: &Crowd) -> String {
-    format!("{} — {} rows, {} bad ({})", c.original_name, thousands(c.rows), thousands(c.bad_rows), utc(c.created_at))
+    format!(
+        "{} — {} rows, {} bad ({})",
+        c.original_name,
+        thousands(c.rows),
+        thousands(c.bad_rows),
+        shown_at(c.created_at)
+    )
 }
 
 async fn edit_page(
@@ -224,12 +230,12 @@ async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
         status: t.status.as_str(),
         running: t.status == TemplateStatus::Running,
         next_fire: match t.next_fire_at {
-            Some(at) => format!("{} ({})", super::render::time_in(at, t.spec.timezone()), utc(at)),
+            Some(at) => format!("{} ({})", super::render::time_in(at, t.spec.timezone()), shown_at(at)),
             None => "—".into(),
         },
         crowd_rows,
         runs: runs.iter().map(|r| RunRow::of(r, &names)).collect(),
-        fires: fires.iter().map(|f| (utc(f.fire_time), f.outcome.clone(), f.run_id)).collect(),
+        fires: fires.iter().map(|f| (shown_at(f.fire_time), f.outcome.clone(), f.run_id)).collect(),
     })
 }
 

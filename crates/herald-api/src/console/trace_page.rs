@@ -3,7 +3,7 @@
 
 use super::dashboard::names_of;
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, ok, utc};
+use super::render::{Chrome, PageResult, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
 use askama::Template;
@@ -78,7 +78,7 @@ async fn page(
     let message = trace.first().map(|t| (t.receiver.clone(), t.template_id, name(t.template_id), t.run_id));
     let events = trace
         .iter()
-        .map(|t| EventRow { event: t.event.clone(), detail: t.detail.clone().unwrap_or_default(), at: utc(t.at) })
+        .map(|t| EventRow { event: t.event.clone(), detail: t.detail.clone().unwrap_or_default(), at: shown_at(t.at) })
         .collect();
     let messages = states
         .into_iter()
@@ -89,7 +89,7 @@ async fn page(
             run_id: m.run_id,
             state: m.state,
             detail: m.detail.unwrap_or_default(),
-            at: utc(m.at),
+            at: shown_at(m.at),
         })
         .collect();
     Ok(ok(&TracePage { chrome: Chrome::new(&session, "/trace"), q, message, events, messages, pager }))

@@ -6,7 +6,7 @@ use super::form::{FieldErrors, Form};
 use super::login::new_user_problems;
 use super::pager::Pager;
 use super::passwords::{hash_password, password_problem};
-use super::render::{Chrome, PageResult, html, ok, utc};
+use super::render::{Chrome, PageResult, html, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
 use crate::error::ApiError;
@@ -79,7 +79,7 @@ async fn users_page(
             .map(|u| UserRow {
                 you: u.name == session.name,
                 disabled: u.disabled_at.is_some(),
-                created_at: utc(u.created_at),
+                created_at: shown_at(u.created_at),
                 name: u.name,
             })
             .collect(),

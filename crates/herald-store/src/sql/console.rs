@@ -122,6 +122,19 @@ impl UserRepo for Backend {
         Ok(())
     }
 
+    async fn set_user_time_zone(&self, user_id: i64, time_zone: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query("UPDATE console_users SET time_zone = $1, updated_at = $2 WHERE id = $3")
+            .bind(time_zone)
+            .bind(db_time(now))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("user", user_id));
+        }
+        Ok(())
+    }
+
     async fn create_session(
         &self,
         token_hash: &str,
@@ -143,7 +156,8 @@ impl UserRepo for Backend {
 
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>> {
         let row = sqlx::query(
-            "SELECT s.user_id, u.name, s.expires_at FROM console_sessions s JOIN console_users u ON u.id = s.user_id \
+            "SELECT s.user_id, u.name, s.expires_at, u.time_zone FROM console_sessions s \
+             JOIN console_users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(token_hash)
@@ -155,6 +169,7 @@ impl UserRepo for Backend {
                 user_id: r.try_get("user_id")?,
                 name: r.try_get("name")?,
                 expires_at: time_of(&r, "expires_at")?,
+                time_zone: r.try_get("time_zone")?,
             })
         })
         .transpose()

@@ -32,7 +32,14 @@ pub async fn sessions_expire_and_end(store: Arc<dyn Store>) {
     store.create_session("tok-1", ann.id, now, until).await.unwrap();
     store.create_session("tok-2", ann.id, now, now + Duration::minutes(1)).await.unwrap();
     let user = store.session_user("tok-1", now).await.unwrap().expect("live session");
-    assert_eq!(user, herald_store::SessionUser { user_id: ann.id, name: "ann".into(), expires_at: until });
+    assert_eq!(
+        user,
+        herald_store::SessionUser { user_id: ann.id, name: "ann".into(), expires_at: until, time_zone: None }
+    );
+    store.set_user_time_zone(ann.id, Some("Asia/Shanghai"), now).await.unwrap();
+    let user = store.session_user("tok-1", now).await.unwrap().unwrap();
+    assert_eq!(user.time_zone.as_deref(), Some("Asia/Shanghai"), "read with the session");
+    store.set_user_time_zone(ann.id, None, now).await.unwrap();
     assert!(store.session_user("unknown", now).await.unwrap().is_none());
     // Expired at its expiry instant.
     assert!(store.session_user("tok-1", until).await.unwrap().is_none());
