@@ -53,9 +53,22 @@
     if (window.htmx) htmx.process(copy);
   }
 
+  // A table or card wider than the window scrolls inside itself; keyboard users reach it too.
+  function focusScrollable(root) {
+    var scope = root.querySelectorAll ? root : document;
+    scope.querySelectorAll("table, .card").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1 && !el.hasAttribute("tabindex")) {
+        el.tabIndex = 0;
+      }
+    });
+  }
+
   function init(root) {
     root.querySelectorAll("canvas[data-series]").forEach(drawChart);
+    focusScrollable(document);
   }
+
+  window.addEventListener("resize", function () { focusScrollable(document); });
 
   document.addEventListener("click", function (e) {
     var button = e.target.closest("[data-add-row]");

@@ -311,6 +311,9 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
     let (wecom, _fake) = fake_wecom::start(SECRET).await;
 
     with_browser("every_page_renders_clean_and_accounts_keep_secrets_write_only", &console.base, async |b| {
+        b.goto("/login").await;
+        b.find("#login-form").await;
+        b.assert_accessible().await;
         b.login("ops", PASSWORD).await;
         b.find("#outcomes-chart").await;
         let pages = [
@@ -335,11 +338,23 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             "/users".into(),
             "/profile".into(),
         ];
-        for page in &pages {
-            b.goto(page).await;
-            b.find("main h1").await;
-            b.assert_clean().await;
+        for width in console::browser::WIDTHS {
+            b.set_width(width).await;
+            for page in &pages {
+                b.goto(page).await;
+                b.find("main h1").await;
+                b.assert_clean().await;
+                b.assert_accessible().await;
+                b.assert_fits_width().await;
+                let name: String = page.replace(&crowd_id, "crowd").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+                b.screenshot(&console::browser::ui_screenshot_dir().join(format!("{name}-{width}.png"))).await;
+            }
         }
+        b.set_width(1366).await;
+        // The check finds what it is for: a button with no name is a serious violation.
+        b.script("document.querySelector('main').insertAdjacentHTML('beforeend', '<button id=\"axe-probe\"></button>'); return 1;").await;
+        let found = b.accessibility_violations().await;
+        assert_eq!(found[0]["rule"], "button-name", "{found}");
         // The run page tells who started it, how long it took, what failed and its shards.
         b.goto(&format!("/runs/{run_id}")).await;
         let started = b.text("#run-started").await;

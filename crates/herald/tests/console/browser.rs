@@ -1,6 +1,10 @@
 //! Headless Chromium through chromedriver: start both, drive pages, read the browser's console
 //! log and resource timings, and screenshot a failing test.
 
+
+/// axe-core, vendored from the npm registry (see `vendor/README.md`).
+const AXE: &str = include_str!("vendor/axe.min.js");
+
 use fantoccini::elements::Element;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -38,13 +42,24 @@ fn chromium() -> PathBuf {
     })
 }
 
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+}
+
 /// Where a failing test's screenshot goes.
 pub fn screenshot_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("console-screenshots")
+    target_dir().join("console-screenshots")
 }
+
+/// Where every page's screenshot at each width goes, on every run.
+pub fn ui_screenshot_dir() -> PathBuf {
+    target_dir().join("ui-screenshots")
+}
+
+/// The widths every page is looked at: a laptop, a narrow window or a tablet, and a phone.
+pub const WIDTHS: [u32; 3] = [1400, 800, 390];
 
 /// A browser session on a console at `base`.
 pub struct Browser {
@@ -231,6 +246,42 @@ impl Browser {
         assert!(errors.is_empty(), "console errors on {path}: {errors:#?}");
         let foreign = self.foreign_requests().await;
         assert!(foreign.is_empty(), "{path} loaded from another host: {foreign:?}");
+    }
+
+    /// Fails on any serious or critical accessibility violation on the page, naming each rule,
+    /// its help text and the first elements at fault.
+    pub async fn assert_accessible(&self) {
+        let path = self.path().await;
+        let found = self.accessibility_violations().await;
+        assert_eq!(found, serde_json::json!([]), "accessibility violations on {path}");
+    }
+
+    /// The serious and critical violations axe-core (vendored, see `vendor/README.md`) finds on
+    /// the page as it stands.
+    pub async fn accessibility_violations(&self) -> Value {
+        self.client.execute(&format!("{AXE}\nreturn true;"), vec![]).await.unwrap();
+        let check = "const done = arguments[arguments.length - 1];\
+            axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations\
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+              .map(v => ({rule: v.id, impact: v.impact, help: v.help,\
+                          at: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))),\
+              e => done([{rule: 'axe failed', help: String(e)}]));";
+        self.client.execute_async(check, vec![]).await.unwrap()
+    }
+
+    /// Resizes the window to `width` (and a fixed height).
+    pub async fn set_width(&self, width: u32) {
+        self.client.set_window_size(width, 1000).await.unwrap();
+    }
+
+    /// Fails when the page scrolls sideways: everything fits the window's width.
+    pub async fn assert_fits_width(&self) {
+        let path = self.path().await;
+        let widths = self
+            .script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];")
+            .await;
+        let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+        assert!(scroll <= client, "{path} scrolls sideways: {scroll} px of content in a {client} px window");
     }
 
     pub async fn screenshot(&self, path: &Path) {
