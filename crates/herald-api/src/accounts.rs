@@ -264,21 +264,32 @@ pub(crate) async fn send_test(state: &AppState, id: i64, body: TestBody) -> Resu
     let built = state.accounts.build(&account).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let content = body.content.unwrap_or_else(|| default_test_content(record.channel));
     let message = OutgoingMessage {
-        message_id: MessageId(format!("test-{}", uuid::Uuid::new_v4().simple())),
+        message_id: test_message_id(),
         template_id: 0,
         run_id: None,
         receiver: body.receiver.trim().to_string(),
         msg_type: 10,
         content,
     };
-    let result = built.channel.send(&message).await;
-    tracing::info!(account_id = id, message_id = %message.message_id, outcome = ?outcome_name(&result), "test message sent");
+    tracing::info!(account_id = id, "test message through an account");
+    Ok(send_once(&*built.channel, message).await)
+}
+
+/// Sends one message through `channel` now, outside the bus, and says what the provider answered.
+pub(crate) async fn send_once(channel: &dyn herald_channels::Channel, message: OutgoingMessage) -> TestOutcome {
+    let result = channel.send(&message).await;
+    tracing::info!(message_id = %message.message_id, outcome = ?outcome_name(&result), "test message sent");
     let (outcome, detail) = match result {
         SendResult::Sent { detail } => ("sent", detail),
         SendResult::Retryable { reason, .. } => ("retryable", Some(reason)),
         SendResult::Permanent { reason } => ("permanent", Some(reason)),
     };
-    Ok(TestOutcome { message_id: message.message_id, outcome, detail })
+    TestOutcome { message_id: message.message_id, outcome, detail }
+}
+
+/// A test message's id: never one a run or the send API makes.
+pub(crate) fn test_message_id() -> MessageId {
+    MessageId(format!("test-{}", uuid::Uuid::new_v4().simple()))
 }
 
 fn outcome_name(result: &SendResult) -> &'static str {

@@ -28,6 +28,7 @@ mod runs;
 mod schedules;
 mod send;
 mod send_params;
+mod template_test;
 mod templates;
 
 pub use auth::{create_api_key, ensure_api_key, hash_api_key, new_api_key};
@@ -67,6 +68,8 @@ pub struct AppState {
     pub limits: ApiLimits,
     /// Channel accounts: building, test sends, token refreshes.
     pub accounts: Arc<herald_channels::registry::AccountChannels>,
+    /// Every channel the node delivers through, for a template's test send.
+    pub channels: herald_channels::Channels,
     /// The admin console's sessions and confirmations.
     pub console: console::ConsoleSettings,
     /// Whose message ids the send API makes.
@@ -83,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(send::router())
         .merge(templates::router())
+        .merge(template_test::router())
         .merge(crowds::router(&state.limits))
         .merge(crowd_admin::router())
         .merge(runs::router())

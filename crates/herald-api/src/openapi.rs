@@ -4,7 +4,7 @@
 //! [`ErrorBody`], added here once as each operation's `default` response.
 
 use crate::error::ErrorBody;
-use crate::{accounts, crowd_admin, crowds, keys, messages, policies, runs, schedules, send, templates};
+use crate::{accounts, crowd_admin, crowds, keys, messages, policies, runs, schedules, send, template_test, templates};
 use axum::Json;
 use serde_json::Value;
 use utoipa::openapi::path::Operation;
@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
     paths(
         send::send, send::batch_send,
         templates::list, templates::create, templates::read, templates::update, templates::remove,
-        templates::start, templates::stop, templates::run_now, templates::fires,
+        templates::start, templates::stop, templates::run_now, templates::fires, template_test::test,
         crowds::list, crowds::upload, crowds::read, crowd_admin::bad_rows, crowd_admin::rename,
         crowd_admin::remove, crowd_admin::download,
         runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, policies::run_states,

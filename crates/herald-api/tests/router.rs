@@ -39,7 +39,9 @@ impl Api {
         let accounts = AccountChannels::new(store.clone(), sealer, BuildContext { http, tokens, clock: clock.clone() });
         let key = herald_api::ensure_api_key(store.as_ref(), clock.now()).await.unwrap().expect("a first key");
         let installation = store.installation().await.unwrap();
+        let accounts = Arc::new(accounts);
         let state = AppState {
+            channels: herald_channels::Channels::new().with_accounts(accounts.clone()),
             installation,
             login_guard: Default::default(),
             store: store.clone(),
@@ -47,7 +49,7 @@ impl Api {
             crowds: Arc::new(LocalCrowdStore::new(dir.path().join("crowds"))),
             clock,
             limits: ApiLimits::default(),
-            accounts: Arc::new(accounts),
+            accounts,
             console: Default::default(),
             readiness: Default::default(),
             metrics: None,

@@ -175,16 +175,19 @@ impl Node {
         }
     }
 
-    fn spawn_workers(&mut self, config: &Config) -> anyhow::Result<()> {
-        let w = &config.worker;
+    /// Every channel this node delivers through: outbox, webhook and the account-based ones. The
+    /// workers send through them, and the API's test sends too.
+    fn channels(&self, config: &Config) -> Channels {
         let deliveries: Arc<dyn herald_store::LedgerRepo> = self.context.store.clone();
-        let channels = Channels::new()
+        Channels::new()
             .with_accounts(self.context.accounts.clone())
             .with(Arc::new(OutboxChannel::new(deliveries, self.context.clock.clone())))
-            .with(Arc::new(WebhookChannel::new(
-                config.webhook.resolve(),
-                self.context.accounts.context().http.clone(),
-            )));
+            .with(Arc::new(WebhookChannel::new(config.webhook.resolve(), self.context.accounts.context().http.clone())))
+    }
+
+    fn spawn_workers(&mut self, config: &Config) -> anyhow::Result<()> {
+        let w = &config.worker;
+        let channels = self.channels(config);
         let channels_kinds = channels.kinds();
         let pipeline = Arc::new(Pipeline::new(PipelineParts {
             store: self.context.store.clone(),
@@ -221,7 +224,9 @@ impl Node {
         let limits =
             ApiLimits { max_upload_bytes: config.crowd.max_upload_bytes, max_json_bytes: config.server.max_json_bytes };
         let installation = store.installation().await?;
+        let channels = self.channels(config);
         let state = AppState {
+            channels,
             store,
             bus,
             crowds,

@@ -366,3 +366,34 @@ fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[tokio::test]
+async fn a_template_test_send_renders_the_first_row_and_reaches_the_outbox_once() {
+    let (_dir, node) = node().await;
+    let crowd_id = node.crowd(crowd_csv(3)).await;
+    let id = node.template(outbox_template("Codes", &crowd_id, None)).await;
+    let (status, tested) =
+        node.post(&format!("/api/templates/{id}/test"), &json!({"receiver": "qa@example.com"})).await;
+    assert_eq!(status, 200, "{tested}");
+    assert_eq!(tested["outcome"], "sent", "{tested}");
+    assert_eq!(tested["content"]["title"], "Hi 用户1", "the crowd's first row fills it: {tested}");
+    let message_id = tested["messageId"].as_str().unwrap().to_string();
+    assert!(message_id.starts_with("test-"), "{message_id}");
+    let (_, outbox) = node.get(&format!("/api/outbox?templateId={id}")).await;
+    let sent: Vec<&Value> =
+        outbox["items"].as_array().unwrap().iter().filter(|e| e["receiver"] == "qa@example.com").collect();
+    assert_eq!(sent.len(), 1, "delivered once, to the receiver given: {outbox}");
+    assert_eq!(sent[0]["content"]["body"], "Your code is 000007");
+
+    let given = json!({"receiver": "qa", "variables": {"name": "Ann", "code": "42"}});
+    let (_, tested) = node.post(&format!("/api/templates/{id}/test"), &given).await;
+    assert_eq!(tested["content"]["title"], "Hi Ann");
+    let (status, refused) =
+        node.post(&format!("/api/templates/{id}/test"), &json!({"receiver": "qa", "variables": {}})).await;
+    assert_eq!((status, fields(&refused)), (422, vec!["variables".to_string()]), "{refused}");
+    let (status, refused) = node.post(&format!("/api/templates/{id}/test"), &json!({"receiver": " "})).await;
+    assert_eq!((status, fields(&refused)), (422, vec!["receiver".to_string()]), "{refused}");
+    assert_eq!(node.post("/api/templates/999/test", &json!({"receiver": "qa"})).await.0, 404);
+    let (_, runs) = node.get(&format!("/api/runs?templateId={id}")).await;
+    assert_eq!(runs["items"], json!([]), "a test send makes no run");
+}

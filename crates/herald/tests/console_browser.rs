@@ -351,6 +351,15 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             }
         }
         b.set_width(1366).await;
+        // A test send from the template page: sent once to the receiver typed, with the first row.
+        b.goto(&format!("/templates/{template_id}")).await;
+        b.fill("#receiver", "qa-browser").await;
+        b.click("#send-test").await;
+        let answer = b.wait_text("#account-result", |t| !t.is_empty()).await;
+        assert!(answer.starts_with("sent (message test-"), "{answer}");
+        let outbox = console.api_get(&format!("/api/outbox?templateId={template_id}&receiver=qa-browser")).await;
+        assert_eq!(outbox["items"].as_array().unwrap().len(), 1, "{outbox}");
+        b.assert_clean().await;
         // The check finds what it is for: a button with no name is a serious violation.
         b.script("document.querySelector('main').insertAdjacentHTML('beforeend', '<button id=\"axe-probe\"></button>'); return 1;").await;
         let found = b.accessibility_violations().await;

@@ -261,7 +261,8 @@ struct ResultFragment {
 
 /// How a test send or token refresh went, as a fragment: 200 when it was tried, 4xx when the
 /// request itself was refused.
-fn result(outcome: Result<(bool, String, String), ApiError>) -> PageResult {
+/// A button's answer as a fragment: a title (success or not) and a detail; a refusal's status.
+pub(crate) fn result(outcome: Result<(bool, String, String), ApiError>) -> PageResult {
     match outcome {
         Ok((ok_, title, detail)) => Ok(ok(&ResultFragment { ok: ok_, title, detail })),
         Err(e @ ApiError::Internal(_)) => Err(e.into()),

@@ -37,6 +37,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/templates/{id}/stop", post(stop))
         .route("/templates/{id}/run", post(run_now))
         .route("/templates/{id}/delete", post(delete))
+        .route("/templates/{id}/test", post(test_send))
         .route("/preview/cron", post(cron_fragment))
         .route("/preview/content", post(content_fragment))
 }
@@ -410,6 +411,20 @@ async fn run_now(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A test send to one receiver, answered as a fragment: the provider's answer and what was sent.
+async fn test_send(State(state): State<AppState>, Path(id): Path<i64>, form: Form) -> PageResult {
+    let test = crate::template_test::TemplateTest { receiver: form.text("receiver"), variables: None };
+    let outcome = crate::template_test::send_template_test(&state, id, test).await.map(|answer| {
+        let outcome = answer.outcome;
+        let detail = match outcome.detail {
+            Some(d) => format!("{d} · sent {}", answer.content),
+            None => format!("sent {}", answer.content),
+        };
+        (outcome.outcome == "sent", format!("{} (message {})", outcome.outcome, outcome.message_id), detail)
+    });
+    super::accounts_page::result(outcome)
 }
 
 #[derive(Template)]

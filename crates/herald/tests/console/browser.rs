@@ -1,7 +1,6 @@
 //! Headless Chromium through chromedriver: start both, drive pages, read the browser's console
 //! log and resource timings, and screenshot a failing test.
 
-
 /// axe-core, vendored from the npm registry (see `vendor/README.md`).
 const AXE: &str = include_str!("vendor/axe.min.js");
 
@@ -277,9 +276,8 @@ impl Browser {
     /// Fails when the page scrolls sideways: everything fits the window's width.
     pub async fn assert_fits_width(&self) {
         let path = self.path().await;
-        let widths = self
-            .script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];")
-            .await;
+        let widths =
+            self.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];").await;
         let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
         assert!(scroll <= client, "{path} scrolls sideways: {scroll} px of content in a {client} px window");
     }
