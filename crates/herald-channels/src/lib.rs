@@ -3,6 +3,7 @@
 //! success, try again later, or give up.
 
 pub mod account;
+pub mod account_form;
 pub mod address_policy;
 pub mod build;
 pub mod dingtalk;

@@ -412,12 +412,16 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         // A channel account: created from the form, its secret shown masked, a test send.
         b.goto("/accounts/new").await;
         b.fill("#name", "corp-app").await;
+        // The channel's own fields replace the JSON box when the channel is picked.
         b.select("#channel", "wecom_app").await;
-        let config = json!({"corpId": fake_wecom::CORP_ID, "corpSecret": SECRET, "agentId": 1000002, "baseUrl": wecom});
-        b.fill("#config", &config.to_string()).await;
+        b.find("#cfg-corpId").await;
+        b.fill("#cfg-corpId", fake_wecom::CORP_ID).await;
+        b.fill("#cfg-corpSecret", SECRET).await;
+        b.fill("#cfg-agentId", "1000002").await;
+        b.fill("#cfg-baseUrl", &wecom).await;
         b.click("#save-account").await;
         assert_eq!(b.wait_text("#notice", |t| t == "Account created.").await, "Account created.");
-        let shown = b.find("#config").await.prop("value").await.unwrap().unwrap_or_default();
+        let shown = b.find("#cfg-corpSecret").await.prop("value").await.unwrap().unwrap_or_default();
         assert!(shown.contains("****cdef") && !shown.contains(SECRET), "{shown}");
         // Saving with the mask keeps the secret: the test send still gets a token.
         b.click("#save-account").await;

@@ -750,3 +750,56 @@ async fn a_user_reads_every_time_in_the_zone_they_pick() {
     assert!(!before.contains(&format!("#{run_id}")));
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn accounts_are_configured_through_their_channels_own_fields() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let (_, sms) = b.get("/accounts/fields?channel=sms").await;
+    assert!(
+        sms.contains(r#"name="cfg:/suppliers/0/provider""#) && sms.contains(r#"<option value="aliyun""#),
+        "a field per setting"
+    );
+    assert!(
+        sms.contains("Secret. the API key&#39;s SecretKey") || sms.contains("Secret. the API key's SecretKey"),
+        "help says which are secret"
+    );
+
+    let fields = [
+        ("name", "ops-robot"),
+        ("channel", "wecom_robot"),
+        ("cfg:/key", "robot-key-0123456789abcdef"),
+        ("cfg:/baseUrl", "http://127.0.0.1:9"),
+        ("config", ""),
+    ];
+    let (status, to, _) = b.post("/accounts", &fields).await;
+    assert_eq!(status, 303, "created from the fields");
+    let id: i64 = to.trim_start_matches("/accounts/").split('?').next().unwrap().parse().unwrap();
+    let (_, account) = node.get(&format!("/api/accounts/{id}")).await;
+    assert_eq!(account["config"], json!({"key": "****cdef", "baseUrl": "http://127.0.0.1:9"}), "{account}");
+    let (_, page) = b.get(&format!("/accounts/{id}")).await;
+    assert!(page.contains(r#"id="cfg-key" name="cfg:/key" value="****cdef""#), "the secret shows masked in its field");
+
+    let bad = [
+        ("name", "app"),
+        ("channel", "wecom_app"),
+        ("cfg:/corpId", "ww1"),
+        ("cfg:/corpSecret", "s"),
+        ("cfg:/agentId", "abc"),
+    ];
+    let (status, _, page) = b.post("/accounts", &bad).await;
+    assert!(status == 422 && page.contains(&escaped(r#"AgentId: "abc" is not a whole number"#)), "{status}");
+    assert!(page.contains(r#"value="abc""#), "the form keeps what was typed");
+
+    let two = json!({"suppliers": [
+        {"provider": "tencent", "secretId": "id", "secretKey": "k", "sdkAppId": "1400", "signName": "s", "templateId": "1", "paramOrder": ["code"]},
+        {"provider": "aliyun", "accessKeyId": "a", "accessKeySecret": "b", "signName": "s", "templateCode": "SMS_1"}]});
+    let (status, created) = node.post("/api/accounts", &json!({"name": "sms", "channel": "sms", "config": two})).await;
+    assert_eq!(status, 201, "{created}");
+    let (_, page) = b.get(&format!("/accounts/{}", created["id"])).await;
+    assert!(
+        page.contains("<details open>") && page.contains("&#34;aliyun&#34;"),
+        "a config the fields cannot hold shows as JSON"
+    );
+    node.node.shutdown().await;
+}

@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use herald_channels::account_form::{FieldKind, account_fields, config_of, fields_hold};
 use herald_core::ChannelKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,6 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list).post(create))
         .route("/accounts/new", get(new_form))
+        .route("/accounts/fields", get(fields_fragment))
         .route("/accounts/{id}", get(edit_form).post(update))
         .route("/accounts/{id}/test", post(test_send))
         .route("/accounts/{id}/refresh-token", post(refresh))
@@ -95,28 +97,98 @@ async fn list(
 struct AccountForm {
     name: String,
     channel: String,
+    /// The whole config as JSON, when typed: it replaces the fields.
     config: String,
+    /// The channel's config fields as typed, by JSON pointer.
+    fields: Vec<(String, String)>,
     rate: String,
+}
+
+/// The form name of the config field at `pointer`.
+const FIELD_PREFIX: &str = "cfg:";
+
+/// One config field of the form, as the page shows it.
+pub(crate) struct FieldRow {
+    id: String,
+    name: String,
+    label: &'static str,
+    help: &'static str,
+    value: String,
+    choices: &'static [&'static str],
+    required: bool,
+    secret: bool,
 }
 
 impl AccountForm {
     fn from_form(form: &Form) -> Self {
+        let fields = form
+            .0
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(FIELD_PREFIX).map(|p| (p.to_string(), v.clone())))
+            .collect();
         Self {
             name: form.get("name").unwrap_or_default().to_string(),
             channel: form.text("channel"),
             config: form.get("config").unwrap_or_default().to_string(),
+            fields,
             rate: form.text("ratePerSecond"),
         }
     }
 
+    fn typed(&self, pointer: &str) -> Option<String> {
+        self.fields.iter().find(|(p, _)| p == pointer).map(|(_, v)| v.clone())
+    }
+
+    /// The config fields of its channel, with the values typed or stored.
+    fn field_rows(&self) -> Vec<FieldRow> {
+        let Some(kind) = ChannelKind::parse(&self.channel) else {
+            return Vec::new();
+        };
+        account_fields(kind)
+            .iter()
+            .map(|f| FieldRow {
+                id: format!("cfg{}", f.pointer.replace('/', "-")),
+                name: format!("{FIELD_PREFIX}{}", f.pointer),
+                label: f.label,
+                help: f.help,
+                value: self.typed(f.pointer).unwrap_or_default(),
+                choices: match f.kind {
+                    FieldKind::Choice(choices) => choices,
+                    _ => &[],
+                },
+                required: f.required,
+                secret: f.is_secret(),
+            })
+            .collect()
+    }
+
+    /// The config: the JSON when typed, else what the channel's fields make.
+    fn config_value(&self) -> Result<Value, ApiError> {
+        if !self.config.trim().is_empty() {
+            return serde_json::from_str(&self.config)
+                .map_err(|e| ApiError::field("config", format!("is not valid JSON: {e}")));
+        }
+        match ChannelKind::parse(&self.channel) {
+            Some(kind) => config_of(kind, |p| self.typed(p)).map_err(|e| ApiError::field("config", e)),
+            None => Ok(json!({})),
+        }
+    }
+
+    /// The form of a stored (masked) config: its fields filled, and the JSON too when the
+    /// fields cannot hold all of it.
+    fn with_config(mut self, config: &Value) -> Self {
+        if let Some(kind) = ChannelKind::parse(&self.channel) {
+            self.fields = account_fields(kind).iter().map(|f| (f.pointer.to_string(), f.shown(config))).collect();
+            if !fields_hold(kind, config) {
+                self.config = serde_json::to_string_pretty(config).unwrap_or_default();
+            }
+        }
+        self
+    }
+
     /// The body the REST API would get, read by the same parser.
     fn to_body(&self) -> Result<AccountBody, ApiError> {
-        let config: Value = if self.config.trim().is_empty() {
-            json!({})
-        } else {
-            serde_json::from_str(&self.config)
-                .map_err(|e| ApiError::field("config", format!("is not valid JSON: {e}")))?
-        };
+        let config = self.config_value()?;
         let rate = match self.rate.parse::<f64>() {
             _ if self.rate.is_empty() => Value::Null,
             Ok(r) => json!(r),
@@ -135,6 +207,23 @@ fn field_of(api_field: &str) -> Option<&'static str> {
         "ratePerSecond" => Some("ratePerSecond"),
         _ => None,
     }
+}
+
+#[derive(Template)]
+#[template(path = "console/account_fields.html")]
+struct FieldsFragment {
+    rows: Vec<FieldRow>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FieldsQuery {
+    channel: Option<String>,
+}
+
+/// The config fields of the channel picked, for the form to swap in when the channel changes.
+async fn fields_fragment(Query(q): Query<FieldsQuery>) -> PageResult {
+    let form = AccountForm { channel: q.channel.unwrap_or_default(), ..AccountForm::default() };
+    Ok(ok(&FieldsFragment { rows: form.field_rows() }))
 }
 
 #[derive(Template)]
@@ -160,7 +249,7 @@ fn edit_page(session: &Session, id: Option<i64>, form: AccountForm, errors: Fiel
 }
 
 async fn new_form(Extension(session): Extension<Session>) -> PageResult {
-    let form = AccountForm { channel: "dingtalk_robot".into(), config: "{}".into(), ..Default::default() };
+    let form = AccountForm { channel: "dingtalk_robot".into(), ..Default::default() };
     Ok(ok(&edit_page(&session, None, form, FieldErrors::default())))
 }
 
@@ -180,9 +269,10 @@ async fn edit_form(
     let form = AccountForm {
         name: record.name,
         channel: record.channel.to_string(),
-        config: serde_json::to_string_pretty(&shown.config).unwrap_or_default(),
         rate: record.rate_per_second.map(|r| r.to_string()).unwrap_or_default(),
-    };
+        ..AccountForm::default()
+    }
+    .with_config(&shown.config);
     let mut page = edit_page(&session, Some(id), form, FieldErrors::default());
     page.notice = match q.done.as_deref() {
         Some("created") => Some("Account created.".into()),
