@@ -6,6 +6,7 @@ pub mod account;
 pub mod account_form;
 pub mod address_policy;
 pub mod build;
+pub mod content_form;
 pub mod dingtalk;
 pub mod email;
 pub mod feishu;

@@ -360,6 +360,16 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         let outbox = console.api_get(&format!("/api/outbox?templateId={template_id}&receiver=qa-browser")).await;
         assert_eq!(outbox["items"].as_array().unwrap().len(), 1, "{outbox}");
         b.assert_clean().await;
+        // The content form follows the channel: its own fields, labelled, keeping what was typed.
+        b.goto("/templates/new").await;
+        b.select("#channel", "email").await;
+        b.fill("#content-subject", "Hello {$name}").await;
+        b.select("#channel", "webhook").await;
+        b.find("#content-url").await;
+        let kept = b.script("return document.querySelector('#content-rows input[name=content_key][value=subject]')?.parentElement.querySelector('textarea')?.value ?? null;").await;
+        assert_eq!(kept, json!("Hello {$name}"), "the subject typed for email stays, as a field of its own");
+        b.assert_accessible().await;
+        b.assert_clean().await;
         // The check finds what it is for: a button with no name is a serious violation.
         b.script("document.querySelector('main').insertAdjacentHTML('beforeend', '<button id=\"axe-probe\"></button>'); return 1;").await;
         let found = b.accessibility_violations().await;

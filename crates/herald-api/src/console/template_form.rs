@@ -8,6 +8,8 @@ use super::render::time_in;
 use crate::AppState;
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
+use herald_channels::account_form::{FieldKind, FormField};
+use herald_channels::content_form::content_fields;
 use herald_core::cron::CronSchedule;
 use herald_core::{ChannelKind, TemplateSpec};
 use serde_json::{Map, Value, json};
@@ -17,6 +19,18 @@ use serde_json::{Map, Value, json};
 pub(crate) struct ContentField {
     pub key: String,
     pub value: String,
+}
+
+/// One content row of the form: a field the channel reads (labelled, its name fixed) or any
+/// other (its name typed).
+pub(crate) struct ContentRow {
+    pub key: String,
+    pub value: String,
+    /// The channel's label for it; None for a field of the user's own naming.
+    pub label: Option<&'static str>,
+    pub help: &'static str,
+    pub choices: &'static [&'static str],
+    pub required: bool,
 }
 
 /// A template as its form holds it: text, exactly as typed.
@@ -112,11 +126,58 @@ impl TemplateForm {
         }
     }
 
+    /// The fields the template's channel reads, by key.
+    fn channel_fields(&self) -> &'static [FormField] {
+        ChannelKind::parse(&self.channel).map(content_fields).unwrap_or(&[])
+    }
+
+    /// The content rows: the fields the channel reads first (with what was typed for them),
+    /// then the others, ending with a row of the user's own naming (empty when none was typed),
+    /// which "Add a field" copies.
+    pub fn content_rows(&self) -> Vec<ContentRow> {
+        let known = self.channel_fields();
+        let typed = |key: &str| self.content.iter().find(|f| f.key == key).map(|f| f.value.clone()).unwrap_or_default();
+        let mut rows: Vec<ContentRow> = known
+            .iter()
+            .map(|f| ContentRow {
+                key: f.key().to_string(),
+                value: typed(f.key()),
+                label: Some(f.label),
+                help: f.help,
+                choices: match f.kind {
+                    FieldKind::Choice(choices) => choices,
+                    _ => &[],
+                },
+                required: f.required,
+            })
+            .collect();
+        let own = |key: &str, value: &str| ContentRow {
+            key: key.into(),
+            value: value.into(),
+            label: None,
+            help: "",
+            choices: &[],
+            required: false,
+        };
+        rows.extend(
+            self.content.iter().filter(|f| !known.iter().any(|k| k.key() == f.key)).map(|f| own(&f.key, &f.value)),
+        );
+        if rows.last().is_none_or(|r| r.label.is_some()) {
+            rows.push(own("", ""));
+        }
+        rows
+    }
+
     /// The content object: a value that reads as a JSON object or array is taken as one (SMS
-    /// `params`), anything else as text. Rows without a name are skipped.
+    /// `params`), anything else as text. Rows without a name are skipped, and so are the
+    /// channel's own fields left empty.
     pub fn content_value(&self) -> Value {
+        let known = self.channel_fields();
         let mut fields = Map::new();
         for f in self.content.iter().filter(|f| !f.key.is_empty()) {
+            if f.value.trim().is_empty() && known.iter().any(|k| k.key() == f.key) {
+                continue;
+            }
             let trimmed = f.value.trim_start();
             let structured = (trimmed.starts_with('{') || trimmed.starts_with('['))
                 .then(|| serde_json::from_str::<Value>(&f.value).ok())
@@ -351,5 +412,21 @@ mod tests {
         let past = cron_preview("0 0 9 * * ? 2025", "UTC", now);
         assert!(past.fires.is_empty());
         assert!(past.error.unwrap().contains("has no fire after 2026-05-01 12:00:00 UTC"));
+    }
+
+    #[test]
+    fn the_channels_own_content_fields_come_first_and_empty_ones_are_not_sent() {
+        let mut form = TemplateForm::blank(None);
+        form.channel = "email".into();
+        form.content = vec![field("subject", "Hi {$name}"), field("extra", "x")];
+        let rows = form.content_rows();
+        let keys: Vec<(&str, bool)> = rows.iter().map(|r| (r.key.as_str(), r.label.is_some())).collect();
+        assert_eq!(keys, [("subject", true), ("html", true), ("text", true), ("extra", false)]);
+        assert_eq!(rows[0].value, "Hi {$name}");
+        form.content.extend([field("html", " "), field("text", "body")]);
+        assert_eq!(form.content_value(), json!({"subject": "Hi {$name}", "extra": "x", "text": "body"}));
+        form.channel = "outbox".into();
+        form.content.clear();
+        assert_eq!(form.content_rows().len(), 1, "one row to type into");
     }
 }

@@ -40,6 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/templates/{id}/test", post(test_send))
         .route("/preview/cron", post(cron_fragment))
         .route("/preview/content", post(content_fragment))
+        .route("/preview/content-rows", post(content_rows_fragment))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -442,6 +443,17 @@ async fn cron_fragment(State(state): State<AppState>, form: Form) -> PageResult 
 #[template(path = "console/content_preview.html")]
 struct ContentFragment {
     preview: ContentPreview,
+}
+
+#[derive(Template)]
+#[template(path = "console/content_rows.html")]
+struct ContentRowsFragment {
+    rows: Vec<super::template_form::ContentRow>,
+}
+
+/// The content rows for the channel picked, keeping what was typed under the same names.
+async fn content_rows_fragment(form: Form) -> PageResult {
+    Ok(ok(&ContentRowsFragment { rows: TemplateForm::from_form(&form).content_rows() }))
 }
 
 async fn content_fragment(State(state): State<AppState>, form: Form) -> PageResult {

@@ -2,7 +2,7 @@
 //! app's access token). Both read the same content fields (see `content`) and share DingTalk's
 //! `{errcode, errmsg}` answer vocabulary (see `reply`).
 
-mod content;
+pub(crate) mod content;
 mod reply;
 pub mod robot;
 pub mod token;
