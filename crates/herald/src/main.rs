@@ -68,6 +68,12 @@ enum UserCommand {
     Add { name: String },
     /// Set a user's password (same sources as `add`) and end the user's sessions.
     Passwd { name: String },
+    /// List the console users, by name, with whether each is disabled.
+    List,
+    /// Disable a user: their sessions end and they cannot log in (never the last enabled one).
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +140,13 @@ fn main() -> std::process::ExitCode {
             Command::User { command: UserCommand::Add { name } } => cli::user::add(cli.config.as_deref(), &name).await,
             Command::User { command: UserCommand::Passwd { name } } => {
                 cli::user::passwd(cli.config.as_deref(), &name).await
+            }
+            Command::User { command: UserCommand::List } => cli::user::list(cli.config.as_deref()).await,
+            Command::User { command: UserCommand::Disable { name } } => {
+                cli::user::set_disabled(cli.config.as_deref(), &name, true).await
+            }
+            Command::User { command: UserCommand::Enable { name } } => {
+                cli::user::set_disabled(cli.config.as_deref(), &name, false).await
             }
             Command::Completions { .. } | Command::Man => unreachable!("answered before the runtime starts"),
         }

@@ -119,6 +119,23 @@ async fn user_add_takes_the_password_from_the_environment_or_stdin_and_stores_on
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = user(&["passwd", "nobody"], None, "another long password\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no console user named"));
+    let out = user(&["disable", "ann"], None, "");
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("last enabled user"),
+        "ann is the only one"
+    );
+    let out = user(&["add", "carl"], Some("a long enough password"), "");
+    assert!(out.status.success());
+    let out = user(&["disable", "ann"], None, "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = String::from_utf8_lossy(&user(&["list"], None, "").stdout).to_string();
+    let states: Vec<(&str, &str)> = listed
+        .lines()
+        .skip(1)
+        .map(|l| (l.split_whitespace().next().unwrap(), l.split_whitespace().last().unwrap()))
+        .collect();
+    assert_eq!(states, [("ann", "disabled"), ("carl", "active")], "{listed}");
+    assert!(user(&["enable", "ann"], None, "").status.success());
 
     let store = herald_store::SqliteStore::open(&db).await.unwrap();
     let ann = store.user_by_name("ann").await.unwrap().expect("ann was created");

@@ -1,4 +1,4 @@
-//! `herald user add NAME` and `herald user passwd NAME`: console users without a running node.
+//! `herald user add|passwd|list|disable|enable`: console users without a running node.
 //! The password comes from `HERALD_USER_PASSWORD`, else a prompt on a terminal (typed twice,
 //! not echoed), else the first line of standard input. There is no default password.
 
@@ -100,4 +100,30 @@ pub async fn passwd(config_file: Option<&Path>, name: &str) -> anyhow::Result<Ex
         Err(StoreError::NotFound { .. }) => anyhow::bail!("no console user named {name:?}"),
         Err(e) => Err(e.into()),
     }
+}
+
+pub async fn list(config_file: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let store = open(config_file).await?;
+    let users = store.list_users(herald_store::Window::ALL).await;
+    store.close_db().await;
+    println!("{:<32} {:<20} STATE", "NAME", "ADDED (UTC)");
+    for u in users? {
+        let state = if u.disabled_at.is_some() { "disabled" } else { "active" };
+        println!("{:<32} {:<20} {state}", u.name, u.created_at.format("%Y-%m-%d %H:%M:%S"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn set_disabled(config_file: Option<&Path>, name: &str, disabled: bool) -> anyhow::Result<ExitCode> {
+    let store = open(config_file).await?;
+    let set = store.set_user_disabled(name.trim(), disabled, chrono::Utc::now()).await;
+    store.close_db().await;
+    match set {
+        Ok(()) if disabled => println!("disabled console user {name:?}; its sessions were ended"),
+        Ok(()) => println!("enabled console user {name:?}"),
+        Err(StoreError::NotFound { .. }) => anyhow::bail!("no console user named {name:?}"),
+        Err(StoreError::Conflict(msg)) => anyhow::bail!("{msg}"),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(ExitCode::SUCCESS)
 }
