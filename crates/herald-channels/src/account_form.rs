@@ -28,7 +28,20 @@ pub struct FormField {
     pub required: bool,
 }
 
-const fn field(
+/// The API base URL field of a channel whose provider's is `$default`.
+macro_rules! base_url {
+    ($default:literal) => {
+        field(
+            "/baseUrl",
+            "API base URL",
+            concat!($default, " when empty; set it for a proxy or a private deployment"),
+            Text,
+            false,
+        )
+    };
+}
+
+pub(crate) const fn field(
     pointer: &'static str,
     label: &'static str,
     help: &'static str,
@@ -86,50 +99,26 @@ const SMS: &[FormField] = &[
 const DINGTALK_ROBOT: &[FormField] = &[
     field("/accessToken", "Access token", "the access_token in the robot's webhook URL", Text, true),
     field("/secret", "Signing secret", "SEC...; empty when the robot checks keywords or IPs instead", Text, false),
-    field(
-        "/baseUrl",
-        "API base URL",
-        "https://oapi.dingtalk.com when empty; set it for a proxy or a private deployment",
-        Text,
-        false,
-    ),
+    base_url!("https://oapi.dingtalk.com"),
 ];
 
 const DINGTALK_WORK_NOTICE: &[FormField] = &[
     field("/appKey", "AppKey", "the internal app's AppKey", Text, true),
     field("/appSecret", "AppSecret", "the internal app's AppSecret", Text, true),
     field("/agentId", "AgentId", "the app's AgentId", Integer, true),
-    field(
-        "/baseUrl",
-        "API base URL",
-        "https://oapi.dingtalk.com when empty; set it for a proxy or a private deployment",
-        Text,
-        false,
-    ),
+    base_url!("https://oapi.dingtalk.com"),
 ];
 
 const WECOM_ROBOT: &[FormField] = &[
     field("/key", "Webhook key", "the key in the group robot's webhook URL", Text, true),
-    field(
-        "/baseUrl",
-        "API base URL",
-        "https://qyapi.weixin.qq.com when empty; set it for a proxy or a private deployment",
-        Text,
-        false,
-    ),
+    base_url!("https://qyapi.weixin.qq.com"),
 ];
 
 const WECOM_APP: &[FormField] = &[
     field("/corpId", "Corp id", "the company's CorpID (My company > Company info)", Text, true),
     field("/corpSecret", "App secret", "the self-built app's Secret", Text, true),
     field("/agentId", "AgentId", "the self-built app's AgentId", Integer, true),
-    field(
-        "/baseUrl",
-        "API base URL",
-        "https://qyapi.weixin.qq.com when empty; set it for a proxy or a private deployment",
-        Text,
-        false,
-    ),
+    base_url!("https://qyapi.weixin.qq.com"),
 ];
 
 const FEISHU_BOT: &[FormField] = &[
@@ -147,13 +136,7 @@ const GETUI_PUSH: &[FormField] = &[
     field("/appId", "AppID", "from the Getui console's app settings", Text, true),
     field("/appKey", "AppKey", "from the Getui console's app settings", Text, true),
     field("/masterSecret", "MasterSecret", "from the Getui console's app settings", Text, true),
-    field(
-        "/baseUrl",
-        "API base URL",
-        "https://restapi.getui.com when empty; set it for a proxy or a private deployment",
-        Text,
-        false,
-    ),
+    base_url!("https://restapi.getui.com"),
 ];
 
 const WEBHOOK: &[FormField] = &[

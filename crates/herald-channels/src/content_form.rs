@@ -4,18 +4,8 @@
 //! (webhooks and the outbox get the whole content).
 
 use crate::account_form::FieldKind::{Choice, Text};
-use crate::account_form::FormField;
+use crate::account_form::{FormField, field};
 use herald_core::ChannelKind;
-
-const fn field(
-    pointer: &'static str,
-    label: &'static str,
-    help: &'static str,
-    kind: crate::account_form::FieldKind,
-    required: bool,
-) -> FormField {
-    FormField { pointer, label, help, kind, required }
-}
 
 const EMAIL: &[FormField] = &[
     field("/subject", "Subject", "the mail's subject line", Text, true),

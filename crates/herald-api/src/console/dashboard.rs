@@ -66,6 +66,11 @@ pub(crate) async fn names_of(
     Ok(names.into_iter().map(|t| (t.id, if t.deleted { format!("{} (deleted)", t.name) } else { t.name })).collect())
 }
 
+/// The template's name out of [`names_of`], or `template N` for one it did not find.
+pub(crate) fn name_in(names: &HashMap<i64, String>, id: i64) -> String {
+    names.get(&id).cloned().unwrap_or_else(|| format!("template {id}"))
+}
+
 impl RunRow {
     pub fn of(run: &RunProgress, names: &HashMap<i64, String>) -> Self {
         Self {

@@ -2,7 +2,7 @@
 //! template, run and receiver, oldest first a page at a time (by id, so a page stays put while
 //! more arrive), each linking to its message's trace.
 
-use super::dashboard::names_of;
+use super::dashboard::{name_in, names_of};
 use super::render::{Chrome, PageResult, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
@@ -100,7 +100,7 @@ async fn page(
     let rows = entries
         .into_iter()
         .map(|e| Row {
-            template_name: names.get(&e.template_id).cloned().unwrap_or_else(|| format!("template {}", e.template_id)),
+            template_name: name_in(&names, e.template_id),
             id: e.id,
             message_id: e.message_id,
             template_id: e.template_id,

@@ -2,7 +2,7 @@
 //! take it off to let them go again) and flow control (a cluster-wide sends-per-second limit per
 //! channel). Every write goes through the operations the REST handlers use.
 
-use super::dashboard::names_of;
+use super::dashboard::{name_in, names_of};
 use super::form::Form;
 use super::render::{Chrome, PageResult, html, ok, shown_at};
 use super::session::Session;
@@ -74,7 +74,7 @@ async fn policies_page(
         .iter()
         .map(|e| DiscardRow {
             template_id: e.template_id,
-            name: names.get(&e.template_id).cloned().unwrap_or_else(|| format!("template {}", e.template_id)),
+            name: name_in(&names, e.template_id),
             reason: e.reason.clone().unwrap_or_default(),
             since: shown_at(e.since),
         })

@@ -3,7 +3,7 @@
 //! uses, and the list reports what was done and, by name, what was refused and why.
 
 use super::confirm::Confirm;
-use super::dashboard::names_of;
+use super::dashboard::{name_in, names_of};
 use super::form::Form;
 use super::render::{Chrome, PageResult, html, ok};
 use super::session::Session;
@@ -77,7 +77,7 @@ async fn bulk(State(state): State<AppState>, Extension(session): Extension<Sessi
         ));
     }
     let names = names_of(&state, ids.iter().copied()).await?;
-    let name = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("template {id}"));
+    let name = |id: i64| name_in(&names, id);
     if action == Action::Delete && !Confirm::given(&form) {
         let mut fields: Vec<(String, String)> = ids.iter().map(|id| ("id".to_string(), id.to_string())).collect();
         fields.push(("action".into(), "delete".into()));

@@ -1,7 +1,7 @@
 //! "What happened to this message": look up a message id's trace, or a receiver's messages and
 //! their final states (newest first, paged), each naming its template.
 
-use super::dashboard::names_of;
+use super::dashboard::{name_in, names_of};
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, shown_at};
 use super::session::Session;
@@ -74,7 +74,7 @@ async fn page(
     let pager = Pager::of("/trace", &[("q", &q)], page, &mut states);
     let names =
         names_of(&state, trace.iter().map(|t| t.template_id).chain(states.iter().map(|m| m.template_id))).await?;
-    let name = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("template {id}"));
+    let name = |id: i64| name_in(&names, id);
     let message = trace.first().map(|t| (t.receiver.clone(), t.template_id, name(t.template_id), t.run_id));
     let events = trace
         .iter()
