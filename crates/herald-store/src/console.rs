@@ -24,8 +24,17 @@ pub struct SessionUser {
     pub user_id: i64,
     pub name: String,
     pub expires_at: DateTime<Utc>,
-    /// The IANA time zone the user reads times in; None for UTC.
+    /// What the user picked for how pages read.
+    pub settings: UserSettings,
+}
+
+/// How a user reads the console; each None until they pick one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserSettings {
+    /// The IANA time zone times are shown in; None for UTC.
     pub time_zone: Option<String>,
+    /// The console language (`en`, `zh-CN`); None to follow the browser.
+    pub language: Option<String>,
 }
 
 /// Messages that reached one final state in one hour.
@@ -51,8 +60,8 @@ pub trait UserRepo: Send + Sync {
     /// Disables a user (ending every session of theirs) or enables them again. Disabling the
     /// last enabled user is refused with a conflict: someone must be able to log in.
     async fn set_user_disabled(&self, name: &str, disabled: bool, now: DateTime<Utc>) -> Result<()>;
-    /// The time zone the user reads times in (an IANA name the caller checked); None for UTC.
-    async fn set_user_time_zone(&self, user_id: i64, time_zone: Option<&str>, now: DateTime<Utc>) -> Result<()>;
+    /// Replaces the user's settings (a zone and language the caller checked).
+    async fn set_user_settings(&self, user_id: i64, settings: &UserSettings, now: DateTime<Utc>) -> Result<()>;
 
     async fn create_session(
         &self,

@@ -29,7 +29,7 @@ mod repos;
 pub mod sqlite;
 mod time;
 
-pub use console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo};
+pub use console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo, UserSettings};
 pub use dedup::DedupStore;
 pub use error::StoreError;
 pub use listing::*;

@@ -2,6 +2,7 @@
 //! value sent back keeps the stored secret), send a test message, refresh the access token,
 //! delete. Every write goes through the operations the REST handlers use.
 
+use super::language::filters;
 use super::confirm::Confirm;
 use super::form::{FieldErrors, Form};
 use super::pager::Pager;

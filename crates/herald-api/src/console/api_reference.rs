@@ -1,6 +1,7 @@
 //! The API reference page: the node's own OpenAPI description (`/openapi.json`) read out as
 //! HTML, operation by operation and type by type, with nothing loaded from elsewhere.
 
+use super::language::filters;
 use super::render::{Chrome, PageResult, ok};
 use super::session::Session;
 use crate::AppState;

@@ -3,6 +3,7 @@
 //! with the reason, while the crowd is in use). Every write goes through the operations the
 //! REST handlers use.
 
+use super::language::filters;
 use super::confirm::Confirm;
 use super::crowds_page::CrowdRow;
 use super::form::Form;

@@ -2,6 +2,7 @@
 //! see its validation report, or find one (search by file name or id, paged, newest first) to
 //! build a template on.
 
+use super::language::filters;
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, html, ok, shown_at, thousands};
 use super::session::Session;

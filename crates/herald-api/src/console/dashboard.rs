@@ -1,6 +1,7 @@
 //! The dashboard: messages per hour by final state over the last day or week (counted by the
 //! database, drawn by Chart.js), totals, and the newest runs.
 
+use super::language::filters;
 use super::render::{Chrome, PageResult, ok, shown_at, thousands};
 use super::session::Session;
 use crate::AppState;

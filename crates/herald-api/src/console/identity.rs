@@ -11,6 +11,8 @@ pub(crate) struct Session {
     pub name: String,
     /// The zone the user reads times in.
     pub zone: chrono_tz::Tz,
+    /// The language the user picked; None to follow the browser.
+    pub language: Option<super::language::Language>,
     pub token_hash: String,
     /// The CSRF token every write of this session must carry.
     pub csrf: String,

@@ -2,6 +2,7 @@
 //! makes a key and shows it this once (on the page answering the form, never in a URL); and a
 //! revoke button that asks first. The API's rules and refusals apply as they are.
 
+use super::language::filters;
 use super::form::Form;
 use super::render::{Chrome, PageResult, html, ok, shown_at, shown_at_opt};
 use super::session::Session;

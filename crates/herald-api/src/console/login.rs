@@ -2,6 +2,7 @@
 //! before login carry a double-submit token: a random value both in a SameSite=Strict cookie
 //! and in the form, which another site can neither read nor set.
 
+use super::language::filters;
 use super::csrf;
 use super::form::{FieldErrors, Form};
 use super::passwords::{hash_password, password_problem, verify_password};

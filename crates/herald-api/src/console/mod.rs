@@ -5,6 +5,8 @@
 mod accounts_page;
 mod api_reference;
 mod assets;
+#[cfg(test)]
+mod catalogue_check;
 mod confirm;
 mod crowd_page;
 mod crowds_page;
@@ -13,6 +15,7 @@ mod dashboard;
 mod form;
 mod identity;
 mod keys_page;
+mod language;
 mod login;
 pub mod login_guard;
 mod outbox_page;
@@ -98,7 +101,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         // Layers run outside in: the session is found first, then the CSRF token checked.
         .route_layer(from_fn_with_state(state.clone(), csrf::require_token))
         .route_layer(from_fn_with_state(state.clone(), session::require_login));
-    Router::new().merge(login::router()).merge(assets::router()).merge(protected).layer(from_fn(security_headers))
+    Router::new().merge(login::router()).merge(assets::router()).merge(protected)
+        .layer(from_fn(language::from_browser))
+        .layer(from_fn(security_headers))
 }
 
 /// Only herald's own origin may serve scripts, styles, images or connections to a console page,

@@ -2,6 +2,7 @@
 //! template, run and receiver, oldest first a page at a time (by id, so a page stays put while
 //! more arrive), each linking to its message's trace.
 
+use super::language::filters;
 use super::dashboard::{name_in, names_of};
 use super::render::{Chrome, PageResult, ok, shown_at};
 use super::session::Session;

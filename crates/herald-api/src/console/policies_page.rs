@@ -2,6 +2,7 @@
 //! take it off to let them go again) and flow control (a cluster-wide sends-per-second limit per
 //! channel). Every write goes through the operations the REST handlers use.
 
+use super::language::filters;
 use super::dashboard::{name_in, names_of};
 use super::form::Form;
 use super::render::{Chrome, PageResult, html, ok, shown_at};

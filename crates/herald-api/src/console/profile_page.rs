@@ -1,7 +1,10 @@
-//! The logged-in user's own settings: the time zone every page shows times in (UTC until they
-//! pick one; a schedule's own zone is still shown beside its cron).
+//! The logged-in user's own settings: the language pages read in (the browser's until they pick
+//! one) and the time zone every page shows times in (UTC until they pick one; a schedule's own
+//! zone is still shown beside its cron).
 
+use super::language::filters;
 use super::form::Form;
+use super::language::{Language, text};
 use super::render::{Chrome, PageResult, html, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
@@ -13,6 +16,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum::{Extension, Router};
 use chrono_tz::Tz;
+use herald_store::UserSettings;
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -31,6 +35,9 @@ struct ProfilePage {
     notice: Option<String>,
     error: Option<String>,
     zones: Vec<&'static str>,
+    languages: [Language; 2],
+    /// The picked language's tag; empty when following the browser.
+    language: &'static str,
     /// The time now, as the pages show it.
     now: String,
 }
@@ -41,6 +48,8 @@ fn profile_page(state: &AppState, session: &Session, notice: Option<String>, err
         notice,
         error,
         zones: chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect(),
+        languages: Language::ALL,
+        language: session.language.map(Language::tag).unwrap_or(""),
         now: shown_at(state.clock.now()),
     }
 }
@@ -50,23 +59,35 @@ async fn page(
     Extension(session): Extension<Session>,
     Query(q): Query<PageQuery>,
 ) -> PageResult {
-    let notice =
-        (q.done.as_deref() == Some("saved")).then(|| "Saved: every page shows times in this zone.".to_string());
+    let notice = (q.done.as_deref() == Some("saved")).then(|| text("profile-saved"));
     Ok(ok(&profile_page(&state, &session, notice, None)))
 }
 
 async fn save(State(state): State<AppState>, Extension(session): Extension<Session>, form: Form) -> PageResult {
-    let text = form.text("zone");
-    let Ok(zone) = text.parse::<Tz>() else {
-        let error =
-            ApiError::field("zone", format!("{:?} is not an IANA time zone", herald_core::listing::clip(&text, 40)));
-        return Ok(html(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &profile_page(&state, &session, None, Some(error.to_string())),
-        ));
+    let refuse = |error: ApiError| {
+        let page = profile_page(&state, &session, None, Some(error.to_string()));
+        Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
     };
-    let stored = (zone != Tz::UTC).then(|| zone.name());
-    state.store.set_user_time_zone(session.user_id, stored, state.clock.now()).await.map_err(ApiError::from)?;
-    tracing::info!(user = ?session.name, zone = zone.name(), "display time zone set");
+    let mut settings = UserSettings {
+        time_zone: (session.zone != Tz::UTC).then(|| session.zone.name().to_string()),
+        language: session.language.map(|l| l.tag().to_string()),
+    };
+    if let Some(text) = form.get("zone") {
+        let Ok(zone) = text.parse::<Tz>() else {
+            let shown = herald_core::listing::clip(text, 40);
+            return refuse(ApiError::field("zone", format!("{shown:?} is not an IANA time zone")));
+        };
+        settings.time_zone = (zone != Tz::UTC).then(|| zone.name().to_string());
+    }
+    if let Some(tag) = form.get("language") {
+        let picked = Language::from_tag(tag);
+        if picked.is_none() && !tag.is_empty() {
+            let shown = herald_core::listing::clip(tag, 40);
+            return refuse(ApiError::field("language", format!("{shown:?} is not one of en, zh-CN")));
+        }
+        settings.language = picked.map(|l| l.tag().to_string());
+    }
+    state.store.set_user_settings(session.user_id, &settings, state.clock.now()).await.map_err(ApiError::from)?;
+    tracing::info!(user = ?session.name, zone = ?settings.time_zone, language = ?settings.language, "console settings saved");
     Ok(Redirect::to("/profile?done=saved").into_response())
 }

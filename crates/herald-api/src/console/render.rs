@@ -1,6 +1,7 @@
 //! Rendering: the chrome every page shares (user, CSRF token, active tab), HTML responses,
 //! error pages, and the formats times are shown in.
 
+use super::language::filters;
 use super::identity::Session;
 use crate::error::ApiError;
 use askama::Template;
@@ -32,24 +33,25 @@ impl Chrome {
 
 pub(crate) struct Tab {
     pub path: &'static str,
+    /// The catalogue key of the label.
     pub label: &'static str,
     pub active: bool,
 }
 
-/// The tabs of the top bar: path, label.
+/// The tabs of the top bar: path, the catalogue key of its label.
 pub(crate) const TABS: [(&str, &str); 12] = [
-    ("/", "Dashboard"),
-    ("/templates", "Templates"),
-    ("/crowds", "Crowds"),
-    ("/runs", "Runs"),
-    ("/trace", "Trace"),
-    ("/accounts", "Accounts"),
-    ("/schedules", "Schedules"),
-    ("/policies", "Policies"),
-    ("/outbox", "Outbox"),
-    ("/keys", "API keys"),
-    ("/users", "Users"),
-    ("/api-reference", "API"),
+    ("/", "nav-dashboard"),
+    ("/templates", "nav-templates"),
+    ("/crowds", "nav-crowds"),
+    ("/runs", "nav-runs"),
+    ("/trace", "nav-trace"),
+    ("/accounts", "nav-accounts"),
+    ("/schedules", "nav-schedules"),
+    ("/policies", "nav-policies"),
+    ("/outbox", "nav-outbox"),
+    ("/keys", "nav-keys"),
+    ("/users", "nav-users"),
+    ("/api-reference", "nav-api"),
 ];
 
 pub(crate) fn html<T: Template>(status: StatusCode, page: &T) -> Response {

@@ -2,6 +2,7 @@
 //! counters refresh every second (htmx polling) until the run is final, with pause and resume
 //! buttons and a cancel button that asks first.
 
+use super::language::filters;
 use super::dashboard::RunRow;
 use super::form::Form;
 use super::pager::Pager;

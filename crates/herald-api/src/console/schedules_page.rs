@@ -2,6 +2,7 @@
 //! release, retention), paged and filtered by kind, with the name of what it belongs to, its
 //! wording, last and next fire, and its recent fires' outcomes.
 
+use super::language::filters;
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, shown_at, shown_at_opt, time_in};
 use super::session::Session;

@@ -3,6 +3,7 @@
 //! live one. Also the one-time setup link that creates the first user.
 
 use super::identity::csrf_token_for;
+use super::language::{self, Language};
 use super::render::error_page;
 use super::{ConsoleSettings, CookieSecurity};
 use crate::AppState;
@@ -82,9 +83,14 @@ pub(crate) async fn require_login(State(state): State<AppState>, mut req: Reques
         match state.store.session_user(&token_hash, state.clock.now()).await {
             Ok(Some(user)) => {
                 let csrf = csrf_token_for(&token);
-                let zone = user.time_zone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::Tz::UTC);
-                req.extensions_mut().insert(Session { user_id: user.user_id, name: user.name, zone, token_hash, csrf });
-                return super::render::DISPLAY_ZONE.scope(zone, next.run(req)).await;
+                let settings = user.settings;
+                let zone = settings.time_zone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::Tz::UTC);
+                let picked = settings.language.as_deref().and_then(Language::from_tag);
+                let language = picked.unwrap_or_else(language::current);
+                let session = Session { user_id: user.user_id, name: user.name, zone, language: picked, token_hash, csrf };
+                req.extensions_mut().insert(session);
+                let answer = super::render::DISPLAY_ZONE.scope(zone, next.run(req));
+                return language::speaking(language, answer).await;
             }
             Ok(None) => {}
             Err(e) => return error_page(ApiError::from(e)),

@@ -2,6 +2,7 @@
 //! start, stop, run-now (confirmed for large crowds) and delete buttons. Every write goes through
 //! the operations the REST handlers use.
 
+use super::language::filters;
 use super::confirm::Confirm;
 use super::dashboard::RunRow;
 use super::form::{FieldErrors, Form};

@@ -1,6 +1,7 @@
 //! "What happened to this message": look up a message id's trace, or a receiver's messages and
 //! their final states (newest first, paged), each naming its template.
 
+use super::language::filters;
 use super::dashboard::{name_in, names_of};
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, shown_at};

@@ -2,6 +2,7 @@
 //! link and `herald user add` check them), disabling or enabling one (never yourself, never the
 //! last enabled user) and setting a new password for one, which ends their sessions.
 
+use super::language::filters;
 use super::form::{FieldErrors, Form};
 use super::login::new_user_problems;
 use super::pager::Pager;

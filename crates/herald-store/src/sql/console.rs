@@ -3,7 +3,7 @@
 use super::Backend;
 use super::codec::{opt_time_of, time_of};
 use super::dialect::{BYTE_ORDER, DbRow, HOUR_OF_AT, begin_write, db_time, lock_table};
-use crate::console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo};
+use crate::console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo, UserSettings};
 use crate::error::{Result, StoreError};
 use crate::listing::Window;
 use async_trait::async_trait;
@@ -122,9 +122,10 @@ impl UserRepo for Backend {
         Ok(())
     }
 
-    async fn set_user_time_zone(&self, user_id: i64, time_zone: Option<&str>, now: DateTime<Utc>) -> Result<()> {
-        let done = sqlx::query("UPDATE console_users SET time_zone = $1, updated_at = $2 WHERE id = $3")
-            .bind(time_zone)
+    async fn set_user_settings(&self, user_id: i64, settings: &UserSettings, now: DateTime<Utc>) -> Result<()> {
+        let done = sqlx::query("UPDATE console_users SET time_zone = $1, language = $2, updated_at = $3 WHERE id = $4")
+            .bind(settings.time_zone.as_deref())
+            .bind(settings.language.as_deref())
             .bind(db_time(now))
             .bind(user_id)
             .execute(&self.pool)
@@ -156,7 +157,7 @@ impl UserRepo for Backend {
 
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>> {
         let row = sqlx::query(
-            "SELECT s.user_id, u.name, s.expires_at, u.time_zone FROM console_sessions s \
+            "SELECT s.user_id, u.name, s.expires_at, u.time_zone, u.language FROM console_sessions s \
              JOIN console_users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
@@ -169,7 +170,7 @@ impl UserRepo for Backend {
                 user_id: r.try_get("user_id")?,
                 name: r.try_get("name")?,
                 expires_at: time_of(&r, "expires_at")?,
-                time_zone: r.try_get("time_zone")?,
+                settings: UserSettings { time_zone: r.try_get("time_zone")?, language: r.try_get("language")? },
             })
         })
         .transpose()

@@ -34,12 +34,14 @@ pub async fn sessions_expire_and_end(store: Arc<dyn Store>) {
     let user = store.session_user("tok-1", now).await.unwrap().expect("live session");
     assert_eq!(
         user,
-        herald_store::SessionUser { user_id: ann.id, name: "ann".into(), expires_at: until, time_zone: None }
+        herald_store::SessionUser { user_id: ann.id, name: "ann".into(), expires_at: until, settings: Default::default() }
     );
-    store.set_user_time_zone(ann.id, Some("Asia/Shanghai"), now).await.unwrap();
+    let picked = herald_store::UserSettings { time_zone: Some("Asia/Shanghai".into()), language: Some("zh-CN".into()) };
+    store.set_user_settings(ann.id, &picked, now).await.unwrap();
     let user = store.session_user("tok-1", now).await.unwrap().unwrap();
-    assert_eq!(user.time_zone.as_deref(), Some("Asia/Shanghai"), "read with the session");
-    store.set_user_time_zone(ann.id, None, now).await.unwrap();
+    assert_eq!(user.settings, picked, "read with the session");
+    store.set_user_settings(ann.id, &Default::default(), now).await.unwrap();
+    assert_eq!(store.session_user("tok-1", now).await.unwrap().unwrap().settings, Default::default());
     assert!(store.session_user("unknown", now).await.unwrap().is_none());
     // Expired at its expiry instant.
     assert!(store.session_user("tok-1", until).await.unwrap().is_none());
