@@ -29,7 +29,7 @@
       data: {
         labels: series.labels || series.hours.map(function (h) { return hourLabel(h, week); }),
         datasets: series.states.map(function (s) {
-          return { label: s.state, data: s.counts, backgroundColor: COLORS[s.state] || "#90a4ae", stack: "outcomes" };
+          return { label: s.label || s.state, data: s.counts, backgroundColor: COLORS[s.state] || "#90a4ae", stack: "outcomes" };
         })
       },
       options: {
@@ -76,7 +76,8 @@
   });
   // An upload's progress: a form with data-upload-progress="#bar" shows how much of the file
   // has gone (htmx reports the request body's progress); its button is disabled meanwhile
-  // (hx-disabled-elt), so a double click uploads once.
+  // (hx-disabled-elt), so a double click uploads once. The words come from the page, in its
+  // language: data-sent-label (with "{percent}" where the number goes) and data-checking-label.
   function uploadProgress(e) {
     var form = e.target.closest && e.target.closest("form[data-upload-progress]");
     if (!form) return;
@@ -87,7 +88,11 @@
       var percent = Math.floor((100 * e.detail.loaded) / e.detail.total);
       bar.hidden = false;
       bar.value = percent;
-      if (label) label.textContent = percent < 100 ? percent + "% sent" : "checking rows…";
+      if (label) {
+        label.textContent = percent < 100
+          ? (form.dataset.sentLabel || "{percent}%").replace("{percent}", String(percent))
+          : form.dataset.checkingLabel || "";
+      }
     } else if (e.type === "htmx:afterRequest") {
       bar.hidden = true;
       bar.value = 0;

@@ -13,18 +13,57 @@ const EMAIL: &[FormField] = &[
     field("/text", "Plain-text body", "the body as plain text (sent beside the HTML when both are given)", Text, false),
 ];
 
-const SMS: &[FormField] = &[field(
-    "/params",
-    "Template parameters",
-    "a JSON object of the SMS template's variables, e.g. {\"code\": \"{$code}\", \"minutes\": \"5\"}; Tencent takes them in the account's parameter order",
-    Text,
-    true,
-)];
+const SMS: &[FormField] = &[
+    field(
+        "/params",
+        "Template parameters",
+        "a JSON object of the SMS template's variables, e.g. {\"code\": \"{$code}\", \"minutes\": \"5\"}; Tencent takes them in the account's parameter order",
+        Text,
+        true,
+    ),
+    field(
+        "/templateCode",
+        "Aliyun template code",
+        "this template's own Aliyun TemplateCode (SMS_...), used instead of the account's; empty keeps the account's",
+        Text,
+        false,
+    ),
+    field(
+        "/templateId",
+        "Tencent template ID",
+        "this template's own Tencent TemplateId, used instead of the account's; empty keeps the account's",
+        Text,
+        false,
+    ),
+    field(
+        "/paramOrder",
+        "Tencent parameter order",
+        "the names in the parameters in the order of that Tencent template's {1}, {2}, ..., as a JSON list, e.g. [\"code\", \"minutes\"]",
+        Text,
+        false,
+    ),
+];
 
 const DINGTALK: &[FormField] = &[
-    field("/msgtype", "Message type", "text, or markdown (which needs a title)", Choice(&["text", "markdown"]), false),
-    field("/title", "Title", "the markdown message's title in the conversation list", Text, false),
-    field("/content", "Text", "the message text, or the markdown body", Text, true),
+    field(
+        "/msgtype",
+        "Message type",
+        "text; markdown, link or actionCard (a card with one button), which need a title",
+        Choice(&["text", "markdown", "link", "actionCard"]),
+        false,
+    ),
+    field("/title", "Title", "the title of a markdown message, link or action card", Text, false),
+    field(
+        "/content",
+        "Text",
+        "the message text, the markdown body, the link's summary or the card's markdown",
+        Text,
+        true,
+    ),
+    field("/messageUrl", "Link URL", "link: where the link opens", Text, false),
+    field("/picUrl", "Picture", "link: its picture's URL (work notices need one: a URL or a media id)", Text, false),
+    field("/singleTitle", "Button text", "action card: the text of its button", Text, false),
+    field("/singleURL", "Button URL", "action card: where the button opens", Text, false),
 ];
 
 const WECOM: &[FormField] = &[
@@ -33,8 +72,17 @@ const WECOM: &[FormField] = &[
     field("/body", "Body", "the message", Text, true),
 ];
 
-const FEISHU: &[FormField] =
-    &[field("/content", "Text", "the message text; a receiver of @all mentions everyone", Text, true)];
+const FEISHU: &[FormField] = &[
+    field(
+        "/msgtype",
+        "Message type",
+        "text; post (rich text, a paragraph per line) or interactive (a card), which need a title",
+        Choice(&["text", "post", "interactive"]),
+        false,
+    ),
+    field("/title", "Title", "the post's or card's title", Text, false),
+    field("/content", "Text", "the message text; a receiver of @all mentions everyone", Text, true),
+];
 
 const GETUI: &[FormField] = &[
     field("/title", "Title", "the notification's title", Text, true),
@@ -78,12 +126,18 @@ mod tests {
 
     #[test]
     fn the_fields_make_content_each_channel_accepts() {
-        let dingtalk = json!({"msgtype": "markdown", "title": "T", "content": "# hi"});
-        assert!(crate::dingtalk::content::message(&dingtalk).is_ok());
+        let card = json!({"msgtype": "actionCard", "title": "T", "content": "# hi", "singleTitle": "Open",
+            "singleURL": "https://a/1"});
+        assert!(crate::dingtalk::content::message(&card, crate::dingtalk::content::Sender::Robot).is_ok());
         assert_eq!(
             content_fields(ChannelKind::DingTalkRobot).iter().map(FormField::key).collect::<Vec<_>>(),
-            ["msgtype", "title", "content"]
+            ["msgtype", "title", "content", "messageUrl", "picUrl", "singleTitle", "singleURL"]
         );
+        let sms = json!({"params": {"code": "1"}, "templateId": "2220", "paramOrder": ["code"]});
+        assert!(crate::sms::ProviderTemplates::of(&sms).is_ok());
+        let keys = |kind| content_fields(kind).iter().map(FormField::key).collect::<Vec<_>>();
+        assert_eq!(keys(ChannelKind::Sms), ["params", "templateCode", "templateId", "paramOrder"]);
+        assert_eq!(keys(ChannelKind::FeishuBot), ["msgtype", "title", "content"]);
         assert!(content_fields(ChannelKind::Outbox).is_empty());
         for kind in ChannelKind::ALL.into_iter().filter(|k| *k != ChannelKind::Outbox) {
             assert!(content_fields(kind).iter().any(|f| f.required), "{kind} needs something");

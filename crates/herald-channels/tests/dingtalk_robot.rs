@@ -60,6 +60,23 @@ async fn markdown_and_at_all_are_sent_as_dingtalk_shapes() {
 }
 
 #[tokio::test]
+async fn links_and_action_cards_reach_the_robot_in_its_shapes() {
+    let fake = FakeDingTalk::start().await;
+    let ctx = context(clock());
+    let built = build(&account(ChannelKind::DingTalkRobot, robot_config(&fake.base_url)), &ctx).unwrap();
+    let link = json!({"msgtype": "link", "title": "Bill", "content": "Due today", "messageUrl": "https://pay/1"});
+    let card = json!({"msgtype": "actionCard", "title": "Review", "content": "## PR 7",
+        "singleTitle": "Open", "singleURL": "https://git/7"});
+    for content in [link, card] {
+        let sent = built.channel.send(&message("", content)).await;
+        assert!(matches!(sent, SendResult::Sent { .. }), "{sent:?}");
+    }
+    let state = fake.state();
+    assert_eq!(state.robot_posts[0]["link"]["messageUrl"], "https://pay/1");
+    assert_eq!(state.robot_posts[1]["actionCard"]["singleURL"], "https://git/7");
+}
+
+#[tokio::test]
 async fn a_robot_without_a_secret_sends_unsigned() {
     let fake = FakeDingTalk::start_with(None, Some("alert".into())).await;
     let ctx = context(clock());

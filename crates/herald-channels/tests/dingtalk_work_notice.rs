@@ -56,6 +56,27 @@ async fn markdown_and_all_users() {
 }
 
 #[tokio::test]
+async fn links_and_action_cards_reach_work_notices_in_their_shapes() {
+    let fake = FakeDingTalk::start().await;
+    let built = build_notice(&fake, clock());
+    let link = json!({"msgtype": "link", "title": "Bill", "content": "Due", "messageUrl": "https://pay/1",
+        "picUrl": "@lADOADmaWMzazQKA"});
+    let card = json!({"msgtype": "actionCard", "title": "Review", "content": "## PR 7",
+        "singleTitle": "Open", "singleURL": "https://git/7"});
+    for content in [link, card] {
+        let sent = built.channel.send(&message("manager4585", content)).await;
+        assert!(matches!(sent, SendResult::Sent { .. }), "{sent:?}");
+    }
+    let state = fake.state();
+    assert_eq!(state.notices[0].1["msg"]["link"]["picUrl"], "@lADOADmaWMzazQKA");
+    let card = &state.notices[1].1["msg"];
+    assert_eq!(
+        (card["msgtype"].as_str(), card["action_card"]["single_url"].as_str()),
+        (Some("action_card"), Some("https://git/7"))
+    );
+}
+
+#[tokio::test]
 async fn the_token_is_fetched_once_and_reused_from_the_cache() {
     let fake = FakeDingTalk::start().await;
     let built = build_notice(&fake, clock());

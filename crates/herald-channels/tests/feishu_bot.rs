@@ -48,6 +48,21 @@ async fn at_all_mentions_everyone() {
 }
 
 #[tokio::test]
+async fn rich_text_posts_and_cards_reach_the_group() {
+    let fake = FakeFeishu::start(Some(BOT_SECRET), None).await;
+    let built = build(&account(bot_config(&fake)), &context(clock())).unwrap();
+    let post = json!({"msgtype": "post", "title": "Release", "content": "v2 is out\nnotes inside"});
+    let card = json!({"msgtype": "interactive", "title": "Alert", "content": "**disk** full"});
+    for content in [post, card] {
+        assert_eq!(built.channel.send(&message("@all", content)).await, SendResult::Sent { detail: None });
+    }
+    let state = fake.state();
+    assert_eq!(state.posts[0]["content"]["post"]["zh_cn"]["content"][1][1], json!({"tag": "at", "user_id": "all"}));
+    assert_eq!(state.posts[1]["card"]["header"]["title"]["content"], "Alert");
+    assert!(state.posts.iter().all(|p| p["sign"].is_string()), "signed like a text");
+}
+
+#[tokio::test]
 async fn a_bot_without_a_secret_sends_unsigned() {
     let fake = FakeFeishu::start(None, None).await;
     let built = build(&account(json!({ "webhookUrl": fake.webhook_url })), &context(clock())).unwrap();

@@ -30,6 +30,16 @@ async fn good_send_carries_the_documented_parameters() {
 }
 
 #[tokio::test]
+async fn a_message_template_names_its_own_aliyun_template() {
+    let fake = fake_sms::aliyun().await;
+    let channel = build(one_supplier(&fake.url)).channel;
+    let mut message = sms("13800000000");
+    message.content["templateCode"] = json!("SMS_999000111");
+    assert!(matches!(channel.send(&message).await, SendResult::Sent { .. }));
+    assert_eq!(fake.accepted()[0]["TemplateCode"], "SMS_999000111");
+}
+
+#[tokio::test]
 async fn flow_control_is_retryable_then_succeeds() {
     let fake = fake_sms::aliyun().await;
     fake.script([Reply::Fail("isv.BUSINESS_LIMIT_CONTROL")]);

@@ -28,6 +28,24 @@ async fn good_send_carries_the_documented_fields() {
 }
 
 #[tokio::test]
+async fn a_message_template_names_its_own_tencent_template_and_order() {
+    let fake = fake_sms::tencent().await;
+    let built = build(one_supplier(&fake.url));
+    let mut message = sms("+8613800000000");
+    message.content = json!({"templateId": "2220", "paramOrder": ["minutes", "code"],
+        "params": {"code": "1234", "minutes": "5"}});
+    assert!(matches!(built.channel.send(&message).await, SendResult::Sent { .. }));
+    let accepted = fake.accepted();
+    assert_eq!((&accepted[0]["TemplateId"], &accepted[0]["TemplateParamSet"]), (&json!("2220"), &json!(["5", "1234"])));
+    message.content = json!({"templateId": 7});
+    let refused = built.channel.send(&message).await;
+    assert!(
+        matches!(&refused, SendResult::Permanent { reason } if reason.contains("content.templateId")),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
 async fn throttled_is_retryable_then_succeeds() {
     let fake = fake_sms::tencent().await;
     fake.script([Reply::Fail("LimitExceeded.PhoneNumberDailyLimit")]);

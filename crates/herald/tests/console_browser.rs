@@ -8,6 +8,7 @@ mod common;
 mod console;
 
 use common::fake_wecom;
+use console::browser::Browser;
 use console::{Console, PASSWORD, crowd_with_bad_row, with_browser};
 use serde_json::json;
 
@@ -289,6 +290,24 @@ async fn bad_input_shows_the_api_message_next_to_its_field() {
     .await;
 }
 
+/// Checks that the page reads in `language`: its `lang` attribute, Chinese text in the page when
+/// Chinese (English pages may show Chinese data, and the language picker names 简体中文), and no
+/// text the catalogues lacked.
+async fn assert_reads(b: &Browser, language: &str, page: &str) {
+    let found = b
+        .script(
+            "return {lang: document.documentElement.lang, text: document.body.innerText, \
+             chinese: /[\\u4e00-\\u9fff]/.test(document.querySelector('main').innerText)};",
+        )
+        .await;
+    assert_eq!(found["lang"], language, "{page}");
+    let text = found["text"].as_str().unwrap_or_default();
+    assert!(!text.contains("Unknown localization key"), "{page} in {language}: a text missing from the catalogue");
+    if language == "zh-CN" {
+        assert_eq!(found["chinese"], true, "{page} reads Chinese");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
     let console = Console::start("").await;
@@ -338,16 +357,27 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             "/users".into(),
             "/profile".into(),
         ];
-        for width in console::browser::WIDTHS {
-            b.set_width(width).await;
-            for page in &pages {
-                b.goto(page).await;
-                b.find("main h1").await;
-                b.assert_clean().await;
-                b.assert_accessible().await;
-                b.assert_fits_width().await;
-                let name: String = page.replace(&crowd_id, "crowd").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-                b.screenshot(&console::browser::ui_screenshot_dir().join(format!("{name}-{width}.png"))).await;
+        // Chinese first, then English (which the rest of the test reads), each picked on /profile.
+        let chinese_widths = [1400, 800];
+        for (language, widths) in [("zh-CN", &chinese_widths[..]), ("en", &console::browser::WIDTHS[..])] {
+            b.set_width(1366).await;
+            b.goto("/profile").await;
+            b.select("#language", language).await;
+            b.click("#save-language").await;
+            b.wait_text("#notice", |t| !t.is_empty()).await;
+            for &width in widths {
+                b.set_width(width).await;
+                for page in &pages {
+                    b.goto(page).await;
+                    b.find("main h1").await;
+                    b.assert_clean().await;
+                    b.assert_accessible().await;
+                    b.assert_fits_width().await;
+                    assert_reads(b, language, page).await;
+                    let name: String = page.replace(&crowd_id, "crowd").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+                    let shot = format!("{name}-{language}-{width}.png");
+                    b.screenshot(&console::browser::ui_screenshot_dir().join(shot)).await;
+                }
             }
         }
         b.set_width(1366).await;

@@ -50,6 +50,16 @@ fn escaped(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&#34;").replace('\'', "&#39;")
 }
 
+/// What the catalogues answer for a key they do not hold (or one given the wrong arguments).
+const MISSING_TEXT: &str = "Unknown localization key";
+/// A Chinese text of the top bar (the Runs tab), which every full page shows.
+const CHINESE_SAMPLE: &str = "发送记录";
+
+/// Up to 80 characters of `html` from where `needle` starts.
+fn around(html: &str, needle: &str) -> String {
+    html.find(needle).map(|at| html[at..].chars().take(80).collect()).unwrap_or_default()
+}
+
 /// A logged-in console session: its cookie header and CSRF token.
 struct Session {
     cookie: String,
@@ -248,6 +258,14 @@ async fn every_console_page_sends_the_security_headers_and_names_no_other_host()
         for attribute in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "action=\"http"] {
             assert!(!html.contains(attribute), "{page} points elsewhere: {attribute}");
         }
+        assert!(!html.contains(MISSING_TEXT), "{page}: {}", around(&html, MISSING_TEXT));
+        // The same page for a Chinese browser: in Chinese, every text found in the catalogue.
+        let r = http.get(node.url(&page)).header("Cookie", &session.cookie).header("Accept-Language", "zh-CN,zh;q=0.9");
+        let chinese = r.send().await.unwrap().text().await.unwrap();
+        assert!(!chinese.contains(MISSING_TEXT), "{page} in zh-CN: {}", around(&chinese, MISSING_TEXT));
+        let is_fragment = page.ends_with("/progress");
+        assert!(is_fragment || chinese.contains(r#"<html lang="zh-CN">"#), "{page} says its language");
+        assert!(chinese.contains(CHINESE_SAMPLE) || is_fragment, "{page} reads Chinese");
     }
     for (asset, kind) in
         [("/assets/htmx.min.js", "text/javascript"), ("/assets/app.css", "text/css"), ("/favicon.ico", "image/svg+xml")]
@@ -748,6 +766,42 @@ async fn a_user_reads_every_time_in_the_zone_they_pick() {
     assert!(day.contains(&format!("#{run_id}")), "the run was created on May 1 in Shanghai");
     let (_, before) = b.get("/runs?to=2026-04-30").await;
     assert!(!before.contains(&format!("#{run_id}")));
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn pages_read_in_the_browsers_language_until_the_user_picks_one() {
+    let (_dir, node) = started().await;
+    let http = client();
+    let in_language = |path: &str, language: &str| http.get(node.url(path)).header("Accept-Language", language).send();
+    let login = in_language("/login", "zh-CN,zh;q=0.9,en;q=0.8").await.unwrap().text().await.unwrap();
+    assert!(login.contains(r#"<html lang="zh-CN">"#) && login.contains("登录"), "the login page of a Chinese browser");
+    let login = in_language("/login", "fr-FR,en;q=0.5").await.unwrap().text().await.unwrap();
+    assert!(login.contains(r#"<html lang="en">"#) && login.contains("Log in"), "English for the rest");
+    let b = browser(&node, "ops").await;
+    let page = |path: &'static str, language: &'static str| {
+        let request = b.http.get(node.url(path)).header("Cookie", &b.s.cookie).header("Accept-Language", language);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page("/runs", "zh").await.contains(CHINESE_SAMPLE), "the browser's language before a pick");
+    assert!(page("/runs", "en-US").await.contains(">Runs<"));
+
+    let (status, _, refused) = b.post("/profile", &[("language", "klingon")]).await;
+    assert!(status == 422 && refused.contains("language") && refused.contains("klingon"), "{status}");
+    let (status, to, _) = b.post("/profile", &[("language", "zh-CN")]).await;
+    assert_eq!((status, to.as_str()), (303, "/profile?done=saved"));
+    let profile = page("/profile", "en-US").await;
+    assert!(profile.contains(r#"<html lang="zh-CN">"#), "the pick wins over the browser");
+    assert!(page("/runs", "en-US").await.contains(CHINESE_SAMPLE));
+    assert!(profile.contains(r#"<option value="zh-CN" lang="zh-CN" selected>"#), "the pick is shown");
+    // Picking the language keeps the zone, and the other way round.
+    b.post("/profile", &[("zone", "Asia/Shanghai")]).await;
+    let runs = page("/runs", "en-US").await;
+    assert!(runs.contains(CHINESE_SAMPLE) && runs.contains("Asia/Shanghai"), "both settings held");
+    let (status, _, _) = b.post("/profile", &[("language", "")]).await;
+    assert_eq!(status, 303);
+    assert!(page("/runs", "en-US").await.contains(">Runs<"), "following the browser again");
+    assert!(page("/runs", "zh-CN").await.contains(CHINESE_SAMPLE));
     node.node.shutdown().await;
 }
 

@@ -2,6 +2,7 @@
 //! HTML, operation by operation and type by type, with nothing loaded from elsewhere.
 
 use super::language::filters;
+use super::language::text_with;
 use super::render::{Chrome, PageResult, ok};
 use super::session::Session;
 use crate::AppState;
@@ -140,7 +141,10 @@ fn schema_type(name: &str, schema: &Value) -> Type {
         }
     }
     let shape = match schema["enum"].as_array() {
-        Some(values) => format!("one of {}", values.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")),
+        Some(values) => {
+            let values = values.iter().map(Value::to_string).collect::<Vec<_>>().join(", ");
+            text_with("apiref-one-of", &[("values", &values)])
+        }
         None if fields.is_empty() => type_name(schema),
         None => String::new(),
     };
@@ -158,28 +162,39 @@ fn type_name(schema: &Value) -> String {
         return reference.rsplit('/').next().unwrap_or_default().to_string();
     }
     if let Some(one_of) = schema["oneOf"].as_array() {
-        return one_of.iter().map(type_name).collect::<Vec<_>>().join(" or ");
+        return joined(one_of.iter().map(type_name), "apiref-either");
     }
     if let Some(all_of) = schema["allOf"].as_array() {
-        return all_of.iter().map(type_name).collect::<Vec<_>>().join(" and ");
+        return joined(all_of.iter().map(type_name), "apiref-both");
     }
     let kinds: Vec<String> = match &schema["type"] {
         Value::String(kind) => vec![kind.clone()],
         Value::Array(kinds) => kinds.iter().filter_map(Value::as_str).map(str::to_string).collect(),
-        _ => return if schema.as_object().is_some_and(|o| o.is_empty()) { "any".into() } else { String::new() },
+        _ => {
+            return if schema.as_object().is_some_and(|o| o.is_empty()) {
+                super::language::text("apiref-any")
+            } else {
+                String::new()
+            };
+        }
     };
-    kinds
+    let shown = kinds.into_iter().map(|kind| match kind.as_str() {
+        "array" => text_with("apiref-array-of", &[("item", &type_name(&schema["items"]))]),
+        "object" if schema["additionalProperties"].is_object() => {
+            text_with("apiref-map-of", &[("value", &type_name(&schema["additionalProperties"]))])
+        }
+        _ => match schema["format"].as_str() {
+            Some(format) => format!("{kind} ({format})"),
+            None => kind,
+        },
+    });
+    joined(shown, "apiref-either")
+}
+
+/// Type names joined two by two by `key` (`a or b or c`).
+fn joined(names: impl IntoIterator<Item = String>, key: &str) -> String {
+    names
         .into_iter()
-        .map(|kind| match kind.as_str() {
-            "array" => format!("array of {}", type_name(&schema["items"])),
-            "object" if schema["additionalProperties"].is_object() => {
-                format!("map of {}", type_name(&schema["additionalProperties"]))
-            }
-            _ => match schema["format"].as_str() {
-                Some(format) => format!("{kind} ({format})"),
-                None => kind,
-            },
-        })
-        .collect::<Vec<_>>()
-        .join(" or ")
+        .reduce(|first, second| text_with(key, &[("first", &first), ("second", &second)]))
+        .unwrap_or_default()
 }

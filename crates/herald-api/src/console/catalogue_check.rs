@@ -48,10 +48,12 @@ fn keys_asked_in(source: &str) -> Vec<String> {
             let Some(end) = after.find('"') else { break };
             let key = after[..end].to_string();
             // `form.text("name")` reads a form field, not the catalogue.
-            let called_alone =
-                !open.starts_with("text") || !rest[..start].ends_with(|c: char| c == '.' || c == '_' || c.is_alphanumeric());
+            let called_alone = !open.starts_with("text")
+                || !rest[..start].ends_with(|c: char| c == '.' || c == '_' || c.is_alphanumeric());
             let closes = called_alone && (after[end..].starts_with(close) || close == "\"");
-            if closes && !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            if closes
+                && !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             {
                 keys.push(key);
             }
@@ -124,7 +126,11 @@ fn the_chinese_catalogue_is_chinese() {
     for (key, value) in messages(Language::Chinese) {
         let same = english.get(&key) == Some(&value);
         let names_only = SAME_IN_BOTH.iter().any(|s| value.contains(s)) || key == "html-lang";
-        if same && !value.is_empty() && !value.chars().any(is_cjk) && !names_only && value.chars().any(char::is_alphabetic)
+        if same
+            && !value.is_empty()
+            && !value.chars().any(is_cjk)
+            && !names_only
+            && value.chars().any(char::is_alphabetic)
         {
             copied.push(key);
         }
@@ -194,6 +200,8 @@ fn the_checks_see_text_and_keys() {
     assert_eq!(visible_text("<p>{{ \"a\"|t }}</p>"), Vec::<String>::new());
     assert_eq!(visible_text("<p title=\"Open it\">{{ x }} rows</p>"), vec!["Open it", "rows"]);
     assert_eq!(visible_text("{% if a %}<b>herald</b>{% endif %}"), Vec::<String>::new());
-    let keys = keys_asked_in("{{ \"run-title\"|t1(\"n\", 1) }} text(\"saved-ok\") text_with(\"a-b\", &[]) form.text(\"name\")");
+    let keys = keys_asked_in(
+        "{{ \"run-title\"|t1(\"n\", 1) }} text(\"saved-ok\") text_with(\"a-b\", &[]) form.text(\"name\")",
+    );
     assert_eq!(keys, vec!["run-title", "saved-ok", "a-b"]);
 }

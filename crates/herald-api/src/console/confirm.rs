@@ -1,8 +1,8 @@
 //! The page a destructive button leads to before anything happens: what is about to go, what
 //! stays, and a "yes" that repeats the request with `confirm=yes` (and the fields it carried).
 
-use super::language::filters;
 use super::form::Form;
+use super::language::filters;
 use super::render::Chrome;
 use askama::Template;
 

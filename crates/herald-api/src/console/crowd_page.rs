@@ -3,14 +3,15 @@
 //! with the reason, while the crowd is in use). Every write goes through the operations the
 //! REST handlers use.
 
-use super::language::filters;
 use super::confirm::Confirm;
 use super::crowds_page::CrowdRow;
 use super::form::Form;
+use super::language::filters;
+use super::language::{text, text_with};
 use super::render::{Chrome, PageResult, html, ok, thousands};
 use super::session::Session;
 use crate::AppState;
-use crate::crowd_admin::{self as ops, DELETE_KEEPS};
+use crate::crowd_admin as ops;
 use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -50,7 +51,6 @@ struct CrowdPage {
     bad_rows: Vec<(u64, String)>,
     more_bad_rows: bool,
     users: Vec<(i64, String)>,
-    delete_keeps: &'static str,
 }
 
 async fn crowd_page(
@@ -74,12 +74,11 @@ async fn crowd_page(
         error,
         valid_rows: thousands(crowd.valid_rows),
         receiver_column: crowd.receiver_column.clone(),
-        size: format!("{} bytes", thousands(crowd.size_bytes)),
+        size: text_with("crowd-size", &[("size", &thousands(crowd.size_bytes))]),
         more_bad_rows: report.bad_row_count > report.bad_rows.len() as i64,
         bad_rows: report.bad_rows.into_iter().map(|b| (b.line, b.reason)).collect(),
         crowd: CrowdRow::of(&crowd),
         users,
-        delete_keeps: DELETE_KEEPS,
     })
 }
 
@@ -89,7 +88,7 @@ async fn page(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> PageResult {
-    let notice = (q.done.as_deref() == Some("renamed")).then(|| "Renamed.".to_string());
+    let notice = (q.done.as_deref() == Some("renamed")).then(|| text("crowd-renamed"));
     Ok(ok(&crowd_page(&state, &session, &id, notice, None).await?))
 }
 
@@ -130,11 +129,11 @@ async fn delete(
         let crowd = state.store.get_crowd(&id).await.map_err(ApiError::from)?;
         let page = Confirm {
             chrome: Chrome::new(&session, "/crowds"),
-            title: format!("Delete crowd “{}”?", crowd.original_name),
-            text: format!("Its {} rows can no longer be sent to: {DELETE_KEEPS}.", thousands(crowd.rows)),
+            title: text_with("crowd-delete-title", &[("name", &crowd.original_name)]),
+            text: text_with("crowd-delete-text", &[("rows", &thousands(crowd.rows))]),
             action: format!("/crowds/{}/delete", urlencoded(&id)),
             fields: Vec::new(),
-            yes: "Yes, delete it".into(),
+            yes: text("crowd-delete-yes"),
             back: format!("/crowds/{}", urlencoded(&id)),
         };
         return Ok(ok(&page));
@@ -151,8 +150,22 @@ fn urlencoded(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_refusal_statuses_stay_client_errors() {
         assert_eq!(crate::error::ApiError::Conflict("x".into()).status_and_code().0, axum::http::StatusCode::CONFLICT);
+    }
+
+    #[test]
+    fn the_pages_say_what_a_delete_keeps_in_the_api_words() {
+        assert_eq!(text("crowd-delete-keeps"), ops::DELETE_KEEPS);
+        assert_eq!(text("crowd-deleted"), format!("Crowd deleted: {}.", ops::DELETE_KEEPS));
+        assert_eq!(
+            text_with("crowd-delete-text", &[("rows", &thousands(1_200))]),
+            format!("Its 1,200 rows can no longer be sent to: {}.", ops::DELETE_KEEPS)
+        );
+        assert_eq!(text_with("crowd-size", &[("size", &thousands(1))]), "1 byte");
+        assert_eq!(text_with("crowd-size", &[("size", &thousands(2_048))]), "2,048 bytes");
     }
 }

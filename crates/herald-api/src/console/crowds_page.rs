@@ -2,7 +2,7 @@
 //! see its validation report, or find one (search by file name or id, paged, newest first) to
 //! build a template on.
 
-use super::language::filters;
+use super::language::{filters, text};
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, html, ok, shown_at, thousands};
 use super::session::Session;
@@ -96,8 +96,7 @@ async fn crowds_page(
     report: Option<Report>,
     error: Option<String>,
 ) -> Result<CrowdsPage, ApiError> {
-    let notice =
-        (q.done.as_deref() == Some("deleted")).then(|| format!("Crowd deleted: {}.", crate::crowd_admin::DELETE_KEEPS));
+    let notice = (q.done.as_deref() == Some("deleted")).then(|| text("crowd-deleted"));
     let search = q.q.unwrap_or_default();
     let page = Pager::page_of(q.page);
     let mut crowds = state.store.list_crowds(&crate::filters::crowds(Some(&search), Pager::window(page))).await?;

@@ -2,8 +2,11 @@
 //! database, drawn by Chart.js), totals, and the newest runs.
 
 use super::language::filters;
+use super::language::text_with;
 use super::render::{Chrome, PageResult, ok, shown_at, thousands};
+use super::runs_page::status_word;
 use super::session::Session;
+use super::trace_page::state_word;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -34,9 +37,10 @@ struct RangeQuery {
 struct DashboardPage {
     chrome: Chrome,
     week: bool,
-    /// The chart's data as JSON: `{hours: [...], states: [{state, counts}]}`.
+    /// The chart's data as JSON: `{hours: [...], labels: [...], states: [{state, label, counts}]}`.
     series: String,
-    totals: Vec<(String, String)>,
+    /// Each final state: its value, its word and its total.
+    totals: Vec<(String, String, String)>,
     running_templates: i64,
     templates: i64,
     runs: Vec<RunRow>,
@@ -47,7 +51,10 @@ pub(crate) struct RunRow {
     pub template_id: i64,
     /// Its template's name, or "template N (deleted)".
     pub template_name: String,
+    /// The shown status as a value (the badge's class).
     pub status: &'static str,
+    /// The shown status in words.
+    pub status_label: String,
     pub percent: i64,
     pub delivered: String,
     pub failed: String,
@@ -64,12 +71,18 @@ pub(crate) async fn names_of(
     ids.sort_unstable();
     ids.dedup();
     let names = state.store.template_names(&ids).await?;
-    Ok(names.into_iter().map(|t| (t.id, if t.deleted { format!("{} (deleted)", t.name) } else { t.name })).collect())
+    Ok(names
+        .into_iter()
+        .map(|t| {
+            let name = if t.deleted { text_with("dash-template-deleted", &[("name", &t.name)]) } else { t.name };
+            (t.id, name)
+        })
+        .collect())
 }
 
 /// The template's name out of [`names_of`], or `template N` for one it did not find.
 pub(crate) fn name_in(names: &HashMap<i64, String>, id: i64) -> String {
-    names.get(&id).cloned().unwrap_or_else(|| format!("template {id}"))
+    names.get(&id).cloned().unwrap_or_else(|| text_with("dash-template-id", &[("id", &id)]))
 }
 
 impl RunRow {
@@ -80,8 +93,9 @@ impl RunRow {
             template_name: names
                 .get(&run.template_id)
                 .cloned()
-                .unwrap_or_else(|| format!("template {} (deleted)", run.template_id)),
+                .unwrap_or_else(|| text_with("dash-template-id-deleted", &[("id", &run.template_id)])),
             status: run.shown_status(),
+            status_label: status_word(run.shown_status()),
             percent: (run.fraction_done() * 100.0).floor() as i64,
             delivered: thousands(run.delivered),
             failed: thousands(run.failed),
@@ -108,7 +122,7 @@ pub(crate) fn series(counts: &[HourlyCount], from: DateTime<Utc>, to: DateTime<U
                 .iter()
                 .map(|h| counts.iter().filter(|c| c.hour == *h && &c.state == state).map(|c| c.count).sum())
                 .collect();
-            json!({ "state": state, "counts": counts })
+            json!({ "state": state, "label": state_word(state), "counts": counts })
         })
         .collect();
     let week = hours.len() > 48;
@@ -145,7 +159,9 @@ async fn page(
     let totals = STATES
         .iter()
         .map(|s| s.as_str())
-        .map(|s| (s.to_string(), thousands(counts.iter().filter(|c| c.state == s).map(|c| c.count).sum())))
+        .map(|s| {
+            (s.to_string(), state_word(s), thousands(counts.iter().filter(|c| c.state == s).map(|c| c.count).sum()))
+        })
         .collect();
     let by_status = state.store.count_templates_by_status().await?;
     let count_of =
@@ -186,8 +202,12 @@ mod tests {
         assert_eq!(s["labels"], json!(["5/1 00:00", "01:00", "02:00"]), "midnight shows its day");
         let shanghai = series(&[], from, from + Duration::hours(2), chrono_tz::Asia::Shanghai);
         assert_eq!(shanghai["labels"], json!(["08:00", "09:00"]), "in the reader's zone");
-        assert_eq!(s["states"][0], json!({"state": "sent", "counts": [3, 0, 0]}));
-        assert_eq!(s["states"][1], json!({"state": "failed", "counts": [0, 0, 1]}));
-        assert_eq!(s["states"][STATES.len()], json!({"state": "odd", "counts": [0, 0, 4]}), "unknown states last");
+        assert_eq!(s["states"][0], json!({"state": "sent", "label": "sent", "counts": [3, 0, 0]}));
+        assert_eq!(s["states"][1], json!({"state": "failed", "label": "failed", "counts": [0, 0, 1]}));
+        assert_eq!(
+            s["states"][STATES.len()],
+            json!({"state": "odd", "label": "odd", "counts": [0, 0, 4]}),
+            "unknown states last, named as they are"
+        );
     }
 }

@@ -35,7 +35,7 @@ impl FromRequest<AppState> for Form {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::to_bytes(req.into_body(), state.limits.max_json_bytes)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge("the form is too large".into()))?;
+            .map_err(|_| ApiError::PayloadTooLarge(super::language::text("login-form-too-large")))?;
         Ok(Self::parse(&bytes))
     }
 }

@@ -2,8 +2,9 @@
 //! makes a key and shows it this once (on the page answering the form, never in a URL); and a
 //! revoke button that asks first. The API's rules and refusals apply as they are.
 
-use super::language::filters;
 use super::form::Form;
+use super::language::filters;
+use super::language::{text, text_with};
 use super::render::{Chrome, PageResult, html, ok, shown_at, shown_at_opt};
 use super::session::Session;
 use crate::AppState;
@@ -76,7 +77,7 @@ async fn page(
     Query(q): Query<Done>,
 ) -> PageResult {
     let mut page = keys_page(&state, &session).await?;
-    page.notice = (q.done.as_deref() == Some("revoked")).then(|| "Key revoked: it is refused from now on.".into());
+    page.notice = (q.done.as_deref() == Some("revoked")).then(|| text("keys-revoked-notice"));
     Ok(ok(&page))
 }
 
@@ -117,8 +118,10 @@ async fn confirm(
     Path(id): Path<i64>,
 ) -> PageResult {
     let keys = state.store.list_api_keys(MAX_KEYS, 0).await?;
-    let key =
-        keys.into_iter().find(|k| k.id == id).ok_or_else(|| ApiError::NotFound(format!("no API key with id {id}")))?;
+    let key = keys
+        .into_iter()
+        .find(|k| k.id == id)
+        .ok_or_else(|| ApiError::NotFound(text_with("keys-not-found", &[("id", &id)])))?;
     Ok(ok(&ConfirmPage { chrome: Chrome::new(&session, "/keys"), id, name: key.name }))
 }
 

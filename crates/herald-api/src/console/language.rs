@@ -105,7 +105,7 @@ pub(crate) fn text(key: &str) -> String {
 }
 
 /// The catalogue's text for `key` with its arguments; a whole number is passed as a number so
-/// a message can choose its plural.
+/// a message can choose its plural (a name such as "007" stays as written).
 pub(crate) fn text_with(key: &str, args: &[(&str, &dyn Display)]) -> String {
     let args: HashMap<Cow<'static, str>, FluentValue> =
         args.iter().map(|(name, value)| (Cow::Owned(name.to_string()), fluent_value(*value))).collect();
@@ -114,9 +114,11 @@ pub(crate) fn text_with(key: &str, args: &[(&str, &dyn Display)]) -> String {
 
 fn fluent_value(value: &dyn Display) -> FluentValue<'static> {
     let shown = value.to_string();
+    // Only a text that reads back the same ("42", not "007" or "+5") becomes a number, and only
+    // one a Fluent number (an f64) holds exactly.
     match shown.parse::<i64>() {
-        Ok(n) => FluentValue::from(n),
-        Err(_) => FluentValue::from(shown),
+        Ok(n) if n.to_string() == shown && n.unsigned_abs() < 1 << 53 => FluentValue::from(n),
+        _ => FluentValue::from(shown),
     }
 }
 
@@ -131,12 +133,7 @@ pub(crate) mod filters {
     }
 
     #[askama::filter_fn]
-    pub fn t1<K: Display, V: Display>(
-        key: K,
-        _: &dyn askama::Values,
-        name: &str,
-        value: V,
-    ) -> askama::Result<String> {
+    pub fn t1<K: Display, V: Display>(key: K, _: &dyn askama::Values, name: &str, value: V) -> askama::Result<String> {
         Ok(super::text_with(&key.to_string(), &[(name, &value)]))
     }
 
@@ -175,5 +172,8 @@ mod tests {
         assert_eq!(speaking(Language::Chinese, async { text("nav-runs") }).await, "发送记录");
         assert_eq!(text_with("rows-count", &[("count", &1)]), "1 row");
         assert_eq!(text_with("rows-count", &[("count", &3)]), "3 rows");
+        assert_eq!(text_with("pager-page", &[("page", &"007")]), "page 007", "names stay as written");
+        let id = 9_007_199_254_740_993_i64;
+        assert_eq!(text_with("pager-page", &[("page", &id)]), format!("page {id}"), "beyond an f64");
     }
 }

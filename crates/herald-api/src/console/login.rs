@@ -2,9 +2,9 @@
 //! before login carry a double-submit token: a random value both in a SameSite=Strict cookie
 //! and in the form, which another site can neither read nor set.
 
-use super::language::filters;
 use super::csrf;
 use super::form::{FieldErrors, Form};
+use super::language::{filters, text, text_with};
 use super::passwords::{hash_password, password_problem, verify_password};
 use super::render::{PageResult, UiError, error_page, html, ok};
 use super::session::{self, SESSION_COOKIE, Session, hash_token, new_token, read_cookie, set_cookie};
@@ -97,9 +97,7 @@ fn pre_login_token_ok(headers: &HeaderMap, form: &Form) -> bool {
 }
 
 fn stale_form() -> Response {
-    error_page(ApiError::Forbidden(
-        "the form's security token is missing or stale (are cookies enabled?): reload the page and try again".into(),
-    ))
+    error_page(ApiError::Forbidden(text("login-stale-form")))
 }
 
 fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
@@ -135,13 +133,12 @@ async fn login(
     if let Err(throttled) = guard.check(client, &name, Instant::now()) {
         tracing::info!(user = ?clip(&name, QUOTED_CHARS), client = ?client, "console login throttled");
         let wait = throttled.retry_after.as_secs().max(1);
-        let mut page = refused(StatusCode::TOO_MANY_REQUESTS, format!("too many failed logins; try again in {wait} s"));
+        let mut page = refused(StatusCode::TOO_MANY_REQUESTS, text_with("login-throttled", &[("wait", &wait)]));
         page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
         return Ok(page);
     }
     let Some(_slot) = guard.begin(client) else {
-        let busy = "another login from your address is being checked; try again shortly";
-        return Ok(refused(StatusCode::TOO_MANY_REQUESTS, busy.into()));
+        return Ok(refused(StatusCode::TOO_MANY_REQUESTS, text("login-busy")));
     };
     let password = form.get("password").unwrap_or_default().to_string();
     let user = if name.is_empty() { None } else { state.store.user_by_name(&name).await? };
@@ -154,15 +151,12 @@ async fn login(
         guard.failed(client, &name, Instant::now());
         // Debug formatting escapes line breaks and terminal codes: a name cannot forge lines.
         tracing::info!(user = ?clip(&name, QUOTED_CHARS), client = ?client, "console login refused");
-        return Ok(refused(StatusCode::UNAUTHORIZED, "wrong user name or password".into()));
+        return Ok(refused(StatusCode::UNAUTHORIZED, text("login-wrong")));
     };
     guard.succeeded(client, &name);
     if user.disabled_at.is_some() {
         tracing::info!(user = ?user.name, "console login of a disabled user refused");
-        return Ok(refused(
-            StatusCode::FORBIDDEN,
-            "this user is disabled: another user can enable it on the Users page".into(),
-        ));
+        return Ok(refused(StatusCode::FORBIDDEN, text("login-user-disabled")));
     }
     let cookie = session::start(&state, user.id, &headers).await?;
     tracing::info!(user = ?user.name, "console login");
@@ -185,9 +179,7 @@ async fn logout(State(state): State<AppState>, Extension(session): Extension<Ses
 }
 
 fn unknown_link() -> UiError {
-    UiError(ApiError::NotFound(
-        "this setup link is unknown, expired or already used; a user exists, or a restart prints a new link".into(),
-    ))
+    UiError(ApiError::NotFound(text("setup-unknown-link")))
 }
 
 async fn setup_form(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> PageResult {
@@ -203,12 +195,12 @@ async fn setup_form(State(state): State<AppState>, headers: HeaderMap, Path(toke
 pub(crate) fn new_user_problems(name: &str, password: &str, again: Option<&str>) -> FieldErrors {
     let mut errors = FieldErrors::default();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        errors.add("name", format!("must be 1 to {MAX_NAME_CHARS} printable characters"));
+        errors.add("name", text_with("setup-name-problem", &[("max", &MAX_NAME_CHARS)]));
     }
     if let Some(problem) = password_problem(password) {
         errors.add("password", problem);
     } else if again.is_some_and(|a| a != password) {
-        errors.add("password2", "the two passwords differ");
+        errors.add("password2", text("setup-passwords-differ"));
     }
     errors
 }
@@ -260,5 +252,15 @@ mod tests {
         assert!(e.get("name").is_some() && e.get("password").is_some());
         let e = new_user_problems("ann", "long enough pass", Some("long enough pasS"));
         assert_eq!(e.get("password2").as_deref(), Some("the two passwords differ"));
+        let e = new_user_problems(&"n".repeat(101), "long enough pass", None);
+        assert_eq!(e.get("name").as_deref(), Some("must be 1 to 100 printable characters"));
+    }
+
+    #[tokio::test]
+    async fn the_login_pages_speak_the_browser_language() {
+        use super::super::language::{Language, speaking};
+        let wait = speaking(Language::Chinese, async { text_with("login-throttled", &[("wait", &30)]) }).await;
+        assert_eq!(wait, "登录失败次数过多，请 30 秒后再试");
+        assert_eq!(text_with("login-throttled", &[("wait", &30)]), "too many failed logins; try again in 30 s");
     }
 }

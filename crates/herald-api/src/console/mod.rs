@@ -101,7 +101,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         // Layers run outside in: the session is found first, then the CSRF token checked.
         .route_layer(from_fn_with_state(state.clone(), csrf::require_token))
         .route_layer(from_fn_with_state(state.clone(), session::require_login));
-    Router::new().merge(login::router()).merge(assets::router()).merge(protected)
+    Router::new()
+        .merge(login::router())
+        .merge(assets::router())
+        .merge(protected)
         .layer(from_fn(language::from_browser))
         .layer(from_fn(security_headers))
 }

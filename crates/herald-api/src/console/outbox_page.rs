@@ -2,8 +2,8 @@
 //! template, run and receiver, oldest first a page at a time (by id, so a page stays put while
 //! more arrive), each linking to its message's trace.
 
-use super::language::filters;
 use super::dashboard::{name_in, names_of};
+use super::language::{filters, text_with};
 use super::render::{Chrome, PageResult, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
@@ -63,7 +63,9 @@ struct OutboxPage {
 fn id_field(field: &str, text: &str) -> Result<Option<i64>, ApiError> {
     match text.trim() {
         "" => Ok(None),
-        t => t.parse().map(Some).map_err(|_| ApiError::field(field, format!("{:?} is not an id", clip(t, 40)))),
+        t => t.parse().map(Some).map_err(|_| {
+            ApiError::field(field, text_with("outbox-not-an-id", &[("value", &format!("{:?}", clip(t, 40)))]))
+        }),
     }
 }
 

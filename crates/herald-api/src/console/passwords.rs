@@ -1,6 +1,7 @@
 //! Console passwords: argon2id hashes (PHC strings) only, computed off the async threads and
 //! a few at a time, since each hash is deliberately slow and memory-hungry.
 
+use super::language::{text, text_with};
 use crate::error::ApiError;
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -23,10 +24,10 @@ const HASH_WAIT: Duration = Duration::from_secs(2);
 /// What is wrong with a new password, if anything.
 pub fn password_problem(password: &str) -> Option<String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Some(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+        return Some(text_with("setup-password-too-short", &[("min", &MIN_PASSWORD_CHARS)]));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Some(format!("must be at most {MAX_PASSWORD_BYTES} bytes"));
+        return Some(text_with("setup-password-too-long", &[("max", &MAX_PASSWORD_BYTES)]));
     }
     None
 }
@@ -81,7 +82,7 @@ async fn login_permit(trusted: bool) -> Result<SemaphorePermit<'static>, ApiErro
     match tokio::time::timeout(HASH_WAIT, permit).await {
         Ok(Ok(permit)) => Ok(permit),
         Ok(Err(closed)) => Err(ApiError::Internal(closed.to_string())),
-        Err(_) => Err(ApiError::TooManyRequests("the server is busy checking other logins; try again shortly".into())),
+        Err(_) => Err(ApiError::TooManyRequests(text("login-server-busy"))),
     }
 }
 
@@ -114,5 +115,6 @@ mod tests {
     fn short_passwords_are_refused() {
         assert!(password_problem("short").unwrap().contains("at least 10"));
         assert_eq!(password_problem("long enough pass"), None);
+        assert_eq!(password_problem(&"x".repeat(1025)).as_deref(), Some("must be at most 1024 bytes"));
     }
 }

@@ -2,9 +2,10 @@
 //! take it off to let them go again) and flow control (a cluster-wide sends-per-second limit per
 //! channel). Every write goes through the operations the REST handlers use.
 
-use super::language::filters;
 use super::dashboard::{name_in, names_of};
 use super::form::Form;
+use super::language::filters;
+use super::language::{text, text_with};
 use super::render::{Chrome, PageResult, html, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
@@ -107,9 +108,9 @@ async fn page(
     Query(q): Query<PageQuery>,
 ) -> PageResult {
     let notice = match q.done.as_deref() {
-        Some("discarded") => Some("Put on the discard list: its sends are dropped from now on.".to_string()),
-        Some("undiscarded") => Some("Taken off the discard list: its sends go out again.".to_string()),
-        Some("rate") => Some("Flow control saved.".to_string()),
+        Some("discarded") => Some(text("policy-discarded")),
+        Some("undiscarded") => Some(text("policy-undiscarded")),
+        Some("rate") => Some(text("policy-rate-saved")),
         _ => None,
     };
     Ok(ok(&policies_page(&state, &session, notice, None).await?))
@@ -128,7 +129,7 @@ async fn answered(state: &AppState, session: &Session, result: Result<(), ApiErr
 }
 
 fn template_id(form: &Form) -> Result<i64, ApiError> {
-    form.text("template").parse().map_err(|_| ApiError::field("template", "pick a template"))
+    form.text("template").parse().map_err(|_| ApiError::field("template", text("policy-pick-template")))
 }
 
 async fn discard(State(state): State<AppState>, Extension(session): Extension<Session>, form: Form) -> PageResult {
@@ -150,12 +151,13 @@ async fn undiscard(State(state): State<AppState>, Extension(session): Extension<
 async fn rate(State(state): State<AppState>, Extension(session): Extension<Session>, form: Form) -> PageResult {
     let result = async {
         let channel = crate::filters::channel(Some(&form.text("channel")))?
-            .ok_or_else(|| ApiError::field("channel", "pick a channel"))?;
-        let text = form.text("rate");
-        let rate = match text.as_str() {
+            .ok_or_else(|| ApiError::field("channel", text("policy-pick-channel")))?;
+        let typed = form.text("rate");
+        let rate = match typed.as_str() {
             "" => None,
             t => Some(t.parse::<f64>().map_err(|_| {
-                ApiError::field("ratePerSecond", format!("{:?} is not a number", herald_core::listing::clip(t, 40)))
+                let quoted = format!("{:?}", herald_core::listing::clip(t, 40));
+                ApiError::field("ratePerSecond", text_with("policy-not-a-number", &[("value", &quoted)]))
             })?),
         };
         ops::set_channel_rate(&state, channel, rate).await

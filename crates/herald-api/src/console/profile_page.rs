@@ -2,8 +2,8 @@
 //! one) and the time zone every page shows times in (UTC until they pick one; a schedule's own
 //! zone is still shown beside its cron).
 
-use super::language::filters;
 use super::form::Form;
+use super::language::filters;
 use super::language::{Language, text};
 use super::render::{Chrome, PageResult, html, ok, shown_at};
 use super::session::Session;

@@ -1,8 +1,8 @@
 //! Rendering: the chrome every page shares (user, CSRF token, active tab), HTML responses,
 //! error pages, and the formats times are shown in.
 
-use super::language::filters;
 use super::identity::Session;
+use super::language::filters;
 use crate::error::ApiError;
 use askama::Template;
 use axum::http::StatusCode;

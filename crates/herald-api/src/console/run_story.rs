@@ -2,6 +2,7 @@
 //! going), the messages that failed with their reasons (a page at a time, each linking to its
 //! trace) and the shards its crowd is streamed in with their holders.
 
+use super::language::{text, text_with};
 use super::render::{shown_at, shown_at_opt, thousands};
 use crate::AppState;
 use crate::error::ApiError;
@@ -76,7 +77,7 @@ impl ShardRow {
     fn of(shard: &ShardRecord) -> Self {
         Self {
             no: shard.shard_no,
-            status: shard.status.clone(),
+            status: shard_status_word(&shard.status),
             rows_read: thousands(shard.rows_read),
             batches: thousands(shard.batches),
             holder: shard.lease_owner.clone().unwrap_or_else(|| "—".into()),
@@ -85,10 +86,20 @@ impl ShardRow {
     }
 }
 
+/// A shard's status in the reader's words; an unknown one as it is.
+fn shard_status_word(status: &str) -> String {
+    match status {
+        "pending" => text("run-shard-pending"),
+        "streaming" => text("run-shard-streaming"),
+        "done" => text("run-shard-done"),
+        other => other.to_string(),
+    }
+}
+
 fn started(run: &RunProgress) -> String {
     match run.fire_time {
-        Some(due) => format!("by its schedule, the fire due {}", shown_at(due)),
-        None => "by hand (run now)".into(),
+        Some(due) => text_with("run-started-schedule", &[("at", &shown_at(due))]),
+        None => text("run-started-by-hand"),
     }
 }
 
@@ -96,16 +107,20 @@ fn started(run: &RunProgress) -> String {
 fn duration(run: &RunProgress, now: DateTime<Utc>) -> String {
     let end = run.finished_at.unwrap_or(now);
     let took = span((end - run.created_at).num_milliseconds().max(0));
-    if run.status.is_finished() { format!("took {took}") } else { format!("running for {took}") }
+    if run.status.is_finished() {
+        text_with("run-took", &[("span", &took)])
+    } else {
+        text_with("run-running-for", &[("span", &took)])
+    }
 }
 
 /// Milliseconds as people read them: "850 ms", "12.4 s", "3 min 5 s", "2 h 7 min".
 fn span(ms: i64) -> String {
     match ms {
-        ..1_000 => format!("{ms} ms"),
-        1_000..60_000 => format!("{:.1} s", ms as f64 / 1_000.0),
-        60_000..3_600_000 => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1_000),
-        _ => format!("{} h {} min", ms / 3_600_000, ms % 3_600_000 / 60_000),
+        ..1_000 => text_with("run-span-ms", &[("ms", &ms)]),
+        1_000..60_000 => text_with("run-span-s", &[("s", &format!("{:.1}", ms as f64 / 1_000.0))]),
+        60_000..3_600_000 => text_with("run-span-min", &[("min", &(ms / 60_000)), ("s", &(ms % 60_000 / 1_000))]),
+        _ => text_with("run-span-h", &[("h", &(ms / 3_600_000)), ("min", &(ms % 3_600_000 / 60_000))]),
     }
 }
 

@@ -2,9 +2,10 @@
 //! counters refresh every second (htmx polling) until the run is final, with pause and resume
 //! buttons and a cancel button that asks first.
 
-use super::language::filters;
 use super::dashboard::RunRow;
 use super::form::Form;
+use super::language::filters;
+use super::language::{text, text_with};
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, shown_at, shown_at_opt, thousands};
 use super::run_story::Story;
@@ -53,7 +54,8 @@ struct ListPage {
     chrome: Chrome,
     templates: Vec<(i64, String)>,
     template: Option<i64>,
-    statuses: &'static [&'static str],
+    /// Each status a run can show: its value and its word.
+    statuses: Vec<(&'static str, String)>,
     status: String,
     from: String,
     to: String,
@@ -77,7 +79,7 @@ async fn list(
     let window = Pager::window(page);
     let checked = (|| -> Result<RunFilter, ApiError> {
         let template_id = template
-            .map(|t| t.parse::<i64>().map_err(|_| ApiError::field("template", "give a template id")))
+            .map(|t| t.parse::<i64>().map_err(|_| ApiError::field("template", text("run-filter-template-id"))))
             .transpose()?;
         Ok(RunFilter {
             template_id,
@@ -103,7 +105,7 @@ async fn list(
         chrome: Chrome::new(&session, "/runs"),
         templates: templates.iter().map(|t| (t.id, t.spec.name.clone())).collect(),
         template: template.and_then(|t| t.parse().ok()),
-        statuses: &RunProgress::SHOWN_STATUSES,
+        statuses: RunProgress::SHOWN_STATUSES.iter().map(|s| (*s, status_word(s))).collect(),
         status,
         from,
         to,
@@ -120,7 +122,8 @@ fn day_start(field: &str, text: &str, days: u64) -> Result<Option<DateTime<Utc>>
         return Ok(None);
     }
     let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::field(field, format!("{:?} is not a date: give YYYY-MM-DD", herald_core::listing::clip(text, 40)))
+        let value = format!("{:?}", herald_core::listing::clip(text, 40));
+        ApiError::field(field, text_with("run-filter-not-date", &[("value", &value)]))
     })?;
     let day = day.checked_add_days(Days::new(days)).unwrap_or(day);
     let zone = super::render::display_zone();
@@ -134,13 +137,31 @@ fn day_start(field: &str, text: &str, days: u64) -> Result<Option<DateTime<Utc>>
     Ok(Some(start))
 }
 
+/// A run's status (as [`RunProgress::shown_status`] gives it) in the reader's words; an unknown
+/// one as it is.
+pub(crate) fn status_word(status: &str) -> String {
+    match status {
+        "pending" => text("run-status-pending"),
+        "streaming" => text("run-status-streaming"),
+        "published" => text("run-status-published"),
+        "paused" => text("run-status-paused"),
+        "completed" => text("run-status-completed"),
+        "failed" => text("run-status-failed"),
+        "cancelled" => text("run-status-cancelled"),
+        other => other.to_string(),
+    }
+}
+
 /// The figures of the progress panel.
 pub(crate) struct Progress {
     id: i64,
     live: bool,
     /// Paused and not ended: its messages are held.
     paused: bool,
+    /// The status as a value (the badge's class).
     status: &'static str,
+    /// The status in words.
+    status_label: String,
     percent: i64,
     rows_read: String,
     rows_total: String,
@@ -162,6 +183,7 @@ impl Progress {
             live: !run.status.is_finished(),
             paused: run.is_paused(),
             status: run.shown_status(),
+            status_label: status_word(run.shown_status()),
             percent: (run.fraction_done() * 100.0).floor() as i64,
             rows_read: thousands(run.rows_read),
             rows_total: thousands(run.rows_total),
@@ -189,7 +211,7 @@ struct PageQuery {
 #[template(path = "console/run.html")]
 struct RunPage {
     chrome: Chrome,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     template_id: i64,
     template_name: String,
     created_at: String,
@@ -205,7 +227,7 @@ struct ProgressFragment {
 
 async fn run_of(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
     state.store.get_run(id).await.map_err(|e| match e {
-        StoreError::NotFound { .. } => ApiError::NotFound(format!("run {id} not found")),
+        StoreError::NotFound { .. } => ApiError::NotFound(text_with("run-not-found", &[("id", &id)])),
         other => other.into(),
     })
 }
@@ -213,7 +235,7 @@ async fn run_of(state: &AppState, id: i64) -> Result<RunProgress, ApiError> {
 async fn template_name(state: &AppState, run: &RunProgress) -> String {
     match state.store.get_template(run.template_id).await {
         Ok(t) => t.spec.name,
-        Err(_) => format!("template {}", run.template_id),
+        Err(_) => text_with("dash-template-id", &[("id", &run.template_id)]),
     }
 }
 
@@ -226,9 +248,9 @@ async fn page(
     let run = run_of(&state, id).await?;
     let template_name = template_name(&state, &run).await;
     let notice = match q.done.as_deref() {
-        Some("cancelled") => Some("Run cancelled: no more of it is sent. What was already sent stays in its traces."),
-        Some("paused") => Some("Run paused: no more of it is sent until you resume it. Its messages are held."),
-        Some("resumed") => Some("Run resumed: its held messages are on their way, each sent once."),
+        Some("cancelled") => Some(text("run-done-cancelled")),
+        Some("paused") => Some(text("run-done-paused")),
+        Some("resumed") => Some(text("run-done-resumed")),
         _ => None,
     };
     Ok(ok(&RunPage {

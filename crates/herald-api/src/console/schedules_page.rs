@@ -3,6 +3,7 @@
 //! wording, last and next fire, and its recent fires' outcomes.
 
 use super::language::filters;
+use super::language::{text, text_with};
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, shown_at, shown_at_opt, time_in};
 use super::session::Session;
@@ -24,7 +25,10 @@ pub(crate) fn router() -> Router<AppState> {
 
 struct ScheduleRow {
     id: i64,
+    /// The kind as a value (the filter's).
     kind: String,
+    /// The kind in words.
+    kind_label: String,
     /// What it belongs to: a template's or an account's path and name.
     owner: Option<(String, String)>,
     cron: String,
@@ -34,7 +38,8 @@ struct ScheduleRow {
     next_fire: String,
     last_fire: String,
     last_error: Option<String>,
-    recent: Vec<(String, String)>,
+    /// The recent fires: outcome as a value (the badge's class), in words, and when.
+    recent: Vec<(String, String, String)>,
 }
 
 #[derive(Template)]
@@ -42,7 +47,8 @@ struct ScheduleRow {
 struct SchedulesPage {
     chrome: Chrome,
     kind: String,
-    kinds: Vec<&'static str>,
+    /// Each kind: its value and its word.
+    kinds: Vec<(&'static str, String)>,
     /// Why the filter was refused, shown above the list.
     error: Option<String>,
     rows: Vec<ScheduleRow>,
@@ -74,6 +80,7 @@ async fn page(
         rows.push(ScheduleRow {
             id: s.id,
             owner: owner_of(&s),
+            kind_label: kind_word(&s.kind),
             kind: s.kind,
             description: parsed.as_ref().map(CronSchedule::describe).unwrap_or_default(),
             next_fire: match (s.next_fire_at, &parsed) {
@@ -83,8 +90,8 @@ async fn page(
             last_fire: s
                 .last_fire
                 .as_ref()
-                .map(|f| format!("{} · {}", shown_at(f.fire_time), f.outcome))
-                .unwrap_or_else(|| "never".into()),
+                .map(|f| format!("{} · {}", shown_at(f.fire_time), outcome_word(&f.outcome)))
+                .unwrap_or_else(|| text("sched-never")),
             last_error: s.last_fire.and_then(|f| f.error),
             cron: s.cron,
             timezone: s.timezone,
@@ -93,7 +100,8 @@ async fn page(
                 .iter()
                 .map(|f| {
                     let outcome = if f.error.is_some() { "error".to_string() } else { f.outcome.clone() };
-                    (outcome, shown_at(f.fire_time))
+                    let label = outcome_word(&outcome);
+                    (outcome, label, shown_at(f.fire_time))
                 })
                 .collect(),
         });
@@ -101,7 +109,7 @@ async fn page(
     Ok(ok(&SchedulesPage {
         chrome: Chrome::new(&session, "/schedules"),
         kind,
-        kinds: ScheduleKind::ALL.iter().map(|k| k.as_str()).collect(),
+        kinds: ScheduleKind::ALL.iter().map(|k| (k.as_str(), kind_word(k.as_str()))).collect(),
         error,
         rows,
         pager,
@@ -110,10 +118,38 @@ async fn page(
 
 /// The link to and name of the template or account a schedule belongs to; None for a node-wide one.
 fn owner_of(s: &ScheduleRecord) -> Option<(String, String)> {
-    let named = |name: &Option<String>, what: &str, id: i64| name.clone().unwrap_or_else(|| format!("{what} {id}"));
     match (s.template_id, s.account_id) {
-        (Some(t), _) => Some((format!("/templates/{t}"), named(&s.template_name, "template", t))),
-        (None, Some(a)) => Some((format!("/accounts/{a}"), named(&s.account_name, "account", a))),
+        (Some(t), _) => Some((
+            format!("/templates/{t}"),
+            s.template_name.clone().unwrap_or_else(|| text_with("sched-owner-template", &[("id", &t)])),
+        )),
+        (None, Some(a)) => Some((
+            format!("/accounts/{a}"),
+            s.account_name.clone().unwrap_or_else(|| text_with("sched-owner-account", &[("id", &a)])),
+        )),
         (None, None) => None,
+    }
+}
+
+/// A schedule's kind (a [`ScheduleKind`] value) in the reader's words; an unknown one as it is.
+fn kind_word(kind: &str) -> String {
+    match kind {
+        "template" => text("sched-kind-template"),
+        "token_refresh" => text("sched-kind-token-refresh"),
+        "quiet_release" => text("sched-kind-quiet-release"),
+        "retention" => text("sched-kind-retention"),
+        other => other.to_string(),
+    }
+}
+
+/// How a fire ended (a [`herald_core::FireOutcome`] value, or `error`) in the reader's words; an
+/// unknown one as it is.
+fn outcome_word(outcome: &str) -> String {
+    match outcome {
+        "fired" => text("sched-outcome-fired"),
+        "misfire_skipped" => text("sched-outcome-misfire-skipped"),
+        "no_crowd" => text("sched-outcome-no-crowd"),
+        "error" => text("sched-outcome-error"),
+        other => other.to_string(),
     }
 }

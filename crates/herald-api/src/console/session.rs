@@ -87,7 +87,8 @@ pub(crate) async fn require_login(State(state): State<AppState>, mut req: Reques
                 let zone = settings.time_zone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::Tz::UTC);
                 let picked = settings.language.as_deref().and_then(Language::from_tag);
                 let language = picked.unwrap_or_else(language::current);
-                let session = Session { user_id: user.user_id, name: user.name, zone, language: picked, token_hash, csrf };
+                let session =
+                    Session { user_id: user.user_id, name: user.name, zone, language: picked, token_hash, csrf };
                 req.extensions_mut().insert(session);
                 let answer = super::render::DISPLAY_ZONE.scope(zone, next.run(req));
                 return language::speaking(language, answer).await;

@@ -5,6 +5,7 @@
 use super::confirm::Confirm;
 use super::dashboard::{name_in, names_of};
 use super::form::Form;
+use super::language::{text, text_with};
 use super::render::{Chrome, PageResult, html, ok};
 use super::session::Session;
 use super::templates_page::{ListQuery, list_page};
@@ -41,12 +42,23 @@ impl Action {
         }
     }
 
+    /// The action's past tense, for the log.
     fn done(self) -> &'static str {
         match self {
             Self::Start => "Started",
             Self::Stop => "Stopped",
             Self::Delete => "Deleted",
         }
+    }
+
+    /// What the list says was done: how many, and which.
+    fn done_notice(self, count: usize, names: &str) -> String {
+        let key = match self {
+            Self::Start => "tpl-bulk-started",
+            Self::Stop => "tpl-bulk-stopped",
+            Self::Delete => "tpl-bulk-deleted",
+        };
+        text_with(key, &[("count", &count), ("names", &names)])
     }
 
     async fn apply(self, state: &AppState, id: i64) -> Result<(), ApiError> {
@@ -63,14 +75,14 @@ async fn bulk(State(state): State<AppState>, Extension(session): Extension<Sessi
     ids.sort_unstable();
     ids.dedup();
     let Some(action) = Action::parse(&form.text("action")) else {
-        let notice = "Choose start, stop or delete.".to_string();
+        let notice = text("tpl-bulk-choose");
         return Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,
             &list_page(&state, &session, ListQuery::default(), Some(notice)).await?,
         ));
     };
     if ids.is_empty() || ids.len() > MAX_TICKED {
-        let notice = format!("Tick 1 to {MAX_TICKED} templates first.");
+        let notice = text_with("tpl-bulk-tick", &[("max", &MAX_TICKED)]);
         return Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,
             &list_page(&state, &session, ListQuery::default(), Some(notice)).await?,
@@ -83,15 +95,11 @@ async fn bulk(State(state): State<AppState>, Extension(session): Extension<Sessi
         fields.push(("action".into(), "delete".into()));
         return Ok(ok(&Confirm {
             chrome: Chrome::new(&session, "/templates"),
-            title: format!("Delete {} templates?", ids.len()),
-            text: format!(
-                "{}: their schedules stop and they can no longer be sent; {}.",
-                name_some(ids.iter().map(|&id| name(id))),
-                ops::DELETE_KEEPS
-            ),
+            title: text_with("tpl-bulk-delete-title", &[("count", &ids.len())]),
+            text: text_with("tpl-bulk-delete-text", &[("names", &name_some(ids.iter().map(|&id| name(id))))]),
             action: "/templates/bulk".into(),
             fields,
-            yes: format!("Yes, delete {} templates", ids.len()),
+            yes: text_with("tpl-bulk-delete-yes", &[("count", &ids.len())]),
             back: "/templates".into(),
         }));
     }
@@ -109,17 +117,31 @@ async fn bulk(State(state): State<AppState>, Extension(session): Extension<Sessi
         }
     }
     tracing::info!(action = action.done(), done = done.len(), refused = refused.len(), "templates changed in bulk");
-    let mut notice = format!("{} {}: {}.", action.done(), done.len(), name_some(&done));
+    let mut notice = action.done_notice(done.len(), &name_some(&done));
     if !refused.is_empty() {
-        notice.push_str(&format!(" Refused {}: {}.", refused.len(), name_some(&refused)));
+        notice.push(' ');
+        notice.push_str(&text_with("tpl-bulk-refused", &[("count", &refused.len()), ("names", &name_some(&refused))]));
     }
     if action == Action::Delete && !done.is_empty() {
-        notice.push_str(&format!(" {}.", capitalised(ops::DELETE_KEEPS)));
+        notice.push(' ');
+        notice.push_str(&text("tpl-bulk-deleted-keeps"));
     }
     Ok(ok(&list_page(&state, &session, ListQuery::default(), Some(notice)).await?))
 }
 
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notices_say_what_a_delete_keeps_as_the_api_does() {
+        let mut keeps = ops::DELETE_KEEPS.chars();
+        let sentence: String = keeps.next().unwrap().to_uppercase().chain(keeps).collect();
+        assert_eq!(text("tpl-bulk-deleted-keeps"), format!("{sentence}."));
+        assert_eq!(text("tpl-delete-keeps"), ops::DELETE_KEEPS);
+        assert_eq!(Action::Start.done_notice(2, "Daily, Weekly"), "Started 2: Daily, Weekly.");
+        assert!(
+            text_with("tpl-bulk-delete-text", &[("names", &"A, B")]).ends_with(&format!("; {}.", ops::DELETE_KEEPS))
+        );
+    }
 }

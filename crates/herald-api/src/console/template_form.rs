@@ -3,7 +3,9 @@
 //! previews: the cron expression's wording and next fires, and the content rendered from the
 //! crowd file's first row.
 
+use super::accounts_page::content_field_text;
 use super::form::Form;
+use super::language::{text, text_with};
 use super::render::time_in;
 use crate::AppState;
 use crate::error::ApiError;
@@ -26,9 +28,10 @@ pub(crate) struct ContentField {
 pub(crate) struct ContentRow {
     pub key: String,
     pub value: String,
-    /// The channel's label for it; None for a field of the user's own naming.
-    pub label: Option<&'static str>,
-    pub help: &'static str,
+    /// The channel's label for it, in the reader's language; None for a field of the user's own
+    /// naming.
+    pub label: Option<String>,
+    pub help: String,
     pub choices: &'static [&'static str],
     pub required: bool,
 }
@@ -136,14 +139,16 @@ impl TemplateForm {
     /// which "Add a field" copies.
     pub fn content_rows(&self) -> Vec<ContentRow> {
         let known = self.channel_fields();
+        let kind = ChannelKind::parse(&self.channel);
         let typed = |key: &str| self.content.iter().find(|f| f.key == key).map(|f| f.value.clone()).unwrap_or_default();
         let mut rows: Vec<ContentRow> = known
             .iter()
-            .map(|f| ContentRow {
+            .map(|f| (f, kind.map(|kind| content_field_text(kind, f))))
+            .map(|(f, shown)| ContentRow {
                 key: f.key().to_string(),
                 value: typed(f.key()),
-                label: Some(f.label),
-                help: f.help,
+                label: Some(shown.as_ref().map_or(f.label.to_string(), |s| s.label.clone())),
+                help: shown.map_or(f.help.to_string(), |s| s.help),
                 choices: match f.kind {
                     FieldKind::Choice(choices) => choices,
                     _ => &[],
@@ -155,7 +160,7 @@ impl TemplateForm {
             key: key.into(),
             value: value.into(),
             label: None,
-            help: "",
+            help: String::new(),
             choices: &[],
             required: false,
         };
@@ -210,8 +215,8 @@ impl TemplateForm {
         }
         for (key, text) in [("quietWindow", &self.quiet_window), ("dedup", &self.dedup)] {
             if !text.is_empty() {
-                let value: Value =
-                    serde_json::from_str(text).map_err(|e| ApiError::field(key, format!("is not valid JSON: {e}")))?;
+                let value: Value = serde_json::from_str(text)
+                    .map_err(|e| ApiError::field(key, text_with("tpl-invalid-json", &[("error", &e)])))?;
                 body[key] = value;
             }
         }
@@ -289,7 +294,7 @@ pub(crate) async fn content_preview(state: &AppState, form: &TemplateForm) -> Re
     if form.crowd_id.is_empty() {
         return Ok(ContentPreview {
             fields: show(&content).unwrap_or_default(),
-            note: Some("Pick a crowd file to see the content rendered from its first row.".into()),
+            note: Some(text("tpl-preview-pick-crowd")),
             ..Default::default()
         });
     }
@@ -297,7 +302,7 @@ pub(crate) async fn content_preview(state: &AppState, form: &TemplateForm) -> Re
         Ok(c) => c,
         Err(herald_store::StoreError::NotFound { .. }) => {
             return Ok(ContentPreview {
-                errors: vec![format!("no uploaded crowd file {:?}", form.crowd_id)],
+                errors: vec![text_with("tpl-preview-no-crowd", &[("crowd", &format!("{:?}", form.crowd_id))])],
                 ..Default::default()
             });
         }
@@ -327,7 +332,7 @@ pub(crate) async fn content_preview(state: &AppState, form: &TemplateForm) -> Re
         return Ok(ContentPreview { errors, ..Default::default() });
     }
     let Some(row) = crate::crowds::first_valid_row(state, &crowd).await? else {
-        return Ok(ContentPreview { note: Some("The crowd file has no valid row.".into()), ..Default::default() });
+        return Ok(ContentPreview { note: Some(text("tpl-preview-no-valid-row")), ..Default::default() });
     };
     let rendered = herald_core::placeholders::render(&content, &row.variables)
         .map_err(|e| ApiError::field("content", e.to_string()))?;

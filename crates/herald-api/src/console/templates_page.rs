@@ -2,10 +2,11 @@
 //! start, stop, run-now (confirmed for large crowds) and delete buttons. Every write goes through
 //! the operations the REST handlers use.
 
-use super::language::filters;
 use super::confirm::Confirm;
 use super::dashboard::RunRow;
 use super::form::{FieldErrors, Form};
+use super::language::filters;
+use super::language::{text, text_with};
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, html, ok, shown_at, shown_at_opt, thousands};
 use super::session::Session;
@@ -58,6 +59,7 @@ struct ListRow {
     name: String,
     channel: &'static str,
     status: &'static str,
+    status_label: String,
     schedule: String,
     next_fire: String,
 }
@@ -82,7 +84,7 @@ async fn list(
     Extension(session): Extension<Session>,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let notice = (q.done.as_deref() == Some("deleted")).then(|| format!("Template deleted: {}.", ops::DELETE_KEEPS));
+    let notice = (q.done.as_deref() == Some("deleted")).then(|| text("tpl-deleted"));
     Ok(ok(&list_page(&state, &session, q, notice).await?))
 }
 
@@ -123,6 +125,7 @@ impl ListRow {
             name: t.spec.name.clone(),
             channel: t.spec.channel.as_str(),
             status: t.status.as_str(),
+            status_label: status_label(t.status),
             schedule: t
                 .spec
                 .schedule
@@ -134,15 +137,45 @@ impl ListRow {
     }
 }
 
+/// A template's status as the page words it.
+fn status_label(status: TemplateStatus) -> String {
+    match status {
+        TemplateStatus::Running => text("tpl-status-running"),
+        TemplateStatus::Stopped => text("tpl-status-stopped"),
+    }
+}
+
+/// A fire's outcome as the page words it; one the console does not know is shown as stored.
+fn fire_outcome_label(outcome: &str) -> String {
+    match outcome {
+        "fired" => text("tpl-fire-fired"),
+        "misfire_skipped" => text("tpl-fire-misfire-skipped"),
+        "no_crowd" => text("tpl-fire-no-crowd"),
+        other => other.to_string(),
+    }
+}
+
+/// A test send's outcome as the page words it; one the console does not know is shown as it is.
+fn test_outcome_label(outcome: &str) -> String {
+    match outcome {
+        "sent" => text("tpl-test-sent"),
+        "retryable" => text("tpl-test-retryable"),
+        "permanent" => text("tpl-test-permanent"),
+        other => other.to_string(),
+    }
+}
+
 /// The edit page's side panel for a stored template.
 struct Stored {
     id: i64,
     status: &'static str,
+    status_label: String,
     running: bool,
     next_fire: String,
     crowd_rows: Option<String>,
     runs: Vec<RunRow>,
-    fires: Vec<(String, String, Option<i64>)>,
+    /// Fire time, outcome (as stored, for the badge's class), the outcome worded, and the run.
+    fires: Vec<(String, String, String, Option<i64>)>,
 }
 
 #[derive(Template)]
@@ -159,17 +192,17 @@ struct EditPage {
     timezones: Vec<&'static str>,
     cron: CronPreview,
     preview: ContentPreview,
-    /// What a delete keeps, said beside the button.
-    delete_keeps: &'static str,
 }
 
 fn crowd_label(c: &Crowd) -> String {
-    format!(
-        "{} — {} rows, {} bad ({})",
-        c.original_name,
-        thousands(c.rows),
-        thousands(c.bad_rows),
-        shown_at(c.created_at)
+    text_with(
+        "tpl-crowd-option",
+        &[
+            ("name", &c.original_name),
+            ("rows", &thousands(c.rows)),
+            ("bad", &thousands(c.bad_rows)),
+            ("created", &shown_at(c.created_at)),
+        ],
     )
 }
 
@@ -215,7 +248,6 @@ async fn edit_page(
         timezones: chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect(),
         cron,
         preview,
-        delete_keeps: ops::DELETE_KEEPS,
     })
 }
 
@@ -231,6 +263,7 @@ async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
     Ok(Stored {
         id,
         status: t.status.as_str(),
+        status_label: status_label(t.status),
         running: t.status == TemplateStatus::Running,
         next_fire: match t.next_fire_at {
             Some(at) => format!("{} ({})", super::render::time_in(at, t.spec.timezone()), shown_at(at)),
@@ -238,7 +271,10 @@ async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
         },
         crowd_rows,
         runs: runs.iter().map(|r| RunRow::of(r, &names)).collect(),
-        fires: fires.iter().map(|f| (shown_at(f.fire_time), f.outcome.clone(), f.run_id)).collect(),
+        fires: fires
+            .iter()
+            .map(|f| (shown_at(f.fire_time), f.outcome.clone(), fire_outcome_label(&f.outcome), f.run_id))
+            .collect(),
     })
 }
 
@@ -276,16 +312,13 @@ struct NoticeQuery {
 
 impl NoticeQuery {
     fn notice(&self) -> Option<String> {
-        Some(
-            match self.done.as_deref()? {
-                "created" => "Template created.",
-                "saved" => "Saved.",
-                "started" => "Started: the schedule is armed.",
-                "stopped" => "Stopped: the schedule will not fire.",
-                _ => return None,
-            }
-            .to_string(),
-        )
+        Some(text(match self.done.as_deref()? {
+            "created" => "tpl-done-created",
+            "saved" => "tpl-done-saved",
+            "started" => "tpl-done-started",
+            "stopped" => "tpl-done-stopped",
+            _ => return None,
+        }))
     }
 }
 
@@ -365,11 +398,11 @@ async fn delete(
         let t = ops::get_template(&state, id).await?;
         return Ok(ok(&Confirm {
             chrome: Chrome::new(&session, "/templates"),
-            title: format!("Delete template “{}”?", t.spec.name),
-            text: format!("Its schedule stops and it can no longer be sent; {}.", ops::DELETE_KEEPS),
+            title: text_with("tpl-delete-title", &[("name", &t.spec.name)]),
+            text: text("tpl-delete-text"),
             action: format!("/templates/{id}/delete"),
             fields: Vec::new(),
-            yes: "Yes, delete it".into(),
+            yes: text("tpl-delete-yes"),
             back: format!("/templates/{id}"),
         }));
     }
@@ -421,10 +454,14 @@ async fn test_send(State(state): State<AppState>, Path(id): Path<i64>, form: For
     let outcome = crate::template_test::send_template_test(&state, id, test).await.map(|answer| {
         let outcome = answer.outcome;
         let detail = match outcome.detail {
-            Some(d) => format!("{d} · sent {}", answer.content),
-            None => format!("sent {}", answer.content),
+            Some(d) => text_with("tpl-test-detail", &[("detail", &d), ("content", &answer.content)]),
+            None => text_with("tpl-test-content", &[("content", &answer.content)]),
         };
-        (outcome.outcome == "sent", format!("{} (message {})", outcome.outcome, outcome.message_id), detail)
+        let title = text_with(
+            "tpl-test-title",
+            &[("outcome", &test_outcome_label(outcome.outcome)), ("message", &outcome.message_id)],
+        );
+        (outcome.outcome == "sent", title, detail)
     });
     super::accounts_page::result(outcome)
 }
@@ -460,4 +497,21 @@ async fn content_rows_fragment(form: Form) -> PageResult {
 async fn content_fragment(State(state): State<AppState>, form: Form) -> PageResult {
     let preview = content_preview(&state, &TemplateForm::from_form(&form)).await?;
     Ok(ok(&ContentFragment { preview }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pages_say_what_a_delete_keeps_in_the_api_words() {
+        assert_eq!(text("tpl-deleted"), format!("Template deleted: {}.", ops::DELETE_KEEPS));
+        assert_eq!(
+            text("tpl-delete-text"),
+            format!("Its schedule stops and it can no longer be sent; {}.", ops::DELETE_KEEPS)
+        );
+        assert_eq!(status_label(TemplateStatus::Running), "running");
+        assert_eq!(fire_outcome_label("misfire_skipped"), "misfire_skipped");
+        assert_eq!(fire_outcome_label("succeeded"), "succeeded", "an unknown outcome is shown as stored");
+    }
 }

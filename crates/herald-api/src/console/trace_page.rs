@@ -1,8 +1,9 @@
 //! "What happened to this message": look up a message id's trace, or a receiver's messages and
 //! their final states (newest first, paged), each naming its template.
 
-use super::language::filters;
 use super::dashboard::{name_in, names_of};
+use super::language::filters;
+use super::language::text;
 use super::pager::Pager;
 use super::render::{Chrome, PageResult, ok, shown_at};
 use super::session::Session;
@@ -25,7 +26,10 @@ struct TraceQuery {
 }
 
 struct EventRow {
+    /// The event as a value (the badge's class).
     event: String,
+    /// The event in words.
+    label: String,
     detail: String,
     at: String,
 }
@@ -35,7 +39,10 @@ struct MessageRow {
     template_id: i64,
     template_name: String,
     run_id: Option<i64>,
+    /// The final state as a value (the badge's class).
     state: String,
+    /// The final state in words.
+    state_label: String,
     detail: String,
     at: String,
 }
@@ -79,7 +86,12 @@ async fn page(
     let message = trace.first().map(|t| (t.receiver.clone(), t.template_id, name(t.template_id), t.run_id));
     let events = trace
         .iter()
-        .map(|t| EventRow { event: t.event.clone(), detail: t.detail.clone().unwrap_or_default(), at: shown_at(t.at) })
+        .map(|t| EventRow {
+            event: t.event.clone(),
+            label: state_word(&t.event),
+            detail: t.detail.clone().unwrap_or_default(),
+            at: shown_at(t.at),
+        })
         .collect();
     let messages = states
         .into_iter()
@@ -88,10 +100,29 @@ async fn page(
             message_id: m.message_id,
             template_id: m.template_id,
             run_id: m.run_id,
+            state_label: state_word(&m.state),
             state: m.state,
             detail: m.detail.unwrap_or_default(),
             at: shown_at(m.at),
         })
         .collect();
     Ok(ok(&TracePage { chrome: Chrome::new(&session, "/trace"), q, message, events, messages, pager }))
+}
+
+/// A message's state or trace event (a [`herald_core::TraceEvent`] value) in the reader's words;
+/// an unknown one as it is.
+pub(crate) fn state_word(state: &str) -> String {
+    match state {
+        "accepted" => text("trace-state-accepted"),
+        "sent" => text("trace-state-sent"),
+        "retrying" => text("trace-state-retrying"),
+        "failed" => text("trace-state-failed"),
+        "deferred" => text("trace-state-deferred"),
+        "paused" => text("trace-state-paused"),
+        "dropped_quiet_hours" => text("trace-state-dropped-quiet-hours"),
+        "dropped_dedup" => text("trace-state-dropped-dedup"),
+        "discarded" => text("trace-state-discarded"),
+        "cancelled" => text("trace-state-cancelled"),
+        other => other.to_string(),
+    }
 }

@@ -2,8 +2,8 @@
 //! link and `herald user add` check them), disabling or enabling one (never yourself, never the
 //! last enabled user) and setting a new password for one, which ends their sessions.
 
-use super::language::filters;
 use super::form::{FieldErrors, Form};
+use super::language::{filters, text, text_with};
 use super::login::new_user_problems;
 use super::pager::Pager;
 use super::passwords::{hash_password, password_problem};
@@ -65,10 +65,10 @@ async fn users_page(
     let mut users = state.store.list_users(Pager::window(page)).await?;
     let pager = Pager::of("/users", &[], page, &mut users);
     let notice = match q.done.as_deref() {
-        Some("added") => Some("User added.".to_string()),
-        Some("disabled") => Some("User disabled: their sessions have ended.".to_string()),
-        Some("enabled") => Some("User enabled.".to_string()),
-        Some("password") => Some("Password set: their sessions have ended.".to_string()),
+        Some("added") => Some(text("user-done-added")),
+        Some("disabled") => Some(text("user-done-disabled")),
+        Some("enabled") => Some(text("user-done-enabled")),
+        Some("password") => Some(text("user-done-password")),
         _ => None,
     };
     Ok(UsersPage {
@@ -139,7 +139,7 @@ async fn add(State(state): State<AppState>, Extension(session): Extension<Sessio
 async fn set_disabled(state: &AppState, session: &Session, form: &Form, disabled: bool) -> PageResult {
     let name = form.text("name");
     if disabled && name == session.name {
-        return refused(state, session, ApiError::Conflict("you cannot disable yourself".into())).await;
+        return refused(state, session, ApiError::Conflict(text("user-not-yourself"))).await;
     }
     match state.store.set_user_disabled(&name, disabled, state.clock.now()).await {
         Ok(()) => {
@@ -162,7 +162,8 @@ async fn password(State(state): State<AppState>, Extension(session): Extension<S
     let name = form.text("name");
     let password = form.get("password").unwrap_or_default().to_string();
     if let Some(problem) = password_problem(&password) {
-        return refused(&state, &session, ApiError::field("password", format!("{name}: {problem}"))).await;
+        let problem = text_with("user-password-problem", &[("name", &name), ("problem", &problem)]);
+        return refused(&state, &session, ApiError::field("password", problem)).await;
     }
     let hash = hash_password(password).await?;
     match state.store.set_user_password(&name, &hash, state.clock.now()).await {

@@ -2,8 +2,8 @@
 //! `timestamp` (ms) and `sign` = urlencode(base64(HmacSHA256(key = secret,
 //! msg = "{timestamp}\n{secret}"))) when the robot's security setting is signing (加签).
 //!
-//! Content: `msgtype` ("text" by default, or "markdown"), `content`, and `title` for markdown
-//! (see `dingtalk::content`). A group robot posts to its one group, so the receiver does not
+//! Content: `msgtype` ("text" by default, "markdown", "link" or "actionCard"), `content`, and
+//! the fields each type adds (see `dingtalk::content`). A group robot posts to its one group, so the receiver does not
 //! route the message: it is @-mentioned by mobile number (`at.atMobiles`), as austin does;
 //! `@all` mentions everyone and an empty receiver mentions no one. DingTalk only highlights a
 //! markdown mention when the text itself contains `@{mobile}`.
@@ -110,7 +110,7 @@ impl Channel for DingTalkRobot {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> SendResult {
-        let mut body = match content::message(&message.content) {
+        let mut body = match content::message(&message.content, content::Sender::Robot) {
             Ok(body) => body,
             Err(reason) => return SendResult::Permanent { reason },
         };

@@ -2,8 +2,8 @@
 //! `POST {baseUrl}/topapi/message/corpconversation/asyncsend_v2?access_token=..` with
 //! `{agent_id, userid_list, msg}`, using the app access token from `dingtalk::token`.
 //!
-//! Content: `msgtype` ("text" by default, or "markdown"), `content`, and `title` for markdown
-//! (see `dingtalk::content`). The receiver is the employee's DingTalk userid (`userid_list`
+//! Content: `msgtype` ("text" by default, "markdown", "link" or "actionCard"), `content`, and
+//! the fields each type adds (see `dingtalk::content`). The receiver is the employee's DingTalk userid (`userid_list`
 //! of one); `@all` sends to every employee in the app's visible range (`to_all_user`).
 //!
 //! The call is asynchronous on DingTalk's side: errcode 0 means the task was accepted, and the
@@ -104,7 +104,7 @@ impl Channel for DingTalkWorkNotice {
     }
 
     async fn send(&self, message: &OutgoingMessage) -> SendResult {
-        let msg = match content::message(&message.content) {
+        let msg = match content::message(&message.content, content::Sender::WorkNotice) {
             Ok(msg) => msg,
             Err(reason) => return SendResult::Permanent { reason },
         };

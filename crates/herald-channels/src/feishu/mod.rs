@@ -1,15 +1,16 @@
-//! Feishu (Lark) custom bot: POSTs `{timestamp, sign, msg_type: "text", content: {text}}` to
-//! the bot's webhook URL. With signature verification (签名校验) on, `timestamp` is in seconds
+//! Feishu (Lark) custom bot: POSTs `{timestamp, sign, msg_type, content | card}` to the bot's
+//! webhook URL. With signature verification (签名校验) on, `timestamp` is in seconds
 //! and `sign` = base64(HmacSHA256(key = "{timestamp}\n{secret}", msg = "")) — the key and
 //! message are the other way round from DingTalk's robot.
 //!
-//! Content: `content`, the text (required, not blank). A custom bot posts to its one group, so
-//! the receiver does not route the message; `@all` appends Feishu's mention of everyone
-//! (`<at user_id="all">所有人</at>`) and any other receiver is ignored.
+//! Content: `msgtype` (text, post or interactive), `content` and `title` (see `feishu::content`).
+//! A custom bot posts to its one group, so the receiver does not route the message; `@all`
+//! mentions everyone and any other receiver is ignored.
 //!
 //! The webhook URL's last path segment is the bot's credential, so reasons never carry it.
 //! Answers are classified in `reply`.
 
+mod content;
 mod reply;
 
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount, parse_config};
@@ -91,15 +92,7 @@ pub fn sign(secret: &str, timestamp_secs: i64) -> String {
 
 impl FeishuBot {
     fn body(&self, message: &OutgoingMessage) -> Result<Value, String> {
-        let text = match message.content.get("content").and_then(Value::as_str) {
-            Some(text) if !text.trim().is_empty() => text,
-            _ => return Err("content.content is required and must be a non-empty string".into()),
-        };
-        let text = match message.receiver.trim() {
-            "@all" => format!("{text} <at user_id=\"all\">所有人</at>"),
-            _ => text.to_string(),
-        };
-        let mut body = json!({ "msg_type": "text", "content": { "text": text } });
+        let mut body = content::message(&message.content, message.receiver.trim() == "@all")?;
         if let Some(secret) = &self.secret {
             let timestamp = self.clock.now().timestamp();
             body["timestamp"] = json!(timestamp.to_string());

@@ -92,7 +92,7 @@ impl AliyunSms {
         put("Format", "JSON");
         put("PhoneNumbers", sms.phone);
         put("SignName", &self.config.sign_name);
-        put("TemplateCode", &self.config.template_code);
+        put("TemplateCode", sms.template.aliyun_code.as_deref().unwrap_or(&self.config.template_code));
         if !sms.params.is_empty() {
             put("TemplateParam", &serde_json::Value::Object(sms.params.clone()).to_string());
         }

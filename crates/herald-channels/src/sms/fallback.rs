@@ -89,7 +89,8 @@ mod tests {
     async fn run(suppliers: &[Arc<Scripted>]) -> SendResult {
         let chain = SupplierChain::new(suppliers.iter().map(|s| s.clone() as Arc<dyn Supplier>).collect());
         let params = Map::new();
-        chain.send(Sms { message_id: "m1", phone: "+8613800000000", params: &params }).await
+        let template = Default::default();
+        chain.send(Sms { message_id: "m1", phone: "+8613800000000", params: &params, template: &template }).await
     }
 
     fn retry(reason: &str, after: Option<u64>) -> Attempt {

@@ -12,6 +12,10 @@
 //!   - Tencent's templates take positional parameters, so each Tencent supplier lists the names in
 //!     its `paramOrder` config (`["code", "minutes"]` → `TemplateParamSet: ["1234", "5"]`).
 //!
+//! - `templateCode` (Aliyun) and `templateId` (Tencent): the template's own SMS template at each
+//!   provider, overriding the supplier's configured one, so one account serves many templates;
+//!   `paramOrder` (Tencent) likewise overrides the supplier's parameter order. All optional.
+//!
 //! The receiver is the phone number, passed to the provider as given (both take `+86…` and bare
 //! mainland numbers).
 //!
@@ -58,6 +62,43 @@ pub struct Sms<'a> {
     pub phone: &'a str,
     /// Template variables, all strings.
     pub params: &'a Map<String, Value>,
+    /// The message template's own provider templates, where it names them.
+    pub template: &'a ProviderTemplates,
+}
+
+/// A message template's own SMS templates at the providers, read from its content; each None
+/// keeps the supplier's configured one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderTemplates {
+    /// Aliyun's `TemplateCode` (`SMS_…`).
+    pub aliyun_code: Option<String>,
+    /// Tencent's `TemplateId`.
+    pub tencent_id: Option<String>,
+    /// Tencent's parameter order for that template.
+    pub tencent_param_order: Option<Vec<String>>,
+}
+
+impl ProviderTemplates {
+    /// Reads `templateCode`, `templateId` and `paramOrder` from the content.
+    pub fn of(content: &Value) -> Result<Self, String> {
+        let text = |field: &str| match content.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+            Some(_) => Err(format!("content.{field} must be a non-empty string")),
+        };
+        let order = match content.get("paramOrder") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(names)) => Some(
+                names
+                    .iter()
+                    .map(|n| n.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or("content.paramOrder must be a list of parameter names")?,
+            ),
+            Some(_) => return Err("content.paramOrder must be a list of parameter names".into()),
+        };
+        Ok(Self { aliyun_code: text("templateCode")?, tencent_id: text("templateId")?, tencent_param_order: order })
+    }
 }
 
 /// What one supplier made of one SMS.
@@ -108,7 +149,11 @@ impl Channel for SmsChannel {
             Ok(params) => params,
             Err(reason) => return SendResult::Permanent { reason },
         };
-        let sms = Sms { message_id: &message.message_id.0, phone, params: &params };
+        let template = match ProviderTemplates::of(&message.content) {
+            Ok(template) => template,
+            Err(reason) => return SendResult::Permanent { reason },
+        };
+        let sms = Sms { message_id: &message.message_id.0, phone, params: &params, template: &template };
         self.chain.send(sms).await
     }
 }

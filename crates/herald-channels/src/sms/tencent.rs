@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -116,10 +116,12 @@ impl TencentSms {
         Ok(Self { name, url: url.to_string(), host, config, http: ctx.http.clone(), clock: ctx.clock.clone() })
     }
 
-    /// `TemplateParamSet`: the params named by `paramOrder`, in that order.
-    fn ordered_params(&self, params: &Map<String, Value>) -> Result<Vec<String>, String> {
-        self.config
-            .param_order
+    /// `TemplateParamSet`: the params named by `paramOrder` (the message template's own, else
+    /// the supplier's), in that order.
+    fn ordered_params(&self, sms: Sms<'_>) -> Result<Vec<String>, String> {
+        let (order, params) =
+            (sms.template.tencent_param_order.as_ref().unwrap_or(&self.config.param_order), sms.params);
+        order
             .iter()
             .map(|name| match params.get(name).and_then(Value::as_str) {
                 Some(value) => Ok(value.to_string()),
@@ -140,7 +142,7 @@ impl Supplier for TencentSms {
     }
 
     async fn send(&self, sms: Sms<'_>) -> Attempt {
-        let template_params = match self.ordered_params(sms.params) {
+        let template_params = match self.ordered_params(sms) {
             Ok(params) => params,
             Err(reason) => return Attempt::SupplierFault { reason },
         };
@@ -148,7 +150,7 @@ impl Supplier for TencentSms {
             "PhoneNumberSet": [sms.phone],
             "SmsSdkAppId": self.config.sdk_app_id,
             "SignName": self.config.sign_name,
-            "TemplateId": self.config.template_id,
+            "TemplateId": sms.template.tencent_id.as_deref().unwrap_or(&self.config.template_id),
             "TemplateParamSet": template_params,
             "SessionContext": sms.message_id,
         });

@@ -111,19 +111,35 @@ pub fn robot_sign(secret: &str, timestamp_ms: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// `msg` must be a text message with content or a markdown message with title and text.
-fn message_is_well_formed(msg: &Value) -> bool {
-    let non_empty = |v: &Value| v.as_str().is_some_and(|s| !s.is_empty());
-    match msg.get("msgtype").and_then(Value::as_str) {
-        Some("text") => non_empty(&msg["text"]["content"]),
-        Some("markdown") => non_empty(&msg["markdown"]["title"]) && non_empty(&msg["markdown"]["text"]),
+/// `msg` must be one of the documented shapes, all its required fields set: text, markdown,
+/// link (robot: picUrl optional; work notice: required), and the action card as each API spells it
+/// (`actionCard` with `text`/`singleTitle`/`singleURL` for the robot, `action_card` with
+/// `markdown`/`single_title`/`single_url` for work notices).
+fn message_is_well_formed(msg: &Value, sender: Sender) -> bool {
+    let has = |part: &Value, fields: &[&str]| fields.iter().all(|f| part[*f].as_str().is_some_and(|s| !s.is_empty()));
+    match (msg.get("msgtype").and_then(Value::as_str), sender) {
+        (Some("text"), _) => has(&msg["text"], &["content"]),
+        (Some("markdown"), _) => has(&msg["markdown"], &["title", "text"]),
+        (Some("link"), Sender::Robot) => has(&msg["link"], &["title", "text", "messageUrl"]),
+        (Some("link"), Sender::WorkNotice) => has(&msg["link"], &["title", "text", "messageUrl", "picUrl"]),
+        (Some("actionCard"), Sender::Robot) => has(&msg["actionCard"], &["title", "text", "singleTitle", "singleURL"]),
+        (Some("action_card"), Sender::WorkNotice) => {
+            has(&msg["action_card"], &["title", "markdown", "single_title", "single_url"])
+        }
         _ => false,
     }
 }
 
+#[derive(Clone, Copy)]
+enum Sender {
+    Robot,
+    WorkNotice,
+}
+
+/// The words a robot's keyword check reads: the text of whichever shape the message has.
 fn message_text(msg: &Value) -> String {
-    let text = msg["text"]["content"].as_str().or(msg["markdown"]["text"].as_str());
-    text.unwrap_or_default().to_string()
+    let parts = [&msg["text"]["content"], &msg["markdown"]["text"], &msg["link"]["text"], &msg["actionCard"]["text"]];
+    parts.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("\n")
 }
 
 async fn robot_send(
@@ -155,7 +171,7 @@ async fn robot_send(
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return errcode(40035, "缺少参数 json");
     };
-    if !message_is_well_formed(&body) {
+    if !message_is_well_formed(&body, Sender::Robot) {
         return errcode(40035, "缺少参数 json");
     }
     if let Some(keyword) = &state.robot_keyword
@@ -216,7 +232,7 @@ async fn asyncsend(
     if !has_users && !to_all {
         return errcode(40035, "缺少参数 userid_list");
     }
-    if !message_is_well_formed(&body["msg"]) {
+    if !message_is_well_formed(&body["msg"], Sender::WorkNotice) {
         return errcode(40035, "缺少参数 msg");
     }
     state.notices.push((token.clone(), body));

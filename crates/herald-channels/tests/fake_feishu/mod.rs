@@ -110,12 +110,9 @@ async fn hook(State(state): State<Shared<FakeState>>, Path(id): Path<String>, bo
             );
         }
     }
-    let Some(text) = body["content"]["text"].as_str().filter(|t| !t.is_empty()) else {
+    let Some(text) = message_text(&body) else {
         return bad_request();
     };
-    if body["msg_type"] != "text" {
-        return bad_request();
-    }
     if let Some(keyword) = &state.keyword
         && !text.contains(keyword.as_str())
     {
@@ -146,5 +143,31 @@ pub fn message(receiver: &str, content: Value) -> OutgoingMessage {
         receiver: receiver.to_string(),
         msg_type: 10,
         content,
+    }
+}
+
+/// The words of a well-formed message of a documented type (text, post, interactive card), which
+/// the keyword rule reads; None for any other shape.
+fn message_text(body: &Value) -> Option<String> {
+    let non_empty = |v: &Value| v.as_str().filter(|t| !t.is_empty()).map(str::to_string);
+    match body["msg_type"].as_str()? {
+        "text" => non_empty(&body["content"]["text"]),
+        "post" => {
+            let post = &body["content"]["post"]["zh_cn"];
+            non_empty(&post["title"])?;
+            let words: Vec<String> = post["content"]
+                .as_array()?
+                .iter()
+                .flat_map(|p| p.as_array().into_iter().flatten())
+                .filter_map(|element| element["text"].as_str().map(str::to_string))
+                .collect();
+            (!words.is_empty()).then(|| words.join("\n"))
+        }
+        "interactive" => {
+            let card = &body["card"];
+            non_empty(&card["header"]["title"]["content"])?;
+            non_empty(&card["elements"][0]["text"]["content"])
+        }
+        _ => None,
     }
 }

@@ -34,7 +34,12 @@ pub async fn sessions_expire_and_end(store: Arc<dyn Store>) {
     let user = store.session_user("tok-1", now).await.unwrap().expect("live session");
     assert_eq!(
         user,
-        herald_store::SessionUser { user_id: ann.id, name: "ann".into(), expires_at: until, settings: Default::default() }
+        herald_store::SessionUser {
+            user_id: ann.id,
+            name: "ann".into(),
+            expires_at: until,
+            settings: Default::default()
+        }
     );
     let picked = herald_store::UserSettings { time_zone: Some("Asia/Shanghai".into()), language: Some("zh-CN".into()) };
     store.set_user_settings(ann.id, &picked, now).await.unwrap();

@@ -1,0 +1,33 @@
+# /trace: what happened to a message, or to a receiver's messages.
+
+trace-heading = Trace a message
+trace-q-placeholder = message id (r12-345) or receiver (13800000000)
+trace-q-label = message id or receiver
+trace-look-up = Look up
+trace-none = No message id or receiver matches “{ $q }”.
+trace-message = Message { $q }
+# "To <b>receiver</b>, template <a>name</a>, run <a>#3</a>.", around the bold receiver and the links.
+trace-to = To
+trace-via-template = , template
+trace-via-run = , run
+trace-end = .
+trace-col-event = Event
+trace-col-detail = Detail
+trace-col-at = At
+trace-messages-to = Messages to { $q }
+trace-col-message = Message
+trace-col-template = Template
+trace-col-run = Run
+trace-col-final-state = Final state
+
+## A message's state or trace event, as shown (the raw value stays the badge's class)
+trace-state-accepted = accepted
+trace-state-sent = sent
+trace-state-retrying = retrying
+trace-state-failed = failed
+trace-state-deferred = deferred
+trace-state-paused = paused
+trace-state-dropped-quiet-hours = dropped_quiet_hours
+trace-state-dropped-dedup = dropped_dedup
+trace-state-discarded = discarded
+trace-state-cancelled = cancelled

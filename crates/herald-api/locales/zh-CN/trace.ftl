@@ -1,0 +1,33 @@
+# /trace：一条消息或一个接收者的消息发生了什么。
+
+trace-heading = 消息追踪
+trace-q-placeholder = 消息 ID（r12-345）或接收者（13800000000）
+trace-q-label = 消息 ID 或接收者
+trace-look-up = 查询
+trace-none = 没有与“{ $q }”匹配的消息 ID 或接收者。
+trace-message = 消息 { $q }
+# “发送给 <b>接收者</b>，消息模板 <a>名称</a>，发送任务 <a>#3</a>。”，粗体接收者和链接前后的部分。
+trace-to = 发送给
+trace-via-template = ，消息模板
+trace-via-run = ，发送任务
+trace-end = 。
+trace-col-event = 事件
+trace-col-detail = 详情
+trace-col-at = 时间
+trace-messages-to = 发给 { $q } 的消息
+trace-col-message = 消息
+trace-col-template = 消息模板
+trace-col-run = 发送任务
+trace-col-final-state = 最终状态
+
+## 消息的状态或追踪事件（原始值仍用作徽标的样式类）
+trace-state-accepted = 已接收
+trace-state-sent = 已发送
+trace-state-retrying = 重试中
+trace-state-failed = 失败
+trace-state-deferred = 延后发送
+trace-state-paused = 已暂停
+trace-state-dropped-quiet-hours = 免打扰时段丢弃
+trace-state-dropped-dedup = 去重丢弃
+trace-state-discarded = 已丢弃（弃用名单）
+trace-state-cancelled = 已取消
