@@ -7,6 +7,7 @@ pub mod account_form;
 pub mod address_policy;
 pub mod build;
 pub mod content_form;
+mod content_read;
 pub mod dingtalk;
 pub mod email;
 pub mod feishu;

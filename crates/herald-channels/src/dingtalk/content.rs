@@ -11,6 +11,7 @@
 //!
 //! Other message types (feedCard, oa, ...) are refused rather than half-sent.
 
+use crate::content_read::{message_type, required_str};
 use serde_json::{Value, json};
 
 /// Who the message goes through: a group robot or a work notice (`corpconversation`).
@@ -22,11 +23,7 @@ pub(crate) enum Sender {
 
 /// Builds DingTalk's `{msgtype, ...}` object, or says why the content cannot be sent.
 pub(crate) fn message(content: &Value, sender: Sender) -> Result<Value, String> {
-    let msgtype = match content.get("msgtype") {
-        None | Some(Value::Null) => "text",
-        Some(Value::String(t)) => t.as_str(),
-        Some(_) => return Err("content.msgtype must be a string".into()),
-    };
+    let msgtype = message_type(content)?;
     let text = required_str(content, "content")?;
     match msgtype {
         "text" => Ok(json!({ "msgtype": "text", "text": { "content": text } })),
@@ -62,13 +59,6 @@ fn action_card(content: &Value, text: &str, sender: Sender) -> Result<Value, Str
         Sender::WorkNotice => json!({ "msgtype": "action_card", "action_card": {
             "title": title, "markdown": text, "single_title": button, "single_url": url } }),
     })
-}
-
-fn required_str<'a>(content: &'a Value, field: &str) -> Result<&'a str, String> {
-    match content.get(field).and_then(Value::as_str) {
-        Some(s) if !s.trim().is_empty() => Ok(s),
-        _ => Err(format!("content.{field} is required and must be a non-empty string")),
-    }
 }
 
 #[cfg(test)]

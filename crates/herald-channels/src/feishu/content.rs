@@ -9,15 +9,12 @@
 //! A receiver of `@all` mentions everyone in whichever shape the message takes. Other message
 //! types (image, share_chat) are refused rather than half-sent.
 
+use crate::content_read::{message_type, required_str};
 use serde_json::{Value, json};
 
 /// The `{msg_type, content | card}` part of the bot's request.
 pub(crate) fn message(content: &Value, mention_all: bool) -> Result<Value, String> {
-    let msgtype = match content.get("msgtype") {
-        None | Some(Value::Null) => "text",
-        Some(Value::String(t)) => t.as_str(),
-        Some(_) => return Err("content.msgtype must be a string".into()),
-    };
+    let msgtype = message_type(content)?;
     let text = required_str(content, "content")?;
     match msgtype {
         "text" => {
@@ -48,13 +45,6 @@ fn card(title: &str, text: &str, mention_all: bool) -> Value {
         "header": { "title": { "tag": "plain_text", "content": title } },
         "elements": [{ "tag": "div", "text": { "tag": "lark_md", "content": body } }],
     } })
-}
-
-fn required_str<'a>(content: &'a Value, field: &str) -> Result<&'a str, String> {
-    match content.get(field).and_then(Value::as_str) {
-        Some(s) if !s.trim().is_empty() => Ok(s),
-        _ => Err(format!("content.{field} is required and must be a non-empty string")),
-    }
 }
 
 #[cfg(test)]
