@@ -103,4 +103,7 @@ run-confirm-heading = Run “{ $name }” now?
 # "This sends to every row of the crowd file: <b>21</b> rows, at once.", around the figure.
 run-confirm-text = This sends to every row of the crowd file:
 run-confirm-rows = rows, at once.
-run-confirm-yes = Yes, send to { $rows } rows
+run-confirm-yes = { $rows ->
+    [one] Yes, send to 1 row
+   *[other] Yes, send to { $rows } rows
+}

@@ -22,9 +22,15 @@ tpl-deleted = Template deleted: { tpl-delete-keeps }.
 ## Bulk actions
 tpl-bulk-choose = Choose start, stop or delete.
 tpl-bulk-tick = Tick 1 to { $max } templates first.
-tpl-bulk-delete-title = Delete { $count } templates?
+tpl-bulk-delete-title = { $count ->
+    [one] Delete 1 template?
+   *[other] Delete { $count } templates?
+}
 tpl-bulk-delete-text = { $names }: their schedules stop and they can no longer be sent; { tpl-delete-keeps }.
-tpl-bulk-delete-yes = Yes, delete { $count } templates
+tpl-bulk-delete-yes = { $count ->
+    [one] Yes, delete 1 template
+   *[other] Yes, delete { $count } templates
+}
 tpl-bulk-started = Started { $count }: { $names }.
 tpl-bulk-stopped = Stopped { $count }: { $names }.
 tpl-bulk-deleted = Deleted { $count }: { $names }.
@@ -99,7 +105,10 @@ tpl-no-schedule = No schedule: the template sends only when you press Run now.
 ## A stored template's panel
 tpl-status-heading = Status:
 tpl-next-fire-label = Next fire:
-tpl-crowd-rows = Crowd: { $rows } rows
+tpl-crowd-rows = { $rows ->
+    [one] Crowd: 1 row
+   *[other] Crowd: { $rows } rows
+}
 tpl-start = Start
 tpl-stop = Stop
 tpl-run-now = Run now
