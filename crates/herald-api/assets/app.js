@@ -9,7 +9,8 @@
     dropped_quiet_hours: "#f9a825",
     dropped_dedup: "#6a1b9a",
     discarded: "#607d8b",
-    cancelled: "#37474f"
+    cancelled: "#37474f",
+    test_skipped: "#8d6e63"
   };
 
   function hourLabel(iso, week) {

@@ -17,6 +17,7 @@ pub mod rate;
 pub mod run;
 pub mod settings;
 pub mod template;
+pub mod test_mode;
 pub mod trace;
 
 pub use batching::{Batch, BatchItem, Batcher, CrowdRow, MAX_RECEIVER_BYTES, MAX_RECEIVERS_PER_BATCH, Recipient};
@@ -31,4 +32,5 @@ pub use run::{
 };
 pub use settings::InvalidSetting;
 pub use template::{ChannelKind, FieldError, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
+pub use test_mode::TestMode;
 pub use trace::TraceEvent;

@@ -202,12 +202,12 @@ mod tests {
         for event in TraceEvent::TERMINAL {
             counts.count(event);
         }
-        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 4 });
+        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 5 });
         for event in [TraceEvent::Accepted, TraceEvent::Retrying, TraceEvent::Deferred] {
             counts.count(event);
         }
-        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 4 }, "not final");
-        assert_eq!(counts.total(), 6);
+        assert_eq!(counts, RunCounts { delivered: 1, failed: 1, dropped: 5 }, "not final");
+        assert_eq!(counts.total(), 7);
     }
 
     #[test]

@@ -102,6 +102,9 @@ pub struct TemplateSpec {
     /// Dedup rules; absent = the node's defaults for the channel.
     #[serde(default)]
     pub dedup: Option<crate::dedup::DedupRules>,
+    /// When set, only the receivers it lists get real sends; absent = every receiver.
+    #[serde(default)]
+    pub test_mode: Option<crate::test_mode::TestMode>,
 }
 
 fn default_msg_type() -> i32 {
@@ -138,6 +141,9 @@ impl TemplateSpec {
         self.validate_content(&mut errors);
         if let Some(rules) = &self.dedup {
             rules.validate(&mut errors);
+        }
+        if let Some(test) = &self.test_mode {
+            errors.extend(test.problems());
         }
         if let Some(window) = &self.quiet_window
             && let Err(e) = window.validate()

@@ -25,6 +25,8 @@ pub enum TraceEvent {
     Discarded,
     /// Not sent because its run was cancelled.
     Cancelled,
+    /// Not sent because its template is in test mode and the receiver is not one it lists.
+    TestSkipped,
 }
 
 impl TraceEvent {
@@ -40,6 +42,7 @@ impl TraceEvent {
             Self::DroppedDedup => "dropped_dedup",
             Self::Discarded => "discarded",
             Self::Cancelled => "cancelled",
+            Self::TestSkipped => "test_skipped",
         }
     }
 
@@ -51,9 +54,19 @@ impl TraceEvent {
     /// Terminal states that mean the message was not sent on purpose (a policy or an
     /// operator's cancel, not a fault).
     pub fn is_dropped(self) -> bool {
-        matches!(self, Self::DroppedQuietHours | Self::DroppedDedup | Self::Discarded | Self::Cancelled)
+        matches!(
+            self,
+            Self::DroppedQuietHours | Self::DroppedDedup | Self::Discarded | Self::Cancelled | Self::TestSkipped
+        )
     }
 
-    pub const TERMINAL: [TraceEvent; 6] =
-        [Self::Sent, Self::Failed, Self::DroppedQuietHours, Self::DroppedDedup, Self::Discarded, Self::Cancelled];
+    pub const TERMINAL: [TraceEvent; 7] = [
+        Self::Sent,
+        Self::Failed,
+        Self::DroppedQuietHours,
+        Self::DroppedDedup,
+        Self::Discarded,
+        Self::Cancelled,
+        Self::TestSkipped,
+    ];
 }

@@ -70,6 +70,7 @@ impl Embedded {
             schedule: None,
             crowd_id: Some(saved.crowd_id.clone()),
             dedup: None,
+            test_mode: None,
             quiet_window: None,
         };
         let template = self.store.create_template(&spec, now).await.unwrap();

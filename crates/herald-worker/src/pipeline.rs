@@ -1,7 +1,7 @@
 //! The stages a batch goes through, each a small function: drop what the ledger already
 //! finished, claim the rest for this handling (skipping what another live holder sends, until it
 //! is final or its claim lapses), the discard list and a cancelled or paused run, screening
-//! (quiet hours, render, dedup; a message held before skips what it passed), deferral, then flow
+//! (test mode, quiet hours, render, dedup; a message held before skips what it passed), deferral, then flow
 //! control and send with each outcome committed as its send ends (`send.rs`).
 //! Kept apart from the polling loop so tests can drive it directly. Each stage holds the
 //! narrowest handle it needs: outcomes go only through the delivery ledger (in a cluster, the
@@ -14,6 +14,7 @@ use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
 use crate::run_gate::RunGate;
 use herald_channels::{Channels, OutgoingMessage};
 use herald_core::placeholders::render;
+use herald_core::test_mode::TEST_SKIP_REASON;
 use herald_core::{CANCELLED_REASON, Clock, DeliveryJob, MessageId, Recipient, RunSendState, Screened, TraceEvent};
 use herald_store::{
     ClaimRepo, DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, SendClaim, Store,
@@ -27,7 +28,7 @@ use std::sync::Arc;
 pub struct BatchReport {
     pub sent: usize,
     pub failed: usize,
-    /// Dropped by a policy (discard list, quiet hours, dedup).
+    /// Dropped by a policy (discard list, test mode, quiet hours, dedup).
     pub dropped: usize,
     /// Held for the end of quiet hours.
     pub deferred: usize,
@@ -334,6 +335,13 @@ impl Pipeline {
         let passed = Screened::of(job);
         let mut screened = Screening { ready: Vec::with_capacity(pending.len()), ..Default::default() };
         for (index, (recipient, vars)) in pending.into_iter().enumerate() {
+            if let Some(test) = &template.spec.test_mode
+                && !test.lets_through(&recipient.receiver)
+            {
+                let reason = Some(TEST_SKIP_REASON.to_string());
+                screened.dropped.push(TraceEntry::of(job, recipient, TraceEvent::TestSkipped, reason));
+                continue;
+            }
             // Released messages already waited out their quiet hours.
             if passed < Screened::QuietHours {
                 match quiet_verdict(template, vars, now, &self.defaults) {

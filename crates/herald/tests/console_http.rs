@@ -286,7 +286,14 @@ async fn the_console_refuses_what_the_api_refuses_in_the_same_words() {
     let crowd_id = node.crowd(crowd_csv(3)).await;
     // (API field, REST body, the console form's fields for the same input)
     type Case<'a> = (&'a str, Value, Vec<(&'a str, &'a str)>);
-    let cases: [Case; 4] = [
+    let long_receiver = "9".repeat(201);
+    let cases: [Case; 5] = [
+        (
+            "testMode.receivers[0]",
+            json!({"name": "t", "channel": "outbox", "content": {"text": "x"}, "crowdId": crowd_id,
+                   "testMode": {"receivers": [long_receiver]}}),
+            vec![("testReceivers", long_receiver.as_str())],
+        ),
         (
             "schedule.cron",
             json!({"name": "t", "channel": "outbox", "content": {"text": "x"}, "crowdId": crowd_id,
@@ -343,6 +350,41 @@ async fn the_console_refuses_what_the_api_refuses_in_the_same_words() {
         assert!(html.contains(&escaped(&message)), "{field}: {message:?} not on the page");
     }
     assert!(node.node.context.store.list_templates(&Default::default()).await.unwrap().is_empty());
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_template_form_puts_a_template_in_test_mode_and_takes_it_out() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let form = |receivers: &'static str| {
+        vec![
+            ("name", "rehearsal"),
+            ("channel", "outbox"),
+            ("msgType", "10"),
+            ("receiverIdType", "userId"),
+            ("quietHours", "none"),
+            ("misfire", "fire_once"),
+            ("content_key", "text"),
+            ("content_value", "x"),
+            ("testReceivers", receivers),
+        ]
+    };
+    let (status, to, _) = b.post("/templates", &form("13900000003\n\n  qa@example.com \n")).await;
+    assert_eq!(status, 303);
+    let id: i64 = to.trim_start_matches("/templates/").split('?').next().unwrap().parse().unwrap();
+    let (_, stored) = node.get(&format!("/api/templates/{id}")).await;
+    assert_eq!(
+        stored["testMode"],
+        json!({"receivers": ["13900000003", "qa@example.com"]}),
+        "one a line, blanks left out"
+    );
+    let (_, page) = b.get(&format!("/templates/{id}")).await;
+    assert!(page.contains("13900000003\nqa@example.com</textarea>"), "the page shows the list to edit");
+    let (status, _, _) = b.post(&format!("/templates/{id}"), &form("  ")).await;
+    assert_eq!(status, 303);
+    let (_, stored) = node.get(&format!("/api/templates/{id}")).await;
+    assert!(stored["testMode"].is_null(), "an empty list takes it out of test mode: {stored}");
     node.node.shutdown().await;
 }
 

@@ -1,7 +1,8 @@
 //! Send-time policies end to end with a test clock (no sleeping on the clock's behalf): quiet
 //! hours that drop or defer a crowd fire at 23:59:30, recipients in their own time zones across
-//! a DST change, dedup through the send API, the discard list, and a 10,000-row run with mixed
-//! outcomes where every row ends in exactly one final state.
+//! a DST change, dedup through the send API, the discard list, test mode counted at a recording
+//! receiver, and a 10,000-row run with mixed outcomes where every row ends in exactly one final
+//! state.
 
 mod common;
 
@@ -250,6 +251,49 @@ async fn the_discard_list_brakes_a_template_at_runtime() {
     assert_eq!(r.status().as_u16(), 204);
     node.post("/send", &send(id, "13800000003", "2")).await;
     assert_eq!(states_of(&node, id, "13800000003", 2).await, ["discarded", "sent"]);
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_in_test_mode_reaches_only_its_test_receivers() {
+    let hook = herald_testkit::RecordingReceiver::start().await;
+    let (_dir, node) = node_at(at(2026, 6, 1, 4, 0, 0), 2).await;
+    let crowd = node.crowd(crowd_csv(20)).await;
+    let mut spec = webhook_template("rehearsal", &crowd, &format!("{}/hook", hook.url));
+    spec["testMode"] = json!({"receivers": [receiver(3), format!(" {} ", receiver(17))]});
+    let id = node.template(spec.clone()).await;
+    let (_, run) = node.post(&format!("/api/templates/{id}/run"), &json!({})).await;
+    let run = run["runId"].as_i64().unwrap();
+    let done = node.wait_run(run, Wait::from_secs(30), |r| r["status"] == "completed").await;
+    assert_eq!((done["delivered"].as_i64(), done["dropped"].as_i64()), (Some(2), Some(18)), "{done}");
+    tokio::time::sleep(Wait::from_millis(300)).await;
+    let arrived: Vec<String> = hook.counts_by_id().into_keys().collect();
+    let mut expected = vec![node.row_id(run, 3).await, node.row_id(run, 17).await];
+    expected.sort();
+    assert_eq!((arrived, hook.count()), (expected, 2), "only the test receivers, once each");
+    assert_eq!(trace_events(&node, &node.row_id(run, 1).await).await, ["accepted", "test_skipped"]);
+    let (_, skipped) = node.get(&format!("/api/messages?runId={run}&state=test_skipped&limit=100")).await;
+    assert_eq!(skipped["items"].as_array().unwrap().len(), 18);
+
+    // A bad list is refused naming the entry; the stored template keeps its list.
+    let mut bad = spec.clone();
+    bad["testMode"] = json!({"receivers": [receiver(3), "  "]});
+    let (status, refused) = node.put(&format!("/api/templates/{id}"), &bad).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("testMode.receivers[1]"), "{refused}");
+    let (_, stored) = node.get(&format!("/api/templates/{id}")).await;
+    assert_eq!(stored["testMode"]["receivers"][0], receiver(3), "{stored}");
+
+    // Out of test mode, the next run reaches everyone.
+    spec.as_object_mut().unwrap().remove("testMode");
+    let (status, body) = node.put(&format!("/api/templates/{id}"), &spec).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, again) = node.post(&format!("/api/templates/{id}/run"), &json!({})).await;
+    let again = again["runId"].as_i64().unwrap();
+    let done = node.wait_run(again, Wait::from_secs(30), |r| r["status"] == "completed").await;
+    assert_eq!(done["delivered"], 20, "{done}");
+    assert!(hook.wait_for(22, Wait::from_secs(10)).await);
+    assert_eq!(hook.repeats(), 0);
     node.node.shutdown().await;
 }
 

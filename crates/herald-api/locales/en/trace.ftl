@@ -31,3 +31,4 @@ trace-state-dropped-quiet-hours = dropped_quiet_hours
 trace-state-dropped-dedup = dropped_dedup
 trace-state-discarded = discarded
 trace-state-cancelled = cancelled
+trace-state-test-skipped = test_skipped

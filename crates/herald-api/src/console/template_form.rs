@@ -53,6 +53,8 @@ pub(crate) struct TemplateForm {
     /// JSON, or empty for the node's defaults.
     pub quiet_window: String,
     pub dedup: String,
+    /// Test mode's receivers, one a line; empty when the template sends to everyone.
+    pub test_receivers: String,
 }
 
 fn field(key: &str, value: &str) -> ContentField {
@@ -104,6 +106,7 @@ impl TemplateForm {
             crowd_id: spec.crowd_id.clone().unwrap_or_default(),
             quiet_window: json_text(&spec.quiet_window),
             dedup: json_text(&spec.dedup),
+            test_receivers: spec.test_mode.as_ref().map(|t| t.receivers.join("\n")).unwrap_or_default(),
         }
     }
 
@@ -126,6 +129,7 @@ impl TemplateForm {
             crowd_id: form.text("crowdId"),
             quiet_window: form.text("quietWindow"),
             dedup: form.text("dedup"),
+            test_receivers: form.text("testReceivers"),
         }
     }
 
@@ -220,6 +224,10 @@ impl TemplateForm {
                 body[key] = value;
             }
         }
+        let receivers: Vec<&str> = self.test_receivers.lines().map(str::trim).filter(|r| !r.is_empty()).collect();
+        if !receivers.is_empty() {
+            body["testMode"] = json!({ "receivers": receivers });
+        }
         Ok(body)
     }
 
@@ -246,6 +254,7 @@ pub(crate) fn field_of(api_field: &str) -> Option<&'static str> {
         ("quietHours", _) => "quietHours",
         ("quietWindow", _) => "quietWindow",
         ("dedup", _) => "dedup",
+        ("testMode", _) => "testReceivers",
         ("crowdId", _) => "crowdId",
         _ => return None,
     })
@@ -321,6 +330,7 @@ pub(crate) async fn content_preview(state: &AppState, form: &TemplateForm) -> Re
         schedule: None,
         crowd_id: None,
         dedup: None,
+        test_mode: None,
     };
     let errors: Vec<String> = probe
         .validate(Some(&crowd.columns))

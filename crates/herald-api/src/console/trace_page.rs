@@ -123,6 +123,7 @@ pub(crate) fn state_word(state: &str) -> String {
         "dropped_dedup" => text("trace-state-dropped-dedup"),
         "discarded" => text("trace-state-discarded"),
         "cancelled" => text("trace-state-cancelled"),
+        "test_skipped" => text("trace-state-test-skipped"),
         other => other.to_string(),
     }
 }

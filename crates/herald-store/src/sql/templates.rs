@@ -63,6 +63,7 @@ pub(super) fn template_from_row(row: &DbRow) -> Result<Template> {
         schedule,
         crowd_id: row.try_get("crowd_id")?,
         dedup: policy.dedup,
+        test_mode: policy.test_mode,
         quiet_window: policy.quiet_window,
     };
     Ok(Template {

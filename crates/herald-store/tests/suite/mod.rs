@@ -174,6 +174,7 @@ pub fn spec(cron: &str, tz: &str, misfire: MisfirePolicy, crowd_id: Option<Strin
         schedule: Some(ScheduleSpec { cron: cron.into(), timezone: tz.into(), misfire }),
         crowd_id,
         dedup: None,
+        test_mode: None,
         quiet_window: None,
     }
 }

@@ -38,7 +38,9 @@ pub async fn template_crud(store: Arc<dyn Store>) {
     changed.schedule =
         Some(ScheduleSpec { cron: "0 0 18 * * ?".into(), timezone: "UTC".into(), misfire: MisfirePolicy::FireOnce });
     changed.crowd_id = None;
+    changed.test_mode = Some(herald_core::TestMode { receivers: vec!["13900000003".into(), "qa@example.com".into()] });
     let updated = store.update_template(created.id, &changed, later).await.unwrap();
+    assert_eq!(updated.spec.test_mode, changed.test_mode, "test mode is kept");
     assert_eq!(updated.spec.name, "evening news");
     assert_eq!(updated.spec.channel, ChannelKind::Webhook);
     assert_eq!(updated.spec.msg_type, 20);
