@@ -381,10 +381,14 @@ async fn the_template_form_puts_a_template_in_test_mode_and_takes_it_out() {
     );
     let (_, page) = b.get(&format!("/templates/{id}")).await;
     assert!(page.contains("13900000003\nqa@example.com</textarea>"), "the page shows the list to edit");
+    assert!(page.contains("Test mode: only 2 listed receivers get real sends"), "and says so beside the status");
+    let (_, list) = b.get("/templates").await;
+    assert!(list.contains("badge test-mode"), "the list marks it");
     let (status, _, _) = b.post(&format!("/templates/{id}"), &form("  ")).await;
     assert_eq!(status, 303);
     let (_, stored) = node.get(&format!("/api/templates/{id}")).await;
     assert!(stored["testMode"].is_null(), "an empty list takes it out of test mode: {stored}");
+    assert!(!b.get(&format!("/templates/{id}")).await.1.contains("id=\"test-mode\""));
     node.node.shutdown().await;
 }
 

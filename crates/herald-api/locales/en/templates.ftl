@@ -82,6 +82,11 @@ tpl-quiet-window = Quiet window
 tpl-dedup = Dedup rules
 tpl-test-receivers = Test mode: the only receivers sent to
 tpl-test-receivers-hint = One receiver a line. While any is listed, only these receivers get real sends; every other receiver of a run or /send is traced test_skipped and not sent. Empty: everyone is sent to.
+tpl-test-mode-badge = test mode
+tpl-test-mode-title = Test mode: only { $count ->
+        [one] 1 listed receiver gets
+       *[other] { $count } listed receivers get
+    } real sends; everyone else is skipped.
 tpl-create = Create template
 tpl-invalid-json = is not valid JSON: { $error }
 tpl-done-created = Template created.

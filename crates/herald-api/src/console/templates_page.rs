@@ -60,6 +60,8 @@ struct ListRow {
     channel: &'static str,
     status: &'static str,
     status_label: String,
+    /// How many receivers its test mode lets through; None when it sends to everyone.
+    test_receivers: Option<usize>,
     schedule: String,
     next_fire: String,
 }
@@ -126,6 +128,7 @@ impl ListRow {
             channel: t.spec.channel.as_str(),
             status: t.status.as_str(),
             status_label: status_label(t.status),
+            test_receivers: t.spec.test_mode.as_ref().map(|m| m.receivers.len()),
             schedule: t
                 .spec
                 .schedule
@@ -170,6 +173,7 @@ struct Stored {
     id: i64,
     status: &'static str,
     status_label: String,
+    test_receivers: Option<usize>,
     running: bool,
     next_fire: String,
     crowd_rows: Option<String>,
@@ -264,6 +268,7 @@ async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
         id,
         status: t.status.as_str(),
         status_label: status_label(t.status),
+        test_receivers: t.spec.test_mode.as_ref().map(|m| m.receivers.len()),
         running: t.status == TemplateStatus::Running,
         next_fire: match t.next_fire_at {
             Some(at) => format!("{} ({})", super::render::time_in(at, t.spec.timezone()), shown_at(at)),
