@@ -88,7 +88,8 @@ ensure_browser() {
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
     # The console speaks Chinese too: its screenshots need a CJK font to show the text.
-    fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
+    # (grep reads all of fc-list's output: with -q it would stop early and pipefail would fail.)
+    fc-list 2>/dev/null | grep -i 'Noto Sans CJK' >/dev/null || missing+=(fonts-noto-cjk)
     if [ ${#missing[@]} -gt 0 ]; then log "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
 }
 
