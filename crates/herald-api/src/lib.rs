@@ -14,6 +14,7 @@ mod decoder_props;
 mod error;
 mod extract;
 mod filters;
+mod funnel;
 mod json;
 pub mod keys;
 mod messages;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crowds::router(&state.limits))
         .merge(crowd_admin::router())
         .merge(runs::router())
+        .merge(funnel::router())
         .merge(messages::router())
         .merge(accounts::router())
         .merge(schedules::router())

@@ -4,7 +4,9 @@
 //! [`ErrorBody`], added here once as each operation's `default` response.
 
 use crate::error::ErrorBody;
-use crate::{accounts, crowd_admin, crowds, keys, messages, policies, runs, schedules, send, template_test, templates};
+use crate::{
+    accounts, crowd_admin, crowds, funnel, keys, messages, policies, runs, schedules, send, template_test, templates,
+};
 use axum::Json;
 use serde_json::Value;
 use utoipa::openapi::path::Operation;
@@ -27,6 +29,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crowds::list, crowds::upload, crowds::read, crowd_admin::bad_rows, crowd_admin::rename,
         crowd_admin::remove, crowd_admin::download,
         runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, policies::run_states,
+        funnel::run_funnel, funnel::template_funnel,
         messages::outbox, messages::trace, policies::messages,
         accounts::list, accounts::create, accounts::read, accounts::update, accounts::remove,
         accounts::test_send, accounts::refresh_token,

@@ -324,6 +324,13 @@ impl RunFilter {
     }
 }
 
+/// Which messages a report counts: one run's, or one template's accepted in `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryScope {
+    Run(i64),
+    TemplateBetween { template_id: i64, from: DateTime<Utc>, to: DateTime<Utc> },
+}
+
 /// Which messages a trace query is after.
 #[derive(Debug, Clone, Default)]
 pub struct MessageFilter {

@@ -235,8 +235,16 @@ pub trait DeferredRepo: Send + Sync {
 pub trait ReportRepo: Send + Sync {
     /// Final states of messages matching `filter`, newest first.
     async fn message_states(&self, filter: &MessageFilter) -> Result<Vec<MessageState>>;
-    /// A run's messages counted by final state.
-    async fn run_state_counts(&self, run_id: i64) -> Result<Vec<(String, i64)>>;
+    /// The messages of `scope` counted by state: final states, and `deferred` / `paused` for
+    /// those held; in state order.
+    async fn state_counts(&self, scope: DeliveryScope) -> Result<Vec<(String, i64)>>;
+    /// A run's messages counted by state, as [`ReportRepo::state_counts`].
+    async fn run_state_counts(&self, run_id: i64) -> Result<Vec<(String, i64)>> {
+        self.state_counts(DeliveryScope::Run(run_id)).await
+    }
+    /// The failed messages of `scope` counted by reason, the most frequent first (ties by
+    /// reason), at most `limit` reasons.
+    async fn failure_reasons(&self, scope: DeliveryScope, limit: i64) -> Result<Vec<(String, i64)>>;
 }
 
 /// Deleting what is past retention.

@@ -73,6 +73,7 @@ on_both_backends!(
         deferred_messages_are_held_once_and_released_in_order,
         message_states_filter_by_receiver_template_run_and_time,
         run_state_counts_count_every_final_state,
+        a_templates_day_is_counted_and_its_failures_ranked,
         purge_before_deletes_old_rows_in_batches,
         purge_before_with_a_batch_below_one_still_ends,
         text_sorts_byte_by_byte_on_both_backends,

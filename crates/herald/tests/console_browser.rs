@@ -408,6 +408,12 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         b.goto(&format!("/runs/{run_id}")).await;
         let started = b.text("#run-started").await;
         assert!(started.contains("by hand (run now)") && started.contains("took "), "{started}");
+        // Its funnel: the 5 rows accepted and sent, as bars against the accepted.
+        assert_eq!(b.text("#funnel-accepted td").await, "5");
+        assert_eq!(b.text("#funnel-sent td").await, "5");
+        let bar = b.script("return document.querySelector('#funnel-sent progress').value;").await;
+        assert_eq!(bar, json!(5));
+        assert_eq!(b.text("#funnel-delivered td").await, "needs provider receipts");
         assert_eq!(b.text("#run-no-failures").await, "None failed.");
         let shards = b.text("#run-shards").await;
         assert!(

@@ -1,7 +1,7 @@
 //! Send-time policies end to end with a test clock (no sleeping on the clock's behalf): quiet
 //! hours that drop or defer a crowd fire at 23:59:30, recipients in their own time zones across
-//! a DST change, dedup through the send API, the discard list, test mode counted at a recording
-//! receiver, and a 10,000-row run with mixed outcomes where every row ends in exactly one final
+//! a DST change, dedup through the send API, the discard list, test mode and the funnel counted
+//! at a recording receiver, and a 10,000-row run with mixed outcomes where every row ends in exactly one final
 //! state.
 
 mod common;
@@ -294,6 +294,36 @@ async fn a_template_in_test_mode_reaches_only_its_test_receivers() {
     assert_eq!(done["delivered"], 20, "{done}");
     assert!(hook.wait_for(22, Wait::from_secs(10)).await);
     assert_eq!(hook.repeats(), 0);
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_funnel_of_a_run_and_of_its_templates_day_match_what_the_receiver_answered() {
+    let hook = herald_testkit::RecordingReceiver::start().await;
+    hook.fail_next(3, 400);
+    let (_dir, node) = node_at(at(2026, 6, 1, 4, 0, 0), 2).await;
+    let crowd = node.crowd(crowd_csv(10)).await;
+    let mut spec = webhook_template("funnel", &crowd, &format!("{}/hook", hook.url));
+    spec["testMode"] = json!({"receivers": (1..=8).map(receiver).collect::<Vec<_>>()});
+    let id = node.template(spec).await;
+    let (_, run) = node.post(&format!("/api/templates/{id}/run"), &json!({})).await;
+    let run = run["runId"].as_i64().unwrap();
+    node.wait_run(run, Wait::from_secs(30), |r| r["status"] == "completed").await;
+    // What the receiver saw: 8 requests, the first 3 refused with 400.
+    assert_eq!(hook.count(), 8, "{:?}", hook.counts_by_id());
+    let (status, funnel) = node.get(&format!("/api/runs/{run}/funnel")).await;
+    assert_eq!(status, 200, "{funnel}");
+    assert_eq!(
+        funnel,
+        json!({"accepted": 10, "inFlight": 0, "held": 0, "dropped": {"test_skipped": 2}, "sent": 5, "failed": 3,
+               "delivered": null, "read": null, "failures": [{"reason": "HTTP 400", "count": 3}]})
+    );
+    let (_, day) = node.get(&format!("/api/templates/{id}/funnel?day=2026-06-01")).await;
+    assert_eq!((day["sent"].as_i64(), day["failed"].as_i64(), day["accepted"].as_i64()), (Some(5), Some(3), Some(10)));
+    let (_, other) = node.get(&format!("/api/templates/{id}/funnel?day=2026-05-31")).await;
+    assert_eq!(other["accepted"], 0, "{other}");
+    let (status, refused) = node.get(&format!("/api/templates/{id}/funnel?day=June")).await;
+    assert!(status == 422 && refused.to_string().contains("\"day\""), "{refused}");
     node.node.shutdown().await;
 }
 

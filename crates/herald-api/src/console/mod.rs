@@ -13,6 +13,7 @@ mod crowds_page;
 mod csrf;
 mod dashboard;
 mod form;
+mod funnel_view;
 mod identity;
 mod keys_page;
 mod language;

@@ -1,7 +1,9 @@
 //! The story of one run on its page: what started it and when, how long it took (or has been
-//! going), the messages that failed with their reasons (a page at a time, each linking to its
-//! trace) and the shards its crowd is streamed in with their holders.
+//! going), where its messages went (the funnel), the messages that failed with their reasons (a
+//! page at a time, each linking to its trace) and the shards its crowd is streamed in with their
+//! holders.
 
+use super::funnel_view::FunnelView;
 use super::language::{text, text_with};
 use super::render::{shown_at, shown_at_opt, thousands};
 use crate::AppState;
@@ -22,6 +24,8 @@ pub(crate) struct Story {
     pub failures_page: i64,
     pub more_failures: bool,
     pub shards: Vec<ShardRow>,
+    /// Where its messages went, stage by stage.
+    pub funnel: FunnelView,
 }
 
 pub(crate) struct Failure {
@@ -54,6 +58,7 @@ impl Story {
         let more_failures = failed.len() as i64 > FAILURES_PER_PAGE;
         failed.truncate(FAILURES_PER_PAGE as usize);
         let shards = state.store.list_shards(run.id).await?;
+        let funnel = FunnelView::of(&crate::funnel::of_run(state, run.id).await?);
         Ok(Self {
             started: started(run),
             duration: duration(run, state.clock.now()),
@@ -69,6 +74,7 @@ impl Story {
             failures_page,
             more_failures,
             shards: shards.iter().map(ShardRow::of).collect(),
+            funnel,
         })
     }
 }

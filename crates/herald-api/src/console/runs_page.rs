@@ -17,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use herald_core::RunProgress;
 use herald_store::{RunFilter, StoreError, TemplateFilter, Window};
 use serde::Deserialize;
@@ -126,15 +126,7 @@ fn day_start(field: &str, text: &str, days: u64) -> Result<Option<DateTime<Utc>>
         ApiError::field(field, text_with("run-filter-not-date", &[("value", &value)]))
     })?;
     let day = day.checked_add_days(Days::new(days)).unwrap_or(day);
-    let zone = super::render::display_zone();
-    // A day that starts in a gap of the zone's clock starts at the first instant after it.
-    let start = zone
-        .from_local_datetime(&day.and_time(NaiveTime::MIN))
-        .earliest()
-        .or_else(|| zone.from_local_datetime(&day.and_hms_opt(1, 0, 0)?).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| day.and_time(NaiveTime::MIN).and_utc());
-    Ok(Some(start))
+    Ok(Some(herald_core::days::day_start(day, super::render::display_zone())))
 }
 
 /// A run's status (as [`RunProgress::shown_status`] gives it) in the reader's words; an unknown

@@ -5,6 +5,7 @@
 use super::confirm::Confirm;
 use super::dashboard::RunRow;
 use super::form::{FieldErrors, Form};
+use super::funnel_view::FunnelView;
 use super::language::filters;
 use super::language::{text, text_with};
 use super::pager::Pager;
@@ -178,6 +179,9 @@ struct Stored {
     next_fire: String,
     crowd_rows: Option<String>,
     runs: Vec<RunRow>,
+    /// Today's messages in the template's zone, stage by stage.
+    funnel: FunnelView,
+    zone: String,
     /// Fire time, outcome (as stored, for the badge's class), the outcome worded, and the run.
     fires: Vec<(String, String, String, Option<i64>)>,
 }
@@ -264,6 +268,7 @@ async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
     let runs = state.store.list_runs(&herald_store::RunFilter::newest(20).of_template(id)).await?;
     let names = std::collections::HashMap::from([(id, t.spec.name.clone())]);
     let fires = ops::template_fires(state, id, 10).await?;
+    let funnel = FunnelView::of(&crate::funnel::of_template_day(state, &t, None).await?);
     Ok(Stored {
         id,
         status: t.status.as_str(),
@@ -276,6 +281,8 @@ async fn stored_panel(state: &AppState, id: i64) -> Result<Stored, ApiError> {
         },
         crowd_rows,
         runs: runs.iter().map(|r| RunRow::of(r, &names)).collect(),
+        funnel,
+        zone: t.spec.timezone().name().to_string(),
         fires: fires
             .iter()
             .map(|f| (shown_at(f.fire_time), f.outcome.clone(), fire_outcome_label(&f.outcome), f.run_id))

@@ -1,11 +1,11 @@
-//! Reports over final message states: what happened to the messages matching a filter, and a
-//! run's messages counted by state.
+//! Reports over final message states: what happened to the messages matching a filter, and the
+//! messages of a run or of a template's day counted by state and by failure reason.
 
 use super::Backend;
 use super::codec::time_of;
-use super::dialect::{BYTE_ORDER, db_time};
+use super::dialect::{BYTE_ORDER, Db, db_time};
 use crate::error::Result;
-use crate::model::{MessageFilter, MessageState};
+use crate::model::{DeliveryScope, MessageFilter, MessageState};
 use crate::repos::ReportRepo;
 use async_trait::async_trait;
 use const_format::formatcp;
@@ -45,22 +45,67 @@ impl ReportRepo for Backend {
             .collect()
     }
 
-    async fn run_state_counts(&self, run_id: i64) -> Result<Vec<(String, i64)>> {
-        let mut counts: Vec<(String, i64)> = sqlx::query_as(formatcp!(
-            "SELECT state, COUNT(*) FROM deliveries WHERE run_id = $1 GROUP BY state ORDER BY state{BYTE_ORDER}"
-        ))
-        .bind(run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        // Held messages are not final: deferred for quiet hours, or paused with their run.
-        let held: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT CASE WHEN paused THEN 'paused' ELSE 'deferred' END AS held, COUNT(*) FROM deferred_messages \
-             WHERE run_id = $1 GROUP BY 1 ORDER BY 1",
-        )
-        .bind(run_id)
-        .fetch_all(&self.pool)
-        .await?;
+    async fn state_counts(&self, scope: DeliveryScope) -> Result<Vec<(String, i64)>> {
+        let final_states = bound(sqlx::query_as(FINAL_STATES[scope_index(scope)]), scope);
+        let mut counts: Vec<(String, i64)> = final_states.fetch_all(&self.pool).await?;
+        let held: Vec<(String, i64)> =
+            bound(sqlx::query_as(HELD[scope_index(scope)]), scope).fetch_all(&self.pool).await?;
         counts.extend(held);
         Ok(counts)
+    }
+
+    async fn failure_reasons(&self, scope: DeliveryScope, limit: i64) -> Result<Vec<(String, i64)>> {
+        let query = bound(sqlx::query_as(FAILURES[scope_index(scope)]), scope).bind(limit);
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+}
+
+/// Each scope's rows of `deliveries`, as a WHERE clause ($1, and $2 $3 for a template's span).
+const RUN_ROWS: &str = "run_id = $1";
+const TEMPLATE_ROWS: &str = "template_id = $1 AND at >= $2 AND at < $3";
+/// The same for held messages, which count from when they were held.
+const RUN_HELD: &str = "run_id = $1";
+const TEMPLATE_HELD: &str = "template_id = $1 AND created_at >= $2 AND created_at < $3";
+
+/// Per scope (run, template span): final states counted.
+const FINAL_STATES: [&str; 2] = [
+    formatcp!("SELECT state, COUNT(*) FROM deliveries WHERE {RUN_ROWS} GROUP BY state ORDER BY state{BYTE_ORDER}"),
+    formatcp!("SELECT state, COUNT(*) FROM deliveries WHERE {TEMPLATE_ROWS} GROUP BY state ORDER BY state{BYTE_ORDER}"),
+];
+/// Held messages are not final: deferred for quiet hours, or paused with their run.
+const HELD: [&str; 2] = [
+    formatcp!(
+        "SELECT CASE WHEN paused THEN 'paused' ELSE 'deferred' END AS held, COUNT(*) FROM deferred_messages WHERE {RUN_HELD} GROUP BY 1 ORDER BY 1"
+    ),
+    formatcp!(
+        "SELECT CASE WHEN paused THEN 'paused' ELSE 'deferred' END AS held, COUNT(*) FROM deferred_messages WHERE {TEMPLATE_HELD} GROUP BY 1 ORDER BY 1"
+    ),
+];
+/// Failure reasons counted, the most frequent first; $last is the limit.
+const FAILURES: [&str; 2] = [
+    formatcp!(
+        "SELECT COALESCE(detail, ''), COUNT(*) FROM deliveries WHERE {RUN_ROWS} AND state = 'failed' GROUP BY 1 ORDER BY COUNT(*) DESC, COALESCE(detail, ''){BYTE_ORDER} LIMIT $2"
+    ),
+    formatcp!(
+        "SELECT COALESCE(detail, ''), COUNT(*) FROM deliveries WHERE {TEMPLATE_ROWS} AND state = 'failed' GROUP BY 1 ORDER BY COUNT(*) DESC, COALESCE(detail, ''){BYTE_ORDER} LIMIT $4"
+    ),
+];
+
+fn scope_index(scope: DeliveryScope) -> usize {
+    match scope {
+        DeliveryScope::Run(_) => 0,
+        DeliveryScope::TemplateBetween { .. } => 1,
+    }
+}
+
+type QueryOf<'q, O> = sqlx::query::QueryAs<'q, Db, O, <Db as sqlx::Database>::Arguments<'q>>;
+
+/// `query` with the scope's parameters bound, in the order its WHERE clause reads them.
+fn bound<O>(query: QueryOf<'_, O>, scope: DeliveryScope) -> QueryOf<'_, O> {
+    match scope {
+        DeliveryScope::Run(run_id) => query.bind(run_id),
+        DeliveryScope::TemplateBetween { template_id, from, to } => {
+            query.bind(template_id).bind(db_time(from)).bind(db_time(to))
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! Send-time policy state: the discard list, channel rates, deferred messages, message states,
-//! run state counts and retention.
+//! run and template-day state counts, failure reasons ranked, and retention.
 
 use super::*;
 use herald_core::{MessageId, TraceEvent};
-use herald_store::{DeferredMessage, MessageFilter, OutboxEntry, OutboxFilter, StoreError};
+use herald_store::{DeferredMessage, DeliveryScope, MessageFilter, OutboxEntry, OutboxFilter, StoreError, TraceEntry};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -260,6 +260,39 @@ pub async fn run_state_counts_count_every_final_state(store: Arc<dyn Store>) {
     assert_eq!(counts, expected, "final states by name, then the deferred");
     assert_eq!(store.run_state_counts(other_run).await.unwrap(), [("sent".to_string(), 1)]);
     assert!(store.run_state_counts(9999).await.unwrap().is_empty());
+}
+
+pub async fn a_templates_day_is_counted_and_its_failures_ranked(store: Arc<dyn Store>) {
+    let now = t0();
+    let (template_id, run_id) = published_run(&*store, 10, now).await;
+    let failed = |id: &str, reason: &str| TraceEntry {
+        detail: Some(reason.to_string()),
+        ..message(id, template_id, Some(run_id), TraceEvent::Failed)
+    };
+    let today = [
+        failed("f1", "HTTP 500"),
+        failed("f2", "HTTP 500"),
+        failed("f3", "HTTP 500"),
+        failed("f4", "bad number"),
+        failed("f5", "a blocked receiver"),
+        message("s1", template_id, Some(run_id), TraceEvent::Sent),
+        message("t1", template_id, None, TraceEvent::TestSkipped),
+    ];
+    store.record_outcomes(&today, now).await.unwrap();
+    let tomorrow = now + Duration::days(1);
+    store.record_outcomes(&[failed("f6", "bad number")], tomorrow).await.unwrap();
+    store.defer_messages(&[deferred("d1", template_id, None, now + Duration::hours(1))], now).await.unwrap();
+
+    let day = DeliveryScope::TemplateBetween { template_id, from: now, to: now + Duration::days(1) };
+    let counts = store.state_counts(day).await.unwrap();
+    let named = |pairs: &[(&str, i64)]| pairs.iter().map(|(s, n)| (s.to_string(), *n)).collect::<Vec<_>>();
+    assert_eq!(counts, named(&[("failed", 5), ("sent", 1), ("test_skipped", 1), ("deferred", 1)]), "/send too");
+    let ranked = store.failure_reasons(day, 2).await.unwrap();
+    assert_eq!(ranked, named(&[("HTTP 500", 3), ("a blocked receiver", 1)]), "most first, ties by reason, limited");
+    let run = store.failure_reasons(DeliveryScope::Run(run_id), 10).await.unwrap();
+    assert_eq!(run, named(&[("HTTP 500", 3), ("bad number", 2), ("a blocked receiver", 1)]), "every day of the run");
+    let other = DeliveryScope::TemplateBetween { template_id: template_id + 1, from: now, to: tomorrow };
+    assert!(store.state_counts(other).await.unwrap().is_empty());
 }
 
 fn outbox(id: &str, delivered_at: DateTime<Utc>) -> OutboxEntry {

@@ -1,0 +1,19 @@
+# The funnel of a run (its page) and of a template's day (the template page).
+funnel-caption = Where the messages went
+funnel-col-stage = Stage
+funnel-col-messages = Messages
+funnel-col-share = Share of accepted
+funnel-accepted = Accepted
+funnel-dropped = Dropped on purpose
+funnel-held = Held (quiet hours or paused)
+funnel-in-flight = On the way
+funnel-sent = Sent
+funnel-failed = Failed
+funnel-delivered = Delivered, by receipt
+funnel-read = Read, by receipt
+funnel-no-receipts = needs provider receipts
+funnel-dropped-by = Dropped, by reason:
+funnel-failure-reasons = Why messages failed
+funnel-col-reason = Reason
+funnel-heading = Funnel
+funnel-today = Today in { $zone }

@@ -1,0 +1,19 @@
+# 发送任务（任务页）和模板当天（模板页）的发送漏斗。
+funnel-caption = 消息去向
+funnel-col-stage = 阶段
+funnel-col-messages = 消息数
+funnel-col-share = 占已接收的比例
+funnel-accepted = 已接收
+funnel-dropped = 按策略丢弃
+funnel-held = 暂存（免打扰或暂停）
+funnel-in-flight = 发送途中
+funnel-sent = 已发送
+funnel-failed = 失败
+funnel-delivered = 回执确认送达
+funnel-read = 回执确认已读
+funnel-no-receipts = 需要服务商回执
+funnel-dropped-by = 丢弃原因：
+funnel-failure-reasons = 失败原因
+funnel-col-reason = 原因
+funnel-heading = 发送漏斗
+funnel-today = 今天（{ $zone }）
