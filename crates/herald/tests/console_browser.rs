@@ -9,6 +9,7 @@ mod console;
 
 use common::fake_wecom;
 use console::browser::Browser;
+use console::browser::with_browser_reading;
 use console::{Console, PASSWORD, crowd_with_bad_row, with_browser};
 use serde_json::json;
 
@@ -290,6 +291,36 @@ async fn bad_input_shows_the_api_message_next_to_its_field() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_page_reads_in_the_browsers_language_before_anyone_picks_one() {
+    let console = Console::start("").await;
+    console.add_user("ops", PASSWORD);
+    for (languages, language) in [("zh-CN,zh", "zh-CN"), ("en-US,en", "en")] {
+        let name = format!("login_page_in_{language}");
+        with_browser_reading(&name, &console.base, languages, async |b| {
+            b.goto("/login").await;
+            b.find("#login-form").await;
+            assert_reads(b, language, "/login").await;
+            for width in [1400, 800] {
+                b.set_width(width).await;
+                b.assert_clean().await;
+                b.assert_accessible().await;
+                b.assert_fits_width().await;
+                let shot = format!("_login-{language}-{width}.png");
+                b.screenshot(&console::browser::ui_screenshot_dir().join(shot)).await;
+            }
+            // A wrong password is refused in the same language.
+            b.fill("#name", "ops").await;
+            b.fill("#password", "not the password at all").await;
+            b.click("#login-submit").await;
+            let refused = b.wait_text("#login-error", |t| !t.is_empty()).await;
+            let chinese = refused.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            assert_eq!(chinese, language == "zh-CN", "{refused}");
+        })
+        .await;
+    }
+}
+
 /// Checks that the page reads in `language`: its `lang` attribute, Chinese text in the page when
 /// Chinese (English pages may show Chinese data, and the language picker names 简体中文), and no
 /// text the catalogues lacked.
@@ -355,6 +386,8 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             "/policies".into(),
             "/outbox".into(),
             "/users".into(),
+            "/keys".into(),
+            "/api-reference".into(),
             "/profile".into(),
         ];
         // Chinese first, then English (which the rest of the test reads), each picked on /profile.

@@ -93,6 +93,11 @@ impl WebDriverCompatibleCommand for BrowserLog {
 
 impl Browser {
     pub async fn open(base: &str) -> Browser {
+        Self::open_reading(base, "en-US").await
+    }
+
+    /// A browser whose user reads `languages` (its `Accept-Language`, e.g. `zh-CN,zh`).
+    pub async fn open_reading(base: &str, languages: &str) -> Browser {
         let driver_path = chromedriver();
         let port = crate::common::process::free_port();
         let profile = tempfile::tempdir().unwrap();
@@ -120,6 +125,7 @@ impl Browser {
                     "--window-size=1366,1000", "--no-first-run", "--disable-extensions",
                     format!("--user-data-dir={}", profile.path().join("profile").display()),
                 ],
+                "prefs": {"intl.accept_languages": languages},
             },
             "goog:loggingPrefs": {"browser": "ALL"},
         });
@@ -304,7 +310,12 @@ impl Browser {
 /// Runs `test` in a fresh browser on the console at `base`. When the test panics, the page it
 /// was on is saved to target/console-screenshots/NAME.png before the panic goes on.
 pub async fn with_browser(name: &str, base: &str, test: impl AsyncFnOnce(&Browser)) {
-    let browser = Browser::open(base).await;
+    with_browser_reading(name, base, "en-US", test).await
+}
+
+/// [`with_browser`] in a browser whose user reads `languages`.
+pub async fn with_browser_reading(name: &str, base: &str, languages: &str, test: impl AsyncFnOnce(&Browser)) {
+    let browser = Browser::open_reading(base, languages).await;
     let outcome = AssertUnwindSafe(test(&browser)).catch_unwind().await;
     if let Err(panic) = outcome {
         let path = screenshot_dir().join(format!("{name}.png"));
