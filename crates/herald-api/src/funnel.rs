@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::Path;
-use axum::extract::{Query, State};
+use crate::extract::{Path, Query};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;

@@ -324,6 +324,8 @@ async fn the_funnel_of_a_run_and_of_its_templates_day_match_what_the_receiver_an
     assert_eq!(other["accepted"], 0, "{other}");
     let (status, refused) = node.get(&format!("/api/templates/{id}/funnel?day=June")).await;
     assert!(status == 422 && refused.to_string().contains("\"day\""), "{refused}");
+    let (status, refused) = node.get(&format!("/api/templates/{id}/funnel?week=23")).await;
+    assert!(status / 100 == 4 && refused.to_string().contains("week"), "a JSON refusal naming it: {refused}");
     node.node.shutdown().await;
 }
 
