@@ -1,8 +1,9 @@
 //! The stages a batch goes through, each a small function: drop what the ledger already
 //! finished, claim the rest for this handling (skipping what another live holder sends, until it
 //! is final or its claim lapses), the discard list and a cancelled or paused run, screening
-//! (test mode, quiet hours, render, dedup; a message held before skips what it passed), deferral, then flow
-//! control and send with each outcome committed as its send ends (`send.rs`).
+//! (test mode, quiet hours, render, dedup; a message held before skips what it passed),
+//! deferral, then flow control and send with each outcome committed as its send ends
+//! (`send.rs`).
 //! Kept apart from the polling loop so tests can drive it directly. Each stage holds the
 //! narrowest handle it needs: outcomes go only through the delivery ledger (in a cluster, the
 //! store behind Redis's hot window).

@@ -18,7 +18,7 @@ pub(crate) struct FunnelView {
 }
 
 pub(crate) struct Stage {
-    /// The stage's id on the page (`funnel-sent`).
+    /// The stage's id on the page, which is also its label's catalogue key (`funnel-sent`).
     pub id: &'static str,
     pub label: String,
     /// The count as a number for the bar; None when not known (no receipts yet).
@@ -29,23 +29,23 @@ pub(crate) struct Stage {
 impl FunnelView {
     pub fn of(funnel: &Funnel) -> Self {
         let dropped_total: i64 = funnel.dropped.values().sum();
-        let stage = |id, key: &str, value: Option<i64>| Stage {
+        let stage = |id: &'static str, value: Option<i64>| Stage {
             id,
-            label: text(key),
+            label: text(id),
             value,
             shown: value.map(thousands).unwrap_or_else(|| text("funnel-no-receipts")),
         };
         Self {
             max: funnel.accepted.max(1),
             stages: vec![
-                stage("funnel-accepted", "funnel-accepted", Some(funnel.accepted)),
-                stage("funnel-dropped", "funnel-dropped", Some(dropped_total)),
-                stage("funnel-held", "funnel-held", Some(funnel.held)),
-                stage("funnel-in-flight", "funnel-in-flight", Some(funnel.in_flight)),
-                stage("funnel-sent", "funnel-sent", Some(funnel.sent)),
-                stage("funnel-failed", "funnel-failed", Some(funnel.failed)),
-                stage("funnel-delivered", "funnel-delivered", funnel.delivered),
-                stage("funnel-read", "funnel-read", funnel.read),
+                stage("funnel-accepted", Some(funnel.accepted)),
+                stage("funnel-dropped", Some(dropped_total)),
+                stage("funnel-held", Some(funnel.held)),
+                stage("funnel-in-flight", Some(funnel.in_flight)),
+                stage("funnel-sent", Some(funnel.sent)),
+                stage("funnel-failed", Some(funnel.failed)),
+                stage("funnel-delivered", funnel.delivered),
+                stage("funnel-read", funnel.read),
             ],
             dropped: funnel.dropped.iter().map(|(state, n)| (state_word(state), thousands(*n))).collect(),
             failures: funnel.failures.iter().map(|f| (f.reason.clone(), thousands(f.count))).collect(),

@@ -3,8 +3,7 @@
 //! zone is still shown beside its cron).
 
 use super::form::Form;
-use super::language::filters;
-use super::language::{Language, text};
+use super::language::{Language, filters, text};
 use super::render::{Chrome, PageResult, html, ok, shown_at};
 use super::session::Session;
 use crate::AppState;
@@ -83,7 +82,8 @@ async fn save(State(state): State<AppState>, Extension(session): Extension<Sessi
         let picked = Language::from_tag(tag);
         if picked.is_none() && !tag.is_empty() {
             let shown = herald_core::listing::clip(tag, 40);
-            return refuse(ApiError::field("language", format!("{shown:?} is not one of en, zh-CN")));
+            let tags: Vec<&str> = Language::ALL.iter().map(|l| l.tag()).collect();
+            return refuse(ApiError::field("language", format!("{shown:?} is not one of {}", tags.join(", "))));
         }
         settings.language = picked.map(|l| l.tag().to_string());
     }

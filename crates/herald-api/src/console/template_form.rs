@@ -143,23 +143,25 @@ impl TemplateForm {
     /// which "Add a field" copies.
     pub fn content_rows(&self) -> Vec<ContentRow> {
         let known = self.channel_fields();
-        let kind = ChannelKind::parse(&self.channel);
         let typed = |key: &str| self.content.iter().find(|f| f.key == key).map(|f| f.value.clone()).unwrap_or_default();
-        let mut rows: Vec<ContentRow> = known
-            .iter()
-            .map(|f| (f, kind.map(|kind| content_field_text(kind, f))))
-            .map(|(f, shown)| ContentRow {
+        let channel_row = |kind: ChannelKind, f: &FormField| {
+            let shown = content_field_text(kind, f);
+            ContentRow {
                 key: f.key().to_string(),
                 value: typed(f.key()),
-                label: Some(shown.as_ref().map_or(f.label.to_string(), |s| s.label.clone())),
-                help: shown.map_or(f.help.to_string(), |s| s.help),
+                label: Some(shown.label),
+                help: shown.help,
                 choices: match f.kind {
                     FieldKind::Choice(choices) => choices,
                     _ => &[],
                 },
                 required: f.required,
-            })
-            .collect();
+            }
+        };
+        let mut rows: Vec<ContentRow> = match ChannelKind::parse(&self.channel) {
+            Some(kind) => known.iter().map(|f| channel_row(kind, f)).collect(),
+            None => Vec::new(),
+        };
         let own = |key: &str, value: &str| ContentRow {
             key: key.into(),
             value: value.into(),
