@@ -3,7 +3,7 @@
 
 Every accepted message is parsed with Python's email package and written to --dir as one JSON
 file: envelope (mailFrom, rcptTos) and decoded headers and bodies (from, to, subject,
-contentType, text, html, messageId). Recipients named with --reject are refused at RCPT with
+contentType, text, html, messageId, and every header by name). Recipients named with --reject are refused at RCPT with
 550, those named with --tempfail with 451.
 
     python3 scripts/smtp-sink.py --port 2525 --dir /tmp/mails --reject nobody@example.com
@@ -62,6 +62,7 @@ class Sink:
             "contentType": msg.get_content_type(),
             "text": text,
             "html": html,
+            "headers": {name: str(value) for name, value in msg.items()},
         }
         tmp = os.path.join(self.outdir, f".{queue_id}.tmp")
         with open(tmp, "w", encoding="utf-8") as f:

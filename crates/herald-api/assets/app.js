@@ -10,7 +10,8 @@
     dropped_dedup: "#6a1b9a",
     discarded: "#607d8b",
     cancelled: "#37474f",
-    test_skipped: "#8d6e63"
+    test_skipped: "#8d6e63",
+    suppressed: "#ad1457"
   };
 
   function hourLabel(iso, week) {

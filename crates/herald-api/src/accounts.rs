@@ -76,6 +76,11 @@ pub(crate) struct AccountView {
     pub rate_per_second: Option<f64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// SMS accounts: the URLs to give each provider for replies (a reply such as `TD` or `退订`
+    /// opts the number out of marketing SMS); absolute when `server.public_url` is set, else
+    /// paths to put after herald's public address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_callbacks: Option<crate::inbound::ReplyCallbacks>,
 }
 
 /// What a test send did.
@@ -108,6 +113,7 @@ pub(crate) fn shown(state: &AppState, record: &AccountRecord) -> Result<AccountV
         rate_per_second: record.rate_per_second,
         created_at: record.created_at,
         updated_at: record.updated_at,
+        reply_callbacks: crate::inbound::reply_callbacks(state, record),
     })
 }
 

@@ -154,7 +154,7 @@ pub fn crowd_record(saved: &SavedCrowd, original_name: String, now: chrono::Date
     }
 }
 
-fn multipart_error(e: MultipartError) -> ApiError {
+pub(crate) fn multipart_error(e: MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::PayloadTooLarge(format!("upload too large: {}", e.body_text()));
     }

@@ -4,9 +4,10 @@
 //! sends it.
 
 use crate::error::ApiError;
+use herald_core::SuppressionSource;
 use herald_core::listing::clip;
 use herald_core::{ChannelKind, ScheduleKind, TemplateStatus};
-use herald_store::{AccountFilter, CrowdFilter, ScheduleFilter, TemplateFilter, Window};
+use herald_store::{AccountFilter, CrowdFilter, ScheduleFilter, SuppressionFilter, TemplateFilter, Window};
 
 /// `value` as the one of `all` whose name it is; None when absent or blank.
 pub(crate) fn one_of<T: Copy>(
@@ -65,6 +66,26 @@ pub(crate) fn crowds(q: Option<&str>, window: Window) -> CrowdFilter {
 
 pub(crate) fn schedules(kind: Option<&str>, window: Window) -> Result<ScheduleFilter, ApiError> {
     Ok(ScheduleFilter { kind: one_of("kind", kind, &ScheduleKind::ALL, ScheduleKind::as_str)?, id: None, window })
+}
+
+/// The suppression list's filter: `channel` is a channel or `all` (entries covering every
+/// channel); `source` one of the sources.
+pub(crate) fn suppressions(
+    q: Option<&str>,
+    channel_name: Option<&str>,
+    source: Option<&str>,
+    window: Window,
+) -> Result<SuppressionFilter, ApiError> {
+    let channel = match channel_name.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(name) => Some(crate::suppressions::channel_choice(Some(name))?),
+    };
+    Ok(SuppressionFilter {
+        search: search(q),
+        channel,
+        source: one_of("source", source, &SuppressionSource::ALL, SuppressionSource::as_str)?,
+        window,
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! austin-compatible send API (`/send`, `/batchSend`), the admin API under `/api`, crowd
 //! uploads, `/healthz`, `/readyz`, the OpenAPI description at `/openapi.json` (see `openapi`),
 //! and the admin console at `/` (see `console`). API routes but those three need an API key;
-//! console pages need a logged-in session.
+//! console pages need a logged-in session. Providers' SMS reply callbacks and email
+//! unsubscribe links (see `inbound`) carry their own tokens instead.
 
 mod accounts;
 mod auth;
@@ -15,6 +16,7 @@ mod error;
 mod extract;
 mod filters;
 mod funnel;
+mod inbound;
 mod json;
 pub mod keys;
 mod messages;
@@ -29,6 +31,8 @@ mod runs;
 mod schedules;
 mod send;
 mod send_params;
+mod suppression_import;
+mod suppressions;
 mod template_test;
 mod templates;
 
@@ -96,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(schedules::router())
         .merge(policies::router())
+        .merge(suppressions::router(&state.limits))
         .merge(keys::router())
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
@@ -104,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readiness::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
         .merge(protected)
+        .merge(inbound::router())
         .merge(console::router(&state))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
@@ -113,11 +119,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The request span, with a path that never holds a secret: a setup link's token is elided.
+/// The request span, with a path that never holds a secret: a setup link's token, and an
+/// inbound callback's or unsubscribe link's, is elided.
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let path = req.uri().path();
     let path = if path.starts_with("/setup/") { "/setup/…" } else { path };
-    tracing::debug_span!("request", method = %req.method(), path = %path)
+    let prefix = inbound::TOKEN_PREFIXES.into_iter().find(|prefix| path.starts_with(prefix));
+    let elided = prefix.map(|prefix| format!("{prefix}…"));
+    tracing::debug_span!("request", method = %req.method(), path = %elided.as_deref().unwrap_or(path))
 }
 
 /// Unknown paths answer in the API's error shape, not with an empty body.

@@ -5,7 +5,8 @@
 
 use crate::error::ErrorBody;
 use crate::{
-    accounts, crowd_admin, crowds, funnel, keys, messages, policies, runs, schedules, send, template_test, templates,
+    accounts, crowd_admin, crowds, funnel, keys, messages, policies, runs, schedules, send, suppressions,
+    template_test, templates,
 };
 use axum::Json;
 use serde_json::Value;
@@ -35,6 +36,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         accounts::test_send, accounts::refresh_token,
         schedules::list, schedules::fires,
         policies::discards, policies::discard, policies::undiscard, policies::rates, policies::set_rate,
+        suppressions::list, suppressions::add, suppressions::remove, suppressions::import,
         keys::list, keys::create, keys::revoke,
         crate::metrics::metrics, crate::healthz, crate::readiness::readyz, openapi_json,
     ),
@@ -49,6 +51,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "accounts", description = "channel accounts (secrets masked)"),
         (name = "schedules", description = "every schedule the scheduler fires"),
         (name = "policies", description = "the discard list and flow control"),
+        (name = "suppressions", description = "the suppression list: receivers who opted out"),
         (name = "keys", description = "API keys"),
         (name = "operations", description = "probes, metrics and this description"),
     )

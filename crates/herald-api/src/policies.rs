@@ -148,7 +148,7 @@ struct MessageQuery {
     template_id: Option<i64>,
     run_id: Option<i64>,
     /// Only messages whose latest state is this one: sent, failed, dropped_quiet_hours,
-    /// dropped_dedup, discarded, cancelled or test_skipped.
+    /// dropped_dedup, discarded, cancelled, test_skipped or suppressed.
     state: Option<String>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,

@@ -5,14 +5,15 @@
 //! shared by the node's workers, and by every node when the gate is in Redis.
 
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount};
-use crate::build::build;
+use crate::build::{BuildExtras, build_with};
+use crate::email::UnsubscribeLinks;
 use crate::sealing::Sealer;
 use crate::tokens::{AccessToken, TokenError, TokenSource};
 use crate::{Channel, OutgoingMessage, SendResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::ChannelKind;
-use herald_store::{AccountRecord, AccountRepo, LocalRates, RateGate, StoreError, Throttle};
+use herald_store::{AccountRecord, AccountRepo, LocalRates, RateGate, StoreError, SuppressionRepo, Throttle};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -39,6 +40,10 @@ pub struct AccountChannels {
     sealer: Sealer,
     ctx: BuildContext,
     rates: Arc<dyn RateGate>,
+    /// herald's address as providers and mail readers reach it, when configured.
+    public_url: Option<String>,
+    /// Marketing mail's unsubscribe links (under `public_url`) and where hard bounces go.
+    extras: BuildExtras,
     built: tokio::sync::Mutex<HashMap<i64, Entry>>,
 }
 
@@ -46,7 +51,28 @@ impl AccountChannels {
     /// Rate limits in the process; see [`AccountChannels::with_rates`].
     pub fn new(store: Arc<dyn AccountRepo>, sealer: Sealer, ctx: BuildContext) -> Self {
         let rates = Arc::new(LocalRates::default());
-        Self { store, sealer, ctx, rates, built: tokio::sync::Mutex::new(HashMap::new()) }
+        let built = tokio::sync::Mutex::new(HashMap::new());
+        Self { store, sealer, ctx, rates, public_url: None, extras: BuildExtras::default(), built }
+    }
+
+    /// herald's public address (`https://herald.example.com`): email accounts' marketing mail
+    /// then carries one-click unsubscribe links under it.
+    pub fn with_public_url(mut self, public_url: Option<&str>) -> Self {
+        self.public_url = public_url.map(|url| url.trim().trim_end_matches('/').to_string());
+        self.extras.unsubscribe = self.public_url.as_deref().map(|url| UnsubscribeLinks::new(url, self.sealer.clone()));
+        self
+    }
+
+    /// Email accounts suppress addresses their server says do not exist (hard bounces) on
+    /// `list`.
+    pub fn with_bounces(mut self, list: Arc<dyn SuppressionRepo>) -> Self {
+        self.extras.suppressions = Some(list);
+        self
+    }
+
+    /// herald's public address without a trailing `/`, when configured.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
     }
 
     /// Accounts' rate limits on `rates` (Redis in a cluster, so they hold across nodes).
@@ -74,7 +100,7 @@ impl AccountChannels {
 
     /// Builds an account without caching it (to validate a config, or for a test send).
     pub fn build(&self, account: &ChannelAccount) -> Result<Built, BuildError> {
-        build(account, &self.ctx)
+        build_with(account, &self.ctx, &self.extras)
     }
 
     /// The channel for the account named `name`, which must be of kind `expected`.
@@ -117,7 +143,8 @@ impl AccountChannels {
             return Ok((entry.channel.clone(), entry.token_source.clone()));
         }
         let account = self.unseal(record)?;
-        let made = build(&account, &self.ctx)
+        let made = self
+            .build(&account)
             .map_err(|e| ResolveError::Unusable { name: record.name.clone(), reason: e.to_string() })?;
         let throttle = record
             .rate_per_second

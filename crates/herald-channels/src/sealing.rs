@@ -1,14 +1,20 @@
 //! Sealing channel-account configs at rest: AES-256-GCM with a random nonce per seal, stored
 //! as base64(nonce || ciphertext). The key comes from configuration, the environment, or a
-//! key file created at first start with owner-only permissions.
+//! key file created at first start with owner-only permissions. The same key makes the tokens
+//! of herald's public links (SMS reply callbacks, one-click unsubscribes): each bound to its
+//! [`TokenPurpose`], so none opens for another purpose or as a sealed config.
 
-use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::path::Path;
 
 const NONCE_LEN: usize = 12;
+/// The longest token [`Sealer::unseal_token`] and [`Sealer::verify_token`] read.
+const MAX_TOKEN_CHARS: usize = 2048;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
@@ -23,6 +29,26 @@ pub enum SealError {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Aes256Gcm,
+    /// Signs link tokens, keyed with a key derived from the sealing key.
+    signer: Hmac<Sha256>,
+}
+
+/// What a link token is for: a token made for one purpose opens for no other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    /// The path an SMS account's provider posts replies to; names the account.
+    SmsReplyCallback,
+    /// The one-click unsubscribe link of a marketing mail; names the receiver.
+    EmailUnsubscribe,
+}
+
+impl TokenPurpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Self::SmsReplyCallback => b"herald/link-token/sms-reply-callback/v1",
+            Self::EmailUnsubscribe => b"herald/link-token/email-unsubscribe/v1",
+        }
+    }
 }
 
 impl std::fmt::Debug for Sealer {
@@ -37,7 +63,7 @@ impl Sealer {
         if bytes.len() != 32 {
             return Err(SealError::BadKey(format!("got {} bytes", bytes.len())));
         }
-        Ok(Self { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)) })
+        Ok(Self { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)), signer: token_signer(&bytes) })
     }
 
     /// Reads the key file, creating it with a fresh random key (mode 0600) when missing.
@@ -79,6 +105,66 @@ impl Sealer {
     pub fn unseal_json(&self, sealed: &str) -> Result<serde_json::Value, SealError> {
         serde_json::from_slice(&self.unseal(sealed)?).map_err(|_| SealError::Unseal)
     }
+
+    /// A URL-safe token that hides `plain` and opens only with this key and `purpose` (AES-GCM
+    /// with the purpose as associated data). Each call makes a different token.
+    pub fn seal_token(&self, purpose: TokenPurpose, plain: &[u8]) -> String {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let payload = Payload { msg: plain, aad: purpose.label() };
+        let sealed = self.cipher.encrypt(&nonce, payload).expect("AES-GCM encryption of an in-memory buffer");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// What a [`Sealer::seal_token`] token for `purpose` holds; an error for any other token.
+    pub fn unseal_token(&self, purpose: TokenPurpose, token: &str) -> Result<Vec<u8>, SealError> {
+        if token.len() > MAX_TOKEN_CHARS {
+            return Err(SealError::Unseal);
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| SealError::Unseal)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(SealError::Unseal);
+        }
+        let (nonce, data) = bytes.split_at(NONCE_LEN);
+        let payload = Payload { msg: data, aad: purpose.label() };
+        self.cipher.decrypt(Nonce::from_slice(nonce), payload).map_err(|_| SealError::Unseal)
+    }
+
+    /// A URL-safe token that shows `data` and that only this key makes for `purpose`:
+    /// `data.signature` (HMAC-SHA256). The same data always gives the same token, so a link
+    /// an operator copied once stays valid. `data` must be URL-safe itself.
+    pub fn sign_token(&self, purpose: TokenPurpose, data: &str) -> String {
+        format!("{data}.{}", URL_SAFE_NO_PAD.encode(self.token_mac(purpose, data).finalize().into_bytes()))
+    }
+
+    /// The data of a [`Sealer::sign_token`] token for `purpose`; None for any other token.
+    pub fn verify_token<'t>(&self, purpose: TokenPurpose, token: &'t str) -> Option<&'t str> {
+        if token.len() > MAX_TOKEN_CHARS {
+            return None;
+        }
+        let (data, signature) = token.rsplit_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        // Compared in constant time.
+        self.token_mac(purpose, data).verify_slice(&signature).ok().map(|()| data)
+    }
+
+    fn token_mac(&self, purpose: TokenPurpose, data: &str) -> Hmac<Sha256> {
+        let mut mac = self.signer.clone();
+        mac.update(purpose.label());
+        mac.update(&[0]);
+        mac.update(data.as_bytes());
+        mac
+    }
+}
+
+/// The HMAC that signs link tokens, keyed with HMAC-SHA256(sealing key, a fixed label): a
+/// key of its own, so signatures and sealed data never share one.
+fn token_signer(sealing_key: &[u8]) -> Hmac<Sha256> {
+    let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(sealing_key).expect("HMAC takes any key length");
+    derive.update(b"herald/link-token-signing-key/v1");
+    let key = derive.finalize().into_bytes();
+    <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length")
 }
 
 fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
@@ -254,6 +340,37 @@ mod tests {
         let other = Sealer::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
         assert!(other.unseal_json(&sealed).is_err());
         assert!(Sealer::from_base64("c2hvcnQ=").is_err());
+    }
+
+    #[test]
+    fn link_tokens_open_only_with_their_key_and_purpose() {
+        let sealer = Sealer::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
+        let other = Sealer::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
+        let (unsubscribe, callback) = (TokenPurpose::EmailUnsubscribe, TokenPurpose::SmsReplyCallback);
+
+        let sealed = sealer.seal_token(unsubscribe, b"li.lei@example.com");
+        assert!(sealed.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{sealed}");
+        assert!(!sealed.contains("example"));
+        assert_eq!(sealer.unseal_token(unsubscribe, &sealed).unwrap(), b"li.lei@example.com");
+        assert_ne!(sealer.seal_token(unsubscribe, b"li.lei@example.com"), sealed, "a fresh nonce each time");
+        assert!(sealer.unseal_token(callback, &sealed).is_err(), "another purpose");
+        assert!(other.unseal_token(unsubscribe, &sealed).is_err(), "another key");
+        assert!(sealer.unseal(&sealed).is_err(), "not a sealed config");
+        assert!(sealer.unseal_token(unsubscribe, &sealer.seal(b"x").replace('+', "-")).is_err());
+        let mut tampered = sealed.clone().into_bytes();
+        tampered[20] = if tampered[20] == b'A' { b'B' } else { b'A' };
+        assert!(sealer.unseal_token(unsubscribe, std::str::from_utf8(&tampered).unwrap()).is_err());
+
+        let signed = sealer.sign_token(callback, "42");
+        assert!(signed.starts_with("42."), "{signed}");
+        assert_eq!(sealer.sign_token(callback, "42"), signed, "stable");
+        assert_eq!(sealer.verify_token(callback, &signed), Some("42"));
+        assert_eq!(sealer.verify_token(unsubscribe, &signed), None, "another purpose");
+        assert_eq!(other.verify_token(callback, &signed), None, "another key");
+        assert_eq!(sealer.verify_token(callback, &signed.replacen("42", "43", 1)), None, "another account");
+        assert_eq!(sealer.verify_token(callback, "42"), None);
+        assert!(sealer.unseal_token(unsubscribe, &signed).is_err(), "a signed token does not open as a sealed one");
+        assert_eq!(sealer.verify_token(callback, &"4".repeat(MAX_TOKEN_CHARS + 1)), None);
     }
 
     #[test]

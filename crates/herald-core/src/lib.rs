@@ -18,6 +18,7 @@ pub mod quiet_hours;
 pub mod rate;
 pub mod run;
 pub mod settings;
+pub mod suppression;
 pub mod template;
 pub mod test_mode;
 pub mod trace;
@@ -33,6 +34,7 @@ pub use run::{
     CANCELLED_REASON, PAUSED_REASON, RUN_CONTROL_SEEN_WITHIN, RunCounts, RunProgress, RunSendState, RunStatus, RunTally,
 };
 pub use settings::InvalidSetting;
+pub use suppression::{Kinds, MessageKind, Suppression, SuppressionSource};
 pub use template::{ChannelKind, FieldError, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
 pub use test_mode::TestMode;
 pub use trace::TraceEvent;

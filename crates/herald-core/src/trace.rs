@@ -27,6 +27,8 @@ pub enum TraceEvent {
     Cancelled,
     /// Not sent because its template is in test mode and the receiver is not one it lists.
     TestSkipped,
+    /// Not sent because the receiver is on the suppression list for this channel and kind.
+    Suppressed,
 }
 
 impl TraceEvent {
@@ -43,6 +45,7 @@ impl TraceEvent {
             Self::Discarded => "discarded",
             Self::Cancelled => "cancelled",
             Self::TestSkipped => "test_skipped",
+            Self::Suppressed => "suppressed",
         }
     }
 
@@ -56,11 +59,16 @@ impl TraceEvent {
     pub fn is_dropped(self) -> bool {
         matches!(
             self,
-            Self::DroppedQuietHours | Self::DroppedDedup | Self::Discarded | Self::Cancelled | Self::TestSkipped
+            Self::DroppedQuietHours
+                | Self::DroppedDedup
+                | Self::Discarded
+                | Self::Cancelled
+                | Self::TestSkipped
+                | Self::Suppressed
         )
     }
 
-    pub const TERMINAL: [TraceEvent; 7] = [
+    pub const TERMINAL: [TraceEvent; 8] = [
         Self::Sent,
         Self::Failed,
         Self::DroppedQuietHours,
@@ -68,5 +76,6 @@ impl TraceEvent {
         Self::Discarded,
         Self::Cancelled,
         Self::TestSkipped,
+        Self::Suppressed,
     ];
 }

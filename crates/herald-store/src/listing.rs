@@ -65,6 +65,17 @@ pub struct ScheduleFilter {
     pub window: Window,
 }
 
+/// Which suppression-list entries a list is after, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct SuppressionFilter {
+    /// Part of the receiver (any case).
+    pub search: Option<String>,
+    /// Only entries for this channel; `Some(None)` for entries covering every channel.
+    pub channel: Option<Option<ChannelKind>>,
+    pub source: Option<herald_core::SuppressionSource>,
+    pub window: Window,
+}
+
 /// A template's name by id; deleted templates keep theirs, for the runs they left.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateName {

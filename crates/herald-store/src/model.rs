@@ -288,6 +288,13 @@ pub struct DiscardEntry {
     pub since: DateTime<Utc>,
 }
 
+/// An entry of the suppression list, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuppressionEntry {
+    pub entry: herald_core::Suppression,
+    pub created_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelRate {

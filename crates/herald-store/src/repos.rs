@@ -255,6 +255,29 @@ pub trait RetentionRepo: Send + Sync {
     async fn purge_before(&self, before: DateTime<Utc>, batch: i64) -> Result<u64>;
 }
 
+#[async_trait]
+pub trait SuppressionRepo: Send + Sync {
+    /// Adds entries, one per receiver and channel. An entry that exists already keeps its
+    /// source and time, covers the kinds of both (an opt-out never narrows one) and takes the
+    /// new note when one is given. Returns how many entries were written.
+    async fn suppress(&self, entries: &[herald_core::Suppression], now: DateTime<Utc>) -> Result<u64>;
+    /// Removes the entry for `receiver` (as `receiver_key` spells it) on `channel` (None: the
+    /// entry covering every channel); not found when there is none.
+    async fn unsuppress(&self, receiver: &str, channel: Option<ChannelKind>) -> Result<()>;
+    /// The entry for `receiver` (as `receiver_key` spells it) on `channel`; not found when none.
+    async fn get_suppression(&self, receiver: &str, channel: Option<ChannelKind>) -> Result<SuppressionEntry>;
+    /// A window of the entries the filter matches, newest first.
+    async fn list_suppressions(&self, filter: &SuppressionFilter) -> Result<Vec<SuppressionEntry>>;
+    /// Which of `receivers` (as `receiver_key` spells them) may not be sent a message of `kind`
+    /// on `channel`: an entry for that channel or for every channel covering the kind.
+    async fn suppressed_among(
+        &self,
+        receivers: &[String],
+        channel: ChannelKind,
+        kind: herald_core::MessageKind,
+    ) -> Result<Vec<String>>;
+}
+
 /// Everything a herald node needs from its state.
 pub trait Store:
     TemplateRepo
@@ -271,6 +294,7 @@ pub trait Store:
     + DeferredRepo
     + ReportRepo
     + RetentionRepo
+    + SuppressionRepo
     + crate::console::UserRepo
     + crate::console::ConsoleRepo
 {
@@ -294,6 +318,7 @@ impl<T> Store for T where
         + DeferredRepo
         + ReportRepo
         + RetentionRepo
+        + SuppressionRepo
         + crate::console::UserRepo
         + crate::console::ConsoleRepo
 {

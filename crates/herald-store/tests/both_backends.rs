@@ -86,6 +86,8 @@ on_both_backends!(
         templates_are_searched_filtered_and_windowed,
         crowds_accounts_and_schedules_are_searched_filtered_and_windowed,
         crowds_keep_their_report_are_renamed_and_deleted_only_when_unused,
+        the_suppression_list_covers_its_channel_and_kinds,
+        the_suppression_list_is_searched_filtered_and_paged_newest_first,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

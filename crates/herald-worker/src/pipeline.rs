@@ -1,7 +1,8 @@
 //! The stages a batch goes through, each a small function: drop what the ledger already
 //! finished, claim the rest for this handling (skipping what another live holder sends, until it
 //! is final or its claim lapses), the discard list and a cancelled or paused run, screening
-//! (test mode, quiet hours, render, dedup; a message held before skips what it passed),
+//! (test mode, the suppression list, quiet hours, render, dedup; a message held before skips
+//! the quiet hours and dedup it passed, never the suppression list),
 //! deferral, then flow control and send with each outcome committed as its send ends
 //! (`send.rs`).
 //! Kept apart from the polling loop so tests can drive it directly. Each stage holds the
@@ -15,11 +16,14 @@ use crate::policies::{PolicyDefaults, Verdict, dedup_verdict, quiet_verdict};
 use crate::run_gate::RunGate;
 use herald_channels::{Channels, OutgoingMessage};
 use herald_core::placeholders::render;
+use herald_core::suppression::{SUPPRESSED_REASON, receiver_key};
 use herald_core::test_mode::TEST_SKIP_REASON;
-use herald_core::{CANCELLED_REASON, Clock, DeliveryJob, MessageId, Recipient, RunSendState, Screened, TraceEvent};
+use herald_core::{
+    CANCELLED_REASON, Clock, DeliveryJob, MessageId, MessageKind, Recipient, RunSendState, Screened, TraceEvent,
+};
 use herald_store::{
     ClaimRepo, DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, SendClaim, Store,
-    StoreError, Template, TemplateRepo, TraceEntry,
+    StoreError, SuppressionRepo, Template, TemplateRepo, TraceEntry,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -29,7 +33,7 @@ use std::sync::Arc;
 pub struct BatchReport {
     pub sent: usize,
     pub failed: usize,
-    /// Dropped by a policy (discard list, test mode, quiet hours, dedup).
+    /// Dropped by a policy (discard list, test mode, suppression list, quiet hours, dedup).
     pub dropped: usize,
     /// Held for the end of quiet hours.
     pub deferred: usize,
@@ -46,6 +50,8 @@ pub struct Pipeline {
     claims: Arc<dyn ClaimRepo>,
     /// The discard list and channel rates.
     policies: Arc<dyn PolicyRepo>,
+    /// Who opted out, asked once per batch.
+    suppressions: Arc<dyn SuppressionRepo>,
     deferred: Arc<dyn DeferredRepo>,
     /// Whether a run was paused or cancelled, asked before a batch and before each send.
     gate: RunGate,
@@ -120,6 +126,7 @@ impl Pipeline {
         let policies: Arc<dyn PolicyRepo> = parts.store.clone();
         Self {
             deferred: parts.store.clone(),
+            suppressions: parts.store.clone(),
             claims: parts.store.clone(),
             gate: RunGate::new(parts.store.clone()),
             templates: parts.store,
@@ -324,7 +331,7 @@ impl Pipeline {
         Ok(count)
     }
 
-    /// Quiet hours, render and dedup for each pending message.
+    /// Test mode, the suppression list, quiet hours, render and dedup for each pending message.
     async fn screen(
         &self,
         template: &Template,
@@ -334,6 +341,7 @@ impl Pipeline {
     ) -> Result<Screening, StoreError> {
         let now = self.clock.now();
         let passed = Screened::of(job);
+        let suppressed = self.suppressed(template, &pending).await?;
         let mut screened = Screening { ready: Vec::with_capacity(pending.len()), ..Default::default() };
         for (index, (recipient, vars)) in pending.into_iter().enumerate() {
             if let Some(test) = &template.spec.test_mode
@@ -341,6 +349,13 @@ impl Pipeline {
             {
                 let reason = Some(TEST_SKIP_REASON.to_string());
                 screened.dropped.push(TraceEntry::of(job, recipient, TraceEvent::TestSkipped, reason));
+                continue;
+            }
+            // Asked on every handling, released and retried messages too: an opt-out counts
+            // from the moment it is recorded.
+            if suppressed.contains(&receiver_key(&recipient.receiver)) {
+                let reason = Some(SUPPRESSED_REASON.to_string());
+                screened.dropped.push(TraceEntry::of(job, recipient, TraceEvent::Suppressed, reason));
                 continue;
             }
             // Released messages already waited out their quiet hours.
@@ -375,6 +390,17 @@ impl Pipeline {
             screened.ready.push(message);
         }
         Ok(screened)
+    }
+
+    /// The receivers among `pending` (as the list spells them) who may not be sent this
+    /// template's kind of message on its channel: one query per batch.
+    async fn suppressed(&self, template: &Template, pending: &[Pending<'_>]) -> Result<HashSet<String>, StoreError> {
+        let mut keys: Vec<String> = pending.iter().map(|(r, _)| receiver_key(&r.receiver)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let kind = MessageKind::of_msg_type(template.spec.msg_type);
+        let found = self.suppressions.suppressed_among(&keys, template.spec.channel, kind).await?;
+        Ok(found.into_iter().collect())
     }
 
     /// Holds messages for the end of their quiet hours and gives up their claims (the release

@@ -45,6 +45,10 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Connections served at once; more wait in the kernel's accept queue.
     pub max_connections: usize,
+    /// herald's address as SMS providers and mail readers reach it (`https://herald.example.com`,
+    /// a path allowed): the base of SMS reply callback URLs and of marketing mail's one-click
+    /// unsubscribe links. Unset: marketing mail carries no `List-Unsubscribe`.
+    pub public_url: Option<String>,
 }
 
 impl ServerConfig {
@@ -52,8 +56,24 @@ impl ServerConfig {
         InvalidSetting::check_range("max_json_bytes", self.max_json_bytes, 1024, 64 * 1024 * 1024)?;
         InvalidSetting::check_range("header_read_timeout_secs", self.header_read_timeout_secs, 1, 3_600)?;
         InvalidSetting::check_range("request_timeout_secs", self.request_timeout_secs, 1, 86_400)?;
-        InvalidSetting::check_range("max_connections", self.max_connections, 1, 1_000_000)
+        InvalidSetting::check_range("max_connections", self.max_connections, 1, 1_000_000)?;
+        match &self.public_url {
+            Some(url) => check_public_url(url).map_err(|reason| InvalidSetting::new("public_url", reason)),
+            None => Ok(()),
+        }
     }
+}
+
+/// A public URL is an absolute http(s) URL with a host and nothing a link cannot end with.
+fn check_public_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "https" | "http") || !parsed.has_host() {
+        return Err(format!("{url:?} must be an https:// (or http://) URL with a host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() {
+        return Err(format!("{url:?} must hold no query, fragment or user name"));
+    }
+    Ok(())
 }
 
 impl Default for ServerConfig {
@@ -64,6 +84,7 @@ impl Default for ServerConfig {
             header_read_timeout_secs: 10,
             request_timeout_secs: 300,
             max_connections: 1024,
+            public_url: None,
         }
     }
 }
@@ -442,6 +463,9 @@ mod tests {
             ("[console]\nsession_hours = 0\n", "console.session_hours"),
             ("[ui]\nsession_hours = 12\n", "ui"),
             ("[server]\nmax_connections = 0\n", "server.max_connections"),
+            ("[server]\npublic_url = \"herald.example.com\"\n", "server.public_url"),
+            ("[server]\npublic_url = \"ftp://herald.example.com\"\n", "server.public_url"),
+            ("[server]\npublic_url = \"https://herald.example.com/?a=1\"\n", "server.public_url"),
             ("[worker]\nclaim_secs = 1\n", "worker.claim_secs"),
         ] {
             figment::Jail::expect_with(|jail| {

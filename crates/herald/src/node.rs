@@ -284,5 +284,24 @@ fn account_channels(
     })
     .context("building the provider HTTP client")?;
     let ctx = BuildContext { http, tokens: Tokens::new(shared.tokens.clone(), clock.clone()), clock };
-    Ok(AccountChannels::new(store, sealer, ctx).with_rates(shared.rates.clone()))
+    log_public_url(config.server.public_url.as_deref());
+    Ok(AccountChannels::new(store.clone(), sealer, ctx)
+        .with_rates(shared.rates.clone())
+        .with_public_url(config.server.public_url.as_deref())
+        .with_bounces(store))
+}
+
+/// Says once, at start, whether marketing mail offers one-click unsubscribe.
+fn log_public_url(public_url: Option<&str>) {
+    match public_url {
+        None => tracing::info!(
+            "server.public_url is not set: marketing mail carries no List-Unsubscribe header, and SMS reply \
+             callback URLs are shown as paths"
+        ),
+        Some(url) if !url.trim_start().starts_with("https://") => tracing::warn!(
+            public_url = %url,
+            "server.public_url is not https: mailbox providers ignore one-click unsubscribe links over http"
+        ),
+        Some(url) => tracing::info!(public_url = %url, "marketing mail offers one-click unsubscribe"),
+    }
 }

@@ -384,6 +384,7 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             "/accounts/new".into(),
             "/schedules".into(),
             "/policies".into(),
+            "/suppressions".into(),
             "/outbox".into(),
             "/users".into(),
             "/keys".into(),

@@ -244,6 +244,7 @@ async fn every_console_page_sends_the_security_headers_and_names_no_other_host()
         "/api-reference".into(),
         format!("/crowds/{crowd_id}"),
         "/policies".into(),
+        "/suppressions".into(),
         "/outbox".into(),
         "/users".into(),
         "/profile".into(),
@@ -709,6 +710,56 @@ async fn the_policies_page_discards_a_template_and_limits_a_channel() {
     let (status, to, _) = b.post("/policies/undiscard", &[("template", &id.to_string())]).await;
     assert_eq!((status, to.as_str()), (303, "/policies?done=undiscarded"));
     assert_eq!(node.get("/api/discards").await.1["items"], json!([]));
+    node.node.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_suppressions_page_adds_imports_and_removes_after_asking() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let added = [("receiver", " +86 138-0000-0001 "), ("channel", "sms"), ("kinds", "notice"), ("kinds", "marketing")];
+    let (status, to, _) = b.post("/suppressions", &[&added[..], &[("note", "asked by phone")]].concat()).await;
+    assert_eq!((status, to.as_str()), (303, "/suppressions?done=added"));
+    let (_, page) = b.get("/suppressions?done=added").await;
+    assert!(page.contains("id=\"notice\"") && page.contains(">13800000001</td>"), "listed as the list compares it");
+    assert!(page.contains("asked by phone") && page.contains(">console</td>") && page.contains(">notice</span>"));
+    let (_, listed) = node.get("/api/suppressions").await;
+    assert_eq!(listed["items"][0]["kinds"], json!(["notice", "marketing"]), "{listed}");
+
+    let (status, _, refused) =
+        b.post("/suppressions", &[("receiver", " "), ("channel", "all"), ("note", "kept")]).await;
+    assert_eq!(status, 422);
+    assert!(refused.contains("id=\"receiver-error\">must not be blank<"), "the message sits by its field");
+    assert!(
+        refused.contains("id=\"kinds-error\"") && refused.contains("value=\"kept\""),
+        "the form keeps what was typed"
+    );
+    assert_eq!(node.get("/api/suppressions").await.1["items"].as_array().unwrap().len(), 1, "nothing written");
+
+    let csv = "receiver,note\nann@example.com,moved\n,no receiver\nBob@Example.com,\n";
+    let form = reqwest::multipart::Form::new()
+        .text("channel", "all")
+        .text("kinds", "marketing")
+        .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("opt-outs.csv"));
+    let r = b.http.post(node.url("/suppressions/import")).header("Cookie", &b.s.cookie);
+    let r = r.header("X-CSRF-Token", &b.s.csrf).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let report = r.text().await.unwrap();
+    assert!(report.contains("id=\"report-rows\">3<") && report.contains("id=\"report-written\">2<"), "{report}");
+    assert!(report.contains("<td class=\"bad-line\">3</td>"), "the blank receiver's line");
+    let (_, imported) = b.get("/suppressions?source=import&channel=all").await;
+    assert_eq!(imported.matches("class=\"suppression\"").count(), 2);
+    assert!(imported.contains(">bob@example.com</td>") && imported.contains(">every channel</td>"));
+
+    let entry = [("receiver", "13800000001"), ("channel", "sms")];
+    let (status, _, asked) = b.post("/suppressions/remove", &entry).await;
+    assert!(status == 200 && asked.contains("id=\"confirm-yes\""), "asks first");
+    assert_eq!(node.get("/api/suppressions?channel=sms").await.1["items"].as_array().unwrap().len(), 1);
+    let (status, to, _) = b.post("/suppressions/remove", &[&entry[..], &[("confirm", "yes")]].concat()).await;
+    assert_eq!((status, to.as_str()), (303, "/suppressions?done=removed"));
+    assert_eq!(node.get("/api/suppressions?channel=sms").await.1["items"], json!([]));
+    let (status, _, gone) = b.post("/suppressions/remove", &[&entry[..], &[("confirm", "yes")]].concat()).await;
+    assert!(status == 404 && gone.contains("is not on the suppression list"), "{status}");
     node.node.shutdown().await;
 }
 

@@ -12,6 +12,7 @@ nav-trace = Trace
 nav-accounts = Accounts
 nav-schedules = Schedules
 nav-policies = Policies
+nav-suppressions = Opt-outs
 nav-outbox = Outbox
 nav-keys = API keys
 nav-users = Users

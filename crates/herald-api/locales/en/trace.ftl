@@ -32,3 +32,4 @@ trace-state-dropped-dedup = dropped_dedup
 trace-state-discarded = discarded
 trace-state-cancelled = cancelled
 trace-state-test-skipped = test_skipped
+trace-state-suppressed = suppressed

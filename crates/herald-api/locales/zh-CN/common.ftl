@@ -12,6 +12,7 @@ nav-trace = 消息追踪
 nav-accounts = 渠道账号
 nav-schedules = 定时计划
 nav-policies = 发送策略
+nav-suppressions = 退订名单
 nav-outbox = 发件箱
 nav-keys = API 密钥
 nav-users = 用户

@@ -32,3 +32,4 @@ trace-state-dropped-dedup = 去重丢弃
 trace-state-discarded = 已丢弃（弃用名单）
 trace-state-cancelled = 已取消
 trace-state-test-skipped = 测试模式跳过
+trace-state-suppressed = 已退订屏蔽

@@ -29,6 +29,7 @@ mod run_story;
 mod runs_page;
 mod schedules_page;
 mod session;
+mod suppressions_page;
 mod template_bulk;
 mod template_form;
 mod templates_page;
@@ -86,6 +87,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(templates_page::router())
         .merge(policies_page::router())
+        .merge(suppressions_page::router(&state.limits))
         .merge(outbox_page::router())
         .merge(users_page::router())
         .merge(profile_page::router())

@@ -124,6 +124,7 @@ pub(crate) fn state_word(state: &str) -> String {
         "discarded" => text("trace-state-discarded"),
         "cancelled" => text("trace-state-cancelled"),
         "test_skipped" => text("trace-state-test-skipped"),
+        "suppressed" => text("trace-state-suppressed"),
         other => other.to_string(),
     }
 }

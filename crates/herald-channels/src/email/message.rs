@@ -36,15 +36,25 @@ impl EmailContent {
 }
 
 /// The message from `from` to `to`; its Message-ID carries herald's message id, so a receiver
-/// can tell a redelivery from a new mail.
-pub fn build_message(from: &Mailbox, to: Mailbox, content: &EmailContent, message_id: &str) -> Result<Message, String> {
+/// can tell a redelivery from a new mail. With `unsubscribe` (a marketing mail's link), it
+/// offers one-click unsubscribe (RFC 8058).
+pub fn build_message(
+    from: &Mailbox,
+    to: Mailbox,
+    content: &EmailContent,
+    message_id: &str,
+    unsubscribe: Option<&str>,
+) -> Result<Message, String> {
     let local: String =
         message_id.chars().map(|c| if c.is_ascii_alphanumeric() || "-._".contains(c) { c } else { '_' }).collect();
-    let builder = Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(content.subject.clone())
         .message_id(Some(format!("<{local}.herald@{}>", from.email.domain())));
+    for header in unsubscribe.map(super::unsubscribe::one_click_headers).into_iter().flatten() {
+        builder = builder.raw_header(header);
+    }
     let built = match (&content.text, &content.html) {
         (Some(text), Some(html)) => builder.multipart(MultiPart::alternative_plain_html(text.clone(), html.clone())),
         (None, Some(html)) => builder.singlepart(SinglePart::html(html.clone())),
@@ -76,9 +86,22 @@ mod tests {
         let to: Mailbox = "a@example.org".parse().unwrap();
         let content =
             EmailContent { subject: "验证码".into(), html: Some("<p>hi</p>".into()), text: Some("hi".into()) };
-        let raw = String::from_utf8(build_message(&from, to, &content, "r1-2").unwrap().formatted()).unwrap();
+        let raw = String::from_utf8(build_message(&from, to, &content, "r1-2", None).unwrap().formatted()).unwrap();
         assert!(raw.contains("multipart/alternative"), "{raw}");
         assert!(raw.contains("Message-ID: <r1-2.herald@example.com>"), "{raw}");
         assert!(raw.contains("Subject: =?utf-8?"), "{raw}");
+        assert!(!raw.contains("List-Unsubscribe"), "{raw}");
+    }
+
+    #[test]
+    fn an_unsubscribe_link_adds_both_one_click_headers_unfolded() {
+        let from: Mailbox = "Herald <noreply@example.com>".parse().unwrap();
+        let to: Mailbox = "a@example.org".parse().unwrap();
+        let content = EmailContent { subject: "Sale".into(), html: None, text: Some("50% off".into()) };
+        let link = format!("https://herald.example.com/unsubscribe/{}", "A-b_9".repeat(30));
+        let mail = build_message(&from, to, &content, "r1-3", Some(&link)).unwrap();
+        let raw = String::from_utf8(mail.formatted()).unwrap();
+        assert!(raw.contains(&format!("\r\nList-Unsubscribe: <{link}>\r\n")), "{raw}");
+        assert!(raw.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), "{raw}");
     }
 }

@@ -10,18 +10,26 @@
 //! - `subject`: string, required.
 //! - `html` and/or `text`: the body, at least one; with both the mail is `multipart/alternative`.
 //!
+//! Marketing mail (any `msgType` but 10 notice and 30 verification) carries RFC 8058
+//! one-click unsubscribe headers when the node has a public address (see [`unsubscribe`]); a
+//! reply that the address does not exist (5.1.1) suppresses it for every kind (see [`bounce`]).
+//!
 //! Results: accepted → `Sent` with the server's reply (usually its queue id); a 4xx reply,
 //! timeout or connection/TLS failure → `Retryable`; a 5xx reply (e.g. 550 mailbox unavailable,
 //! 535 bad credentials) → `Permanent` with the code. The healthcheck connects and sends NOOP.
 
+pub mod bounce;
 mod message;
 mod relay;
 mod smtp;
+pub mod unsubscribe;
 
 pub use message::{EmailContent, build_message};
 pub use smtp::{EmailChannel, classify};
+pub use unsubscribe::UnsubscribeLinks;
 
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount, parse_config};
+use crate::build::BuildExtras;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
@@ -132,6 +140,12 @@ pub fn transport(
 }
 
 pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
+    build_with(account, ctx, &BuildExtras::default())
+}
+
+/// As [`build`]; marketing mail carries the extras' unsubscribe links, and hard bounces go to
+/// their suppression list.
+pub fn build_with(account: &ChannelAccount, ctx: &BuildContext, extras: &BuildExtras) -> Result<Built, BuildError> {
     let config: EmailConfig = parse_config(account)?;
     let (_, from) = transport(&config, None)?;
     let deadline = transaction_deadline(&config);
@@ -146,6 +160,9 @@ pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, Buil
             Err(_) => Err(format!("the SMTP server did not answer within {} ms", deadline.as_millis())),
         }
     });
-    let channel = Arc::new(EmailChannel::new(relay, from, deadline));
+    let bounces = extras.suppressions.clone().map(|list| bounce::Bounces { list, clock: ctx.clock.clone() });
+    let channel = Arc::new(
+        EmailChannel::new(relay, from, deadline).with_unsubscribe(extras.unsubscribe.clone()).with_bounces(bounces),
+    );
     Ok(Built { channel, healthcheck, token_source: None })
 }

@@ -1,11 +1,15 @@
 //! The email channel: sends each message through the account's SMTP transport and reads the
-//! server's answer as a retry decision.
+//! server's answer as a retry decision. Marketing mail offers one-click unsubscribe when the
+//! node has a public address to serve the links; an address the server says does not exist
+//! is suppressed (a hard bounce) when the node gives the channel its suppression list.
 
+use super::bounce::Bounces;
 use super::message::{EmailContent, build_message};
 use super::relay::Relay;
+use super::unsubscribe::UnsubscribeLinks;
 use crate::{Channel, OutgoingMessage, SendResult};
 use async_trait::async_trait;
-use herald_core::ChannelKind;
+use herald_core::{ChannelKind, MessageKind};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{Address, AsyncTransport};
@@ -20,11 +24,34 @@ pub struct EmailChannel {
     /// within this: lettre's own timeout does not cover a server that accepts and then says
     /// nothing, which would hold a worker forever.
     deadline: Duration,
+    /// Makes marketing mail's unsubscribe links; None: marketing mail offers none.
+    unsubscribe: Option<UnsubscribeLinks>,
+    /// Where hard bounces go; None: they are only reported.
+    bounces: Option<Bounces>,
 }
 
 impl EmailChannel {
     pub fn new(relay: Arc<Relay>, from: Mailbox, deadline: Duration) -> Self {
-        Self { relay, from, deadline }
+        Self { relay, from, deadline, unsubscribe: None, bounces: None }
+    }
+
+    /// Addresses a server says do not exist are suppressed through `bounces`.
+    pub fn with_bounces(mut self, bounces: Option<Bounces>) -> Self {
+        self.bounces = bounces;
+        self
+    }
+
+    /// Marketing mail carries `List-Unsubscribe` links made by `links`.
+    pub fn with_unsubscribe(mut self, links: Option<UnsubscribeLinks>) -> Self {
+        self.unsubscribe = links;
+        self
+    }
+
+    /// The message's unsubscribe link: marketing mail only (any type but notice and
+    /// verification, as the suppression list reads it).
+    fn unsubscribe_link(&self, message: &OutgoingMessage) -> Option<String> {
+        let marketing = MessageKind::of_msg_type(message.msg_type) == MessageKind::Marketing;
+        self.unsubscribe.as_ref().filter(|_| marketing).map(|links| links.link(&message.receiver))
     }
 }
 
@@ -43,10 +70,12 @@ impl Channel for EmailChannel {
             Ok(content) => content,
             Err(reason) => return SendResult::Permanent { reason },
         };
-        let mail = match build_message(&self.from, Mailbox::new(None, to), &content, &message.message_id.0) {
-            Ok(mail) => mail,
-            Err(reason) => return SendResult::Permanent { reason },
-        };
+        let link = self.unsubscribe_link(message);
+        let mail =
+            match build_message(&self.from, Mailbox::new(None, to), &content, &message.message_id.0, link.as_deref()) {
+                Ok(mail) => mail,
+                Err(reason) => return SendResult::Permanent { reason },
+            };
         let transport = match self.relay.transport().await {
             Ok(transport) => transport,
             Err(reason) => return SendResult::Permanent { reason },
@@ -61,7 +90,12 @@ impl Channel for EmailChannel {
                 let text = response.message().collect::<Vec<_>>().join(" ");
                 SendResult::Sent { detail: Some(format!("{} {text}", response.code()).trim_end().to_string()) }
             }
-            Err(e) => classify(&e),
+            Err(e) => {
+                if let Some(bounces) = &self.bounces {
+                    bounces.record_if_unknown(&message.receiver, &e).await;
+                }
+                classify(&e)
+            }
         }
     }
 }

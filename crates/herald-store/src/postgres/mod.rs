@@ -45,6 +45,8 @@ mod schedules;
 mod send_requests;
 #[path = "../sql/shards.rs"]
 mod shards;
+#[path = "../sql/suppressions.rs"]
+mod suppressions;
 #[path = "../sql/templates.rs"]
 mod templates;
 

@@ -16,6 +16,7 @@ mod lists;
 mod policies;
 mod runs;
 mod schedules;
+mod suppressions;
 mod templates;
 
 pub use accounts::*;
@@ -25,6 +26,7 @@ pub use lists::*;
 pub use policies::*;
 pub use runs::*;
 pub use schedules::*;
+pub use suppressions::*;
 pub use templates::*;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
