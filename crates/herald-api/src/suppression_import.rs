@@ -167,11 +167,17 @@ fn parse_file(
             },
         }
         let line = record.position().map_or(line, csv::Position::line);
-        let cols = columns.get_or_insert_with(|| Columns::of(&record));
-        if cols.header_line.is_none() && cols.is_header(&record) {
-            cols.header_line = Some(line);
-            continue;
-        }
+        let cols = match &columns {
+            Some(cols) => cols,
+            None => {
+                // The first record sets the columns, and is the header when it names them.
+                let first = columns.insert(Columns::of(&record));
+                if first.has_header {
+                    continue;
+                }
+                first
+            }
+        };
         batch.rows += 1;
         match row(cols, &record, defaults, source) {
             Ok(entry) => batch.good.push(entry),
@@ -201,8 +207,7 @@ struct Columns {
     channel: Option<usize>,
     kinds: Option<usize>,
     note: Option<usize>,
-    /// Where the header was read; None for a file without one.
-    header_line: Option<u64>,
+    /// Whether the first record was a header (it names `receiver`).
     has_header: bool,
 }
 
@@ -211,23 +216,11 @@ impl Columns {
     fn of(first: &csv::StringRecord) -> Self {
         let find = |name: &str| first.iter().position(|c| c.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
         match find("receiver") {
-            Some(receiver) => Self {
-                receiver,
-                channel: find("channel"),
-                kinds: find("kinds"),
-                note: find("note"),
-                header_line: None,
-                has_header: true,
-            },
-            None => Self { receiver: 0, channel: None, kinds: None, note: None, header_line: None, has_header: false },
+            Some(receiver) => {
+                Self { receiver, channel: find("channel"), kinds: find("kinds"), note: find("note"), has_header: true }
+            }
+            None => Self { receiver: 0, channel: None, kinds: None, note: None, has_header: false },
         }
-    }
-
-    fn is_header(&self, record: &csv::StringRecord) -> bool {
-        self.has_header
-            && record
-                .get(self.receiver)
-                .is_some_and(|c| c.trim_start_matches('\u{feff}').eq_ignore_ascii_case("receiver"))
     }
 }
 

@@ -119,11 +119,7 @@ async fn add(
 /// Adds one entry and reads it back as stored (merged with one that was there).
 pub(crate) async fn add_entry(state: &AppState, entry: Suppression) -> Result<SuppressionEntry, ApiError> {
     state.store.suppress(std::slice::from_ref(&entry), state.clock.now()).await?;
-    tracing::info!(
-        channel = entry.channel.map_or(EVERY_CHANNEL, ChannelKind::as_str),
-        source = entry.source.as_str(),
-        "receiver suppressed"
-    );
+    tracing::info!(channel = channel_name(entry.channel), source = entry.source.as_str(), "receiver suppressed");
     Ok(state.store.get_suppression(&entry.receiver, entry.channel).await?)
 }
 
@@ -164,7 +160,7 @@ pub(crate) async fn remove_entry(
         ))),
         other => {
             other?;
-            tracing::info!(channel = channel.map_or(EVERY_CHANNEL, ChannelKind::as_str), "suppression removed");
+            tracing::info!(channel = channel_name(channel), "suppression removed");
             Ok(())
         }
     }
@@ -195,6 +191,11 @@ async fn import(
     let multipart =
         multipart.map_err(|e| ApiError::BadRequest(format!("not a multipart upload: {}", e.body_text())))?;
     Ok(Json(receive_import(&state, multipart, SuppressionSource::Import).await?))
+}
+
+/// An entry's channel as the API and the console's forms name it: `all` for every channel.
+pub(crate) fn channel_name(channel: Option<ChannelKind>) -> &'static str {
+    channel.map_or(EVERY_CHANNEL, ChannelKind::as_str)
 }
 
 /// A channel as an entry names it: absent, blank or `all` for every channel.

@@ -353,7 +353,7 @@ impl Pipeline {
             }
             // Asked on every handling, released and retried messages too: an opt-out counts
             // from the moment it is recorded.
-            if suppressed.contains(&receiver_key(&recipient.receiver)) {
+            if suppressed.contains(&index) {
                 let reason = Some(SUPPRESSED_REASON.to_string());
                 screened.dropped.push(TraceEntry::of(job, recipient, TraceEvent::Suppressed, reason));
                 continue;
@@ -392,15 +392,18 @@ impl Pipeline {
         Ok(screened)
     }
 
-    /// The receivers among `pending` (as the list spells them) who may not be sent this
-    /// template's kind of message on its channel: one query per batch.
-    async fn suppressed(&self, template: &Template, pending: &[Pending<'_>]) -> Result<HashSet<String>, StoreError> {
-        let mut keys: Vec<String> = pending.iter().map(|(r, _)| receiver_key(&r.receiver)).collect();
-        keys.sort_unstable();
-        keys.dedup();
+    /// The positions in `pending` of receivers who may not be sent this template's kind of
+    /// message on its channel: one query per batch, each receiver spelled as the list spells it
+    /// once.
+    async fn suppressed(&self, template: &Template, pending: &[Pending<'_>]) -> Result<HashSet<usize>, StoreError> {
+        let keys: Vec<String> = pending.iter().map(|(r, _)| receiver_key(&r.receiver)).collect();
+        let mut asked = keys.clone();
+        asked.sort_unstable();
+        asked.dedup();
         let kind = MessageKind::of_msg_type(template.spec.msg_type);
-        let found = self.suppressions.suppressed_among(&keys, template.spec.channel, kind).await?;
-        Ok(found.into_iter().collect())
+        let found: HashSet<String> =
+            self.suppressions.suppressed_among(&asked, template.spec.channel, kind).await?.into_iter().collect();
+        Ok(keys.iter().enumerate().filter(|(_, key)| found.contains(*key)).map(|(index, _)| index).collect())
     }
 
     /// Holds messages for the end of their quiet hours and gives up their claims (the release

@@ -11,7 +11,8 @@ use super::render::{Chrome, PageResult, html, ok, shown_at, thousands};
 use super::session::Session;
 use crate::error::ApiError;
 use crate::suppressions::{
-    EVERY_CHANNEL, ImportReport, add_entry, channel_choice, import_body_limit, receive_import, remove_entry,
+    EVERY_CHANNEL, ImportReport, add_entry, channel_choice, channel_name, import_body_limit, receive_import,
+    remove_entry,
 };
 use crate::{ApiLimits, AppState};
 use askama::Template;
@@ -60,7 +61,7 @@ impl Row {
         Self {
             receiver: e.entry.receiver.clone(),
             channel: channel_label(e.entry.channel),
-            channel_value: channel_value(e.entry.channel),
+            channel_value: channel_name(e.entry.channel),
             kinds: e.entry.kinds.list().into_iter().map(kind_label).collect(),
             source: source_label(e.entry.source),
             note: e.entry.note.clone().unwrap_or_default(),
@@ -286,7 +287,7 @@ fn remove_confirm(session: &Session, receiver: String, channel: Option<ChannelKi
         title: text_with("supp-remove-title", &[("receiver", &receiver)]),
         text: text_with("supp-remove-text", &[("receiver", &receiver), ("channel", &on)]),
         action: "/suppressions/remove".into(),
-        fields: vec![("receiver".into(), receiver), ("channel".into(), channel_value(channel).into())],
+        fields: vec![("receiver".into(), receiver), ("channel".into(), channel_name(channel).into())],
         yes: text("supp-remove-yes"),
         back: "/suppressions".into(),
     }
@@ -313,10 +314,6 @@ async fn import(
 
 fn channel_label(channel: Option<ChannelKind>) -> String {
     channel.map_or_else(|| text("supp-every-channel"), |c| c.as_str().to_string())
-}
-
-fn channel_value(channel: Option<ChannelKind>) -> &'static str {
-    channel.map_or(EVERY_CHANNEL, ChannelKind::as_str)
 }
 
 fn kind_label(kind: MessageKind) -> String {
