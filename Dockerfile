@@ -9,7 +9,7 @@ COPY . .
 # The commit for `herald --version`: read from .git when it is in the context, or given with
 # --build-arg HERALD_COMMIT=$(git rev-parse --short HEAD).
 ARG HERALD_COMMIT
-RUN cargo build --release --locked -p herald --bin herald \
+RUN cargo build --release --locked -p herald --bin herald --features cluster \
     && strip target/release/herald
 
 FROM debian:bookworm-slim

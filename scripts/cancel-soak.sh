@@ -9,5 +9,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${HERALD_CANCEL_ROWS:-1000000}"
-HERALD_CANCEL_ROWS="$rows" cargo test --workspace --profile suite --locked --test run_cancel -- \
+HERALD_CANCEL_ROWS="$rows" cargo test --workspace --all-features --profile suite --locked --test run_cancel -- \
     --nocapture a_cancelled_run_sends_nothing_after_the_answer_on_the_embedded_node

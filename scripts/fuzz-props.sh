@@ -19,7 +19,7 @@ targets=(
     "herald-api|--lib|decoder_props|template, account and flow-control decoders"
 )
 
-cargo test --profile suite -p herald-crowd -p herald-core -p herald-api --no-run -q || exit 1
+cargo test --all-features --profile suite -p herald-crowd -p herald-core -p herald-api --no-run -q || exit 1
 failed=0
 printf '%-46s %10s %10s  %s\n' "target" "cases" "seconds" "result"
 for target in "${targets[@]}"; do
@@ -27,7 +27,7 @@ for target in "${targets[@]}"; do
     log="$(mktemp)"
     started=$(date +%s)
     # shellcheck disable=SC2086 # the selector is two words on purpose
-    if PROPTEST_CASES="$cases" cargo test --profile suite -q -p "$package" $selector -- $filter >"$log" 2>&1; then
+    if PROPTEST_CASES="$cases" cargo test --all-features --profile suite -q -p "$package" $selector -- $filter >"$log" 2>&1; then
         result="passed ($(grep -o '[0-9]* passed' "$log" | tail -1))"
     else
         result="FAILED (log: $log)"

@@ -11,7 +11,7 @@
 #
 # `up` writes DIR/cluster.env (API_KEY, NODES, NODE_<i>_URL, NODE_<i>_PID, KAFKA_BROKERS, ...).
 # Settings (environment):
-#   HERALD_BIN, HERALD_KAFKA_MOCK_BIN  binaries (default target/debug/...; built when missing)
+#   HERALD_BIN, HERALD_KAFKA_MOCK_BIN  binaries (default target/debug/..., built with --features cluster)
 #   DATABASE_URL    the PostgreSQL database the nodes share (default: a fresh database named
 #                   after DIR on HERALD_TEST_POSTGRES_URL's server)
 #   REDIS_URL       default redis://127.0.0.1:6379 (keys under a prefix unique to DIR)
@@ -35,11 +35,14 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 }
 
 binaries() {
+    [ -n "${HERALD_BIN:-}" ] && [ -n "${HERALD_KAFKA_MOCK_BIN:-}" ] && HERALD_BIN_GIVEN=1
     HERALD_BIN="${HERALD_BIN:-$ROOT/target/debug/herald}"
     HERALD_KAFKA_MOCK_BIN="${HERALD_KAFKA_MOCK_BIN:-$ROOT/target/debug/herald-kafka-mock}"
-    if [ ! -x "$HERALD_BIN" ] || [ ! -x "$HERALD_KAFKA_MOCK_BIN" ]; then
-        log "building herald"
-        (cd "$ROOT" && cargo build -p herald --bins --locked)
+    # The cluster backends are a cargo feature (the README's `cargo run` builds without them), so
+    # the default binaries are (re)built with it; cargo makes this a no-op when they are current.
+    if [ -z "${HERALD_BIN_GIVEN:-}" ]; then
+        log "building herald with the cluster backends"
+        (cd "$ROOT" && cargo build -p herald --bins --features cluster --locked)
     fi
 }
 

@@ -12,5 +12,5 @@ cd "$(dirname "$0")/.."
 rows="${HERALD_PAUSE_ROWS:-1000000}"
 delay="${HERALD_PAUSE_DELAY_MS:-0}"
 HERALD_PAUSE_ROWS="$rows" HERALD_PAUSE_DELAY_MS="$delay" \
-    cargo test --workspace --profile suite --locked --test run_pause -- --nocapture \
+    cargo test --workspace --all-features --profile suite --locked --test run_pause -- --nocapture \
     a_paused_run_sends_nothing_until_resumed_then_every_row_once_on_the_embedded_node

@@ -103,8 +103,8 @@ log "hadolint Dockerfile"
 "$(command -v hadolint || echo "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/hadolint")" Dockerfile
 
 # The suite's own profile (Cargo.toml): dependencies optimised, unlike `cargo run`'s dev build.
-log "cargo test --workspace --profile suite"
-cargo test --workspace --all-targets --locked --profile suite "$@"
+log "cargo test --workspace --all-features --profile suite"
+cargo test --workspace --all-targets --all-features --locked --profile suite "$@"
 
 log "the README's run command and curl lines, as written"
 scripts/readme-check.sh

@@ -37,7 +37,10 @@ fn binaries() -> anyhow::Result<(PathBuf, PathBuf)> {
     let dir = std::env::current_exe()?.parent().context("the bench's directory")?.to_path_buf();
     let (herald, mock) = (dir.join("herald"), dir.join("herald-kafka-mock"));
     if !herald.exists() || !mock.exists() {
-        bail!("{} and herald-kafka-mock are missing: cargo build --release -p herald --bins", herald.display());
+        bail!(
+            "{} and herald-kafka-mock are missing: cargo build --release -p herald --bins --features cluster",
+            herald.display()
+        );
     }
     Ok((herald, mock))
 }

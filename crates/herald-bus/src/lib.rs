@@ -7,13 +7,17 @@
 //! message again, so handlers must be idempotent (herald's delivery ledger makes them so).
 
 mod jobs;
+#[cfg(feature = "kafka")]
 pub mod kafka;
+mod kafka_config;
 mod sqlite;
 
 use std::time::Duration;
 
 pub use jobs::{BusMessage, EncodedJobs, JobTooLarge};
-pub use kafka::{KafkaBus, KafkaConfig};
+#[cfg(feature = "kafka")]
+pub use kafka::KafkaBus;
+pub use kafka_config::{KafkaConfig, KafkaSetupError};
 pub use sqlite::{DeadLetter, SqliteBus};
 
 /// Largest payload a backend accepts; Kafka's default `message.max.bytes` is about the same.

@@ -2,6 +2,7 @@
 //! round trips, ordering, consumer groups, redelivery, commits, retries, dead letters, a broker
 //! outage and producer back-pressure. All tests run in one binary, in parallel, each on its own
 //! cluster; most of their time is consumer-group formation (about 3 s with the mock).
+#![cfg(feature = "kafka")]
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;

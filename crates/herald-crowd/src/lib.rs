@@ -10,7 +10,9 @@ mod model;
 mod parser;
 pub mod private_fs;
 mod reader;
+#[cfg(feature = "s3")]
 mod s3;
+mod s3_config;
 mod store;
 mod validate;
 
@@ -21,6 +23,8 @@ pub use model::{
     ValidationReport,
 };
 pub use reader::{CrowdReader, split_offsets};
-pub use s3::{DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Config, S3CrowdStore};
+#[cfg(feature = "s3")]
+pub use s3::S3CrowdStore;
+pub use s3_config::{DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Config};
 pub use store::{BodyError, BodyStream, CrowdStore, LocalCrowdStore, ReadSeek, SavedCrowd, StoreError, body_stream};
 pub use validate::validate;

@@ -11,14 +11,14 @@
 
 use crate::model::CrowdFormat;
 use crate::private_fs::{create_private_dir, private_file_options};
+use crate::s3_config::{MIN_PART_SIZE, S3Config};
 use crate::store::{BodyStream, CrowdStore, LocalCrowdStore, ReadSeek, SavedCrowd, StoreError};
 use async_trait::async_trait;
 use futures::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, WriteMultipart};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use secrecy::ExposeSecret;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -26,54 +26,10 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-/// The smallest part S3 accepts in a multipart upload (all parts but the last).
-pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
-/// The default multipart part size.
-pub const DEFAULT_PART_SIZE: usize = 8 * 1024 * 1024;
 /// Parts uploaded at once; at most this many parts plus one are buffered in memory.
 const UPLOAD_CONCURRENCY: usize = 2;
 /// How much of the cached file one read hands to the uploader.
 const READ_CHUNK: usize = 256 * 1024;
-
-fn default_region() -> String {
-    "us-east-1".to_string()
-}
-
-fn default_prefix() -> String {
-    "crowds/".to_string()
-}
-
-fn default_part_size() -> usize {
-    DEFAULT_PART_SIZE
-}
-
-/// Where and how crowd files are kept in object storage (a table of herald's TOML config,
-/// e.g. `[crowd.s3]`, once the binary wires it).
-/// `Debug` shows the secret access key as `[REDACTED]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3Config {
-    /// The S3 API endpoint, e.g. `http://minio:9000`; AWS itself when absent. With an
-    /// endpoint, requests are path-style (`{endpoint}/{bucket}/{key}`).
-    #[serde(default)]
-    pub endpoint: Option<String>,
-    pub bucket: String,
-    #[serde(default = "default_region")]
-    pub region: String,
-    pub access_key_id: String,
-    pub secret_access_key: SecretString,
-    /// Prepended to `{crowd_id}.csv` to form the object key; `crowds/` by default.
-    #[serde(default = "default_prefix")]
-    pub prefix: String,
-    /// Allows a plain `http://` endpoint (MinIO or moto on a private network).
-    #[serde(default)]
-    pub allow_http: bool,
-    /// This node's directory for uploads in progress and downloaded copies.
-    pub local_cache_dir: PathBuf,
-    /// Multipart part size in bytes, at least 5 MiB (S3's minimum); 8 MiB by default.
-    #[serde(default = "default_part_size")]
-    pub part_size_bytes: usize,
-}
 
 /// Crowd files as `s3://{bucket}/{prefix}{crowd_id}.csv`, with a per-node cache directory.
 #[derive(Clone)]

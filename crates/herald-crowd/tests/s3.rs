@@ -1,6 +1,7 @@
 //! The S3 crowd store against a real S3 API server: moto's, run from Python as a child
 //! process per test (`python3 -m pip install 'moto[server]'`). Nodes are simulated by
 //! stores with their own cache directories over one bucket.
+#![cfg(feature = "s3")]
 
 mod common;
 

@@ -5,12 +5,12 @@
 
 use crate::config::{BusKind, Config};
 use anyhow::{Context, bail};
-use herald_bus::{Bus, KafkaBus, SqliteBus};
+use herald_bus::{Bus, SqliteBus};
 use herald_channels::redis_tokens::RedisTokenCache;
 use herald_channels::tokens::{MemoryTokenCache, TokenCache};
 use herald_core::Clock;
 use herald_crowd::private_fs::{create_private_dir, ensure_private_file, tighten_if_present};
-use herald_crowd::{CrowdStore, LocalCrowdStore, S3CrowdStore};
+use herald_crowd::{CrowdStore, LocalCrowdStore};
 use herald_store::redis_dedup::RedisDedup;
 use herald_store::redis_ledger::RedisLedger;
 use herald_store::redis_rate::RedisRates;
@@ -98,6 +98,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
 }
 
 pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Backends> {
+    refuse_unbuilt(config)?;
     let database = open_database(config).await?;
     let store = database.store();
     let redis = match &config.redis.url {
@@ -141,16 +142,92 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Back
         (BusKind::Sqlite, Database::Postgres(_)) => {
             bail!("bus.kind: the sqlite bus needs a SQLite database; use kafka")
         }
-        (BusKind::Kafka, _) => {
-            let kafka =
-                config.bus.kafka.clone().context("bus.kafka: bus.kind = \"kafka\" needs [bus.kafka] settings")?;
-            Arc::new(KafkaBus::new(kafka).context("bus.kafka")?)
-        }
+        (BusKind::Kafka, _) => kafka_bus(config)?,
     };
-    create_private_dir(&config.crowd.dir).with_context(|| format!("creating {}", config.crowd.dir.display()))?;
-    let crowds: Arc<dyn CrowdStore> = match &config.crowd.s3 {
-        Some(s3) => Arc::new(S3CrowdStore::new(s3.clone()).context("crowd.s3")?),
-        None => Arc::new(LocalCrowdStore::new(config.crowd.dir.clone())),
-    };
+    let crowds = crowd_store(config)?;
     Ok(Backends { database, store, dedup, bus, crowds, shared, redis })
+}
+
+/// Refuses, before anything connects, a setting whose backend this binary was built without:
+/// the cluster backends are the cargo features `kafka` and `s3` (`cluster`), which the embedded
+/// default's build leaves out.
+pub fn refuse_unbuilt(config: &Config) -> anyhow::Result<()> {
+    let missing = if config.bus.kind == BusKind::Kafka && !cfg!(feature = "kafka") {
+        Some(("bus.kind = \"kafka\"", "kafka"))
+    } else if config.crowd.s3.is_some() && !cfg!(feature = "s3") {
+        Some(("[crowd.s3]", "s3"))
+    } else {
+        None
+    };
+    match missing {
+        Some((setting, feature)) => bail!(
+            "{setting}: this herald was built without the `{feature}` feature (the embedded default leaves \
+             the cluster backends out); build it with `cargo build --release -p herald --features cluster`"
+        ),
+        None => Ok(()),
+    }
+}
+
+#[cfg(feature = "kafka")]
+fn kafka_bus(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
+    let kafka = config.bus.kafka.clone().context("bus.kafka: bus.kind = \"kafka\" needs [bus.kafka] settings")?;
+    Ok(Arc::new(herald_bus::KafkaBus::new(kafka).context("bus.kafka")?))
+}
+
+#[cfg(not(feature = "kafka"))]
+fn kafka_bus(_: &Config) -> anyhow::Result<Arc<dyn Bus>> {
+    unreachable!("`open` calls refuse_unbuilt first, which refuses bus.kind = \"kafka\" in this build")
+}
+
+fn crowd_store(config: &Config) -> anyhow::Result<Arc<dyn CrowdStore>> {
+    create_private_dir(&config.crowd.dir).with_context(|| format!("creating {}", config.crowd.dir.display()))?;
+    match &config.crowd.s3 {
+        Some(s3) => s3_crowds(s3.clone()),
+        None => Ok(Arc::new(LocalCrowdStore::new(config.crowd.dir.clone()))),
+    }
+}
+
+#[cfg(feature = "s3")]
+fn s3_crowds(config: herald_crowd::S3Config) -> anyhow::Result<Arc<dyn CrowdStore>> {
+    Ok(Arc::new(herald_crowd::S3CrowdStore::new(config).context("crowd.s3")?))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_crowds(_: herald_crowd::S3Config) -> anyhow::Result<Arc<dyn CrowdStore>> {
+    unreachable!("`open` calls refuse_unbuilt first, which refuses [crowd.s3] in this build")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded default's build (`cargo run`) refuses the cluster backends by name; a
+    /// `--features cluster` build (the test suite's) takes them.
+    #[test]
+    fn a_backend_left_out_of_the_build_is_refused_naming_the_feature() {
+        let dir = std::path::Path::new("/nonexistent");
+        let kafka = Config {
+            bus: crate::config::BusConfig { kind: BusKind::Kafka, ..Default::default() },
+            ..Config::in_dir(dir)
+        };
+        let mut s3 = Config::in_dir(dir);
+        s3.crowd.s3 = Some(
+            serde_json::from_value(serde_json::json!({
+                "bucket": "b", "access_key_id": "a", "secret_access_key": "s", "local_cache_dir": "/nonexistent"
+            }))
+            .unwrap(),
+        );
+        for (config, feature, built) in
+            [(kafka, "`kafka`", cfg!(feature = "kafka")), (s3, "`s3`", cfg!(feature = "s3"))]
+        {
+            match refuse_unbuilt(&config) {
+                Ok(()) => assert!(built, "{feature} is not built in, yet accepted"),
+                Err(e) => {
+                    assert!(!built, "{feature} is built in, yet refused: {e}");
+                    assert!(e.to_string().contains(feature) && e.to_string().contains("--features cluster"), "{e}");
+                }
+            }
+        }
+        assert!(refuse_unbuilt(&Config::in_dir(dir)).is_ok());
+    }
 }

@@ -4,6 +4,7 @@
 //! slower than the bus visibility, a node SIGKILLed three times, Kafka rebalances while batches
 //! are in flight, PostgreSQL and Redis restarted mid-run, a node stopped with SIGSTOP past every
 //! lease. The tests run one at a time: each cluster needs the whole machine.
+#![cfg(feature = "cluster")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! database, a Kafka cluster (librdkafka's mock, three brokers), an S3 API server (moto) and
 //! Redis. A crowd uploaded through node A (api) is streamed by node B (scheduler, worker) from
 //! S3, travels over Kafka, and lands in the outbox in PostgreSQL exactly once per row.
+#![cfg(feature = "cluster")]
 
 mod common;
 

@@ -5,6 +5,7 @@
 //! node's sends in flight; (c) when the node doing the
 //! scheduler's work is killed, the others go on firing within the lease time. The tests run one
 //! at a time: each cluster needs the whole machine.
+#![cfg(feature = "cluster")]
 
 mod common;
 

@@ -99,6 +99,7 @@ async fn a_cancelled_run_sends_nothing_after_the_answer_on_the_embedded_node() {
     node.refuses_an_ended_and_an_unknown_run(run_id, "cancel", "cancelled").await;
 }
 
+#[cfg(feature = "cluster")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_sent_to_one_cluster_node_stops_the_sends_of_every_node() {
     let _serial = SERIAL.lock().await;

@@ -97,6 +97,7 @@ async fn a_paused_run_sends_nothing_until_resumed_then_every_row_once_on_the_emb
     assert_eq!(status, 404, "{body}");
 }
 
+#[cfg(feature = "cluster")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pause_sent_to_one_cluster_node_holds_every_node_and_a_resume_sends_every_row_once() {
     let _serial = SERIAL.lock().await;

@@ -9,7 +9,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaResult, RDKafkaErrorCode};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::config::KafkaConfig;
+use crate::KafkaConfig;
 
 /// How long admin and metadata requests may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -12,9 +12,9 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::time::Instant;
 
-use super::config::KafkaConfig;
 use super::offsets::{Entry, Ledger, Lost, Status, Sweep, lease_for};
 use super::{HEADER_ATTEMPTS, HEADER_NOT_BEFORE};
+use crate::KafkaConfig;
 
 /// Longest a claim waits for the first message when nothing is ready.
 const FIRST_WAIT: Duration = Duration::from_millis(100);

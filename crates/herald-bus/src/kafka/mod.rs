@@ -27,7 +27,7 @@
 //!   Kafka error as its source, since `BusError` has no backend-neutral variant for them.
 
 mod admin;
-mod config;
+mod clients;
 mod consumer;
 mod offsets;
 mod producer;
@@ -47,7 +47,7 @@ use consumer::{ClaimRequest, TopicConsumer, lock, now_ms};
 use offsets::{Handout, lease_partition};
 use producer::{Outgoing, Producer, SendError};
 
-pub use config::{KafkaConfig, KafkaSetupError};
+pub use crate::kafka_config::{KafkaConfig, KafkaSetupError};
 
 /// Deliveries so far, including the one carrying it; absent means 1.
 pub const HEADER_ATTEMPTS: &str = "herald-attempts";

@@ -12,6 +12,7 @@ pub async fn run(config_file: Option<&Path>, roles: &str) -> anyhow::Result<Exit
     let config = Config::load(config_file)?;
     init_logging(&config.log);
     let roles = Roles::parse(roles)?;
+    herald::backends::refuse_unbuilt(&config)?;
     // One clock for the cluster: the database's. Embedded mode uses the system clock.
     let clock: Arc<dyn herald_core::Clock> = if config.database.is_postgres() {
         let store = herald_store::PgStore::connect(&config.database.url).await?;

@@ -2,6 +2,7 @@
 //! multi-process clusters and herald serve as a process.
 #![allow(dead_code, unused_imports)]
 
+#[cfg(feature = "cluster")]
 pub mod cluster;
 pub mod fake_wecom;
 pub mod process;

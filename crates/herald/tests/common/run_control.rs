@@ -2,6 +2,7 @@
 //! receiver, an embedded node as a process with its CLI, a three-node sending cluster, and how
 //! many sends each can have in flight (what may still arrive after a pause's or cancel's answer).
 
+#[cfg(feature = "cluster")]
 use super::cluster::LocalCluster;
 use super::process::*;
 use herald_testkit::RecordingReceiver;
@@ -12,6 +13,7 @@ use std::process::{Command, Output};
 /// The embedded node's webhook sends in flight: `worker.sends_in_flight` (8) x
 /// `worker.workers_per_channel` (2 by default).
 pub const EMBEDDED_IN_FLIGHT: usize = 8 * 2;
+#[cfg(feature = "cluster")]
 /// A cluster node's: 8 x 4 (config/cluster.toml), three nodes.
 pub const CLUSTER_IN_FLIGHT: usize = 3 * 8 * 4;
 
@@ -62,6 +64,7 @@ impl EmbeddedNode {
     }
 }
 
+#[cfg(feature = "cluster")]
 /// Three cluster nodes that may send to a local receiver, with small shards and short leases
 /// so all three stream and send.
 pub fn sending_cluster() -> LocalCluster {

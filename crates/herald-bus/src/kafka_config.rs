@@ -1,9 +1,10 @@
-//! `KafkaConfig`: what the cluster bus is built from, its defaults and validation, and the
-//! librdkafka properties it turns into.
+//! `KafkaConfig`: what the cluster bus is built from (`[bus.kafka]`), its defaults and
+//! validation. Always compiled, so a configuration naming Kafka parses, and is refused with a
+//! clear message, in a build without the `kafka` feature; the librdkafka properties it turns
+//! into are in `kafka/clients.rs`.
 
 use std::collections::BTreeMap;
 
-use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
 
 /// Settings of the Kafka bus (`[bus.kafka]` in cluster.toml).
@@ -84,6 +85,7 @@ fn default_max_delayed() -> usize {
 pub enum KafkaSetupError {
     #[error("kafka config: {0}")]
     Invalid(&'static str),
+    #[cfg(feature = "kafka")]
     #[error("kafka client: {0}")]
     Client(#[from] rdkafka::error::KafkaError),
 }
@@ -139,45 +141,6 @@ impl KafkaConfig {
         let rest = topic.strip_prefix("herald.").unwrap_or(topic);
         format!("{}{rest}", self.topic_prefix)
     }
-
-    /// Idempotent, acks from all in-sync replicas: an acked publish is on every replica, and a
-    /// resend after a lost ack cannot duplicate or reorder.
-    pub(crate) fn producer_config(&self) -> ClientConfig {
-        let mut c = self.common();
-        c.set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("message.timeout.ms", self.message_timeout_ms.to_string());
-        for (k, v) in &self.producer {
-            c.set(k, v);
-        }
-        c
-    }
-
-    /// Manual commits only, of offsets the bus has settled (never librdkafka's own store).
-    pub(crate) fn consumer_config(&self) -> ClientConfig {
-        let mut c = self.common();
-        c.set("group.id", &self.group_id)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("partition.assignment.strategy", "cooperative-sticky")
-            .set("session.timeout.ms", self.session_timeout_ms.to_string())
-            .set("heartbeat.interval.ms", (self.session_timeout_ms / 3).min(3000).to_string());
-        for (k, v) in &self.consumer {
-            c.set(k, v);
-        }
-        c
-    }
-
-    pub(crate) fn admin_config(&self) -> ClientConfig {
-        self.common()
-    }
-
-    fn common(&self) -> ClientConfig {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", &self.brokers).set("client.id", &self.client_id);
-        c
-    }
 }
 
 #[cfg(test)]
@@ -198,19 +161,6 @@ mod tests {
     fn short_session_timeout_is_refused() {
         let c = KafkaConfig { session_timeout_ms: 3000, ..KafkaConfig::new("b:9092", "g") };
         assert!(matches!(c.validate(), Err(KafkaSetupError::Invalid(_))));
-    }
-
-    #[test]
-    fn producer_is_idempotent_with_acks_all() {
-        let mut c = KafkaConfig::new("b:9092", "g");
-        c.producer.insert("queue.buffering.max.messages".into(), "5".into());
-        let p = c.producer_config();
-        assert_eq!(p.get("enable.idempotence"), Some("true"));
-        assert_eq!(p.get("acks"), Some("all"));
-        assert_eq!(p.get("queue.buffering.max.messages"), Some("5"));
-        let k = c.consumer_config();
-        assert_eq!(k.get("enable.auto.commit"), Some("false"));
-        assert_eq!(k.get("auto.offset.reset"), Some("earliest"));
     }
 
     #[test]
