@@ -106,11 +106,6 @@ log "hadolint Dockerfile"
 log "cargo test --workspace --all-features --profile suite"
 cargo test --workspace --all-targets --all-features --locked --profile suite "$@"
 
-# The benchmark at its smallest size, in the suite's build, so it cannot rot: its figures are not
-# asserted (BENCHMARKS.md holds the full release run), only that every comparison runs.
-log "herald-bench --rows 1000 (figures not asserted)"
-cargo run --profile suite --locked -p herald-bench --features herald/cluster -- --rows 1000
-
 log "the README's run command and curl lines, as written"
 scripts/readme-check.sh
 

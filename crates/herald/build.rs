@@ -1,5 +1,6 @@
-//! Stamps the binary with the commit it was built from, for `herald --version`: HERALD_COMMIT
-//! when set (a container build has no .git), else git's short hash, else "unknown".
+//! Stamps the binary, for `herald --version`, with the commit it was built from (HERALD_COMMIT
+//! when set: a container build has no .git; else git's short hash, else "unknown") and the
+//! cluster backends compiled in (the `kafka` and `s3` cargo features).
 
 use std::process::Command;
 
@@ -7,6 +8,13 @@ fn main() {
     println!("cargo:rerun-if-env-changed=HERALD_COMMIT");
     let commit = std::env::var("HERALD_COMMIT").ok().filter(|c| !c.is_empty()).or_else(git_commit);
     println!("cargo:rustc-env=HERALD_COMMIT={}", commit.as_deref().unwrap_or("unknown"));
+    let built: Vec<&str> = [("kafka", "CARGO_FEATURE_KAFKA"), ("s3", "CARGO_FEATURE_S3")]
+        .into_iter()
+        .filter(|(_, variable)| std::env::var_os(variable).is_some())
+        .map(|(feature, _)| feature)
+        .collect();
+    let backends = if built.is_empty() { "none".to_string() } else { built.join(", ") };
+    println!("cargo:rustc-env=HERALD_CLUSTER_BACKENDS={backends}");
 }
 
 fn git(args: &[&str]) -> Option<String> {

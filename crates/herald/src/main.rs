@@ -7,8 +7,15 @@ mod cli;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
-/// The version and the commit it was built from.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("HERALD_COMMIT"), ")");
+/// The version, the commit it was built from and the cluster backends built in (`build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HERALD_COMMIT"),
+    "; cluster backends: ",
+    env!("HERALD_CLUSTER_BACKENDS"),
+    ")"
+);
 
 #[derive(Debug, Parser)]
 #[command(name = "herald", version = VERSION, about = "Scheduled sends for messaging: one binary, no services needed.")]

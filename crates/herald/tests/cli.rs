@@ -13,6 +13,22 @@ fn herald() -> Command {
     Command::new(env!("CARGO_BIN_EXE_herald"))
 }
 
+/// An operator can tell a binary built for a cluster from the embedded default's build.
+#[test]
+fn the_version_names_the_commit_and_the_cluster_backends_built_in() {
+    let out = herald().arg("--version").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let backends = match (cfg!(feature = "kafka"), cfg!(feature = "s3")) {
+        (true, true) => "kafka, s3",
+        (true, false) => "kafka",
+        (false, true) => "s3",
+        (false, false) => "none",
+    };
+    assert!(stdout.starts_with(&format!("herald {} (commit ", env!("CARGO_PKG_VERSION"))), "{stdout}");
+    assert!(stdout.trim_end().ends_with(&format!("; cluster backends: {backends})")), "{stdout}");
+}
+
 #[test]
 fn crowd_check_prints_the_report_and_fails_on_bad_rows() {
     let dir = tempfile::tempdir().unwrap();
