@@ -47,7 +47,7 @@ use consumer::{ClaimRequest, TopicConsumer, lock, now_ms};
 use offsets::{Handout, lease_partition};
 use producer::{Outgoing, Producer, SendError};
 
-pub use crate::kafka_config::{KafkaConfig, KafkaSetupError};
+use crate::{KafkaConfig, KafkaSetupError};
 
 /// Deliveries so far, including the one carrying it; absent means 1.
 pub const HEADER_ATTEMPTS: &str = "herald-attempts";

@@ -13,8 +13,8 @@ use std::process::{Command, Output};
 /// The embedded node's webhook sends in flight: `worker.sends_in_flight` (8) x
 /// `worker.workers_per_channel` (2 by default).
 pub const EMBEDDED_IN_FLIGHT: usize = 8 * 2;
-#[cfg(feature = "cluster")]
 /// A cluster node's: 8 x 4 (config/cluster.toml), three nodes.
+#[cfg(feature = "cluster")]
 pub const CLUSTER_IN_FLIGHT: usize = 3 * 8 * 4;
 
 /// Starts a run now of a `rows`-row crowd through the webhook channel to `receiver`.
@@ -64,9 +64,9 @@ impl EmbeddedNode {
     }
 }
 
-#[cfg(feature = "cluster")]
 /// Three cluster nodes that may send to a local receiver, with small shards and short leases
 /// so all three stream and send.
+#[cfg(feature = "cluster")]
 pub fn sending_cluster() -> LocalCluster {
     LocalCluster::up(
         3,
