@@ -27,6 +27,7 @@ mod policies;
 #[cfg(test)]
 mod prop_json;
 pub mod readiness;
+mod resend;
 mod runs;
 mod schedules;
 mod send;

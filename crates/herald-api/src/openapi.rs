@@ -29,7 +29,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         templates::start, templates::stop, templates::run_now, templates::fires, template_test::test,
         crowds::list, crowds::upload, crowds::read, crowd_admin::bad_rows, crowd_admin::rename,
         crowd_admin::remove, crowd_admin::download,
-        runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, policies::run_states,
+        runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, runs::resend, policies::run_states,
         funnel::run_funnel, funnel::template_funnel,
         messages::outbox, messages::trace, policies::messages,
         accounts::list, accounts::create, accounts::read, accounts::update, accounts::remove,

@@ -1,11 +1,12 @@
-//! Run history and live progress, with the shards a run is streamed in and who holds them, and
-//! an operator's pause, resume and cancel of a run.
+//! Run history and live progress, with the shards a run is streamed in and who holds them, an
+//! operator's pause, resume and cancel of a run, and the resend of its failed messages.
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::paging::{MAX_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/runs/{id}/cancel", post(cancel))
         .route("/api/runs/{id}/pause", post(pause))
         .route("/api/runs/{id}/resume", post(resume))
+        .route("/api/runs/{id}/resend-failed", post(resend))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -156,4 +158,17 @@ async fn resume(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Js
         and its rows not yet read are never read. A run that has ended answers 409.", body = RunView)))]
 async fn cancel(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<RunView>, ApiError> {
     Ok(Json(with_fraction(cancel_run(&state, id).await?)))
+}
+
+#[utoipa::path(post, path = "/api/runs/{id}/resend-failed", tag = "runs", params(("id" = i64, Path, description = "the run id")),
+    responses((status = 201, description = "the resend run: the same template, sent now to only the receivers whose \
+        messages failed in this run (a new crowd file `failed of run N` holds their rows, each with its variables). \
+        Dedup does not count its messages again; the suppression list, test mode and quiet hours apply as to any run. \
+        Its `resendOf` names this run.", body = RunView),
+        (status = 404, description = "no such run"),
+        (status = 409, description = "the run has not ended, has no failed messages (or none left in the ledger), \
+            was resent already (resend the resend's failures instead), or its template or crowd file was deleted")))]
+async fn resend(State(state): State<AppState>, Path(id): Path<i64>) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    let run = crate::resend::resend_failed(&state, id).await?;
+    Ok((StatusCode::CREATED, Json(with_fraction(run))))
 }

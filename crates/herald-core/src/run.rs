@@ -89,6 +89,8 @@ pub struct RunProgress {
     /// Every message id of the run is this followed by its data row (1-based).
     pub message_id_prefix: String,
     pub template_id: i64,
+    /// The crowd file it sends to.
+    pub crowd_id: String,
     pub status: RunStatus,
     /// Rows in the crowd file when the run was created (known from the upload).
     pub rows_total: i64,
@@ -113,9 +115,23 @@ pub struct RunProgress {
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// The run whose failed messages this run resends; None for a template's own run.
+    pub resend_of: Option<i64>,
 }
 
 impl RunProgress {
+    /// Why this run's failed messages cannot be resent now, if they cannot: a run that has not
+    /// ended may still fail more (or send what failed on a retry), and a run without failures has
+    /// nothing to resend. The failures themselves are read from the ledger, which keeps them
+    /// for its retention time.
+    pub fn resend_refusal(&self) -> Option<String> {
+        if !self.status.is_finished() {
+            let status = self.shown_status();
+            return Some(format!("run {} has not ended ({status}); resend its failed messages once it has", self.id));
+        }
+        (self.failed == 0).then(|| format!("run {} has no failed messages to resend", self.id))
+    }
+
     /// Whether an operator paused the run and it has not ended: its messages are held.
     pub fn is_paused(&self) -> bool {
         self.paused_at.is_some() && !self.status.is_finished()
@@ -224,12 +240,13 @@ mod tests {
         assert_eq!(RunStatus::parse("cancelled"), Some(RunStatus::Cancelled));
     }
 
-    #[test]
-    fn a_paused_run_shows_as_paused_until_it_ends() {
-        let mut run = RunProgress {
-            id: 1,
-            message_id_prefix: "i-r1-".into(),
+    /// A published run of ten rows, none of them final yet.
+    fn published_run(id: i64) -> RunProgress {
+        RunProgress {
+            id,
+            message_id_prefix: format!("i-r{id}-"),
             template_id: 1,
+            crowd_id: "c".into(),
             status: RunStatus::Published,
             rows_total: 10,
             rows_read: 10,
@@ -239,13 +256,20 @@ mod tests {
             failed: 0,
             dropped: 0,
             deferred: 0,
-            held: 10,
+            held: 0,
             paused_at: None,
             fire_time: None,
             created_at: DateTime::UNIX_EPOCH,
             finished_at: None,
             error: None,
-        };
+            resend_of: None,
+        }
+    }
+
+    #[test]
+    fn a_paused_run_shows_as_paused_until_it_ends() {
+        let mut run = published_run(1);
+        run.held = 10;
         assert_eq!((run.is_paused(), run.shown_status()), (false, "published"));
         run.paused_at = Some(DateTime::UNIX_EPOCH);
         assert_eq!((run.is_paused(), run.shown_status()), (true, "paused"));
@@ -256,6 +280,22 @@ mod tests {
         assert_eq!(run.shown_status(), "failed", "every message failed: not shown as a green 100%");
         run.delivered = 1;
         assert_eq!(run.shown_status(), "completed");
+    }
+
+    #[test]
+    fn only_an_ended_run_with_failures_can_be_resent() {
+        let mut run = published_run(7);
+        (run.delivered, run.failed) = (6, 4);
+        let refusal = run.resend_refusal().expect("still sending");
+        assert!(refusal.contains("run 7 has not ended (published)"), "{refusal}");
+        run.paused_at = Some(DateTime::UNIX_EPOCH);
+        assert!(run.resend_refusal().expect("paused").contains("(paused)"));
+        for status in [RunStatus::Completed, RunStatus::Failed, RunStatus::Cancelled] {
+            run.status = status;
+            assert_eq!(run.resend_refusal(), None, "{status:?}");
+        }
+        run.failed = 0;
+        assert_eq!(run.resend_refusal().as_deref(), Some("run 7 has no failed messages to resend"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod reader;
 mod s3;
 mod s3_config;
 mod store;
+mod subset;
 mod validate;
 
 pub use error::CrowdError;
@@ -27,4 +28,5 @@ pub use reader::{CrowdReader, split_offsets};
 pub use s3::S3CrowdStore;
 pub use s3_config::{DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Config};
 pub use store::{BodyError, BodyStream, CrowdStore, LocalCrowdStore, ReadSeek, SavedCrowd, StoreError, body_stream};
+pub use subset::write_subset;
 pub use validate::validate;

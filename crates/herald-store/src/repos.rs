@@ -130,6 +130,16 @@ pub trait RunRepo: Send + Sync {
     /// and the quiet-hours release is brought forward to publish them. A conflict when the run
     /// has ended or is not paused.
     async fn resume_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()>;
+    /// Calls `visit` with each message of the run that failed, in no order, streaming from the
+    /// ledger (which keeps them for its retention time); returns how many.
+    async fn visit_failed_messages(&self, run_id: i64, visit: &mut (dyn FnMut(MessageId) + Send)) -> Result<u64>;
+    /// Creates a pending run of `parent`'s template over `crowd_id` (`rows` rows: the parent's
+    /// failed messages), marked as the parent's resend. A conflict when the parent was resent
+    /// already (naming that run) or its template was deleted.
+    async fn create_resend_run(&self, parent: i64, crowd_id: &str, rows: i64, now: DateTime<Utc>) -> Result<i64>;
+    /// The run whose failed messages `run_id` resends; None for a template's own run. It never
+    /// changes, so callers may keep the answer.
+    async fn resend_of_run(&self, run_id: i64) -> Result<Option<i64>>;
     /// Runs matching `filter`, newest first.
     async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunProgress>>;
     /// How many runs are in each stored status (`pending`, `streaming`, ...), for metrics.

@@ -2,7 +2,8 @@
 //! finished, claim the rest for this handling (skipping what another live holder sends, until it
 //! is final or its claim lapses), the discard list and a cancelled or paused run, screening
 //! (test mode, the suppression list, quiet hours, render, dedup; a message held before skips
-//! the quiet hours and dedup it passed, never the suppression list),
+//! the quiet hours and dedup it passed, never the suppression list, and a resend run's skip
+//! dedup),
 //! deferral, then flow control and send with each outcome committed as its send ends
 //! (`send.rs`).
 //! Kept apart from the polling loop so tests can drive it directly. Each stage holds the
@@ -280,6 +281,14 @@ impl Pipeline {
         }
     }
 
+    /// Whether a run message belongs to a resend of another run's failed messages.
+    async fn is_resend(&self, run_id: Option<i64>) -> Result<bool, StoreError> {
+        match run_id {
+            Some(run_id) => self.gate.is_resend(run_id).await,
+            None => Ok(false),
+        }
+    }
+
     /// Holds the batch's messages `ids` of a paused run until it is resumed, as they passed
     /// every screen; returns how many.
     pub(crate) async fn hold_admitted(
@@ -341,6 +350,7 @@ impl Pipeline {
     ) -> Result<Screening, StoreError> {
         let now = self.clock.now();
         let passed = Screened::of(job);
+        let resend = self.is_resend(job.run_id()).await?;
         let suppressed = self.suppressed(template, &pending).await?;
         let mut screened = Screening { ready: Vec::with_capacity(pending.len()), ..Default::default() };
         for (index, (recipient, vars)) in pending.into_iter().enumerate() {
@@ -376,8 +386,9 @@ impl Pipeline {
             let message = prepare(template, job, recipient, vars);
             // Dedup counts on a batch's first delivery only: a retried message was admitted
             // then, and must not be refused now (a redelivery errs toward sending); a message
-            // held after it was admitted is not counted again either.
-            if message.fault.is_none() && attempt.number <= 1 && passed < Screened::Fully {
+            // held after it was admitted is not counted again either, nor one a resend run
+            // sends again (it was counted when its failed send was admitted).
+            if message.fault.is_none() && attempt.number <= 1 && passed < Screened::Fully && !resend {
                 let content = &message.message.content;
                 let verdict =
                     dedup_verdict(self.dedup.as_ref(), template, &recipient.receiver, content, now, &self.defaults)

@@ -44,7 +44,7 @@ enum Command {
     },
     /// Send one message through a running node's send API.
     Send(cli::send::SendArgs),
-    /// A run's progress, and pausing, resuming or cancelling it, through a running node's API.
+    /// A run's progress; pausing, resuming, cancelling or resending it, through a running node's API.
     Run {
         #[command(subcommand)]
         command: cli::run::RunCommand,

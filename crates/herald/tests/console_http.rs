@@ -954,3 +954,36 @@ async fn accounts_are_configured_through_their_channels_own_fields() {
     );
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_run_with_failures_is_resent_from_its_page_after_asking_once() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let receiver = herald_testkit::receiver::RecordingReceiver::start().await;
+    receiver.fail_next(2, 400);
+    let crowd_id = node.crowd(crowd_csv(3)).await;
+    let id = node.template(webhook_template("Reminders", &crowd_id, &format!("{}/hook", receiver.url))).await;
+    let (_, run) = node.post(&format!("/api/templates/{id}/run"), &json!({})).await;
+    let run_id = run["runId"].as_i64().unwrap();
+    node.wait_run(run_id, std::time::Duration::from_secs(20), |r| r["status"] == "completed").await;
+    let (_, page) = b.get(&format!("/runs/{run_id}")).await;
+    assert!(page.contains("id=\"resend-run\""), "an ended run with failures offers the resend");
+
+    let (status, _, asked) = b.post(&format!("/runs/{run_id}/resend"), &[]).await;
+    assert!(status == 200 && asked.contains("id=\"confirm-resend\"") && asked.contains("to the 2 receivers"), "asks");
+    assert_eq!(receiver.count(), 3, "asking sent nothing");
+    let (status, to, _) = b.post(&format!("/runs/{run_id}/resend"), &[("confirm", "yes")]).await;
+    let resend_id: i64 = to.trim_start_matches("/runs/").trim_end_matches("?done=resent").parse().expect(&to);
+    assert_eq!(status, 303);
+    node.wait_run(resend_id, std::time::Duration::from_secs(20), |r| r["status"] == "completed").await;
+    assert_eq!(receiver.count(), 5, "the two failed receivers once more");
+    let (_, resent) = b.get(&to).await;
+    assert!(resent.contains("id=\"resend-of\"") && resent.contains(&format!("href=\"/runs/{run_id}\"")));
+    assert!(!resent.contains("id=\"resend-run\""), "nothing of the resend failed");
+
+    let (status, _, again) = b.post(&format!("/runs/{run_id}/resend"), &[("confirm", "yes")]).await;
+    assert!(status == 200 && again.contains("id=\"resend-problem\"") && again.contains("resent already"), "{again}");
+    assert!(!again.contains("id=\"confirm-resend\""), "no button that cannot work");
+    assert_eq!(receiver.count(), 5);
+    node.node.shutdown().await;
+}

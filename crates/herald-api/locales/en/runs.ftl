@@ -43,6 +43,10 @@ run-not-found = run { $id } not found
 run-done-cancelled = Run cancelled: no more of it is sent. What was already sent stays in its traces.
 run-done-paused = Run paused: no more of it is sent until you resume it. Its messages are held.
 run-done-resumed = Run resumed: its held messages are on their way, each sent once.
+run-done-resent = This run resends the messages that failed in the earlier run, to those receivers only.
+run-resend = Resend to failed…
+# "Resends the failed messages of run #12", before the link to that run.
+run-resend-of = Resends the failed messages of
 
 ## Its progress
 run-progress-done = done
@@ -96,6 +100,13 @@ run-cancel-rows-read = of { $total } rows read.
 run-cancel-consequences = Nothing more of this run is sent: the sends already under way finish, the messages waiting in the queue or for the end of quiet hours end as cancelled, and rows not yet read are never read. This cannot be undone; what was sent stays in its traces.
 run-cancel-yes = Yes, cancel the run
 run-cancel-no = No, keep sending
+
+## Resending to failed, asked first
+run-resend-title = Resend the failed messages of run { $id }?
+run-resend-heading = Resend the failed messages of run #{ $id } of “{ $name }”?
+run-resend-consequences = A new run of this template sends now to the { $failed } receivers whose messages failed, each with its row's variables, and to no one else. Dedup does not count them again; the suppression list, test mode and quiet hours apply as to any run. A run is resent once: what the resend fails is resent from the resend.
+run-resend-yes = Yes, resend to them
+run-resend-no = No, go back
 
 ## Run now, asked first
 run-confirm-title = Run now?

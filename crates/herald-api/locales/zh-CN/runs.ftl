@@ -42,6 +42,9 @@ run-not-found = 未找到发送任务 { $id }
 run-done-cancelled = 发送任务已取消：不会再发送任何消息。已发送的消息仍可在消息追踪中查看。
 run-done-paused = 发送任务已暂停：继续之前不会再发送，其消息已暂存。
 run-done-resumed = 发送任务已继续：暂存的消息正在发出，每条只发送一次。
+run-done-resent = 此发送任务重发之前任务中发送失败的消息，仅发给这些接收者。
+run-resend = 重发失败消息…
+run-resend-of = 重发以下任务的失败消息：
 
 ## 进度
 run-progress-done = 已完成
@@ -95,6 +98,13 @@ run-cancel-rows-read = 行（共 { $total } 行）。
 run-cancel-consequences = 此发送任务不会再发送任何消息：正在进行的发送会完成，在队列中等待或等待免打扰时段结束的消息将以“已取消”结束，尚未读取的行不再读取。此操作无法撤销；已发送的消息仍可在消息追踪中查看。
 run-cancel-yes = 是，取消发送
 run-cancel-no = 不，继续发送
+
+## 重发失败消息，先确认
+run-resend-title = 重发发送任务 { $id } 的失败消息？
+run-resend-heading = 重发消息模板“{ $name }”的发送任务 #{ $id } 的失败消息？
+run-resend-consequences = 将立即以此消息模板新建一个发送任务，只发给消息发送失败的 { $failed } 个接收者，各自使用其所在行的变量。去重不会再次计数；退订名单、测试模式和免打扰时段照常生效。每个发送任务只能重发一次：重发任务中再失败的消息请从重发任务中重发。
+run-resend-yes = 是，重发给他们
+run-resend-no = 不，返回
 
 ## 立即发送前先确认
 run-confirm-title = 立即发送？

@@ -1,6 +1,7 @@
 //! Runs: the history (all, or one template's) and a live page per run whose progress bar and
 //! counters refresh every second (htmx polling) until the run is final, with pause and resume
-//! buttons and a cancel button that asks first.
+//! buttons and a cancel button that asks first; once it has ended with failures, a button that
+//! resends them (asking first).
 
 use super::dashboard::RunRow;
 use super::form::Form;
@@ -30,6 +31,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/runs/{id}/cancel", post(cancel))
         .route("/runs/{id}/pause", post(pause))
         .route("/runs/{id}/resume", post(resume))
+        .route("/runs/{id}/resend", post(resend))
 }
 
 /// Templates the filter's picker offers, by id; the API filters by any template id.
@@ -166,6 +168,10 @@ pub(crate) struct Progress {
     held: String,
     finished_at: String,
     error: Option<String>,
+    /// Ended with failed messages: they can be resent.
+    resendable: bool,
+    /// The run whose failed messages this one resends.
+    resend_of: Option<i64>,
 }
 
 impl Progress {
@@ -188,6 +194,8 @@ impl Progress {
             held: thousands(run.held),
             finished_at: shown_at_opt(run.finished_at),
             error: run.error.clone(),
+            resendable: run.resend_refusal().is_none(),
+            resend_of: run.resend_of,
         }
     }
 }
@@ -243,6 +251,7 @@ async fn page(
         Some("cancelled") => Some(text("run-done-cancelled")),
         Some("paused") => Some(text("run-done-paused")),
         Some("resumed") => Some(text("run-done-resumed")),
+        Some("resent") => Some(text("run-done-resent")),
         _ => None,
     };
     Ok(ok(&RunPage {
@@ -303,4 +312,35 @@ async fn resume(State(state): State<AppState>, Path(id): Path<i64>) -> PageResul
         Ok(_) | Err(ApiError::Conflict(_)) => Ok(Redirect::to(&format!("/runs/{id}?done=resumed")).into_response()),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "console/run_resend.html")]
+struct ResendPage {
+    chrome: Chrome,
+    template_name: String,
+    progress: Progress,
+    /// Why it cannot be resent (resent already, nothing left in the ledger, ...).
+    problem: Option<String>,
+}
+
+/// Asks first (how many receivers, what applies); resends on the confirming post and opens the
+/// resend run, or says why it cannot.
+async fn resend(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    form: Form,
+) -> PageResult {
+    let run = run_of(&state, id).await?;
+    let mut problem = run.resend_refusal();
+    if problem.is_none() && form.get("confirm") == Some("yes") {
+        match crate::resend::resend_failed(&state, id).await {
+            Ok(resend) => return Ok(Redirect::to(&format!("/runs/{}?done=resent", resend.id)).into_response()),
+            Err(ApiError::Conflict(why)) => problem = Some(why),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let template_name = template_name(&state, &run).await;
+    Ok(ok(&ResendPage { chrome: Chrome::new(&session, "/runs"), template_name, progress: Progress::of(&run), problem }))
 }

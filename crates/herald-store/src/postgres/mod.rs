@@ -29,6 +29,8 @@ mod ledger;
 mod policies;
 #[path = "../sql/reports.rs"]
 mod reports;
+#[path = "../sql/resend.rs"]
+mod resend;
 #[path = "../sql/retention.rs"]
 mod retention;
 #[path = "../sql/run_control.rs"]

@@ -11,7 +11,7 @@ use crate::repos::RunRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use const_format::formatcp;
-use herald_core::{Installation, RunProgress, RunSendState, RunStatus};
+use herald_core::{Installation, MessageId, RunProgress, RunSendState, RunStatus};
 use sqlx::Row;
 
 /// Creates a pending run of the template's current crowd file. A `defer` template's run created
@@ -38,8 +38,8 @@ pub(super) async fn insert_run(tx: &mut Tx, template_id: i64, fire_id: Option<i6
 
 /// A run with the count of its messages waiting for the end of quiet hours and of those held
 /// for its pause.
-const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.status, r.rows_total, r.rows_read, r.rows_invalid, \
-     r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, r.paused_at, \
+const SELECT_RUN: &str = "SELECT r.id, r.template_id, r.crowd_id, r.status, r.rows_total, r.rows_read, r.rows_invalid, \
+     r.batches, r.delivered, r.failed, r.dropped, r.created_at, r.finished_at, r.error, r.paused_at, r.resend_of, \
      (SELECT f.fire_time FROM fires f WHERE f.id = r.fire_id) AS fire_time, \
      (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id AND NOT d.paused) AS deferred, \
      (SELECT COUNT(*) FROM deferred_messages d WHERE d.run_id = r.id AND d.paused) AS held, \
@@ -61,6 +61,7 @@ fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
         id,
         message_id_prefix: Installation::new(&installation).run_prefix(id),
         template_id: row.try_get("template_id")?,
+        crowd_id: row.try_get("crowd_id")?,
         status: super::codec::run_status(&status)?,
         rows_total: row.try_get("rows_total")?,
         rows_read: row.try_get("rows_read")?,
@@ -76,6 +77,7 @@ fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
         created_at: time_of(row, "created_at")?,
         finished_at: opt_time_of(row, "finished_at")?,
         error: row.try_get("error")?,
+        resend_of: row.try_get("resend_of")?,
     })
 }
 
@@ -202,6 +204,18 @@ impl RunRepo for Backend {
 
     async fn resume_run(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
         self.resume(run_id, now).await
+    }
+
+    async fn visit_failed_messages(&self, run_id: i64, visit: &mut (dyn FnMut(MessageId) + Send)) -> Result<u64> {
+        self.visit_failed(run_id, visit).await
+    }
+
+    async fn create_resend_run(&self, parent: i64, crowd_id: &str, rows: i64, now: DateTime<Utc>) -> Result<i64> {
+        self.insert_resend(parent, crowd_id, rows, now).await
+    }
+
+    async fn resend_of_run(&self, run_id: i64) -> Result<Option<i64>> {
+        self.resend_of(run_id).await
     }
 
     async fn count_runs_by_status(&self) -> Result<Vec<(String, i64)>> {

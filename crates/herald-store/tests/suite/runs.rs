@@ -525,3 +525,38 @@ pub async fn runs_are_listed_by_status_as_shown_and_by_creation_time_a_page_at_a
     assert!(ids(with_status("completed")).await.is_empty());
     assert_eq!(run.fire_time, None, "started now, not by a fire");
 }
+
+pub async fn a_runs_failed_messages_stream_and_it_is_resent_once(store: Arc<dyn Store>) {
+    let now = t0();
+    let crowd_id = crowd(&*store, 5, now).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id.clone())), now).await.unwrap();
+    let run_id = store.create_run(template.id, now).await.unwrap();
+    let other = store.create_run(template.id, now).await.unwrap();
+    let events = [TraceEvent::Sent, TraceEvent::Failed, TraceEvent::DroppedDedup, TraceEvent::Failed, TraceEvent::Sent];
+    let outcomes: Vec<TraceEntry> =
+        events.iter().enumerate().map(|(n, e)| outcome(run_id, template.id, n as u64 + 1, *e)).collect();
+    store.record_outcomes(&outcomes, now).await.unwrap();
+    store.record_outcomes(&[outcome(other, template.id, 1, TraceEvent::Failed)], now).await.unwrap();
+
+    let mut failed = Vec::new();
+    let count = store.visit_failed_messages(run_id, &mut |id: MessageId| failed.push(id.row().unwrap())).await.unwrap();
+    failed.sort_unstable();
+    assert_eq!((count, failed), (2, vec![2, 4]), "this run's failures only");
+
+    let copy = crowd(&*store, 2, now).await;
+    let resend = store.create_resend_run(run_id, &copy, 2, now).await.unwrap();
+    let run = store.get_run(resend).await.unwrap();
+    assert_eq!((run.resend_of, run.crowd_id.as_str(), run.rows_total), (Some(run_id), copy.as_str(), 2));
+    assert_eq!((run.template_id, run.status), (template.id, RunStatus::Pending));
+    assert_eq!(store.get_run(run_id).await.unwrap().resend_of, None);
+    assert_eq!(store.resend_of_run(resend).await.unwrap(), Some(run_id));
+    assert_eq!(store.resend_of_run(run_id).await.unwrap(), None);
+    assert!(matches!(store.resend_of_run(9_999).await, Err(StoreError::NotFound { .. })));
+
+    let again = store.create_resend_run(run_id, &copy, 2, now).await.unwrap_err().to_string();
+    assert!(again.contains(&format!("run {run_id} was resent already as run {resend}")), "{again}");
+    assert!(matches!(store.create_resend_run(9_999, &copy, 2, now).await, Err(StoreError::NotFound { .. })));
+    store.delete_template(template.id, now).await.unwrap();
+    let gone = store.create_resend_run(other, &copy, 2, now).await.unwrap_err().to_string();
+    assert!(gone.contains("was deleted"), "{gone}");
+}

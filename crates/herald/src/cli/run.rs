@@ -1,6 +1,6 @@
-//! `herald run show|pause|resume|cancel`: a run's progress, and an operator's pause, resume
-//! and cancel, through a running node's API (a pause or cancel answers once no node starts
-//! another send of the run).
+//! `herald run show|pause|resume|cancel|resend-failed`: a run's progress, an operator's pause,
+//! resume and cancel, through a running node's API (a pause or cancel answers once no node
+//! starts another send of the run), and the resend of an ended run's failed messages.
 
 use super::node_api::NodeArgs;
 use clap::Subcommand;
@@ -35,6 +35,13 @@ pub enum RunCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Resend an ended run's failed messages: a new run of its template to only those receivers
+    /// (printed, with its id). A run is resent once; resend the resend's failures from it.
+    ResendFailed {
+        id: i64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
 }
 
 pub async fn run(command: RunCommand) -> anyhow::Result<ExitCode> {
@@ -43,5 +50,8 @@ pub async fn run(command: RunCommand) -> anyhow::Result<ExitCode> {
         RunCommand::Pause { id, node } => node.call(&format!("/api/runs/{id}/pause"), Some(&json!({}))).await,
         RunCommand::Resume { id, node } => node.call(&format!("/api/runs/{id}/resume"), Some(&json!({}))).await,
         RunCommand::Cancel { id, node } => node.call(&format!("/api/runs/{id}/cancel"), Some(&json!({}))).await,
+        RunCommand::ResendFailed { id, node } => {
+            node.call(&format!("/api/runs/{id}/resend-failed"), Some(&json!({}))).await
+        }
     }
 }
