@@ -24,7 +24,7 @@ pub fn new_api_key() -> String {
 }
 
 /// The routes a `send` key may call.
-pub const SEND_ROUTES: [&str; 2] = ["/send", "/batchSend"];
+pub const SEND_ROUTES: [&str; 3] = ["/send", "/batchSend", "/recall"];
 
 /// How often a key's last use is written.
 const LAST_USE_EVERY: chrono::Duration = chrono::Duration::minutes(1);

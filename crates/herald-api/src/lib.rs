@@ -27,6 +27,7 @@ mod policies;
 #[cfg(test)]
 mod prop_json;
 pub mod readiness;
+mod recall;
 mod resend;
 mod runs;
 mod schedules;
@@ -91,6 +92,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(send::router())
+        .merge(recall::router())
         .merge(templates::router())
         .merge(template_test::router())
         .merge(crowds::router(&state.limits))

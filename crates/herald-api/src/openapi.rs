@@ -5,7 +5,7 @@
 
 use crate::error::ErrorBody;
 use crate::{
-    accounts, crowd_admin, crowds, funnel, keys, messages, policies, runs, schedules, send, suppressions,
+    accounts, crowd_admin, crowds, funnel, keys, messages, policies, recall, runs, schedules, send, suppressions,
     template_test, templates,
 };
 use axum::Json;
@@ -21,10 +21,10 @@ use utoipa::{Modify, OpenApi, ToSchema};
         title = "herald",
         description = "Scheduled sends to crowds over email, SMS, DingTalk, WeCom, Feishu, Getui \
             and webhooks, with austin's send API. Give an API key as `X-API-Key` or \
-            `Authorization: Bearer`; a `send` key calls only /send and /batchSend.",
+            `Authorization: Bearer`; a `send` key calls only /send, /batchSend and /recall.",
     ),
     paths(
-        send::send, send::batch_send,
+        send::send, send::batch_send, recall::recall,
         templates::list, templates::create, templates::read, templates::update, templates::remove,
         templates::start, templates::stop, templates::run_now, templates::fires, template_test::test,
         crowds::list, crowds::upload, crowds::read, crowd_admin::bad_rows, crowd_admin::rename,

@@ -14,6 +14,7 @@ pub mod feishu;
 pub mod getui;
 pub mod http;
 pub mod outbox;
+pub mod recall;
 pub mod redis_tokens;
 pub mod registry;
 pub mod resolver;
@@ -25,6 +26,7 @@ pub mod wecom;
 
 pub use account::{BuildContext, BuildError, Built, ChannelAccount};
 pub use build::build;
+pub use recall::{RecallResult, SentMessage};
 
 use async_trait::async_trait;
 use herald_core::{ChannelKind, MessageId};
@@ -71,6 +73,12 @@ pub trait Channel: Send + Sync + 'static {
     /// transaction); the worker then hands it whole batches.
     fn prefers_batch(&self) -> bool {
         false
+    }
+
+    /// Takes back a message this channel sent, by what its send recorded. Channels whose
+    /// provider cannot recall keep this default.
+    async fn recall(&self, _sent: &SentMessage, _now: chrono::DateTime<chrono::Utc>) -> RecallResult {
+        RecallResult::NotRecallable { reason: format!("{} messages cannot be recalled", self.kind()) }
     }
 
     /// Sends several messages; providers with a batch API override this. One result per

@@ -262,3 +262,32 @@ async fn accounts_sharing_an_app_key_never_share_a_token() {
     assert!(!matches!(wrong, SendResult::Sent { .. }), "{wrong:?}");
     assert_eq!(first.state().gettoken_calls, 2);
 }
+
+fn sent_message(detail: Option<String>, sent_at: chrono::DateTime<chrono::Utc>) -> herald_channels::SentMessage {
+    herald_channels::SentMessage { message_id: "m-manager4585".into(), receiver: "manager4585".into(), detail, sent_at }
+}
+
+#[tokio::test]
+async fn a_sent_notice_is_recalled_by_its_task_id_within_24_hours_once() {
+    use herald_channels::RecallResult;
+    let fake = FakeDingTalk::start().await;
+    let built = build_notice(&fake, clock());
+    let SendResult::Sent { detail } = built.channel.send(&message("manager4585", json!({"content": "hi"}))).await
+    else {
+        panic!("not sent");
+    };
+    let now = chrono::Utc::now();
+    let recall = |detail: Option<String>, sent_at| {
+        let channel = built.channel.clone();
+        async move { channel.recall(&sent_message(detail, sent_at), now).await }
+    };
+    assert_eq!(recall(detail.clone(), now).await, RecallResult::Recalled);
+    assert_eq!(fake.state().recalls, vec![fake_dingtalk::task_id(1)], "by the task id the send recorded");
+
+    let again = recall(detail.clone(), now).await;
+    assert!(matches!(again, RecallResult::NotRecallable { ref reason } if reason.contains("40035")), "{again:?}");
+    let day_ago = now - chrono::Duration::hours(24) - chrono::Duration::seconds(1);
+    assert!(matches!(recall(detail, day_ago).await, RecallResult::TooLate { .. }));
+    assert!(matches!(recall(None, now).await, RecallResult::NotRecallable { .. }));
+    assert_eq!(fake.state().recalls.len(), 1, "neither asked DingTalk");
+}

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod placeholders;
 pub mod quiet_hours;
 pub mod rate;
+pub mod recall;
 pub mod run;
 pub mod settings;
 pub mod suppression;

@@ -29,6 +29,9 @@ pub enum TraceEvent {
     TestSkipped,
     /// Not sent because the receiver is on the suppression list for this channel and kind.
     Suppressed,
+    /// Taken back from the receiver after it was sent (the provider's recall), on an
+    /// operator's request. The ledger keeps `sent`: it was sent.
+    Recalled,
 }
 
 impl TraceEvent {
@@ -46,7 +49,13 @@ impl TraceEvent {
             Self::Cancelled => "cancelled",
             Self::TestSkipped => "test_skipped",
             Self::Suppressed => "suppressed",
+            Self::Recalled => "recalled",
         }
+    }
+
+    /// The terminal state called `name`, if it is one.
+    pub fn terminal(name: &str) -> Option<Self> {
+        Self::TERMINAL.into_iter().find(|e| e.as_str() == name)
     }
 
     /// Every message ends in exactly one of these.

@@ -101,7 +101,7 @@ enum ApikeyCommand {
         /// What the key is for, shown in lists.
         #[arg(long, alias = "label", default_value = "cli")]
         name: String,
-        /// `admin` (every route) or `send` (only /send and /batchSend).
+        /// `admin` (every route) or `send` (only /send, /batchSend and /recall).
         #[arg(long, default_value = "admin")]
         scope: String,
     },

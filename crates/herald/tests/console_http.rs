@@ -987,3 +987,32 @@ async fn a_run_with_failures_is_resent_from_its_page_after_asking_once() {
     assert_eq!(receiver.count(), 5);
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_trace_page_recalls_the_message_looked_up_after_asking() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let template = node.template(json!({"name": "Codes", "channel": "outbox", "content": {"body": "b"}})).await;
+    let send = json!({"code": "send", "messageTemplateId": template, "messageParam": {"receiver": "13800000000"}});
+    let (_, sent) = node.post("/send", &send).await;
+    let id = sent["data"][0]["messageId"].as_str().unwrap().to_string();
+    for _ in 0..100 {
+        if node.get(&format!("/api/trace/{id}")).await.1["events"].to_string().contains("\"sent\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, page) = b.get(&format!("/trace?q={id}")).await;
+    assert!(page.contains("id=\"recall-message\""), "the message's card offers a recall");
+    let (status, _, asked) = b.post("/trace/recall", &[("message", &id)]).await;
+    assert!(status == 200 && asked.contains("id=\"confirm-recall\"") && asked.contains("Recall this message?"));
+    let (status, _, done) = b.post("/trace/recall", &[("message", &id), ("confirm", "yes")]).await;
+    assert_eq!(status, 200);
+    assert!(
+        done.contains("id=\"recall-outcome\"") && done.contains("Not recallable (outbox messages cannot be recalled)"),
+        "{done}"
+    );
+    let (_, _, nothing) = b.post("/trace/recall", &[("message", "no-such-id"), ("confirm", "yes")]).await;
+    assert!(!nothing.contains("id=\"recall-outcome\""), "no card, no outcome: the page says no message matches");
+    node.node.shutdown().await;
+}

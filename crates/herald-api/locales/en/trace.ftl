@@ -33,3 +33,14 @@ trace-state-discarded = discarded
 trace-state-cancelled = cancelled
 trace-state-test-skipped = test_skipped
 trace-state-suppressed = suppressed
+trace-state-recalled = recalled
+
+## Recalling the message looked up, asked first
+trace-recall = Recall…
+trace-recall-ask = Recall this message? Not sent yet, it is stopped and never sent; sent on a DingTalk work notice or WeCom app account within 24 hours, the provider takes it back; otherwise it cannot be recalled.
+trace-recall-yes = Yes, recall it
+trace-recall-recalled = Recalled
+trace-recall-not-recallable = Not recallable
+trace-recall-too-late = Too late
+trace-recall-failed = The recall failed; try again
+trace-recall-not-found = No such message

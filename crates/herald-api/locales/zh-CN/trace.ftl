@@ -33,3 +33,14 @@ trace-state-discarded = 已丢弃（弃用名单）
 trace-state-cancelled = 已取消
 trace-state-test-skipped = 测试模式跳过
 trace-state-suppressed = 已退订屏蔽
+trace-state-recalled = 已撤回
+
+## 撤回所查消息，先确认
+trace-recall = 撤回…
+trace-recall-ask = 撤回这条消息？尚未发送的将被停止、不再发送；通过钉钉工作通知或企业微信应用账号发送且未超过 24 小时的，由服务商撤回；其他情况无法撤回。
+trace-recall-yes = 是，撤回
+trace-recall-recalled = 已撤回
+trace-recall-not-recallable = 无法撤回
+trace-recall-too-late = 为时已晚
+trace-recall-failed = 撤回失败，请重试
+trace-recall-not-found = 没有这条消息

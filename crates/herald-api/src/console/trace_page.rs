@@ -1,7 +1,9 @@
 //! "What happened to this message": look up a message id's trace, or a receiver's messages and
-//! their final states (newest first, paged), each naming its template.
+//! their final states (newest first, paged), each naming its template; and recall the message
+//! looked up (asked first), as `/recall` does.
 
 use super::dashboard::{name_in, names_of};
+use super::form::Form;
 use super::language::filters;
 use super::language::text;
 use super::pager::Pager;
@@ -10,13 +12,13 @@ use super::session::Session;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use herald_store::MessageFilter;
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/trace", get(page))
+    Router::new().route("/trace", get(page)).route("/trace/recall", post(recall))
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +60,14 @@ struct TracePage {
     events: Vec<EventRow>,
     messages: Vec<MessageRow>,
     pager: Pager,
+    /// The message's recall: asking whether to (None), or how it went.
+    recall: Option<Recall>,
+}
+
+/// The recall of the message looked up, on the page.
+enum Recall {
+    Asking,
+    Done(String),
 }
 
 async fn page(
@@ -65,6 +75,26 @@ async fn page(
     Extension(session): Extension<Session>,
     Query(query): Query<TraceQuery>,
 ) -> PageResult {
+    render(&state, &session, query, None).await
+}
+
+/// Asks first; on the confirming post recalls the message and shows its trace with the outcome.
+async fn recall(State(state): State<AppState>, Extension(session): Extension<Session>, form: Form) -> PageResult {
+    let id = form.get("message").unwrap_or_default().to_string();
+    let query = TraceQuery { q: Some(id.clone()), page: None };
+    if form.get("confirm") != Some("yes") {
+        return render(&state, &session, query, Some(Recall::Asking)).await;
+    }
+    let (outcome, detail) = crate::recall::recall_any(&state, &id).await?;
+    let said = text(&format!("trace-recall-{}", outcome.as_str().replace('_', "-")));
+    let said = match detail {
+        Some(detail) => format!("{said} ({detail})"),
+        None => said,
+    };
+    render(&state, &session, query, Some(Recall::Done(said))).await
+}
+
+async fn render(state: &AppState, session: &Session, query: TraceQuery, recall: Option<Recall>) -> PageResult {
     let q = query.q.unwrap_or_default().trim().to_string();
     let page = Pager::page_of(query.page);
     let (mut trace, mut states) = (Vec::new(), Vec::new());
@@ -81,7 +111,7 @@ async fn page(
     }
     let pager = Pager::of("/trace", &[("q", &q)], page, &mut states);
     let names =
-        names_of(&state, trace.iter().map(|t| t.template_id).chain(states.iter().map(|m| m.template_id))).await?;
+        names_of(state, trace.iter().map(|t| t.template_id).chain(states.iter().map(|m| m.template_id))).await?;
     let name = |id: i64| name_in(&names, id);
     let message = trace.first().map(|t| (t.receiver.clone(), t.template_id, name(t.template_id), t.run_id));
     let events = trace
@@ -106,7 +136,8 @@ async fn page(
             at: shown_at(m.at),
         })
         .collect();
-    Ok(ok(&TracePage { chrome: Chrome::new(&session, "/trace"), q, message, events, messages, pager }))
+    let recall = recall.filter(|_| message.is_some());
+    Ok(ok(&TracePage { chrome: Chrome::new(session, "/trace"), q, message, events, messages, pager, recall }))
 }
 
 /// A message's state or trace event (a [`herald_core::TraceEvent`] value) in the reader's words;
@@ -125,6 +156,7 @@ pub(crate) fn state_word(state: &str) -> String {
         "cancelled" => text("trace-state-cancelled"),
         "test_skipped" => text("trace-state-test-skipped"),
         "suppressed" => text("trace-state-suppressed"),
+        "recalled" => text("trace-state-recalled"),
         other => other.to_string(),
     }
 }

@@ -10,14 +10,18 @@
 //! detail records its `task_id`. A token DingTalk rejects (40014, 42001) is refreshed once and
 //! the send tried once more; busy and rate-limit codes are retryable; the rest are permanent
 //! (see `dingtalk::reply`).
+//!
+//! Recall (撤回工作通知): `POST {baseUrl}/topapi/message/corpconversation/recall?access_token=..`
+//! with `{agent_id, msg_task_id}`, by the `task_id` the send recorded, within 24 hours of sending.
 
 use super::token::DingTalkAppToken;
 use super::{DEFAULT_BASE_URL, content, reply};
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount, parse_config};
 use crate::http::OutboundHttp;
 use crate::tokens::{TokenAttempt, TokenSource, Tokens, with_token};
-use crate::{Channel, OutgoingMessage, SendResult};
+use crate::{Channel, OutgoingMessage, RecallResult, SendResult, SentMessage};
 use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
 use herald_core::ChannelKind;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -45,12 +49,18 @@ fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_string()
 }
 
+/// What a send records before the task id DingTalk answers, which a recall reads back.
+const TASK_ID: &str = "task_id";
+/// DingTalk recalls a work notice within this time of sending.
+const RECALL_WINDOW: Duration = Duration::hours(24);
+
 pub struct DingTalkWorkNotice {
     http: OutboundHttp,
     tokens: Tokens,
     source: Arc<DingTalkAppToken>,
     agent_id: i64,
     send_url: Url,
+    recall_url: Url,
 }
 
 pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
@@ -66,6 +76,8 @@ pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, Buil
     let bad_base = |e: String| BuildError::Config { field: "baseUrl".into(), message: e };
     let send_url = Url::parse(&format!("{base}/topapi/message/corpconversation/asyncsend_v2"))
         .map_err(|e| bad_base(e.to_string()))?;
+    let recall_url =
+        Url::parse(&format!("{base}/topapi/message/corpconversation/recall")).map_err(|e| bad_base(e.to_string()))?;
     let source = Arc::new(DingTalkAppToken::new(ctx.http.clone(), &base, app_key, app_secret).map_err(bad_base)?);
 
     let channel = DingTalkWorkNotice {
@@ -74,6 +86,7 @@ pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, Buil
         source: source.clone(),
         agent_id,
         send_url,
+        recall_url,
     };
     let (tokens, check_source) = (ctx.tokens.clone(), source.clone());
     let healthcheck =
@@ -83,12 +96,12 @@ pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, Buil
 }
 
 impl DingTalkWorkNotice {
-    async fn attempt(&self, token: String, body: &Value) -> TokenAttempt {
-        let mut url = self.send_url.clone();
+    async fn attempt(&self, url: &Url, token: String, body: &Value) -> TokenAttempt {
+        let mut url = url.clone();
         url.query_pairs_mut().append_pair("access_token", &token);
         match reply::check(self.http.post_json(url.as_str(), body).await, "dingtalk") {
             Ok(answer) => {
-                let detail = answer.get("task_id").map(|id| format!("task_id {id}"));
+                let detail = answer.get(TASK_ID).map(|id| format!("{TASK_ID} {id}"));
                 TokenAttempt::Done(SendResult::Sent { detail })
             }
             Err(reply::Fault::TokenRejected(reason)) => TokenAttempt::TokenRejected(reason),
@@ -118,6 +131,21 @@ impl Channel for DingTalkWorkNotice {
             }
             userid => body["userid_list"] = json!(userid),
         }
-        with_token(&self.tokens, self.source.as_ref(), |token| self.attempt(token, &body)).await
+        with_token(&self.tokens, self.source.as_ref(), |token| self.attempt(&self.send_url, token, &body)).await
+    }
+
+    async fn recall(&self, sent: &SentMessage, now: DateTime<Utc>) -> RecallResult {
+        if sent.past(RECALL_WINDOW, now) {
+            return RecallResult::TooLate {
+                reason: "DingTalk recalls a work notice within 24 hours of sending".into(),
+            };
+        }
+        let Some(task_id) = sent.provider_id(TASK_ID).and_then(|id| id.parse::<i64>().ok()) else {
+            return RecallResult::NotRecallable { reason: "its send recorded no DingTalk task_id".into() };
+        };
+        let body = json!({ "agent_id": self.agent_id, "msg_task_id": task_id });
+        let result =
+            with_token(&self.tokens, self.source.as_ref(), |token| self.attempt(&self.recall_url, token, &body)).await;
+        RecallResult::of_call(result)
     }
 }

@@ -9,6 +9,9 @@
 //!
 //! A receiver that WeCom lists in `invaliduser` or `unlicenseduser` did not get the message:
 //! a permanent failure, as is errcode 81013 (every receiver invalid).
+//!
+//! Recall (撤回应用消息): `POST {baseUrl}/cgi-bin/message/recall?access_token=..` with `{msgid}`,
+//! by the `msgid` the send recorded, within 24 hours of sending.
 
 use super::reply::{self, Verdict};
 use super::token::WeComTokenSource;
@@ -16,8 +19,9 @@ use super::{check_base_url, config_error, default_base_url, message_text};
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount};
 use crate::http::OutboundHttp;
 use crate::tokens::{TokenAttempt, TokenSource, Tokens, with_token};
-use crate::{Channel, OutgoingMessage, SendResult};
+use crate::{Channel, OutgoingMessage, RecallResult, SendResult, SentMessage};
 use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
 use herald_core::ChannelKind;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -33,6 +37,11 @@ pub struct WeComAppConfig {
     #[serde(default = "default_base_url")]
     pub base_url: String,
 }
+
+/// What a send records before the msgid WeCom answers, which a recall reads back.
+const MSGID: &str = "msgid";
+/// WeCom recalls an app message within this time of sending.
+const RECALL_WINDOW: Duration = Duration::hours(24);
 
 pub struct WeComApp {
     http: OutboundHttp,
@@ -90,13 +99,20 @@ pub fn request_body(agent_id: i64, message: &OutgoingMessage) -> Result<Value, S
 }
 
 impl WeComApp {
-    async fn attempt(&self, token: &str, receiver: &str, body: &Value) -> TokenAttempt {
-        let mut url = url::Url::parse(&format!("{}/cgi-bin/message/send", self.base_url))
+    /// `POST {baseUrl}/cgi-bin/{path}?access_token=..` with `body`; `judge` reads an errcode 0.
+    async fn attempt(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+        judge: impl FnOnce(&reply::Reply) -> SendResult,
+    ) -> TokenAttempt {
+        let mut url = url::Url::parse(&format!("{}/cgi-bin/{path}", self.base_url))
             .expect("base URL was checked when the channel was built");
         url.query_pairs_mut().append_pair("access_token", token);
         let response = self.http.post_json(url.as_str(), body).await;
         match reply::read(response, token) {
-            Verdict::Ok(answer) => TokenAttempt::Done(judge(&answer, receiver)),
+            Verdict::Ok(answer) => TokenAttempt::Done(judge(&answer)),
             Verdict::TokenRejected(reason) => TokenAttempt::TokenRejected(reason),
             Verdict::Failed(result) => TokenAttempt::Done(result),
         }
@@ -112,7 +128,7 @@ fn judge(answer: &reply::Reply, receiver: &str) -> SendResult {
     if listed(&answer.unlicenseduser) {
         return SendResult::Permanent { reason: format!("wecom unlicenseduser: {receiver}") };
     }
-    let detail = (!answer.msgid.is_empty()).then(|| format!("msgid {}", answer.msgid));
+    let detail = (!answer.msgid.is_empty()).then(|| format!("{MSGID} {}", answer.msgid));
     SendResult::Sent { detail }
 }
 
@@ -129,12 +145,25 @@ impl Channel for WeComApp {
         };
         let receiver = message.receiver.trim();
         let body = &body;
-        with_token(
-            &self.tokens,
-            self.source.as_ref(),
-            |token| async move { self.attempt(&token, receiver, body).await },
-        )
+        with_token(&self.tokens, self.source.as_ref(), |token| async move {
+            self.attempt("message/send", &token, body, |answer| judge(answer, receiver)).await
+        })
         .await
+    }
+
+    async fn recall(&self, sent: &SentMessage, now: DateTime<Utc>) -> RecallResult {
+        if sent.past(RECALL_WINDOW, now) {
+            return RecallResult::TooLate { reason: "WeCom recalls an app message within 24 hours of sending".into() };
+        }
+        let Some(msgid) = sent.provider_id(MSGID) else {
+            return RecallResult::NotRecallable { reason: "its send recorded no WeCom msgid".into() };
+        };
+        let body = &json!({ "msgid": msgid });
+        let result = with_token(&self.tokens, self.source.as_ref(), |token| async move {
+            self.attempt("message/recall", &token, body, |_| SendResult::Sent { detail: None }).await
+        })
+        .await;
+        RecallResult::of_call(result)
     }
 }
 

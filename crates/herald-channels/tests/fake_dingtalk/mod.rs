@@ -46,6 +46,8 @@ pub struct FakeState {
     pub notices: Vec<(String, Value)>,
     /// Every request to asyncsend_v2, accepted or not.
     pub notice_requests: usize,
+    /// The task ids recalled, in order.
+    pub recalls: Vec<i64>,
     /// Answers (HTTP status, body) to give the next send requests instead of handling them.
     pub fail_sends: Faults<(u16, Value)>,
     /// The same for /gettoken.
@@ -89,6 +91,7 @@ impl FakeDingTalk {
                     .route("/robot/send", post(robot_send))
                     .route("/gettoken", get(gettoken))
                     .route("/topapi/message/corpconversation/asyncsend_v2", post(asyncsend))
+                    .route("/topapi/message/corpconversation/recall", post(recall))
                     .with_state(state)
             })
             .await,
@@ -212,15 +215,10 @@ async fn asyncsend(
     if let Some((status, body)) = state.fail_sends.take_next() {
         return answer(status, body);
     }
-    let Some(token) = query.get("access_token") else {
-        return errcode(41001, "缺少access_token参数");
+    let token = match app_token(&state, &query) {
+        Ok(token) => token,
+        Err((code, message)) => return errcode(code, message),
     };
-    if state.expired_tokens.contains(token) {
-        return errcode(42001, "access_token超时");
-    }
-    if !state.valid_tokens.contains(token) {
-        return errcode(40014, "不合法的access_token");
-    }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return errcode(40035, "缺少参数 agent_id");
     };
@@ -235,8 +233,54 @@ async fn asyncsend(
     if !message_is_well_formed(&body["msg"], Sender::WorkNotice) {
         return errcode(40035, "缺少参数 msg");
     }
-    state.notices.push((token.clone(), body));
-    answer(200, json!({ "errcode": 0, "errmsg": "ok", "task_id": 256271667526_i64, "request_id": "4jzllmte0wau" }))
+    state.notices.push((token, body));
+    let task_id = task_id(state.notices.len());
+    answer(200, json!({ "errcode": 0, "errmsg": "ok", "task_id": task_id, "request_id": "4jzllmte0wau" }))
+}
+
+/// The app access token a request came with, or DingTalk's answer when it is missing, expired
+/// or unknown.
+fn app_token(state: &FakeState, query: &HashMap<String, String>) -> Result<String, (i64, &'static str)> {
+    let Some(token) = query.get("access_token") else {
+        return Err((41001, "缺少access_token参数"));
+    };
+    if state.expired_tokens.contains(token) {
+        return Err((42001, "access_token超时"));
+    }
+    if !state.valid_tokens.contains(token) {
+        return Err((40014, "不合法的access_token"));
+    }
+    Ok(token.clone())
+}
+
+/// The task id of the `n`th notice accepted (from 1).
+pub fn task_id(n: usize) -> i64 {
+    256271667525 + n as i64
+}
+
+/// Recalls a work notice by the task id its send answered, with the app's token and agent_id,
+/// once.
+async fn recall(
+    State(state): State<Shared<FakeState>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let mut state = lock(&state);
+    if let Err((code, message)) = app_token(&state, &query) {
+        return errcode(code, message);
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    if body.get("agent_id").and_then(Value::as_i64) != Some(AGENT_ID) {
+        return errcode(40056, "不合法的agentid");
+    }
+    let given = (1..=state.notices.len()).map(task_id).collect::<Vec<_>>();
+    match body.get("msg_task_id").and_then(Value::as_i64) {
+        Some(id) if given.contains(&id) && !state.recalls.contains(&id) => {
+            state.recalls.push(id);
+            errcode(0, "ok")
+        }
+        _ => errcode(40035, "不合法的参数 msg_task_id"),
+    }
 }
 
 /// The context a node gives a channel, with private addresses allowed for the fake.

@@ -1,5 +1,6 @@
 //! A fake WeCom for herald's own tests: `gettoken` checks the corp secret, `message/send`
-//! checks the access token (42001 when it was expired by the test), both as WeCom documents.
+//! checks the access token (42001 when it was expired by the test) and answers a msgid per
+//! message, `message/recall` takes back a msgid it gave (once), all as WeCom documents.
 
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
@@ -21,6 +22,8 @@ pub struct FakeWeCom {
     pub messages: Vec<(String, String, Instant)>,
     /// Bodies to answer the next sends with instead of accepting them.
     pub faults: Faults<Value>,
+    /// The msgids recalled, in order.
+    pub recalls: Vec<String>,
 }
 
 impl herald_testkit::fake::FakeState for FakeWeCom {
@@ -62,7 +65,30 @@ async fn send(
     let to = body["touser"].as_str().unwrap_or_default().to_string();
     let content = body["text"]["content"].as_str().unwrap_or_default().to_string();
     fake.messages.push((to, content, Instant::now()));
-    Json(json!({"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "m1"}))
+    let msgid = format!("msg-{}", fake.messages.len());
+    Json(json!({"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": msgid}))
+}
+
+/// `message/recall`: a msgid this fake gave, not recalled before.
+async fn recall(
+    State(fake): State<Shared<FakeWeCom>>,
+    Query(q): Query<HashMap<String, String>>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut fake = lock(&fake);
+    if q.get("access_token") != fake.current_token.as_ref() {
+        return Json(json!({"errcode": 42001, "errmsg": "access_token expired"}));
+    }
+    let msgid = body["msgid"].as_str().unwrap_or_default().to_string();
+    let given = msgid
+        .strip_prefix("msg-")
+        .and_then(|n| n.parse::<usize>().ok())
+        .is_some_and(|n| n >= 1 && n <= fake.messages.len());
+    if !given || fake.recalls.contains(&msgid) {
+        return Json(json!({"errcode": 40096, "errmsg": "invalid msgid"}));
+    }
+    fake.recalls.push(msgid);
+    Json(json!({"errcode": 0, "errmsg": "ok"}))
 }
 
 /// Starts the fake on the testkit's scaffold; returns its base URL and the fake.
@@ -72,6 +98,7 @@ pub async fn start(secret: &str) -> (String, FakeServer<FakeWeCom>) {
         Router::new()
             .route("/cgi-bin/gettoken", get(gettoken))
             .route("/cgi-bin/message/send", post(send))
+            .route("/cgi-bin/message/recall", post(recall))
             .with_state(state)
     })
     .await;
