@@ -28,6 +28,7 @@ mod policies;
 mod prop_json;
 pub mod readiness;
 mod recall;
+mod recall_template;
 mod resend;
 mod runs;
 mod schedules;

@@ -11,8 +11,7 @@
 //! - not a message of that template: `not_found`.
 //!
 //! Asking again is harmless: a message recalled before answers `recalled` without a second
-//! provider call. austin's recall of a whole template (no ids) is refused with a pointer to
-//! cancelling its runs.
+//! provider call. Without ids, austin recalls a whole template: see `recall_template`.
 
 use crate::AppState;
 use crate::error::{ApiError, codes};
@@ -55,18 +54,35 @@ pub(crate) struct Recalled {
     detail: Option<String>,
 }
 
-/// austin's answer: code `0` and one entry per message id, in the order asked.
+/// austin's answer: code `0` and one entry per message, in the order asked (or, for a whole
+/// template, in message id order).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct RecallAnswer {
     code: &'static str,
     msg: &'static str,
     data: Vec<Recalled>,
+    /// A whole template's recall: the runs it cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cancelled_runs: Option<Vec<i64>>,
+    /// A whole template's recall: more messages are left; ask again (what was recalled is not
+    /// asked twice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    more: Option<bool>,
+}
+
+impl Recalled {
+    pub(crate) fn new(message_id: String, (outcome, detail): Answer) -> Self {
+        Self { message_id, outcome, detail }
+    }
 }
 
 #[utoipa::path(post, path = "/recall", tag = "send", request_body = RecallRequest,
     responses((status = 200, description = "each message's outcome: recalled (not sent and never will be, or taken \
         back by the provider), not_recallable, too_late (being sent now, or past the provider's 24 hours), failed \
-        (ask again) or not_found", body = RecallAnswer),
+        (ask again) or not_found. Without `recallMessageIds` the whole template: its runs that have not ended are \
+        cancelled (`cancelledRuns`), its send API messages not yet sent are stopped, and, when its channel recalls, \
+        its messages sent in the last 24 hours are recalled, up to 1,000 a request (`more`: ask again)", body = RecallAnswer),
         (status = 404, description = "no such template")))]
 async fn recall(
     State(state): State<AppState>,
@@ -79,30 +95,32 @@ async fn recall(
         }
         other => other.into(),
     })?;
+    let Some(ids) = ids else {
+        let whole = crate::recall_template::recall_template(&state, &template).await?;
+        let (data, cancelled_runs, more) = (whole.messages, Some(whole.cancelled_runs), Some(whole.more));
+        return Ok(Json(RecallAnswer { code: codes::SUCCESS, msg: "操作成功", data, cancelled_runs, more }));
+    };
     let mut data = Vec::with_capacity(ids.len());
     for id in ids {
-        let (outcome, detail) = recall_message(&state, &template, &id).await?;
-        data.push(Recalled { message_id: id, outcome, detail });
+        let answer = recall_message(&state, &template, &id).await?;
+        data.push(Recalled::new(id, answer));
     }
-    Ok(Json(RecallAnswer { code: codes::SUCCESS, msg: "操作成功", data }))
+    Ok(Json(RecallAnswer { code: codes::SUCCESS, msg: "操作成功", data, cancelled_runs: None, more: None }))
 }
 
 impl RecallRequest {
-    /// The template and the distinct ids, in the order asked, or a refusal naming the field.
-    fn checked(self) -> Result<(i64, Vec<String>), ApiError> {
+    /// The template and the distinct ids, in the order asked (None: the whole template), or a
+    /// refusal naming the field.
+    fn checked(self) -> Result<(i64, Option<Vec<String>>), ApiError> {
         if self.code != "recall" {
             let code = clip(&self.code, QUOTED_CHARS);
             return Err(ApiError::field("code", format!("{code:?} is not supported; use \"recall\"")));
         }
         let template_id =
             self.message_template_id.ok_or_else(|| ApiError::field("messageTemplateId", "is required"))?;
-        let ids = self.recall_message_ids.unwrap_or_default();
-        if ids.is_empty() {
-            return Err(ApiError::field(
-                "recallMessageIds",
-                "is required: recalling a whole template is not supported; cancel its runs (POST /api/runs/{id}/cancel)",
-            ));
-        }
+        let Some(ids) = self.recall_message_ids.filter(|ids| !ids.is_empty()) else {
+            return Ok((template_id, None));
+        };
         if ids.len() > MAX_RECALL_IDS {
             return Err(ApiError::field(
                 "recallMessageIds",
@@ -115,7 +133,7 @@ impl RecallRequest {
                 distinct.push(id);
             }
         }
-        Ok((template_id, distinct))
+        Ok((template_id, Some(distinct)))
     }
 }
 
@@ -175,7 +193,7 @@ fn final_event(trace: &[TraceRecord]) -> Option<&TraceRecord> {
 
 /// Ends a message no worker has sent as `cancelled`, under a claim so that no worker is sending
 /// it at the same time; None when it turned final meanwhile.
-async fn stop_unsent(state: &AppState, message: &TraceRecord) -> Result<Option<Answer>, ApiError> {
+pub(crate) async fn stop_unsent(state: &AppState, message: &TraceRecord) -> Result<Option<Answer>, ApiError> {
     let now = state.clock.now();
     let claim = SendClaim { holder: "recall".into(), token: rand::random(), until: now + CLAIM_FOR };
     let id = MessageId(message.message_id.clone());
@@ -206,10 +224,18 @@ async fn recall_sent(
     sent: &TraceRecord,
 ) -> Result<Answer, ApiError> {
     let spec = &template.spec;
-    let channel = match state.channels.resolve(spec.channel, spec.channel_account.as_deref()).await {
-        Ok(channel) => channel,
-        Err(why) => return Ok((RecallOutcome::Failed, Some(why))),
-    };
+    match state.channels.resolve(spec.channel, spec.channel_account.as_deref()).await {
+        Ok(channel) => recall_through(state, channel.as_ref(), sent).await,
+        Err(why) => Ok((RecallOutcome::Failed, Some(why))),
+    }
+}
+
+/// Asks `channel` to take a sent message back; traces `recalled` when it did.
+pub(crate) async fn recall_through(
+    state: &AppState,
+    channel: &dyn herald_channels::Channel,
+    sent: &TraceRecord,
+) -> Result<Answer, ApiError> {
     let message = SentMessage {
         message_id: sent.message_id.clone(),
         receiver: sent.receiver.clone(),

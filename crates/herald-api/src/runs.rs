@@ -104,7 +104,7 @@ const SEEN_MARGIN: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Waits until every node has seen a pause or cancel committed `started` (the store's part
 /// logged): from then on no send of the run starts.
-async fn until_every_node_has_seen(run_id: i64, action: &str, started: std::time::Instant) {
+pub(crate) async fn until_every_node_has_seen(run_id: i64, action: &str, started: std::time::Instant) {
     let store_ms = started.elapsed().as_millis() as u64;
     tracing::info!(run_id, store_ms, "run {action}; answering once every node has seen it");
     tokio::time::sleep(RUN_CONTROL_SEEN_WITHIN + SEEN_MARGIN).await;

@@ -75,6 +75,11 @@ pub trait Channel: Send + Sync + 'static {
         false
     }
 
+    /// Whether [`Channel::recall`] can take a sent message back (within the provider's window).
+    fn recalls(&self) -> bool {
+        false
+    }
+
     /// Takes back a message this channel sent, by what its send recorded. Channels whose
     /// provider cannot recall keep this default.
     async fn recall(&self, _sent: &SentMessage, _now: chrono::DateTime<chrono::Utc>) -> RecallResult {

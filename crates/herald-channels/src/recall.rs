@@ -5,6 +5,10 @@
 use crate::SendResult;
 use chrono::{DateTime, Duration, Utc};
 
+/// No provider herald recalls through takes a message back later than this after sending
+/// (DingTalk and WeCom: 24 hours): how far back a whole template's recall looks.
+pub const LONGEST_RECALL_WINDOW: Duration = Duration::hours(24);
+
 /// A message a channel sent, as the delivery ledger recorded it.
 #[derive(Debug, Clone)]
 pub struct SentMessage {

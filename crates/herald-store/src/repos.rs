@@ -288,6 +288,29 @@ pub trait SuppressionRepo: Send + Sync {
     ) -> Result<Vec<String>>;
 }
 
+/// What a recall of a whole template looks for, a page at a time in message id order.
+#[async_trait]
+pub trait RecallRepo: Send + Sync {
+    /// The template's messages sent at or after `since` and not recalled yet, after
+    /// `after` (a message id; "" for the first page).
+    async fn sent_not_recalled(
+        &self,
+        template_id: i64,
+        since: DateTime<Utc>,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<TraceRecord>>;
+    /// The template's send API messages accepted at or after `since` that have no final state
+    /// yet (queued, deferred or held), after `after`; each as its `accepted` event.
+    async fn unsent_requests(
+        &self,
+        template_id: i64,
+        since: DateTime<Utc>,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<TraceRecord>>;
+}
+
 /// Everything a herald node needs from its state.
 pub trait Store:
     TemplateRepo
@@ -305,6 +328,7 @@ pub trait Store:
     + ReportRepo
     + RetentionRepo
     + SuppressionRepo
+    + RecallRepo
     + crate::console::UserRepo
     + crate::console::ConsoleRepo
 {
@@ -329,6 +353,7 @@ impl<T> Store for T where
         + ReportRepo
         + RetentionRepo
         + SuppressionRepo
+        + RecallRepo
         + crate::console::UserRepo
         + crate::console::ConsoleRepo
 {

@@ -59,6 +59,7 @@ on_both_backends!(
         runs_plan_lease_shards_checkpoint_and_complete,
         a_run_whose_rows_are_all_final_completes_when_published,
         a_runs_failed_messages_stream_and_it_is_resent_once,
+        a_templates_recall_finds_its_unrecalled_sends_and_its_waiting_requests,
         a_deferring_template_fired_inside_quiet_hours_streams_when_they_end,
         failed_released_and_listed_runs,
         dropped_messages_count_into_their_run_once,

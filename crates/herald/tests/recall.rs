@@ -25,6 +25,13 @@ fn recall(template: i64, ids: &[&str]) -> Value {
     json!({"code": "recall", "messageTemplateId": template, "recallMessageIds": ids})
 }
 
+/// The WeCom app account `corp-app` on the fake at `base`.
+async fn wecom_account(node: &TestNode, base: &str) {
+    let account = json!({"name": "corp-app", "channel": "wecom_app",
+        "config": {"corpId": CORP_ID, "corpSecret": SECRET, "agentId": 1000002, "baseUrl": base}});
+    assert_eq!(node.post("/api/accounts", &account).await.0, 201);
+}
+
 /// Each answer's message id and outcome, in order.
 fn outcomes(answer: &Value) -> Vec<(String, String)> {
     let data = answer["data"].as_array().unwrap_or_else(|| panic!("{answer}"));
@@ -54,9 +61,7 @@ async fn wait_for_event(node: &TestNode, id: &str, event: &str) {
 async fn sent_wecom_app_messages_are_recalled_through_the_provider_once() {
     let (_dir, node) = started().await;
     let (base, fake) = fake_wecom::start(SECRET).await;
-    let account = json!({"name": "corp-app", "channel": "wecom_app",
-        "config": {"corpId": CORP_ID, "corpSecret": SECRET, "agentId": 1000002, "baseUrl": base}});
-    assert_eq!(node.post("/api/accounts", &account).await.0, 201);
+    wecom_account(&node, &base).await;
     let template = node
         .template(json!({"name": "notice", "channel": "wecom_app", "channelAccount": "corp-app",
                          "content": {"body": "hi {$name}"}}))
@@ -97,7 +102,6 @@ async fn sent_wecom_app_messages_are_recalled_through_the_provider_once() {
     for (body, field) in [
         (json!({"code": "send", "messageTemplateId": template, "recallMessageIds": ["a"]}), "code"),
         (json!({"code": "recall", "recallMessageIds": ["a"]}), "messageTemplateId"),
-        (json!({"code": "recall", "messageTemplateId": template}), "recallMessageIds"),
         (recall(template, &vec!["a"; 101]), "recallMessageIds"),
     ] {
         let (status, refused) = node.post("/recall", &body).await;
@@ -162,5 +166,78 @@ async fn messages_not_yet_sent_are_stopped_and_never_arrive() {
     assert_eq!((got.len(), receiver.repeats()), (57, 0), "every other row once");
     assert!(held.iter().all(|id| !got.contains_key(id)), "no recalled message arrived");
     assert_eq!(events(&node, &held[0]).await.last().map(String::as_str), Some("cancelled"));
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_template_is_recalled_through_the_provider_skipping_what_was_recalled_before() {
+    let (_dir, node) = started().await;
+    let (base, fake) = fake_wecom::start(SECRET).await;
+    wecom_account(&node, &base).await;
+    let template = node
+        .template(json!({"name": "notice", "channel": "wecom_app", "channelAccount": "corp-app",
+                         "content": {"body": "hi"}}))
+        .await;
+    let send = json!({"code": "send", "messageTemplateId": template, "messageParam": {"receiver": "a,b,c"}});
+    let (_, sent) = node.post("/send", &send).await;
+    let ids: Vec<String> =
+        sent["data"].as_array().unwrap().iter().map(|m| m["messageId"].as_str().unwrap().into()).collect();
+    for id in &ids {
+        wait_for_event(&node, id, "sent").await;
+    }
+    node.post("/recall", &recall(template, &[&ids[0]])).await;
+
+    let (status, whole) = node.post("/recall", &json!({"code": "recall", "messageTemplateId": template})).await;
+    assert_eq!(status, 200, "{whole}");
+    let mut expected = vec![(ids[1].clone(), "recalled".to_string()), (ids[2].clone(), "recalled".to_string())];
+    expected.sort();
+    assert_eq!(outcomes(&whole), expected, "in message id order, the one recalled before left out");
+    assert_eq!((whole["cancelledRuns"].clone(), whole["more"].clone()), (json!([]), json!(false)));
+    assert_eq!(fake.state().recalls.len(), 3, "each message recalled once");
+    let (_, again) = node.post("/recall", &json!({"code": "recall", "messageTemplateId": template})).await;
+    assert_eq!(outcomes(&again), vec![], "nothing left to recall");
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_templates_recall_cancels_its_runs_and_stops_its_waiting_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    // 02:00 in Shanghai: inside the default quiet hours (00:00 to 08:00).
+    let night = Utc.with_ymd_and_hms(2026, 5, 1, 18, 0, 0).unwrap();
+    let node = TestNode::start(&test_config(dir.path()), night).await;
+    let receiver = RecordingReceiver::start().await;
+    let crowd = node.crowd(crowd_csv(5)).await;
+    let mut spec = webhook_template("night", &crowd, &format!("{}/hook", receiver.url));
+    spec["quietHours"] = json!("defer");
+    spec["schedule"] = json!({"cron": "0 0 12 * * ?", "timezone": "Asia/Shanghai"});
+    let template = node.template(spec).await;
+    let send = json!({"code": "send", "messageTemplateId": template,
+                      "messageParam": {"receiver": "x,y", "variables": {"name": "X", "code": "1"}}});
+    let (_, sent) = node.post("/send", &send).await;
+    let ids: Vec<String> = sent["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{sent}"))
+        .iter()
+        .map(|m| m["messageId"].as_str().unwrap().into())
+        .collect();
+    for id in &ids {
+        wait_for_event(&node, id, "deferred").await;
+    }
+    let (_, run) = node.post(&format!("/api/templates/{template}/run"), &json!({})).await;
+    let run_id = run["runId"].as_i64().unwrap_or_else(|| panic!("{run}"));
+
+    let (status, whole) = node.post("/recall", &json!({"code": "recall", "messageTemplateId": template})).await;
+    assert_eq!(status, 200, "{whole}");
+    let mut expected: Vec<(String, String)> = ids.iter().map(|id| (id.clone(), "recalled".to_string())).collect();
+    expected.sort();
+    assert_eq!(outcomes(&whole), expected);
+    assert_eq!((whole["cancelledRuns"].clone(), whole["more"].clone()), (json!([run_id]), json!(false)));
+
+    // Morning comes: nothing of the template is sent.
+    node.clock.advance(chrono::Duration::hours(10));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.count(), 0, "the receiver got nothing");
+    assert_eq!(node.get(&format!("/api/runs/{run_id}")).await.1["status"], "cancelled");
+    assert_eq!(events(&node, &ids[0]).await.last().map(String::as_str), Some("cancelled"));
     node.node.shutdown().await;
 }

@@ -52,7 +52,7 @@ fn default_base_url() -> String {
 /// What a send records before the task id DingTalk answers, which a recall reads back.
 const TASK_ID: &str = "task_id";
 /// DingTalk recalls a work notice within this time of sending.
-const RECALL_WINDOW: Duration = Duration::hours(24);
+const RECALL_WINDOW: Duration = crate::recall::LONGEST_RECALL_WINDOW;
 
 pub struct DingTalkWorkNotice {
     http: OutboundHttp,
@@ -132,6 +132,10 @@ impl Channel for DingTalkWorkNotice {
             userid => body["userid_list"] = json!(userid),
         }
         with_token(&self.tokens, self.source.as_ref(), |token| self.attempt(&self.send_url, token, &body)).await
+    }
+
+    fn recalls(&self) -> bool {
+        true
     }
 
     async fn recall(&self, sent: &SentMessage, now: DateTime<Utc>) -> RecallResult {

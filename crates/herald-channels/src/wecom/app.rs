@@ -41,7 +41,7 @@ pub struct WeComAppConfig {
 /// What a send records before the msgid WeCom answers, which a recall reads back.
 const MSGID: &str = "msgid";
 /// WeCom recalls an app message within this time of sending.
-const RECALL_WINDOW: Duration = Duration::hours(24);
+const RECALL_WINDOW: Duration = crate::recall::LONGEST_RECALL_WINDOW;
 
 pub struct WeComApp {
     http: OutboundHttp,
@@ -149,6 +149,10 @@ impl Channel for WeComApp {
             self.attempt("message/send", &token, body, |answer| judge(answer, receiver)).await
         })
         .await
+    }
+
+    fn recalls(&self) -> bool {
+        true
     }
 
     async fn recall(&self, sent: &SentMessage, now: DateTime<Utc>) -> RecallResult {

@@ -27,6 +27,8 @@ mod installation;
 mod ledger;
 #[path = "../sql/policies.rs"]
 mod policies;
+#[path = "../sql/recall.rs"]
+mod recall;
 #[path = "../sql/reports.rs"]
 mod reports;
 #[path = "../sql/resend.rs"]

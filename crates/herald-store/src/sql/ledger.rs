@@ -88,19 +88,7 @@ impl LedgerRepo for Backend {
             .bind(message_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TraceRecord {
-                    message_id: r.try_get("message_id")?,
-                    template_id: r.try_get("template_id")?,
-                    run_id: r.try_get("run_id")?,
-                    receiver: r.try_get("receiver")?,
-                    event: r.try_get("event")?,
-                    detail: r.try_get("detail")?,
-                    at: time_of(r, "at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(trace_record_of).collect()
     }
 
     async fn insert_outbox(&self, entries: &[OutboxEntry]) -> Result<()> {
@@ -147,4 +135,18 @@ impl LedgerRepo for Backend {
         .fetch_one(&self.pool)
         .await?)
     }
+}
+
+/// A trace row (or a row read as one: `message_id`, `template_id`, `run_id`, `receiver`,
+/// `event`, `detail`, `at`).
+pub(super) fn trace_record_of(row: &super::dialect::DbRow) -> Result<TraceRecord> {
+    Ok(TraceRecord {
+        message_id: row.try_get("message_id")?,
+        template_id: row.try_get("template_id")?,
+        run_id: row.try_get("run_id")?,
+        receiver: row.try_get("receiver")?,
+        event: row.try_get("event")?,
+        detail: row.try_get("detail")?,
+        at: time_of(row, "at")?,
+    })
 }

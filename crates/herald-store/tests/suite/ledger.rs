@@ -223,3 +223,36 @@ pub async fn repeated_business_ids_keep_their_first_message_id(store: Arc<dyn St
     let fresh = store.remember_sends(&[send("a", "m5")], next_day - window, next_day).await.unwrap();
     assert_eq!(fresh, ["m5"], "past the window the request is new again");
 }
+
+pub async fn a_templates_recall_finds_its_unrecalled_sends_and_its_waiting_requests(store: Arc<dyn Store>) {
+    let now = t0();
+    let t = store.create_template(&unscheduled(None), now).await.unwrap().id;
+    let other = store.create_template(&unscheduled(None), now).await.unwrap().id;
+    let accepted: Vec<TraceEntry> = ["a-1", "a-2", "a-3", "a-4", "a-5"]
+        .iter()
+        .map(|id| message(id, t, None, TraceEvent::Accepted))
+        .chain([message("b-1", other, None, TraceEvent::Accepted), message("a-run", t, Some(1), TraceEvent::Accepted)])
+        .collect();
+    store.record_trace(&accepted, now).await.unwrap();
+    let old = message("a-0", t, None, TraceEvent::Sent);
+    store.record_outcomes(&[old], now - Duration::hours(25)).await.unwrap();
+    let ends =
+        [("a-1", TraceEvent::Sent), ("a-2", TraceEvent::Sent), ("a-3", TraceEvent::Failed), ("b-1", TraceEvent::Sent)];
+    let ends: Vec<TraceEntry> =
+        ends.iter().map(|(id, e)| message(id, if id.starts_with('b') { other } else { t }, None, *e)).collect();
+    store.record_outcomes(&ends, now).await.unwrap();
+    store.record_trace(&[message("a-2", t, None, TraceEvent::Recalled)], now).await.unwrap();
+
+    let ids = |records: Vec<herald_store::TraceRecord>| records.into_iter().map(|r| r.message_id).collect::<Vec<_>>();
+    let day_ago = now - Duration::hours(24);
+    assert_eq!(
+        ids(store.sent_not_recalled(t, day_ago, "", 10).await.unwrap()),
+        vec!["a-1"],
+        "not a-0 (too old) nor a-2"
+    );
+    assert_eq!(ids(store.unsent_requests(t, day_ago, "", 10).await.unwrap()), vec!["a-4", "a-5"], "no run message");
+    assert_eq!(ids(store.unsent_requests(t, day_ago, "a-4", 10).await.unwrap()), vec!["a-5"], "after a-4");
+    assert_eq!(ids(store.unsent_requests(t, day_ago, "", 1).await.unwrap()), vec!["a-4"], "a page");
+    let sent = store.sent_not_recalled(t, day_ago, "", 10).await.unwrap().remove(0);
+    assert_eq!((sent.event.as_str(), sent.at, sent.template_id), ("sent", now, t));
+}
