@@ -46,6 +46,11 @@ async fn keys_are_listed_scoped_and_revoked() {
     let send = json!({"code": "send", "messageTemplateId": template, "messageParam": {"receiver": "13800000000"}});
     let (status, answer) = call(&node, Method::POST, "/send", &send_key, Some(send.clone())).await;
     assert_eq!(status, 200, "{answer}");
+    // ...and recalls what it sent, as austin's clients do.
+    let id = answer["data"][0]["messageId"].clone();
+    let recall = json!({"code": "recall", "messageTemplateId": template, "recallMessageIds": [id]});
+    let (status, recalled) = call(&node, Method::POST, "/recall", &send_key, Some(recall)).await;
+    assert_eq!((status, recalled["data"][0]["messageId"].clone()), (200, id), "{recalled}");
     for (method, path) in [(Method::GET, "/api/templates"), (Method::GET, "/api/keys"), (Method::GET, "/metrics")] {
         let (status, answer) = call(&node, method, path, &send_key, None).await;
         assert_eq!(status, 403, "{path}: {answer}");
