@@ -25,6 +25,8 @@ use herald_core::{MessageId, TraceEvent};
 use herald_store::{SendClaim, TraceEntry, TraceRecord};
 use serde::{Deserialize, Serialize};
 
+/// The longest message id asked about (herald's are about 30 characters).
+const MAX_MESSAGE_ID_CHARS: usize = 128;
 /// How long recall holds a message's claim while it ends it.
 const CLAIM_FOR: chrono::Duration = chrono::Duration::seconds(30);
 
@@ -39,7 +41,8 @@ pub(crate) struct RecallRequest {
     /// Always `recall`.
     code: String,
     message_template_id: Option<i64>,
-    /// The message ids to take back (as `/send` answered them, or a run's), 1 to 100.
+    /// The message ids to take back (as `/send` answered them, or a run's), 1 to 100; left
+    /// out, the whole template.
     recall_message_ids: Option<Vec<String>>,
 }
 
@@ -118,9 +121,18 @@ impl RecallRequest {
         }
         let template_id =
             self.message_template_id.ok_or_else(|| ApiError::field("messageTemplateId", "is required"))?;
-        let Some(ids) = self.recall_message_ids.filter(|ids| !ids.is_empty()) else {
+        // Absent means the whole template; an empty list is more likely a mistake than that.
+        let Some(ids) = self.recall_message_ids else {
             return Ok((template_id, None));
         };
+        if ids.is_empty() {
+            let why = "must not be empty (leave it out to recall the whole template)";
+            return Err(ApiError::field("recallMessageIds", why));
+        }
+        if let Some(long) = ids.iter().find(|id| id.chars().count() > MAX_MESSAGE_ID_CHARS) {
+            let why = format!("{:?} is longer than {MAX_MESSAGE_ID_CHARS} characters", clip(long, QUOTED_CHARS));
+            return Err(ApiError::field("recallMessageIds", why));
+        }
         if ids.len() > MAX_RECALL_IDS {
             return Err(ApiError::field(
                 "recallMessageIds",

@@ -103,6 +103,8 @@ async fn sent_wecom_app_messages_are_recalled_through_the_provider_once() {
         (json!({"code": "send", "messageTemplateId": template, "recallMessageIds": ["a"]}), "code"),
         (json!({"code": "recall", "recallMessageIds": ["a"]}), "messageTemplateId"),
         (recall(template, &vec!["a"; 101]), "recallMessageIds"),
+        (recall(template, &[]), "recallMessageIds"),
+        (recall(template, &[&"x".repeat(129)]), "recallMessageIds"),
     ] {
         let (status, refused) = node.post("/recall", &body).await;
         assert!(status == 422 && refused["msg"].as_str().unwrap().starts_with(field), "{status} {refused}");
