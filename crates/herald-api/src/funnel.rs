@@ -1,5 +1,6 @@
 //! Funnels: what became of a run's messages, or of a template's messages on one day of its
-//! time zone — accepted, dropped by reason, held, sent, failed — with the failure reasons ranked.
+//! time zone — accepted, dropped by reason, held, sent, failed, and what receipts said of the
+//! sent ones — with the failure reasons ranked.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -75,5 +76,6 @@ pub(crate) async fn of_template_day(
 async fn funnel_of(state: &AppState, scope: DeliveryScope, published: Option<i64>) -> Result<Funnel, ApiError> {
     let states = state.store.state_counts(scope).await?;
     let failures = state.store.failure_reasons(scope, FAILURE_REASONS).await?;
-    Ok(Funnel::of(&states, published, failures))
+    let receipts = state.store.receipt_counts(scope).await?;
+    Ok(Funnel::of(&states, published, failures).with_receipts(receipts))
 }

@@ -29,6 +29,7 @@ mod prop_json;
 pub mod readiness;
 mod recall;
 mod recall_template;
+mod receipts;
 mod resend;
 mod runs;
 mod schedules;
@@ -101,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .merge(runs::router())
         .merge(funnel::router())
         .merge(messages::router())
+        .merge(receipts::router())
         .merge(accounts::router())
         .merge(schedules::router())
         .merge(policies::router())

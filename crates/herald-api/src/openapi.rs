@@ -5,8 +5,8 @@
 
 use crate::error::ErrorBody;
 use crate::{
-    accounts, crowd_admin, crowds, funnel, keys, messages, policies, recall, runs, schedules, send, suppressions,
-    template_test, templates,
+    accounts, crowd_admin, crowds, funnel, keys, messages, policies, recall, receipts, runs, schedules, send,
+    suppressions, template_test, templates,
 };
 use axum::Json;
 use serde_json::Value;
@@ -31,7 +31,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crowd_admin::remove, crowd_admin::download,
         runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, runs::resend, policies::run_states,
         funnel::run_funnel, funnel::template_funnel,
-        messages::outbox, messages::trace, policies::messages,
+        messages::outbox, messages::trace, policies::messages, receipts::unmatched,
         accounts::list, accounts::create, accounts::read, accounts::update, accounts::remove,
         accounts::test_send, accounts::refresh_token,
         schedules::list, schedules::fires,

@@ -1,7 +1,7 @@
 //! A funnel: what became of the messages of a run or of a template's day, stage by stage —
 //! accepted, then dropped on purpose (by reason), held, sent or failed — with the failure
-//! reasons ranked. Delivered and read need provider receipts, which herald does not collect
-//! yet, so they are absent rather than guessed.
+//! reasons ranked. Delivered, read and undelivered come from provider receipts; where none came
+//! in, they are absent rather than guessed.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,12 +19,22 @@ pub struct Funnel {
     pub dropped: BTreeMap<String, i64>,
     pub sent: i64,
     pub failed: i64,
-    /// Sent messages the provider confirmed delivered; absent until receipts are collected.
+    /// Sent messages the provider confirmed delivered (or read); absent without receipts.
     pub delivered: Option<i64>,
-    /// Delivered messages the receiver read; absent until receipts are collected.
+    /// Delivered messages the receiver read; absent without receipts.
     pub read: Option<i64>,
+    /// Sent messages the provider reported not delivered; absent without receipts.
+    pub undelivered: Option<i64>,
     /// Why messages failed, the most frequent first.
     pub failures: Vec<FailureCount>,
+}
+
+/// Messages by what their receipts said: delivered (or read), read, undelivered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReceiptCounts {
+    pub delivered: i64,
+    pub read: i64,
+    pub undelivered: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -52,6 +62,16 @@ impl Funnel {
         funnel.failures = failures.into_iter().map(|(reason, count)| FailureCount { reason, count }).collect();
         funnel
     }
+
+    /// With the receipts' counts (messages delivered or read, read, undelivered); left absent
+    /// when no receipt came in.
+    pub fn with_receipts(mut self, counts: ReceiptCounts) -> Self {
+        if counts.delivered + counts.read + counts.undelivered > 0 {
+            (self.delivered, self.read, self.undelivered) =
+                (Some(counts.delivered), Some(counts.read), Some(counts.undelivered));
+        }
+        self
+    }
 }
 
 #[cfg(test)]
@@ -71,6 +91,11 @@ mod tests {
         assert_eq!(funnel.dropped, BTreeMap::from([("discarded".into(), 1), ("test_skipped".into(), 3)]));
         assert_eq!(funnel.failures, [FailureCount { reason: "HTTP 500".into(), count: 4 }]);
         assert_eq!((funnel.delivered, funnel.read), (None, None), "no receipts yet");
+        let none = funnel.clone().with_receipts(ReceiptCounts::default());
+        assert_eq!((none.delivered, none.read, none.undelivered), (None, None, None), "none came in");
+        let counts = ReceiptCounts { delivered: 3, read: 1, undelivered: 0 };
+        let some = funnel.with_receipts(counts);
+        assert_eq!((some.delivered, some.read, some.undelivered), (Some(3), Some(1), Some(0)));
     }
 
     #[test]

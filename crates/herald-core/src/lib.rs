@@ -17,6 +17,7 @@ pub mod placeholders;
 pub mod quiet_hours;
 pub mod rate;
 pub mod recall;
+pub mod receipt;
 pub mod run;
 pub mod settings;
 pub mod suppression;

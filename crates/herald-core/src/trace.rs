@@ -32,6 +32,12 @@ pub enum TraceEvent {
     /// Taken back from the receiver after it was sent (the provider's recall), on an
     /// operator's request. The ledger keeps `sent`: it was sent.
     Recalled,
+    /// The provider's receipt: it reached the receiver's device or mailbox.
+    Delivered,
+    /// The provider's receipt: it did not reach the receiver (the detail has the provider's code).
+    Undelivered,
+    /// The provider's receipt: the receiver read it.
+    Read,
 }
 
 impl TraceEvent {
@@ -50,6 +56,9 @@ impl TraceEvent {
             Self::TestSkipped => "test_skipped",
             Self::Suppressed => "suppressed",
             Self::Recalled => "recalled",
+            Self::Delivered => "delivered",
+            Self::Undelivered => "undelivered",
+            Self::Read => "read",
         }
     }
 

@@ -459,3 +459,18 @@ pub enum Revoked {
     /// The last usable admin key stays: without it nobody could manage keys over the API.
     LastAdmin,
 }
+
+/// A receipt that named no sent message, kept to be reported.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnmatchedReceipt {
+    pub id: i64,
+    /// Who reported it (`tencent`, `aliyun`).
+    pub provider: String,
+    /// The message it named: herald's id or the provider's.
+    pub reference: String,
+    /// `delivered`, `undelivered` or `read`.
+    pub state: String,
+    pub code: Option<String>,
+    pub received_at: DateTime<Utc>,
+}

@@ -255,6 +255,8 @@ pub trait ReportRepo: Send + Sync {
     /// The failed messages of `scope` counted by reason, the most frequent first (ties by
     /// reason), at most `limit` reasons.
     async fn failure_reasons(&self, scope: DeliveryScope, limit: i64) -> Result<Vec<(String, i64)>>;
+    /// The sent messages of `scope` by what their receipts said.
+    async fn receipt_counts(&self, scope: DeliveryScope) -> Result<herald_core::funnel::ReceiptCounts>;
 }
 
 /// Deleting what is past retention.
@@ -311,6 +313,20 @@ pub trait RecallRepo: Send + Sync {
     ) -> Result<Vec<TraceRecord>>;
 }
 
+/// Delivery receipts from providers.
+#[async_trait]
+pub trait ReceiptRepo: Send + Sync {
+    /// Records each receipt in its sent message's trace (once per message and state) or, when it
+    /// names no sent message, in the unmatched list; one transaction.
+    async fn record_receipts(
+        &self,
+        receipts: &[herald_core::receipt::Receipt],
+        now: DateTime<Utc>,
+    ) -> Result<herald_core::receipt::ReceiptTally>;
+    /// A window of the receipts that named no sent message, newest first.
+    async fn unmatched_receipts(&self, offset: i64, limit: i64) -> Result<Vec<UnmatchedReceipt>>;
+}
+
 /// Everything a herald node needs from its state.
 pub trait Store:
     TemplateRepo
@@ -329,6 +345,7 @@ pub trait Store:
     + RetentionRepo
     + SuppressionRepo
     + RecallRepo
+    + ReceiptRepo
     + crate::console::UserRepo
     + crate::console::ConsoleRepo
 {
@@ -354,6 +371,7 @@ impl<T> Store for T where
         + RetentionRepo
         + SuppressionRepo
         + RecallRepo
+        + ReceiptRepo
         + crate::console::UserRepo
         + crate::console::ConsoleRepo
 {

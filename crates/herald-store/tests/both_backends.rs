@@ -60,6 +60,7 @@ on_both_backends!(
         a_run_whose_rows_are_all_final_completes_when_published,
         a_runs_failed_messages_stream_and_it_is_resent_once,
         a_templates_recall_finds_its_unrecalled_sends_and_its_waiting_requests,
+        receipts_land_once_per_message_and_state_and_the_unknown_are_kept,
         a_deferring_template_fired_inside_quiet_hours_streams_when_they_end,
         failed_released_and_listed_runs,
         dropped_messages_count_into_their_run_once,

@@ -447,7 +447,7 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         assert_eq!(b.text("#funnel-sent td").await, "5");
         let bar = b.script("return document.querySelector('#funnel-sent progress').value;").await;
         assert_eq!(bar, json!(5));
-        assert_eq!(b.text("#funnel-delivered td").await, "needs provider receipts");
+        assert_eq!(b.text("#funnel-delivered td").await, "no receipts yet");
         assert_eq!(b.text("#run-no-failures").await, "None failed.");
         let shards = b.text("#run-shards").await;
         assert!(

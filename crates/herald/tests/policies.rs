@@ -316,7 +316,7 @@ async fn the_funnel_of_a_run_and_of_its_templates_day_match_what_the_receiver_an
     assert_eq!(
         funnel,
         json!({"accepted": 10, "inFlight": 0, "held": 0, "dropped": {"test_skipped": 2}, "sent": 5, "failed": 3,
-               "delivered": null, "read": null, "failures": [{"reason": "HTTP 400", "count": 3}]})
+               "delivered": null, "read": null, "undelivered": null, "failures": [{"reason": "HTTP 400", "count": 3}]})
     );
     let (_, day) = node.get(&format!("/api/templates/{id}/funnel?day=2026-06-01")).await;
     assert_eq!((day["sent"].as_i64(), day["failed"].as_i64(), day["accepted"].as_i64()), (Some(5), Some(3), Some(10)));

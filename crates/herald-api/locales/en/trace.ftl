@@ -34,6 +34,9 @@ trace-state-cancelled = cancelled
 trace-state-test-skipped = test_skipped
 trace-state-suppressed = suppressed
 trace-state-recalled = recalled
+trace-state-delivered = delivered
+trace-state-undelivered = undelivered
+trace-state-read = read
 
 ## Recalling the message looked up, asked first
 trace-recall = Recall…

@@ -34,6 +34,9 @@ trace-state-cancelled = 已取消
 trace-state-test-skipped = 测试模式跳过
 trace-state-suppressed = 已退订屏蔽
 trace-state-recalled = 已撤回
+trace-state-delivered = 已送达
+trace-state-undelivered = 未送达
+trace-state-read = 已读
 
 ## 撤回所查消息，先确认
 trace-recall = 撤回…

@@ -46,6 +46,7 @@ impl FunnelView {
                 stage("funnel-failed", Some(funnel.failed)),
                 stage("funnel-delivered", funnel.delivered),
                 stage("funnel-read", funnel.read),
+                stage("funnel-undelivered", funnel.undelivered),
             ],
             dropped: funnel.dropped.iter().map(|(state, n)| (state_word(state), thousands(*n))).collect(),
             failures: funnel.failures.iter().map(|f| (f.reason.clone(), thousands(f.count))).collect(),

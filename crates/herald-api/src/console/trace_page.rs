@@ -157,6 +157,9 @@ pub(crate) fn state_word(state: &str) -> String {
         "test_skipped" => text("trace-state-test-skipped"),
         "suppressed" => text("trace-state-suppressed"),
         "recalled" => text("trace-state-recalled"),
+        "delivered" => text("trace-state-delivered"),
+        "undelivered" => text("trace-state-undelivered"),
+        "read" => text("trace-state-read"),
         other => other.to_string(),
     }
 }

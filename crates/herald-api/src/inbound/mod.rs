@@ -1,9 +1,11 @@
 //! Public endpoints that providers and mail readers call, outside the API key: SMS replies
 //! (Tencent Cloud's reply callback, Aliyun's `SmsUp` push), where `TD` or `退订` opts the
-//! number out, and marketing mail's one-click unsubscribe (RFC 8058). Each is reached through
+//! number out, SMS delivery receipts (Tencent's status callback, Aliyun's `SmsReport`), and
+//! marketing mail's one-click unsubscribe (RFC 8058). Each is reached through
 //! a token herald made for that purpose alone; a token that does not open answers 404, as an
 //! unknown path does.
 
+mod sms_receipts;
 mod sms_replies;
 mod unsubscribe;
 
@@ -14,7 +16,7 @@ use axum::Router;
 
 /// Every inbound route; none needs an API key.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(sms_replies::router()).merge(unsubscribe::router())
+    Router::new().merge(sms_replies::router()).merge(sms_receipts::router()).merge(unsubscribe::router())
 }
 
 /// The path prefixes whose next segment is a token, for logs that must not hold it.

@@ -3,7 +3,8 @@
 //! (上行短信, a JSON array, answered `{"code":0,"msg":"接收成功"}`). Neither provider signs
 //! its pushes, so each SMS account has its own callback URLs, whose token (the account id,
 //! signed for this purpose) only herald can make. A reply that means stop (`TD`, `退订`, ...)
-//! suppresses marketing SMS to the number; any other is counted and dropped.
+//! suppresses marketing SMS to the number; any other is counted and dropped. The same token
+//! opens the account's receipt pushes (`sms_receipts`).
 
 use super::masked_receiver;
 use crate::AppState;
@@ -39,7 +40,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/inbound/sms/aliyun/{token}", post(aliyun).layer(DefaultBodyLimit::max(MAX_ALIYUN_BODY)))
 }
 
-/// Where an SMS account's providers push replies; the token in them is the account's own.
+/// Where an SMS account's providers push replies and receipts; the token in them is the
+/// account's own.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ReplyCallbacks {
@@ -47,6 +49,10 @@ pub(crate) struct ReplyCallbacks {
     pub tencent: String,
     /// Aliyun SMS console, SmsUp (上行消息) HTTP batch push URL.
     pub aliyun: String,
+    /// Tencent Cloud SMS console, status callback (短信下发状态回调) URL.
+    pub tencent_status: String,
+    /// Aliyun SMS console, SmsReport (状态报告) HTTP batch push URL.
+    pub aliyun_report: String,
 }
 
 /// An SMS account's callback URLs: absolute under `server.public_url` when set, else paths to
@@ -60,6 +66,8 @@ pub(crate) fn reply_callbacks(state: &AppState, record: &AccountRecord) -> Optio
     Some(ReplyCallbacks {
         tencent: format!("{base}{TENCENT_PREFIX}{token}"),
         aliyun: format!("{base}{ALIYUN_PREFIX}{token}"),
+        tencent_status: format!("{base}{TENCENT_PREFIX}{token}{}", super::sms_receipts::TENCENT_SUFFIX),
+        aliyun_report: format!("{base}{ALIYUN_PREFIX}{token}{}", super::sms_receipts::ALIYUN_SUFFIX),
     })
 }
 
@@ -92,13 +100,13 @@ struct Reply {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Provider {
+pub(super) enum Provider {
     Tencent,
     Aliyun,
 }
 
 impl Provider {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Tencent => "tencent",
             Self::Aliyun => "aliyun",
@@ -106,7 +114,7 @@ impl Provider {
     }
 
     /// The answer in the provider's documented shape: success, or the problem.
-    fn answer(self, status: StatusCode, problem: Option<&str>) -> Response {
+    pub(super) fn answer(self, status: StatusCode, problem: Option<&str>) -> Response {
         let failed = i32::from(problem.is_some());
         let body = match self {
             Self::Tencent => json!({"result": failed, "errmsg": problem.unwrap_or("OK")}),
@@ -117,7 +125,7 @@ impl Provider {
 }
 
 /// Why a push was not taken.
-enum Refusal {
+pub(super) enum Refusal {
     /// The token is not one herald made for an SMS account that still exists.
     UnknownToken,
     /// The body is not what the provider documents.
@@ -140,30 +148,43 @@ async fn aliyun(State(state): State<AppState>, Path(token): Path<String>, reques
 }
 
 async fn answer(state: &AppState, token: &str, request: Request, provider: Provider) -> Response {
-    match receive(state, token, request, provider).await {
-        Ok(()) => provider.answer(StatusCode::OK, None),
-        Err(Refusal::UnknownToken) => ApiError::NotFound("not found".into()).into_response(),
-        Err(Refusal::BadBody(status, problem)) => provider.answer(status, Some(&problem)),
-        Err(Refusal::Failed(e)) => e.into_response(),
+    provider.answer_to(receive(state, token, request, provider).await)
+}
+
+impl Provider {
+    /// A push's answer: the provider's success shape, its problem shape for a bad body, 404 for
+    /// a token herald did not make.
+    pub(super) fn answer_to(self, received: Result<(), Refusal>) -> Response {
+        match received {
+            Ok(()) => self.answer(StatusCode::OK, None),
+            Err(Refusal::UnknownToken) => ApiError::NotFound("not found".into()).into_response(),
+            Err(Refusal::BadBody(status, problem)) => self.answer(status, Some(&problem)),
+            Err(Refusal::Failed(e)) => e.into_response(),
+        }
     }
 }
 
 /// Checks the token before reading the body, so a wrong token learns nothing of the route.
 async fn receive(state: &AppState, token: &str, request: Request, provider: Provider) -> Result<(), Refusal> {
-    let account_id = account_of(state, token).await?;
-    let body = Bytes::from_request(request, &()).await.map_err(|e| {
-        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { e.status() } else { StatusCode::BAD_REQUEST };
-        Refusal::BadBody(status, format!("could not read the body: {}", e.body_text()))
-    })?;
+    let account = account_of(state, token).await?;
+    let body = body_of(request).await?;
     let replies = match provider {
         Provider::Tencent => vec![tencent_reply(&body)?],
         Provider::Aliyun => aliyun_replies(&body)?,
     };
-    record(state, account_id, provider, &replies).await
+    record(state, account.id, provider, &replies).await
+}
+
+/// The body of a push, within its route's limit.
+pub(super) async fn body_of(request: Request) -> Result<Bytes, Refusal> {
+    Bytes::from_request(request, &()).await.map_err(|e| {
+        let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { e.status() } else { StatusCode::BAD_REQUEST };
+        Refusal::BadBody(status, format!("could not read the body: {}", e.body_text()))
+    })
 }
 
 /// The SMS account a callback token names.
-async fn account_of(state: &AppState, token: &str) -> Result<i64, Refusal> {
+pub(super) async fn account_of(state: &AppState, token: &str) -> Result<AccountRecord, Refusal> {
     let id: i64 = state
         .accounts
         .sealer()
@@ -171,7 +192,7 @@ async fn account_of(state: &AppState, token: &str) -> Result<i64, Refusal> {
         .and_then(|data| data.parse().ok())
         .ok_or(Refusal::UnknownToken)?;
     match state.store.get_account(id).await {
-        Ok(record) if record.channel == ChannelKind::Sms => Ok(id),
+        Ok(record) if record.channel == ChannelKind::Sms => Ok(record),
         Ok(_) | Err(StoreError::NotFound { .. }) => Err(Refusal::UnknownToken),
         Err(e) => Err(e.into()),
     }

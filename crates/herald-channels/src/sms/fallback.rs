@@ -27,7 +27,8 @@ impl SupplierChain {
                     if index > 0 {
                         tracing::info!(message_id = %sms.message_id, supplier = supplier.name(), "sms sent by a fallback supplier");
                     }
-                    return SendResult::Sent { detail: Some(format!("{}: {id}", supplier.name())) };
+                    let detail = herald_core::receipt::provider_detail(supplier.name(), &id);
+                    return SendResult::Sent { detail: Some(detail) };
                 }
                 Attempt::ReceiverFault { reason } => {
                     failures.push(reason);

@@ -212,6 +212,18 @@ pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, Buil
     Ok(Built { channel: Arc::new(SmsChannel::new(suppliers)), healthcheck, token_source: None })
 }
 
+/// The names the account's suppliers of `provider` send under (`tencent`, `tencent#3`), read
+/// from its configuration: a receipt naming the provider's id is matched under these.
+pub fn supplier_names(config: &Value, provider: &str) -> Vec<String> {
+    let suppliers = config.get("suppliers").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    suppliers
+        .iter()
+        .enumerate()
+        .filter(|(_, supplier)| supplier.get("provider").and_then(Value::as_str) == Some(provider))
+        .map(|(index, _)| supplier_name(provider, index))
+        .collect()
+}
+
 /// `tencent` for the first supplier, `tencent#2` for the second, and so on.
 fn supplier_name(provider: &str, index: usize) -> String {
     if index == 0 { provider.to_string() } else { format!("{provider}#{}", index + 1) }

@@ -29,6 +29,8 @@ mod ledger;
 mod policies;
 #[path = "../sql/recall.rs"]
 mod recall;
+#[path = "../sql/receipts.rs"]
+mod receipts;
 #[path = "../sql/reports.rs"]
 mod reports;
 #[path = "../sql/resend.rs"]

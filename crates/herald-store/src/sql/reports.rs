@@ -9,6 +9,7 @@ use crate::model::{DeliveryScope, MessageFilter, MessageState};
 use crate::repos::ReportRepo;
 use async_trait::async_trait;
 use const_format::formatcp;
+use herald_core::funnel::ReceiptCounts;
 use sqlx::Row;
 
 #[async_trait]
@@ -58,6 +59,12 @@ impl ReportRepo for Backend {
         let query = bound(sqlx::query_as(FAILURES[scope_index(scope)]), scope).bind(limit);
         Ok(query.fetch_all(&self.pool).await?)
     }
+
+    async fn receipt_counts(&self, scope: DeliveryScope) -> Result<ReceiptCounts> {
+        let query = bound(sqlx::query_as(RECEIPTS[scope_index(scope)]), scope);
+        let (delivered, read, undelivered): (i64, i64, i64) = query.fetch_one(&self.pool).await?;
+        Ok(ReceiptCounts { delivered, read, undelivered })
+    }
 }
 
 /// Each scope's rows of `deliveries`, as a WHERE clause ($1, and $2 $3 for a template's span).
@@ -90,6 +97,18 @@ const FAILURES: [&str; 2] = [
         "SELECT COALESCE(detail, ''), COUNT(*) FROM deliveries WHERE {TEMPLATE_ROWS} AND state = 'failed' GROUP BY 1 ORDER BY COUNT(*) DESC, COALESCE(detail, ''){BYTE_ORDER} LIMIT $4"
     ),
 ];
+
+/// Per scope: the sent messages whose receipts said delivered (or read), read, undelivered.
+const RECEIPTS: [&str; 2] = [
+    formatcp!("{RECEIPTS_OF} d.run_id = $1 AND {RECEIPT_EVENTS}"),
+    formatcp!("{RECEIPTS_OF} d.template_id = $1 AND d.at >= $2 AND d.at < $3 AND {RECEIPT_EVENTS}"),
+];
+const RECEIPTS_OF: &str = "SELECT \
+     COUNT(DISTINCT CASE WHEN t.event IN ('delivered', 'read') THEN t.message_id END), \
+     COUNT(DISTINCT CASE WHEN t.event = 'read' THEN t.message_id END), \
+     COUNT(DISTINCT CASE WHEN t.event = 'undelivered' THEN t.message_id END) \
+     FROM deliveries d JOIN trace t ON t.message_id = d.message_id WHERE";
+const RECEIPT_EVENTS: &str = "d.state = 'sent' AND t.event IN ('delivered', 'undelivered', 'read')";
 
 fn scope_index(scope: DeliveryScope) -> usize {
     match scope {

@@ -256,3 +256,51 @@ pub async fn a_templates_recall_finds_its_unrecalled_sends_and_its_waiting_reque
     let sent = store.sent_not_recalled(t, day_ago, "", 10).await.unwrap().remove(0);
     assert_eq!((sent.event.as_str(), sent.at, sent.template_id), ("sent", now, t));
 }
+
+pub async fn receipts_land_once_per_message_and_state_and_the_unknown_are_kept(store: Arc<dyn Store>) {
+    use herald_core::receipt::{Receipt, ReceiptKey, ReceiptState, ReceiptTally};
+    let now = t0();
+    let t = store.create_template(&unscheduled(None), now).await.unwrap().id;
+    let mut sent = message("m-1", t, None, TraceEvent::Sent);
+    sent.detail = Some("tencent#2: 5000:1".into());
+    store
+        .record_outcomes(
+            &[sent, message("m-2", t, None, TraceEvent::Sent), message("m-3", t, None, TraceEvent::Failed)],
+            now,
+        )
+        .await
+        .unwrap();
+    let by_sid = |id: &str, state| Receipt {
+        provider: "tencent".into(),
+        key: ReceiptKey::Provider { suppliers: vec!["tencent".into(), "tencent#2".into()], id: id.into() },
+        state,
+        code: Some("DELIVRD".into()),
+    };
+    let by_id =
+        |id: &str, state| Receipt { provider: "aliyun".into(), key: ReceiptKey::Message(id.into()), state, code: None };
+    let batch = [
+        by_sid("5000:1", ReceiptState::Delivered),
+        by_id("m-2", ReceiptState::Read),
+        by_id("m-2", ReceiptState::Read),
+        by_id("m-3", ReceiptState::Delivered),
+        by_sid("5000:9", ReceiptState::Undelivered),
+    ];
+    let tally = store.record_receipts(&batch, now).await.unwrap();
+    assert_eq!(tally, ReceiptTally { recorded: 2, repeated: 1, unmatched: 2 }, "m-3 failed: its receipt is unmatched");
+    let again = store.record_receipts(&batch[..2], now).await.unwrap();
+    assert_eq!(again, ReceiptTally { recorded: 0, repeated: 2, unmatched: 0 });
+    let events = |trace: Vec<herald_store::TraceRecord>| trace.into_iter().map(|r| r.event).collect::<Vec<_>>();
+    assert_eq!(events(store.trace_of("m-1").await.unwrap()), ["sent", "delivered"]);
+    assert_eq!(events(store.trace_of("m-2").await.unwrap()), ["sent", "read"]);
+    let unmatched = store.unmatched_receipts(0, 10).await.unwrap();
+    let listed: Vec<(&str, &str, &str)> =
+        unmatched.iter().map(|u| (u.provider.as_str(), u.reference.as_str(), u.state.as_str())).collect();
+    assert_eq!(listed, [("tencent", "5000:9", "undelivered"), ("aliyun", "m-3", "delivered")], "newest first");
+    let counts = store.receipt_counts(herald_store::DeliveryScope::TemplateBetween {
+        template_id: t,
+        from: now - Duration::hours(1),
+        to: now + Duration::hours(1),
+    });
+    let counts = counts.await.unwrap();
+    assert_eq!((counts.delivered, counts.read, counts.undelivered), (2, 1, 0), "read counts as delivered too");
+}
