@@ -12,6 +12,7 @@ mod crowd_admin;
 mod crowds;
 #[cfg(test)]
 mod decoder_props;
+mod dry_run;
 mod error;
 mod extract;
 mod filters;
@@ -48,8 +49,9 @@ use axum::Router;
 use axum::routing::get;
 use herald_bus::Bus;
 use herald_core::Clock;
+use herald_core::policies::PolicyDefaults;
 use herald_crowd::CrowdStore;
-use herald_store::Store;
+use herald_store::{DedupStore, Store};
 use std::sync::Arc;
 
 /// Limits the API enforces.
@@ -89,6 +91,11 @@ pub struct AppState {
     pub readiness: readiness::Readiness,
     /// Renders `/metrics`; None when the node records no metrics.
     pub metrics: Option<metrics::RenderMetrics>,
+    /// The dedup windows the workers count in, which a dry run reads and never writes.
+    pub dedup: Arc<dyn DedupStore>,
+    /// The workers' defaults for templates that set no quiet window or dedup rules, which a dry
+    /// run judges by as the workers do.
+    pub policy_defaults: PolicyDefaults,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -97,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(recall::router())
         .merge(templates::router())
         .merge(template_test::router())
+        .merge(dry_run::router())
         .merge(crowds::router(&state.limits))
         .merge(crowd_admin::router())
         .merge(runs::router())

@@ -5,7 +5,7 @@
 
 use crate::error::ErrorBody;
 use crate::{
-    accounts, crowd_admin, crowds, funnel, keys, messages, policies, recall, receipts, runs, schedules, send,
+    accounts, crowd_admin, crowds, dry_run, funnel, keys, messages, policies, recall, receipts, runs, schedules, send,
     suppressions, template_test, templates,
 };
 use axum::Json;
@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         send::send, send::batch_send, recall::recall,
         templates::list, templates::create, templates::read, templates::update, templates::remove,
         templates::start, templates::stop, templates::run_now, templates::fires, template_test::test,
+        dry_run::dry_run,
         crowds::list, crowds::upload, crowds::read, crowd_admin::bad_rows, crowd_admin::rename,
         crowd_admin::remove, crowd_admin::download,
         runs::list, runs::read, runs::shards, runs::cancel, runs::pause, runs::resume, runs::resend, policies::run_states,

@@ -53,6 +53,8 @@ impl Api {
             console: Default::default(),
             readiness: Default::default(),
             metrics: None,
+            dedup: store.clone(),
+            policy_defaults: Default::default(),
         };
         Self { app: router(state), key, store, bus, _dir: dir }
     }

@@ -12,7 +12,8 @@
 //!
 //! The scripts touch a key and the expiry index together, and the purge script deletes keys
 //! it reads from the index; on Redis Cluster give the prefix a hash tag (`{herald}:dedup`) so
-//! they all live in one slot.
+//! they all live in one slot. The peeks (a dry run's reads) are plain read commands, pipelined:
+//! one round trip for a whole list of keys, nothing written.
 
 use crate::dedup::DedupStore;
 use crate::error::Result;
@@ -174,6 +175,38 @@ impl DedupStore for RedisDedup {
             .await
             .map_err(redis_error)?;
         Ok(admitted == 1)
+    }
+
+    async fn peek_sliding(&self, keys: &[String], window: Duration, now: DateTime<Utc>) -> Result<Vec<u64>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // What the admit script keeps after trimming: scores above now - window.
+        let after = format!("({}", to_ms(now) - window.num_milliseconds().max(0));
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("ZCOUNT").arg(self.sliding_key(key)).arg(&after).arg("+inf");
+        }
+        pipe.query_async(&mut self.conn.clone()).await.map_err(redis_error)
+    }
+
+    async fn peek_fixed(&self, keys: &[(String, String)], now: DateTime<Utc>) -> Result<Vec<u64>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for (key, bucket) in keys {
+            let counter = self.fixed_key(key, bucket);
+            pipe.cmd("GET").arg(&counter).cmd("ZSCORE").arg(self.index_key()).arg(&counter);
+        }
+        let answers: Vec<(Option<u64>, Option<f64>)> =
+            pipe.query_async(&mut self.conn.clone()).await.map_err(redis_error)?;
+        let now_ms = to_ms(now) as f64;
+        // The admit script starts a bucket whose expiry has passed again from zero.
+        Ok(answers
+            .into_iter()
+            .map(|(count, due)| if due.is_some_and(|d| d <= now_ms) { 0 } else { count.unwrap_or(0) })
+            .collect())
     }
 
     /// Counts the expired keys taken off the index, including any Redis had already let go

@@ -139,6 +139,57 @@ async fn purge(store: &dyn DedupStore) {
     assert_eq!(store.purge_expired(t0() + Duration::seconds(599), 100).await.unwrap(), 0);
 }
 
+/// The peeks: what an admit at `now` would count, for many keys at once (in the order asked,
+/// repeats and unknown keys included), and nothing recorded.
+async fn peeks(store: &dyn DedupStore) {
+    let w = Duration::seconds(300);
+    for s in [0, 10, 20] {
+        assert!(store.admit_sliding("pa", 5, w, t0() + Duration::seconds(s)).await.unwrap());
+    }
+    assert!(store.admit_sliding("pb", 5, w, t0()).await.unwrap());
+    let keys: Vec<String> = ["pa", "missing", "pb", "pa"].map(String::from).to_vec();
+    let peek = |keys: Vec<String>, now| async move { store.peek_sliding(&keys, w, now).await.unwrap() };
+    assert_eq!(peek(keys.clone(), t0() + Duration::seconds(20)).await, [3, 0, 1, 3]);
+    assert_eq!(peek(keys.clone(), t0() + Duration::seconds(305)).await, [2, 0, 0, 2], "t0 and pb are out");
+    assert_eq!(peek(vec!["pa".into()], t0() + w).await, [2], "at exactly t0 + T, t0 is out of (now - T, now]");
+    assert_eq!(peek(vec!["pa".into()], t0() - Duration::seconds(100)).await, [3], "later events count too");
+    // A long list (the SQLite store reads it in parts) answers in its order.
+    let mut long: Vec<String> = (0..12_000).map(|n| format!("none-{n}")).collect();
+    long.push("pa".into());
+    let counts = peek(long, t0() + Duration::seconds(20)).await;
+    assert_eq!((counts.len(), counts[11_999], counts[12_000]), (12_001, 0, 3));
+    // Peeking counted nothing: with a limit of 4 there is exactly one place left.
+    assert!(store.admit_sliding("pa", 4, w, t0() + Duration::seconds(20)).await.unwrap());
+    assert!(!store.admit_sliding("pa", 4, w, t0() + Duration::seconds(20)).await.unwrap());
+
+    let expires = t0() + Duration::hours(1);
+    for bucket in ["2026-05-01", "2026-05-01", "2026-05-02"] {
+        assert!(store.admit_fixed("fa", bucket, 5, expires, t0()).await.unwrap());
+    }
+    assert!(store.admit_fixed("a:b", "c", 5, expires, t0()).await.unwrap());
+    let pairs: Vec<(String, String)> = [
+        ("fa", "2026-05-01"),
+        ("fa", "2026-05-02"),
+        ("fa", "2026-05-03"),
+        ("nobody", "2026-05-01"),
+        ("a", "b:c"),
+        ("a:b", "c"),
+    ]
+    .map(|(k, b)| (k.to_string(), b.to_string()))
+    .to_vec();
+    assert_eq!(store.peek_fixed(&pairs, t0()).await.unwrap(), [2, 1, 0, 0, 0, 1]);
+    assert_eq!(store.peek_fixed(&pairs, expires).await.unwrap(), [0; 6], "expired buckets start again from zero");
+    let mut long: Vec<(String, String)> = (0..12_000).map(|n| (format!("none-{n}"), "b".to_string())).collect();
+    long.push(pairs[0].clone());
+    let counts = store.peek_fixed(&long, t0()).await.unwrap();
+    assert_eq!((counts.len(), counts[12_000]), (12_001, 2));
+    // Peeking counted nothing: with a limit of 3 there is exactly one place left.
+    assert!(store.admit_fixed("fa", "2026-05-01", 3, expires, t0()).await.unwrap());
+    assert!(!store.admit_fixed("fa", "2026-05-01", 3, expires, t0()).await.unwrap());
+    assert!(store.peek_sliding(&[], w, t0()).await.unwrap().is_empty());
+    assert!(store.peek_fixed(&[], t0()).await.unwrap().is_empty());
+}
+
 const ODD_KEYS: [&str; 5] = [
     "张三|【验证码】您的验证码是{$code}，五分钟内有效",
     "用户🙂:a*b?[c]\\ 'x\" %_",
@@ -237,6 +288,14 @@ async fn sqlite_keys_with_cjk_and_odd_characters() {
     odd_keys(&sqlite(&dir).await).await;
 }
 
+#[tokio::test]
+async fn sqlite_peeks_count_what_an_admit_would_and_record_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    peeks(&store).await;
+    assert_eq!(sqlite_rows(&store).await, (5, 3), "the admits' events and counters only");
+}
+
 async fn two_sqlite_stores(dir: &tempfile::TempDir) -> Vec<Arc<dyn DedupStore>> {
     let a = sqlite(dir).await;
     let b = sqlite(dir).await;
@@ -304,6 +363,17 @@ async fn redis_keys_expire_on_their_own() {
 async fn redis_keys_with_cjk_and_odd_characters() {
     let prefix = unique_prefix("odd");
     odd_keys(&redis_dedup(&prefix).await).await;
+    redis_cleanup(&prefix).await;
+}
+
+#[tokio::test]
+async fn redis_peeks_count_what_an_admit_would_and_record_nothing() {
+    let prefix = unique_prefix("peeks");
+    peeks(&redis_dedup(&prefix).await).await;
+    let expected: Vec<String> = ["f:2:fa:2026-05-01", "f:2:fa:2026-05-02", "f:3:a:b:c", "s:pa", "s:pb"]
+        .map(|key| format!("{prefix}:{key}"))
+        .to_vec();
+    assert_eq!(redis_records(&prefix).await, expected, "the admits' keys only");
     redis_cleanup(&prefix).await;
 }
 

@@ -1,4 +1,4 @@
-//! herald's command line: `serve` runs a node; `migrate`, `crowd check`, `send`,
+//! herald's command line: `serve` runs a node; `migrate`, `crowd check`, `send`, `dry-run`,
 //! `apikey create` and `user add` are the operator's tools; `completions` and `man` describe
 //! the CLI itself.
 
@@ -44,6 +44,9 @@ enum Command {
     },
     /// Send one message through a running node's send API.
     Send(cli::send::SendArgs),
+    /// Where a template's crowd would go if it ran now (or --at): counts per screen and a few
+    /// rendered messages, through a running node's API. Nothing is sent or recorded.
+    DryRun(cli::dry_run::DryRunArgs),
     /// A run's progress; pausing, resuming, cancelling or resending it, through a running node's API.
     Run {
         #[command(subcommand)]
@@ -136,6 +139,7 @@ fn main() -> std::process::ExitCode {
                 cli::crowd_check::run(&file, &receiver_column)
             }
             Command::Send(args) => cli::send::run(args).await,
+            Command::DryRun(args) => cli::dry_run::run(args).await,
             Command::Run { command } => cli::run::run(command).await,
             Command::Apikey { command: ApikeyCommand::Create { name, scope } } => {
                 cli::admin::create_api_key(cli.config.as_deref(), &name, &scope).await

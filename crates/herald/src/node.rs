@@ -199,11 +199,7 @@ impl Node {
             concurrency: w.sends_in_flight,
             holder: self.id.clone(),
             claim_ttl: w.claim_ttl(),
-            defaults: PolicyDefaults {
-                quiet_window: Default::default(),
-                timezone_column: config.policies.timezone_column.clone(),
-                dedup: config.policies.dedup.clone(),
-            },
+            defaults: policy_defaults(config),
         }));
         // A worker per topic this node can deliver through; idle topics cost nothing.
         for channel in channels_kinds {
@@ -238,6 +234,8 @@ impl Node {
             login_guard: Default::default(),
             readiness: self.readiness.clone(),
             metrics: crate::metrics::renderer().map(|render| crate::metrics::with_pool_use(render, &self.database)),
+            dedup: self.dedup.clone(),
+            policy_defaults: policy_defaults(config),
         };
         let app = herald_api::router(state);
         let limits = ServeLimits {
@@ -262,6 +260,16 @@ impl Node {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
         self.database.close().await;
+    }
+}
+
+/// The send-time policies' defaults for templates that set none: the workers apply them, and
+/// the API's dry run judges by them.
+fn policy_defaults(config: &Config) -> PolicyDefaults {
+    PolicyDefaults {
+        quiet_window: Default::default(),
+        timezone_column: config.policies.timezone_column.clone(),
+        dedup: config.policies.dedup.clone(),
     }
 }
 

@@ -1016,3 +1016,55 @@ async fn the_trace_page_recalls_the_message_looked_up_after_asking() {
     assert!(!nothing.contains("id=\"recall-outcome\""), "no card, no outcome: the page says no message matches");
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_dry_run_button_shows_where_a_templates_crowd_would_go() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let crowd = node.crowd(crowd_csv(4)).await;
+    let mut spec = outbox_template("Promo", &crowd, None);
+    spec["testMode"] = json!({"receivers": [receiver(2)]});
+    let id = node.template(spec).await;
+    let (_, page) = b.get(&format!("/templates/{id}")).await;
+    assert!(page.contains(&format!("action=\"/templates/{id}/dry-run\"")) && page.contains("id=\"dry-run\""));
+
+    let (status, _, shown) = b.post(&format!("/templates/{id}/dry-run"), &[]).await;
+    assert_eq!(status, 200, "{shown}");
+    let row = |html: &str, id: &str| {
+        let at = html.find(&format!("<tr id=\"{id}\"")).unwrap_or_else(|| panic!("no row {id}"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_string()
+    };
+    for (id, label, count) in [
+        ("dry-run-rows", "Rows read", "4"),
+        ("dry-run-test-skipped", "Skipped by test mode", "3"),
+        ("dry-run-would-send", "Would be sent", "1"),
+    ] {
+        let line = row(&shown, id);
+        assert!(line.contains(label) && line.contains(&format!("<td class=\"num\">{count}</td>")), "{line}");
+    }
+    assert!(shown.contains("id=\"dry-run-samples\"") && shown.contains(&receiver(2)), "the message it would send");
+    assert!(shown.contains("<html") && !shown.contains(MISSING_TEXT), "a page of its own without htmx");
+    assert_eq!(node.get("/api/outbox").await.1["total"], 0, "nothing sent");
+
+    // From the button (htmx): the fragment alone, in the page's language.
+    let r = b
+        .http
+        .post(node.url(&format!("/templates/{id}/dry-run")))
+        .header("Cookie", &b.s.cookie)
+        .header("X-CSRF-Token", &b.s.csrf)
+        .header("HX-Request", "true")
+        .header("Accept-Language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let fragment = r.text().await.unwrap();
+    assert!(!fragment.contains("<html") && row(&fragment, "dry-run-would-send").contains("将会发送"), "{fragment}");
+
+    let bare = node.template(json!({"name": "Bare", "channel": "outbox", "content": {"body": "b"}})).await;
+    let (status, _, refused) = b.post(&format!("/templates/{bare}/dry-run"), &[]).await;
+    assert!(status == 409 && refused.contains("id=\"dry-run-error\"") && refused.contains("has no crowd"), "{status}");
+    let r = b.http.post(node.url(&format!("/templates/{id}/dry-run"))).header("Cookie", &b.s.cookie).send().await;
+    assert_eq!(r.unwrap().status(), 403, "a write without the session's token");
+    node.node.shutdown().await;
+}

@@ -12,6 +12,7 @@ mod crowd_page;
 mod crowds_page;
 mod csrf;
 mod dashboard;
+mod dry_run_page;
 mod form;
 mod funnel_view;
 mod identity;
@@ -86,6 +87,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let protected = Router::new()
         .merge(dashboard::router())
         .merge(templates_page::router())
+        .merge(dry_run_page::router())
         .merge(policies_page::router())
         .merge(suppressions_page::router(&state.limits))
         .merge(outbox_page::router())

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod crowd_check;
+pub mod dry_run;
 pub mod node_api;
 pub mod run;
 pub mod send;

@@ -1,0 +1,27 @@
+# A template's dry run: where its crowd's rows would go, without sending.
+dry-run-card-heading = Dry run
+dry-run-hint = Counts where the crowd's rows would go if the template ran now, screen by screen, and shows a few of the messages it would send. Nothing is sent or recorded.
+dry-run-button = Dry run
+dry-run-title = Dry run of template #{ $id }
+dry-run-heading = Dry run of template #{ $id }: { $name }
+dry-run-back = Back to the template
+dry-run-judged-at = Judged at { $at }
+dry-run-elapsed = took { $ms } ms
+dry-run-col-where = Where the rows go
+dry-run-col-rows = Rows
+dry-run-count-rows = Rows read
+dry-run-count-invalid = Invalid, skipped
+dry-run-count-discarded = Discarded: the template is on the discard list
+dry-run-count-test-skipped = Skipped by test mode
+dry-run-count-suppressed = On the suppression list
+dry-run-count-quiet-dropped = Dropped in quiet hours
+dry-run-count-quiet-deferred = Held until quiet hours end
+dry-run-count-render-failed = A placeholder without a value
+dry-run-count-dedup-dropped = Dropped by dedup
+dry-run-count-would-send = Would be sent
+dry-run-inexact = The crowd holds more receivers to count repeats of than a dry run keeps (100,000 dedup keys): some repeats were not counted, so fewer may be sent than shown.
+dry-run-samples = What would be sent
+dry-run-no-samples = Nothing would be sent.
+dry-run-col-row = Row
+dry-run-col-receiver = Receiver
+dry-run-col-content = Content

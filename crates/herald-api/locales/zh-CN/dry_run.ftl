@@ -1,0 +1,27 @@
+# 模板试运行：人群文件的各行会去向何处，不发送。
+dry-run-card-heading = 试运行
+dry-run-hint = 统计如果现在发送该模板，人群文件的各行在每道检查中的去向，并展示几条将要发送的消息。不发送，也不记录任何内容。
+dry-run-button = 试运行
+dry-run-title = 模板 #{ $id } 的试运行
+dry-run-heading = 模板 #{ $id }（{ $name }）的试运行
+dry-run-back = 返回模板
+dry-run-judged-at = 判定时间 { $at }
+dry-run-elapsed = 耗时 { $ms } 毫秒
+dry-run-col-where = 去向
+dry-run-col-rows = 行数
+dry-run-count-rows = 读取的行
+dry-run-count-invalid = 无效行，跳过
+dry-run-count-discarded = 已丢弃：模板在丢弃名单上
+dry-run-count-test-skipped = 测试模式跳过
+dry-run-count-suppressed = 在退订名单上
+dry-run-count-quiet-dropped = 免打扰时段内丢弃
+dry-run-count-quiet-deferred = 延后到免打扰时段结束
+dry-run-count-render-failed = 占位符缺少取值
+dry-run-count-dedup-dropped = 被去重丢弃
+dry-run-count-would-send = 将会发送
+dry-run-inexact = 人群文件中需要统计重复的接收者超过试运行能记录的数量（100,000 个去重键）：部分重复未被计入，实际发送可能少于所示。
+dry-run-samples = 将要发送的消息
+dry-run-no-samples = 没有消息会被发送。
+dry-run-col-row = 行
+dry-run-col-receiver = 接收者
+dry-run-col-content = 内容
