@@ -36,6 +36,7 @@ mod runs;
 mod schedules;
 mod send;
 mod send_params;
+mod status_events;
 mod suppression_import;
 mod suppressions;
 mod template_test;
@@ -105,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .merge(templates::router())
         .merge(template_test::router())
         .merge(dry_run::router())
+        .merge(status_events::router())
         .merge(crowds::router(&state.limits))
         .merge(crowd_admin::router())
         .merge(runs::router())

@@ -6,7 +6,7 @@
 use crate::error::ErrorBody;
 use crate::{
     accounts, crowd_admin, crowds, dry_run, funnel, keys, messages, policies, recall, receipts, runs, schedules, send,
-    suppressions, template_test, templates,
+    status_events, suppressions, template_test, templates,
 };
 use axum::Json;
 use serde_json::Value;
@@ -39,6 +39,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         policies::discards, policies::discard, policies::undiscard, policies::rates, policies::set_rate,
         suppressions::list, suppressions::add, suppressions::remove, suppressions::import,
         keys::list, keys::create, keys::revoke,
+        status_events::list, status_events::create, status_events::read, status_events::update,
+        status_events::remove, status_events::rotate, status_events::replay,
         crate::metrics::metrics, crate::healthz, crate::readiness::readyz, openapi_json,
     ),
     components(schemas(ErrorBody)),
@@ -54,6 +56,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "policies", description = "the discard list and flow control"),
         (name = "suppressions", description = "the suppression list: receivers who opted out"),
         (name = "keys", description = "API keys"),
+        (name = "events", description = "status events out: signed, batched webhooks of what happened to messages and runs"),
         (name = "operations", description = "probes, metrics and this description"),
     )
 )]

@@ -22,6 +22,7 @@ pub mod recall;
 pub mod receipt;
 pub mod run;
 pub mod settings;
+pub mod status_events;
 pub mod suppression;
 pub mod template;
 pub mod test_mode;

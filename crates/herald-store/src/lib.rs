@@ -27,6 +27,7 @@ pub mod redis_rate;
 mod repos;
 #[allow(clippy::duplicate_mod)]
 pub mod sqlite;
+mod status_events;
 mod time;
 
 pub use console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo, UserSettings};
@@ -38,3 +39,4 @@ pub use postgres::PgStore;
 pub use rate::{LocalRates, RateGate, Throttle};
 pub use repos::*;
 pub use sqlite::{Durability, SqliteStore};
+pub use status_events::{EndpointSpec, EndpointTarget, EventEndpoint, QueuedEvent, ReplayWindow, StatusEventRepo};

@@ -346,6 +346,7 @@ pub trait Store:
     + SuppressionRepo
     + RecallRepo
     + ReceiptRepo
+    + crate::status_events::StatusEventRepo
     + crate::console::UserRepo
     + crate::console::ConsoleRepo
 {
@@ -372,6 +373,7 @@ impl<T> Store for T where
         + SuppressionRepo
         + RecallRepo
         + ReceiptRepo
+        + crate::status_events::StatusEventRepo
         + crate::console::UserRepo
         + crate::console::ConsoleRepo
 {

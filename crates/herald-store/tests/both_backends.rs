@@ -91,6 +91,7 @@ on_both_backends!(
         crowds_keep_their_report_are_renamed_and_deleted_only_when_unused,
         the_suppression_list_covers_its_channel_and_kinds,
         the_suppression_list_is_searched_filtered_and_paged_newest_first,
+        status_events_are_queued_claimed_retried_acknowledged_and_replayed,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

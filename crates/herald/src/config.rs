@@ -29,6 +29,7 @@ pub struct Config {
     pub policies: PoliciesConfig,
     pub sample_data: SampleDataConfig,
     pub console: ConsoleConfig,
+    pub status_events: crate::status_events::StatusEventsConfig,
     pub log: LogConfig,
 }
 
@@ -388,7 +389,8 @@ impl Config {
         self.streamer.validate().map_err(|e| e.in_section("streamer"))?;
         self.worker.validate().map_err(|e| e.in_section("worker"))?;
         self.channels.validate().map_err(|e| e.in_section("channels"))?;
-        self.console.validate().map_err(|e| e.in_section("console"))
+        self.console.validate().map_err(|e| e.in_section("console"))?;
+        self.status_events.validate().map_err(|e| e.in_section("status_events"))
     }
 }
 

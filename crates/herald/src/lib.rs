@@ -11,6 +11,7 @@ pub mod node;
 pub mod redis_wait;
 pub mod seed;
 pub mod serve;
+pub mod status_events;
 
 pub use config::Config;
 pub use node::Node;

@@ -139,6 +139,7 @@ impl Node {
         }
         if roles.worker {
             node.spawn_workers(config)?;
+            node.spawn_status_events(config);
         }
         if roles.api {
             node.setup_token =
@@ -209,6 +210,20 @@ impl Node {
             }
         }
         Ok(())
+    }
+
+    /// The status-event dispatcher: posts what the store's triggers queued to the endpoints.
+    fn spawn_status_events(&mut self, config: &Config) {
+        let accounts = &self.context.accounts;
+        let dispatcher = crate::status_events::Dispatcher {
+            store: self.context.store.clone(),
+            http: accounts.context().http.clone(),
+            sealer: accounts.sealer().clone(),
+            clock: self.context.clock.clone(),
+            holder: self.id.clone(),
+            config: config.status_events.clone(),
+        };
+        self.tasks.spawn(dispatcher.run(self.shutdown.clone()));
     }
 
     async fn spawn_api(&mut self, config: &Config) -> anyhow::Result<()> {

@@ -1068,3 +1068,44 @@ async fn the_dry_run_button_shows_where_a_templates_crowd_would_go() {
     assert_eq!(r.unwrap().status(), 403, "a write without the session's token");
     node.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_events_page_makes_an_endpoint_shows_its_secret_once_pauses_replays_and_deletes_it() {
+    let (_dir, node) = started().await;
+    let b = browser(&node, "ops").await;
+    let (status, page) = b.get("/events").await;
+    assert!(status == 200 && page.contains("id=\"create-endpoint\"") && page.contains("href=\"/events\""));
+
+    let fields =
+        [("name", "crm"), ("url", "http://127.0.0.1:9/events"), ("events", "message.sent"), ("events", "run.finished")];
+    let (status, _, made) = b.post("/events", &fields).await;
+    assert_eq!(status, 200, "{made}");
+    let at = made.find("id=\"new-secret\"").expect("the secret is shown");
+    assert!(made[at..].contains("whsec_"));
+    let (_, list) = node.get("/api/event-endpoints").await;
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(list["items"][0]["events"], json!(["message.sent", "run.finished"]));
+    assert!(!b.get("/events").await.1.contains("whsec_"), "shown once");
+
+    let (status, _, refused) =
+        b.post("/events", &[("name", "x"), ("url", "ftp://example.com"), ("events", "message.sent")]).await;
+    assert!(status == 422 && refused.contains("id=\"error\"") && refused.contains("url"), "{status}");
+
+    let (status, to, _) = b.post(&format!("/events/{id}/toggle"), &[]).await;
+    assert_eq!((status, to.as_str()), (303, "/events?done=toggled"));
+    assert!(b.get("/events").await.1.contains(&format!("id=\"paused-{id}\"")));
+    assert_eq!(node.get(&format!("/api/event-endpoints/{id}")).await.1["enabled"], false);
+
+    let (status, to, _) = b.post(&format!("/events/{id}/replay"), &[("hours", "24")]).await;
+    assert_eq!((status, to.as_str()), (303, "/events?done=replayed&queued=0"));
+    let (status, _, _) = b.post(&format!("/events/{id}/replay"), &[("hours", "5")]).await;
+    assert_eq!(status, 422);
+
+    let (status, _, asked) = b.post(&format!("/events/{id}/delete"), &[]).await;
+    assert!(status == 200 && asked.contains("id=\"confirm-yes\""), "asks first");
+    assert_eq!(node.get(&format!("/api/event-endpoints/{id}")).await.0, 200, "nothing deleted yet");
+    let (status, to, _) = b.post(&format!("/events/{id}/delete"), &[("confirm", "yes")]).await;
+    assert_eq!((status, to.as_str()), (303, "/events?done=deleted"));
+    assert_eq!(node.get(&format!("/api/event-endpoints/{id}")).await.0, 404);
+    node.node.shutdown().await;
+}

@@ -13,6 +13,7 @@ mod crowds_page;
 mod csrf;
 mod dashboard;
 mod dry_run_page;
+mod events_page;
 mod form;
 mod funnel_view;
 mod identity;
@@ -88,6 +89,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(templates_page::router())
         .merge(dry_run_page::router())
+        .merge(events_page::router())
         .merge(policies_page::router())
         .merge(suppressions_page::router(&state.limits))
         .merge(outbox_page::router())

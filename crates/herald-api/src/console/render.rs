@@ -39,7 +39,7 @@ pub(crate) struct Tab {
 }
 
 /// The tabs of the top bar: path, the catalogue key of its label.
-pub(crate) const TABS: [(&str, &str); 12] = [
+pub(crate) const TABS: [(&str, &str); 13] = [
     ("/", "nav-dashboard"),
     ("/templates", "nav-templates"),
     ("/crowds", "nav-crowds"),
@@ -50,6 +50,7 @@ pub(crate) const TABS: [(&str, &str); 12] = [
     ("/policies", "nav-policies"),
     ("/outbox", "nav-outbox"),
     ("/keys", "nav-keys"),
+    ("/events", "nav-events"),
     ("/users", "nav-users"),
     ("/api-reference", "nav-api"),
 ];

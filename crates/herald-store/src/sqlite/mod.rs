@@ -50,6 +50,8 @@ mod schedules;
 mod send_requests;
 #[path = "../sql/shards.rs"]
 mod shards;
+#[path = "../sql/status_events.rs"]
+mod status_events;
 #[path = "../sql/suppressions.rs"]
 mod suppressions;
 #[path = "../sql/templates.rs"]

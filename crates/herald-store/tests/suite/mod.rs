@@ -16,6 +16,7 @@ mod lists;
 mod policies;
 mod runs;
 mod schedules;
+mod status_events;
 mod suppressions;
 mod templates;
 
@@ -26,6 +27,7 @@ pub use lists::*;
 pub use policies::*;
 pub use runs::*;
 pub use schedules::*;
+pub use status_events::*;
 pub use suppressions::*;
 pub use templates::*;
 

@@ -8,7 +8,7 @@ use serde_json::json;
 
 const LEASE: Duration = Duration::seconds(30);
 
-fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> TraceEntry {
+pub fn outcome(run_id: i64, template_id: i64, row: u64, event: TraceEvent) -> TraceEntry {
     TraceEntry {
         message_id: herald_core::Installation::new("t").run_row(run_id, row),
         template_id,

@@ -1,0 +1,31 @@
+# /events: status events out, their endpoints, backlog, replay.
+nav-events = Status events
+events-hint = Each endpoint gets signed POSTs (X-Herald-Signature: t=…,v1=HMAC-SHA256 of "t.body") of what happened to messages and runs, at most 100 events a call; a call that fails is tried again later with the same event ids.
+events-secret-shown-once = The endpoint's signing secret, shown this once:
+events-secret-copy-now = copy it now; rotate it through the API to get a new one.
+events-col-name = Name
+events-col-url = URL
+events-col-types = Event types
+events-col-backlog = Waiting
+events-col-last-success = Last success
+events-col-last-error = Last error
+events-oldest = oldest { $at }
+events-paused = paused
+events-pause = Pause
+events-resume = Resume
+events-replay = Send again
+events-replay-window = Window to send again
+events-replay-hour = last hour
+events-replay-day = last day
+events-replay-week = last week
+events-replay-hours = { $hours } is not a window this page offers: 1, 24 or 168 hours
+events-delete = Delete…
+events-delete-title = Delete endpoint { $name }?
+events-delete-text = Its { $backlog } waiting events are dropped with it; what was sent stays sent.
+events-delete-yes = Delete the endpoint
+events-new-heading = New endpoint
+events-create = Create endpoint
+events-unknown-type = an event type this node does not know
+events-replayed = { $count } events queued to be sent again.
+events-deleted = Endpoint deleted.
+events-toggled = Endpoint paused or resumed.

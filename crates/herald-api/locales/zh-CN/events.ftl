@@ -1,0 +1,31 @@
+# /events: status events out, their endpoints, backlog, replay.
+nav-events = 状态事件
+events-hint = 每个端点收到签名的 POST（X-Herald-Signature: t=…,v1= 对 "t.body" 的 HMAC-SHA256），内容是消息和运行发生了什么，每次最多 100 个事件；失败的调用稍后用同样的事件 id 重试。
+events-secret-shown-once = 端点的签名密钥，只显示这一次：
+events-secret-copy-now = 请现在复制；通过 API 轮换可以得到新的密钥。
+events-col-name = 名称
+events-col-url = URL
+events-col-types = 事件类型
+events-col-backlog = 等待中
+events-col-last-success = 上次成功
+events-col-last-error = 上次错误
+events-oldest = 最早 { $at }
+events-paused = 已暂停
+events-pause = 暂停
+events-resume = 恢复
+events-replay = 重新发送
+events-replay-window = 重新发送的时间范围
+events-replay-hour = 最近一小时
+events-replay-day = 最近一天
+events-replay-week = 最近一周
+events-replay-hours = { $hours } 不是本页提供的时间范围：1、24 或 168 小时
+events-delete = 删除…
+events-delete-title = 删除端点 { $name }？
+events-delete-text = 它的 { $backlog } 个等待中的事件会一起丢弃；已发送的保持已发送。
+events-delete-yes = 删除端点
+events-new-heading = 新建端点
+events-create = 创建端点
+events-unknown-type = 本节点不认识的事件类型
+events-replayed = { $count } 个事件已排队重新发送。
+events-deleted = 端点已删除。
+events-toggled = 端点已暂停或恢复。
