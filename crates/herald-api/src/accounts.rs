@@ -77,8 +77,9 @@ pub(crate) struct AccountView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// SMS accounts: the URLs to give each provider for replies (a reply such as `TD` or `退订`
-    /// opts the number out of marketing SMS); absolute when `server.public_url` is set, else
-    /// paths to put after herald's public address.
+    /// opts the number out of marketing SMS) and status reports; Getui accounts: the receipt
+    /// callback URL. Absolute when `server.public_url` is set, else paths to put after
+    /// herald's public address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_callbacks: Option<crate::inbound::ReplyCallbacks>,
 }

@@ -15,6 +15,7 @@ pub mod getui;
 pub mod http;
 pub mod outbox;
 pub mod recall;
+pub mod receipts;
 pub mod redis_tokens;
 pub mod registry;
 pub mod resolver;

@@ -9,6 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 /// (DingTalk and WeCom: 24 hours): how far back a whole template's recall looks.
 pub const LONGEST_RECALL_WINDOW: Duration = Duration::hours(24);
 
+/// The provider's id a send recorded in `detail` after `label` (`task_id 123` → `123`).
+pub fn provider_id<'d>(detail: &'d str, label: &str) -> Option<&'d str> {
+    detail.strip_prefix(label)?.strip_prefix(' ').filter(|id| !id.is_empty())
+}
+
 /// A message a channel sent, as the delivery ledger recorded it.
 #[derive(Debug, Clone)]
 pub struct SentMessage {
@@ -22,7 +27,7 @@ pub struct SentMessage {
 impl SentMessage {
     /// The provider's id its send recorded after `label` (`task_id`, `msgid`).
     pub fn provider_id(&self, label: &str) -> Option<&str> {
-        self.detail.as_deref()?.strip_prefix(label)?.strip_prefix(' ').filter(|id| !id.is_empty())
+        provider_id(self.detail.as_deref()?, label)
     }
 
     /// Whether the provider's recall window (from sending) has passed at `now`.

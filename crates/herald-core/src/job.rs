@@ -106,11 +106,18 @@ pub enum ScheduleKind {
     QuietRelease,
     /// Deletes trace, ledger and outbox rows past the retention period.
     Retention,
+    /// Asks providers for delivery receipts (Tencent and Aliyun SMS, DingTalk work notices).
+    ReceiptPull,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 4] =
-        [ScheduleKind::Template, ScheduleKind::TokenRefresh, ScheduleKind::QuietRelease, ScheduleKind::Retention];
+    pub const ALL: [ScheduleKind; 5] = [
+        ScheduleKind::Template,
+        ScheduleKind::TokenRefresh,
+        ScheduleKind::QuietRelease,
+        ScheduleKind::Retention,
+        ScheduleKind::ReceiptPull,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -118,6 +125,7 @@ impl ScheduleKind {
             ScheduleKind::TokenRefresh => "token_refresh",
             ScheduleKind::QuietRelease => "quiet_release",
             ScheduleKind::Retention => "retention",
+            ScheduleKind::ReceiptPull => "receipt_pull",
         }
     }
 

@@ -40,6 +40,10 @@ pub enum ReceiptKey {
     /// The provider's id of the message: the detail its send recorded, in [`provider_detail`]'s
     /// words, under any of these supplier names.
     Provider { suppliers: Vec<String>, id: String },
+    /// A message of a provider's task that went to many receivers (a Getui list push): sent to
+    /// `receiver`, its send having recorded one of `details`; `id` is the task's, for the
+    /// unmatched list.
+    Task { details: Vec<String>, receiver: String, id: String },
 }
 
 /// One receipt as a provider pushed (or answered) it.
@@ -58,7 +62,7 @@ impl Receipt {
     pub fn reference(&self) -> &str {
         match &self.key {
             ReceiptKey::Message(id) => id,
-            ReceiptKey::Provider { id, .. } => id,
+            ReceiptKey::Provider { id, .. } | ReceiptKey::Task { id, .. } => id,
         }
     }
 }

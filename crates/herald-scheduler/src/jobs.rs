@@ -1,6 +1,7 @@
 //! Housekeeping jobs: schedules that are not templates' (token refresh, quiet-hours release,
-//! retention) run the job registered for their kind when they fire. The outcome is written to
-//! the fire ledger; a failure brings the schedule's next fire forward so the job is retried soon.
+//! retention, receipt pulls) run the job registered for their kind when they fire. The outcome
+//! is written to the fire ledger; a failure brings the schedule's next fire forward so the job
+//! is retried soon.
 
 use async_trait::async_trait;
 use chrono::Duration;

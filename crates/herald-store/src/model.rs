@@ -460,6 +460,24 @@ pub enum Revoked {
     LastAdmin,
 }
 
+/// What a receipt pull asks the store for: messages a channel account sent that still wait
+/// for their receipt, oldest first, a page at a time.
+#[derive(Debug, Clone)]
+pub struct AwaitingReceipts {
+    /// The channel account (by name) whose templates sent them.
+    pub account: String,
+    /// How what their send recorded starts (`aliyun: `, `task_id `).
+    pub detail_prefix: String,
+    /// Sent at or after this: older ones are past what the provider answers for.
+    pub since: DateTime<Utc>,
+    /// The provider reports reading after delivery (DingTalk), so a message that was delivered
+    /// still waits for `read`; else delivered ends the wait as undelivered and read do.
+    pub read_follows: bool,
+    /// Keyset: only messages after this (sent at, message id); None for the first page.
+    pub after: Option<(DateTime<Utc>, String)>,
+    pub limit: i64,
+}
+
 /// A receipt that named no sent message, kept to be reported.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -325,6 +325,9 @@ pub trait ReceiptRepo: Send + Sync {
     ) -> Result<herald_core::receipt::ReceiptTally>;
     /// A window of the receipts that named no sent message, newest first.
     async fn unmatched_receipts(&self, offset: i64, limit: i64) -> Result<Vec<UnmatchedReceipt>>;
+    /// Sent messages waiting for a receipt, as a pull asks for them, each as its `sent` event,
+    /// in (sent at, message id) order.
+    async fn awaiting_receipts(&self, query: &AwaitingReceipts) -> Result<Vec<TraceRecord>>;
 }
 
 /// Everything a herald node needs from its state.

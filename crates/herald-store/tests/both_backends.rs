@@ -61,6 +61,8 @@ on_both_backends!(
         a_runs_failed_messages_stream_and_it_is_resent_once,
         a_templates_recall_finds_its_unrecalled_sends_and_its_waiting_requests,
         receipts_land_once_per_message_and_state_and_the_unknown_are_kept,
+        a_pull_asks_for_an_accounts_sends_without_a_final_receipt_oldest_first,
+        a_receipt_names_a_list_pushs_message_by_task_and_receiver,
         a_deferring_template_fired_inside_quiet_hours_streams_when_they_end,
         failed_released_and_listed_runs,
         dropped_messages_count_into_their_run_once,

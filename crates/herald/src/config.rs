@@ -30,6 +30,7 @@ pub struct Config {
     pub sample_data: SampleDataConfig,
     pub console: ConsoleConfig,
     pub status_events: crate::status_events::StatusEventsConfig,
+    pub receipt_pulls: crate::receipt_pulls::ReceiptPullsConfig,
     pub log: LogConfig,
 }
 
@@ -390,7 +391,8 @@ impl Config {
         self.worker.validate().map_err(|e| e.in_section("worker"))?;
         self.channels.validate().map_err(|e| e.in_section("channels"))?;
         self.console.validate().map_err(|e| e.in_section("console"))?;
-        self.status_events.validate().map_err(|e| e.in_section("status_events"))
+        self.status_events.validate().map_err(|e| e.in_section("status_events"))?;
+        self.receipt_pulls.validate().map_err(|e| e.in_section("receipt_pulls"))
     }
 }
 

@@ -1,5 +1,6 @@
-//! Token refresh as a housekeeping job: the one job the scheduler cannot hold itself, since it
-//! must not know providers. The release and retention jobs live in herald-scheduler.
+//! Token refresh as a housekeeping job: one of the jobs the scheduler cannot hold itself, since
+//! it must not know providers (receipt pulls, in `receipt_pulls`, are the other). The release
+//! and retention jobs live in herald-scheduler.
 
 use herald_channels::registry::AccountChannels;
 use herald_scheduler::{HousekeepingJob, JobError};

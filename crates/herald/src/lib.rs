@@ -8,6 +8,7 @@ pub mod db_clock;
 pub mod housekeeping;
 pub mod metrics;
 pub mod node;
+pub mod receipt_pulls;
 pub mod redis_wait;
 pub mod seed;
 pub mod serve;

@@ -130,6 +130,7 @@ impl Node {
         let store = &node.context.store;
         store.ensure_housekeeping(ScheduleKind::QuietRelease.as_str(), "0 * * * * ?", now).await?;
         store.ensure_housekeeping(ScheduleKind::Retention.as_str(), &config.retention.cron, now).await?;
+        store.ensure_housekeeping(ScheduleKind::ReceiptPull.as_str(), &config.receipt_pulls.cron, now).await?;
         if config.sample_data.load {
             crate::seed::load_sample_data(&node.context, &config.sample_data.dir, config.crowd.max_upload_bytes)
                 .await?;
@@ -160,10 +161,18 @@ impl Node {
             clock: clock.clone(),
             days: config.retention.days,
         };
+        let receipt_pulls = crate::receipt_pulls::ReceiptPulls {
+            store: store.clone(),
+            accounts: self.context.accounts.clone(),
+            clock: clock.clone(),
+            max_calls_per_account: config.receipt_pulls.max_calls_per_account,
+            cursors: Default::default(),
+        };
         let housekeeping = Housekeeping::new()
             .with_job(ScheduleKind::TokenRefresh, Arc::new(token_refresh))
             .with_job(ScheduleKind::QuietRelease, Arc::new(release))
             .with_job(ScheduleKind::Retention, Arc::new(retention))
+            .with_job(ScheduleKind::ReceiptPull, Arc::new(receipt_pulls))
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs));
         let claimer = FireClaimer::new(store.clone(), clock.clone(), self.id.clone(), config.scheduler.clone())
             .with_housekeeping(housekeeping);

@@ -8,11 +8,11 @@ mod common;
 use axum::extract::State;
 use axum::routing::any;
 use chrono::{TimeZone, Utc};
+use common::trace::{receipts, wait_for};
 use common::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 /// An SMS provider that accepts every send, numbering its ids: Tencent's `SerialNo`
 /// (`5000:<n>`) or Aliyun's `BizId` (`9000<n>^0`). (Signatures are checked by herald-channels'
@@ -80,30 +80,6 @@ async fn send(node: &TestNode, template: i64, count: usize) -> Vec<(String, Stri
         ids.push((id, provider_id));
     }
     ids
-}
-
-async fn events(node: &TestNode, id: &str) -> Vec<Value> {
-    node.get(&format!("/api/trace/{id}")).await.1["events"].as_array().cloned().unwrap_or_default()
-}
-
-/// The message's first `event`, waited for.
-async fn wait_for(node: &TestNode, id: &str, event: &str) -> Value {
-    for _ in 0..200 {
-        if let Some(found) = events(node, id).await.into_iter().find(|e| e["event"] == event) {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{id} never reached {event}");
-}
-
-/// The message's receipt events: (event, detail).
-async fn receipts(node: &TestNode, id: &str) -> Vec<(String, String)> {
-    let all = events(node, id).await;
-    all.iter()
-        .filter(|e| ["delivered", "undelivered", "read"].contains(&e["event"].as_str().unwrap()))
-        .map(|e| (e["event"].as_str().unwrap().into(), e["detail"].as_str().unwrap_or_default().into()))
-        .collect()
 }
 
 async fn push(url: &str, body: &Value) -> (u16, Value) {

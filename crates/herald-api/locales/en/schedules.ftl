@@ -24,6 +24,7 @@ sched-kind-template = template
 sched-kind-token-refresh = token_refresh
 sched-kind-quiet-release = quiet_release
 sched-kind-retention = retention
+sched-kind-receipt-pull = receipt_pull
 
 ## How a fire ended, as shown (the raw value stays the badge's class)
 sched-outcome-fired = fired

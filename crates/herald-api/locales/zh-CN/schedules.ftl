@@ -24,6 +24,7 @@ sched-kind-template = 消息模板
 sched-kind-token-refresh = 令牌刷新
 sched-kind-quiet-release = 免打扰放行
 sched-kind-retention = 过期数据清理
+sched-kind-receipt-pull = 回执拉取
 
 ## 一次触发的结果（原始值仍用作徽标的样式类）
 sched-outcome-fired = 已触发

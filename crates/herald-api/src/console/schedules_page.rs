@@ -138,6 +138,7 @@ fn kind_word(kind: &str) -> String {
         "token_refresh" => text("sched-kind-token-refresh"),
         "quiet_release" => text("sched-kind-quiet-release"),
         "retention" => text("sched-kind-retention"),
+        "receipt_pull" => text("sched-kind-receipt-pull"),
         other => other.to_string(),
     }
 }

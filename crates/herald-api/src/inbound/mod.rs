@@ -1,10 +1,11 @@
 //! Public endpoints that providers and mail readers call, outside the API key: SMS replies
 //! (Tencent Cloud's reply callback, Aliyun's `SmsUp` push), where `TD` or `退订` opts the
-//! number out, SMS delivery receipts (Tencent's status callback, Aliyun's `SmsReport`), and
-//! marketing mail's one-click unsubscribe (RFC 8058). Each is reached through
-//! a token herald made for that purpose alone; a token that does not open answers 404, as an
+//! number out, delivery receipts (Tencent's SMS status callback, Aliyun's `SmsReport`, Getui's
+//! receipt callback), and marketing mail's one-click unsubscribe (RFC 8058). Each is reached
+//! through a token herald made for that purpose alone; a token that does not open answers 404, as an
 //! unknown path does.
 
+mod getui_receipts;
 mod sms_receipts;
 mod sms_replies;
 mod unsubscribe;
@@ -16,12 +17,20 @@ use axum::Router;
 
 /// Every inbound route; none needs an API key.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(sms_replies::router()).merge(sms_receipts::router()).merge(unsubscribe::router())
+    Router::new()
+        .merge(sms_replies::router())
+        .merge(sms_receipts::router())
+        .merge(getui_receipts::router())
+        .merge(unsubscribe::router())
 }
 
 /// The path prefixes whose next segment is a token, for logs that must not hold it.
-pub(crate) const TOKEN_PREFIXES: [&str; 3] =
-    [sms_replies::TENCENT_PREFIX, sms_replies::ALIYUN_PREFIX, herald_channels::email::unsubscribe::UNSUBSCRIBE_PATH];
+pub(crate) const TOKEN_PREFIXES: [&str; 4] = [
+    sms_replies::TENCENT_PREFIX,
+    sms_replies::ALIYUN_PREFIX,
+    getui_receipts::GETUI_PREFIX,
+    herald_channels::email::unsubscribe::UNSUBSCRIBE_PATH,
+];
 
 /// A phone number or address as logs and pages show it: enough to tell two apart, not
 /// enough to write to. `13800001234` → `***1234`; `li.lei@example.com` → `l***@example.com`.

@@ -40,35 +40,51 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/inbound/sms/aliyun/{token}", post(aliyun).layer(DefaultBodyLimit::max(MAX_ALIYUN_BODY)))
 }
 
-/// Where an SMS account's providers push replies and receipts; the token in them is the
-/// account's own.
+/// Where an account's providers push replies and receipts (SMS: replies and status reports;
+/// Getui: receipts); the token in them is the account's own.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ReplyCallbacks {
     /// Tencent Cloud SMS console, reply callback (回复短信回调) URL.
-    pub tencent: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tencent: Option<String>,
     /// Aliyun SMS console, SmsUp (上行消息) HTTP batch push URL.
-    pub aliyun: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aliyun: Option<String>,
     /// Tencent Cloud SMS console, status callback (短信下发状态回调) URL.
-    pub tencent_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tencent_status: Option<String>,
     /// Aliyun SMS console, SmsReport (状态报告) HTTP batch push URL.
-    pub aliyun_report: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aliyun_report: Option<String>,
+    /// Getui console, message receipt (消息回执) callback URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub getui_receipt: Option<String>,
 }
 
-/// An SMS account's callback URLs: absolute under `server.public_url` when set, else paths to
-/// put after herald's public address. None for other channels.
+/// An account's callback URLs: absolute under `server.public_url` when set, else paths to put
+/// after herald's public address. None for channels whose providers push nothing back.
 pub(crate) fn reply_callbacks(state: &AppState, record: &AccountRecord) -> Option<ReplyCallbacks> {
-    if record.channel != ChannelKind::Sms {
-        return None;
-    }
     let token = callback_token(state.accounts.sealer(), record.id);
     let base = state.accounts.public_url().unwrap_or_default();
-    Some(ReplyCallbacks {
-        tencent: format!("{base}{TENCENT_PREFIX}{token}"),
-        aliyun: format!("{base}{ALIYUN_PREFIX}{token}"),
-        tencent_status: format!("{base}{TENCENT_PREFIX}{token}{}", super::sms_receipts::TENCENT_SUFFIX),
-        aliyun_report: format!("{base}{ALIYUN_PREFIX}{token}{}", super::sms_receipts::ALIYUN_SUFFIX),
-    })
+    let url = |path: String| Some(format!("{base}{path}"));
+    match record.channel {
+        ChannelKind::Sms => Some(ReplyCallbacks {
+            tencent: url(format!("{TENCENT_PREFIX}{token}")),
+            aliyun: url(format!("{ALIYUN_PREFIX}{token}")),
+            tencent_status: url(format!("{TENCENT_PREFIX}{token}{}", super::sms_receipts::TENCENT_SUFFIX)),
+            aliyun_report: url(format!("{ALIYUN_PREFIX}{token}{}", super::sms_receipts::ALIYUN_SUFFIX)),
+            getui_receipt: None,
+        }),
+        ChannelKind::GetuiPush => Some(ReplyCallbacks {
+            tencent: None,
+            aliyun: None,
+            tencent_status: None,
+            aliyun_report: None,
+            getui_receipt: url(super::getui_receipts::callback_path(&token)),
+        }),
+        _ => None,
+    }
 }
 
 fn callback_token(sealer: &Sealer, account_id: i64) -> String {
@@ -185,6 +201,15 @@ pub(super) async fn body_of(request: Request) -> Result<Bytes, Refusal> {
 
 /// The SMS account a callback token names.
 pub(super) async fn account_of(state: &AppState, token: &str) -> Result<AccountRecord, Refusal> {
+    account_of_channel(state, token, ChannelKind::Sms).await
+}
+
+/// The account of `channel` a callback token names.
+pub(super) async fn account_of_channel(
+    state: &AppState,
+    token: &str,
+    channel: ChannelKind,
+) -> Result<AccountRecord, Refusal> {
     let id: i64 = state
         .accounts
         .sealer()
@@ -192,7 +217,7 @@ pub(super) async fn account_of(state: &AppState, token: &str) -> Result<AccountR
         .and_then(|data| data.parse().ok())
         .ok_or(Refusal::UnknownToken)?;
     match state.store.get_account(id).await {
-        Ok(record) if record.channel == ChannelKind::Sms => Ok(record),
+        Ok(record) if record.channel == channel => Ok(record),
         Ok(_) | Err(StoreError::NotFound { .. }) => Err(Refusal::UnknownToken),
         Err(e) => Err(e.into()),
     }

@@ -3,6 +3,7 @@
 //! `{errcode, errmsg}` answer vocabulary (see `reply`).
 
 pub(crate) mod content;
+pub(crate) mod receipts;
 mod reply;
 pub mod robot;
 pub mod token;

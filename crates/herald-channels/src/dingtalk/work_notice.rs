@@ -50,9 +50,9 @@ fn default_base_url() -> String {
 }
 
 /// What a send records before the task id DingTalk answers, which a recall reads back.
-const TASK_ID: &str = "task_id";
+pub(crate) const TASK_ID: &str = "task_id";
 /// DingTalk recalls a work notice within this time of sending.
-const RECALL_WINDOW: Duration = crate::recall::LONGEST_RECALL_WINDOW;
+pub(crate) const RECALL_WINDOW: Duration = crate::recall::LONGEST_RECALL_WINDOW;
 
 pub struct DingTalkWorkNotice {
     http: OutboundHttp,
@@ -63,7 +63,27 @@ pub struct DingTalkWorkNotice {
     recall_url: Url,
 }
 
-pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
+/// What every call of a work-notice app needs, from its account: sends, recalls and receipt
+/// pulls.
+pub(crate) struct App {
+    pub(crate) http: OutboundHttp,
+    pub(crate) tokens: Tokens,
+    pub(crate) source: Arc<DingTalkAppToken>,
+    pub(crate) agent_id: i64,
+    /// The base URL, without a trailing slash.
+    pub(crate) base: String,
+}
+
+impl App {
+    /// `{base}{path}`, for a path under the classic server API.
+    pub(crate) fn url(&self, path: &str) -> Result<Url, BuildError> {
+        Url::parse(&format!("{}{path}", self.base))
+            .map_err(|e| BuildError::Config { field: "baseUrl".into(), message: e.to_string() })
+    }
+}
+
+/// Reads and checks the account's app settings.
+pub(crate) fn app(account: &ChannelAccount, ctx: &BuildContext) -> Result<App, BuildError> {
     let config: DingTalkWorkNoticeConfig = parse_config(account)?;
     let missing = |field: &str| BuildError::Config { field: field.into(), message: "is required".into() };
     let app_key = config.app_key.filter(|k| !k.trim().is_empty()).ok_or_else(|| missing("appKey"))?;
@@ -74,21 +94,18 @@ pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, Buil
     }
     let base = super::base_url(&config.base_url, "baseUrl")?;
     let bad_base = |e: String| BuildError::Config { field: "baseUrl".into(), message: e };
-    let send_url = Url::parse(&format!("{base}/topapi/message/corpconversation/asyncsend_v2"))
-        .map_err(|e| bad_base(e.to_string()))?;
-    let recall_url =
-        Url::parse(&format!("{base}/topapi/message/corpconversation/recall")).map_err(|e| bad_base(e.to_string()))?;
     let source = Arc::new(DingTalkAppToken::new(ctx.http.clone(), &base, app_key, app_secret).map_err(bad_base)?);
+    Ok(App { http: ctx.http.clone(), tokens: ctx.tokens.clone(), source, agent_id, base })
+}
 
-    let channel = DingTalkWorkNotice {
-        http: ctx.http.clone(),
-        tokens: ctx.tokens.clone(),
-        source: source.clone(),
-        agent_id,
-        send_url,
-        recall_url,
-    };
-    let (tokens, check_source) = (ctx.tokens.clone(), source.clone());
+pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
+    let app = app(account, ctx)?;
+    let send_url = app.url("/topapi/message/corpconversation/asyncsend_v2")?;
+    let recall_url = app.url("/topapi/message/corpconversation/recall")?;
+    let App { http, tokens, source, agent_id, .. } = app;
+    let channel =
+        DingTalkWorkNotice { http, tokens: tokens.clone(), source: source.clone(), agent_id, send_url, recall_url };
+    let check_source = source.clone();
     let healthcheck =
         Box::pin(async move { tokens.refresh(check_source.as_ref()).await.map(|_| ()).map_err(|e| e.to_string()) });
     let token_source: Arc<dyn TokenSource> = source;

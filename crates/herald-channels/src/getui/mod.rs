@@ -12,12 +12,16 @@
 //! starting), 10003 (auth rate limit) and 10005 (per-minute call limit), like HTTP 5xx and
 //! 429, are passing faults; everything else (20001 bad parameter or invalid cid, 3xxxx plan
 //! limits, ...) is permanent.
+//!
+//! Receipts come back as Getui pushes them (see `receipt`), matched by the task and cid the
+//! send recorded.
 
 mod push;
+pub mod receipt;
 mod reply;
 mod token;
 
-pub use push::{GetuiPush, MAX_LIST_CIDS, notification, request_id};
+pub use push::{GetuiPush, MAX_LIST_CIDS, SENT_STATUSES, notification, request_id, sent_detail};
 pub use token::GetuiTokenSource;
 
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount};

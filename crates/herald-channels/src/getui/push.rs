@@ -16,6 +16,16 @@ use std::sync::{Arc, Mutex};
 /// Most cids one `push/list/cid` call takes.
 pub const MAX_LIST_CIDS: usize = 1000;
 
+/// The statuses Getui answers for a cid it took: online, offline (held for the device), and
+/// inactive for 90 days (`successed_ignore`).
+pub const SENT_STATUSES: [&str; 3] = ["successed_online", "successed_offline", "successed_ignore"];
+
+/// What a send records of a push Getui took, `task {taskid}: {status}`: a receipt naming the
+/// task and the cid finds its message by it.
+pub fn sent_detail(taskid: &str, status: &str) -> String {
+    format!("task {taskid}: {status}")
+}
+
 pub struct GetuiPush {
     pub(super) http: OutboundHttp,
     /// `{baseUrl}/v2/{appId}`.
@@ -122,7 +132,7 @@ fn judge(data: &Value, cid: &str, missing_is_sent: bool) -> SendResult {
     });
     match found {
         Some((taskid, status)) if status.starts_with("successed") => {
-            SendResult::Sent { detail: Some(format!("task {taskid}: {status}")) }
+            SendResult::Sent { detail: Some(sent_detail(taskid, &status)) }
         }
         Some((taskid, status)) => {
             SendResult::Permanent { reason: format!("getui task {taskid}: cid status {status:?}") }

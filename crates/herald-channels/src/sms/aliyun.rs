@@ -87,9 +87,7 @@ impl AliyunSms {
     fn request_url(&self, sms: Sms<'_>) -> String {
         let mut params = BTreeMap::new();
         let mut put = |k: &str, v: &str| params.insert(k.to_string(), v.to_string());
-        put("AccessKeyId", &self.config.access_key_id);
         put("Action", "SendSms");
-        put("Format", "JSON");
         put("PhoneNumbers", sms.phone);
         put("SignName", &self.config.sign_name);
         put("TemplateCode", sms.template.aliyun_code.as_deref().unwrap_or(&self.config.template_code));
@@ -97,6 +95,15 @@ impl AliyunSms {
             put("TemplateParam", &serde_json::Value::Object(sms.params.clone()).to_string());
         }
         put("OutId", sms.message_id);
+        self.signed_url(params)
+    }
+
+    /// The URL of an RPC call with these parameters (`Action` among them), the common ones
+    /// added and the whole signed.
+    pub(crate) fn signed_url(&self, mut params: BTreeMap<String, String>) -> String {
+        let mut put = |k: &str, v: &str| params.insert(k.to_string(), v.to_string());
+        put("AccessKeyId", &self.config.access_key_id);
+        put("Format", "JSON");
         put("SignatureMethod", "HMAC-SHA1");
         put("SignatureNonce", &uuid::Uuid::new_v4().to_string());
         put("SignatureVersion", "1.0");
@@ -105,6 +112,14 @@ impl AliyunSms {
         let query = canonical_query(&params);
         let signature = signature("GET", &query, self.config.access_key_secret.expose_secret());
         format!("{}?Signature={}&{query}", self.url, percent_encode(&signature))
+    }
+
+    /// GETs a signed RPC call.
+    pub(crate) async fn call(
+        &self,
+        params: BTreeMap<String, String>,
+    ) -> Result<crate::http::HttpResponse, crate::http::HttpError> {
+        self.http.send(Method::GET, &self.signed_url(params), |r| r).await
     }
 }
 

@@ -29,6 +29,7 @@
 
 pub mod aliyun;
 pub mod fallback;
+pub(crate) mod receipts;
 pub mod tencent;
 
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount, parse_config};
@@ -181,24 +182,46 @@ pub fn template_params(content: &Value) -> Result<Map<String, Value>, String> {
     Ok(out)
 }
 
-pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
+/// A supplier as built, by provider: receipt pulls speak each provider's own API.
+pub(crate) enum BuiltSupplier {
+    Tencent(Arc<tencent::TencentSms>),
+    Aliyun(Arc<aliyun::AliyunSms>),
+}
+
+/// The account's suppliers, in order, each validated.
+pub(crate) fn suppliers(account: &ChannelAccount, ctx: &BuildContext) -> Result<Vec<BuiltSupplier>, BuildError> {
     let config: SmsConfig = parse_config(account)?;
     if config.suppliers.is_empty() {
         return Err(config_error("suppliers", "at least one supplier is required"));
     }
-    let mut suppliers: Vec<Arc<dyn Supplier>> = Vec::with_capacity(config.suppliers.len());
+    let mut suppliers = Vec::with_capacity(config.suppliers.len());
     for (index, supplier) in config.suppliers.into_iter().enumerate() {
         let field = format!("suppliers[{index}]");
-        let built: Arc<dyn Supplier> = match supplier {
-            SupplierConfig::Tencent(c) => {
-                Arc::new(tencent::TencentSms::new(supplier_name("tencent", index), c, ctx, &field)?)
-            }
+        suppliers.push(match supplier {
+            SupplierConfig::Tencent(c) => BuiltSupplier::Tencent(Arc::new(tencent::TencentSms::new(
+                supplier_name("tencent", index),
+                c,
+                ctx,
+                &field,
+            )?)),
             SupplierConfig::Aliyun(c) => {
-                Arc::new(aliyun::AliyunSms::new(supplier_name("aliyun", index), c, ctx, &field)?)
+                BuiltSupplier::Aliyun(Arc::new(aliyun::AliyunSms::new(supplier_name("aliyun", index), c, ctx, &field)?))
             }
-        };
-        suppliers.push(built);
+        });
     }
+    Ok(suppliers)
+}
+
+pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, BuildError> {
+    let suppliers: Vec<Arc<dyn Supplier>> = suppliers(account, ctx)?
+        .into_iter()
+        .map(|supplier| -> Arc<dyn Supplier> {
+            match supplier {
+                BuiltSupplier::Tencent(s) => s,
+                BuiltSupplier::Aliyun(s) => s,
+            }
+        })
+        .collect();
     let endpoints: Vec<String> = suppliers.iter().map(|s| s.endpoint().to_string()).collect();
     let http = ctx.http.clone();
     let healthcheck = Box::pin(async move {

@@ -116,6 +116,39 @@ impl TencentSms {
         Ok(Self { name, url: url.to_string(), host, config, http: ctx.http.clone(), clock: ctx.clock.clone() })
     }
 
+    /// The supplier's `SmsSdkAppId`.
+    pub(crate) fn sdk_app_id(&self) -> &str {
+        &self.config.sdk_app_id
+    }
+
+    /// POSTs `body` as API 3.0 `action` (version 2021-01-11), signed with TC3-HMAC-SHA256.
+    pub(crate) async fn call(
+        &self,
+        action: &str,
+        body: &Value,
+    ) -> Result<crate::http::HttpResponse, crate::http::HttpError> {
+        let payload = serde_json::to_vec(body).expect("JSON values serialize");
+        let timestamp = self.clock.now().timestamp();
+        let signer = Tc3Signer {
+            secret_id: &self.config.secret_id,
+            secret_key: self.config.secret_key.expose_secret(),
+            service: SERVICE,
+        };
+        let headers = [("content-type", CONTENT_TYPE), ("host", self.host.as_str()), ("x-tc-action", action)];
+        let authorization = signer.authorization(timestamp, &headers, &payload);
+        self.http
+            .send(Method::POST, &self.url, |r| {
+                r.header("Authorization", authorization)
+                    .header("Content-Type", CONTENT_TYPE)
+                    .header("X-TC-Action", action)
+                    .header("X-TC-Version", VERSION)
+                    .header("X-TC-Timestamp", timestamp.to_string())
+                    .header("X-TC-Region", &self.config.region)
+                    .body(payload)
+            })
+            .await
+    }
+
     /// `TemplateParamSet`: the params named by `paramOrder` (the message template's own, else
     /// the supplier's), in that order.
     fn ordered_params(&self, sms: Sms<'_>) -> Result<Vec<String>, String> {
@@ -154,27 +187,7 @@ impl Supplier for TencentSms {
             "TemplateParamSet": template_params,
             "SessionContext": sms.message_id,
         });
-        let payload = serde_json::to_vec(&body).expect("JSON values serialize");
-        let timestamp = self.clock.now().timestamp();
-        let signer = Tc3Signer {
-            secret_id: &self.config.secret_id,
-            secret_key: self.config.secret_key.expose_secret(),
-            service: SERVICE,
-        };
-        let headers = [("content-type", CONTENT_TYPE), ("host", self.host.as_str()), ("x-tc-action", ACTION)];
-        let authorization = signer.authorization(timestamp, &headers, &payload);
-        let response = self
-            .http
-            .send(Method::POST, &self.url, |r| {
-                r.header("Authorization", authorization)
-                    .header("Content-Type", CONTENT_TYPE)
-                    .header("X-TC-Action", ACTION)
-                    .header("X-TC-Version", VERSION)
-                    .header("X-TC-Timestamp", timestamp.to_string())
-                    .header("X-TC-Region", &self.config.region)
-                    .body(payload)
-            })
-            .await;
+        let response = self.call(ACTION, &body).await;
         match response {
             Ok(response) => classify(&self.name, response.status, &response.body),
             Err(e) => transport_failure(&self.name, e),

@@ -48,6 +48,11 @@ pub struct FakeState {
     pub notice_requests: usize,
     /// The task ids recalled, in order.
     pub recalls: Vec<i64>,
+    /// `send_result` of a task, by task id, as the test sets it; a task without one is still
+    /// sending (its receiver in no list yet).
+    pub send_results: HashMap<i64, Value>,
+    /// The task ids getsendresult was asked about with a good token, in order.
+    pub result_queries: Vec<i64>,
     /// Answers (HTTP status, body) to give the next send requests instead of handling them.
     pub fail_sends: Faults<(u16, Value)>,
     /// The same for /gettoken.
@@ -92,6 +97,7 @@ impl FakeDingTalk {
                     .route("/gettoken", get(gettoken))
                     .route("/topapi/message/corpconversation/asyncsend_v2", post(asyncsend))
                     .route("/topapi/message/corpconversation/recall", post(recall))
+                    .route("/topapi/message/corpconversation/getsendresult", post(getsendresult))
                     .with_state(state)
             })
             .await,
@@ -266,13 +272,10 @@ async fn recall(
     body: Bytes,
 ) -> Response {
     let mut state = lock(&state);
-    if let Err((code, message)) = app_token(&state, &query) {
-        return errcode(code, message);
-    }
-    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
-    if body.get("agent_id").and_then(Value::as_i64) != Some(AGENT_ID) {
-        return errcode(40056, "不合法的agentid");
-    }
+    let body = match app_call(&state, &query, &body) {
+        Ok(body) => body,
+        Err((code, message)) => return errcode(code, message),
+    };
     let given = (1..=state.notices.len()).map(task_id).collect::<Vec<_>>();
     match body.get("msg_task_id").and_then(Value::as_i64) {
         Some(id) if given.contains(&id) && !state.recalls.contains(&id) => {
@@ -281,6 +284,48 @@ async fn recall(
         }
         _ => errcode(40035, "不合法的参数 msg_task_id"),
     }
+}
+
+/// An app call's body, after the checks DingTalk makes of every one: the app's token in the
+/// query and its agent_id in the body.
+fn app_call(state: &FakeState, query: &HashMap<String, String>, body: &[u8]) -> Result<Value, (i64, &'static str)> {
+    app_token(state, query)?;
+    let body: Value = serde_json::from_slice(body).unwrap_or_default();
+    if body.get("agent_id").and_then(Value::as_i64) != Some(AGENT_ID) {
+        return Err((40056, "不合法的agentid"));
+    }
+    Ok(body)
+}
+
+/// What became of a work notice (getsendresult), with the app's token and agent_id, for a task
+/// id a send answered: `send_result` with every list DingTalk documents. A scripted send fault
+/// answers instead.
+async fn getsendresult(
+    State(state): State<Shared<FakeState>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let mut state = lock(&state);
+    if let Some((status, body)) = state.fail_sends.take_next() {
+        return answer(status, body);
+    }
+    let body = match app_call(&state, &query, &body) {
+        Ok(body) => body,
+        Err((code, message)) => return errcode(code, message),
+    };
+    let given = (1..=state.notices.len()).map(task_id).collect::<Vec<_>>();
+    let Some(id) = body.get("task_id").and_then(Value::as_i64).filter(|id| given.contains(id)) else {
+        return errcode(40035, "不合法的参数 task_id");
+    };
+    state.result_queries.push(id);
+    let mut result = json!({"invalid_user_id_list": [], "forbidden_user_id_list": [], "failed_user_id_list": [],
+        "read_user_id_list": [], "unread_user_id_list": [], "invalid_dept_id_list": [], "forbidden_list": []});
+    if let Some(Value::Object(set)) = state.send_results.get(&id) {
+        for (list, ids) in set {
+            result[list] = ids.clone();
+        }
+    }
+    answer(200, json!({"errcode": 0, "errmsg": "ok", "send_result": result, "request_id": "4jzllmte0wau"}))
 }
 
 /// The context a node gives a channel, with private addresses allowed for the fake.

@@ -19,7 +19,7 @@ use herald_testkit::fake::{FakeServer, Faults, Shared, lock};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 pub const TENCENT_ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
@@ -50,6 +50,12 @@ pub struct FakeState {
     arrived: u32,
     nonces: HashSet<String>,
     ids: u64,
+    /// Tencent: status reports not pulled yet, as `PullSmsSendStatusSet` entries, oldest first.
+    pub tencent_reports: VecDeque<Value>,
+    /// Aliyun: the `SmsSendDetailDTO` each `BizId` is answered with (none: an empty page).
+    pub aliyun_details: HashMap<String, Value>,
+    /// Receipt questions that passed the checks: Tencent pull bodies, Aliyun query parameters.
+    pub receipt_queries: Vec<Value>,
 }
 
 impl herald_testkit::fake::FakeState for FakeState {
@@ -82,6 +88,11 @@ impl Fake {
 
     pub fn arrived(&self) -> u32 {
         self.server.state().arrived
+    }
+
+    /// The fake's state, to set the receipts it holds and read the questions it was asked.
+    pub fn state(&self) -> std::sync::MutexGuard<'_, FakeState> {
+        self.server.state()
     }
 }
 
@@ -180,7 +191,8 @@ async fn tencent_send(State(shared): State<Shared<FakeState>>, headers: HeaderMa
     if !header(&headers, "content-type").is_some_and(|t| t.starts_with("application/json")) {
         return tencent_error("InvalidParameter", "Content-Type must be application/json");
     }
-    if header(&headers, "x-tc-action") != Some("SendSms") {
+    let action = header(&headers, "x-tc-action").unwrap_or_default().to_string();
+    if action != "SendSms" && action != "PullSmsSendStatus" {
         return tencent_error("InvalidAction", "The action is not supported.");
     }
     if header(&headers, "x-tc-version") != Some("2021-01-11") {
@@ -195,6 +207,9 @@ async fn tencent_send(State(shared): State<Shared<FakeState>>, headers: HeaderMa
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return tencent_error("FailedOperation.JsonParseFail", "Failed to parse the request body.");
     };
+    if action == "PullSmsSendStatus" {
+        return tencent_pull(&shared, &request);
+    }
     for field in ["SmsSdkAppId", "SignName", "TemplateId"] {
         if request[field].as_str().is_none_or(str::is_empty) {
             return tencent_error("MissingParameter", &format!("{field} is missing"));
@@ -235,6 +250,35 @@ async fn tencent_send(State(shared): State<Shared<FakeState>>, headers: HeaderMa
     }
 }
 
+/// `PullSmsSendStatus` (2021-01-11): `{Limit 0..=100, SmsSdkAppId}` hands over the oldest
+/// `Limit` reports not pulled yet, each once; a scripted fault answers instead, keeping them.
+fn tencent_pull(shared: &Shared<FakeState>, request: &Value) -> Response {
+    if request["SmsSdkAppId"].as_str().is_none_or(str::is_empty) {
+        return tencent_error("MissingParameter", "SmsSdkAppId is missing");
+    }
+    let Some(limit) = request["Limit"].as_u64().filter(|l| *l <= 100) else {
+        return tencent_error("InvalidParameterValue", "Limit must be an integer from 0 to 100");
+    };
+    let mut state = lock(shared);
+    state.receipt_queries.push(request.clone());
+    match state.replies.take_next() {
+        None | Some(Reply::Ok) => {}
+        Some(Reply::Http(code)) => return html(code),
+        Some(Reply::Fail(code) | Reply::Error(code)) => return tencent_error(code, "failed by the fake"),
+    }
+    let take = usize::try_from(limit).unwrap_or(0).min(state.tencent_reports.len());
+    let set: Vec<Value> = state.tencent_reports.drain(..take).collect();
+    let body = json!({"Response": {"PullSmsSendStatusSet": set, "RequestId": uuid::Uuid::new_v4().to_string()}});
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// One `PullSmsSendStatusSet` entry as Tencent Cloud documents it.
+pub fn tencent_report(serial_no: &str, success: bool, description: &str) -> Value {
+    json!({"UserReceiveTime": "2026-05-01 11:00:05", "CountryCode": "86", "SubscriberNumber": "13800000000",
+        "PhoneNumber": "+8613800000000", "SerialNo": serial_no, "ReportStatus": if success { "SUCCESS" } else { "FAIL" },
+        "Description": description, "SessionContext": ""})
+}
+
 // ---------------------------------------------------------------- Aliyun Dysms SendSms
 
 pub async fn aliyun() -> Fake {
@@ -261,20 +305,23 @@ async fn aliyun_send(State(shared): State<Shared<FakeState>>, RawQuery(query): R
         params.insert(k.into_owned(), v.into_owned());
     }
     let bad = StatusCode::BAD_REQUEST;
-    for name in [
+    let query_details = params.get("Action").map(String::as_str) == Some("QuerySendDetails");
+    let action_params: &[&str] = if query_details {
+        &["PhoneNumber", "SendDate", "PageSize", "CurrentPage"]
+    } else {
+        &["PhoneNumbers", "SignName", "TemplateCode"]
+    };
+    for name in action_params.iter().copied().chain([
         "AccessKeyId",
         "Action",
         "Format",
-        "PhoneNumbers",
-        "SignName",
-        "TemplateCode",
         "SignatureMethod",
         "SignatureNonce",
         "SignatureVersion",
         "Timestamp",
         "Version",
         "Signature",
-    ] {
+    ]) {
         if params.get(name).is_none_or(String::is_empty) {
             let message = format!(
                 "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
@@ -282,7 +329,7 @@ async fn aliyun_send(State(shared): State<Shared<FakeState>>, RawQuery(query): R
             return aliyun_answer(bad, &format!("Missing{name}"), &message);
         }
     }
-    if params["Action"] != "SendSms" || params["Version"] != "2017-05-25" {
+    if !matches!(params["Action"].as_str(), "SendSms" | "QuerySendDetails") || params["Version"] != "2017-05-25" {
         return aliyun_answer(StatusCode::NOT_FOUND, "InvalidAction.NotFound", "Specified api is not found.");
     }
     if params["SignatureMethod"] != "HMAC-SHA1" || params["SignatureVersion"] != "1.0" || params["Format"] != "JSON" {
@@ -315,6 +362,9 @@ async fn aliyun_send(State(shared): State<Shared<FakeState>>, RawQuery(query): R
     if !lock(&shared).nonces.insert(params["SignatureNonce"].clone()) {
         return aliyun_answer(bad, "SignatureNonceUsed", "Specified signature nonce was used already.");
     }
+    if query_details {
+        return aliyun_query(&shared, &params);
+    }
     if let Some(template_param) = params.get("TemplateParam") {
         let valid =
             serde_json::from_str::<Map<String, Value>>(template_param).is_ok_and(|m| m.values().all(Value::is_string));
@@ -336,6 +386,42 @@ async fn aliyun_send(State(shared): State<Shared<FakeState>>, RawQuery(query): R
         Reply::Error(code) => aliyun_answer(bad, code, "failed by the fake"),
         Reply::Http(code) => html(code),
     }
+}
+
+/// `QuerySendDetails` (2017-05-25): `SendDate` yyyyMMdd within 30 days, `PageSize` 1..=50,
+/// `CurrentPage` from 1, `BizId` naming the send; answers its `SmsSendDetailDTO` (an empty page
+/// for an id it has none for). A scripted fault answers instead.
+fn aliyun_query(shared: &Shared<FakeState>, params: &BTreeMap<String, String>) -> Response {
+    let bad = StatusCode::BAD_REQUEST;
+    let date = chrono::NaiveDate::parse_from_str(&params["SendDate"], "%Y%m%d");
+    if params["SendDate"].len() != 8 || date.is_err() {
+        return aliyun_answer(bad, "isv.INVALID_PARAMETERS", "SendDate must be yyyyMMdd");
+    }
+    if !params["PageSize"].parse::<u32>().is_ok_and(|n| (1..=50).contains(&n)) {
+        return aliyun_answer(bad, "isv.INVALID_PARAMETERS", "PageSize must be 1 to 50");
+    }
+    if !params["CurrentPage"].parse::<u32>().is_ok_and(|n| n >= 1) {
+        return aliyun_answer(bad, "isv.INVALID_PARAMETERS", "CurrentPage must be at least 1");
+    }
+    let mut state = lock(shared);
+    state.receipt_queries.push(serde_json::to_value(params).unwrap());
+    match state.replies.take_next() {
+        None | Some(Reply::Ok) => {}
+        Some(Reply::Http(code)) => return html(code),
+        Some(Reply::Fail(code)) => return aliyun_answer(StatusCode::OK, code, "failed by the fake"),
+        Some(Reply::Error(code)) => return aliyun_answer(bad, code, "failed by the fake"),
+    }
+    let found: Vec<Value> =
+        params.get("BizId").and_then(|id| state.aliyun_details.get(id)).cloned().into_iter().collect();
+    let body = json!({"Code": "OK", "Message": "OK", "RequestId": uuid::Uuid::new_v4().to_string(),
+        "TotalCount": found.len(), "SmsSendDetailDTOs": {"SmsSendDetailDTO": found}});
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// One `SmsSendDetailDTO` as Aliyun documents it: `SendStatus` 1 waiting, 2 failed, 3 delivered.
+pub fn aliyun_detail(phone: &str, send_status: u8, err_code: &str, out_id: &str) -> Value {
+    json!({"ErrCode": err_code, "TemplateCode": "SMS_154950909", "OutId": out_id, "ReceiveDate": "2026-05-01 11:00:04",
+        "SendDate": "2026-05-01 11:00:00", "PhoneNum": phone, "Content": "【阿里云短信测试】您的验证码为1234", "SendStatus": send_status})
 }
 
 // ---------------------------------------------------------------- helpers

@@ -1,12 +1,13 @@
 //! Delivery receipts: each finds its sent message in the ledger (by herald's id, or by the
 //! provider's id its send recorded) and lands in the trace once per message and state (the
-//! `trace_receipt_once` index); one naming no sent message goes to `unmatched_receipts`.
+//! `trace_receipt_once` index); one naming no sent message goes to `unmatched_receipts`. A pull
+//! asks here which sent messages still wait for theirs.
 
 use super::Backend;
 use super::codec::time_of;
 use super::dialect::{Tx, begin_write, db_time};
 use crate::error::Result;
-use crate::model::UnmatchedReceipt;
+use crate::model::{AwaitingReceipts, TraceRecord, UnmatchedReceipt};
 use crate::repos::ReceiptRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -30,6 +31,19 @@ async fn sent_message(tx: &mut Tx, key: &ReceiptKey) -> Result<Option<SentRow>> 
             for supplier in suppliers {
                 let found = sqlx::query_as(formatcp!("{SENT}detail = $1 LIMIT 1"))
                     .bind(provider_detail(supplier, id))
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if found.is_some() {
+                    return Ok(found);
+                }
+            }
+            Ok(None)
+        }
+        ReceiptKey::Task { details, receiver, .. } => {
+            for detail in details {
+                let found = sqlx::query_as(formatcp!("{SENT}detail = $1 AND receiver = $2 LIMIT 1"))
+                    .bind(detail)
+                    .bind(receiver)
                     .fetch_optional(&mut **tx)
                     .await?;
                 if found.is_some() {
@@ -107,5 +121,35 @@ impl ReceiptRepo for Backend {
                 })
             })
             .collect()
+    }
+
+    async fn awaiting_receipts(&self, query: &AwaitingReceipts) -> Result<Vec<TraceRecord>> {
+        let (after_at, after_id) = match &query.after {
+            Some((at, id)) => (*at, id.as_str()),
+            None => (query.since, ""),
+        };
+        let prefix_chars = i32::try_from(query.detail_prefix.chars().count()).unwrap_or(i32::MAX);
+        // A message waits until it has a final receipt: undelivered or read, and delivered
+        // unless the provider reports reading after delivery.
+        let rows = sqlx::query(
+            "SELECT d.message_id, d.template_id, d.run_id, d.receiver, d.state AS event, d.detail, d.at \
+             FROM deliveries d JOIN templates t ON t.id = d.template_id \
+             WHERE t.channel_account = $1 AND d.state = 'sent' AND substr(d.detail, 1, $2) = $3 AND d.at >= $4 \
+             AND (d.at > $5 OR (d.at = $5 AND d.message_id > $6)) \
+             AND NOT EXISTS (SELECT 1 FROM trace r WHERE r.message_id = d.message_id \
+                 AND (r.event IN ('undelivered', 'read') OR (r.event = 'delivered' AND NOT $7))) \
+             ORDER BY d.at, d.message_id LIMIT $8",
+        )
+        .bind(&query.account)
+        .bind(prefix_chars)
+        .bind(&query.detail_prefix)
+        .bind(db_time(query.since))
+        .bind(db_time(after_at))
+        .bind(after_id)
+        .bind(query.read_follows)
+        .bind(query.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(super::ledger::trace_record_of).collect()
     }
 }

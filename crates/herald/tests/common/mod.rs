@@ -8,5 +8,6 @@ pub mod fake_wecom;
 pub mod process;
 pub mod redis;
 pub mod run_control;
+pub mod trace;
 
 pub use herald_testkit::node::*;
