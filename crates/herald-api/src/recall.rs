@@ -4,8 +4,8 @@
 //! - not sent yet (queued, deferred for quiet hours, held by a pause): claimed as a worker claims
 //!   a send, then ended `cancelled` in the ledger, so no worker sends it: `recalled`;
 //! - being sent by a worker right now (its claim is live): `too_late`;
-//! - sent, on a channel whose provider recalls (DingTalk work notices and WeCom app messages,
-//!   within 24 hours): the provider's recall, traced `recalled` when it worked, else `too_late`,
+//! - sent, on a channel whose provider recalls (DingTalk work notices, WeCom app messages and
+//!   Feishu app-bot messages, within 24 hours): the provider's recall, traced `recalled` when it worked, else `too_late`,
 //!   `not_recallable` or `failed` (a passing fault: ask again);
 //! - sent on any other channel, or ended without a send (failed, dropped): `not_recallable`;
 //! - not a message of that template: `not_found`.

@@ -75,10 +75,11 @@ pub fn parse_config<T: DeserializeOwned>(account: &ChannelAccount) -> Result<T, 
 }
 
 /// How often housekeeping refreshes an account's access token, for token-based channels:
-/// hourly for DingTalk and WeCom (tokens last 2 h), every 12 h for Getui (about 24 h).
+/// hourly for DingTalk, WeCom and Feishu apps (tokens last 2 h), every 12 h for Getui (about
+/// 24 h).
 pub fn token_refresh_cron(kind: ChannelKind) -> Option<&'static str> {
     match kind {
-        ChannelKind::DingTalkWorkNotice | ChannelKind::WeComApp => Some("0 0 * * * ?"),
+        ChannelKind::DingTalkWorkNotice | ChannelKind::WeComApp | ChannelKind::FeishuApp => Some("0 0 * * * ?"),
         ChannelKind::GetuiPush => Some("0 0 0/12 * * ?"),
         _ => None,
     }

@@ -132,6 +132,13 @@ const FEISHU_BOT: &[FormField] = &[
     field("/secret", "Signing secret", "when the bot has signature verification on", Text, false),
 ];
 
+const FEISHU_APP: &[FormField] = &[
+    field("/appId", "App ID", "the self-built app's App ID (cli_...), its bot ability on", Text, true),
+    field("/appSecret", "App secret", "the self-built app's App Secret", Text, true),
+    field("/receiveIdType", "Receiver id type", "open_id when empty; union_id, user_id, email or chat_id", Text, false),
+    base_url!("https://open.feishu.cn"),
+];
+
 const GETUI_PUSH: &[FormField] = &[
     field("/appId", "AppID", "from the Getui console's app settings", Text, true),
     field("/appKey", "AppKey", "from the Getui console's app settings", Text, true),
@@ -158,6 +165,7 @@ pub fn account_fields(kind: ChannelKind) -> &'static [FormField] {
         ChannelKind::WeComRobot => WECOM_ROBOT,
         ChannelKind::WeComApp => WECOM_APP,
         ChannelKind::FeishuBot => FEISHU_BOT,
+        ChannelKind::FeishuApp => FEISHU_APP,
         ChannelKind::GetuiPush => GETUI_PUSH,
     }
 }

@@ -34,6 +34,7 @@ pub fn build_with(account: &ChannelAccount, ctx: &BuildContext, extras: &BuildEx
         ChannelKind::WeComRobot => crate::wecom::robot::build(account, ctx),
         ChannelKind::WeComApp => crate::wecom::app::build(account, ctx),
         ChannelKind::FeishuBot => crate::feishu::build(account, ctx),
+        ChannelKind::FeishuApp => crate::feishu::app::build(account, ctx),
         ChannelKind::GetuiPush => crate::getui::build(account, ctx),
     }
 }

@@ -72,17 +72,24 @@ const WECOM: &[FormField] = &[
     field("/body", "Body", "the message", Text, true),
 ];
 
+const FEISHU_MSGTYPE: FormField = field(
+    "/msgtype",
+    "Message type",
+    "text; post (rich text, a paragraph per line) or interactive (a card), which need a title",
+    Choice(&["text", "post", "interactive"]),
+    false,
+);
+const FEISHU_TITLE: FormField = field("/title", "Title", "the post's or card's title", Text, false);
+
 const FEISHU: &[FormField] = &[
-    field(
-        "/msgtype",
-        "Message type",
-        "text; post (rich text, a paragraph per line) or interactive (a card), which need a title",
-        Choice(&["text", "post", "interactive"]),
-        false,
-    ),
-    field("/title", "Title", "the post's or card's title", Text, false),
+    FEISHU_MSGTYPE,
+    FEISHU_TITLE,
     field("/content", "Text", "the message text; a receiver of @all mentions everyone", Text, true),
 ];
+
+/// An app bot's message goes to its one receiver: no `@all`.
+const FEISHU_APP: &[FormField] =
+    &[FEISHU_MSGTYPE, FEISHU_TITLE, field("/content", "Text", "the message text", Text, true)];
 
 const GETUI: &[FormField] = &[
     field("/title", "Title", "the notification's title", Text, true),
@@ -108,6 +115,7 @@ pub fn content_fields(kind: ChannelKind) -> &'static [FormField] {
         ChannelKind::DingTalkRobot | ChannelKind::DingTalkWorkNotice => DINGTALK,
         ChannelKind::WeComRobot | ChannelKind::WeComApp => WECOM,
         ChannelKind::FeishuBot => FEISHU,
+        ChannelKind::FeishuApp => FEISHU_APP,
         ChannelKind::GetuiPush => GETUI,
     }
 }

@@ -1,6 +1,7 @@
 //! Taking a sent message back: what a channel needs to recall one (what its send recorded) and
-//! how a recall went. Only some providers can recall: DingTalk work notices and WeCom app
-//! messages, within 24 hours of sending; every other channel answers `NotRecallable`.
+//! how a recall went. Only some providers can recall: DingTalk work notices, WeCom app messages
+//! and Feishu app-bot messages, within 24 hours of sending; every other channel answers
+//! `NotRecallable`.
 
 use crate::SendResult;
 use chrono::{DateTime, Duration, Utc};

@@ -1,6 +1,7 @@
 //! Pulling delivery receipts from providers that answer for them when asked: Tencent Cloud's
 //! `PullSmsSendStatus` (the receipts not pulled yet, a page at a time), Aliyun's
-//! `QuerySendDetails` and DingTalk's `getsendresult` (one sent message or task per call). An
+//! `QuerySendDetails`, DingTalk's `getsendresult` and Feishu's `read_users` (one sent message
+//! per call). An
 //! account builds its pulls here; a housekeeping pass runs each within a budget of calls and
 //! records what it learns through the store's receipt repository, so a receipt pulled twice, or
 //! pulled after it was pushed, lands once.
@@ -19,7 +20,8 @@ use std::sync::Mutex;
 pub const PULL_WINDOW: Duration = Duration::days(1);
 
 /// The channels whose accounts may have pulls.
-pub const PULLED_CHANNELS: [ChannelKind; 2] = [ChannelKind::Sms, ChannelKind::DingTalkWorkNotice];
+pub const PULLED_CHANNELS: [ChannelKind; 3] =
+    [ChannelKind::Sms, ChannelKind::DingTalkWorkNotice, ChannelKind::FeishuApp];
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
@@ -217,13 +219,14 @@ pub trait ReceiptPull: Send + Sync {
     async fn pull(&self, pass: &mut Pass<'_>) -> Result<(), PullError>;
 }
 
-/// The account's pulls: one per SMS supplier, one for a DingTalk work-notice app, none for a
-/// channel whose provider answers no such question (or only through another kind of app, as
-/// Feishu's `read_users` needs an app bot's message id, which a custom bot's send never gets).
+/// The account's pulls: one per SMS supplier, one for a DingTalk work-notice app, one for a
+/// Feishu app bot that sends to users, none for a channel whose provider answers no such
+/// question (a Feishu custom bot's send gets no message id to ask about).
 pub fn pulls(account: &ChannelAccount, ctx: &BuildContext) -> Result<Vec<Box<dyn ReceiptPull>>, BuildError> {
     match account.channel {
         ChannelKind::Sms => crate::sms::receipts::pulls(account, ctx),
         ChannelKind::DingTalkWorkNotice => Ok(vec![crate::dingtalk::receipts::pull(account, ctx)?]),
+        ChannelKind::FeishuApp => Ok(crate::feishu::receipts::pull(account, ctx)?.into_iter().collect()),
         _ => Ok(Vec::new()),
     }
 }

@@ -176,23 +176,41 @@ impl Tokens {
     }
 }
 
-/// What one send attempt with a token came to.
-pub enum TokenAttempt {
-    Done(crate::SendResult),
+/// What one attempt with a token came to: a send's result, or another call's answer.
+pub enum TokenAttempt<T = crate::SendResult> {
+    Done(T),
     /// The provider said the token is invalid or expired.
     TokenRejected(String),
 }
 
+/// What a call made with a token comes to when no token could be had, or the provider
+/// rejected a fresh one too.
+pub trait TokenOutcome {
+    fn token_failed(e: TokenError) -> Self;
+    fn rejected_again(reason: String) -> Self;
+}
+
+impl TokenOutcome for crate::SendResult {
+    fn token_failed(e: TokenError) -> Self {
+        token_failure(e)
+    }
+
+    fn rejected_again(reason: String) -> Self {
+        crate::SendResult::Permanent { reason: format!("token rejected again after a refresh: {reason}") }
+    }
+}
+
 /// Runs `attempt` with a cached token; when the provider rejects the token, refreshes it once
 /// and tries once more.
-pub async fn with_token<F, Fut>(tokens: &Tokens, source: &dyn TokenSource, mut attempt: F) -> crate::SendResult
+pub async fn with_token<T, F, Fut>(tokens: &Tokens, source: &dyn TokenSource, mut attempt: F) -> T
 where
+    T: TokenOutcome,
     F: FnMut(String) -> Fut,
-    Fut: std::future::Future<Output = TokenAttempt>,
+    Fut: std::future::Future<Output = TokenAttempt<T>>,
 {
     let token = match tokens.get(source).await {
         Ok(token) => token,
-        Err(e) => return token_failure(e),
+        Err(e) => return T::token_failed(e),
     };
     let reason = match attempt(token.clone()).await {
         TokenAttempt::Done(result) => return result,
@@ -201,13 +219,11 @@ where
     tracing::warn!(token = %source.cache_key(), %reason, "provider rejected the access token; refreshing once");
     let token = match tokens.replace(source, &token).await {
         Ok(token) => token,
-        Err(e) => return token_failure(e),
+        Err(e) => return T::token_failed(e),
     };
     match attempt(token).await {
         TokenAttempt::Done(result) => result,
-        TokenAttempt::TokenRejected(reason) => {
-            crate::SendResult::Permanent { reason: format!("token rejected again after a refresh: {reason}") }
-        }
+        TokenAttempt::TokenRejected(reason) => T::rejected_again(reason),
     }
 }
 

@@ -301,6 +301,50 @@ async fn dingtalk_says_who_read_who_has_it_and_who_never_will() {
 }
 
 #[tokio::test]
+async fn feishu_says_who_read_an_app_message_and_nothing_else() {
+    let fake = herald_testkit::feishu_app::start().await;
+    let ctx = fake_sms::context();
+    let config = json!({"appId": herald_testkit::feishu_app::APP_ID, "appSecret": herald_testkit::feishu_app::APP_SECRET,
+                        "baseUrl": fake.base_url});
+    let account = ChannelAccount { id: 4, name: "feishu app".into(), channel: ChannelKind::FeishuApp, config };
+    let channel = herald_channels::build(&account, &ctx).unwrap().channel;
+    let mut memory = Memory::default();
+    for user in ["ou_ann", "ou_bob"] {
+        let message = herald_channels::OutgoingMessage {
+            message_id: herald_core::MessageId(format!("m-{user}")),
+            template_id: 1,
+            run_id: None,
+            receiver: user.into(),
+            msg_type: 10,
+            content: json!({"content": "hi"}),
+        };
+        let SendResult::Sent { detail: Some(detail) } = channel.send(&message).await else { panic!("not sent") };
+        memory = memory.sent(&format!("m-{user}"), user, &detail, Utc::now());
+    }
+    let pull = only(&account, &ctx);
+    assert_eq!(pull.name(), "feishu");
+    let cursors = Cursors::default();
+    let ann_message = fake.state().delivered[0].message_id.clone();
+    fake.state().readers.insert(ann_message.clone(), vec!["ou_ann".into()]);
+    assert_eq!(pass(pull.as_ref(), &memory, &cursors, 10).await.unwrap(), tally(1, 0, 0));
+    assert_eq!(memory.of("m-ou_ann"), [(ReceiptState::Read, None)]);
+    assert_eq!(memory.of("m-ou_bob"), [], "not read yet: no receipt");
+
+    // Read is final: only bob's is asked about again; an expired token is refreshed once.
+    fake.expire_tokens();
+    let bob_message = fake.state().delivered[1].message_id.clone();
+    fake.state().readers.insert(bob_message.clone(), vec!["ou_bob".into()]);
+    assert_eq!(pass(pull.as_ref(), &memory, &cursors, 10).await.unwrap(), tally(1, 0, 0));
+    let queries = fake.state().read_queries.clone();
+    assert_eq!(queries, [ann_message, bob_message.clone(), bob_message]);
+
+    // An app that sends to chats names no user to look for: no pull.
+    let mut chats = account.clone();
+    chats.config["receiveIdType"] = json!("chat_id");
+    assert!(pulls(&chats, &ctx).unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn other_channels_have_no_pulls() {
     let account = ChannelAccount {
         id: 1,

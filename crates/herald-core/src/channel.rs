@@ -30,12 +30,14 @@ pub enum ChannelKind {
     WeComApp,
     /// Feishu custom bot (webhook with signature).
     FeishuBot,
+    /// Feishu app bot message, using the app's tenant access token.
+    FeishuApp,
     /// Getui push v2, by cid.
     GetuiPush,
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 10] = [
+    pub const ALL: [ChannelKind; 11] = [
         ChannelKind::Outbox,
         ChannelKind::Webhook,
         ChannelKind::Email,
@@ -45,6 +47,7 @@ impl ChannelKind {
         ChannelKind::WeComRobot,
         ChannelKind::WeComApp,
         ChannelKind::FeishuBot,
+        ChannelKind::FeishuApp,
         ChannelKind::GetuiPush,
     ];
 
@@ -59,6 +62,7 @@ impl ChannelKind {
             Self::WeComRobot => "wecom_robot",
             Self::WeComApp => "wecom_app",
             Self::FeishuBot => "feishu_bot",
+            Self::FeishuApp => "feishu_app",
             Self::GetuiPush => "getui_push",
         }
     }

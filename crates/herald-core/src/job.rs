@@ -106,7 +106,8 @@ pub enum ScheduleKind {
     QuietRelease,
     /// Deletes trace, ledger and outbox rows past the retention period.
     Retention,
-    /// Asks providers for delivery receipts (Tencent and Aliyun SMS, DingTalk work notices).
+    /// Asks providers for delivery receipts (Tencent and Aliyun SMS, DingTalk work notices,
+    /// Feishu app-bot messages).
     ReceiptPull,
 }
 

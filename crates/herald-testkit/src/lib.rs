@@ -9,6 +9,7 @@
 //! with a message; it never skips it.
 
 pub mod fake;
+pub mod feishu_app;
 pub mod moto;
 pub mod net;
 #[cfg(feature = "node")]

@@ -1,5 +1,5 @@
-//! Receipt pulls as a housekeeping job: each pass asks the providers of every SMS and DingTalk
-//! work-notice account for the receipts they hold (`herald_channels::receipts`), at most
+//! Receipt pulls as a housekeeping job: each pass asks the providers of every SMS, DingTalk
+//! work-notice and Feishu app account for the receipts they hold (`herald_channels::receipts`), at most
 //! `max_calls_per_account` calls per account, and records them through the store, so a pass
 //! that fails half way loses nothing and the next one picks up the rest.
 

@@ -438,3 +438,51 @@ async fn getui_receipts_are_taken_only_with_getuis_signature() {
     assert_eq!((funnel["delivered"].as_i64(), funnel["read"].as_i64()), (Some(1), Some(1)), "{funnel}");
     node.node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feishu_app_messages_are_read_pulled_and_recalled_through_feishu() {
+    use herald_testkit::feishu_app::{self, APP_ID, APP_SECRET};
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start()).await;
+    let fake = feishu_app::start().await;
+    let config = json!({"appId": APP_ID, "appSecret": APP_SECRET, "baseUrl": fake.base_url});
+    let content = json!({"msgtype": "post", "title": "Leave", "content": "approved for {$name}"});
+    let (template, account) = template_through(&node, "lark", "feishu_app", config, content).await;
+    assert_eq!(account["config"]["appSecret"].as_str().map(|s| s.contains(APP_SECRET)), Some(false), "{account}");
+    let body = json!({"code": "send", "messageTemplateId": template,
+                      "messageParam": {"receiver": "ou_ann,ou_bob,ou_cat", "variables": {"name": "Li Lei"}}});
+    let (status, sent) = node.post("/send", &body).await;
+    assert_eq!(status, 200, "{sent}");
+    let ids: Vec<String> =
+        sent["data"].as_array().unwrap().iter().map(|m| m["messageId"].as_str().unwrap().into()).collect();
+    for id in &ids {
+        wait_for(&node, id, "sent").await;
+    }
+    let delivered = fake.state().delivered.clone();
+    assert_eq!(delivered.len(), 3, "each receiver once");
+    assert_eq!(delivered[0].content["zh_cn"]["content"][0][0]["text"], "approved for Li Lei");
+    // herald's message id is Feishu's uuid: each receiver's message, by herald's id.
+    let id_to = |receiver: &str| {
+        let found = delivered.iter().find(|d| d.receive_id == receiver).unwrap();
+        (found.uuid.clone().expect("a uuid"), found.message_id.clone())
+    };
+    let ((ann, ann_feishu), (bob, bob_feishu), (cat, _)) = (id_to("ou_ann"), id_to("ou_bob"), id_to("ou_cat"));
+    assert!([&ann, &bob, &cat].iter().all(|id| ids.contains(id)), "{ids:?}");
+
+    // Ann read hers: the pull finds it; the others wait for the next pass.
+    fake.state().readers.insert(ann_feishu.clone(), vec!["ou_ann".into()]);
+    let tally = job(&node).pass().await.unwrap();
+    assert_eq!((tally.recorded, tally.repeated, tally.unmatched), (1, 0, 0));
+    assert_eq!(receipts(&node, &ann).await, [pair("read", "")]);
+    assert_eq!(receipts(&node, &bob).await, []);
+    assert_eq!(fake.state().read_queries.len(), 3, "one question a message");
+
+    // Bob's is recalled through Feishu; recalling it again asks Feishu nothing more.
+    let recall = json!({"code": "recall", "messageTemplateId": template, "recallMessageIds": [bob]});
+    let (status, answer) = node.post("/recall", &recall).await;
+    assert_eq!((status, answer["data"][0]["outcome"].as_str()), (200, Some("recalled")), "{answer}");
+    node.post("/recall", &recall).await;
+    assert_eq!(fake.state().recalls, [bob_feishu], "Feishu took it back once");
+    wait_for(&node, &bob, "recalled").await;
+    node.node.shutdown().await;
+}

@@ -172,6 +172,24 @@ field-feishu-bot-content-msgtype-help = text; post (rich text, a paragraph per l
 field-feishu-bot-content-title = Title
 field-feishu-bot-content-title-help = the post's or card's title
 
+# feishu-app: account configuration
+field-feishu-app-app-id = App ID
+field-feishu-app-app-id-help = the self-built app's App ID (cli_...), its bot ability on
+field-feishu-app-app-secret = App secret
+field-feishu-app-app-secret-help = the self-built app's App Secret
+field-feishu-app-receive-id-type = Receiver id type
+field-feishu-app-receive-id-type-help = open_id when empty; union_id, user_id, email or chat_id
+field-feishu-app-base-url = API base URL
+field-feishu-app-base-url-help = https://open.feishu.cn when empty; set it for a proxy or a private deployment
+
+# feishu-app: template content
+field-feishu-app-content-content = Text
+field-feishu-app-content-content-help = the message text
+field-feishu-app-content-msgtype = Message type
+field-feishu-app-content-msgtype-help = text; post (rich text, a paragraph per line) or interactive (a card), which need a title
+field-feishu-app-content-title = Title
+field-feishu-app-content-title-help = the post's or card's title
+
 # getui-push: account configuration
 field-getui-push-app-id = AppID
 field-getui-push-app-id-help = from the Getui console's app settings

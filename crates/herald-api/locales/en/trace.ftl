@@ -40,7 +40,7 @@ trace-state-read = read
 
 ## Recalling the message looked up, asked first
 trace-recall = Recall…
-trace-recall-ask = Recall this message? Not sent yet, it is stopped and never sent; sent on a DingTalk work notice or WeCom app account within 24 hours, the provider takes it back; otherwise it cannot be recalled.
+trace-recall-ask = Recall this message? Not sent yet, it is stopped and never sent; sent on a DingTalk work notice, WeCom app or Feishu app account within 24 hours, the provider takes it back; otherwise it cannot be recalled.
 trace-recall-yes = Yes, recall it
 trace-recall-recalled = Recalled
 trace-recall-not-recallable = Not recallable

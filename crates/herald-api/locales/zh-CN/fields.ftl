@@ -171,6 +171,24 @@ field-feishu-bot-content-msgtype-help = text；post（富文本，每行一段�
 field-feishu-bot-content-title = 标题
 field-feishu-bot-content-title-help = 富文本或卡片的标题
 
+# 飞书应用机器人：渠道账号配置
+field-feishu-app-app-id = App ID
+field-feishu-app-app-id-help = 企业自建应用的 App ID（cli_...），需开启机器人能力
+field-feishu-app-app-secret = App Secret
+field-feishu-app-app-secret-help = 企业自建应用的 App Secret
+field-feishu-app-receive-id-type = 接收者 ID 类型
+field-feishu-app-receive-id-type-help = 留空时为 open_id；可选 union_id、user_id、email 或 chat_id
+field-feishu-app-base-url = API 基础 URL
+field-feishu-app-base-url-help = 留空时为 https://open.feishu.cn；经代理访问或私有化部署时填写
+
+# 飞书应用机器人：消息模板内容
+field-feishu-app-content-content = 内容
+field-feishu-app-content-content-help = 消息文本
+field-feishu-app-content-msgtype = 消息类型
+field-feishu-app-content-msgtype-help = text；post（富文本，每行一段）或 interactive（卡片）需要标题
+field-feishu-app-content-title = 标题
+field-feishu-app-content-title-help = 富文本或卡片的标题
+
 # 个推：渠道账号配置
 field-getui-push-app-id = 应用 AppID
 field-getui-push-app-id-help = 见个推控制台的应用配置

@@ -40,7 +40,7 @@ trace-state-read = 已读
 
 ## 撤回所查消息，先确认
 trace-recall = 撤回…
-trace-recall-ask = 撤回这条消息？尚未发送的将被停止、不再发送；通过钉钉工作通知或企业微信应用账号发送且未超过 24 小时的，由服务商撤回；其他情况无法撤回。
+trace-recall-ask = 撤回这条消息？尚未发送的将被停止、不再发送；通过钉钉工作通知、企业微信应用或飞书应用机器人账号发送且未超过 24 小时的，由服务商撤回；其他情况无法撤回。
 trace-recall-yes = 是，撤回
 trace-recall-recalled = 已撤回
 trace-recall-not-recallable = 无法撤回

@@ -7,7 +7,8 @@
 //! - `title`: the post's or card's title; required for both.
 //!
 //! A receiver of `@all` mentions everyone in whichever shape the message takes. Other message
-//! types (image, share_chat) are refused rather than half-sent.
+//! types (image, share_chat) are refused rather than half-sent. An app bot's message API takes
+//! the same message with its content as a JSON string (`app_message`).
 
 use crate::content_read::{message_type, required_str};
 use serde_json::{Value, json};
@@ -26,6 +27,20 @@ pub(crate) fn message(content: &Value, mention_all: bool) -> Result<Value, Strin
         "interactive" => Ok(card(required_str(content, "title")?, text, mention_all)),
         other => Err(format!("content.msgtype {other:?} is not supported (text, post or interactive)")),
     }
+}
+
+/// `(msg_type, content)` as the app bot's message API (`im/v1/messages`) takes them: the custom
+/// bot's message with its content as a JSON string (a post without its `post` wrapper, a card
+/// as the content itself).
+pub(crate) fn app_message(content: &Value) -> Result<(String, String), String> {
+    let bot = message(content, false)?;
+    let msg_type = bot["msg_type"].as_str().unwrap_or("text").to_string();
+    let inner = match msg_type.as_str() {
+        "post" => &bot["content"]["post"],
+        "interactive" => &bot["card"],
+        _ => &bot["content"],
+    };
+    Ok((msg_type, inner.to_string()))
 }
 
 /// Rich text: one paragraph per line, `@all` as an `at` element closing the last one.
@@ -72,6 +87,18 @@ mod tests {
             post["content"],
             json!([[{"tag": "text", "text": "v2 is out"}], [{"tag": "text", "text": "notes inside"}, {"tag": "at", "user_id": "all"}]])
         );
+    }
+
+    #[test]
+    fn an_app_message_carries_the_same_content_as_a_string() {
+        let (kind, text) = app_message(&json!({"content": "hi"})).unwrap();
+        assert_eq!((kind.as_str(), text.as_str()), ("text", r#"{"text":"hi"}"#));
+        let (kind, post) = app_message(&json!({"msgtype": "post", "title": "T", "content": "a"})).unwrap();
+        let post: Value = serde_json::from_str(&post).unwrap();
+        assert_eq!((kind.as_str(), &post["zh_cn"]["title"]), ("post", &json!("T")));
+        let (kind, card) = app_message(&json!({"msgtype": "interactive", "title": "T", "content": "**a**"})).unwrap();
+        let card: Value = serde_json::from_str(&card).unwrap();
+        assert_eq!((kind.as_str(), &card["header"]["title"]["content"]), ("interactive", &json!("T")));
     }
 
     #[test]

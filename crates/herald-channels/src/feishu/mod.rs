@@ -8,10 +8,15 @@
 //! mentions everyone and any other receiver is ignored.
 //!
 //! The webhook URL's last path segment is the bot's credential, so reasons never carry it.
-//! Answers are classified in `reply`.
+//! Answers are classified in `reply`. An app bot, whose messages have ids to recall and ask
+//! about, is `app`.
 
+pub mod app;
 mod content;
+mod open_api;
+pub(crate) mod receipts;
 mod reply;
+pub mod token;
 
 use crate::account::{BuildContext, BuildError, Built, ChannelAccount, parse_config};
 use crate::http::OutboundHttp;
