@@ -1,5 +1,6 @@
 //! Retention: a housekeeping job that deletes trace, ledger and outbox rows older than the
-//! retention period, and expired dedup records, in bounded statements.
+//! retention period (and status events that waited as long for their endpoint), and expired
+//! dedup records, in bounded statements.
 
 use crate::jobs::{HousekeepingJob, JobError};
 use chrono::Duration;

@@ -105,3 +105,19 @@ pub async fn status_events_are_queued_claimed_retried_acknowledged_and_replayed(
     let listed: Vec<i64> = store.list_event_endpoints(0, 10).await.unwrap().iter().map(|e| e.id).collect();
     assert_eq!(listed, [runs_only]);
 }
+
+pub async fn retention_drops_status_events_that_waited_as_long_as_their_trace(store: Arc<dyn Store>) {
+    let old = t0();
+    let cut = old + Duration::days(30);
+    let endpoint_id = store.create_event_endpoint(&endpoint(&EventType::ALL, true), "sealed", old).await.unwrap();
+    let crowd_id = crowd(&*store, 2, old).await;
+    let template = store.create_template(&unscheduled(Some(crowd_id)), old).await.unwrap();
+    let run = store.create_run(template.id, old).await.unwrap();
+    store.record_outcomes(&[entry(run, template.id, 1, TraceEvent::Sent)], old).await.unwrap();
+    store.record_outcomes(&[entry(run, template.id, 2, TraceEvent::Sent)], cut).await.unwrap();
+    assert_eq!(store.get_event_endpoint(endpoint_id).await.unwrap().backlog, 2, "the endpoint never answered");
+
+    store.purge_before(cut, 1).await.unwrap();
+    let shown = store.get_event_endpoint(endpoint_id).await.unwrap();
+    assert_eq!((shown.backlog, shown.oldest_waiting_at), (1, Some(cut)), "the old one went with its trace");
+}
