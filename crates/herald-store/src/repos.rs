@@ -65,7 +65,9 @@ pub trait ScheduleRepo: Send + Sync {
     /// Records how a housekeeping fire went; a failure brings the schedule's next fire
     /// forward to `retry_at` (when that is sooner), so it is retried.
     async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()>;
-    /// Creates the node-wide housekeeping schedule of `kind` (UTC cron) unless it exists.
+    /// Creates the node-wide housekeeping schedule of `kind` (UTC cron), or gives the existing
+    /// one this cron when the configuration changed it (its next fire from `now`); the same
+    /// cron leaves it as it is.
     async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()>;
 }
 

@@ -94,6 +94,7 @@ on_both_backends!(
         the_suppression_list_covers_its_channel_and_kinds,
         the_suppression_list_is_searched_filtered_and_paged_newest_first,
         status_events_are_queued_claimed_retried_acknowledged_and_replayed,
+        a_housekeeping_schedule_takes_a_changed_cron_and_keeps_an_unchanged_one,
         retention_drops_status_events_that_waited_as_long_as_their_trace,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).

@@ -83,7 +83,9 @@ impl ScheduleRepo for Backend {
         sqlx::query(
             "INSERT INTO schedules (kind, cron, timezone, misfire, enabled, next_fire_at, updated_at) \
              VALUES ($1, $2, 'UTC', 'fire_once', TRUE, $3, $4) \
-             ON CONFLICT (kind) WHERE template_id IS NULL AND account_id IS NULL DO NOTHING",
+             ON CONFLICT (kind) WHERE template_id IS NULL AND account_id IS NULL DO UPDATE \
+             SET cron = excluded.cron, next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at \
+             WHERE schedules.cron <> excluded.cron",
         )
         .bind(kind)
         .bind(cron)

@@ -2,7 +2,7 @@
 //! searches that match any case and take `%` and `_` literally, and names for ids.
 
 use super::*;
-use herald_core::ScheduleKind;
+use herald_core::{CronSchedule, ScheduleKind};
 use herald_store::{AccountFilter, AccountWrite, CrowdFilter, ScheduleFilter, TemplateFilter, TemplateName, Window};
 
 fn ids<T>(items: &[T], id: impl Fn(&T) -> i64) -> Vec<i64> {
@@ -149,4 +149,26 @@ pub async fn crowds_keep_their_report_are_renamed_and_deleted_only_when_unused(s
     assert!(store.rename_crowd(&crowd.id, "x").await.is_err());
     assert!(matches!(store.delete_crowd(&crowd.id, now).await, Err(herald_store::StoreError::NotFound { .. })));
     assert_eq!(store.get_run(run).await.unwrap().id, run, "its run stays");
+}
+
+pub async fn a_housekeeping_schedule_takes_a_changed_cron_and_keeps_an_unchanged_one(store: Arc<dyn Store>) {
+    let now = t0();
+    let kind = ScheduleKind::Retention;
+    let shown = || {
+        let store = store.clone();
+        async move {
+            let filter = ScheduleFilter { kind: Some(kind), ..ScheduleFilter::default() };
+            let found = store.list_schedules(&filter).await.unwrap();
+            assert_eq!(found.len(), 1, "one schedule of the kind, however often a node starts");
+            (found[0].cron.clone(), found[0].next_fire_at)
+        }
+    };
+    store.ensure_housekeeping(kind.as_str(), "0 30 3 * * ?", now).await.unwrap();
+    let first = shown().await;
+    assert_eq!(first.0, "0 30 3 * * ?");
+    store.ensure_housekeeping(kind.as_str(), "0 30 3 * * ?", now + Duration::days(3)).await.unwrap();
+    assert_eq!(shown().await, first, "a restart with the same cron changes nothing");
+    store.ensure_housekeeping(kind.as_str(), "0 0 4 * * ?", now).await.unwrap();
+    let next = CronSchedule::parse("0 0 4 * * ?", "UTC").unwrap().next_after(now);
+    assert_eq!(shown().await, ("0 0 4 * * ?".to_string(), next), "the configuration's new cron");
 }
