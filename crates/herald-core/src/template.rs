@@ -65,7 +65,11 @@ pub struct ScheduleSpec {
     /// IANA time zone the cron is read in.
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// What a fire handled later than the grace does: `fire_once` (the default), `skip`, or
+    /// `catch_up` / `catch_up:N` (each of the latest N missed fires in turn; N from 1 to 1,000,
+    /// 10 when left out).
     #[serde(default)]
+    #[schema(value_type = String, pattern = r"^(fire_once|skip|catch_up(:[0-9]{1,4})?)$", example = "fire_once")]
     pub misfire: MisfirePolicy,
 }
 

@@ -77,6 +77,7 @@ tpl-timezone = Time zone
 tpl-misfire = When a fire is late
 tpl-misfire-fire-once = fire once
 tpl-misfire-skip = skip
+tpl-misfire-catch-up = catch up: each of the last 10 missed fires in turn
 tpl-advanced = Advanced: quiet window and dedup rules (JSON)
 tpl-quiet-window = Quiet window
 tpl-dedup = Dedup rules

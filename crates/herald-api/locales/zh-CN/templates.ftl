@@ -70,6 +70,7 @@ tpl-timezone = 时区
 tpl-misfire = 错过触发时
 tpl-misfire-fire-once = 补发一次
 tpl-misfire-skip = 跳过
+tpl-misfire-catch-up = 逐次补跑：最近 10 次错过的触发依次执行
 tpl-advanced = 高级：免打扰窗口与去重规则（JSON）
 tpl-quiet-window = 免打扰窗口
 tpl-dedup = 去重规则

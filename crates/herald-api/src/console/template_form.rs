@@ -102,7 +102,7 @@ impl TemplateForm {
             quiet_hours: spec.quiet_hours.as_str().into(),
             cron: schedule.map(|s| s.cron.clone()).unwrap_or_default(),
             timezone: schedule.map(|s| s.timezone.clone()).unwrap_or_else(|| "UTC".into()),
-            misfire: schedule.map(|s| s.misfire.as_str().to_string()).unwrap_or_else(|| "fire_once".into()),
+            misfire: schedule.map(|s| s.misfire.to_string()).unwrap_or_else(|| "fire_once".into()),
             crowd_id: spec.crowd_id.clone().unwrap_or_default(),
             quiet_window: json_text(&spec.quiet_window),
             dedup: json_text(&spec.dedup),

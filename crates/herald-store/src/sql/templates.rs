@@ -112,7 +112,7 @@ async fn write_schedule(
     .bind(template_id)
     .bind(&schedule.cron)
     .bind(&schedule.timezone)
-    .bind(schedule.misfire.as_str())
+    .bind(schedule.misfire.to_string())
     .bind(running)
     .bind(next_fire(schedule, running, now)?.map(db_time))
     .bind(db_time(now))

@@ -1,0 +1,79 @@
+//! Misfire policies with a test clock, counted in the outbox: a node that was away while a
+//! schedule's fires came due makes up what its policy says, and no more.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::*;
+use serde_json::{Value, json};
+
+/// Runs of the template, oldest first, once `count` have completed.
+async fn completed_runs(node: &TestNode, template: i64, count: usize) -> Vec<Value> {
+    for _ in 0..600 {
+        let (_, runs) = node.get(&format!("/api/runs?templateId={template}")).await;
+        let mut runs = runs["items"].as_array().cloned().unwrap_or_default();
+        if runs.len() >= count && runs.iter().all(|r| r["status"] == "completed") {
+            runs.sort_by_key(|r| r["id"].as_i64());
+            return runs;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{count} runs of template {template} never completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_sends_each_of_the_latest_missed_fires_and_skips_the_older() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start).await;
+    let crowd_id = node.crowd(crowd_csv(3)).await;
+    let mut spec = outbox_template("quarterly", &crowd_id, Some("0 0/15 * * * ?"));
+    spec["schedule"]["misfire"] = json!("catch_up:2");
+    let template = node.template(spec).await;
+    let (status, started) = node.post(&format!("/api/templates/{template}/start"), &json!({})).await;
+    assert_eq!(status, 200, "{started}");
+
+    // The node was away from 00:00 to 01:10: 00:15, 00:30, 00:45 and 01:00 came due meanwhile.
+    node.clock.set(start + Duration::minutes(70));
+    let runs = completed_runs(&node, template, 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (_, all) = node.get(&format!("/api/runs?templateId={template}")).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "the latest two missed fires, no more: {all}");
+    let mut delivered = 0;
+    for run in &runs {
+        delivered += node.outbox_of_run(run["id"].as_i64().unwrap()).await.len();
+    }
+    assert_eq!(delivered, 6, "three rows, twice");
+
+    let (_, fires) = node.get(&format!("/api/templates/{template}/fires")).await;
+    let mut fires: Vec<(String, String)> = fires["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["fireTime"].as_str().unwrap().to_string(), f["outcome"].as_str().unwrap().to_string()))
+        .collect();
+    fires.sort();
+    assert_eq!(
+        fires,
+        [
+            ("2026-03-01T00:15:00Z".into(), "misfire_skipped".into()),
+            ("2026-03-01T00:45:00Z".into(), "fired".into()),
+            ("2026-03-01T01:00:00Z".into(), "fired".into()),
+        ]
+    );
+    let (_, shown) = node.get(&format!("/api/templates/{template}")).await;
+    assert_eq!(shown["nextFireAt"], "2026-03-01T01:15:00Z");
+    assert_eq!(shown["schedule"]["misfire"], "catch_up:2");
+
+    // A count out of range is refused naming the field; a bare catch_up takes 10.
+    let mut bad = outbox_template("bad", &crowd_id, Some("0 0/15 * * * ?"));
+    bad["schedule"]["misfire"] = json!("catch_up:0");
+    let (status, refused) = node.post("/api/templates", &bad).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("misfire"), "{refused}");
+    let mut bare = outbox_template("bare", &crowd_id, Some("0 0/15 * * * ?"));
+    bare["schedule"]["misfire"] = json!("catch_up");
+    let (status, created) = node.post("/api/templates", &bare).await;
+    assert_eq!((status, created["schedule"]["misfire"].as_str()), (201, Some("catch_up:10")), "{created}");
+    node.node.shutdown().await;
+}
