@@ -2,7 +2,7 @@
 //! send to, and when the schedule fires next. The store calls [`decide`] inside the
 //! transaction that claims the fire and writes down what it says.
 
-use crate::cron::{CronError, CronSchedule, MisfirePolicy, plan_fire};
+use crate::cron::{CronError, CronSchedule, MisfirePolicy, plan_fire_until};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -44,6 +44,8 @@ pub struct DueSchedule<'a> {
     /// The fire time that came due (the schedule's next fire).
     pub due_at: DateTime<Utc>,
     pub target: FireTarget,
+    /// The schedule fires no later than this, when it has an end date.
+    pub end_at: Option<DateTime<Utc>>,
 }
 
 /// What to write for one due fire.
@@ -65,7 +67,7 @@ pub struct FireDecision {
 /// schedule can never fire again.
 pub fn decide(due: &DueSchedule<'_>, now: DateTime<Utc>, grace: Duration) -> Result<FireDecision, CronError> {
     let cron = CronSchedule::parse(due.cron, due.timezone)?;
-    let plan = plan_fire(&cron, due.due_at, now, grace, due.misfire);
+    let plan = plan_fire_until(&cron, due.due_at, now, grace, due.misfire, due.end_at);
     let outcome = match (plan.fire, due.target) {
         (false, _) => FireOutcome::MisfireSkipped,
         (true, FireTarget::Template { has_crowd: false }) => FireOutcome::NoCrowd,
@@ -92,7 +94,14 @@ mod tests {
     }
 
     fn quarter_hourly(misfire: MisfirePolicy, target: FireTarget) -> DueSchedule<'static> {
-        DueSchedule { cron: "0 0/15 * * * ?", timezone: "UTC", misfire, due_at: utc("2026-05-01T10:15:00Z"), target }
+        DueSchedule {
+            cron: "0 0/15 * * * ?",
+            timezone: "UTC",
+            misfire,
+            due_at: utc("2026-05-01T10:15:00Z"),
+            target,
+            end_at: None,
+        }
     }
 
     #[test]
@@ -188,6 +197,7 @@ mod tests {
             misfire: MisfirePolicy::FireOnce,
             due_at: utc("2030-01-01T04:00:00Z"),
             target: WITH_CROWD,
+            end_at: None,
         };
         let on_time = decide(&due, due.due_at, GRACE).unwrap();
         assert_eq!((on_time.outcome, on_time.next_fire, on_time.creates_run), (FireOutcome::Fired, None, true));

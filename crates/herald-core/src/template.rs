@@ -6,6 +6,7 @@ use crate::cron::{CronSchedule, MisfirePolicy};
 pub use crate::field::FieldError;
 use crate::listing::{QUOTED_CHARS, clip, name_some};
 use crate::placeholders::placeholder_names;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -71,6 +72,26 @@ pub struct ScheduleSpec {
     #[serde(default)]
     #[schema(value_type = String, pattern = r"^(fire_once|skip|catch_up(:[0-9]{1,4})?)$", example = "fire_once")]
     pub misfire: MisfirePolicy,
+    /// The schedule's first fire is at or after this (RFC 3339); none before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<DateTime<Utc>>,
+    /// The schedule's last fire is at or before this (RFC 3339); then it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_at: Option<DateTime<Utc>>,
+}
+
+impl ScheduleSpec {
+    /// The schedule's first fire after `now`, within its start and end dates; None when it has
+    /// no more.
+    pub fn first_fire_after(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, crate::cron::CronError> {
+        let cron = CronSchedule::parse(&self.cron, &self.timezone)?;
+        let from = match self.start_at {
+            // next_after is strictly after: a fire exactly at the start counts.
+            Some(start) if start > now => start - chrono::Duration::milliseconds(1),
+            _ => now,
+        };
+        Ok(cron.next_after(from).filter(|at| self.end_at.is_none_or(|end| *at <= end)))
+    }
 }
 
 fn default_timezone() -> String {
@@ -167,6 +188,11 @@ impl TemplateSpec {
                     _ => "schedule.cron",
                 };
                 errors.push(FieldError::new(field, e.to_string()));
+            }
+            if let (Some(start), Some(end)) = (schedule.start_at, schedule.end_at)
+                && end <= start
+            {
+                errors.push(FieldError::new("schedule.endAt", "must be after schedule.startAt"));
             }
             if self.crowd_id.is_none() {
                 errors.push(FieldError::new("crowdId", "a scheduled template needs a crowd file"));
@@ -331,5 +357,32 @@ mod tests {
             s.content = json!({ "url": url });
             assert!(s.validate(None).iter().any(|e| e.field == "content.url"), "{url}");
         }
+    }
+
+    #[test]
+    fn the_first_fire_keeps_within_the_start_and_end_dates() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let mut spec = ScheduleSpec {
+            cron: "0 0 9 * * ?".into(),
+            timezone: "UTC".into(),
+            misfire: MisfirePolicy::FireOnce,
+            start_at: None,
+            end_at: None,
+        };
+        let now = at("2026-05-01T10:00:00Z");
+        assert_eq!(spec.first_fire_after(now).unwrap(), Some(at("2026-05-02T09:00:00Z")));
+        spec.start_at = Some(at("2026-05-10T09:00:00Z"));
+        assert_eq!(spec.first_fire_after(now).unwrap(), Some(at("2026-05-10T09:00:00Z")), "a fire at the start counts");
+        spec.end_at = Some(at("2026-05-09T00:00:00Z"));
+        assert_eq!(spec.first_fire_after(now).unwrap(), None, "ends before it starts");
+        let mut template: TemplateSpec = serde_json::from_value(serde_json::json!({
+            "name": "n", "channel": "outbox", "content": {"title": "hi"}, "crowdId": "c",
+            "schedule": {"cron": "0 0 9 * * ?", "startAt": "2026-05-10T00:00:00Z", "endAt": "2026-05-01T00:00:00Z"}
+        }))
+        .unwrap();
+        let fields: Vec<String> = template.validate(None).into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["schedule.endAt"]);
+        template.schedule.as_mut().unwrap().end_at = None;
+        assert!(template.validate(None).is_empty());
     }
 }

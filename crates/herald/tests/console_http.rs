@@ -393,6 +393,51 @@ async fn the_template_form_puts_a_template_in_test_mode_and_takes_it_out() {
     node.node.shutdown().await;
 }
 
+/// A scheduled template's form fields, with dates.
+fn campaign_form<'a>(crowd_id: &'a str, end: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", "campaign"),
+        ("channel", "outbox"),
+        ("msgType", "10"),
+        ("receiverIdType", "userId"),
+        ("quietHours", "none"),
+        ("cron", "0 0 9 * * ?"),
+        ("timezone", "Asia/Shanghai"),
+        ("misfire", "catch_up:10"),
+        ("startAt", "2026-06-01T00:00:00+08:00"),
+        ("endAt", end),
+        ("crowdId", crowd_id),
+        ("content_key", "text"),
+        ("content_value", "x"),
+    ]
+}
+
+#[tokio::test]
+async fn the_template_form_keeps_a_schedules_dates_and_names_a_bad_one() {
+    let (_dir, node) = started().await;
+    let crowd_id = node.crowd(crowd_csv(2)).await;
+    let b = browser(&node, "ops").await;
+    let (status, to, _) = b.post("/templates", &campaign_form(&crowd_id, "2026-06-30T23:59:59+08:00")).await;
+    assert_eq!(status, 303);
+    let id: i64 = to.trim_start_matches("/templates/").split('?').next().unwrap().parse().unwrap();
+    let (_, stored) = node.get(&format!("/api/templates/{id}")).await;
+    let schedule = &stored["schedule"];
+    assert_eq!(
+        (schedule["startAt"].as_str(), schedule["endAt"].as_str()),
+        (Some("2026-05-31T16:00:00Z"), Some("2026-06-30T15:59:59Z"))
+    );
+    assert_eq!(schedule["misfire"], "catch_up:10");
+    let (_, page) = b.get(&format!("/templates/{id}")).await;
+    assert!(page.contains("value=\"2026-05-31T16:00:00+00:00\""), "the page shows the start to edit");
+    assert!(page.contains("value=\"catch_up:10\" selected"), "and the misfire policy");
+
+    let (status, _, html) =
+        b.post(&format!("/templates/{id}"), &campaign_form(&crowd_id, "2026-05-01T00:00:00Z")).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"endAt-error\""), "the error stands by the end field");
+    node.node.shutdown().await;
+}
+
 #[tokio::test]
 async fn deleting_a_template_says_what_it_keeps_before_and_after() {
     let (_dir, node) = started().await;

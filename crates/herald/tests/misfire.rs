@@ -1,5 +1,6 @@
-//! Misfire policies with a test clock, counted in the outbox: a node that was away while a
-//! schedule's fires came due makes up what its policy says, and no more.
+//! A schedule's misfire policy and dates with a test clock, counted in the outbox: a node that
+//! was away while fires came due makes up what its policy says, and no more; a schedule with
+//! start and end dates fires only between them.
 
 mod common;
 
@@ -75,5 +76,56 @@ async fn catch_up_sends_each_of_the_latest_missed_fires_and_skips_the_older() {
     bare["schedule"]["misfire"] = json!("catch_up");
     let (status, created) = node.post("/api/templates", &bare).await;
     assert_eq!((status, created["schedule"]["misfire"].as_str()), (201, Some("catch_up:10")), "{created}");
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_fires_only_between_its_start_and_end_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start).await;
+    let crowd_id = node.crowd(crowd_csv(2)).await;
+    let mut spec = outbox_template("campaign", &crowd_id, Some("0 0/15 * * * ?"));
+    spec["schedule"]["startAt"] = json!("2026-03-01T08:30:00+08:00");
+    spec["schedule"]["endAt"] = json!("2026-03-01T01:00:00Z");
+    let template = node.template(spec).await;
+    let (status, started) = node.post(&format!("/api/templates/{template}/start"), &json!({})).await;
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(started["nextFireAt"], "2026-03-01T00:30:00Z", "none before the start");
+
+    // On time through the window and beyond it: 00:30, 00:45 and 01:00 (the end), then none.
+    for minutes in [30, 45, 60, 75, 90] {
+        node.clock.set(start + Duration::minutes(minutes) + Duration::milliseconds(200));
+        let expected = (minutes.min(60) - 15) / 15;
+        if minutes <= 60 {
+            completed_runs(&node, template, expected as usize).await;
+        } else {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
+    let runs = completed_runs(&node, template, 3).await;
+    assert_eq!(runs.len(), 3, "00:30, 00:45 and 01:00 only");
+    let mut delivered = 0;
+    for run in &runs {
+        delivered += node.outbox_of_run(run["id"].as_i64().unwrap()).await.len();
+    }
+    assert_eq!(delivered, 6, "two rows, three times");
+    let (_, shown) = node.get(&format!("/api/templates/{template}")).await;
+    assert_eq!(shown["nextFireAt"], json!(null), "the schedule ended: {shown}");
+    assert_eq!(shown["schedule"]["startAt"], "2026-03-01T00:30:00Z");
+
+    // An end before the start, or a date that is not one, is refused naming the field.
+    for (window, field) in [
+        (json!({"startAt": "2026-03-02T00:00:00Z", "endAt": "2026-03-01T00:00:00Z"}), "schedule.endAt"),
+        (json!({"startAt": "tomorrow"}), "schedule.startAt"),
+    ] {
+        let mut bad = outbox_template("bad", &crowd_id, Some("0 0/15 * * * ?"));
+        for (key, value) in window.as_object().unwrap() {
+            bad["schedule"][key] = value.clone();
+        }
+        let (status, refused) = node.post("/api/templates", &bad).await;
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.to_string().contains(field), "{field}: {refused}");
+    }
     node.node.shutdown().await;
 }

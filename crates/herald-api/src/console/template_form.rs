@@ -49,6 +49,9 @@ pub(crate) struct TemplateForm {
     pub cron: String,
     pub timezone: String,
     pub misfire: String,
+    /// The schedule's start and end dates, RFC 3339, or empty.
+    pub start_at: String,
+    pub end_at: String,
     pub crowd_id: String,
     /// JSON, or empty for the node's defaults.
     pub quiet_window: String,
@@ -103,6 +106,8 @@ impl TemplateForm {
             cron: schedule.map(|s| s.cron.clone()).unwrap_or_default(),
             timezone: schedule.map(|s| s.timezone.clone()).unwrap_or_else(|| "UTC".into()),
             misfire: schedule.map(|s| s.misfire.to_string()).unwrap_or_else(|| "fire_once".into()),
+            start_at: schedule.and_then(|s| s.start_at).map(|t| t.to_rfc3339()).unwrap_or_default(),
+            end_at: schedule.and_then(|s| s.end_at).map(|t| t.to_rfc3339()).unwrap_or_default(),
             crowd_id: spec.crowd_id.clone().unwrap_or_default(),
             quiet_window: json_text(&spec.quiet_window),
             dedup: json_text(&spec.dedup),
@@ -126,6 +131,8 @@ impl TemplateForm {
             cron: form.text("cron"),
             timezone: form.text("timezone"),
             misfire: form.text("misfire"),
+            start_at: form.text("startAt"),
+            end_at: form.text("endAt"),
             crowd_id: form.text("crowdId"),
             quiet_window: form.text("quietWindow"),
             dedup: form.text("dedup"),
@@ -217,6 +224,11 @@ impl TemplateForm {
             if !self.timezone.is_empty() {
                 schedule["timezone"] = json!(self.timezone);
             }
+            for (key, text) in [("startAt", &self.start_at), ("endAt", &self.end_at)] {
+                if !text.is_empty() {
+                    schedule[key] = json!(text);
+                }
+            }
             body["schedule"] = schedule;
         }
         for (key, text) in [("quietWindow", &self.quiet_window), ("dedup", &self.dedup)] {
@@ -246,6 +258,8 @@ pub(crate) fn field_of(api_field: &str) -> Option<&'static str> {
     Some(match (head, api_field) {
         (_, "schedule.timezone") => "timezone",
         (_, "schedule.misfire") => "misfire",
+        (_, "schedule.startAt") => "startAt",
+        (_, "schedule.endAt") => "endAt",
         ("schedule", _) => "cron",
         ("name", _) => "name",
         ("channel", _) => "channel",

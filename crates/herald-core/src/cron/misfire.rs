@@ -98,21 +98,38 @@ pub fn plan_fire(
     grace: Duration,
     policy: MisfirePolicy,
 ) -> FirePlan {
+    plan_fire_until(schedule, due, now, grace, policy, None)
+}
+
+/// [`plan_fire`] for a schedule that ends at `end` (inclusive): no next fire after it, and a
+/// catch-up makes up only fires missed up to it.
+pub fn plan_fire_until(
+    schedule: &CronSchedule,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+    grace: Duration,
+    policy: MisfirePolicy,
+    end: Option<DateTime<Utc>>,
+) -> FirePlan {
+    let within = |next: Option<DateTime<Utc>>| next.filter(|at| end.is_none_or(|end| *at <= end));
     let lateness = (now - due).max(Duration::zero());
     if lateness <= grace {
-        return FirePlan { fire_time: due, lateness, fire: true, next_fire: schedule.next_after(due) };
+        return FirePlan { fire_time: due, lateness, fire: true, next_fire: within(schedule.next_after(due)) };
     }
     match policy {
         MisfirePolicy::FireOnce | MisfirePolicy::Skip => FirePlan {
             fire_time: due,
             lateness,
             fire: policy == MisfirePolicy::FireOnce,
-            next_fire: schedule.next_after(now),
+            next_fire: within(schedule.next_after(now)),
         },
-        MisfirePolicy::CatchUp { max } => match first_kept(schedule, due, now, max) {
-            None => FirePlan { fire_time: due, lateness, fire: true, next_fire: schedule.next_after(due) },
-            Some(first) => FirePlan { fire_time: due, lateness, fire: false, next_fire: Some(first) },
-        },
+        MisfirePolicy::CatchUp { max } => {
+            let until = end.map_or(now, |end| end.min(now));
+            match first_kept(schedule, due, until, max) {
+                None => FirePlan { fire_time: due, lateness, fire: true, next_fire: within(schedule.next_after(due)) },
+                Some(first) => FirePlan { fire_time: due, lateness, fire: false, next_fire: Some(first) },
+            }
+        }
     }
 }
 
@@ -256,6 +273,28 @@ mod tests {
         let plan = plan_fire(&s, due, now, Duration::seconds(1), MisfirePolicy::CatchUp { max: 5 });
         assert!(!plan.fire);
         assert!(plan.next_fire.unwrap() > due && plan.next_fire.unwrap() <= now);
+    }
+
+    #[test]
+    fn nothing_fires_after_the_end() {
+        let s = CronSchedule::parse("0 0/15 * * * ?", "UTC").unwrap();
+        let end = Some(utc("2026-05-01T10:40:00Z"));
+        let grace = Duration::seconds(60);
+        let on_time = plan_fire_until(
+            &s,
+            utc("2026-05-01T10:30:00Z"),
+            utc("2026-05-01T10:30:01Z"),
+            grace,
+            MisfirePolicy::Skip,
+            end,
+        );
+        assert_eq!((on_time.fire, on_time.next_fire), (true, None), "10:45 is past the end");
+        // Back at 11:20 after missing 10:15 and 10:30 (before the end) and 10:45 to 11:15 (after).
+        let policy = MisfirePolicy::CatchUp { max: 5 };
+        let plan = plan_fire_until(&s, utc("2026-05-01T10:15:00Z"), utc("2026-05-01T11:20:00Z"), grace, policy, end);
+        assert_eq!((plan.fire, plan.next_fire), (true, Some(utc("2026-05-01T10:30:00Z"))));
+        let plan = plan_fire_until(&s, utc("2026-05-01T10:30:00Z"), utc("2026-05-01T11:20:00Z"), grace, policy, end);
+        assert_eq!((plan.fire, plan.next_fire), (true, None), "the last one before the end, then none");
     }
 
     #[test]

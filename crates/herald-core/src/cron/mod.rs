@@ -90,7 +90,7 @@ mod misfire;
 mod pattern;
 mod quartz;
 
-pub use misfire::{FirePlan, MisfirePolicy, plan_fire};
+pub use misfire::{FirePlan, MisfirePolicy, plan_fire, plan_fire_until};
 pub use pattern::PATTERN_CACHE_CAP;
 pub use quartz::MAX_EXPRESSION_BYTES;
 

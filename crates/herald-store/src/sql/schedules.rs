@@ -22,7 +22,7 @@ use sqlx::Row;
 /// Under READ COMMITTED a row whose claim committed while this one waited to lock it is
 /// re-checked against `next_fire_at <= $1` on its new version, so it drops out.
 const DUE_SCHEDULES: &str = formatcp!(
-    "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.misfire, s.next_fire_at, \
+    "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.misfire, s.next_fire_at, s.end_at, \
      EXISTS (SELECT 1 FROM templates t WHERE t.id = s.template_id AND t.crowd_id IS NOT NULL) AS has_crowd \
      FROM schedules s WHERE s.enabled = {TRUE} AND s.next_fire_at <= $1 \
      ORDER BY s.next_fire_at, s.id LIMIT $2{SKIP_LOCKED}"
@@ -153,6 +153,7 @@ async fn claim_one(
             Some(_) => FireTarget::Template { has_crowd: row.try_get("has_crowd")? },
             None => FireTarget::Housekeeping,
         },
+        end_at: opt_time_of(row, "end_at")?,
     };
     let decision = match fire::decide(&due, now, grace) {
         Ok(decision) => decision,

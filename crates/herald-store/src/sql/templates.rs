@@ -16,15 +16,13 @@ use crate::repos::TemplateRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use const_format::formatcp;
-use herald_core::{
-    ChannelKind, CronSchedule, MisfirePolicy, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus,
-};
+use herald_core::{ChannelKind, MisfirePolicy, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 
 pub(super) const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.channel, t.channel_account, t.msg_type, \
      t.receiver_id_type, t.content_json, t.quiet_hours, t.crowd_id, t.status, t.created_at, t.updated_at, \
-     s.cron, s.timezone, s.misfire, s.next_fire_at \
+     s.cron, s.timezone, s.misfire, s.start_at, s.end_at, s.next_fire_at \
      FROM templates t LEFT JOIN schedules s ON s.template_id = t.id";
 
 /// Deleted templates are kept (their runs, fires and messages refer to them) but are gone for
@@ -47,6 +45,8 @@ pub(super) fn template_from_row(row: &DbRow) -> Result<Template> {
                 cron,
                 timezone: row.try_get("timezone")?,
                 misfire: MisfirePolicy::parse(&misfire).ok_or_else(|| corrupt("misfire policy", &misfire))?,
+                start_at: opt_time_of(row, "start_at")?,
+                end_at: opt_time_of(row, "end_at")?,
             })
         }
         None => None,
@@ -82,13 +82,13 @@ pub(super) async fn template_in(tx: &mut Tx, id: i64) -> Result<Option<Template>
     row.as_ref().map(template_from_row).transpose()
 }
 
-/// The first fire after `now`, or None for a stopped template or an exhausted expression.
+/// The first fire after `now` within the schedule's dates, or None for a stopped template, an
+/// ended schedule or an exhausted expression.
 fn next_fire(spec: &ScheduleSpec, running: bool, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
     if !running {
         return Ok(None);
     }
-    let cron = CronSchedule::parse(&spec.cron, &spec.timezone).map_err(|e| StoreError::Conflict(e.to_string()))?;
-    Ok(cron.next_after(now))
+    spec.first_fire_after(now).map_err(|e| StoreError::Conflict(e.to_string()))
 }
 
 async fn write_schedule(
@@ -103,11 +103,11 @@ async fn write_schedule(
         return Ok(());
     };
     sqlx::query(
-        "INSERT INTO schedules (kind, template_id, cron, timezone, misfire, enabled, next_fire_at, updated_at) \
-         VALUES ('template', $1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO schedules (kind, template_id, cron, timezone, misfire, enabled, next_fire_at, updated_at, \
+         start_at, end_at) VALUES ('template', $1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (template_id) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone, \
          misfire = excluded.misfire, enabled = excluded.enabled, next_fire_at = excluded.next_fire_at, \
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at, start_at = excluded.start_at, end_at = excluded.end_at",
     )
     .bind(template_id)
     .bind(&schedule.cron)
@@ -116,6 +116,8 @@ async fn write_schedule(
     .bind(running)
     .bind(next_fire(schedule, running, now)?.map(db_time))
     .bind(db_time(now))
+    .bind(schedule.start_at.map(db_time))
+    .bind(schedule.end_at.map(db_time))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -177,7 +177,7 @@ pub fn spec(cron: &str, tz: &str, misfire: MisfirePolicy, crowd_id: Option<Strin
         receiver_id_type: "userId".into(),
         content: serde_json::json!({"text": "hi {$name}"}),
         quiet_hours: Default::default(),
-        schedule: Some(ScheduleSpec { cron: cron.into(), timezone: tz.into(), misfire }),
+        schedule: Some(ScheduleSpec { cron: cron.into(), timezone: tz.into(), misfire, start_at: None, end_at: None }),
         crowd_id,
         dedup: None,
         test_mode: None,

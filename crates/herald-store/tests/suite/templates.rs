@@ -35,8 +35,13 @@ pub async fn template_crud(store: Arc<dyn Store>) {
     changed.channel = ChannelKind::Webhook;
     changed.msg_type = 20;
     changed.quiet_hours = QuietHoursPolicy::Defer;
-    changed.schedule =
-        Some(ScheduleSpec { cron: "0 0 18 * * ?".into(), timezone: "UTC".into(), misfire: MisfirePolicy::FireOnce });
+    changed.schedule = Some(ScheduleSpec {
+        cron: "0 0 18 * * ?".into(),
+        timezone: "UTC".into(),
+        misfire: MisfirePolicy::FireOnce,
+        start_at: None,
+        end_at: None,
+    });
     changed.crowd_id = None;
     changed.test_mode = Some(herald_core::TestMode { receivers: vec!["13900000003".into(), "qa@example.com".into()] });
     let updated = store.update_template(created.id, &changed, later).await.unwrap();
