@@ -2,7 +2,8 @@
 //! send to, and when the schedule fires next. The store calls [`decide`] inside the
 //! transaction that claims the fire and writes down what it says.
 
-use crate::cron::{CronError, CronSchedule, MisfirePolicy, plan_fire_until};
+use crate::cron::{CronError, CronSchedule, MisfirePolicy, Timetable, plan_fire_in};
+use chrono::NaiveDate;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -46,6 +47,8 @@ pub struct DueSchedule<'a> {
     pub target: FireTarget,
     /// The schedule fires no later than this, when it has an end date.
     pub end_at: Option<DateTime<Utc>>,
+    /// Days of the schedule's time zone it does not fire on.
+    pub exclude_dates: &'a [NaiveDate],
 }
 
 /// What to write for one due fire.
@@ -67,7 +70,8 @@ pub struct FireDecision {
 /// schedule can never fire again.
 pub fn decide(due: &DueSchedule<'_>, now: DateTime<Utc>, grace: Duration) -> Result<FireDecision, CronError> {
     let cron = CronSchedule::parse(due.cron, due.timezone)?;
-    let plan = plan_fire_until(&cron, due.due_at, now, grace, due.misfire, due.end_at);
+    let timetable = Timetable { cron, end: due.end_at, excluded: due.exclude_dates.iter().copied().collect() };
+    let plan = plan_fire_in(&timetable, due.due_at, now, grace, due.misfire);
     let outcome = match (plan.fire, due.target) {
         (false, _) => FireOutcome::MisfireSkipped,
         (true, FireTarget::Template { has_crowd: false }) => FireOutcome::NoCrowd,
@@ -101,6 +105,7 @@ mod tests {
             due_at: utc("2026-05-01T10:15:00Z"),
             target,
             end_at: None,
+            exclude_dates: &[],
         }
     }
 
@@ -198,6 +203,7 @@ mod tests {
             due_at: utc("2030-01-01T04:00:00Z"),
             target: WITH_CROWD,
             end_at: None,
+            exclude_dates: &[],
         };
         let on_time = decide(&due, due.due_at, GRACE).unwrap();
         assert_eq!((on_time.outcome, on_time.next_fire, on_time.creates_run), (FireOutcome::Fired, None, true));

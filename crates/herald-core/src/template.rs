@@ -2,11 +2,11 @@
 //! stored (known channel, valid cron and time zone, placeholders the crowd file can fill).
 
 pub use crate::channel::ChannelKind;
-use crate::cron::{CronSchedule, MisfirePolicy};
+use crate::cron::{CronSchedule, MAX_EXCLUDED_DATES, MisfirePolicy, Timetable};
 pub use crate::field::FieldError;
 use crate::listing::{QUOTED_CHARS, clip, name_some};
 use crate::placeholders::placeholder_names;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -78,19 +78,29 @@ pub struct ScheduleSpec {
     /// The schedule's last fire is at or before this (RFC 3339); then it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_at: Option<DateTime<Utc>>,
+    /// Days (`YYYY-MM-DD`, in the schedule's time zone) it does not fire on, such as holidays;
+    /// at most 1,000.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>, example = json!(["2026-10-01"]))]
+    pub exclude_dates: Vec<NaiveDate>,
 }
 
 impl ScheduleSpec {
     /// The schedule's first fire after `now`, within its start and end dates; None when it has
     /// no more.
     pub fn first_fire_after(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, crate::cron::CronError> {
-        let cron = CronSchedule::parse(&self.cron, &self.timezone)?;
         let from = match self.start_at {
             // next_after is strictly after: a fire exactly at the start counts.
             Some(start) if start > now => start - chrono::Duration::milliseconds(1),
             _ => now,
         };
-        Ok(cron.next_after(from).filter(|at| self.end_at.is_none_or(|end| *at <= end)))
+        Ok(self.timetable()?.next_after(from))
+    }
+
+    /// When the schedule fires: its cron within its end date and without its excluded days.
+    pub fn timetable(&self) -> Result<Timetable, crate::cron::CronError> {
+        let cron = CronSchedule::parse(&self.cron, &self.timezone)?;
+        Ok(Timetable { cron, end: self.end_at, excluded: self.exclude_dates.iter().copied().collect() })
     }
 }
 
@@ -188,6 +198,10 @@ impl TemplateSpec {
                     _ => "schedule.cron",
                 };
                 errors.push(FieldError::new(field, e.to_string()));
+            }
+            if schedule.exclude_dates.len() > MAX_EXCLUDED_DATES {
+                let message = format!("at most {MAX_EXCLUDED_DATES} dates, not {}", schedule.exclude_dates.len());
+                errors.push(FieldError::new("schedule.excludeDates", message));
             }
             if let (Some(start), Some(end)) = (schedule.start_at, schedule.end_at)
                 && end <= start
@@ -368,6 +382,7 @@ mod tests {
             misfire: MisfirePolicy::FireOnce,
             start_at: None,
             end_at: None,
+            exclude_dates: Vec::new(),
         };
         let now = at("2026-05-01T10:00:00Z");
         assert_eq!(spec.first_fire_after(now).unwrap(), Some(at("2026-05-02T09:00:00Z")));

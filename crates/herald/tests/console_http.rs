@@ -406,6 +406,7 @@ fn campaign_form<'a>(crowd_id: &'a str, end: &'a str) -> Vec<(&'a str, &'a str)>
         ("misfire", "catch_up:10"),
         ("startAt", "2026-06-01T00:00:00+08:00"),
         ("endAt", end),
+        ("excludeDates", "2026-06-10\n\n 2026-06-11 "),
         ("crowdId", crowd_id),
         ("content_key", "text"),
         ("content_value", "x"),
@@ -427,9 +428,11 @@ async fn the_template_form_keeps_a_schedules_dates_and_names_a_bad_one() {
         (Some("2026-05-31T16:00:00Z"), Some("2026-06-30T15:59:59Z"))
     );
     assert_eq!(schedule["misfire"], "catch_up:10");
+    assert_eq!(schedule["excludeDates"], json!(["2026-06-10", "2026-06-11"]), "one a line, blanks left out");
     let (_, page) = b.get(&format!("/templates/{id}")).await;
     assert!(page.contains("value=\"2026-05-31T16:00:00+00:00\""), "the page shows the start to edit");
     assert!(page.contains("value=\"catch_up:10\" selected"), "and the misfire policy");
+    assert!(page.contains("2026-06-10\n2026-06-11</textarea>"), "and the excluded days");
 
     let (status, _, html) =
         b.post(&format!("/templates/{id}"), &campaign_form(&crowd_id, "2026-05-01T00:00:00Z")).await;

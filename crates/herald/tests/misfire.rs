@@ -22,6 +22,15 @@ async fn completed_runs(node: &TestNode, template: i64, count: usize) -> Vec<Val
     panic!("{count} runs of template {template} never completed");
 }
 
+/// Outbox deliveries of these runs.
+async fn delivered(node: &TestNode, runs: &[Value]) -> usize {
+    let mut delivered = 0;
+    for run in runs {
+        delivered += node.outbox_of_run(run["id"].as_i64().unwrap()).await.len();
+    }
+    delivered
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catch_up_sends_each_of_the_latest_missed_fires_and_skips_the_older() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,10 +49,7 @@ async fn catch_up_sends_each_of_the_latest_missed_fires_and_skips_the_older() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let (_, all) = node.get(&format!("/api/runs?templateId={template}")).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 2, "the latest two missed fires, no more: {all}");
-    let mut delivered = 0;
-    for run in &runs {
-        delivered += node.outbox_of_run(run["id"].as_i64().unwrap()).await.len();
-    }
+    let delivered = delivered(&node, &runs).await;
     assert_eq!(delivered, 6, "three rows, twice");
 
     let (_, fires) = node.get(&format!("/api/templates/{template}/fires")).await;
@@ -105,10 +111,7 @@ async fn a_schedule_fires_only_between_its_start_and_end_dates() {
     }
     let runs = completed_runs(&node, template, 3).await;
     assert_eq!(runs.len(), 3, "00:30, 00:45 and 01:00 only");
-    let mut delivered = 0;
-    for run in &runs {
-        delivered += node.outbox_of_run(run["id"].as_i64().unwrap()).await.len();
-    }
+    let delivered = delivered(&node, &runs).await;
     assert_eq!(delivered, 6, "two rows, three times");
     let (_, shown) = node.get(&format!("/api/templates/{template}")).await;
     assert_eq!(shown["nextFireAt"], json!(null), "the schedule ended: {shown}");
@@ -127,5 +130,38 @@ async fn a_schedule_fires_only_between_its_start_and_end_dates() {
         assert_eq!(status, 422, "{refused}");
         assert!(refused.to_string().contains(field), "{field}: {refused}");
     }
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_does_not_fire_on_its_excluded_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start).await;
+    let crowd_id = node.crowd(crowd_csv(2)).await;
+    // 09:00 in Shanghai (01:00 UTC) every day but 2 March there.
+    let mut spec = outbox_template("daily", &crowd_id, Some("0 0 9 * * ?"));
+    spec["schedule"]["excludeDates"] = json!(["2026-03-02"]);
+    let template = node.template(spec).await;
+    node.post(&format!("/api/templates/{template}/start"), &json!({})).await;
+
+    node.clock.set(start + Duration::hours(1) + Duration::milliseconds(200));
+    completed_runs(&node, template, 1).await;
+    let (_, shown) = node.get(&format!("/api/templates/{template}")).await;
+    assert_eq!(shown["nextFireAt"], "2026-03-03T01:00:00Z", "2 March is skipped: {shown}");
+    assert_eq!(shown["schedule"]["excludeDates"], json!(["2026-03-02"]));
+    node.clock.set(start + Duration::days(1) + Duration::hours(1) + Duration::milliseconds(200));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    node.clock.set(start + Duration::days(2) + Duration::hours(1) + Duration::milliseconds(200));
+    let runs = completed_runs(&node, template, 2).await;
+    assert_eq!(runs.len(), 2);
+    let delivered = delivered(&node, &runs).await;
+    assert_eq!(delivered, 4, "two rows on 1 and 3 March, none on the 2nd");
+
+    let mut bad = outbox_template("bad", &crowd_id, Some("0 0 9 * * ?"));
+    bad["schedule"]["excludeDates"] = json!(["2026-02-30"]);
+    let (status, refused) = node.post("/api/templates", &bad).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("excludeDates"), "{refused}");
     node.node.shutdown().await;
 }

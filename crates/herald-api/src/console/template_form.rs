@@ -52,6 +52,8 @@ pub(crate) struct TemplateForm {
     /// The schedule's start and end dates, RFC 3339, or empty.
     pub start_at: String,
     pub end_at: String,
+    /// The schedule's excluded days, one `YYYY-MM-DD` a line.
+    pub exclude_dates: String,
     pub crowd_id: String,
     /// JSON, or empty for the node's defaults.
     pub quiet_window: String,
@@ -108,6 +110,9 @@ impl TemplateForm {
             misfire: schedule.map(|s| s.misfire.to_string()).unwrap_or_else(|| "fire_once".into()),
             start_at: schedule.and_then(|s| s.start_at).map(|t| t.to_rfc3339()).unwrap_or_default(),
             end_at: schedule.and_then(|s| s.end_at).map(|t| t.to_rfc3339()).unwrap_or_default(),
+            exclude_dates: schedule
+                .map(|s| s.exclude_dates.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+                .unwrap_or_default(),
             crowd_id: spec.crowd_id.clone().unwrap_or_default(),
             quiet_window: json_text(&spec.quiet_window),
             dedup: json_text(&spec.dedup),
@@ -133,6 +138,7 @@ impl TemplateForm {
             misfire: form.text("misfire"),
             start_at: form.text("startAt"),
             end_at: form.text("endAt"),
+            exclude_dates: form.text("excludeDates"),
             crowd_id: form.text("crowdId"),
             quiet_window: form.text("quietWindow"),
             dedup: form.text("dedup"),
@@ -229,6 +235,10 @@ impl TemplateForm {
                     schedule[key] = json!(text);
                 }
             }
+            let excluded: Vec<&str> = self.exclude_dates.lines().map(str::trim).filter(|d| !d.is_empty()).collect();
+            if !excluded.is_empty() {
+                schedule["excludeDates"] = json!(excluded);
+            }
             body["schedule"] = schedule;
         }
         for (key, text) in [("quietWindow", &self.quiet_window), ("dedup", &self.dedup)] {
@@ -260,6 +270,7 @@ pub(crate) fn field_of(api_field: &str) -> Option<&'static str> {
         (_, "schedule.misfire") => "misfire",
         (_, "schedule.startAt") => "startAt",
         (_, "schedule.endAt") => "endAt",
+        ("schedule", f) if f.starts_with("schedule.excludeDates") => "excludeDates",
         ("schedule", _) => "cron",
         ("name", _) => "name",
         ("channel", _) => "channel",

@@ -1,7 +1,7 @@
 //! The misfire rule: what a scheduler does with a fire it handles late, and which fire comes
 //! next.
 
-use super::CronSchedule;
+use super::{CronSchedule, Timetable};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -98,50 +98,46 @@ pub fn plan_fire(
     grace: Duration,
     policy: MisfirePolicy,
 ) -> FirePlan {
-    plan_fire_until(schedule, due, now, grace, policy, None)
+    plan_fire_in(&Timetable::of(schedule.clone()), due, now, grace, policy)
 }
 
-/// [`plan_fire`] for a schedule that ends at `end` (inclusive): no next fire after it, and a
-/// catch-up makes up only fires missed up to it.
-pub fn plan_fire_until(
-    schedule: &CronSchedule,
+/// [`plan_fire`] for a schedule with an end date or excluded days: its next fires are the
+/// timetable's, so none comes after the end or on an excluded day, and a catch-up makes up only
+/// fires the timetable had.
+pub fn plan_fire_in(
+    timetable: &Timetable,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
     grace: Duration,
     policy: MisfirePolicy,
-    end: Option<DateTime<Utc>>,
 ) -> FirePlan {
-    let within = |next: Option<DateTime<Utc>>| next.filter(|at| end.is_none_or(|end| *at <= end));
     let lateness = (now - due).max(Duration::zero());
     if lateness <= grace {
-        return FirePlan { fire_time: due, lateness, fire: true, next_fire: within(schedule.next_after(due)) };
+        return FirePlan { fire_time: due, lateness, fire: true, next_fire: timetable.next_after(due) };
     }
     match policy {
         MisfirePolicy::FireOnce | MisfirePolicy::Skip => FirePlan {
             fire_time: due,
             lateness,
             fire: policy == MisfirePolicy::FireOnce,
-            next_fire: within(schedule.next_after(now)),
+            next_fire: timetable.next_after(now),
         },
-        MisfirePolicy::CatchUp { max } => {
-            let until = end.map_or(now, |end| end.min(now));
-            match first_kept(schedule, due, until, max) {
-                None => FirePlan { fire_time: due, lateness, fire: true, next_fire: within(schedule.next_after(due)) },
-                Some(first) => FirePlan { fire_time: due, lateness, fire: false, next_fire: Some(first) },
-            }
-        }
+        MisfirePolicy::CatchUp { max } => match first_kept(timetable, due, now, max) {
+            None => FirePlan { fire_time: due, lateness, fire: true, next_fire: timetable.next_after(due) },
+            Some(first) => FirePlan { fire_time: due, lateness, fire: false, next_fire: Some(first) },
+        },
     }
 }
 
 /// The first of the latest `max` fires missed after `due` up to `now`, when `due` itself is
 /// not among them (None: it is, so it fires).
-fn first_kept(schedule: &CronSchedule, due: DateTime<Utc>, now: DateTime<Utc>, max: u32) -> Option<DateTime<Utc>> {
+fn first_kept(timetable: &Timetable, due: DateTime<Utc>, now: DateTime<Utc>, max: u32) -> Option<DateTime<Utc>> {
     let max = usize::try_from(max.max(1)).unwrap_or(1);
     let mut latest: VecDeque<DateTime<Utc>> = VecDeque::with_capacity(max + 1);
     let mut at = due;
     latest.push_back(due);
     for _ in 0..CATCH_UP_WALK {
-        match schedule.next_after(at) {
+        match timetable.next_after(at) {
             Some(next) if next <= now => {
                 latest.push_back(next);
                 if latest.len() > max {
@@ -278,22 +274,16 @@ mod tests {
     #[test]
     fn nothing_fires_after_the_end() {
         let s = CronSchedule::parse("0 0/15 * * * ?", "UTC").unwrap();
-        let end = Some(utc("2026-05-01T10:40:00Z"));
+        let t = Timetable { cron: s, end: Some(utc("2026-05-01T10:40:00Z")), excluded: Default::default() };
         let grace = Duration::seconds(60);
-        let on_time = plan_fire_until(
-            &s,
-            utc("2026-05-01T10:30:00Z"),
-            utc("2026-05-01T10:30:01Z"),
-            grace,
-            MisfirePolicy::Skip,
-            end,
-        );
+        let (due, now) = (utc("2026-05-01T10:30:00Z"), utc("2026-05-01T10:30:01Z"));
+        let on_time = plan_fire_in(&t, due, now, grace, MisfirePolicy::Skip);
         assert_eq!((on_time.fire, on_time.next_fire), (true, None), "10:45 is past the end");
         // Back at 11:20 after missing 10:15 and 10:30 (before the end) and 10:45 to 11:15 (after).
         let policy = MisfirePolicy::CatchUp { max: 5 };
-        let plan = plan_fire_until(&s, utc("2026-05-01T10:15:00Z"), utc("2026-05-01T11:20:00Z"), grace, policy, end);
+        let plan = plan_fire_in(&t, utc("2026-05-01T10:15:00Z"), utc("2026-05-01T11:20:00Z"), grace, policy);
         assert_eq!((plan.fire, plan.next_fire), (true, Some(utc("2026-05-01T10:30:00Z"))));
-        let plan = plan_fire_until(&s, utc("2026-05-01T10:30:00Z"), utc("2026-05-01T11:20:00Z"), grace, policy, end);
+        let plan = plan_fire_in(&t, utc("2026-05-01T10:30:00Z"), utc("2026-05-01T11:20:00Z"), grace, policy);
         assert_eq!((plan.fire, plan.next_fire), (true, None), "the last one before the end, then none");
     }
 

@@ -89,10 +89,12 @@ mod dst;
 mod misfire;
 mod pattern;
 mod quartz;
+mod timetable;
 
-pub use misfire::{FirePlan, MisfirePolicy, plan_fire, plan_fire_until};
+pub use misfire::{FirePlan, MisfirePolicy, plan_fire, plan_fire_in};
 pub use pattern::PATTERN_CACHE_CAP;
 pub use quartz::MAX_EXPRESSION_BYTES;
+pub use timetable::{MAX_EXCLUDED_DATES, Timetable};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

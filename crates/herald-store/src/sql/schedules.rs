@@ -22,7 +22,7 @@ use sqlx::Row;
 /// Under READ COMMITTED a row whose claim committed while this one waited to lock it is
 /// re-checked against `next_fire_at <= $1` on its new version, so it drops out.
 const DUE_SCHEDULES: &str = formatcp!(
-    "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.misfire, s.next_fire_at, s.end_at, \
+    "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.misfire, s.next_fire_at, s.end_at, s.exclude_dates, \
      EXISTS (SELECT 1 FROM templates t WHERE t.id = s.template_id AND t.crowd_id IS NOT NULL) AS has_crowd \
      FROM schedules s WHERE s.enabled = {TRUE} AND s.next_fire_at <= $1 \
      ORDER BY s.next_fire_at, s.id LIMIT $2{SKIP_LOCKED}"
@@ -144,6 +144,7 @@ async fn claim_one(
     let timezone: String = row.try_get("timezone")?;
     let misfire: String = row.try_get("misfire")?;
     let template_id: Option<i64> = row.try_get("template_id")?;
+    let exclude_dates = super::templates::excluded_dates_of(row)?;
     let due = DueSchedule {
         cron: &cron,
         timezone: &timezone,
@@ -154,6 +155,7 @@ async fn claim_one(
             None => FireTarget::Housekeeping,
         },
         end_at: opt_time_of(row, "end_at")?,
+        exclude_dates: &exclude_dates,
     };
     let decision = match fire::decide(&due, now, grace) {
         Ok(decision) => decision,
