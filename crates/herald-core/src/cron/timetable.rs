@@ -40,12 +40,18 @@ impl Timetable {
                 return Some(next);
             }
             // On to the last instant of that day in the schedule's zone.
-            let following = day.checked_add_days(Days::new(1))?;
-            let midnight = following.and_hms_opt(0, 0, 0)?.and_local_timezone(tz).earliest()?;
-            from = midnight.with_timezone(&Utc) - chrono::Duration::milliseconds(1);
+            from = start_of(day.checked_add_days(Days::new(1))?, tz)? - chrono::Duration::milliseconds(1);
         }
         None
     }
+}
+
+/// The first instant of `day` in `tz`: its midnight, or where a zone whose clocks jump at
+/// midnight (Chile, Lebanon) starts the day instead.
+fn start_of(day: NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    (0..=3)
+        .find_map(|hour| day.and_hms_opt(hour, 0, 0)?.and_local_timezone(tz).earliest())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -76,6 +82,20 @@ mod tests {
         // 23:59 on 30 September in Shanghai, then the next minute is 1 October: skipped whole.
         assert_eq!(t.next_after(utc("2026-09-30T15:58:30Z")), Some(utc("2026-09-30T15:59:00Z")));
         assert_eq!(t.next_after(utc("2026-09-30T15:59:00Z")), Some(utc("2026-10-01T16:00:00Z")));
+    }
+
+    #[test]
+    fn a_day_that_starts_after_a_midnight_gap_is_still_reached() {
+        // Santiago's clocks jump from 24:00 on 5 September 2026 to 01:00 on the 6th.
+        let midnight = date("2026-09-06").and_hms_opt(0, 0, 0).unwrap();
+        assert!(midnight.and_local_timezone(chrono_tz::America::Santiago).earliest().is_none(), "no such midnight");
+        let cron = CronSchedule::parse("0 0 9 * * ?", "America/Santiago").unwrap();
+        let t = Timetable { cron, end: None, excluded: [date("2026-09-05")].into() };
+        let next = t.next_after(utc("2026-09-04T20:00:00Z")).expect("a fire after the excluded day");
+        let local = next.with_timezone(&chrono_tz::America::Santiago);
+        assert_eq!(local.format("%F %T").to_string(), "2026-09-06 09:00:00");
+        let start = start_of(date("2026-09-06"), chrono_tz::America::Santiago).unwrap();
+        assert!(start <= next && start > utc("2026-09-05T12:00:00Z"), "{start}");
     }
 
     #[test]
