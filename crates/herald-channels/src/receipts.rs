@@ -1,10 +1,9 @@
 //! Pulling delivery receipts from providers that answer for them when asked: Tencent Cloud's
 //! `PullSmsSendStatus` (the receipts not pulled yet, a page at a time), Aliyun's
 //! `QuerySendDetails`, DingTalk's `getsendresult` and Feishu's `read_users` (one sent message
-//! per call). An
-//! account builds its pulls here; a housekeeping pass runs each within a budget of calls and
-//! records what it learns through the store's receipt repository, so a receipt pulled twice, or
-//! pulled after it was pushed, lands once.
+//! per call). An account builds its pulls here; a housekeeping pass runs each within a budget
+//! of calls and records what it learns through the store's receipt repository, so a receipt
+//! pulled twice, or pulled after it was pushed, lands once.
 
 use crate::account::{BuildContext, BuildError, ChannelAccount};
 use async_trait::async_trait;
