@@ -430,7 +430,7 @@ async fn the_template_form_keeps_a_schedules_dates_and_names_a_bad_one() {
     assert_eq!(schedule["misfire"], "catch_up:10");
     assert_eq!(schedule["excludeDates"], json!(["2026-06-10", "2026-06-11"]), "one a line, blanks left out");
     let (_, page) = b.get(&format!("/templates/{id}")).await;
-    assert!(page.contains("value=\"2026-05-31T16:00:00+00:00\""), "the page shows the start to edit");
+    assert!(page.contains("value=\"2026-06-01T00:00:00+08:00\""), "the page shows the start in the schedule's zone");
     assert!(page.contains("value=\"catch_up:10\" selected"), "and the misfire policy");
     assert!(page.contains("2026-06-10\n2026-06-11</textarea>"), "and the excluded days");
 

@@ -66,6 +66,11 @@ fn field(key: &str, value: &str) -> ContentField {
     ContentField { key: key.into(), value: value.into() }
 }
 
+/// A schedule's date as the form shows it: RFC 3339 in the template's time zone.
+fn in_zone(at: chrono::DateTime<chrono::Utc>, spec: &TemplateSpec) -> String {
+    at.with_timezone(&spec.timezone()).to_rfc3339()
+}
+
 fn json_text(value: &Option<impl serde::Serialize>) -> String {
     value.as_ref().and_then(|v| serde_json::to_string(v).ok()).unwrap_or_default()
 }
@@ -108,8 +113,8 @@ impl TemplateForm {
             cron: schedule.map(|s| s.cron.clone()).unwrap_or_default(),
             timezone: schedule.map(|s| s.timezone.clone()).unwrap_or_else(|| "UTC".into()),
             misfire: schedule.map(|s| s.misfire.to_string()).unwrap_or_else(|| "fire_once".into()),
-            start_at: schedule.and_then(|s| s.start_at).map(|t| t.to_rfc3339()).unwrap_or_default(),
-            end_at: schedule.and_then(|s| s.end_at).map(|t| t.to_rfc3339()).unwrap_or_default(),
+            start_at: schedule.and_then(|s| s.start_at).map(|t| in_zone(t, spec)).unwrap_or_default(),
+            end_at: schedule.and_then(|s| s.end_at).map(|t| in_zone(t, spec)).unwrap_or_default(),
             exclude_dates: schedule
                 .map(|s| s.exclude_dates.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
                 .unwrap_or_default(),

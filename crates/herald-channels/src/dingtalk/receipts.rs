@@ -9,7 +9,6 @@
 
 use super::reply;
 use super::work_notice::{App, TASK_ID, app};
-use crate::SendResult;
 use crate::account::{BuildContext, BuildError, ChannelAccount};
 use crate::receipts::{AskEach, Pass, PullError, ReceiptPull, ask_each};
 use crate::tokens::{TokenAttempt, with_token};
@@ -17,7 +16,6 @@ use async_trait::async_trait;
 use herald_core::receipt::{Receipt, ReceiptKey, ReceiptState};
 use herald_store::TraceRecord;
 use serde_json::{Value, json};
-use std::sync::Mutex;
 use url::Url;
 
 /// The lists of `send_result` that say a notice did not arrive, by name.
@@ -58,30 +56,19 @@ impl DingTalkPull {
     /// `getsendresult` for one task: its answer, or why there is none.
     async fn send_result(&self, task_id: i64) -> Result<Value, PullError> {
         let body = json!({"agent_id": self.app.agent_id, "task_id": task_id});
-        let answer: Mutex<Option<Value>> = Mutex::new(None);
-        let result = with_token(&self.app.tokens, self.app.source.as_ref(), |token| {
-            let (body, answer) = (&body, &answer);
+        let answer: Result<Value, reply::Fault> = with_token(&self.app.tokens, self.app.source.as_ref(), |token| {
+            let body = &body;
             async move {
                 let mut url = self.url.clone();
                 url.query_pairs_mut().append_pair("access_token", &token);
                 match reply::check(self.app.http.post_json(url.as_str(), body).await, "dingtalk getsendresult") {
-                    Ok(value) => {
-                        *answer.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
-                        TokenAttempt::Done(SendResult::Sent { detail: None })
-                    }
                     Err(reply::Fault::TokenRejected(reason)) => TokenAttempt::TokenRejected(reason),
-                    Err(fault) => TokenAttempt::Done(fault.into_send_result()),
+                    other => TokenAttempt::Done(other),
                 }
             }
         })
         .await;
-        match (answer.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner), result) {
-            (Some(value), _) => Ok(value),
-            (None, SendResult::Retryable { reason, .. } | SendResult::Permanent { reason }) => {
-                Err(PullError::Provider(reason))
-            }
-            (None, SendResult::Sent { .. }) => Err(PullError::Provider("dingtalk getsendresult: no answer".into())),
-        }
+        answer.map_err(|fault| PullError::Provider(fault.reason().to_string()))
     }
 }
 

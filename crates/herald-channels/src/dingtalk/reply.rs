@@ -14,7 +14,7 @@
 
 use crate::SendResult;
 use crate::http::{HttpError, HttpResponse};
-use crate::tokens::TokenError;
+use crate::tokens::{TokenError, TokenOutcome};
 use serde_json::Value;
 
 pub(crate) const INVALID_TOKEN: i64 = 40014;
@@ -34,6 +34,12 @@ pub(crate) enum Fault {
 }
 
 impl Fault {
+    pub(crate) fn reason(&self) -> &str {
+        match self {
+            Fault::Retryable(reason) | Fault::Permanent(reason) | Fault::TokenRejected(reason) => reason,
+        }
+    }
+
     pub(crate) fn into_send_result(self) -> SendResult {
         match self {
             Fault::Retryable(reason) => SendResult::Retryable { reason, after: None },
@@ -46,6 +52,17 @@ impl Fault {
             Fault::Retryable(reason) => TokenError { reason, retryable: true },
             Fault::Permanent(reason) | Fault::TokenRejected(reason) => TokenError { reason, retryable: false },
         }
+    }
+}
+
+/// A call made with a token answers its body or its fault.
+impl TokenOutcome for Result<Value, Fault> {
+    fn token_failed(e: TokenError) -> Self {
+        Err(if e.retryable { Fault::Retryable(e.reason) } else { Fault::Permanent(e.reason) })
+    }
+
+    fn rejected_again(reason: String) -> Self {
+        Err(Fault::Permanent(format!("token rejected again after a refresh: {reason}")))
     }
 }
 
