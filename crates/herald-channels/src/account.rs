@@ -58,6 +58,17 @@ pub enum BuildError {
     NotAccountBased(ChannelKind),
 }
 
+/// A provider's base URL from an account's `field`: http or https without a query, kept
+/// without its trailing slash.
+pub(crate) fn base_url(value: &str, field: &str) -> Result<String, BuildError> {
+    let invalid = |message: String| BuildError::Config { field: field.into(), message };
+    let parsed = url::Url::parse(value).map_err(|e| invalid(format!("not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+        return Err(invalid("must be an http or https URL without a query".into()));
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
 /// Reads an account's config as `T`, naming the field at fault.
 pub fn parse_config<T: DeserializeOwned>(account: &ChannelAccount) -> Result<T, BuildError> {
     serde_path_to_error::deserialize(&account.config).map_err(|e| {

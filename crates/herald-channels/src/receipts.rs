@@ -93,10 +93,7 @@ impl Pass<'_> {
         if receipts.is_empty() {
             return Ok(());
         }
-        let tally = self.store.record_receipts(receipts, self.now).await?;
-        self.tally.recorded += tally.recorded;
-        self.tally.repeated += tally.repeated;
-        self.tally.unmatched += tally.unmatched;
+        self.tally += self.store.record_receipts(receipts, self.now).await?;
         Ok(())
     }
 

@@ -79,6 +79,14 @@ pub struct ReceiptTally {
     pub unmatched: u64,
 }
 
+impl std::ops::AddAssign for ReceiptTally {
+    fn add_assign(&mut self, other: Self) {
+        self.recorded += other.recorded;
+        self.repeated += other.repeated;
+        self.unmatched += other.unmatched;
+    }
+}
+
 /// The detail a send records for the provider's id of the message, `{supplier}: {id}`, which
 /// a receipt naming that id is matched by.
 pub fn provider_detail(supplier: &str, id: &str) -> String {

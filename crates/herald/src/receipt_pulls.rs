@@ -1,7 +1,7 @@
 //! Receipt pulls as a housekeeping job: each pass asks the providers of every SMS, DingTalk
-//! work-notice and Feishu app account for the receipts they hold (`herald_channels::receipts`), at most
-//! `max_calls_per_account` calls per account, and records them through the store, so a pass
-//! that fails half way loses nothing and the next one picks up the rest.
+//! work-notice and Feishu app account for the receipts they hold (`herald_channels::receipts`),
+//! at most `max_calls_per_account` calls per account, and records them through the store, so a
+//! pass that fails half way loses nothing and the next one picks up the rest.
 
 use herald_channels::receipts::{Cursors, PULLED_CHANNELS, Pass, pulls};
 use herald_channels::registry::AccountChannels;
@@ -92,9 +92,7 @@ impl ReceiptPulls {
             let result = pull.pull(&mut pass).await;
             let (provider, got) = (pull.name().to_string(), pass.tally);
             count(&provider, got);
-            tally.recorded += got.recorded;
-            tally.repeated += got.repeated;
-            tally.unmatched += got.unmatched;
+            *tally += got;
             if let Err(e) = result {
                 tracing::warn!(account_id = record.id, provider, error = %e, "receipt pull failed; the next pass asks again");
                 failures.push(format!("account {:?} {provider}: {e}", record.name));

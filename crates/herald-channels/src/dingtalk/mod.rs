@@ -22,13 +22,3 @@ pub(crate) fn required_secret(value: Option<SecretString>, field: &str) -> Resul
         _ => Err(BuildError::Config { field: field.into(), message: "is required".into() }),
     }
 }
-
-/// A base URL: http or https, kept without its trailing slash.
-pub(crate) fn base_url(value: &str, field: &str) -> Result<String, BuildError> {
-    let invalid = |message: String| BuildError::Config { field: field.into(), message };
-    let parsed = url::Url::parse(value).map_err(|e| invalid(format!("not a URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
-        return Err(invalid("must be an http or https URL without a query".into()));
-    }
-    Ok(value.trim_end_matches('/').to_string())
-}

@@ -57,7 +57,7 @@ pub fn build(account: &ChannelAccount, ctx: &BuildContext) -> Result<Built, Buil
     let config: DingTalkRobotConfig = parse_config(account)?;
     let access_token = super::required_secret(config.access_token, "accessToken")?;
     let secret = config.secret.filter(|s| !s.expose_secret().trim().is_empty());
-    let base = super::base_url(&config.base_url, "baseUrl")?;
+    let base = crate::account::base_url(&config.base_url, "baseUrl")?;
     let send_url = Url::parse(&format!("{base}/robot/send"))
         .map_err(|e| BuildError::Config { field: "baseUrl".into(), message: e.to_string() })?;
     let channel = DingTalkRobot { http: ctx.http.clone(), clock: ctx.clock.clone(), access_token, secret, send_url };

@@ -92,7 +92,7 @@ pub(crate) fn app(account: &ChannelAccount, ctx: &BuildContext) -> Result<App, B
     if agent_id <= 0 {
         return Err(BuildError::Config { field: "agentId".into(), message: "must be a positive number".into() });
     }
-    let base = super::base_url(&config.base_url, "baseUrl")?;
+    let base = crate::account::base_url(&config.base_url, "baseUrl")?;
     let bad_base = |e: String| BuildError::Config { field: "baseUrl".into(), message: e };
     let source = Arc::new(DingTalkAppToken::new(ctx.http.clone(), &base, app_key, app_secret).map_err(bad_base)?);
     Ok(App { http: ctx.http.clone(), tokens: ctx.tokens.clone(), source, agent_id, base })

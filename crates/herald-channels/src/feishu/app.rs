@@ -81,11 +81,7 @@ pub(crate) fn app(account: &ChannelAccount, ctx: &BuildContext) -> Result<App, B
         return Err(invalid("receiveIdType", &format!("must be one of {}", RECEIVE_ID_TYPES.join(", "))));
     }
     let base = config.base_url.filter(|b| !b.trim().is_empty()).unwrap_or_else(|| DEFAULT_BASE_URL.into());
-    let base = base.trim().trim_end_matches('/').to_string();
-    let parsed = Url::parse(&base).map_err(|e| invalid("baseUrl", &e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("baseUrl", "must be an http or https URL"));
-    }
+    let base = crate::account::base_url(base.trim(), "baseUrl")?;
     let source = Arc::new(FeishuTenantToken {
         http: ctx.http.clone(),
         url: format!("{base}/open-apis/auth/v3/tenant_access_token/internal"),
@@ -96,9 +92,14 @@ pub(crate) fn app(account: &ChannelAccount, ctx: &BuildContext) -> Result<App, B
 }
 
 impl App {
+    /// `{base}/open-apis/im/v1/messages`.
+    fn messages_url(&self) -> Url {
+        Url::parse(&format!("{}/open-apis/im/v1/messages", self.base)).expect("base URL was checked")
+    }
+
     /// `{base}/open-apis/im/v1/messages/{message_id}{tail}`, the id escaped as a path segment.
     pub(crate) fn message_url(&self, message_id: &str, tail: &[&str]) -> Url {
-        let mut url = Url::parse(&format!("{}/open-apis/im/v1/messages", self.base)).expect("base URL was checked");
+        let mut url = self.messages_url();
         url.path_segments_mut().expect("an http URL").push(message_id).extend(tail);
         url
     }
@@ -172,7 +173,7 @@ impl Channel for FeishuApp {
             Ok(body) => body,
             Err(reason) => return SendResult::Permanent { reason },
         };
-        let mut url = Url::parse(&format!("{}/open-apis/im/v1/messages", self.app.base)).expect("base URL was checked");
+        let mut url = self.app.messages_url();
         url.query_pairs_mut().append_pair("receive_id_type", &self.app.receive_id_type);
         match self.app.call(Method::POST, &url, Some(&body), "feishu send").await {
             Ok(answer) => {

@@ -32,6 +32,11 @@ struct FeishuPull {
     key: String,
 }
 
+/// Feishu's id of the message, as its send recorded it.
+fn message_id_of(message: &TraceRecord) -> Option<&str> {
+    crate::recall::provider_id(message.detail.as_deref()?, MESSAGE_ID)
+}
+
 /// Whether `answer`'s readers list `receiver`.
 fn read_by(answer: &Value, receiver: &str) -> bool {
     let items = answer["data"]["items"].as_array().map(Vec::as_slice).unwrap_or_default();
@@ -57,11 +62,11 @@ impl AskEach for FeishuPull {
     }
 
     fn askable(&self, message: &TraceRecord) -> bool {
-        message.detail.as_deref().and_then(|d| crate::recall::provider_id(d, MESSAGE_ID)).is_some()
+        message_id_of(message).is_some()
     }
 
     async fn ask(&self, message: &TraceRecord) -> Result<Option<Receipt>, PullError> {
-        let id = message.detail.as_deref().and_then(|d| crate::recall::provider_id(d, MESSAGE_ID)).unwrap_or_default();
+        let id = message_id_of(message).unwrap_or_default();
         let mut url = self.app.message_url(id, &["read_users"]);
         url.query_pairs_mut().append_pair("user_id_type", &self.app.receive_id_type).append_pair("page_size", "100");
         let answer = self
