@@ -18,6 +18,7 @@ mod extract;
 mod filters;
 mod funnel;
 mod inbound;
+mod jobs;
 mod json;
 pub mod keys;
 mod messages;
@@ -115,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(receipts::router())
         .merge(accounts::router())
         .merge(schedules::router())
+        .merge(jobs::router())
         .merge(policies::router())
         .merge(suppressions::router(&state.limits))
         .merge(keys::router())

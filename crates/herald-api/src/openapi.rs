@@ -5,8 +5,8 @@
 
 use crate::error::ErrorBody;
 use crate::{
-    accounts, crowd_admin, crowds, dry_run, funnel, keys, messages, policies, recall, receipts, runs, schedules, send,
-    status_events, suppressions, template_test, templates,
+    accounts, crowd_admin, crowds, dry_run, funnel, jobs, keys, messages, policies, recall, receipts, runs, schedules,
+    send, status_events, suppressions, template_test, templates,
 };
 use axum::Json;
 use serde_json::Value;
@@ -36,6 +36,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         accounts::list, accounts::create, accounts::read, accounts::update, accounts::remove,
         accounts::test_send, accounts::refresh_token,
         schedules::list, schedules::fires,
+        jobs::list, jobs::create, jobs::read, jobs::update, jobs::remove, jobs::pause, jobs::resume,
+        jobs::run_now, jobs::runs,
         policies::discards, policies::discard, policies::undiscard, policies::rates, policies::set_rate,
         suppressions::list, suppressions::add, suppressions::remove, suppressions::import,
         keys::list, keys::create, keys::revoke,
@@ -53,6 +55,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "messages", description = "what was sent, and each message's trace"),
         (name = "accounts", description = "channel accounts (secrets masked)"),
         (name = "schedules", description = "every schedule the scheduler fires"),
+        (name = "jobs", description = "scheduled jobs (HTTP calls on a cadence) and their run log"),
         (name = "policies", description = "the discard list and flow control"),
         (name = "suppressions", description = "the suppression list: receivers who opted out"),
         (name = "keys", description = "API keys"),

@@ -2,7 +2,7 @@
 //! send to, and when the schedule fires next. The store calls [`decide`] inside the
 //! transaction that claims the fire and writes down what it says.
 
-use crate::cron::{CronError, CronSchedule, MisfirePolicy, Timetable, plan_fire_in};
+use crate::cron::{Cadence, CronError, MisfirePolicy, Timetable, plan_fire_in};
 use chrono::NaiveDate;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -32,6 +32,8 @@ impl FireOutcome {
 pub enum FireTarget {
     /// A housekeeping job (token refresh, release, retention): its fire is the job itself.
     Housekeeping,
+    /// A user's job (an HTTP call): its fire is one run of the job.
+    Job,
     /// A template: its fire sends to the template's crowd file, when it has one.
     Template { has_crowd: bool },
 }
@@ -39,6 +41,8 @@ pub enum FireTarget {
 /// A schedule whose next fire time has come, as the claimer read it.
 #[derive(Debug, Clone, Copy)]
 pub struct DueSchedule<'a> {
+    /// How its fires come; `cron` is read for a cron cadence only.
+    pub cadence: Cadence,
     pub cron: &'a str,
     pub timezone: &'a str,
     pub misfire: MisfirePolicy,
@@ -69,8 +73,13 @@ pub struct FireDecision {
 /// the schedule's misfire policy (see [`plan_fire`]). An unreadable cron is an error: such a
 /// schedule can never fire again.
 pub fn decide(due: &DueSchedule<'_>, now: DateTime<Utc>, grace: Duration) -> Result<FireDecision, CronError> {
-    let cron = CronSchedule::parse(due.cron, due.timezone)?;
-    let timetable = Timetable { cron, end: due.end_at, excluded: due.exclude_dates.iter().copied().collect() };
+    let times = due.cadence.times_after(due.cron, due.timezone, due.due_at)?;
+    let tz = crate::parse_tz(due.timezone).ok_or_else(|| CronError::UnknownTimeZone(due.timezone.to_string()))?;
+    let timetable = Timetable {
+        end: due.end_at,
+        excluded: due.exclude_dates.iter().copied().collect(),
+        ..Timetable::new(times, tz)
+    };
     let plan = plan_fire_in(&timetable, due.due_at, now, grace, due.misfire);
     let outcome = match (plan.fire, due.target) {
         (false, _) => FireOutcome::MisfireSkipped,
@@ -99,6 +108,7 @@ mod tests {
 
     fn quarter_hourly(misfire: MisfirePolicy, target: FireTarget) -> DueSchedule<'static> {
         DueSchedule {
+            cadence: Cadence::Cron,
             cron: "0 0/15 * * * ?",
             timezone: "UTC",
             misfire,
@@ -197,6 +207,7 @@ mod tests {
     #[test]
     fn the_last_fire_of_a_cron_has_no_next_fire() {
         let due = DueSchedule {
+            cadence: Cadence::Cron,
             cron: "0 0 12 1 1 ? 2030",
             timezone: "Asia/Shanghai",
             misfire: MisfirePolicy::FireOnce,
@@ -209,6 +220,24 @@ mod tests {
         assert_eq!((on_time.outcome, on_time.next_fire, on_time.creates_run), (FireOutcome::Fired, None, true));
         let late = decide(&due, due.due_at + Duration::hours(3), GRACE).unwrap();
         assert_eq!((late.outcome, late.next_fire), (FireOutcome::Fired, None));
+    }
+
+    #[test]
+    fn a_job_fires_without_a_run_on_its_cadence() {
+        let mut due = quarter_hourly(MisfirePolicy::FireOnce, FireTarget::Job);
+        due.cadence = Cadence::FixedRate { every: Duration::seconds(40) };
+        let on_time = decide(&due, due.due_at + Duration::seconds(2), GRACE).unwrap();
+        assert_eq!((on_time.outcome, on_time.creates_run), (FireOutcome::Fired, false));
+        assert_eq!(on_time.next_fire, Some(utc("2026-05-01T10:15:40Z")), "on the rate's grid");
+        let late = decide(&due, utc("2026-05-01T10:20:00Z"), GRACE).unwrap();
+        assert_eq!(late.next_fire, Some(utc("2026-05-01T10:20:20Z")), "the grid's next point after now");
+        due.cadence = Cadence::FixedDelay { delay: Duration::seconds(10), hold: Duration::seconds(50) };
+        assert_eq!(decide(&due, due.due_at, GRACE).unwrap().next_fire, Some(utc("2026-05-01T10:16:00Z")));
+        for cadence in [Cadence::Once, Cadence::Api] {
+            due.cadence = cadence;
+            let once = decide(&due, due.due_at, GRACE).unwrap();
+            assert_eq!((once.outcome, once.next_fire), (FireOutcome::Fired, None), "{cadence:?}");
+        }
     }
 
     #[test]

@@ -109,15 +109,18 @@ pub enum ScheduleKind {
     /// Asks providers for delivery receipts (Tencent and Aliyun SMS, DingTalk work notices,
     /// Feishu app-bot messages).
     ReceiptPull,
+    /// A user's scheduled job (an HTTP call): a fire is one run of it.
+    Job,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 5] = [
+    pub const ALL: [ScheduleKind; 6] = [
         ScheduleKind::Template,
         ScheduleKind::TokenRefresh,
         ScheduleKind::QuietRelease,
         ScheduleKind::Retention,
         ScheduleKind::ReceiptPull,
+        ScheduleKind::Job,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -127,6 +130,7 @@ impl ScheduleKind {
             ScheduleKind::QuietRelease => "quiet_release",
             ScheduleKind::Retention => "retention",
             ScheduleKind::ReceiptPull => "receipt_pull",
+            ScheduleKind::Job => "job",
         }
     }
 

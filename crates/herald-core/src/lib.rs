@@ -21,6 +21,7 @@ pub mod rate;
 pub mod recall;
 pub mod receipt;
 pub mod run;
+pub mod scheduled_job;
 pub mod settings;
 pub mod status_events;
 pub mod suppression;
@@ -30,7 +31,7 @@ pub mod trace;
 
 pub use batching::{Batch, BatchItem, Batcher, CrowdRow, MAX_RECEIVER_BYTES, MAX_RECEIVERS_PER_BATCH, Recipient};
 pub use clock::{Clock, SystemClock, TestClock};
-pub use cron::{CronError, CronSchedule, FirePlan, MisfirePolicy, plan_fire};
+pub use cron::{Cadence, CronError, CronSchedule, FirePlan, MisfirePolicy, plan_fire};
 pub use fire::{DueSchedule, FireDecision, FireOutcome, FireTarget};
 pub use ids::{Installation, MessageId};
 pub use job::{DeliveryJob, JobOrigin, ScheduleKind, Screened, topic_for};

@@ -97,14 +97,46 @@ impl ScheduleSpec {
         Ok(self.timetable()?.next_after(from))
     }
 
+    /// What is wrong with the schedule, each fault naming its field under `schedule.`.
+    pub fn problems(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if let Err(e) = CronSchedule::parse(&self.cron, &self.timezone) {
+            let field = match e {
+                crate::cron::CronError::UnknownTimeZone(_) => "schedule.timezone",
+                _ => "schedule.cron",
+            };
+            errors.push(FieldError::new(field, e.to_string()));
+        }
+        if self.exclude_dates.len() > MAX_EXCLUDED_DATES {
+            let message = format!("at most {MAX_EXCLUDED_DATES} dates, not {}", self.exclude_dates.len());
+            errors.push(FieldError::new("schedule.excludeDates", message));
+        }
+        errors.extend(window_problem(self.start_at, self.end_at));
+        errors
+    }
+
     /// When the schedule fires: its cron within its end date and without its excluded days.
     pub fn timetable(&self) -> Result<Timetable, crate::cron::CronError> {
         let cron = CronSchedule::parse(&self.cron, &self.timezone)?;
-        Ok(Timetable { cron, end: self.end_at, excluded: self.exclude_dates.iter().copied().collect() })
+        Ok(Timetable {
+            end: self.end_at,
+            excluded: self.exclude_dates.iter().copied().collect(),
+            ..Timetable::of(cron)
+        })
     }
 }
 
-fn default_timezone() -> String {
+/// An end date not after the start date, named as `schedule.endAt`.
+pub fn window_problem(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Option<FieldError> {
+    match (start, end) {
+        (Some(start), Some(end)) if end <= start => {
+            Some(FieldError::new("schedule.endAt", "must be after schedule.startAt"))
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn default_timezone() -> String {
     "UTC".into()
 }
 
@@ -192,22 +224,7 @@ impl TemplateSpec {
             ));
         }
         if let Some(schedule) = &self.schedule {
-            if let Err(e) = CronSchedule::parse(&schedule.cron, &schedule.timezone) {
-                let field = match e {
-                    crate::cron::CronError::UnknownTimeZone(_) => "schedule.timezone",
-                    _ => "schedule.cron",
-                };
-                errors.push(FieldError::new(field, e.to_string()));
-            }
-            if schedule.exclude_dates.len() > MAX_EXCLUDED_DATES {
-                let message = format!("at most {MAX_EXCLUDED_DATES} dates, not {}", schedule.exclude_dates.len());
-                errors.push(FieldError::new("schedule.excludeDates", message));
-            }
-            if let (Some(start), Some(end)) = (schedule.start_at, schedule.end_at)
-                && end <= start
-            {
-                errors.push(FieldError::new("schedule.endAt", "must be after schedule.startAt"));
-            }
+            errors.extend(schedule.problems());
             if self.crowd_id.is_none() {
                 errors.push(FieldError::new("crowdId", "a scheduled template needs a crowd file"));
             }
@@ -248,7 +265,7 @@ impl TemplateSpec {
 
 /// Whether `url` starts with `http://` or `https://`, in any case (schemes are
 /// case-insensitive, RFC 3986 §3.1).
-fn has_http_scheme(url: &str) -> bool {
+pub(crate) fn has_http_scheme(url: &str) -> bool {
     let lower = |n: usize| url.get(..n).map(str::to_ascii_lowercase);
     lower(7).as_deref() == Some("http://") || lower(8).as_deref() == Some("https://")
 }

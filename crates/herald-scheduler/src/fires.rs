@@ -1,9 +1,10 @@
 //! Claiming due fires on a short poll. What a fire does is decided by `herald_core::fire::decide`
 //! (misfire policy, no crowd, the next fire), which the store applies in one transaction with
 //! the fire-ledger row and the run; this loop decides when to ask, logs what happened and runs
-//! housekeeping fires' jobs beside the claiming.
+//! housekeeping fires' jobs and scheduled jobs' fires beside the claiming.
 
 use crate::jobs::Housekeeping;
+use crate::scheduled_jobs::JobRunner;
 use chrono::Duration;
 use herald_core::{Clock, InvalidSetting};
 use herald_store::{ClaimedFire, FireOutcome, Store, StoreError};
@@ -21,11 +22,13 @@ pub struct SchedulerConfig {
     pub misfire_grace_secs: i64,
     /// Fires claimed per transaction.
     pub claim_batch: i64,
+    /// Scheduled jobs' runs going at once on this node; later fires wait for a slot.
+    pub job_slots: usize,
 }
 
 impl Default for SchedulerConfig {
     fn default() -> Self {
-        Self { poll_ms: 250, misfire_grace_secs: 60, claim_batch: 200 }
+        Self { poll_ms: 250, misfire_grace_secs: 60, claim_batch: 200, job_slots: 64 }
     }
 }
 
@@ -34,7 +37,8 @@ impl SchedulerConfig {
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         InvalidSetting::check_range("poll_ms", self.poll_ms, 1, 60_000)?;
         InvalidSetting::check_range("misfire_grace_secs", self.misfire_grace_secs, 0, 86_400 * 365)?;
-        InvalidSetting::check_range("claim_batch", self.claim_batch, 1, 100_000)
+        InvalidSetting::check_range("claim_batch", self.claim_batch, 1, 100_000)?;
+        InvalidSetting::check_range("job_slots", self.job_slots, 1, 10_000)
     }
 
     fn grace(&self) -> Duration {
@@ -50,6 +54,8 @@ pub struct FireClaimer {
     claimer: String,
     housekeeping: Housekeeping,
     housekeeping_slots: Arc<tokio::sync::Semaphore>,
+    jobs: Option<JobRunner>,
+    job_slots: Arc<tokio::sync::Semaphore>,
     running: std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -60,6 +66,7 @@ impl FireClaimer {
     /// A claimer named `claimer` in the fire ledger; `config` is assumed validated.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, claimer: String, config: SchedulerConfig) -> Self {
         let housekeeping_slots = Arc::new(tokio::sync::Semaphore::new(HOUSEKEEPING_SLOTS));
+        let job_slots = Arc::new(tokio::sync::Semaphore::new(config.job_slots));
         Self {
             store,
             clock,
@@ -67,6 +74,8 @@ impl FireClaimer {
             claimer,
             housekeeping: Housekeeping::default(),
             housekeeping_slots,
+            jobs: None,
+            job_slots,
             running: Default::default(),
         }
     }
@@ -76,12 +85,22 @@ impl FireClaimer {
         self
     }
 
-    /// Claims every fire due now and runs the housekeeping ones; returns them in claim order.
-    /// Housekeeping jobs run in tasks of their own (a few at a time), so a slow provider or a
+    /// Runs scheduled jobs' fires with `jobs`; without it they are claimed and left `fired`.
+    pub fn with_jobs(mut self, jobs: JobRunner) -> Self {
+        self.jobs = Some(jobs);
+        self
+    }
+
+    /// Claims every fire due now and runs the housekeeping and scheduled jobs' ones; returns them
+    /// in claim order. Both run in tasks of their own (a few at a time), so a slow provider or a
     /// long quiet-hours release never holds up the claiming of due fires.
     pub async fn tick(&self) -> Result<Vec<ClaimedFire>, StoreError> {
         let fires = self.claim_due().await?;
-        for fire in fires.iter().filter(|f| f.template_id.is_none() && f.outcome == FireOutcome::Fired) {
+        let fired = fires.iter().filter(|f| f.template_id.is_none() && f.outcome == FireOutcome::Fired);
+        for fire in fired.clone().filter(|f| f.job_id.is_some()) {
+            self.spawn_job(fire.clone());
+        }
+        for fire in fired.filter(|f| f.job_id.is_none()) {
             let (housekeeping, store, clock, fire) =
                 (self.housekeeping.clone(), self.store.clone(), self.clock.clone(), fire.clone());
             let permits = self.housekeeping_slots.clone();
@@ -95,6 +114,19 @@ impl FireClaimer {
             });
         }
         Ok(fires)
+    }
+
+    /// Runs a scheduled job's fire in a task of its own once a job slot is free.
+    fn spawn_job(&self, fire: ClaimedFire) {
+        let Some(jobs) = self.jobs.clone() else {
+            tracing::warn!(fire_id = fire.fire_id, job_id = fire.job_id, "no job runner on this node; fire left unrun");
+            return;
+        };
+        let slots = self.job_slots.clone();
+        tokio::spawn(async move {
+            let Ok(_slot) = slots.acquire_owned().await else { return };
+            jobs.run(&fire).await;
+        });
     }
 
     fn schedule_lock(&self, schedule_id: i64) -> Arc<tokio::sync::Mutex<()>> {

@@ -1,6 +1,7 @@
 //! herald-scheduler: the clock-driven side of herald. `FireClaimer` turns due schedule rows
 //! into fire-ledger entries and runs, and runs housekeeping jobs (the quiet-hours release and
 //! retention live here; token refresh is registered by the binary, which knows providers);
+//! `JobRunner` runs scheduled jobs' fires (overlap rule, timeout, retries, run log);
 //! `RunStreamer` plans each run into shards and streams the shards' rows onto the bus in
 //! checkpointed batches.
 
@@ -10,10 +11,12 @@ mod jobs;
 mod planner;
 mod release;
 mod retention;
+mod scheduled_jobs;
 mod streamer;
 
 pub use fires::{FireClaimer, SchedulerConfig};
 pub use jobs::{Housekeeping, HousekeepingJob, JobError};
 pub use release::QuietRelease;
 pub use retention::Retention;
+pub use scheduled_jobs::{Answer, CallError, JobCall, JobRunner, MAX_OUTPUT_BYTES};
 pub use streamer::{RunStreamer, StreamerConfig, StreamerParts};

@@ -65,6 +65,14 @@ pub struct ScheduleFilter {
     pub window: Window,
 }
 
+/// Which runs of a job's run log a list is after, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct JobRunFilter {
+    pub job_id: i64,
+    pub outcome: Option<crate::model::JobRunOutcome>,
+    pub window: Window,
+}
+
 /// Which suppression-list entries a list is after, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct SuppressionFilter {

@@ -49,6 +49,8 @@ pub struct ClaimedFire {
     pub outcome: FireOutcome,
     /// The run this fire created, for template schedules that fired.
     pub run_id: Option<i64>,
+    /// The scheduled job this fire runs.
+    pub job_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -199,6 +201,9 @@ pub struct ScheduleRecord {
     pub account_id: Option<i64>,
     /// The channel account's name, for a token refresh.
     pub account_name: Option<String>,
+    /// The scheduled job it fires.
+    pub job_id: Option<i64>,
+    pub job_name: Option<String>,
     pub cron: String,
     pub timezone: String,
     pub enabled: bool,
@@ -491,4 +496,108 @@ pub struct UnmatchedReceipt {
     pub state: String,
     pub code: Option<String>,
     pub received_at: DateTime<Utc>,
+}
+
+/// A scheduled job as stored, with its schedule's state.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub spec: herald_core::scheduled_job::JobSpec,
+    /// False while paused: it fires only when triggered.
+    pub enabled: bool,
+    /// Its next scheduled fire; null while paused, when it is fired only on demand, or ended.
+    pub next_fire_at: Option<DateTime<Utc>>,
+    pub schedule_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How an attempt of a job's run ended, as the run log writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobRunOutcome {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    /// A fire that came while the last run was going, under the discard rule.
+    Discarded,
+    /// Stopped by a fire under the replace rule.
+    Replaced,
+    /// Its node stopped answering for it: found running past the job's longest run.
+    Abandoned,
+}
+
+impl JobRunOutcome {
+    pub const ALL: [Self; 7] = [
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::TimedOut,
+        Self::Discarded,
+        Self::Replaced,
+        Self::Abandoned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed_out",
+            Self::Discarded => "discarded",
+            Self::Replaced => "replaced",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// One attempt of a job's run, in the run log.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRunRecord {
+    pub id: i64,
+    pub job_id: i64,
+    /// The fire it ran for (the fire ledger's row).
+    pub fire_id: Option<i64>,
+    /// 1 for the first attempt of a fire, then each retry.
+    pub attempt: i32,
+    /// The node that ran it.
+    pub node: String,
+    pub outcome: JobRunOutcome,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    /// The HTTP status it was answered with.
+    pub status_code: Option<i32>,
+    /// The start of the answer (at most 4 KiB).
+    pub output: Option<String>,
+    pub error: Option<String>,
+}
+
+/// An attempt as it starts.
+#[derive(Debug, Clone)]
+pub struct JobRunStart<'a> {
+    pub job_id: i64,
+    pub fire_id: Option<i64>,
+    pub attempt: i32,
+    pub node: &'a str,
+    pub outcome: JobRunOutcome,
+    pub at: DateTime<Utc>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub struct JobRunEnd<'a> {
+    pub outcome: JobRunOutcome,
+    pub at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    pub output: Option<&'a str>,
+    pub error: Option<&'a str>,
 }

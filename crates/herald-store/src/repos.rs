@@ -6,6 +6,7 @@ use crate::listing::*;
 use crate::model::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use herald_core::scheduled_job::JobSpec;
 use herald_core::{ChannelKind, Installation, MessageId, RunProgress, RunSendState, TemplateSpec, TemplateStatus};
 
 #[async_trait]
@@ -69,6 +70,44 @@ pub trait ScheduleRepo: Send + Sync {
     /// one this cron when the configuration changed it (its next fire from `now`); the same
     /// cron leaves it as it is.
     async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()>;
+}
+
+/// Scheduled jobs and their run log.
+#[async_trait]
+pub trait JobRepo: Send + Sync {
+    /// Saves a new job with its schedule, enabled; a Conflict when its name is taken.
+    async fn create_job(&self, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord>;
+    /// Replaces a job's spec; its schedule starts over from `now` and keeps its paused state.
+    async fn update_job(&self, id: i64, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord>;
+    async fn get_job(&self, id: i64) -> Result<JobRecord>;
+    /// Jobs by id.
+    async fn list_jobs(&self, window: Window) -> Result<Vec<JobRecord>>;
+    /// Deletes a job with its schedule, fires' link and run log.
+    async fn delete_job(&self, id: i64) -> Result<()>;
+    /// Pauses (no scheduled fire) or resumes (the first fire after `now`) a job.
+    async fn set_job_enabled(&self, id: i64, enabled: bool, now: DateTime<Utc>) -> Result<JobRecord>;
+    /// Asks for a fire at `now`, which the next claim takes whether or not the job is paused
+    /// (a fire asked for and not yet claimed is asked for once).
+    async fn trigger_job(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
+}
+
+/// The run log of scheduled jobs, and a job fire's end.
+#[async_trait]
+pub trait JobRunRepo: Send + Sync {
+    /// Writes an attempt's start to the run log; its id.
+    async fn start_job_run(&self, run: &JobRunStart<'_>) -> Result<i64>;
+    /// Writes how an attempt ended, unless it ended already (a replaced run).
+    async fn finish_job_run(&self, run_id: i64, end: &JobRunEnd<'_>) -> Result<()>;
+    /// The job's attempts still running, oldest first.
+    async fn running_job_runs(&self, job_id: i64) -> Result<Vec<JobRunRecord>>;
+    /// Asks the node running `run_id` to stop it; false when it is no longer running.
+    async fn ask_job_run_stop(&self, run_id: i64) -> Result<bool>;
+    /// Whether a stop was asked for `run_id`.
+    async fn job_run_stop_asked(&self, run_id: i64) -> Result<bool>;
+    async fn list_job_runs(&self, filter: &JobRunFilter) -> Result<Vec<JobRunRecord>>;
+    /// Writes a job fire's outcome to the ledger and, for a fixed delay, its next fire from
+    /// the run's end (`ended`).
+    async fn complete_job_fire(&self, fire_id: i64, error: Option<&str>, ended: DateTime<Utc>) -> Result<()>;
 }
 
 #[async_trait]
@@ -336,6 +375,8 @@ pub trait ReceiptRepo: Send + Sync {
 /// Everything a herald node needs from its state.
 pub trait Store:
     TemplateRepo
+    + JobRepo
+    + JobRunRepo
     + CrowdRepo
     + ScheduleRepo
     + RunRepo
@@ -360,6 +401,8 @@ pub trait Store:
 
 impl<T> Store for T where
     T: TemplateRepo
+        + JobRepo
+        + JobRunRepo
         + CrowdRepo
         + ScheduleRepo
         + RunRepo

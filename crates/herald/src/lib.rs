@@ -6,6 +6,7 @@ pub mod config;
 pub mod context;
 pub mod db_clock;
 pub mod housekeeping;
+pub mod http_jobs;
 pub mod metrics;
 pub mod node;
 pub mod receipt_pulls;

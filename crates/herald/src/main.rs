@@ -52,6 +52,17 @@ enum Command {
         #[command(subcommand)]
         command: cli::run::RunCommand,
     },
+    /// Scheduled jobs (HTTP calls on a cadence) and their run log, through a running node's API.
+    Job {
+        #[command(subcommand)]
+        command: cli::job::JobCommand,
+    },
+    /// Write every template and job of a running node as one JSON or TOML document (secret
+    /// header values masked).
+    Export(cli::export::ExportArgs),
+    /// Create or update (by name) the templates and jobs of a `herald export` document on a
+    /// running node.
+    Import(cli::import::ImportArgs),
     /// API key tools.
     Apikey {
         #[command(subcommand)]
@@ -141,6 +152,9 @@ fn main() -> std::process::ExitCode {
             Command::Send(args) => cli::send::run(args).await,
             Command::DryRun(args) => cli::dry_run::run(args).await,
             Command::Run { command } => cli::run::run(command).await,
+            Command::Job { command } => cli::job::run(command).await,
+            Command::Export(args) => cli::export::run(args).await,
+            Command::Import(args) => cli::import::run(args).await,
             Command::Apikey { command: ApikeyCommand::Create { name, scope } } => {
                 cli::admin::create_api_key(cli.config.as_deref(), &name, &scope).await
             }

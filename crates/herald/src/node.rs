@@ -20,7 +20,7 @@ use herald_channels::sealing::Sealer;
 use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
 use herald_core::{Clock, ScheduleKind, topic_for};
-use herald_scheduler::{FireClaimer, Housekeeping, QuietRelease, Retention, RunStreamer, StreamerParts};
+use herald_scheduler::{FireClaimer, Housekeeping, JobRunner, QuietRelease, Retention, RunStreamer, StreamerParts};
 use herald_store::{DedupStore, Store};
 use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker};
 use secrecy::ExposeSecret;
@@ -174,8 +174,11 @@ impl Node {
             .with_job(ScheduleKind::Retention, Arc::new(retention))
             .with_job(ScheduleKind::ReceiptPull, Arc::new(receipt_pulls))
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs));
+        let http_jobs = crate::http_jobs::HttpJobs { http: self.context.accounts.context().http.clone() };
+        let jobs = JobRunner::new(store.clone(), clock.clone(), Arc::new(http_jobs), self.id.clone());
         let claimer = FireClaimer::new(store.clone(), clock.clone(), self.id.clone(), config.scheduler.clone())
-            .with_housekeeping(housekeeping);
+            .with_housekeeping(housekeeping)
+            .with_jobs(jobs);
         self.tasks.spawn(claimer.run(self.shutdown.clone()));
         let parts = StreamerParts { store, bus, crowds: self.context.crowds.clone(), clock };
         for n in 0..config.streamer.streamers {

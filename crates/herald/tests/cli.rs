@@ -1,12 +1,12 @@
 //! The CLI as a user runs it: `crowd check` on good and bad files, `migrate`, `apikey create|list|revoke`,
-//! `user add` and `user passwd`, and `send` against a running node.
+//! `user add` and `user passwd`, and `send`, `job`, `export` and `import` against running nodes.
 
 mod common;
 
 use chrono::{TimeZone, Utc};
 use common::*;
 use herald_store::UserRepo;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::process::Command;
 
 fn herald() -> Command {
@@ -188,4 +188,109 @@ async fn send_calls_a_running_node() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("A0005"));
     node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_commands_add_run_and_list_a_job_from_a_toml_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()).await;
+    let receiver = herald_testkit::receiver::RecordingReceiver::start().await;
+    let file = dir.path().join("ping.toml");
+    let toml = format!(
+        "name = \"ping\"\n[http]\nmethod = \"POST\"\nurl = \"{}/ping\"\n[schedule]\ntype = \"cron\"\ncron = \"0 0 9 * * ?\"\ntimezone = \"Asia/Shanghai\"\n",
+        receiver.url
+    );
+    std::fs::write(&file, toml).unwrap();
+    let (base, key) = (node.base.clone(), node.key.clone());
+    let job = move |args: Vec<String>| {
+        let (base, key) = (base.clone(), key.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let out =
+                    herald().arg("job").args(&args).args(["--url", &base]).env("HERALD_API_KEY", key).output().unwrap();
+                (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string())
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let (ok, added) = job(vec!["add".into(), file.display().to_string()]).await;
+    assert!(ok, "{added}");
+    let added: Value = serde_json::from_str(&added).unwrap();
+    assert_eq!(added["nextFireAt"], "2026-06-01T01:00:00Z", "09:00 in Shanghai");
+    let id = added["id"].to_string();
+    let (ok, asked) = job(vec!["run".into(), id.clone()]).await;
+    assert!(ok, "{asked}");
+    assert!(receiver.wait_for(1, std::time::Duration::from_secs(10)).await, "the run called the receiver");
+    let mut runs = Value::Null;
+    for _ in 0..100 {
+        let (_, out) = job(vec!["runs".into(), id.clone(), "--outcome".into(), "succeeded".into()]).await;
+        runs = serde_json::from_str(&out).unwrap();
+        if runs["items"].as_array().is_some_and(|items| !items.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(runs["items"][0]["statusCode"], 200, "{runs}");
+    let (ok, listed) = job(vec!["list".into()]).await;
+    assert!(ok && listed.contains("\"ping\""), "{listed}");
+    let (ok, _) = job(vec!["delete".into(), id.clone()]).await;
+    assert!(ok);
+    let (ok, gone) = job(vec!["show".into(), id]).await;
+    assert!(!ok && gone.contains("not found"), "{gone}");
+    assert_eq!(receiver.count(), 1);
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_and_import_carry_templates_and_jobs_between_nodes_without_their_secrets() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let at = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let a = TestNode::start(&test_config(dir_a.path()), at).await;
+    let b = TestNode::start(&test_config(dir_b.path()), at).await;
+    a.template(json!({"name": "otp", "channel": "outbox", "content": {"text": "code {$code}"}})).await;
+    let job = |name: &str, headers: Value| json!({"name": name, "http": {"url": "https://crm.example/ping", "headers": headers}, "schedule": {"type": "fixed_rate", "everySecs": 60}});
+    assert_eq!(a.post("/api/jobs", &job("open", json!({"X-Trace": "1"}))).await.0, 201);
+    let (_, secret) = a.post("/api/jobs", &job("secret", json!({"Authorization": "Bearer s3cret"}))).await;
+    a.post(&format!("/api/jobs/{}/pause", secret["id"]), &json!({})).await;
+
+    let file = dir_a.path().join("all.toml");
+    let cli = |node: &TestNode, args: Vec<String>| {
+        let (base, key) = (node.base.clone(), node.key.clone());
+        tokio::task::spawn_blocking(move || {
+            let out = herald().args(&args).args(["--url", &base]).env("HERALD_API_KEY", key).output().unwrap();
+            (
+                out.status.success(),
+                format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+            )
+        })
+    };
+    let shown = file.display().to_string();
+    let (ok, out) =
+        cli(&a, vec!["export".into(), "--format".into(), "toml".into(), "-o".into(), shown.clone()]).await.unwrap();
+    assert!(ok, "{out}");
+    let toml = std::fs::read_to_string(&file).unwrap();
+    assert!(toml.contains("name = \"otp\"") && toml.contains("everySecs = 60"), "{toml}");
+    assert!(!toml.contains("s3cret"), "no secret leaves the node: {toml}");
+
+    // Into an empty node: the job whose secret stayed behind is refused, naming why.
+    let (ok, out) = cli(&b, vec!["import".into(), shown.clone()]).await.unwrap();
+    assert!(!ok, "{out}");
+    assert!(out.contains("templates: 1 created") && out.contains("jobs: 1 created"), "{out}");
+    assert!(out.contains("refused \"secret\"") && out.contains("masked"), "{out}");
+    let (_, jobs) = b.get("/api/jobs").await;
+    assert_eq!(jobs["items"][0]["name"], "open");
+    assert_eq!(jobs["items"][0]["http"]["headers"]["X-Trace"], "1");
+
+    // Back into the node it came from: everything is updated, the stored secret kept, the
+    // paused job still paused.
+    let (ok, out) = cli(&a, vec!["import".into(), shown]).await.unwrap();
+    assert!(ok, "{out}");
+    assert!(out.contains("templates: 0 created, 1 updated") && out.contains("jobs: 0 created, 2 updated"), "{out}");
+    let (_, kept) = a.get(&format!("/api/jobs/{}", secret["id"])).await;
+    assert_eq!(kept["enabled"], false);
+    let got = a.node.context.store.get_job(secret["id"].as_i64().unwrap()).await.unwrap();
+    assert_eq!(got.spec.http.headers["Authorization"], "Bearer s3cret");
+    a.node.shutdown().await;
+    b.node.shutdown().await;
 }

@@ -18,6 +18,7 @@ sched-none = No schedule.
 sched-never = never
 sched-owner-template = template { $id }
 sched-owner-account = account { $id }
+sched-owner-job = job { $id }
 
 ## A schedule's kind, as shown (the raw value stays the filter's value)
 sched-kind-template = template
@@ -25,6 +26,7 @@ sched-kind-token-refresh = token_refresh
 sched-kind-quiet-release = quiet_release
 sched-kind-retention = retention
 sched-kind-receipt-pull = receipt_pull
+sched-kind-job = job
 
 ## How a fire ended, as shown (the raw value stays the badge's class)
 sched-outcome-fired = fired

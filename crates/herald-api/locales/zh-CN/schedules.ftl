@@ -18,6 +18,7 @@ sched-none = 暂无定时计划。
 sched-never = 从未触发
 sched-owner-template = 消息模板 { $id }
 sched-owner-account = 渠道账号 { $id }
+sched-owner-job = 定时任务 { $id }
 
 ## 定时计划的类型（原始值仍用作筛选值）
 sched-kind-template = 消息模板
@@ -25,6 +26,7 @@ sched-kind-token-refresh = 令牌刷新
 sched-kind-quiet-release = 免打扰放行
 sched-kind-retention = 过期数据清理
 sched-kind-receipt-pull = 回执拉取
+sched-kind-job = 定时任务
 
 ## 一次触发的结果（原始值仍用作徽标的样式类）
 sched-outcome-fired = 已触发

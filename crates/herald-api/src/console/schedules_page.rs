@@ -116,8 +116,15 @@ async fn page(
     }))
 }
 
-/// The link to and name of the template or account a schedule belongs to; None for a node-wide one.
+/// The link to and name of the template or account a schedule belongs to (a job's name, which
+/// has no page yet, without a link); None for a node-wide one.
 fn owner_of(s: &ScheduleRecord) -> Option<(String, String)> {
+    if let Some(j) = s.job_id {
+        return Some((
+            String::new(),
+            s.job_name.clone().unwrap_or_else(|| text_with("sched-owner-job", &[("id", &j)])),
+        ));
+    }
     match (s.template_id, s.account_id) {
         (Some(t), _) => Some((
             format!("/templates/{t}"),
@@ -139,6 +146,7 @@ fn kind_word(kind: &str) -> String {
         "quiet_release" => text("sched-kind-quiet-release"),
         "retention" => text("sched-kind-retention"),
         "receipt_pull" => text("sched-kind-receipt-pull"),
+        "job" => text("sched-kind-job"),
         other => other.to_string(),
     }
 }

@@ -274,7 +274,7 @@ mod tests {
     #[test]
     fn nothing_fires_after_the_end() {
         let s = CronSchedule::parse("0 0/15 * * * ?", "UTC").unwrap();
-        let t = Timetable { cron: s, end: Some(utc("2026-05-01T10:40:00Z")), excluded: Default::default() };
+        let t = Timetable { end: Some(utc("2026-05-01T10:40:00Z")), ..Timetable::of(s) };
         let grace = Duration::seconds(60);
         let (due, now) = (utc("2026-05-01T10:30:00Z"), utc("2026-05-01T10:30:01Z"));
         let on_time = plan_fire_in(&t, due, now, grace, MisfirePolicy::Skip);

@@ -85,16 +85,18 @@
 //! expression string (up to [`PATTERN_CACHE_CAP`] distinct patterns): 100,000 schedules with the
 //! same pattern hold one parsed value.
 
+mod cadence;
 mod dst;
 mod misfire;
 mod pattern;
 mod quartz;
 mod timetable;
 
+pub use cadence::Cadence;
 pub use misfire::{FirePlan, MisfirePolicy, plan_fire, plan_fire_in};
 pub use pattern::PATTERN_CACHE_CAP;
 pub use quartz::MAX_EXPRESSION_BYTES;
-pub use timetable::{MAX_EXCLUDED_DATES, Timetable};
+pub use timetable::{MAX_EXCLUDED_DATES, Times, Timetable};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

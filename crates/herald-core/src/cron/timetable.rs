@@ -1,17 +1,48 @@
-//! When a schedule fires: its cron's times, none after its end date and none on its excluded
-//! dates (holidays, read in the schedule's time zone), as a calendar of excluded days does in
-//! Quartz.
+//! When a schedule fires: its times (a cron's, a fixed rate's, a fixed delay's), none after its
+//! end date and none on its excluded dates (holidays, read in the schedule's time zone), as a
+//! calendar of excluded days does in Quartz.
 
 use super::CronSchedule;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 use std::collections::BTreeSet;
 
 /// The most dates a schedule may exclude.
 pub const MAX_EXCLUDED_DATES: usize = 1_000;
 
+/// The times a schedule's fires come at, before its end and excluded days are taken out.
+#[derive(Clone)]
+pub enum Times {
+    /// A cron expression's times.
+    Cron(CronSchedule),
+    /// Every `period` on the grid through `anchor` (a fixed rate).
+    Every { period: Duration, anchor: DateTime<Utc> },
+    /// `wait` after the time it is asked from (a fixed delay: asked from a run's end).
+    After { wait: Duration },
+    /// No more times (a one-off that has fired, or a schedule fired only on demand).
+    Never,
+}
+
+impl Times {
+    fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Cron(cron) => cron.next_after(after),
+            Self::Every { period, anchor } => {
+                let period_ms = period.num_milliseconds().max(1);
+                let steps = (after - *anchor).num_milliseconds().div_euclid(period_ms) + 1;
+                anchor.checked_add_signed(Duration::milliseconds(steps.checked_mul(period_ms)?))
+            }
+            Self::After { wait } => after.checked_add_signed(*wait),
+            Self::Never => None,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Timetable {
-    pub cron: CronSchedule,
+    pub times: Times,
+    /// The zone excluded days are read in.
+    pub tz: Tz,
     /// No fire after this, when set.
     pub end: Option<DateTime<Utc>>,
     /// No fire on these days of the schedule's time zone.
@@ -21,17 +52,23 @@ pub struct Timetable {
 impl Timetable {
     /// The cron's times alone.
     pub fn of(cron: CronSchedule) -> Self {
-        Self { cron, end: None, excluded: BTreeSet::new() }
+        let tz = cron.timezone();
+        Self::new(Times::Cron(cron), tz)
+    }
+
+    /// `times` alone, excluded days read in `tz`.
+    pub fn new(times: Times, tz: Tz) -> Self {
+        Self { times, tz, end: None, excluded: BTreeSet::new() }
     }
 
     /// The first fire strictly after `after`; None when the schedule has no more.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let tz = self.cron.timezone();
+        let tz = self.tz;
         let mut from = after;
         // Each turn skips a whole excluded day, so this ends within as many turns as there are
         // excluded dates (plus one).
         for _ in 0..=self.excluded.len() {
-            let next = self.cron.next_after(from)?;
+            let next = self.times.next_after(from)?;
             if self.end.is_some_and(|end| next > end) {
                 return None;
             }
@@ -70,7 +107,7 @@ mod tests {
     fn excluded_days_of_the_schedules_zone_are_skipped() {
         // 09:00 in Shanghai is 01:00 UTC; 1 and 2 October are holidays there.
         let cron = CronSchedule::parse("0 0 9 * * ?", "Asia/Shanghai").unwrap();
-        let t = Timetable { cron, end: None, excluded: [date("2026-10-01"), date("2026-10-02")].into() };
+        let t = Timetable { excluded: [date("2026-10-01"), date("2026-10-02")].into(), ..Timetable::of(cron) };
         assert_eq!(t.next_after(utc("2026-09-30T02:00:00Z")), Some(utc("2026-10-03T01:00:00Z")));
         assert_eq!(t.next_after(utc("2026-09-29T02:00:00Z")), Some(utc("2026-09-30T01:00:00Z")));
     }
@@ -78,7 +115,7 @@ mod tests {
     #[test]
     fn a_frequent_cron_jumps_over_the_whole_day() {
         let cron = CronSchedule::parse("0 * * * * ?", "Asia/Shanghai").unwrap();
-        let t = Timetable { cron, end: None, excluded: [date("2026-10-01")].into() };
+        let t = Timetable { excluded: [date("2026-10-01")].into(), ..Timetable::of(cron) };
         // 23:59 on 30 September in Shanghai, then the next minute is 1 October: skipped whole.
         assert_eq!(t.next_after(utc("2026-09-30T15:58:30Z")), Some(utc("2026-09-30T15:59:00Z")));
         assert_eq!(t.next_after(utc("2026-09-30T15:59:00Z")), Some(utc("2026-10-01T16:00:00Z")));
@@ -90,7 +127,7 @@ mod tests {
         let midnight = date("2026-09-06").and_hms_opt(0, 0, 0).unwrap();
         assert!(midnight.and_local_timezone(chrono_tz::America::Santiago).earliest().is_none(), "no such midnight");
         let cron = CronSchedule::parse("0 0 9 * * ?", "America/Santiago").unwrap();
-        let t = Timetable { cron, end: None, excluded: [date("2026-09-05")].into() };
+        let t = Timetable { excluded: [date("2026-09-05")].into(), ..Timetable::of(cron) };
         let next = t.next_after(utc("2026-09-04T20:00:00Z")).expect("a fire after the excluded day");
         let local = next.with_timezone(&chrono_tz::America::Santiago);
         assert_eq!(local.format("%F %T").to_string(), "2026-09-06 09:00:00");
@@ -101,9 +138,24 @@ mod tests {
     #[test]
     fn the_end_and_an_all_excluded_year_stop_it() {
         let cron = CronSchedule::parse("0 0 9 1 1 ? 2027", "UTC").unwrap();
-        let t = Timetable { cron: cron.clone(), end: None, excluded: [date("2027-01-01")].into() };
+        let t = Timetable { excluded: [date("2027-01-01")].into(), ..Timetable::of(cron.clone()) };
         assert_eq!(t.next_after(utc("2026-01-01T00:00:00Z")), None, "its only fire is excluded");
-        let t = Timetable { cron, end: Some(utc("2026-12-31T00:00:00Z")), excluded: BTreeSet::new() };
+        let t = Timetable { end: Some(utc("2026-12-31T00:00:00Z")), ..Timetable::of(cron) };
         assert_eq!(t.next_after(utc("2026-01-01T00:00:00Z")), None, "after the end");
+    }
+
+    #[test]
+    fn a_fixed_rate_keeps_its_grid_and_a_fixed_delay_waits_from_when_it_is_asked() {
+        let anchor = utc("2026-05-01T10:00:00Z");
+        let every = Timetable::new(Times::Every { period: Duration::seconds(30), anchor }, chrono_tz::UTC);
+        assert_eq!(every.next_after(anchor), Some(utc("2026-05-01T10:00:30Z")));
+        assert_eq!(every.next_after(utc("2026-05-01T10:07:45Z")), Some(utc("2026-05-01T10:08:00Z")));
+        assert_eq!(every.next_after(utc("2026-05-01T09:59:59Z")), Some(anchor), "before the anchor too");
+        let mut excluded = every.clone();
+        excluded.excluded = [date("2026-05-02")].into();
+        assert_eq!(excluded.next_after(utc("2026-05-01T23:59:50Z")), Some(utc("2026-05-03T00:00:00Z")));
+        let after = Timetable::new(Times::After { wait: Duration::minutes(5) }, chrono_tz::UTC);
+        assert_eq!(after.next_after(anchor), Some(utc("2026-05-01T10:05:00Z")));
+        assert_eq!(Timetable::new(Times::Never, chrono_tz::UTC).next_after(anchor), None);
     }
 }

@@ -23,6 +23,10 @@ mod crowds;
 mod deferred;
 #[path = "../sql/installation.rs"]
 mod installation;
+#[path = "../sql/job_runs.rs"]
+mod job_runs;
+#[path = "../sql/jobs.rs"]
+mod jobs;
 #[path = "../sql/ledger.rs"]
 mod ledger;
 #[path = "../sql/policies.rs"]

@@ -5,7 +5,7 @@
 //! account, so the two cannot deadlock.
 
 use super::Backend;
-use super::codec::{matches_search, time_of};
+use super::codec::{matches_search, name_taken, time_of};
 use super::dialect::{Db, DbRow, FOR_UPDATE, Tx, begin_write, db_time, push_in_list};
 use crate::error::{Result, StoreError};
 use crate::listing::{AccountFilter, SearchTerms};
@@ -31,15 +31,6 @@ fn account_from_row(row: &DbRow) -> Result<AccountRecord> {
         created_at: time_of(row, "created_at")?,
         updated_at: time_of(row, "updated_at")?,
     })
-}
-
-fn name_taken(e: sqlx::Error, name: &str) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(format!("a channel account named {name:?} exists already"))
-        }
-        _ => e.into(),
-    }
 }
 
 /// Replaces the account's housekeeping schedules with `account.housekeeping`, armed from `now`.
@@ -97,7 +88,7 @@ impl AccountRepo for Backend {
         .bind(db_time(now))
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| name_taken(e, &account.name))?;
+        .map_err(|e| name_taken(e, "channel account", &account.name))?;
         write_housekeeping(&mut tx, id, account, now).await?;
         tx.commit().await?;
         self.get_account(id).await
@@ -153,7 +144,7 @@ impl AccountRepo for Backend {
         .bind(id)
         .execute(&mut *tx)
         .await
-        .map_err(|e| name_taken(e, &account.name))?;
+        .map_err(|e| name_taken(e, "channel account", &account.name))?;
         if old != account.name {
             // Templates refer to accounts by name; a rename carries them along.
             sqlx::query("UPDATE templates SET channel_account = $1 WHERE channel_account = $2")

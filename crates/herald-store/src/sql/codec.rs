@@ -25,6 +25,16 @@ pub(super) fn matches_search(name: &str, id: &str) -> String {
     format!("($1 IS NULL OR LOWER({name}) LIKE $1 ESCAPE '\\' OR CAST({id} AS TEXT) = $2)")
 }
 
+/// A write refused by a unique name: a Conflict saying a `what` of that name exists.
+pub(super) fn name_taken(e: sqlx::Error, what: &str, name: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(format!("a {what} named {name:?} exists already"))
+        }
+        _ => e.into(),
+    }
+}
+
 pub(super) fn time_of(row: &DbRow, column: &str) -> Result<DateTime<Utc>> {
     Ok(from_db_time(row.try_get::<DbTime, _>(column)?))
 }

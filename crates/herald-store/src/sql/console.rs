@@ -1,7 +1,7 @@
 //! The admin console's users, sessions and setup links, and the dashboard's hourly counts.
 
 use super::Backend;
-use super::codec::{opt_time_of, time_of};
+use super::codec::{name_taken, opt_time_of, time_of};
 use super::dialect::{BYTE_ORDER, DbRow, HOUR_OF_AT, begin_write, db_time, lock_table};
 use crate::console::{ConsoleRepo, HourlyCount, SessionUser, UserRecord, UserRepo, UserSettings};
 use crate::error::{Result, StoreError};
@@ -28,15 +28,6 @@ fn user_from_row(row: &DbRow) -> Result<UserRecord> {
     })
 }
 
-fn name_taken(name: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
-    move |e| match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(format!("a user named {name:?} exists already"))
-        }
-        other => other.into(),
-    }
-}
-
 #[async_trait]
 impl UserRepo for Backend {
     async fn create_user(&self, name: &str, password_hash: &str, now: DateTime<Utc>) -> Result<UserRecord> {
@@ -46,7 +37,7 @@ impl UserRepo for Backend {
             .bind(db_time(now))
             .fetch_one(&self.pool)
             .await
-            .map_err(name_taken(name))?;
+            .map_err(|e| name_taken(e, "user", name))?;
         user_from_row(&row)
     }
 
@@ -241,7 +232,7 @@ impl UserRepo for Backend {
             .bind(db_time(now))
             .fetch_one(&mut *tx)
             .await
-            .map_err(name_taken(name))?;
+            .map_err(|e| name_taken(e, "user", name))?;
         sqlx::query("DELETE FROM console_setup_tokens").execute(&mut *tx).await?;
         tx.commit().await?;
         user_from_row(&row)

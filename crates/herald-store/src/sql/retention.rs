@@ -1,5 +1,5 @@
 //! Retention: deleting trace, ledger and outbox rows past their time, in bounded statements,
-//! and status events still waiting for an endpoint that stayed down as long.
+//! status events still waiting for an endpoint that stayed down as long, and jobs' run log.
 
 use super::Backend;
 use super::dialect::db_time;
@@ -10,13 +10,14 @@ use chrono::{DateTime, Utc};
 
 /// The tables retention purges: name, primary key and time column.
 /// Claims whose message never became final (a dead-lettered batch) go once long lapsed.
-const PURGED: [(&str, &str, &str); 6] = [
+const PURGED: [(&str, &str, &str); 7] = [
     ("trace", "id", "at"),
     ("deliveries", "message_id", "at"),
     ("outbox", "id", "delivered_at"),
     ("send_claims", "message_id", "until"),
     ("send_requests", "message_id", "created_at"),
     ("status_events", "id", "at"),
+    ("job_runs", "id", "started_at"),
 ];
 
 #[async_trait]

@@ -15,17 +15,24 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use const_format::formatcp;
 use herald_core::fire::{self, DueSchedule, FireDecision, FireTarget};
-use herald_core::{CronSchedule, FireOutcome, MisfirePolicy};
+use herald_core::{Cadence, CronSchedule, FireOutcome, MisfirePolicy};
 use sqlx::Row;
 
 /// The due schedules, soonest first, each with whether its template has a crowd to send to.
 /// Under READ COMMITTED a row whose claim committed while this one waited to lock it is
 /// re-checked against `next_fire_at <= $1` on its new version, so it drops out.
 const DUE_SCHEDULES: &str = formatcp!(
-    "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.misfire, s.next_fire_at, s.end_at, s.exclude_dates, \
+    "SELECT s.id, s.kind, s.template_id, s.account_id, s.job_id, s.cron, s.timezone, s.misfire, s.next_fire_at, \
+     s.end_at, s.exclude_dates, s.cadence, s.period_ms, s.hold_ms, \
      EXISTS (SELECT 1 FROM templates t WHERE t.id = s.template_id AND t.crowd_id IS NOT NULL) AS has_crowd \
      FROM schedules s WHERE s.enabled = {TRUE} AND s.next_fire_at <= $1 \
      ORDER BY s.next_fire_at, s.id LIMIT $2{SKIP_LOCKED}"
+);
+
+/// The schedules a fire was asked of ("run now"), oldest ask first.
+const TRIGGERED_SCHEDULES: &str = formatcp!(
+    "SELECT id, kind, template_id, account_id, job_id, trigger_at FROM schedules WHERE trigger_at <= $1 \
+     ORDER BY trigger_at, id LIMIT $2{SKIP_LOCKED}"
 );
 
 #[async_trait]
@@ -38,8 +45,12 @@ impl ScheduleRepo for Backend {
         limit: i64,
     ) -> Result<Vec<ClaimedFire>> {
         let mut tx = begin_write(&self.pool).await?;
+        let mut claimed = Vec::new();
+        let triggered = sqlx::query(TRIGGERED_SCHEDULES).bind(db_time(now)).bind(limit).fetch_all(&mut *tx).await?;
+        for row in &triggered {
+            claimed.extend(claim_trigger(&mut tx, row, claimer, now).await?);
+        }
         let due = sqlx::query(DUE_SCHEDULES).bind(db_time(now)).bind(limit).fetch_all(&mut *tx).await?;
-        let mut claimed = Vec::with_capacity(due.len());
         for row in due {
             if let Some(fire) = claim_one(&mut tx, &row, claimer, now, grace).await? {
                 claimed.push(fire);
@@ -60,13 +71,13 @@ impl ScheduleRepo for Backend {
 
     async fn list_schedules(&self, filter: &ScheduleFilter) -> Result<Vec<ScheduleRecord>> {
         let rows = sqlx::query(formatcp!(
-            "SELECT s.id, s.kind, s.template_id, s.account_id, s.cron, s.timezone, s.enabled, s.next_fire_at, \
-             tn.name AS template_name, an.name AS account_name, \
+            "SELECT s.id, s.kind, s.template_id, s.account_id, s.job_id, s.cron, s.timezone, s.enabled, s.next_fire_at, \
+             tn.name AS template_name, an.name AS account_name, jn.name AS job_name, \
              f.id AS f_id, f.schedule_id AS f_schedule_id, f.fire_time AS f_fire_time, \
              f.claimed_at AS f_claimed_at, f.lateness_ms AS f_lateness_ms, f.outcome AS f_outcome, \
              f.run_id AS f_run_id, f.error AS f_error, f.claimed_by AS f_claimed_by \
              FROM schedules s LEFT JOIN templates tn ON tn.id = s.template_id \
-             LEFT JOIN channel_accounts an ON an.id = s.account_id {LAST_FIRE_JOIN} \
+             LEFT JOIN channel_accounts an ON an.id = s.account_id LEFT JOIN jobs jn ON jn.id = s.job_id {LAST_FIRE_JOIN} \
              WHERE ($1 IS NULL OR s.kind = $1) AND ($2 IS NULL OR s.id = $2) ORDER BY s.id LIMIT $3 OFFSET $4"
         ))
         .bind(filter.kind.map(|k| k.as_str()))
@@ -83,7 +94,7 @@ impl ScheduleRepo for Backend {
         sqlx::query(
             "INSERT INTO schedules (kind, cron, timezone, misfire, enabled, next_fire_at, updated_at) \
              VALUES ($1, $2, 'UTC', 'fire_once', TRUE, $3, $4) \
-             ON CONFLICT (kind) WHERE template_id IS NULL AND account_id IS NULL DO UPDATE \
+             ON CONFLICT (kind) WHERE template_id IS NULL AND account_id IS NULL AND job_id IS NULL DO UPDATE \
              SET cron = excluded.cron, next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at \
              WHERE schedules.cron <> excluded.cron",
         )
@@ -98,14 +109,7 @@ impl ScheduleRepo for Backend {
 
     async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()> {
         let mut tx = begin_write(&self.pool).await?;
-        let schedule_id: Option<i64> =
-            sqlx::query_scalar("UPDATE fires SET outcome = $1, error = $2 WHERE id = $3 RETURNING schedule_id")
-                .bind(if error.is_some() { "failed" } else { "succeeded" })
-                .bind(error)
-                .bind(fire_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let schedule_id = schedule_id.ok_or_else(|| StoreError::not_found("fire", fire_id))?;
+        let schedule_id = record_fire_outcome(&mut tx, fire_id, error).await?;
         if let (Some(_), Some(at)) = (error, retry_at) {
             // Under READ COMMITTED a claim advancing this schedule meanwhile is waited for, and
             // the retry is compared with the next fire it set.
@@ -130,6 +134,19 @@ impl ScheduleRepo for Backend {
     }
 }
 
+/// Writes how a fire's work ended (a housekeeping or scheduled job's: `succeeded`, or `failed` with
+/// its error) to its ledger row; answers the fire's schedule.
+pub(super) async fn record_fire_outcome(tx: &mut Tx, fire_id: i64, error: Option<&str>) -> Result<i64> {
+    let schedule_id: Option<i64> =
+        sqlx::query_scalar("UPDATE fires SET outcome = $1, error = $2 WHERE id = $3 RETURNING schedule_id")
+            .bind(if error.is_some() { "failed" } else { "succeeded" })
+            .bind(error)
+            .bind(fire_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    schedule_id.ok_or_else(|| StoreError::not_found("fire", fire_id))
+}
+
 /// Decides and writes the fire of one due schedule and advances it. None when the ledger held
 /// the fire already, or the schedule's cron no longer reads (the schedule is disabled).
 async fn claim_one(
@@ -144,15 +161,21 @@ async fn claim_one(
     let timezone: String = row.try_get("timezone")?;
     let misfire: String = row.try_get("misfire")?;
     let template_id: Option<i64> = row.try_get("template_id")?;
+    let job_id: Option<i64> = row.try_get("job_id")?;
     let exclude_dates = super::templates::excluded_dates_of(row)?;
+    let cadence: String = row.try_get("cadence")?;
+    let cadence = Cadence::from_parts(&cadence, row.try_get("period_ms")?, row.try_get("hold_ms")?)
+        .ok_or_else(|| StoreError::Corrupt(format!("schedule {schedule_id} cadence {cadence:?}")))?;
     let due = DueSchedule {
+        cadence,
         cron: &cron,
         timezone: &timezone,
         misfire: MisfirePolicy::parse(&misfire).unwrap_or_default(),
         due_at: time_of(row, "next_fire_at")?,
-        target: match template_id {
-            Some(_) => FireTarget::Template { has_crowd: row.try_get("has_crowd")? },
-            None => FireTarget::Housekeeping,
+        target: match (template_id, job_id) {
+            (Some(_), _) => FireTarget::Template { has_crowd: row.try_get("has_crowd")? },
+            (None, Some(_)) => FireTarget::Job,
+            (None, None) => FireTarget::Housekeeping,
         },
         end_at: opt_time_of(row, "end_at")?,
         exclude_dates: &exclude_dates,
@@ -168,8 +191,7 @@ async fn claim_one(
             return Ok(None);
         }
     };
-    let fire = DueFire { schedule_id, kind: row.try_get("kind")?, template_id, account_id: row.try_get("account_id")? };
-    let claimed = record_fire(tx, &fire, &decision, claimer, now).await?;
+    let claimed = record_fire(tx, &DueFire::of(row)?, &decision, claimer, now).await?;
     sqlx::query("UPDATE schedules SET next_fire_at = $1, updated_at = $2 WHERE id = $3")
         .bind(decision.next_fire.map(db_time))
         .bind(db_time(now))
@@ -179,12 +201,44 @@ async fn claim_one(
     Ok(claimed)
 }
 
+/// Writes the fire asked of one schedule at its `trigger_at` and clears the ask; the schedule's
+/// own next fire stays. None when the ledger held a fire at that time (the ask is that fire).
+async fn claim_trigger(tx: &mut Tx, row: &DbRow, claimer: &str, now: DateTime<Utc>) -> Result<Option<ClaimedFire>> {
+    let asked_at = time_of(row, "trigger_at")?;
+    let fire = DueFire::of(row)?;
+    sqlx::query("UPDATE schedules SET trigger_at = NULL WHERE id = $1")
+        .bind(fire.schedule_id)
+        .execute(&mut **tx)
+        .await?;
+    let decision = FireDecision {
+        outcome: FireOutcome::Fired,
+        fire_time: asked_at,
+        lateness: (now - asked_at).max(Duration::zero()),
+        next_fire: None,
+        creates_run: false,
+    };
+    record_fire(tx, &fire, &decision, claimer, now).await
+}
+
 /// The schedule a fire belongs to.
 struct DueFire {
     schedule_id: i64,
     kind: String,
     template_id: Option<i64>,
     account_id: Option<i64>,
+    job_id: Option<i64>,
+}
+
+impl DueFire {
+    fn of(row: &DbRow) -> Result<Self> {
+        Ok(Self {
+            schedule_id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            template_id: row.try_get("template_id")?,
+            account_id: row.try_get("account_id")?,
+            job_id: row.try_get("job_id")?,
+        })
+    }
 }
 
 /// Writes the ledger row (and the run of a template fire); None when the ledger already
@@ -240,6 +294,7 @@ async fn record_fire(
         lateness_ms,
         outcome: decision.outcome,
         run_id,
+        job_id: fire.job_id,
     }))
 }
 
@@ -269,6 +324,8 @@ fn schedule_from_row(r: &DbRow) -> Result<ScheduleRecord> {
         template_name: r.try_get("template_name")?,
         account_id: r.try_get("account_id")?,
         account_name: r.try_get("account_name")?,
+        job_id: r.try_get("job_id")?,
+        job_name: r.try_get("job_name")?,
         cron: r.try_get("cron")?,
         timezone: r.try_get("timezone")?,
         enabled: r.try_get("enabled")?,

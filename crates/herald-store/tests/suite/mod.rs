@@ -11,6 +11,7 @@
 
 mod accounts;
 mod console;
+mod jobs;
 mod ledger;
 mod lists;
 mod policies;
@@ -23,6 +24,7 @@ mod templates;
 
 pub use accounts::*;
 pub use console::*;
+pub use jobs::*;
 pub use ledger::*;
 pub use lists::*;
 pub use policies::*;

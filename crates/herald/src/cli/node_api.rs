@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::Args;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -19,18 +20,43 @@ pub struct NodeArgs {
 impl NodeArgs {
     /// Calls `path` with `body` (a POST) or without (a GET) and prints the answer.
     pub async fn call(&self, path: &str, body: Option<&Value>) -> anyhow::Result<ExitCode> {
+        let method = if body.is_some() { Method::POST } else { Method::GET };
+        self.send(method, path, body).await
+    }
+
+    /// Calls `path` with `method` and `body`, if any, and prints the answer (an empty answer,
+    /// such as a delete's, prints nothing).
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<ExitCode> {
+        let (status, text) = self.fetch_text(method, path, body).await?;
+        let pretty = serde_json::from_str::<Value>(&text).map(|v| format!("{v:#}")).unwrap_or(text);
+        if !pretty.is_empty() {
+            println!("{pretty}");
+        }
+        Ok(if status.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    }
+
+    /// Calls `path` and reads the answer as JSON (null when empty), with its status.
+    pub async fn fetch(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<(StatusCode, Value)> {
+        let (status, text) = self.fetch_text(method, path, body).await?;
+        let value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Ok((status, value))
+    }
+
+    async fn fetch_text(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(StatusCode, String)> {
         let url = format!("{}{path}", self.url.trim_end_matches('/'));
-        let http = reqwest::Client::new();
-        let request = match body {
-            Some(body) => http.post(&url).json(body),
-            None => http.get(&url),
-        };
+        let mut request = reqwest::Client::new().request(method, &url);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
         let response =
             request.header("X-API-Key", &self.api_key).send().await.with_context(|| format!("calling {url}"))?;
         let status = response.status();
-        let text = response.text().await?;
-        let pretty = serde_json::from_str::<Value>(&text).map(|v| format!("{v:#}")).unwrap_or(text);
-        println!("{pretty}");
-        Ok(if status.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        Ok((status, response.text().await?))
     }
 }

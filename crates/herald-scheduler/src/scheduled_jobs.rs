@@ -1,0 +1,252 @@
+//! Running a scheduled job's fire: its overlap rule against a run still going (on any node),
+//! then attempts with a timeout and retries with backoff, each written to the run log, and the
+//! fire's outcome to the ledger. What an attempt calls (HTTP) is the binary's [`JobCall`], which
+//! knows the outbound-address policy.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use herald_core::Clock;
+use herald_core::scheduled_job::{JobSpec, Overlap};
+use herald_store::{ClaimedFire, JobRunEnd, JobRunOutcome, JobRunStart, Store, StoreError};
+use std::sync::Arc;
+
+/// The most of an answer the run log keeps.
+pub const MAX_OUTPUT_BYTES: usize = 4_096;
+/// How often a waiting fire (serial rule) or a replaceable attempt looks at the store.
+const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+/// A run is taken for abandoned (its node died) this long after its job's longest run.
+const ABANDON_AFTER: Duration = Duration::seconds(30);
+
+/// An answer to a job's call.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Why a call brought no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// None came within the job's timeout.
+    TimedOut,
+    /// The call could not be made or was cut off (a refused address, a connection fault).
+    Failed(String),
+}
+
+/// Makes a job's call once, giving up at `timeout`.
+#[async_trait]
+pub trait JobCall: Send + Sync {
+    async fn call(&self, job: &JobSpec, timeout: std::time::Duration) -> Result<Answer, CallError>;
+}
+
+#[derive(Clone)]
+pub struct JobRunner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    call: Arc<dyn JobCall>,
+    /// This node, written to each run.
+    node: String,
+    /// One run at a time per serial job on this node, retry waits included (other nodes' runs
+    /// are waited for through the store).
+    serial: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+/// How one attempt ended.
+struct Attempt {
+    outcome: JobRunOutcome,
+    status: Option<u16>,
+    output: Option<String>,
+    error: Option<String>,
+}
+
+impl JobRunner {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, call: Arc<dyn JobCall>, node: String) -> Self {
+        Self { store, clock, call, node, serial: Default::default() }
+    }
+
+    /// Runs the job `fire` is for and records every attempt and the fire's outcome; a store
+    /// fault is logged (the fire stays `fired` in the ledger).
+    pub async fn run(&self, fire: &ClaimedFire) {
+        let Some(job_id) = fire.job_id else { return };
+        if let Err(e) = self.run_job(job_id, fire).await {
+            tracing::error!(job_id, fire_id = fire.fire_id, error = %e, "running a scheduled job failed");
+        }
+    }
+
+    async fn run_job(&self, job_id: i64, fire: &ClaimedFire) -> Result<(), StoreError> {
+        let job = match self.store.get_job(job_id).await {
+            Ok(job) => job.spec,
+            Err(StoreError::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let serial_lock = (job.overlap == Overlap::Serial).then(|| self.serial_lock(job_id));
+        let _serial = match &serial_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        if !self.make_room(job_id, &job).await? {
+            let now = self.clock.now();
+            let run = self.start(job_id, fire, 0, JobRunOutcome::Discarded, now).await?;
+            tracing::warn!(job_id, run_id = run, "job fire discarded: its last run is still going");
+            let error = "discarded: the last run was still going";
+            return self.store.complete_job_fire(fire.fire_id, Some(error), now).await;
+        }
+        let mut last_error = None;
+        for attempt in 1..=job.retries.max + 1 {
+            let wait = job.retries.wait_before(attempt).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
+            let run_id = self.start(job_id, fire, attempt as i32, JobRunOutcome::Running, self.clock.now()).await?;
+            let ended = self.attempt(&job, run_id).await;
+            self.finish(run_id, &ended).await?;
+            metrics::counter!("herald_job_runs_total", "outcome" => ended.outcome.as_str()).increment(1);
+            last_error = ended
+                .error
+                .clone()
+                .or_else(|| (ended.outcome != JobRunOutcome::Succeeded).then(|| ended.outcome.as_str().to_string()));
+            if matches!(ended.outcome, JobRunOutcome::Succeeded | JobRunOutcome::Replaced) {
+                break;
+            }
+        }
+        if let Some(error) = &last_error {
+            tracing::warn!(job_id, fire_id = fire.fire_id, error = %error, "scheduled job failed");
+        }
+        self.store.complete_job_fire(fire.fire_id, last_error.as_deref(), self.clock.now()).await
+    }
+
+    fn serial_lock(&self, job_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        self.serial.lock().expect("serial job locks").entry(job_id).or_default().clone()
+    }
+
+    /// Applies the overlap rule to runs still going: false when this fire is to be discarded.
+    async fn make_room(&self, job_id: i64, job: &JobSpec) -> Result<bool, StoreError> {
+        loop {
+            let running = self.live_runs(job_id, job).await?;
+            if running.is_empty() {
+                return Ok(true);
+            }
+            match job.overlap {
+                Overlap::Discard => return Ok(false),
+                Overlap::Replace => {
+                    for run in running {
+                        self.store.ask_job_run_stop(run).await?;
+                    }
+                    return Ok(true);
+                }
+                Overlap::Serial => tokio::time::sleep(POLL).await,
+            }
+        }
+    }
+
+    /// The job's running attempts, after marking those abandoned whose node stopped long ago.
+    async fn live_runs(&self, job_id: i64, job: &JobSpec) -> Result<Vec<i64>, StoreError> {
+        let now = self.clock.now();
+        let mut live = Vec::new();
+        for run in self.store.running_job_runs(job_id).await? {
+            if run.started_at + job.longest_run() + ABANDON_AFTER < now {
+                let error = "its node stopped answering for it";
+                let end = JobRunEnd {
+                    outcome: JobRunOutcome::Abandoned,
+                    at: now,
+                    status_code: None,
+                    output: None,
+                    error: Some(error),
+                };
+                self.store.finish_job_run(run.id, &end).await?;
+            } else {
+                live.push(run.id);
+            }
+        }
+        Ok(live)
+    }
+
+    /// One attempt: the call within the job's timeout, raced (under the replace rule) with a
+    /// stop asked by a newer fire.
+    async fn attempt(&self, job: &JobSpec, run_id: i64) -> Attempt {
+        let timeout = std::time::Duration::from_millis(job.timeout_ms);
+        let call = tokio::time::timeout(timeout, self.call.call(job, timeout));
+        let answered = if job.overlap == Overlap::Replace {
+            tokio::select! {
+                answered = call => answered,
+                () = self.stop_asked(run_id) => return Attempt::ended(JobRunOutcome::Replaced, "stopped by a newer fire"),
+            }
+        } else {
+            call.await
+        };
+        let timed_out = || Attempt::ended(JobRunOutcome::TimedOut, &format!("no answer within {} ms", job.timeout_ms));
+        match answered {
+            Err(_) | Ok(Err(CallError::TimedOut)) => timed_out(),
+            Ok(Err(CallError::Failed(error))) => Attempt::ended(JobRunOutcome::Failed, &error),
+            Ok(Ok(answer)) => {
+                let judged = job.http.expect.judge(answer.status, &answer.body);
+                Attempt {
+                    outcome: if judged.is_ok() { JobRunOutcome::Succeeded } else { JobRunOutcome::Failed },
+                    status: Some(answer.status),
+                    output: Some(output_of(&answer.body)),
+                    error: judged.err(),
+                }
+            }
+        }
+    }
+
+    /// Returns once a stop is asked for `run_id` (or its row is gone).
+    async fn stop_asked(&self, run_id: i64) {
+        loop {
+            tokio::time::sleep(POLL).await;
+            if self.store.job_run_stop_asked(run_id).await.unwrap_or(false) {
+                return;
+            }
+        }
+    }
+
+    async fn start(
+        &self,
+        job_id: i64,
+        fire: &ClaimedFire,
+        attempt: i32,
+        outcome: JobRunOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let start = JobRunStart { job_id, fire_id: Some(fire.fire_id), attempt, node: &self.node, outcome, at };
+        self.store.start_job_run(&start).await
+    }
+
+    async fn finish(&self, run_id: i64, ended: &Attempt) -> Result<(), StoreError> {
+        let end = JobRunEnd {
+            outcome: ended.outcome,
+            at: self.clock.now(),
+            status_code: ended.status.map(i32::from),
+            output: ended.output.as_deref(),
+            error: ended.error.as_deref(),
+        };
+        self.store.finish_job_run(run_id, &end).await
+    }
+}
+
+impl Attempt {
+    fn ended(outcome: JobRunOutcome, error: &str) -> Self {
+        Self { outcome, status: None, output: None, error: Some(error.to_string()) }
+    }
+}
+
+/// The start of an answer as text, at most [`MAX_OUTPUT_BYTES`], cut on a character boundary.
+fn output_of(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX_OUTPUT_BYTES)]);
+    let mut end = text.len().min(MAX_OUTPUT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_capped_on_a_character_boundary() {
+        assert_eq!(output_of(b"ok"), "ok");
+        let long = "é".repeat(MAX_OUTPUT_BYTES);
+        let kept = output_of(long.as_bytes());
+        assert!(kept.len() <= MAX_OUTPUT_BYTES && kept.chars().all(|c| c == 'é'), "{}", kept.len());
+    }
+}

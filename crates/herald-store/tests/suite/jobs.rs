@@ -1,0 +1,109 @@
+//! Scheduled jobs in the store: a job's schedule row beside its spec, a trigger claimed once
+//! whether or not the job is paused, housekeeping kept one per kind beside many jobs, the run
+//! log (and its retention), and a fixed delay's next fire counted from its run's end.
+
+use super::*;
+use herald_core::scheduled_job::JobSpec;
+use herald_store::{JobRunEnd, JobRunFilter, JobRunOutcome, JobRunStart, StoreError, Window};
+
+fn job(name: &str, schedule: serde_json::Value) -> JobSpec {
+    serde_json::from_value(serde_json::json!({
+        "name": name, "http": {"url": "https://crm.example/ping"}, "schedule": schedule
+    }))
+    .unwrap()
+}
+
+pub async fn jobs_fire_on_their_cadence_and_when_triggered_paused_or_not(store: Arc<dyn Store>) {
+    let start = t0();
+    store.ensure_housekeeping("retention", "0 0 3 * * ?", start).await.unwrap();
+    let rate = store
+        .create_job(&job("rate", serde_json::json!({"type": "fixed_rate", "everySecs": 60})), start)
+        .await
+        .unwrap();
+    let api = store.create_job(&job("api", serde_json::json!({"type": "api"})), start).await.unwrap();
+    assert_eq!((rate.enabled, rate.next_fire_at), (true, Some(start + Duration::seconds(60))));
+    assert_eq!(api.next_fire_at, None);
+    let taken = store.create_job(&job("rate", serde_json::json!({"type": "api"})), start).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    store.ensure_housekeeping("retention", "0 0 4 * * ?", start).await.unwrap();
+
+    let at = start + Duration::seconds(60);
+    let fires = store.claim_due_fires("node-test", at, GRACE, 10).await.unwrap();
+    assert_eq!(fires.iter().map(|f| f.job_id).collect::<Vec<_>>(), [Some(rate.id)]);
+    assert_eq!(store.get_job(rate.id).await.unwrap().next_fire_at, Some(start + Duration::seconds(120)));
+
+    // Asked twice before a claim: one fire, at the first ask, and the schedule is left as it was.
+    store.set_job_enabled(rate.id, false, at).await.unwrap();
+    store.trigger_job(rate.id, at + Duration::seconds(5)).await.unwrap();
+    store.trigger_job(rate.id, at + Duration::seconds(6)).await.unwrap();
+    store.trigger_job(api.id, at + Duration::seconds(6)).await.unwrap();
+    assert!(store.claim_due_fires("node-test", at + Duration::seconds(4), GRACE, 10).await.unwrap().is_empty());
+    let fires = store.claim_due_fires("node-test", at + Duration::seconds(7), GRACE, 10).await.unwrap();
+    let mut asked: Vec<_> = fires.iter().map(|f| (f.job_id, f.fire_time - at)).collect();
+    asked.sort();
+    assert_eq!(asked, [(Some(rate.id), Duration::seconds(5)), (Some(api.id), Duration::seconds(6))]);
+    assert!(store.claim_due_fires("node-test", at + Duration::minutes(10), GRACE, 10).await.unwrap().is_empty());
+    assert_eq!(store.get_job(rate.id).await.unwrap().next_fire_at, None, "still paused");
+    assert!(matches!(store.trigger_job(999, at).await, Err(StoreError::NotFound { .. })));
+    assert_eq!(store.list_jobs(Window::ALL).await.unwrap().len(), 2);
+    store.delete_job(api.id).await.unwrap();
+    assert!(matches!(store.get_job(api.id).await, Err(StoreError::NotFound { .. })));
+}
+
+pub async fn the_run_log_pages_and_a_fixed_delay_counts_from_the_runs_end(store: Arc<dyn Store>) {
+    let start = t0();
+    let delay = store
+        .create_job(&job("delay", serde_json::json!({"type": "fixed_delay", "delaySecs": 30})), start)
+        .await
+        .unwrap();
+    let due = start + Duration::seconds(30);
+    let fire = store.claim_due_fires("node-a", due, GRACE, 10).await.unwrap().remove(0);
+    let held = store.get_job(delay.id).await.unwrap().next_fire_at.unwrap();
+    assert!(held > due + Duration::minutes(1), "held for the longest run while it runs: {held}");
+
+    let begin = |attempt, at| JobRunStart {
+        job_id: delay.id,
+        fire_id: Some(fire.fire_id),
+        attempt,
+        node: "node-a",
+        outcome: JobRunOutcome::Running,
+        at,
+    };
+    let first = store.start_job_run(&begin(1, due)).await.unwrap();
+    let end = |outcome, at| JobRunEnd {
+        outcome,
+        at,
+        status_code: Some(503),
+        output: Some("busy"),
+        error: Some("answered 503"),
+    };
+    store.finish_job_run(first, &end(JobRunOutcome::Failed, due + Duration::seconds(1))).await.unwrap();
+    let second = store.start_job_run(&begin(2, due + Duration::seconds(2))).await.unwrap();
+    assert_eq!(store.running_job_runs(delay.id).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [second]);
+    assert!(store.ask_job_run_stop(second).await.unwrap());
+    assert!(store.job_run_stop_asked(second).await.unwrap());
+    store.finish_job_run(second, &end(JobRunOutcome::Replaced, due + Duration::seconds(3))).await.unwrap();
+    store.finish_job_run(second, &end(JobRunOutcome::Succeeded, due + Duration::seconds(9))).await.unwrap();
+    assert!(!store.ask_job_run_stop(second).await.unwrap(), "an ended run is not stopped");
+
+    let ended = due + Duration::seconds(3);
+    store.complete_job_fire(fire.fire_id, Some("replaced"), ended).await.unwrap();
+    assert_eq!(store.get_job(delay.id).await.unwrap().next_fire_at, Some(ended + Duration::seconds(30)));
+    let all = JobRunFilter { job_id: delay.id, outcome: None, window: Window::ALL };
+    let runs = store.list_job_runs(&all).await.unwrap();
+    assert_eq!(
+        runs.iter().map(|r| (r.attempt, r.outcome)).collect::<Vec<_>>(),
+        [(2, JobRunOutcome::Replaced), (1, JobRunOutcome::Failed)]
+    );
+    assert_eq!(
+        (runs[1].duration_ms, runs[1].status_code, runs[1].output.as_deref()),
+        (Some(1_000), Some(503), Some("busy"))
+    );
+    let failed = JobRunFilter { outcome: Some(JobRunOutcome::Failed), window: Window { offset: 0, limit: 1 }, ..all };
+    assert_eq!(store.list_job_runs(&failed).await.unwrap().len(), 1);
+    assert_eq!(store.list_fires(fire.schedule_id, 5).await.unwrap()[0].outcome, "failed");
+
+    // Retention takes the run log with the rest: runs started before the cut go.
+    assert_eq!(store.purge_before(due + Duration::seconds(2), 10).await.unwrap(), 1);
+    assert_eq!(store.list_job_runs(&all).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [second]);
+}
