@@ -1,6 +1,7 @@
 //! Scheduled HTTP jobs, counted at a recording receiver: each cadence calls when it says, a
-//! failed call is retried with backoff and a slow one abandoned at its timeout, the overlap
-//! rules decide what a fire during a running call does, and every attempt is in the run log.
+//! failed call is retried with backoff and a slow one given up at its timeout, the overlap rules
+//! decide what a fire during a running call does (a dead node's run holds nothing up), and every
+//! attempt is in the run log.
 
 mod common;
 
@@ -247,4 +248,29 @@ async fn bad_jobs_are_refused_naming_the_field_and_lists_page() {
     assert_eq!(node.post("/api/jobs/999/run", &json!({})).await.0, 404);
     assert_eq!(node.delete("/api/jobs/1").await.0, 204);
     assert_eq!(node.get("/api/jobs/1").await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_left_running_by_a_dead_node_is_abandoned_and_does_not_hold_up_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start()).await;
+    let receiver = RecordingReceiver::start().await;
+    let id = create(&node, &job("orphaned", &receiver.url, json!({"type": "api"}))).await["id"].as_i64().unwrap();
+    // A node died a day ago in the middle of a run: its row still says running.
+    let store = node.node.context.store.clone();
+    let at = start() - Duration::days(1);
+    let dead = herald_store::JobRunStart {
+        job_id: id,
+        fire_id: None,
+        attempt: 1,
+        node: "node-gone",
+        outcome: herald_store::JobRunOutcome::Running,
+        at,
+    };
+    store.start_job_run(&dead).await.unwrap();
+    node.post(&format!("/api/jobs/{id}/run"), &json!({})).await;
+    assert!(receiver.wait_for(1, Wait::from_secs(10)).await, "the serial job did not wait for a dead node");
+    let runs = ended_runs(&node, id, 2).await;
+    assert_eq!(outcomes(&runs), ["abandoned", "succeeded"]);
+    assert_eq!(runs[0]["node"], "node-gone");
 }
