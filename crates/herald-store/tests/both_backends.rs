@@ -103,6 +103,7 @@ on_both_backends!(
     raw: [
         a_run_held_for_quiet_hours_is_leased_from_not_before,
         an_unreadable_cron_disables_its_schedule_and_the_claim_goes_on,
+        a_cadence_this_version_cannot_read_is_passed_over_and_the_claim_goes_on,
     ],
 );
 

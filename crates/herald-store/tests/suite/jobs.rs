@@ -107,3 +107,16 @@ pub async fn the_run_log_pages_and_a_fixed_delay_counts_from_the_runs_end(store:
     assert_eq!(store.purge_before(due + Duration::seconds(2), 10).await.unwrap(), 1);
     assert_eq!(store.list_job_runs(&all).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [second]);
 }
+
+pub async fn a_cadence_this_version_cannot_read_is_passed_over_and_the_claim_goes_on(store: Arc<dyn Store>, raw: Raw) {
+    let start = t0();
+    let every = serde_json::json!({"type": "fixed_rate", "everySecs": 60});
+    let newer = store.create_job(&job("newer", every.clone()), start).await.unwrap();
+    let known = store.create_job(&job("known", every), start).await.unwrap();
+    raw.set_schedule_cadence(newer.schedule_id, "lunar").await;
+    let at = start + Duration::seconds(60);
+    let fires = store.claim_due_fires("node-test", at, GRACE, 10).await.unwrap();
+    assert_eq!(fires.iter().map(|f| f.job_id).collect::<Vec<_>>(), [Some(known.id)]);
+    let left = store.get_job(newer.id).await.unwrap();
+    assert_eq!((left.enabled, left.next_fire_at), (true, Some(at)), "left as it was for the nodes that read it");
+}

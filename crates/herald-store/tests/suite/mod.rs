@@ -127,13 +127,23 @@ impl Raw {
     /// Overwrites a schedule's cron behind the store's back, as a hand edit or an older
     /// version's dialect could leave it.
     pub async fn set_schedule_cron(&self, schedule_id: i64, cron: &str) {
-        let sql = "UPDATE schedules SET cron = $1 WHERE id = $2";
+        self.set_schedule_text("cron", schedule_id, cron).await;
+    }
+
+    /// Overwrites a schedule's cadence, as a newer version could write one.
+    pub async fn set_schedule_cadence(&self, schedule_id: i64, cadence: &str) {
+        self.set_schedule_text("cadence", schedule_id, cadence).await;
+    }
+
+    async fn set_schedule_text(&self, column: &str, schedule_id: i64, value: &str) {
+        let sql = format!("UPDATE schedules SET {column} = $1 WHERE id = $2");
+        let sql = sql.as_str();
         let done = match self {
             Raw::Sqlite(pool) => {
-                sqlx::query(sql).bind(cron).bind(schedule_id).execute(pool).await.unwrap().rows_affected()
+                sqlx::query(sql).bind(value).bind(schedule_id).execute(pool).await.unwrap().rows_affected()
             }
             Raw::Postgres(pool) => {
-                sqlx::query(sql).bind(cron).bind(schedule_id).execute(pool).await.unwrap().rows_affected()
+                sqlx::query(sql).bind(value).bind(schedule_id).execute(pool).await.unwrap().rows_affected()
             }
         };
         assert_eq!(done, 1, "schedule {schedule_id}");
