@@ -357,6 +357,11 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let job = json!({"name": "nightly-sync", "http": {"method": "POST", "url": format!("{}/hook?token=t0k3n", console.base),
+        "headers": {"Authorization": "Bearer job-secret"}}, "schedule": {"type": "cron", "cron": "0 0 2 * * ?", "timezone": "Asia/Shanghai"}});
+    let (status, job) = console.api_post("/api/jobs", &job).await;
+    assert_eq!(status, 201, "{job}");
+    let job_id = job["id"].as_i64().unwrap();
     const SECRET: &str = "corp-secret-0123456789abcdef";
     let (wecom, _fake) = fake_wecom::start(SECRET).await;
 
@@ -383,6 +388,8 @@ async fn every_page_renders_clean_and_accounts_keep_secrets_write_only() {
             "/accounts".into(),
             "/accounts/new".into(),
             "/schedules".into(),
+            "/jobs".into(),
+            format!("/jobs/{job_id}"),
             "/policies".into(),
             "/suppressions".into(),
             "/outbox".into(),

@@ -5,44 +5,15 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
+use common::console_login::*;
 use common::*;
 use herald_core::Clock;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-
-const PASSWORD: &str = "correct horse battery";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 async fn started() -> (tempfile::TempDir, TestNode) {
     let dir = tempfile::tempdir().unwrap();
     let node = TestNode::start(&test_config(dir.path()), Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap()).await;
     (dir, node)
-}
-
-async fn add_user(node: &TestNode, name: &str) {
-    let hash = herald_api::console::hash_password(PASSWORD.into()).await.unwrap();
-    node.node.context.store.create_user(name, &hash, node.clock.now()).await.unwrap();
-}
-
-/// The value of cookie `name` set by a response, and the whole `Set-Cookie` line.
-fn set_cookie(headers: &HeaderMap, name: &str) -> Option<(String, String)> {
-    headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
-        let value = line.strip_prefix(&format!("{name}="))?.split(';').next()?.to_string();
-        Some((value, line.to_string()))
-    })
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
-}
-
-/// The hidden `csrf` field of a page.
-fn csrf_field(html: &str) -> String {
-    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
-    html[at..].split('"').next().unwrap().to_string()
 }
 
 /// What askama's HTML escaping makes of `text`.
@@ -58,32 +29,6 @@ const CHINESE_SAMPLE: &str = "发送记录";
 /// Up to 80 characters of `html` from where `needle` starts.
 fn around(html: &str, needle: &str) -> String {
     html.find(needle).map(|at| html[at..].chars().take(80).collect()).unwrap_or_default()
-}
-
-/// A logged-in console session: its cookie header and CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-async fn log_in(node: &TestNode, name: &str) -> Session {
-    let http = client();
-    let page = http.get(node.url("/login")).send().await.unwrap();
-    let (pre, _) = set_cookie(page.headers(), "herald_login_csrf").expect("a pre-login token cookie");
-    let r = http
-        .post(node.url("/login"))
-        .header("Cookie", format!("herald_login_csrf={pre}"))
-        .form(&[("csrf", pre.as_str()), ("name", name), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let (token, _) = set_cookie(r.headers(), "herald_session").expect("a session cookie");
-    let cookie = format!("herald_session={token}");
-    let home = http.get(node.url("/")).header("Cookie", &cookie).send().await.unwrap();
-    assert_eq!(home.status(), 200);
-    let csrf = csrf_field(&home.text().await.unwrap());
-    Session { cookie, csrf }
 }
 
 #[tokio::test]
@@ -240,6 +185,7 @@ async fn every_console_page_sends_the_security_headers_and_names_no_other_host()
         "/accounts".into(),
         "/accounts/new".into(),
         "/schedules".into(),
+        "/jobs".into(),
         "/keys".into(),
         "/api-reference".into(),
         format!("/crowds/{crowd_id}"),

@@ -11,6 +11,7 @@ nav-runs = Runs
 nav-trace = Trace
 nav-accounts = Accounts
 nav-schedules = Schedules
+nav-jobs = Jobs
 nav-policies = Policies
 nav-suppressions = Opt-outs
 nav-outbox = Outbox

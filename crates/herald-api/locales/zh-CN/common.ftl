@@ -11,6 +11,7 @@ nav-runs = 发送记录
 nav-trace = 消息追踪
 nav-accounts = 渠道账号
 nav-schedules = 定时计划
+nav-jobs = 定时任务
 nav-policies = 发送策略
 nav-suppressions = 退订名单
 nav-outbox = 发件箱

@@ -17,6 +17,8 @@ mod events_page;
 mod form;
 mod funnel_view;
 mod identity;
+mod job_page;
+mod jobs_page;
 mod keys_page;
 mod language;
 mod login;
@@ -102,6 +104,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(trace_page::router())
         .merge(accounts_page::router())
         .merge(schedules_page::router())
+        .merge(jobs_page::router())
+        .merge(job_page::router())
         .merge(keys_page::router())
         .merge(api_reference::router())
         .merge(login::logout_router())

@@ -39,7 +39,7 @@ pub(crate) struct Tab {
 }
 
 /// The tabs of the top bar: path, the catalogue key of its label.
-pub(crate) const TABS: [(&str, &str); 13] = [
+pub(crate) const TABS: [(&str, &str); 14] = [
     ("/", "nav-dashboard"),
     ("/templates", "nav-templates"),
     ("/crowds", "nav-crowds"),
@@ -47,6 +47,7 @@ pub(crate) const TABS: [(&str, &str); 13] = [
     ("/trace", "nav-trace"),
     ("/accounts", "nav-accounts"),
     ("/schedules", "nav-schedules"),
+    ("/jobs", "nav-jobs"),
     ("/policies", "nav-policies"),
     ("/outbox", "nav-outbox"),
     ("/keys", "nav-keys"),

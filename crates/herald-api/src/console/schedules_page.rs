@@ -1,4 +1,4 @@
-//! Every schedule herald runs, templates' and housekeeping alike (token refresh, quiet-hours
+//! Every schedule herald runs, templates', jobs' and housekeeping alike (token refresh, quiet-hours
 //! release, retention), paged and filtered by kind, with the name of what it belongs to, its
 //! wording, last and next fire, and its recent fires' outcomes.
 
@@ -116,12 +116,12 @@ async fn page(
     }))
 }
 
-/// The link to and name of the template or account a schedule belongs to (a job's name, which
-/// has no page yet, without a link); None for a node-wide one.
+/// The link to and name of the job, template or account a schedule belongs to; None for a
+/// node-wide one.
 fn owner_of(s: &ScheduleRecord) -> Option<(String, String)> {
     if let Some(j) = s.job_id {
         return Some((
-            String::new(),
+            format!("/jobs/{j}"),
             s.job_name.clone().unwrap_or_else(|| text_with("sched-owner-job", &[("id", &j)])),
         ));
     }

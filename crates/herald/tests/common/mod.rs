@@ -4,6 +4,7 @@
 
 #[cfg(feature = "cluster")]
 pub mod cluster;
+pub mod console_login;
 pub mod fake_wecom;
 pub mod process;
 pub mod redis;

@@ -1,0 +1,117 @@
+# /jobs: scheduled HTTP jobs, their list and each job's page (its call, its schedule, pause,
+# resume, run now, and its run log).
+
+## A schedule's type, as shown (the raw value stays the badge's class)
+job-type-cron = cron
+job-type-fixed-rate = fixed rate
+job-type-fixed-delay = fixed delay
+job-type-once = once
+job-type-api = on demand
+job-every = every { $period }
+job-after-delay = { $period } after the previous run ends
+job-once-at = at { $at }
+job-api-only = only when run now or through the API
+
+## Lengths of time
+job-period-days = { $n ->
+    [one] 1 day
+   *[other] { $n } days
+}
+job-period-hours = { $n ->
+    [one] 1 hour
+   *[other] { $n } hours
+}
+job-period-minutes = { $n ->
+    [one] 1 minute
+   *[other] { $n } minutes
+}
+job-period-seconds = { $n ->
+    [one] 1 second
+   *[other] { $n } seconds
+}
+job-ms = { $n } ms
+
+## What a fire does while the last run is going (the raw value stays the badge's class)
+job-overlap-serial = serial (waits)
+job-overlap-discard = discard
+job-overlap-replace = replace
+
+## How an attempt ended (the raw value stays the badge's class and the filter's value)
+job-outcome-running = running
+job-outcome-succeeded = succeeded
+job-outcome-failed = failed
+job-outcome-timed-out = timed out
+job-outcome-discarded = discarded
+job-outcome-replaced = replaced
+job-outcome-abandoned = abandoned
+
+## Both pages
+job-enabled = active
+job-paused = paused
+job-no-retries = none
+job-retries = up to { $n } retries, the first after { $backoff }, each wait doubling
+job-rate = { $succeeded }/{ $ended } succeeded
+job-rate-none = no ended run yet
+job-rate-label = share of ended attempts that succeeded
+job-not-found = job { $id } not found
+
+## The list
+job-intro = HTTP calls on a schedule. Success counts each job's last { $count } ended attempts.
+job-col-name = Job
+job-col-schedule = Schedule
+job-col-state = State
+job-col-next-fire = Next fire
+job-col-overlap = Overlap
+job-col-timeout = Timeout
+job-col-retries = Retries
+job-col-success = Last attempts
+job-none = No job yet: add one with herald job add or POST /api/jobs.
+
+## A job's page
+job-title = Job { $name }
+job-all = All jobs
+job-call = Call
+job-method-url = Method and URL
+job-headers = Headers
+job-header-name = Name
+job-header-value = Value
+job-no-headers = none
+job-body = Body
+job-body-bytes = { $bytes } bytes
+job-expect = Success when
+job-expect-any-2xx = any 2xx status
+job-expect-status = status { $statuses }
+job-expect-json = the answer's { $pointer } is { $value }
+job-schedule = Schedule
+job-schedule-row = schedule #{ $id }
+job-timeout = Timeout
+job-retries-label = Retries
+job-overlap = Overlap
+job-state = State
+job-next-fire = Next fire
+job-created = Created { $at }, updated { $updated }.
+job-pause = Pause
+job-resume = Resume
+job-run-now = Run now
+job-done-paused = Paused: no scheduled fire until resumed (Run now still runs it).
+job-done-resumed = Resumed: it fires next at its first time after now.
+job-done-asked = Asked for a run: the next claim on any node runs it; it shows in the run log below.
+
+## Its run log
+job-runs = Run log
+job-filter-outcome = Outcome
+job-any-outcome = any outcome
+job-filter-show = Show
+job-filter-outcome-unknown = { $value } is not an outcome
+job-page-rate = On this page: { $succeeded }/{ $ended } ended attempts succeeded.
+job-page-rate-label = success on this page
+job-col-started = Started
+job-col-duration = Duration
+job-col-node = Node
+job-col-attempt = Attempt
+job-col-outcome = Outcome
+job-col-status = Status
+job-col-error = Error
+job-col-output = Answer
+job-output-show = { $bytes } bytes
+job-runs-none = No run yet.

@@ -1,0 +1,105 @@
+# /jobs：定时任务（按计划发起的 HTTP 调用）的列表，以及每个任务的页面（调用、计划、暂停、
+# 恢复、立即执行和执行日志）。
+
+## 计划的类型（原始值仍用作徽标的样式类）
+job-type-cron = cron 表达式
+job-type-fixed-rate = 固定频率
+job-type-fixed-delay = 固定延迟
+job-type-once = 单次
+job-type-api = 手动触发
+job-every = 每 { $period }
+job-after-delay = 上次执行结束后 { $period }
+job-once-at = 于 { $at }
+job-api-only = 仅在立即执行或通过 API 触发时运行
+
+## 时长
+job-period-days = { $n } 天
+job-period-hours = { $n } 小时
+job-period-minutes = { $n } 分钟
+job-period-seconds = { $n } 秒
+job-ms = { $n } 毫秒
+
+## 上次执行未结束时新的触发如何处理（原始值仍用作徽标的样式类）
+job-overlap-serial = 串行（等待）
+job-overlap-discard = 丢弃
+job-overlap-replace = 覆盖
+
+## 一次尝试的结果（原始值仍用作徽标的样式类和筛选值）
+job-outcome-running = 执行中
+job-outcome-succeeded = 成功
+job-outcome-failed = 失败
+job-outcome-timed-out = 超时
+job-outcome-discarded = 已丢弃
+job-outcome-replaced = 已被覆盖
+job-outcome-abandoned = 已放弃
+
+## 两个页面共用
+job-enabled = 已启用
+job-paused = 已暂停
+job-no-retries = 不重试
+job-retries = 最多重试 { $n } 次，首次间隔 { $backoff }，之后逐次加倍
+job-rate = { $ended } 次中成功 { $succeeded } 次
+job-rate-none = 尚无已结束的执行
+job-rate-label = 已结束的尝试中成功的比例
+job-not-found = 未找到定时任务 { $id }
+
+## 列表
+job-intro = 按计划发起的 HTTP 调用。成功率统计每个任务最近 { $count } 次已结束的尝试。
+job-col-name = 任务
+job-col-schedule = 计划
+job-col-state = 状态
+job-col-next-fire = 下次触发
+job-col-overlap = 重叠处理
+job-col-timeout = 超时
+job-col-retries = 重试
+job-col-success = 最近执行
+job-none = 暂无定时任务：可用 herald job add 或 POST /api/jobs 添加。
+
+## 任务页面
+job-title = 定时任务 { $name }
+job-all = 全部定时任务
+job-call = 调用
+job-method-url = 方法与地址
+job-headers = 请求头
+job-header-name = 名称
+job-header-value = 值
+job-no-headers = 无
+job-body = 请求体
+job-body-bytes = { $bytes } 字节
+job-expect = 成功条件
+job-expect-any-2xx = 任意 2xx 状态码
+job-expect-status = 状态码为 { $statuses }
+job-expect-json = 应答中 { $pointer } 的值为 { $value }
+job-schedule = 计划
+job-schedule-row = 定时计划 #{ $id }
+job-timeout = 超时
+job-retries-label = 重试
+job-overlap = 重叠处理
+job-state = 状态
+job-next-fire = 下次触发
+job-created = 创建于 { $at }，更新于 { $updated }。
+job-pause = 暂停
+job-resume = 恢复
+job-run-now = 立即执行
+job-done-paused = 已暂停：恢复前不再按计划触发（立即执行仍会运行）。
+job-done-resumed = 已恢复：将在当前时间之后的第一个计划时间触发。
+job-done-asked = 已请求执行：任一节点的下一次认领会运行它，结果见下方执行日志。
+
+## 执行日志
+job-runs = 执行日志
+job-filter-outcome = 结果
+job-any-outcome = 全部结果
+job-filter-show = 查询
+job-filter-outcome-unknown = { $value } 不是有效的结果
+job-page-rate = 本页：{ $ended } 次已结束的尝试中成功 { $succeeded } 次。
+job-page-rate-label = 本页成功率
+job-col-started = 开始时间
+job-col-duration = 耗时
+job-col-node = 节点
+job-col-attempt = 第几次尝试
+job-col-outcome = 结果
+job-col-status = 状态码
+job-col-error = 错误
+job-col-output = 应答
+job-output-show = { $bytes } 字节
+job-runs-none = 暂无执行记录。

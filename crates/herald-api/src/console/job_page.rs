@@ -1,0 +1,231 @@
+//! A scheduled job's page: its HTTP call (secret header values masked, the URL without its query
+//! or user info), its schedule and rules, Pause / Resume / Run now buttons, and its run log,
+//! newest first, paged and filtered by outcome, with the share of the page's ended attempts that
+//! succeeded.
+
+use super::jobs_page::{ScheduleShown, SuccessShare, millis_words, outcome_word, overlap_word, retries_words};
+use super::language::filters;
+use super::language::{text, text_with};
+use super::pager::Pager;
+use super::render::{Chrome, PageResult, ok, shown_at, thousands};
+use super::session::Session;
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use herald_channels::http::redact_url;
+use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, StoreError};
+use serde::Deserialize;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/jobs/{id}", get(page))
+        .route("/jobs/{id}/pause", post(pause))
+        .route("/jobs/{id}/resume", post(resume))
+        .route("/jobs/{id}/run", post(run_now))
+}
+
+fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound { .. } => ApiError::NotFound(text_with("job-not-found", &[("id", &id)])),
+        other => other.into(),
+    }
+}
+
+/// The job's call, as shown: secrets masked, the URL redacted.
+struct CallShown {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    /// What makes an answer a success, in words.
+    expect: String,
+}
+
+impl CallShown {
+    fn of(job: &JobRecord) -> Self {
+        let http = job.spec.masked().http;
+        let statuses: Vec<String> = http.expect.status.iter().map(u16::to_string).collect();
+        let mut expect = if statuses.is_empty() {
+            text("job-expect-any-2xx")
+        } else {
+            text_with("job-expect-status", &[("statuses", &statuses.join(", "))])
+        };
+        if let (Some(pointer), Some(value)) = (&http.expect.json_pointer, &http.expect.json_value) {
+            expect = format!("{expect} · {}", text_with("job-expect-json", &[("pointer", pointer), ("value", value)]));
+        }
+        Self {
+            method: http.method,
+            url: redact_url(&http.url),
+            headers: http.headers.into_iter().collect(),
+            body: http.body,
+            expect,
+        }
+    }
+}
+
+struct RunRow {
+    id: i64,
+    started: String,
+    duration: String,
+    node: String,
+    attempt: i32,
+    /// The outcome as a value (the badge's class).
+    outcome: &'static str,
+    outcome_label: String,
+    status: String,
+    error: Option<String>,
+    output: Option<String>,
+}
+
+impl RunRow {
+    fn of(run: JobRunRecord) -> Self {
+        Self {
+            id: run.id,
+            started: shown_at(run.started_at),
+            duration: run
+                .duration_ms
+                .map(|ms| text_with("job-ms", &[("n", &thousands(ms))]))
+                .unwrap_or_else(|| "—".into()),
+            node: run.node,
+            attempt: run.attempt,
+            outcome: run.outcome.as_str(),
+            outcome_label: outcome_word(run.outcome),
+            status: run.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
+            error: run.error,
+            output: run.output.filter(|o| !o.is_empty()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/job.html")]
+struct JobPage {
+    chrome: Chrome,
+    notice: Option<String>,
+    id: i64,
+    name: String,
+    description: String,
+    enabled: bool,
+    schedule_id: i64,
+    schedule: ScheduleShown,
+    call: CallShown,
+    timeout: String,
+    retries: String,
+    overlap: &'static str,
+    overlap_label: String,
+    created_at: String,
+    updated_at: String,
+    /// The filter: an outcome's value, empty for any.
+    outcome: String,
+    /// Each outcome: its value and its word.
+    outcomes: Vec<(&'static str, String)>,
+    /// Why the filter was refused, shown above the log.
+    error: Option<String>,
+    runs: Vec<RunRow>,
+    /// Over the page's rows.
+    share: SuccessShare,
+    pager: Pager,
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    done: Option<String>,
+    outcome: Option<String>,
+    page: Option<i64>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    let job = state.store.get_job(id).await.map_err(not_found(id))?;
+    let outcome = q.outcome.unwrap_or_default().trim().to_string();
+    let page = Pager::page_of(q.page);
+    let (mut runs, error) = match checked_outcome(&outcome) {
+        Ok(picked) => {
+            let filter = JobRunFilter { job_id: id, outcome: picked, window: Pager::window(page) };
+            (state.store.list_job_runs(&filter).await?, None)
+        }
+        Err(why) => (Vec::new(), Some(why)),
+    };
+    let pager = Pager::of(&format!("/jobs/{id}"), &[("outcome", &outcome)], page, &mut runs);
+    let notice = match q.done.as_deref() {
+        Some("paused") => Some(text("job-done-paused")),
+        Some("resumed") => Some(text("job-done-resumed")),
+        Some("asked") => Some(text("job-done-asked")),
+        _ => None,
+    };
+    Ok(ok(&JobPage {
+        chrome: Chrome::new(&session, "/jobs"),
+        notice,
+        id,
+        enabled: job.enabled,
+        schedule_id: job.schedule_id,
+        schedule: ScheduleShown::of(&job),
+        call: CallShown::of(&job),
+        timeout: millis_words(job.spec.timeout_ms),
+        retries: retries_words(&job.spec.retries),
+        overlap: job.spec.overlap.as_str(),
+        overlap_label: overlap_word(job.spec.overlap),
+        created_at: shown_at(job.created_at),
+        updated_at: shown_at(job.updated_at),
+        name: job.spec.name,
+        description: job.spec.description,
+        outcome,
+        outcomes: JobRunOutcome::ALL.iter().map(|o| (o.as_str(), outcome_word(*o))).collect(),
+        error,
+        share: SuccessShare::of(&runs, usize::MAX),
+        runs: runs.into_iter().map(RunRow::of).collect(),
+        pager,
+    }))
+}
+
+/// The outcome the filter names; None for any; refused in words when it names none.
+fn checked_outcome(outcome: &str) -> Result<Option<JobRunOutcome>, String> {
+    if outcome.is_empty() {
+        return Ok(None);
+    }
+    JobRunOutcome::parse(outcome).map(Some).ok_or_else(|| {
+        let value = format!("{:?}", herald_core::listing::clip(outcome, herald_core::listing::QUOTED_CHARS));
+        text_with("job-filter-outcome-unknown", &[("value", &value)])
+    })
+}
+
+/// Pauses at once: no scheduled fire until resumed (a run now still runs).
+async fn pause(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    state.store.set_job_enabled(id, false, state.clock.now()).await.map_err(not_found(id))?;
+    tracing::info!(job_id = id, "job paused from the console");
+    Ok(Redirect::to(&format!("/jobs/{id}?done=paused")).into_response())
+}
+
+/// Resumes: it fires next at its first time after now.
+async fn resume(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    state.store.set_job_enabled(id, true, state.clock.now()).await.map_err(not_found(id))?;
+    tracing::info!(job_id = id, "job resumed from the console");
+    Ok(Redirect::to(&format!("/jobs/{id}?done=resumed")).into_response())
+}
+
+/// Asks for a fire now, which the next claim on any node runs, paused or not.
+async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    state.store.trigger_job(id, state.clock.now()).await.map_err(not_found(id))?;
+    tracing::info!(job_id = id, "job run asked for from the console");
+    Ok(Redirect::to(&format!("/jobs/{id}?done=asked")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcome_filter_takes_the_run_logs_values() {
+        assert_eq!(checked_outcome(""), Ok(None));
+        assert_eq!(checked_outcome("timed_out"), Ok(Some(JobRunOutcome::TimedOut)));
+        assert_eq!(checked_outcome("ok<b>").unwrap_err(), r#""ok<b>" is not an outcome"#);
+    }
+}

@@ -1,0 +1,202 @@
+//! The console's scheduled-job pages over plain HTTP: the list and a job's page never show a
+//! secret header value or a URL's query; Run now, Pause and Resume post through CSRF-checked
+//! forms; a run asked for from the console calls the job's URL once (counted at a recording
+//! receiver) and shows in the run log, whose answer is escaped and whose outcome filter works.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::{TimeZone, Utc};
+use common::console_login::*;
+use common::*;
+use herald_testkit::receiver::RecordingReceiver;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const HEADER_SECRET: &str = "Bearer header-s3cret-value";
+const URL_SECRET: &str = "url-s3cret-token";
+/// What the failing endpoint answers: markup the run log must show as text.
+const HOSTILE_ANSWER: &str = "<script>alert('x')</script> down";
+
+async fn started() -> (tempfile::TempDir, TestNode, Session) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap()).await;
+    add_user(&node, "ops").await;
+    let session = log_in(&node, "ops").await;
+    (dir, node, session)
+}
+
+fn job(name: &str, url: &str, schedule: Value) -> Value {
+    json!({"name": name, "http": {"method": "POST", "url": url,
+        "headers": {"Authorization": HEADER_SECRET, "Content-Type": "application/json"}},
+        "schedule": schedule, "retries": {"max": 2, "backoffMs": 500}})
+}
+
+async fn create(node: &TestNode, spec: &Value) -> i64 {
+    let (status, job) = node.post("/api/jobs", spec).await;
+    assert_eq!(status, 201, "{job}");
+    job["id"].as_i64().unwrap()
+}
+
+/// A page of the console: its status and HTML, in `language`.
+async fn page(node: &TestNode, session: &Session, path: &str, language: &str) -> (u16, String) {
+    let r = client()
+        .get(node.url(path))
+        .header("Cookie", &session.cookie)
+        .header("Accept-Language", language)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Posts a job page's button; the answer's status and where it leads.
+async fn press(node: &TestNode, session: &Session, path: &str, csrf: Option<&str>) -> (u16, String) {
+    let form: Vec<(&str, &str)> = csrf.map(|token| vec![("csrf", token)]).unwrap_or_default();
+    let r = client().post(node.url(path)).header("Cookie", &session.cookie).form(&form).send().await.unwrap();
+    (r.status().as_u16(), location(&r))
+}
+
+/// The job's page once its run log shows an attempt that ended `outcome`.
+async fn page_once_ended(node: &TestNode, session: &Session, id: i64, outcome: &str) -> String {
+    let marker = format!(r#"data-outcome="{outcome}""#);
+    for _ in 0..400 {
+        let (_, html) = page(node, session, &format!("/jobs/{id}"), "en").await;
+        if html.contains(&marker) {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("job {id} never logged a {outcome} attempt");
+}
+
+/// A provider that answers every call 503 with [`HOSTILE_ANSWER`].
+async fn failing_endpoint() -> String {
+    let app = axum::Router::new().fallback(|| async { (StatusCode::SERVICE_UNAVAILABLE, HOSTILE_ANSWER) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_show_without_secrets_and_a_console_run_now_calls_once_and_is_logged() {
+    let (_dir, node, session) = started().await;
+    let receiver = RecordingReceiver::start().await;
+    let url = format!("{}/sync?token={URL_SECRET}", receiver.url);
+    let schedule = json!({"type": "cron", "cron": "0 0 9 * * ?", "timezone": "Asia/Shanghai"});
+    let id = create(&node, &job("crm-sync", &url, schedule)).await;
+    let other = create(
+        &node,
+        &job("hourly-report", &failing_endpoint().await, json!({"type": "fixed_rate", "everySecs": 3600})),
+    )
+    .await;
+
+    // The list: names, schedules in words, the next fire in the cron's zone, no secret.
+    let (status, list) = page(&node, &session, "/jobs", "en").await;
+    assert_eq!(status, 200);
+    for shown in [
+        format!(r#"<a href="/jobs/{id}">crm-sync</a>"#),
+        format!(r#"<a href="/jobs/{other}">hourly-report</a>"#),
+        "0 0 9 * * ?".into(),
+        "2026-05-01 09:00:00 CST".into(),
+        "every 1 hour".into(),
+        "up to 2 retries".into(),
+        "no ended run yet".into(),
+    ] {
+        assert!(list.contains(&shown), "/jobs lacks {shown}");
+    }
+    for secret in ["header-s3cret-value", URL_SECRET] {
+        assert!(!list.contains(secret), "/jobs shows {secret}");
+    }
+
+    // The job's page: the header masked, the URL without its query.
+    let (status, html) = page(&node, &session, &format!("/jobs/{id}"), "en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("********") && !html.contains("header-s3cret-value"), "the header is masked");
+    assert!(html.contains(&format!("{}/sync?…", receiver.url)) && !html.contains(URL_SECRET), "the URL is redacted");
+    assert!(html.contains("No run yet."));
+
+    // Run now through the console's form: one call, logged, counted on both pages.
+    let csrf = csrf_field(&html);
+    assert_eq!(
+        press(&node, &session, &format!("/jobs/{id}/run"), Some(&csrf)).await,
+        (303, format!("/jobs/{id}?done=asked"))
+    );
+    assert!(receiver.wait_for(1, Duration::from_secs(10)).await, "the run called the job's URL");
+    let html = page_once_ended(&node, &session, id, "succeeded").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.count(), 1, "one run now, one call");
+    assert_eq!(receiver.received()[0].headers["authorization"], HEADER_SECRET, "the stored secret is sent");
+    assert!(html.contains("On this page: 1/1 ended attempts succeeded."), "the page's share");
+    assert!(html.contains(r#"<td class="num">200</td>"#), "the answer's status");
+    let (_, notice) = page(&node, &session, &format!("/jobs/{id}?done=asked"), "en").await;
+    assert!(notice.contains(r#"id="notice""#));
+    let (_, list) = page(&node, &session, "/jobs", "en").await;
+    assert!(list.contains("1/1 succeeded"), "the list's share");
+
+    // A failing job: its answer shown as text, and the outcome filter.
+    assert_eq!(press(&node, &session, &format!("/jobs/{other}/run"), Some(&csrf)).await.0, 303);
+    let html = page_once_ended(&node, &session, other, "failed").await;
+    assert!(!html.contains(HOSTILE_ANSWER), "the answer is escaped");
+    assert!(html.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62; down"), "and shown as text");
+    assert!(html.contains("answered 503"));
+    let (_, failed) = page(&node, &session, &format!("/jobs/{other}?outcome=succeeded"), "en").await;
+    assert!(
+        failed.contains("No run yet.") && !failed.contains("data-outcome="),
+        "the filter keeps succeeded ones only"
+    );
+    let (_, refused) = page(&node, &session, &format!("/jobs/{id}?outcome=maybe"), "en").await;
+    assert!(refused.contains(r#"id="filter-error""#) && refused.contains("is not an outcome"));
+
+    // The schedules page leads to the job; every page reads in Chinese with each text found.
+    let (_, schedules) = page(&node, &session, "/schedules?kind=job", "en").await;
+    assert!(schedules.contains(&format!(r#"<a href="/jobs/{id}">crm-sync</a>"#)), "the owner links to the job");
+    for path in ["/jobs".to_string(), format!("/jobs/{id}"), format!("/jobs/{other}?done=paused")] {
+        let (status, chinese) = page(&node, &session, &path, "zh-CN,zh;q=0.9").await;
+        assert_eq!(status, 200, "{path}");
+        assert!(chinese.contains("定时任务") && !chinese.contains("Unknown localization key"), "{path} in zh-CN");
+    }
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_and_resume_go_through_csrf_checked_forms_and_an_unknown_job_is_not_found() {
+    let (_dir, node, session) = started().await;
+    let receiver = RecordingReceiver::start().await;
+    let id = create(&node, &job("nightly", &receiver.url, json!({"type": "cron", "cron": "0 0 2 * * ?"}))).await;
+    let (_, html) = page(&node, &session, &format!("/jobs/{id}"), "en").await;
+    let csrf = csrf_field(&html);
+    let pause = format!("/jobs/{id}/pause");
+
+    // Without the token, or with another, nothing happens.
+    assert_eq!(press(&node, &session, &pause, None).await.0, 403);
+    assert_eq!(press(&node, &session, &pause, Some(&"0".repeat(64))).await.0, 403);
+    assert_eq!(press(&node, &session, &format!("/jobs/{id}/run"), None).await.0, 403);
+    let (_, stored) = node.get(&format!("/api/jobs/{id}")).await;
+    assert_eq!(stored["enabled"], true, "nothing was written: {stored}");
+
+    assert_eq!(press(&node, &session, &pause, Some(&csrf)).await, (303, format!("/jobs/{id}?done=paused")));
+    let (_, stored) = node.get(&format!("/api/jobs/{id}")).await;
+    assert_eq!((stored["enabled"].clone(), stored["nextFireAt"].clone()), (json!(false), Value::Null), "{stored}");
+    let (_, html) = page(&node, &session, &format!("/jobs/{id}?done=paused"), "en").await;
+    assert!(html.contains(r#"<span class="badge paused" id="job-state">paused</span>"#), "shown paused");
+    assert!(html.contains(r#"id="resume-job""#) && !html.contains(r#"id="pause-job""#));
+    let (_, list) = page(&node, &session, "/jobs", "en").await;
+    assert!(list.contains(r#"<span class="badge paused">paused</span>"#), "paused on the list too");
+
+    let resume = format!("/jobs/{id}/resume");
+    assert_eq!(press(&node, &session, &resume, Some(&csrf)).await, (303, format!("/jobs/{id}?done=resumed")));
+    let (_, stored) = node.get(&format!("/api/jobs/{id}")).await;
+    assert_eq!(stored["enabled"], true, "{stored}");
+    assert_eq!(stored["nextFireAt"], "2026-05-01T02:00:00Z");
+
+    let (status, html) = page(&node, &session, "/jobs/9999", "en").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("job 9999 not found"), "{html}");
+    for action in ["pause", "resume", "run"] {
+        assert_eq!(press(&node, &session, &format!("/jobs/9999/{action}"), Some(&csrf)).await.0, 404, "{action}");
+    }
+    assert_eq!(receiver.count(), 0, "nothing ran");
+    node.node.shutdown().await;
+}
