@@ -66,7 +66,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Every item of a paged list, without the fields in `drop`.
-async fn all_of(node: &NodeArgs, path: &str, drop: &[&str]) -> anyhow::Result<Vec<Map<String, Value>>> {
+pub(super) async fn all_of(node: &NodeArgs, path: &str, drop: &[&str]) -> anyhow::Result<Vec<Map<String, Value>>> {
     let mut items = Vec::new();
     let mut offset = 0;
     loop {

@@ -6,15 +6,13 @@
 
 use super::export::Export;
 use super::node_api::NodeArgs;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
-use figment::Figment;
-use figment::providers::{Format, Toml};
 use herald_core::scheduled_job::MASKED;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -33,7 +31,7 @@ struct Tally {
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let export = read(&args.file)?;
+    let export: Export = super::job::read_json_or_toml(&args.file)?;
     if export.version != 1 {
         bail!("{}: version {} is not one this herald reads (1)", args.file.display(), export.version);
     }
@@ -92,15 +90,6 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(if refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn read(file: &Path) -> anyhow::Result<Export> {
-    let shown = file.display();
-    if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
-        return Figment::from(Toml::file_exact(file)).extract().with_context(|| format!("reading {shown} as TOML"));
-    }
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {shown}"))?;
-    serde_json::from_str(&text).with_context(|| format!("reading {shown} as a herald export"))
-}
-
 fn name_of(item: &Map<String, Value>) -> String {
     item.get("name").and_then(Value::as_str).unwrap_or_default().trim().to_string()
 }
@@ -113,22 +102,14 @@ fn has_masked_header(job: &Map<String, Value>) -> bool {
 /// The node's items by name (the first of each name), read page by page.
 async fn names(node: &NodeArgs, path: &str) -> anyhow::Result<HashMap<String, i64>> {
     let mut known = HashMap::new();
-    let mut offset = 0;
-    loop {
-        let (status, page) = node.fetch(Method::GET, &format!("{path}?limit=500&offset={offset}"), None).await?;
-        if !status.is_success() {
-            bail!("{path} answered {status}: {page}");
-        }
-        for item in page["items"].as_array().into_iter().flatten() {
-            if let (Some(name), Some(id)) = (item["name"].as_str(), item["id"].as_i64()) {
-                known.entry(name.trim().to_string()).or_insert(id);
-            }
-        }
-        match page["nextOffset"].as_u64() {
-            Some(next) => offset = next as usize,
-            None => return Ok(known),
+    for item in super::export::all_of(node, path, &[]).await? {
+        if let (Some(name), Some(id)) =
+            (item.get("name").and_then(Value::as_str), item.get("id").and_then(Value::as_i64))
+        {
+            known.entry(name.trim().to_string()).or_insert(id);
         }
     }
+    Ok(known)
 }
 
 /// Where one kind of item is saved on the node.

@@ -108,12 +108,16 @@ pub async fn run(command: JobCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A job file as JSON: TOML for a `.toml` name, JSON otherwise.
-fn read_spec(file: &Path) -> anyhow::Result<Value> {
+/// A file read as `T`: TOML for a `.toml` name, JSON otherwise (a job file, an export).
+pub fn read_json_or_toml<T: serde::de::DeserializeOwned>(file: &Path) -> anyhow::Result<T> {
     let shown = file.display();
     if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
         return Figment::from(Toml::file_exact(file)).extract().with_context(|| format!("reading {shown} as TOML"));
     }
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {shown}"))?;
     serde_json::from_str(&text).with_context(|| format!("reading {shown} as JSON"))
+}
+
+fn read_spec(file: &Path) -> anyhow::Result<Value> {
+    read_json_or_toml(file)
 }
