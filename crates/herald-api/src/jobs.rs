@@ -40,15 +40,20 @@ fn shown(mut job: JobRecord) -> JobRecord {
     job
 }
 
-/// Refuses a spec that breaks a rule, naming every field at fault, and a URL the node's
-/// outbound policy would refuse (a private address, another scheme).
+/// Refuses a spec that breaks a rule, naming every field at fault, a URL the node's outbound
+/// policy would refuse (a private address, another scheme) and a command it does not run.
 async fn checked(state: &AppState, spec: &JobSpec) -> Result<(), ApiError> {
     let errors = spec.validate(state.clock.now());
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let http = &state.accounts.context().http;
-    http.check_url(&spec.http.url).await.map_err(|e| ApiError::field("http.url", e.to_string()))?;
+    if let Some(call) = &spec.http {
+        let http = &state.accounts.context().http;
+        http.check_url(&call.url).await.map_err(|e| ApiError::field("http.url", e.to_string()))?;
+    }
+    if let Some(refusal) = spec.command.as_ref().and_then(|command| state.commands.refusal(command)) {
+        return Err(ApiError::Invalid(vec![refusal]));
+    }
     Ok(())
 }
 

@@ -98,6 +98,8 @@ pub struct AppState {
     /// The workers' defaults for templates that set no quiet window or dedup rules, which a dry
     /// run judges by as the workers do.
     pub policy_defaults: PolicyDefaults,
+    /// Which commands this node's scheduled jobs may run, checked when a job is saved.
+    pub commands: herald_core::scheduled_job::CommandPolicy,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -55,6 +55,7 @@ impl Api {
             metrics: None,
             dedup: store.clone(),
             policy_defaults: Default::default(),
+            commands: Default::default(),
         };
         Self { app: router(state), key, store, bus, _dir: dir }
     }

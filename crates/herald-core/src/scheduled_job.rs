@@ -1,5 +1,5 @@
 //! Scheduled jobs beside crowd templates (what users ran xxl-job and PowerJob for): an HTTP call
-//! on a cadence, with a timeout, retries with backoff and a rule for a fire that comes while the
+//! or a command on a cadence, with a timeout, retries with backoff and a rule for a fire that comes while the
 //! last run is still going. What an admin saves, the rules it must satisfy, when it first fires,
 //! and how an answer is judged.
 
@@ -11,6 +11,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+mod command;
+pub use command::{CommandCall, CommandPolicy};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 2_000;
@@ -24,6 +27,8 @@ pub const TIMEOUT_MS: (u64, u64) = (100, 86_400_000);
 pub const MAX_RETRIES: u32 = 10;
 /// The first retry's wait, in milliseconds; each later one doubles, up to an hour.
 pub const BACKOFF_MS: (u64, u64) = (10, 3_600_000);
+/// Runs of one job going at once.
+pub const MAX_CONCURRENT: (u64, u64) = (1, 64);
 /// A fixed rate's or fixed delay's period, in seconds: from one to a year.
 pub const PERIOD_SECS: (u64, u64) = (1, 31_536_000);
 /// What a stored header value reads as in answers when its name says it is a secret.
@@ -37,8 +42,12 @@ pub struct JobSpec {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    /// The HTTP call each run makes.
-    pub http: HttpCall,
+    /// The HTTP call each run makes (give this or `command`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpCall>,
+    /// The program each run starts (give this or `http`); off unless the node enables commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandCall>,
     pub schedule: JobSchedule,
     /// Each attempt is abandoned after this many milliseconds (100 to 86,400,000; 60,000 when
     /// left out).
@@ -48,6 +57,10 @@ pub struct JobSpec {
     pub retries: RetryPolicy,
     #[serde(default)]
     pub overlap: Overlap,
+    /// Runs of this job going at once, across nodes (1 to 64; 1 when left out): a fire that
+    /// finds this many still going follows `overlap`.
+    #[serde(default = "default_max_concurrent")]
+    pub max_concurrent: u32,
 }
 
 /// An HTTP call; the node's outbound-address policy applies to its URL.
@@ -171,6 +184,10 @@ fn default_timeout_ms() -> u64 {
     60_000
 }
 
+fn default_max_concurrent() -> u32 {
+    1
+}
+
 fn default_backoff_ms() -> u64 {
     1_000
 }
@@ -206,13 +223,21 @@ impl JobSpec {
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
             errors.push(FieldError::new("description", format!("longer than {MAX_DESCRIPTION_CHARS} characters")));
         }
-        self.http.check(&mut errors);
+        match (&self.http, &self.command) {
+            (Some(http), None) => http.check(&mut errors),
+            (None, Some(command)) => command.check(&mut errors),
+            (None, None) => errors.push(FieldError::new("http", "give the job an http call or a command")),
+            (Some(_), Some(_)) => {
+                errors.push(FieldError::new("command", "a job makes an http call or runs a command, not both"))
+            }
+        }
         errors.extend(self.schedule.problems(now));
         check_range(&mut errors, "timeoutMs", self.timeout_ms, TIMEOUT_MS);
         if self.retries.max > MAX_RETRIES {
             errors.push(FieldError::new("retries.max", format!("{} is more than {MAX_RETRIES}", self.retries.max)));
         }
         check_range(&mut errors, "retries.backoffMs", self.retries.backoff_ms, BACKOFF_MS);
+        check_range(&mut errors, "maxConcurrent", u64::from(self.max_concurrent), MAX_CONCURRENT);
         errors
     }
 
@@ -251,25 +276,45 @@ impl JobSpec {
         }
     }
 
-    /// The copy shown in answers: secret-looking header values masked.
+    /// The copy shown in answers: secret-looking header and environment values masked.
     pub fn masked(&self) -> Self {
         let mut shown = self.clone();
-        for (name, value) in shown.http.headers.iter_mut() {
-            if is_secret_header(name) {
-                *value = MASKED.to_string();
+        if let Some(http) = &mut shown.http {
+            for (name, value) in http.headers.iter_mut() {
+                if is_secret_name(name) {
+                    *value = MASKED.to_string();
+                }
             }
+        }
+        if let Some(command) = &mut shown.command {
+            command.mask();
         }
         shown
     }
 
-    /// Takes the stored value of each header sent back masked from `stored`.
+    /// Takes the stored value of each header or variable sent back masked from `stored`.
     pub fn keep_masked_from(&mut self, stored: &JobSpec) {
-        for (name, value) in self.http.headers.iter_mut() {
-            if value == MASKED
-                && let Some(kept) = stored.http.headers.get(name)
-            {
-                value.clone_from(kept);
+        if let (Some(http), Some(kept)) = (&mut self.http, &stored.http) {
+            for (name, value) in http.headers.iter_mut() {
+                if value == MASKED
+                    && let Some(kept) = kept.headers.get(name)
+                {
+                    value.clone_from(kept);
+                }
             }
+        }
+        if let (Some(command), Some(kept)) = (&mut self.command, &stored.command) {
+            command.keep_masked_from(kept);
+        }
+    }
+
+    /// Whether an attempt that ended with `code` (an HTTP status, or a command's exit code)
+    /// and `output` succeeded; the error says why not.
+    pub fn judge(&self, code: i32, output: &[u8]) -> Result<(), String> {
+        match (&self.http, &self.command) {
+            (Some(http), _) => http.expect.judge(u16::try_from(code).unwrap_or(0), output),
+            (None, Some(command)) => command.judge(code),
+            (None, None) => Err("the job has nothing to run".into()),
         }
     }
 }
@@ -284,8 +329,8 @@ fn check_range(errors: &mut Vec<FieldError>, field: &str, value: u64, (min, max)
     }
 }
 
-/// Whether a header's name says its value is a secret.
-pub fn is_secret_header(name: &str) -> bool {
+/// Whether a header's or variable's name says its value is a secret.
+pub fn is_secret_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     ["authorization", "cookie"].contains(&name.as_str())
         || ["token", "secret", "key", "password", "signature"].iter().any(|word| name.contains(word))
@@ -477,12 +522,13 @@ mod tests {
         let now = utc("2026-05-01T10:00:00Z");
         let mut bad = job(json!({"type": "once", "at": "2026-05-01T09:00:00Z"}));
         bad.name = " ".into();
-        bad.http.method = "BREW".into();
-        bad.http.url = "ftp://x".into();
-        bad.http.headers.insert("Bad Name".into(), "v".into());
-        bad.http.headers.insert("X-Split".into(), "a\r\nb".into());
-        bad.http.headers.insert("X-Token".into(), MASKED.into());
-        bad.http.expect.json_pointer = Some("code".into());
+        let http = bad.http.as_mut().unwrap();
+        http.method = "BREW".into();
+        http.url = "ftp://x".into();
+        http.headers.insert("Bad Name".into(), "v".into());
+        http.headers.insert("X-Split".into(), "a\r\nb".into());
+        http.headers.insert("X-Token".into(), MASKED.into());
+        http.expect.json_pointer = Some("code".into());
         bad.timeout_ms = 5;
         bad.retries = RetryPolicy { max: 11, backoff_ms: 0 };
         let fields: Vec<String> = bad.validate(now).into_iter().map(|e| e.field).collect();
@@ -526,14 +572,39 @@ mod tests {
     fn secret_headers_are_masked_in_answers_and_kept_when_sent_back_masked() {
         let stored = job(json!({"type": "api"}));
         let shown = stored.masked();
-        assert_eq!(shown.http.headers["Authorization"], MASKED);
-        assert_eq!(shown.http.headers["X-Trace"], "1");
+        let headers = |job: &JobSpec| job.http.as_ref().unwrap().headers.clone();
+        assert_eq!(headers(&shown)["Authorization"], MASKED);
+        assert_eq!(headers(&shown)["X-Trace"], "1");
         let mut edited = shown.clone();
-        edited.http.headers.insert("X-Trace".into(), "2".into());
+        edited.http.as_mut().unwrap().headers.insert("X-Trace".into(), "2".into());
         edited.keep_masked_from(&stored);
-        assert_eq!(edited.http.headers["Authorization"], "Bearer s3cret");
-        assert_eq!(edited.http.headers["X-Trace"], "2");
-        assert!(is_secret_header("X-Api-Key") && is_secret_header("x-access-token") && !is_secret_header("Accept"));
+        assert_eq!(headers(&edited)["Authorization"], "Bearer s3cret");
+        assert_eq!(headers(&edited)["X-Trace"], "2");
+        assert!(is_secret_name("X-Api-Key") && is_secret_name("x-access-token") && !is_secret_name("Accept"));
+    }
+
+    #[test]
+    fn a_job_makes_a_call_or_runs_a_command_and_its_secret_variables_are_masked() {
+        let now = utc("2026-05-01T10:00:00Z");
+        let mut neither = job(json!({"type": "api"}));
+        neither.http = None;
+        assert_eq!(neither.validate(now)[0].field, "http");
+        let mut both = job(json!({"type": "api"}));
+        let command: CommandCall = serde_json::from_value(
+            json!({"program": "/usr/local/bin/backup", "args": ["--full"], "env": {"DB_PASSWORD": "pw", "MODE": "x"}}),
+        )
+        .unwrap();
+        both.command = Some(command.clone());
+        assert_eq!(both.validate(now)[0].field, "command");
+        let mut stored = neither.clone();
+        stored.command = Some(command);
+        assert_eq!(stored.validate(now), vec![]);
+        assert_eq!((stored.judge(0, b""), stored.judge(1, b"")), (Ok(()), Err("exited with 1".into())));
+        let mut edited = stored.masked();
+        assert_eq!(edited.command.as_ref().unwrap().env["DB_PASSWORD"], MASKED);
+        assert_eq!(edited.command.as_ref().unwrap().env["MODE"], "x");
+        edited.keep_masked_from(&stored);
+        assert_eq!(edited, stored);
     }
 
     #[test]

@@ -18,5 +18,5 @@ pub use fires::{FireClaimer, SchedulerConfig};
 pub use jobs::{Housekeeping, HousekeepingJob, JobError};
 pub use release::QuietRelease;
 pub use retention::Retention;
-pub use scheduled_jobs::{Answer, CallError, JobCall, JobRunner, MAX_OUTPUT_BYTES};
+pub use scheduled_jobs::{Answer, Attempting, CallError, JobCall, JobRunner, MAX_OUTPUT_BYTES};
 pub use streamer::{RunStreamer, StreamerConfig, StreamerParts};

@@ -1,7 +1,7 @@
 //! Running a scheduled job's fire: its overlap rule against a run still going (on any node),
 //! then attempts with a timeout and retries with backoff, each written to the run log, and the
-//! fire's outcome to the ledger. What an attempt calls (HTTP) is the binary's [`JobCall`], which
-//! knows the outbound-address policy.
+//! fire's outcome to the ledger. What an attempt calls (HTTP or a command) is the binary's
+//! [`JobCall`], which knows the outbound-address policy and which commands the node runs.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -17,11 +17,23 @@ const POLL: std::time::Duration = std::time::Duration::from_millis(200);
 /// A run is taken for abandoned (its node died) this long after its job's longest run.
 const ABANDON_AFTER: Duration = Duration::seconds(30);
 
-/// An answer to a job's call.
+/// How a job's call ended: an HTTP answer, or a command's exit.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    pub status: u16,
+    /// The HTTP status, or the command's exit code.
+    pub code: i32,
+    /// The answer's body, or the command's output (stdout and stderr as they came), at most
+    /// [`MAX_OUTPUT_BYTES`] of it kept.
     pub body: Vec<u8>,
+}
+
+/// Which run an attempt belongs to, for a command's environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempting<'a> {
+    pub job_id: i64,
+    pub fire_id: i64,
+    pub attempt: u32,
+    pub node: &'a str,
 }
 
 /// Why a call brought no answer.
@@ -29,15 +41,25 @@ pub struct Answer {
 pub enum CallError {
     /// None came within the job's timeout.
     TimedOut,
-    /// The call could not be made or was cut off (a refused address, a connection fault).
+    /// The call could not be made or was cut off (a refused address, a connection fault, a
+    /// command this node does not run or that was killed by a signal).
     Failed(String),
 }
 
-/// Makes a job's call once, giving up at `timeout`.
+/// Makes a job's call once, giving up at `timeout`; dropped before it ends, it leaves nothing
+/// running (a command's processes are killed).
 #[async_trait]
 pub trait JobCall: Send + Sync {
-    async fn call(&self, job: &JobSpec, timeout: std::time::Duration) -> Result<Answer, CallError>;
+    async fn call(
+        &self,
+        job: &JobSpec,
+        attempting: Attempting<'_>,
+        timeout: std::time::Duration,
+    ) -> Result<Answer, CallError>;
 }
+
+/// A serial job's semaphore on this node, by job and its `maxConcurrent`.
+type SerialLocks = std::collections::HashMap<(i64, u32), Arc<tokio::sync::Semaphore>>;
 
 #[derive(Clone)]
 pub struct JobRunner {
@@ -46,15 +68,15 @@ pub struct JobRunner {
     call: Arc<dyn JobCall>,
     /// This node, written to each run.
     node: String,
-    /// One run at a time per serial job on this node, retry waits included (other nodes' runs
-    /// are waited for through the store).
-    serial: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+    /// At most `maxConcurrent` runs per serial job on this node, retry waits included (other
+    /// nodes' runs are waited for through the store).
+    serial: Arc<std::sync::Mutex<SerialLocks>>,
 }
 
 /// How one attempt ended.
 struct Attempt {
     outcome: JobRunOutcome,
-    status: Option<u16>,
+    status: Option<i32>,
     output: Option<String>,
     error: Option<String>,
 }
@@ -79,9 +101,9 @@ impl JobRunner {
             Err(StoreError::NotFound { .. }) => return Ok(()),
             Err(e) => return Err(e),
         };
-        let serial_lock = (job.overlap == Overlap::Serial).then(|| self.serial_lock(job_id));
+        let serial_lock = (job.overlap == Overlap::Serial).then(|| self.serial_lock(job_id, job.max_concurrent));
         let _serial = match &serial_lock {
-            Some(lock) => Some(lock.lock().await),
+            Some(lock) => Some(lock.acquire().await.expect("a job's semaphore is never closed")),
             None => None,
         };
         if !self.make_room(job_id, &job).await? {
@@ -96,7 +118,8 @@ impl JobRunner {
             let wait = job.retries.wait_before(attempt).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
             let run_id = self.start(job_id, fire, attempt as i32, JobRunOutcome::Running, self.clock.now()).await?;
-            let ended = self.attempt(&job, run_id).await;
+            let attempting = Attempting { job_id, fire_id: fire.fire_id, attempt, node: &self.node };
+            let ended = self.attempt(&job, attempting, run_id).await;
             self.finish(run_id, &ended).await?;
             metrics::counter!("herald_job_runs_total", "outcome" => ended.outcome.as_str()).increment(1);
             last_error = ended
@@ -113,21 +136,27 @@ impl JobRunner {
         self.store.complete_job_fire(fire.fire_id, last_error.as_deref(), self.clock.now()).await
     }
 
-    fn serial_lock(&self, job_id: i64) -> Arc<tokio::sync::Mutex<()>> {
-        self.serial.lock().expect("serial job locks").entry(job_id).or_default().clone()
+    fn serial_lock(&self, job_id: i64, max_concurrent: u32) -> Arc<tokio::sync::Semaphore> {
+        let permits = max_concurrent.max(1) as usize;
+        let mut locks = self.serial.lock().expect("serial job locks");
+        locks.entry((job_id, max_concurrent)).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits))).clone()
     }
 
-    /// Applies the overlap rule to runs still going: false when this fire is to be discarded.
+    /// Applies the overlap rule when the job's limit of runs is still going: false when this
+    /// fire is to be discarded.
     async fn make_room(&self, job_id: i64, job: &JobSpec) -> Result<bool, StoreError> {
+        let limit = job.max_concurrent.max(1) as usize;
         loop {
             let running = self.live_runs(job_id, job).await?;
-            if running.is_empty() {
+            if running.len() < limit {
                 return Ok(true);
             }
             match job.overlap {
                 Overlap::Discard => return Ok(false),
                 Overlap::Replace => {
-                    for run in running {
+                    // The oldest go, leaving room for this one.
+                    let over = running.len() + 1 - limit;
+                    for run in running.into_iter().take(over) {
                         self.store.ask_job_run_stop(run).await?;
                     }
                     return Ok(true);
@@ -161,9 +190,9 @@ impl JobRunner {
 
     /// One attempt: the call within the job's timeout, raced (under the replace rule) with a
     /// stop asked by a newer fire.
-    async fn attempt(&self, job: &JobSpec, run_id: i64) -> Attempt {
+    async fn attempt(&self, job: &JobSpec, attempting: Attempting<'_>, run_id: i64) -> Attempt {
         let timeout = std::time::Duration::from_millis(job.timeout_ms);
-        let call = tokio::time::timeout(timeout, self.call.call(job, timeout));
+        let call = tokio::time::timeout(timeout, self.call.call(job, attempting, timeout));
         let answered = if job.overlap == Overlap::Replace {
             tokio::select! {
                 answered = call => answered,
@@ -177,10 +206,10 @@ impl JobRunner {
             Err(_) | Ok(Err(CallError::TimedOut)) => timed_out(),
             Ok(Err(CallError::Failed(error))) => Attempt::ended(JobRunOutcome::Failed, &error),
             Ok(Ok(answer)) => {
-                let judged = job.http.expect.judge(answer.status, &answer.body);
+                let judged = job.judge(answer.code, &answer.body);
                 Attempt {
                     outcome: if judged.is_ok() { JobRunOutcome::Succeeded } else { JobRunOutcome::Failed },
-                    status: Some(answer.status),
+                    status: Some(answer.code),
                     output: Some(output_of(&answer.body)),
                     error: judged.err(),
                 }
@@ -214,7 +243,7 @@ impl JobRunner {
         let end = JobRunEnd {
             outcome: ended.outcome,
             at: self.clock.now(),
-            status_code: ended.status.map(i32::from),
+            status_code: ended.status,
             output: ended.output.as_deref(),
             error: ended.error.as_deref(),
         };

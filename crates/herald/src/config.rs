@@ -26,6 +26,7 @@ pub struct Config {
     pub channels: ChannelsConfig,
     pub security: SecurityConfig,
     pub retention: RetentionConfig,
+    pub jobs: JobsConfig,
     pub policies: PoliciesConfig,
     pub sample_data: SampleDataConfig,
     pub console: ConsoleConfig,
@@ -273,6 +274,28 @@ pub struct RetentionConfig {
 impl Default for RetentionConfig {
     fn default() -> Self {
         Self { days: 30, cron: "0 30 3 * * ?".into() }
+    }
+}
+
+/// Which commands scheduled jobs may run on this node: none unless enabled and listed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Command jobs run at all on this node.
+    pub commands_enabled: bool,
+    /// Programs a command job may run, written as jobs give them (e.g. `/usr/local/bin/backup`).
+    pub allowed_commands: Vec<String>,
+    /// Command jobs may ask for a `sh -c` script instead of a listed program.
+    pub allow_shell: bool,
+}
+
+impl JobsConfig {
+    pub fn policy(&self) -> herald_core::scheduled_job::CommandPolicy {
+        herald_core::scheduled_job::CommandPolicy {
+            enabled: self.commands_enabled,
+            allowed: self.allowed_commands.clone(),
+            allow_shell: self.allow_shell,
+        }
     }
 }
 

@@ -2,11 +2,12 @@
 //! the sample data. `main.rs` is only the CLI; tests start nodes through `Node` directly.
 
 pub mod backends;
+pub mod command_jobs;
 pub mod config;
 pub mod context;
 pub mod db_clock;
 pub mod housekeeping;
-pub mod http_jobs;
+pub mod job_calls;
 pub mod metrics;
 pub mod node;
 pub mod receipt_pulls;

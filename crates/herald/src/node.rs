@@ -174,8 +174,11 @@ impl Node {
             .with_job(ScheduleKind::Retention, Arc::new(retention))
             .with_job(ScheduleKind::ReceiptPull, Arc::new(receipt_pulls))
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs));
-        let http_jobs = crate::http_jobs::HttpJobs { http: self.context.accounts.context().http.clone() };
-        let jobs = JobRunner::new(store.clone(), clock.clone(), Arc::new(http_jobs), self.id.clone());
+        let calls = crate::job_calls::JobCalls {
+            http: self.context.accounts.context().http.clone(),
+            commands: crate::command_jobs::CommandJobs { policy: config.jobs.policy() },
+        };
+        let jobs = JobRunner::new(store.clone(), clock.clone(), Arc::new(calls), self.id.clone());
         let claimer = FireClaimer::new(store.clone(), clock.clone(), self.id.clone(), config.scheduler.clone())
             .with_housekeeping(housekeeping)
             .with_jobs(jobs);
@@ -263,6 +266,7 @@ impl Node {
             metrics: crate::metrics::renderer().map(|render| crate::metrics::with_pool_use(render, &self.database)),
             dedup: self.dedup.clone(),
             policy_defaults: policy_defaults(config),
+            commands: config.jobs.policy(),
         };
         let app = herald_api::router(state);
         let limits = ServeLimits {

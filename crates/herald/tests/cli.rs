@@ -290,7 +290,7 @@ async fn export_and_import_carry_templates_and_jobs_between_nodes_without_their_
     let (_, kept) = a.get(&format!("/api/jobs/{}", secret["id"])).await;
     assert_eq!(kept["enabled"], false);
     let got = a.node.context.store.get_job(secret["id"].as_i64().unwrap()).await.unwrap();
-    assert_eq!(got.spec.http.headers["Authorization"], "Bearer s3cret");
+    assert_eq!(got.spec.http.as_ref().unwrap().headers["Authorization"], "Bearer s3cret");
     a.node.shutdown().await;
     b.node.shutdown().await;
 }

@@ -6,6 +6,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::job_runs::ended_runs;
 use common::*;
 use herald_core::Clock;
 use herald_testkit::receiver::RecordingReceiver;
@@ -25,21 +26,6 @@ async fn create(node: &TestNode, spec: &Value) -> Value {
     let (status, job) = node.post("/api/jobs", spec).await;
     assert_eq!(status, 201, "{job}");
     job
-}
-
-/// The job's run log, by start, once `count` attempts have ended.
-async fn ended_runs(node: &TestNode, id: i64, count: usize) -> Vec<Value> {
-    for _ in 0..400 {
-        let (_, page) = node.get(&format!("/api/jobs/{id}/runs")).await;
-        let mut runs = page["items"].as_array().cloned().unwrap_or_default();
-        runs.retain(|r| r["outcome"] != "running");
-        if runs.len() >= count {
-            runs.reverse();
-            return runs;
-        }
-        tokio::time::sleep(Wait::from_millis(25)).await;
-    }
-    panic!("{count} runs of job {id} never ended");
 }
 
 fn outcomes(runs: &[Value]) -> Vec<&str> {
@@ -273,4 +259,37 @@ async fn a_run_left_running_by_a_dead_node_is_abandoned_and_does_not_hold_up_the
     let runs = ended_runs(&node, id, 2).await;
     assert_eq!(outcomes(&runs), ["abandoned", "succeeded"]);
     assert_eq!(runs[0]["node"], "node-gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_runs_up_to_its_concurrency_limit_at_once_and_its_rule_takes_the_fire_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start()).await;
+    let receiver = RecordingReceiver::start().await;
+    receiver.set_delay(Wait::from_secs(2));
+    let mut spec = job("two-at-once", &receiver.url, json!({"type": "api"}));
+    spec["overlap"] = json!("discard");
+    spec["maxConcurrent"] = json!(2);
+    let id = create(&node, &spec).await["id"].as_i64().unwrap();
+    for (n, calls) in [(1, 1), (2, 2)] {
+        node.clock.set(start() + Duration::seconds(n));
+        node.post(&format!("/api/jobs/{id}/run"), &json!({})).await;
+        assert!(receiver.wait_for(calls, Wait::from_secs(10)).await, "run {n} calls while the others go on");
+    }
+    node.clock.set(start() + Duration::seconds(3));
+    node.post(&format!("/api/jobs/{id}/run"), &json!({})).await;
+    let runs = ended_runs(&node, id, 3).await;
+    assert_eq!(outcomes(&runs), ["succeeded", "succeeded", "discarded"], "by start: the third found two going");
+    let calls = receiver.received();
+    assert!(calls[1].at - calls[0].at < Wait::from_secs(2), "the second call went while the first was going");
+    assert_eq!(receiver.count(), 2, "the discarded fire made no call");
+
+    let (status, body) = node
+        .put(
+            &format!("/api/jobs/{id}"),
+            &json!({"name": "x", "http": {"url": receiver.url},
+        "schedule": {"type": "api"}, "maxConcurrent": 65}),
+        )
+        .await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some("maxConcurrent")), "{body}");
 }

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use herald_channels::http::redact_url;
+use herald_core::scheduled_job::{CommandCall, HttpCall};
 use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, StoreError};
 use serde::Deserialize;
 
@@ -35,10 +36,14 @@ fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
     }
 }
 
-/// The job's call, as shown: secrets masked, the URL redacted.
+/// The job's call, as shown: secrets masked, the URL redacted; a command as its program and
+/// arguments, its variables in place of headers.
 struct CallShown {
+    /// The message id naming what `url` holds.
+    target_label: &'static str,
     method: String,
     url: String,
+    headers_label: &'static str,
     headers: Vec<(String, String)>,
     body: Option<String>,
     /// What makes an answer a success, in words.
@@ -47,7 +52,15 @@ struct CallShown {
 
 impl CallShown {
     fn of(job: &JobRecord) -> Self {
-        let http = job.spec.masked().http;
+        let shown = job.spec.masked();
+        match (shown.http, shown.command) {
+            (Some(http), _) => Self::of_http(http),
+            (None, Some(command)) => Self::of_command(command),
+            (None, None) => Self::of_command(CommandCall::default()),
+        }
+    }
+
+    fn of_http(http: HttpCall) -> Self {
         let statuses: Vec<String> = http.expect.status.iter().map(u16::to_string).collect();
         let mut expect = if statuses.is_empty() {
             text("job-expect-any-2xx")
@@ -58,11 +71,31 @@ impl CallShown {
             expect = format!("{expect} · {}", text_with("job-expect-json", &[("pointer", pointer), ("value", value)]));
         }
         Self {
+            target_label: "job-method-url",
             method: http.method,
             url: redact_url(&http.url),
+            headers_label: "job-headers",
             headers: http.headers.into_iter().collect(),
             body: http.body,
             expect,
+        }
+    }
+
+    fn of_command(command: CommandCall) -> Self {
+        let codes = if command.success_codes.is_empty() { vec![0] } else { command.success_codes.clone() };
+        let codes: Vec<String> = codes.iter().map(i32::to_string).collect();
+        let words = std::iter::once(&command.program).chain(&command.args);
+        let line: Vec<String> = words
+            .map(|w| if w.is_empty() || w.contains(char::is_whitespace) { format!("{w:?}") } else { w.clone() })
+            .collect();
+        Self {
+            target_label: "job-command",
+            method: if command.shell { "sh -c".into() } else { "exec".into() },
+            url: line.join(" "),
+            headers_label: "job-env",
+            headers: command.env.into_iter().collect(),
+            body: None,
+            expect: text_with("job-expect-exit", &[("codes", &codes.join(", "))]),
         }
     }
 }

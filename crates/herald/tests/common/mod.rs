@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod console_login;
 pub mod fake_wecom;
+pub mod job_runs;
 pub mod process;
 pub mod redis;
 pub mod run_control;
