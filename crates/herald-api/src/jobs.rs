@@ -12,7 +12,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use herald_core::scheduled_job::JobSpec;
+use herald_core::placeholders::placeholder_names;
+use herald_core::scheduled_job::{AlarmSpec, JobSpec};
 use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -41,7 +42,8 @@ fn shown(mut job: JobRecord) -> JobRecord {
 }
 
 /// Refuses a spec that breaks a rule, naming every field at fault, a URL the node's outbound
-/// policy would refuse (a private address, another scheme) and a command it does not run.
+/// policy would refuse (a private address, another scheme), a command it does not run and an
+/// alarm template that is missing or asks for variables an alarm does not fill.
 async fn checked(state: &AppState, spec: &JobSpec) -> Result<(), ApiError> {
     let errors = spec.validate(state.clock.now());
     if !errors.is_empty() {
@@ -54,7 +56,23 @@ async fn checked(state: &AppState, spec: &JobSpec) -> Result<(), ApiError> {
     if let Some(refusal) = spec.command.as_ref().and_then(|command| state.commands.refusal(command)) {
         return Err(ApiError::Invalid(vec![refusal]));
     }
+    if let Some(alarms) = &spec.alarms {
+        check_alarm_template(state, alarms.template_id).await?;
+    }
     Ok(())
+}
+
+/// An alarm's template must exist and use only the variables an alarm fills.
+async fn check_alarm_template(state: &AppState, id: i64) -> Result<(), ApiError> {
+    let template = state.store.get_template(id).await.map_err(|e| match e {
+        StoreError::NotFound { .. } => ApiError::field("alarms.templateId", format!("template {id} not found")),
+        other => other.into(),
+    })?;
+    let names = placeholder_names(&template.spec.content);
+    match AlarmSpec::template_problem(names.iter().map(String::as_str)) {
+        Some(fault) => Err(ApiError::Invalid(vec![fault])),
+        None => Ok(()),
+    }
 }
 
 #[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = JobSpec,

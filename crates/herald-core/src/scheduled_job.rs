@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub mod alarm;
 mod command;
+pub use alarm::{AlarmRule, AlarmSpec, FireEnd};
 pub use command::{CommandCall, CommandPolicy};
 
 const MAX_NAME_CHARS: usize = 200;
@@ -61,6 +63,9 @@ pub struct JobSpec {
     /// finds this many still going follows `overlap`.
     #[serde(default = "default_max_concurrent")]
     pub max_concurrent: u32,
+    /// Who is told when a fire fails, times out, is discarded or skipped, or too many fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<AlarmSpec>,
 }
 
 /// An HTTP call; the node's outbound-address policy applies to its URL.
@@ -238,6 +243,7 @@ impl JobSpec {
         }
         check_range(&mut errors, "retries.backoffMs", self.retries.backoff_ms, BACKOFF_MS);
         check_range(&mut errors, "maxConcurrent", u64::from(self.max_concurrent), MAX_CONCURRENT);
+        errors.extend(self.alarms.iter().flat_map(AlarmSpec::problems));
         errors
     }
 

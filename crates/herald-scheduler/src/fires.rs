@@ -100,6 +100,13 @@ impl FireClaimer {
         for fire in fired.clone().filter(|f| f.job_id.is_some()) {
             self.spawn_job(fire.clone());
         }
+        let skipped_jobs = fires.iter().filter(|f| f.job_id.is_some() && f.outcome == FireOutcome::MisfireSkipped);
+        for fire in skipped_jobs {
+            if let Some(jobs) = self.jobs.clone() {
+                let fire = fire.clone();
+                tokio::spawn(async move { jobs.skipped(&fire).await });
+            }
+        }
         for fire in fired.filter(|f| f.job_id.is_none()) {
             let (housekeeping, store, clock, fire) =
                 (self.housekeeping.clone(), self.store.clone(), self.clock.clone(), fire.clone());

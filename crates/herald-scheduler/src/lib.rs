@@ -7,6 +7,7 @@
 
 mod crowd_file;
 mod fires;
+mod job_alarms;
 mod jobs;
 mod planner;
 mod release;
@@ -15,6 +16,7 @@ mod scheduled_jobs;
 mod streamer;
 
 pub use fires::{FireClaimer, SchedulerConfig};
+pub use job_alarms::JobAlarms;
 pub use jobs::{Housekeeping, HousekeepingJob, JobError};
 pub use release::QuietRelease;
 pub use retention::Retention;

@@ -3,10 +3,11 @@
 //! fire's outcome to the ledger. What an attempt calls (HTTP or a command) is the binary's
 //! [`JobCall`], which knows the outbound-address policy and which commands the node runs.
 
+use crate::job_alarms::JobAlarms;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use herald_core::Clock;
-use herald_core::scheduled_job::{JobSpec, Overlap};
+use herald_core::scheduled_job::{FireEnd, JobSpec, Overlap};
 use herald_store::{ClaimedFire, JobRunEnd, JobRunOutcome, JobRunStart, Store, StoreError};
 use std::sync::Arc;
 
@@ -71,6 +72,8 @@ pub struct JobRunner {
     /// At most `maxConcurrent` runs per serial job on this node, retry waits included (other
     /// nodes' runs are waited for through the store).
     serial: Arc<std::sync::Mutex<SerialLocks>>,
+    /// Tells whom each job's alarms name of how its fires ended.
+    alarms: Option<JobAlarms>,
 }
 
 /// How one attempt ended.
@@ -83,7 +86,32 @@ struct Attempt {
 
 impl JobRunner {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, call: Arc<dyn JobCall>, node: String) -> Self {
-        Self { store, clock, call, node, serial: Default::default() }
+        Self { store, clock, call, node, serial: Default::default(), alarms: None }
+    }
+
+    /// Sends each job's alarms after its fires.
+    pub fn with_alarms(mut self, alarms: JobAlarms) -> Self {
+        self.alarms = Some(alarms);
+        self
+    }
+
+    /// Raises the misfire alarm of the job a skipped fire was for.
+    pub async fn skipped(&self, fire: &ClaimedFire) {
+        let (Some(job_id), Some(alarms)) = (fire.job_id, &self.alarms) else { return };
+        match self.store.get_job(job_id).await {
+            Ok(job) => {
+                let detail =
+                    format!("the fire of {} came {} ms late and was skipped", fire.fire_time, fire.lateness_ms);
+                alarms.after_fire(job_id, &job.spec, FireEnd::Skipped, &detail).await;
+            }
+            Err(e) => tracing::error!(job_id, error = %e, "reading a job for its misfire alarm failed"),
+        }
+    }
+
+    async fn alarm(&self, job_id: i64, job: &JobSpec, end: FireEnd, detail: &str) {
+        if let Some(alarms) = &self.alarms {
+            alarms.after_fire(job_id, job, end, detail).await;
+        }
     }
 
     /// Runs the job `fire` is for and records every attempt and the fire's outcome; a store
@@ -110,10 +138,13 @@ impl JobRunner {
             let now = self.clock.now();
             let run = self.start(job_id, fire, 0, JobRunOutcome::Discarded, now).await?;
             tracing::warn!(job_id, run_id = run, "job fire discarded: its last run is still going");
-            let error = "discarded: the last run was still going";
-            return self.store.complete_job_fire(fire.fire_id, Some(error), now).await;
+            let error = "discarded: the job's limit of runs was still going";
+            self.store.complete_job_fire(fire.fire_id, Some(error), now).await?;
+            self.alarm(job_id, &job, FireEnd::Discarded, error).await;
+            return Ok(());
         }
         let mut last_error = None;
+        let mut end = None;
         for attempt in 1..=job.retries.max + 1 {
             let wait = job.retries.wait_before(attempt).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
@@ -126,6 +157,7 @@ impl JobRunner {
                 .error
                 .clone()
                 .or_else(|| (ended.outcome != JobRunOutcome::Succeeded).then(|| ended.outcome.as_str().to_string()));
+            end = fire_end(ended.outcome);
             if matches!(ended.outcome, JobRunOutcome::Succeeded | JobRunOutcome::Replaced) {
                 break;
             }
@@ -133,7 +165,11 @@ impl JobRunner {
         if let Some(error) = &last_error {
             tracing::warn!(job_id, fire_id = fire.fire_id, error = %error, "scheduled job failed");
         }
-        self.store.complete_job_fire(fire.fire_id, last_error.as_deref(), self.clock.now()).await
+        self.store.complete_job_fire(fire.fire_id, last_error.as_deref(), self.clock.now()).await?;
+        if let Some(end) = end {
+            self.alarm(job_id, &job, end, last_error.as_deref().unwrap_or("")).await;
+        }
+        Ok(())
     }
 
     fn serial_lock(&self, job_id: i64, max_concurrent: u32) -> Arc<tokio::sync::Semaphore> {
@@ -248,6 +284,17 @@ impl JobRunner {
             error: ended.error.as_deref(),
         };
         self.store.finish_job_run(run_id, &end).await
+    }
+}
+
+/// How a fire whose last attempt ended so ended, for its alarms; None for a replaced one
+/// (a newer fire took its place).
+fn fire_end(outcome: JobRunOutcome) -> Option<FireEnd> {
+    match outcome {
+        JobRunOutcome::Succeeded => Some(FireEnd::Succeeded),
+        JobRunOutcome::TimedOut => Some(FireEnd::TimedOut),
+        JobRunOutcome::Replaced => None,
+        _ => Some(FireEnd::Failed),
     }
 }
 

@@ -110,6 +110,18 @@ pub trait JobRunRepo: Send + Sync {
     async fn complete_job_fire(&self, fire_id: i64, error: Option<&str>, ended: DateTime<Utc>) -> Result<()>;
 }
 
+/// A job's raised alarm rules, shared by every node.
+#[async_trait]
+pub trait JobAlarmRepo: Send + Sync {
+    /// Raises `rule` for the job; true when this raise is to send an alarm (none was sent for
+    /// the rule within `quiet` of `now`, on any node), false when it is kept quiet.
+    async fn raise_job_alarm(&self, job_id: i64, rule: &str, now: DateTime<Utc>, quiet: Duration) -> Result<bool>;
+    /// Clears a raised `rule`; true when it was raised (a recovery is due), once across nodes.
+    async fn recover_job_alarm(&self, job_id: i64, rule: &str) -> Result<bool>;
+    /// The job's fires that ended since `since`, and how many of them failed.
+    async fn job_fire_counts(&self, job_id: i64, since: DateTime<Utc>) -> Result<(u64, u64)>;
+}
+
 #[async_trait]
 pub trait AccountRepo: Send + Sync {
     /// Creates the account and its housekeeping schedules (armed from `now`) in one transaction.
@@ -377,6 +389,7 @@ pub trait Store:
     TemplateRepo
     + JobRepo
     + JobRunRepo
+    + JobAlarmRepo
     + CrowdRepo
     + ScheduleRepo
     + RunRepo
@@ -403,6 +416,7 @@ impl<T> Store for T where
     T: TemplateRepo
         + JobRepo
         + JobRunRepo
+        + JobAlarmRepo
         + CrowdRepo
         + ScheduleRepo
         + RunRepo

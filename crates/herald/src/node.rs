@@ -20,7 +20,9 @@ use herald_channels::sealing::Sealer;
 use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
 use herald_core::{Clock, ScheduleKind, topic_for};
-use herald_scheduler::{FireClaimer, Housekeeping, JobRunner, QuietRelease, Retention, RunStreamer, StreamerParts};
+use herald_scheduler::{
+    FireClaimer, Housekeeping, JobAlarms, JobRunner, QuietRelease, Retention, RunStreamer, StreamerParts,
+};
 use herald_store::{DedupStore, Store};
 use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker};
 use secrecy::ExposeSecret;
@@ -178,7 +180,8 @@ impl Node {
             http: self.context.accounts.context().http.clone(),
             commands: crate::command_jobs::CommandJobs { policy: config.jobs.policy() },
         };
-        let jobs = JobRunner::new(store.clone(), clock.clone(), Arc::new(calls), self.id.clone());
+        let alarms = JobAlarms::new(store.clone(), bus.clone(), clock.clone(), self.id.clone());
+        let jobs = JobRunner::new(store.clone(), clock.clone(), Arc::new(calls), self.id.clone()).with_alarms(alarms);
         let claimer = FireClaimer::new(store.clone(), clock.clone(), self.id.clone(), config.scheduler.clone())
             .with_housekeeping(housekeeping)
             .with_jobs(jobs);

@@ -23,12 +23,13 @@ impl JobRepo for Backend {
     async fn create_job(&self, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord> {
         let mut tx = begin_write(&self.pool).await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO jobs (name, kind, spec_json, created_at, updated_at) VALUES ($1, 'http', $2, $3, $3) \
+            "INSERT INTO jobs (name, kind, spec_json, created_at, updated_at) VALUES ($1, $4, $2, $3, $3) \
              RETURNING id",
         )
         .bind(spec.name.trim())
         .bind(spec_json(spec)?)
         .bind(db_time(now))
+        .bind(kind_of(spec))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| name_taken(e, "job", spec.name.trim()))?;
@@ -41,11 +42,12 @@ impl JobRepo for Backend {
     async fn update_job(&self, id: i64, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord> {
         let mut tx = begin_write(&self.pool).await?;
         let enabled = lock_job(&mut tx, id).await?;
-        sqlx::query("UPDATE jobs SET name = $1, spec_json = $2, updated_at = $3 WHERE id = $4")
+        sqlx::query("UPDATE jobs SET name = $1, spec_json = $2, updated_at = $3, kind = $5 WHERE id = $4")
             .bind(spec.name.trim())
             .bind(spec_json(spec)?)
             .bind(db_time(now))
             .bind(id)
+            .bind(kind_of(spec))
             .execute(&mut *tx)
             .await
             .map_err(|e| name_taken(e, "job", spec.name.trim()))?;
@@ -100,6 +102,11 @@ impl JobRepo for Backend {
         }
         Ok(())
     }
+}
+
+/// What the job runs, as the `kind` column says it.
+fn kind_of(spec: &JobSpec) -> &'static str {
+    if spec.command.is_some() { "command" } else { "http" }
 }
 
 fn spec_json(spec: &JobSpec) -> Result<String> {

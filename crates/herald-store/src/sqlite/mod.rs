@@ -22,6 +22,8 @@ mod crowds;
 mod deferred;
 #[path = "../sql/installation.rs"]
 mod installation;
+#[path = "../sql/job_alarms.rs"]
+mod job_alarms;
 #[path = "../sql/job_runs.rs"]
 mod job_runs;
 #[path = "../sql/jobs.rs"]

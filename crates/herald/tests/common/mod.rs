@@ -5,6 +5,7 @@
 #[cfg(feature = "cluster")]
 pub mod cluster;
 pub mod console_login;
+pub mod fake_robot;
 pub mod fake_wecom;
 pub mod job_runs;
 pub mod process;

@@ -1,0 +1,137 @@
+//! A scheduled job's alarms, counted at a fake DingTalk robot that checks the signature as
+//! DingTalk does: a failed fire raises one alarm, more failures within the quiet window send
+//! nothing more, a success sends one recovery, and the next failure alarms again at once; a
+//! discarded fire and a failure rate raise their own rules; a bad alarm template is refused.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::fake_robot::{FakeRobot, ROBOT_SECRET, ROBOT_TOKEN};
+use common::job_runs::ended_runs;
+use common::*;
+use herald_testkit::fake::FakeServer;
+use herald_testkit::receiver::RecordingReceiver;
+use serde_json::{Value, json};
+use std::time::Duration as Wait;
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
+}
+
+/// A node with a robot account and an alarm template through it; the template's id.
+async fn robot_template(node: &TestNode, robot: &FakeServer<FakeRobot>) -> i64 {
+    let account = json!({"name": "ops-robot", "channel": "dingtalk_robot",
+        "config": {"accessToken": ROBOT_TOKEN, "secret": ROBOT_SECRET, "baseUrl": robot.base_url}});
+    let (status, body) = node.post("/api/accounts", &account).await;
+    assert_eq!(status, 201, "{body}");
+    node.template(json!({"name": "job-alarm", "channel": "dingtalk_robot", "channelAccount": "ops-robot",
+        "content": {"content": "[{$state}] {$job} {$rule}: {$detail}"}}))
+        .await
+}
+
+/// The robot's messages once `count` came (or 10 s passed), and a moment more for one that
+/// should not come.
+async fn texts_after(robot: &FakeServer<FakeRobot>, count: usize) -> Vec<String> {
+    for _ in 0..400 {
+        if robot.state().texts.len() >= count {
+            break;
+        }
+        tokio::time::sleep(Wait::from_millis(25)).await;
+    }
+    tokio::time::sleep(Wait::from_millis(600)).await;
+    robot.state().texts.clone()
+}
+
+/// Asks for a fire at `at` and waits for its `runs`-th attempt to end.
+async fn fire(node: &TestNode, id: i64, at: DateTime<Utc>, runs: usize) -> Vec<Value> {
+    node.clock.set(at);
+    assert_eq!(node.post(&format!("/api/jobs/{id}/run"), &json!({})).await.0, 202);
+    ended_runs(node, id, runs).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_alarms_once_per_quiet_window_and_a_success_recovers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start()).await;
+    let robot = FakeRobot::start(node.clock.clone()).await;
+    let template_id = robot_template(&node, &robot).await;
+    let receiver = RecordingReceiver::start().await;
+    let spec = json!({"name": "crm-sync", "http": {"method": "POST", "url": receiver.url}, "schedule": {"type": "api"},
+        "alarms": {"templateId": template_id, "receivers": ["@all"], "quietMins": 30}});
+    let (status, job) = node.post("/api/jobs", &spec).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_i64().unwrap();
+
+    receiver.fail_next(2, 500);
+    fire(&node, id, start() + Duration::minutes(1), 1).await;
+    let texts = texts_after(&robot, 1).await;
+    assert_eq!(texts, ["[raised] crm-sync failure: answered 500"]);
+    fire(&node, id, start() + Duration::minutes(10), 2).await;
+    assert_eq!(texts_after(&robot, 1).await.len(), 1, "a second failure within 30 minutes is kept quiet");
+
+    fire(&node, id, start() + Duration::minutes(20), 3).await;
+    let texts = texts_after(&robot, 2).await;
+    assert_eq!(texts[1], "[recovered] crm-sync failure: the job succeeded again");
+    fire(&node, id, start() + Duration::minutes(21), 4).await;
+    assert_eq!(texts_after(&robot, 2).await.len(), 2, "a success alone sends nothing more");
+
+    receiver.fail_next(1, 503);
+    fire(&node, id, start() + Duration::minutes(22), 5).await;
+    let texts = texts_after(&robot, 3).await;
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(texts[2], "[raised] crm-sync failure: answered 503", "after a recovery the next failure alarms at once");
+    assert_eq!(robot.state().refused, 0, "every alarm was signed as DingTalk checks");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discarded_fires_and_a_failure_rate_raise_their_own_rules_and_bad_alarms_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start()).await;
+    let robot = FakeRobot::start(node.clock.clone()).await;
+    let template_id = robot_template(&node, &robot).await;
+
+    let slow = RecordingReceiver::start().await;
+    slow.set_delay(Wait::from_secs(2));
+    let spec = json!({"name": "busy", "http": {"method": "POST", "url": slow.url}, "schedule": {"type": "api"}, "overlap": "discard",
+        "alarms": {"templateId": template_id, "receivers": ["@all"], "on": ["discarded"], "recovery": false}});
+    let id = node.post("/api/jobs", &spec).await.1["id"].as_i64().unwrap();
+    node.clock.set(start() + Duration::seconds(1));
+    node.post(&format!("/api/jobs/{id}/run"), &json!({})).await;
+    assert!(slow.wait_for(1, Wait::from_secs(10)).await);
+    fire(&node, id, start() + Duration::seconds(2), 2).await;
+    let texts = texts_after(&robot, 1).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].starts_with("[raised] busy discarded: discarded"), "{texts:?}");
+
+    let flaky = RecordingReceiver::start().await;
+    let spec = json!({"name": "flaky", "http": {"method": "POST", "url": flaky.url}, "schedule": {"type": "api"},
+        "alarms": {"templateId": template_id, "receivers": ["@all"], "on": [],
+            "failureRate": {"percent": 50, "windowMins": 60, "minFires": 4}}});
+    let id = node.post("/api/jobs", &spec).await.1["id"].as_i64().unwrap();
+    for (n, fails) in [(1, false), (2, true), (3, false)] {
+        if fails {
+            flaky.fail_next(1, 500);
+        }
+        fire(&node, id, start() + Duration::minutes(n), n as usize).await;
+    }
+    assert_eq!(texts_after(&robot, 1).await.len(), 1, "three fires are fewer than minFires");
+    flaky.fail_next(1, 500);
+    fire(&node, id, start() + Duration::minutes(4), 4).await;
+    let texts = texts_after(&robot, 2).await;
+    assert_eq!(texts.get(1).map(String::as_str), Some("[raised] flaky failure_rate: 2 of the last 4 fires failed"));
+
+    let unknown = node
+        .template(json!({"name": "wrong-vars", "channel": "dingtalk_robot", "channelAccount": "ops-robot",
+        "content": {"content": "{$job} failed for {$customer}"}}))
+        .await;
+    for (alarms, field) in [
+        (json!({"templateId": unknown, "receivers": ["@all"]}), "alarms.templateId"),
+        (json!({"templateId": 999, "receivers": ["@all"]}), "alarms.templateId"),
+        (json!({"templateId": template_id, "receivers": []}), "alarms.receivers"),
+        (json!({"templateId": template_id, "receivers": ["@all"], "quietMins": 0}), "alarms.quietMins"),
+    ] {
+        let spec = json!({"name": "bad", "http": {"url": flaky.url}, "schedule": {"type": "api"}, "alarms": alarms});
+        let (status, refused) = node.post("/api/jobs", &spec).await;
+        assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some(field)), "{refused}");
+    }
+}
