@@ -5,7 +5,8 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
-use crate::json::JsonBody;
+use crate::job_children::{check_children, check_unreferenced};
+use crate::json::{JsonBody, parse};
 use crate::paging::{DEFAULT_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use herald_core::placeholders::placeholder_names;
-use herald_core::scheduled_job::{AlarmSpec, JobSpec};
+use herald_core::scheduled_job::{AlarmSpec, JobSpec, children};
 use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -43,8 +44,9 @@ fn shown(mut job: JobRecord) -> JobRecord {
 
 /// Refuses a spec that breaks a rule, naming every field at fault, a URL the node's outbound
 /// policy would refuse (a private address, another scheme), a command it does not run and an
-/// alarm template that is missing or asks for variables an alarm does not fill.
-async fn checked(state: &AppState, spec: &JobSpec) -> Result<(), ApiError> {
+/// alarm template that is missing or asks for variables an alarm does not fill, and children
+/// that are missing or would run in a circle.
+async fn checked(state: &AppState, stored: Option<&JobRecord>, spec: &JobSpec) -> Result<(), ApiError> {
     let errors = spec.validate(state.clock.now());
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
@@ -59,7 +61,7 @@ async fn checked(state: &AppState, spec: &JobSpec) -> Result<(), ApiError> {
     if let Some(alarms) = &spec.alarms {
         check_alarm_template(state, alarms.template_id).await?;
     }
-    Ok(())
+    check_children(state, stored, spec).await
 }
 
 /// An alarm's template must exist and use only the variables an alarm fills.
@@ -81,7 +83,7 @@ async fn create(
     State(state): State<AppState>,
     JsonBody(spec): JsonBody<JobSpec>,
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
-    checked(&state, &spec).await?;
+    checked(&state, None, &spec).await?;
     let job = state.store.create_job(&spec, state.clock.now()).await?;
     tracing::info!(job_id = job.id, job = ?job.spec.name, schedule = job.spec.cadence().as_str(), "job created");
     Ok((StatusCode::CREATED, Json(shown(job))))
@@ -122,7 +124,7 @@ async fn update(
 ) -> Result<Json<JobRecord>, ApiError> {
     let stored = state.store.get_job(id).await.map_err(not_found(id))?;
     spec.keep_masked_from(&stored.spec);
-    checked(&state, &spec).await?;
+    checked(&state, Some(&stored), &spec).await?;
     let job = state.store.update_job(id, &spec, state.clock.now()).await.map_err(not_found(id))?;
     tracing::info!(job_id = id, job = ?job.spec.name, "job updated");
     Ok(Json(shown(job)))
@@ -131,6 +133,7 @@ async fn update(
 #[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs", params(("id" = i64, Path, description = "the job id")),
     responses((status = 204, description = "deleted with its schedule and run log")))]
 async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    check_unreferenced(&state, id).await?;
     state.store.delete_job(id).await.map_err(not_found(id))?;
     tracing::info!(job_id = id, "job deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -160,13 +163,32 @@ struct RunAsked {
     asked_at: DateTime<Utc>,
 }
 
+/// What a run now may give the fire: its parameter (`{$param}` in an HTTP job's body,
+/// `HERALD_PARAM` for a command).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RunParam {
+    /// At most 16 KiB.
+    param: Option<String>,
+}
+
 /// The next claim on any node fires it, paused or not, beside its own schedule; asking again
-/// before then asks once. Its run shows in the run log.
+/// before then asks once, with the latest param. Its run shows in the run log. The body is
+/// optional.
 #[utoipa::path(post, path = "/api/jobs/{id}/run", tag = "jobs", params(("id" = i64, Path, description = "the job id")),
+    request_body(content = RunParam, description = "optional"),
     responses((status = 202, description = "a fire is asked for", body = RunAsked)))]
-async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> Result<(StatusCode, Json<RunAsked>), ApiError> {
+async fn run_now(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<RunAsked>), ApiError> {
+    let asked: RunParam = if body.iter().all(u8::is_ascii_whitespace) { RunParam::default() } else { parse(&body)? };
+    if asked.param.as_ref().is_some_and(|p| p.len() > children::MAX_PARAM_BYTES) {
+        return Err(ApiError::field("param", format!("longer than {} bytes", children::MAX_PARAM_BYTES)));
+    }
     let now = state.clock.now();
-    state.store.trigger_job(id, now).await.map_err(not_found(id))?;
+    state.store.trigger_job(id, now, asked.param.as_deref()).await.map_err(not_found(id))?;
     tracing::info!(job_id = id, "job run asked for");
     Ok((StatusCode::ACCEPTED, Json(RunAsked { job_id: id, asked_at: now })))
 }

@@ -18,6 +18,7 @@ mod extract;
 mod filters;
 mod funnel;
 mod inbound;
+mod job_children;
 mod jobs;
 mod json;
 pub mod keys;

@@ -13,8 +13,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub mod alarm;
+pub mod children;
 mod command;
 pub use alarm::{AlarmRule, AlarmSpec, FireEnd};
+pub use children::{ChildJob, ChildWhen};
 pub use command::{CommandCall, CommandPolicy};
 
 const MAX_NAME_CHARS: usize = 200;
@@ -66,6 +68,9 @@ pub struct JobSpec {
     /// Who is told when a fire fails, times out, is discarded or skipped, or too many fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarms: Option<AlarmSpec>,
+    /// Jobs triggered when a fire ends, each given this job's output as its parameter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChildJob>,
 }
 
 /// An HTTP call; the node's outbound-address policy applies to its URL.
@@ -82,6 +87,8 @@ pub struct HttpCall {
     /// keep the stored value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// `{$param}` in it takes the fire's parameter (given to run now, or a parent job's
+    /// output), escaped as the inside of a JSON string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     #[serde(default)]
@@ -244,6 +251,7 @@ impl JobSpec {
         check_range(&mut errors, "retries.backoffMs", self.retries.backoff_ms, BACKOFF_MS);
         check_range(&mut errors, "maxConcurrent", u64::from(self.max_concurrent), MAX_CONCURRENT);
         errors.extend(self.alarms.iter().flat_map(AlarmSpec::problems));
+        errors.extend(children::problems(&self.name, &self.children));
         errors
     }
 

@@ -28,13 +28,15 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
-/// Which run an attempt belongs to, for a command's environment.
+/// Which run an attempt belongs to, for a command's environment, and the fire's parameter.
 #[derive(Debug, Clone, Copy)]
 pub struct Attempting<'a> {
     pub job_id: i64,
     pub fire_id: i64,
     pub attempt: u32,
     pub node: &'a str,
+    /// Given to run now, or a parent job's output.
+    pub param: Option<&'a str>,
 }
 
 /// Why a call brought no answer.
@@ -144,12 +146,14 @@ impl JobRunner {
             return Ok(());
         }
         let mut last_error = None;
+        let mut last_output = None;
         let mut end = None;
         for attempt in 1..=job.retries.max + 1 {
             let wait = job.retries.wait_before(attempt).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
             let run_id = self.start(job_id, fire, attempt as i32, JobRunOutcome::Running, self.clock.now()).await?;
-            let attempting = Attempting { job_id, fire_id: fire.fire_id, attempt, node: &self.node };
+            let param = fire.param.as_deref();
+            let attempting = Attempting { job_id, fire_id: fire.fire_id, attempt, node: &self.node, param };
             let ended = self.attempt(&job, attempting, run_id).await;
             self.finish(run_id, &ended).await?;
             metrics::counter!("herald_job_runs_total", "outcome" => ended.outcome.as_str()).increment(1);
@@ -158,6 +162,7 @@ impl JobRunner {
                 .clone()
                 .or_else(|| (ended.outcome != JobRunOutcome::Succeeded).then(|| ended.outcome.as_str().to_string()));
             end = fire_end(ended.outcome);
+            last_output.clone_from(&ended.output);
             if matches!(ended.outcome, JobRunOutcome::Succeeded | JobRunOutcome::Replaced) {
                 break;
             }
@@ -168,8 +173,25 @@ impl JobRunner {
         self.store.complete_job_fire(fire.fire_id, last_error.as_deref(), self.clock.now()).await?;
         if let Some(end) = end {
             self.alarm(job_id, &job, end, last_error.as_deref().unwrap_or("")).await;
+            self.trigger_children(job_id, &job, end == FireEnd::Succeeded, last_output.as_deref()).await;
         }
         Ok(())
+    }
+
+    /// Asks for a fire of each child whose condition the fire's end meets, with the output as
+    /// its parameter; a child that is gone is logged and passed over.
+    async fn trigger_children(&self, job_id: i64, job: &JobSpec, succeeded: bool, output: Option<&str>) {
+        let now = self.clock.now();
+        for child in job.children.iter().filter(|c| c.on.holds(succeeded)) {
+            let asked = match self.store.job_id_named(&child.job).await {
+                Ok(child_id) => self.store.trigger_job(child_id, now, Some(output.unwrap_or_default())).await,
+                Err(e) => Err(e),
+            };
+            match asked {
+                Ok(()) => tracing::info!(job_id, child = %child.job, "child job triggered"),
+                Err(e) => tracing::error!(job_id, child = %child.job, error = %e, "a child job could not be triggered"),
+            }
+        }
     }
 
     fn serial_lock(&self, job_id: i64, max_concurrent: u32) -> Arc<tokio::sync::Semaphore> {

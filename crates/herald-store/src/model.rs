@@ -51,6 +51,8 @@ pub struct ClaimedFire {
     pub run_id: Option<i64>,
     /// The scheduled job this fire runs.
     pub job_id: Option<i64>,
+    /// The parameter the fire was asked with (run now, or a parent job's output).
+    pub param: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

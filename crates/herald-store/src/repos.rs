@@ -80,15 +80,18 @@ pub trait JobRepo: Send + Sync {
     /// Replaces a job's spec; its schedule starts over from `now` and keeps its paused state.
     async fn update_job(&self, id: i64, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord>;
     async fn get_job(&self, id: i64) -> Result<JobRecord>;
+    /// The id of the job named so.
+    async fn job_id_named(&self, name: &str) -> Result<i64>;
     /// Jobs by id.
     async fn list_jobs(&self, window: Window) -> Result<Vec<JobRecord>>;
     /// Deletes a job with its schedule, fires' link and run log.
     async fn delete_job(&self, id: i64) -> Result<()>;
     /// Pauses (no scheduled fire) or resumes (the first fire after `now`) a job.
     async fn set_job_enabled(&self, id: i64, enabled: bool, now: DateTime<Utc>) -> Result<JobRecord>;
-    /// Asks for a fire at `now`, which the next claim takes whether or not the job is paused
-    /// (a fire asked for and not yet claimed is asked for once).
-    async fn trigger_job(&self, id: i64, now: DateTime<Utc>) -> Result<()>;
+    /// Asks for a fire at `now` with `param`, which the next claim takes whether or not the
+    /// job is paused (a fire asked for and not yet claimed is asked for once, with the latest
+    /// param).
+    async fn trigger_job(&self, id: i64, now: DateTime<Utc>, param: Option<&str>) -> Result<()>;
 }
 
 /// The run log of scheduled jobs, and a job fire's end.

@@ -81,6 +81,7 @@ fn prepared(command: &CommandCall, job_name: &str, attempting: Attempting<'_>) -
         .env("HERALD_FIRE_ID", attempting.fire_id.to_string())
         .env("HERALD_ATTEMPT", attempting.attempt.to_string())
         .env("HERALD_NODE", attempting.node)
+        .env("HERALD_PARAM", attempting.param.unwrap_or_default())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

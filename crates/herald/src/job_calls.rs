@@ -5,7 +5,7 @@
 
 use crate::command_jobs::CommandJobs;
 use herald_channels::http::{HttpError, OutboundHttp};
-use herald_core::scheduled_job::{HttpCall, JobSpec};
+use herald_core::scheduled_job::{HttpCall, JobSpec, children};
 use herald_scheduler::{Answer, Attempting, CallError, JobCall};
 use reqwest::Method;
 
@@ -23,7 +23,7 @@ impl JobCall for JobCalls {
         timeout: std::time::Duration,
     ) -> Result<Answer, CallError> {
         match (&job.http, &job.command) {
-            (Some(call), _) => self.http_call(call, timeout).await,
+            (Some(call), _) => self.http_call(call, attempting.param, timeout).await,
             (None, Some(command)) => self.commands.run(command, &job.name, attempting, timeout).await,
             (None, None) => Err(CallError::Failed("the job has nothing to run".into())),
         }
@@ -31,7 +31,12 @@ impl JobCall for JobCalls {
 }
 
 impl JobCalls {
-    async fn http_call(&self, call: &HttpCall, timeout: std::time::Duration) -> Result<Answer, CallError> {
+    async fn http_call(
+        &self,
+        call: &HttpCall,
+        param: Option<&str>,
+        timeout: std::time::Duration,
+    ) -> Result<Answer, CallError> {
         let method = Method::from_bytes(call.method.as_bytes())
             .map_err(|_| CallError::Failed(format!("method {:?}", call.method)))?;
         let answer = self
@@ -42,7 +47,7 @@ impl JobCalls {
                     request = request.header(name, value);
                 }
                 match &call.body {
-                    Some(body) => request.body(body.clone()),
+                    Some(body) => request.body(children::with_param(body, param)),
                     None => request,
                 }
             })

@@ -1,6 +1,7 @@
 //! Command jobs, run for real: only what the node's configuration lets run, arguments never
 //! through a shell, a clean environment, output captured and capped, an exit judged by its
-//! code, and the whole process group killed at the timeout or when a newer fire replaces it.
+//! code, and the whole process group killed at the timeout or when a newer fire replaces it;
+//! a parent's output handed to its children, as a param is to a run now.
 
 mod common;
 
@@ -158,4 +159,63 @@ async fn a_command_is_killed_with_what_it_started_at_its_timeout_and_when_replac
     let runs = ended_runs(&node, id, 1).await;
     assert_eq!(runs[0]["outcome"], "replaced");
     assert!(wait_gone(&first_bg).await, "the replaced run's background process {first_bg} was killed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_passes_its_output_to_its_children_and_a_circle_of_children_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_running_commands(dir.path()).await;
+    let receiver = herald_testkit::receiver::RecordingReceiver::start().await;
+    let child = |name: &str| {
+        json!({"name": name, "http": {"method": "POST", "url": format!("{}/{name}", receiver.url),
+            "body": "{\"parent\": \"{$param}\"}"}, "schedule": {"type": "api"}})
+    };
+    for name in ["on-success", "always"] {
+        assert_eq!(node.post("/api/jobs", &child(name)).await.0, 201);
+    }
+    let parent = json!({"name": "export", "command": {"program": "/bin/echo", "args": ["report \"42\""]},
+        "schedule": {"type": "api"}, "children": [{"job": "on-success"}, {"job": "always", "on": "always"}]});
+    run(&node, &parent, 1).await;
+    assert!(receiver.wait_for(2, Wait::from_secs(10)).await, "both children called");
+    let mut calls = receiver.received();
+    calls.sort_by(|a, b| a.path.cmp(&b.path));
+    for call in &calls {
+        let body: Value = serde_json::from_slice(&call.body).expect("the child's body stays JSON");
+        assert_eq!(body["parent"], "report \"42\"\n", "{}", call.path);
+    }
+
+    // A failed parent triggers only the child that runs always.
+    let failing = json!({"name": "failing", "command": {"program": "exit 1", "shell": true},
+        "schedule": {"type": "api"}, "children": [{"job": "on-success"}, {"job": "always", "on": "always"}]});
+    node.clock.set(start() + Duration::minutes(1));
+    run(&node, &failing, 1).await;
+    assert!(receiver.wait_for(3, Wait::from_secs(10)).await);
+    tokio::time::sleep(Wait::from_millis(500)).await;
+    let paths: Vec<String> = receiver.received()[2..].iter().map(|c| c.path.clone()).collect();
+    assert_eq!(paths, ["/always"]);
+
+    // Run now with a param, as a child is given one.
+    let (_, jobs) = node.get("/api/jobs?limit=10").await;
+    let always = jobs["items"].as_array().unwrap().iter().find(|j| j["name"] == "always").unwrap()["id"].clone();
+    node.clock.set(start() + Duration::minutes(2));
+    let (status, _) = node.post(&format!("/api/jobs/{always}/run"), &json!({"param": "by hand"})).await;
+    assert_eq!(status, 202);
+    assert!(receiver.wait_for(4, Wait::from_secs(10)).await);
+    let body: Value = serde_json::from_slice(&receiver.received()[3].body).unwrap();
+    assert_eq!(body["parent"], "by hand");
+
+    // always → export would close export → always → export; a missing child, a named parent.
+    let mut circle = child("always");
+    circle["children"] = json!([{"job": "export"}]);
+    let (status, refused) = node.put(&format!("/api/jobs/{always}"), &circle).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("children")), "{refused}");
+    assert!(refused.to_string().contains("always → export → always"), "{refused}");
+    let mut missing = child("lonely");
+    missing["children"] = json!([{"job": "nobody"}]);
+    let (status, refused) = node.post("/api/jobs", &missing).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("children.0.job")), "{refused}");
+    let (status, refused) = node.delete(&format!("/api/jobs/{always}")).await;
+    assert_eq!(status, 409, "a child is not deleted from under its parent: {refused}");
+    let (status, refused) = node.put(&format!("/api/jobs/{always}"), &child("renamed")).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("name")), "{refused}");
 }

@@ -246,7 +246,7 @@ async fn resume(State(state): State<AppState>, Path(id): Path<i64>) -> PageResul
 
 /// Asks for a fire now, which the next claim on any node runs, paused or not.
 async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
-    state.store.trigger_job(id, state.clock.now()).await.map_err(not_found(id))?;
+    state.store.trigger_job(id, state.clock.now(), None).await.map_err(not_found(id))?;
     tracing::info!(job_id = id, "job run asked for from the console");
     Ok(Redirect::to(&format!("/jobs/{id}?done=asked")).into_response())
 }

@@ -57,6 +57,14 @@ impl JobRepo for Backend {
         Ok(job)
     }
 
+    async fn job_id_named(&self, name: &str) -> Result<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE name = $1")
+            .bind(name.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        id.ok_or_else(|| StoreError::not_found("job", name.trim()))
+    }
+
     async fn get_job(&self, id: i64) -> Result<JobRecord> {
         let row = sqlx::query(formatcp!("{JOB_COLUMNS} WHERE j.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         job_from_row(&row.ok_or_else(|| StoreError::not_found("job", id))?)
@@ -91,12 +99,15 @@ impl JobRepo for Backend {
         Ok(job)
     }
 
-    async fn trigger_job(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let asked = sqlx::query("UPDATE schedules SET trigger_at = COALESCE(trigger_at, $1) WHERE job_id = $2")
-            .bind(db_time(now))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+    async fn trigger_job(&self, id: i64, now: DateTime<Utc>, param: Option<&str>) -> Result<()> {
+        let asked = sqlx::query(
+            "UPDATE schedules SET trigger_at = COALESCE(trigger_at, $1), trigger_param = $3 WHERE job_id = $2",
+        )
+        .bind(db_time(now))
+        .bind(id)
+        .bind(param)
+        .execute(&self.pool)
+        .await?;
         if asked.rows_affected() == 0 {
             return Err(StoreError::not_found("job", id));
         }

@@ -31,7 +31,7 @@ const DUE_SCHEDULES: &str = formatcp!(
 
 /// The schedules a fire was asked of ("run now"), oldest ask first.
 const TRIGGERED_SCHEDULES: &str = formatcp!(
-    "SELECT id, kind, template_id, account_id, job_id, trigger_at FROM schedules WHERE trigger_at <= $1 \
+    "SELECT id, kind, template_id, account_id, job_id, trigger_at, trigger_param FROM schedules WHERE trigger_at <= $1 \
      ORDER BY trigger_at, id LIMIT $2{SKIP_LOCKED}"
 );
 
@@ -209,8 +209,9 @@ async fn claim_one(
 /// own next fire stays. None when the ledger held a fire at that time (the ask is that fire).
 async fn claim_trigger(tx: &mut Tx, row: &DbRow, claimer: &str, now: DateTime<Utc>) -> Result<Option<ClaimedFire>> {
     let asked_at = time_of(row, "trigger_at")?;
+    let param: Option<String> = row.try_get("trigger_param")?;
     let fire = DueFire::of(row)?;
-    sqlx::query("UPDATE schedules SET trigger_at = NULL WHERE id = $1")
+    sqlx::query("UPDATE schedules SET trigger_at = NULL, trigger_param = NULL WHERE id = $1")
         .bind(fire.schedule_id)
         .execute(&mut **tx)
         .await?;
@@ -221,7 +222,8 @@ async fn claim_trigger(tx: &mut Tx, row: &DbRow, claimer: &str, now: DateTime<Ut
         next_fire: None,
         creates_run: false,
     };
-    record_fire(tx, &fire, &decision, claimer, now).await
+    let claimed = record_fire(tx, &fire, &decision, claimer, now).await?;
+    Ok(claimed.map(|claimed| ClaimedFire { param, ..claimed }))
 }
 
 /// The schedule a fire belongs to.
@@ -299,6 +301,7 @@ async fn record_fire(
         outcome: decision.outcome,
         run_id,
         job_id: fire.job_id,
+        param: None,
     }))
 }
 

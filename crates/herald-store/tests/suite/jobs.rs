@@ -32,19 +32,22 @@ pub async fn jobs_fire_on_their_cadence_and_when_triggered_paused_or_not(store: 
     assert_eq!(fires.iter().map(|f| f.job_id).collect::<Vec<_>>(), [Some(rate.id)]);
     assert_eq!(store.get_job(rate.id).await.unwrap().next_fire_at, Some(start + Duration::seconds(120)));
 
-    // Asked twice before a claim: one fire, at the first ask, and the schedule is left as it was.
+    // Asked twice before a claim: one fire, at the first ask with the latest param, and the
+    // schedule is left as it was.
     store.set_job_enabled(rate.id, false, at).await.unwrap();
-    store.trigger_job(rate.id, at + Duration::seconds(5)).await.unwrap();
-    store.trigger_job(rate.id, at + Duration::seconds(6)).await.unwrap();
-    store.trigger_job(api.id, at + Duration::seconds(6)).await.unwrap();
+    store.trigger_job(rate.id, at + Duration::seconds(5), None).await.unwrap();
+    store.trigger_job(rate.id, at + Duration::seconds(6), Some("latest")).await.unwrap();
+    store.trigger_job(api.id, at + Duration::seconds(6), None).await.unwrap();
     assert!(store.claim_due_fires("node-test", at + Duration::seconds(4), GRACE, 10).await.unwrap().is_empty());
     let fires = store.claim_due_fires("node-test", at + Duration::seconds(7), GRACE, 10).await.unwrap();
     let mut asked: Vec<_> = fires.iter().map(|f| (f.job_id, f.fire_time - at)).collect();
     asked.sort();
     assert_eq!(asked, [(Some(rate.id), Duration::seconds(5)), (Some(api.id), Duration::seconds(6))]);
+    let param_of = |id| fires.iter().find(|f| f.job_id == Some(id)).and_then(|f| f.param.clone());
+    assert_eq!((param_of(rate.id), param_of(api.id)), (Some("latest".to_string()), None), "the latest ask's param");
     assert!(store.claim_due_fires("node-test", at + Duration::minutes(10), GRACE, 10).await.unwrap().is_empty());
     assert_eq!(store.get_job(rate.id).await.unwrap().next_fire_at, None, "still paused");
-    assert!(matches!(store.trigger_job(999, at).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(store.trigger_job(999, at, None).await, Err(StoreError::NotFound { .. })));
     assert_eq!(store.list_jobs(Window::ALL).await.unwrap().len(), 2);
     store.delete_job(api.id).await.unwrap();
     assert!(matches!(store.get_job(api.id).await, Err(StoreError::NotFound { .. })));
@@ -136,7 +139,7 @@ pub async fn a_job_alarm_sends_once_per_quiet_window_and_recovers_once(store: Ar
 
     // Fires that ended, counted by outcome within the window.
     for (n, error) in [(1, None), (2, Some("answered 500")), (3, None)] {
-        store.trigger_job(flaky.id, start + Duration::minutes(n)).await.unwrap();
+        store.trigger_job(flaky.id, start + Duration::minutes(n), None).await.unwrap();
         let at = start + Duration::minutes(n);
         let fire = store.claim_due_fires("node-a", at, GRACE, 10).await.unwrap().remove(0);
         store.complete_job_fire(fire.fire_id, error, at).await.unwrap();

@@ -57,6 +57,9 @@ pub enum JobCommand {
     /// Run it now, on whichever node claims next.
     Run {
         id: i64,
+        /// The fire's parameter: `{$param}` in an HTTP job's body, HERALD_PARAM for a command.
+        #[arg(long)]
+        param: Option<String>,
         #[command(flatten)]
         node: NodeArgs,
     },
@@ -93,7 +96,9 @@ pub async fn run(command: JobCommand) -> anyhow::Result<ExitCode> {
         JobCommand::Show { id, node } => node.call(&format!("/api/jobs/{id}"), None).await,
         JobCommand::Pause { id, node } => node.call(&format!("/api/jobs/{id}/pause"), Some(&json!({}))).await,
         JobCommand::Resume { id, node } => node.call(&format!("/api/jobs/{id}/resume"), Some(&json!({}))).await,
-        JobCommand::Run { id, node } => node.call(&format!("/api/jobs/{id}/run"), Some(&json!({}))).await,
+        JobCommand::Run { id, param, node } => {
+            node.call(&format!("/api/jobs/{id}/run"), Some(&json!({ "param": param }))).await
+        }
         JobCommand::Runs { id, outcome, limit, offset, node } => {
             if let Some(o) = outcome.as_deref() {
                 anyhow::ensure!(

@@ -8,3 +8,7 @@ CREATE TABLE job_alarms (
     quieted       BIGINT NOT NULL DEFAULT 0, -- raises kept quiet since that alarm
     PRIMARY KEY (job_id, rule)
 );
+
+-- The parameter a fire asked for ("run now" with a param, or a parent job's output for its
+-- child), taken with trigger_at by the claim. jobs.kind is now 'http' or 'command'.
+ALTER TABLE schedules ADD COLUMN trigger_param TEXT;
