@@ -12,3 +12,7 @@ CREATE TABLE job_alarms (
 -- The parameter a fire asked for ("run now" with a param, or a parent job's output for its
 -- child), taken with trigger_at by the claim. jobs.kind is now 'http' or 'command'.
 ALTER TABLE schedules ADD COLUMN trigger_param TEXT;
+
+-- A job's own run-log retention in days (retention.days when NULL).
+ALTER TABLE jobs ADD COLUMN keep_runs_days BIGINT;
+CREATE INDEX job_runs_job_started ON job_runs (job_id, started_at);

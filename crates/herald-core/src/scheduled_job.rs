@@ -31,6 +31,8 @@ pub const TIMEOUT_MS: (u64, u64) = (100, 86_400_000);
 pub const MAX_RETRIES: u32 = 10;
 /// The first retry's wait, in milliseconds; each later one doubles, up to an hour.
 pub const BACKOFF_MS: (u64, u64) = (10, 3_600_000);
+/// A job's own run-log retention, in days.
+pub const KEEP_RUNS_DAYS: (u64, u64) = (1, 3_650);
 /// Runs of one job going at once.
 pub const MAX_CONCURRENT: (u64, u64) = (1, 64);
 /// A fixed rate's or fixed delay's period, in seconds: from one to a year.
@@ -71,6 +73,10 @@ pub struct JobSpec {
     /// Jobs triggered when a fire ends, each given this job's output as its parameter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<ChildJob>,
+    /// Its run log is kept this many days (1 to 3,650); the node's `retention.days` when left
+    /// out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_runs_days: Option<u32>,
 }
 
 /// An HTTP call; the node's outbound-address policy applies to its URL.
@@ -252,6 +258,9 @@ impl JobSpec {
         check_range(&mut errors, "maxConcurrent", u64::from(self.max_concurrent), MAX_CONCURRENT);
         errors.extend(self.alarms.iter().flat_map(AlarmSpec::problems));
         errors.extend(children::problems(&self.name, &self.children));
+        if let Some(days) = self.keep_runs_days {
+            check_range(&mut errors, "keepRunsDays", u64::from(days), KEEP_RUNS_DAYS);
+        }
         errors
     }
 

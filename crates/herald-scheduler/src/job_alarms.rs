@@ -45,6 +45,23 @@ impl JobAlarms {
         }
     }
 
+    /// Raises `stuck` for an attempt still going after the job's `stuckAfterSecs`.
+    pub async fn stuck(&self, job_id: i64, job: &JobSpec, secs: u32) {
+        let Some(spec) = &job.alarms else { return };
+        let at = self.clock.now();
+        let detail = format!("an attempt is still going after {secs} s");
+        let alarm = Alarm { job_id, job: &job.name, rule: AlarmRule::Stuck, recovered: false, detail, at };
+        match self.store.raise_job_alarm(job_id, AlarmRule::Stuck.as_str(), at, minutes(spec.quiet_mins)).await {
+            Ok(true) => {
+                if let Err(e) = self.send(spec, &alarm).await {
+                    tracing::error!(job_id, error = %e, "a job alarm could not be sent");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(job_id, error = %e, "a job alarm could not be raised"),
+        }
+    }
+
     async fn judge(
         &self,
         job_id: i64,

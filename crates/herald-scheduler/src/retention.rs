@@ -23,7 +23,8 @@ pub struct Retention {
 impl HousekeepingJob for Retention {
     async fn run(&self, _fire: &ClaimedFire) -> Result<(), JobError> {
         let before = self.clock.now() - Duration::days(self.days);
-        let deleted = self.store.purge_before(before, PURGE_BATCH).await?;
+        let deleted = self.store.purge_before(before, PURGE_BATCH).await?
+            + self.store.purge_kept_job_runs(self.clock.now(), PURGE_BATCH).await?;
         let mut expired = 0;
         loop {
             let purged = self.dedup.purge_expired(self.clock.now(), PURGE_BATCH).await?;

@@ -110,6 +110,19 @@ impl JobRunner {
         }
     }
 
+    /// Raises the job's `stuck` alarm, in a task of its own, if the attempt about to start is
+    /// still going after `stuckAfterSecs`; the caller aborts it when the attempt ends.
+    fn watch_for_stuck(&self, job_id: i64, job: &JobSpec) -> Option<tokio::task::JoinHandle<()>> {
+        let secs = job.alarms.as_ref()?.stuck_after_secs?;
+        let alarms = self.alarms.clone()?;
+        let job = job.clone();
+        Some(tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(u64::from(secs))).await;
+            // Sent on its own, so an attempt that ends meanwhile does not cut it off halfway.
+            tokio::spawn(async move { alarms.stuck(job_id, &job, secs).await });
+        }))
+    }
+
     async fn alarm(&self, job_id: i64, job: &JobSpec, end: FireEnd, detail: &str) {
         if let Some(alarms) = &self.alarms {
             alarms.after_fire(job_id, job, end, detail).await;
@@ -154,7 +167,11 @@ impl JobRunner {
             let run_id = self.start(job_id, fire, attempt as i32, JobRunOutcome::Running, self.clock.now()).await?;
             let param = fire.param.as_deref();
             let attempting = Attempting { job_id, fire_id: fire.fire_id, attempt, node: &self.node, param };
+            let watchdog = self.watch_for_stuck(job_id, &job);
             let ended = self.attempt(&job, attempting, run_id).await;
+            if let Some(watchdog) = watchdog {
+                watchdog.abort();
+            }
             self.finish(run_id, &ended).await?;
             metrics::counter!("herald_job_runs_total", "outcome" => ended.outcome.as_str()).increment(1);
             last_error = ended

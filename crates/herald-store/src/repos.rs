@@ -322,6 +322,9 @@ pub trait RetentionRepo: Send + Sync {
     /// that old still waiting for their endpoint, at most `batch` rows per statement; returns
     /// the rows deleted.
     async fn purge_before(&self, before: DateTime<Utc>, batch: i64) -> Result<u64>;
+    /// Deletes the run log of each job that keeps its own past its days, in batches; the rows
+    /// deleted.
+    async fn purge_kept_job_runs(&self, now: DateTime<Utc>, batch: i64) -> Result<u64>;
 }
 
 #[async_trait]

@@ -1,7 +1,8 @@
 //! A scheduled job's alarms, counted at a fake DingTalk robot that checks the signature as
 //! DingTalk does: a failed fire raises one alarm, more failures within the quiet window send
 //! nothing more, a success sends one recovery, and the next failure alarms again at once; a
-//! discarded fire and a failure rate raise their own rules; a bad alarm template is refused.
+//! discarded fire, an attempt still going too long and a failure rate raise their own rules; a
+//! bad alarm template is refused.
 
 mod common;
 
@@ -84,7 +85,7 @@ async fn a_failure_alarms_once_per_quiet_window_and_a_success_recovers_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discarded_fires_and_a_failure_rate_raise_their_own_rules_and_bad_alarms_are_refused() {
+async fn discarded_fires_stuck_attempts_and_a_failure_rate_raise_their_own_rules_and_bad_alarms_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let node = TestNode::start(&test_config(dir.path()), start()).await;
     let robot = FakeRobot::start(node.clock.clone()).await;
@@ -103,6 +104,19 @@ async fn discarded_fires_and_a_failure_rate_raise_their_own_rules_and_bad_alarms
     assert_eq!(texts.len(), 1, "{texts:?}");
     assert!(texts[0].starts_with("[raised] busy discarded: discarded"), "{texts:?}");
 
+    // An attempt still going after stuckAfterSecs raises stuck; its success recovers it.
+    let slower = RecordingReceiver::start().await;
+    slower.set_delay(Wait::from_millis(2_500));
+    let spec = json!({"name": "slow", "http": {"method": "POST", "url": slower.url}, "schedule": {"type": "api"},
+        "timeoutMs": 10_000, "alarms": {"templateId": template_id, "receivers": ["@all"], "stuckAfterSecs": 1}});
+    let id = node.post("/api/jobs", &spec).await.1["id"].as_i64().unwrap();
+    fire(&node, id, start() + Duration::seconds(3), 1).await;
+    let texts = texts_after(&robot, 3).await;
+    assert_eq!(
+        texts[1..],
+        ["[raised] slow stuck: an attempt is still going after 1 s", "[recovered] slow stuck: the job succeeded again"]
+    );
+
     let flaky = RecordingReceiver::start().await;
     let spec = json!({"name": "flaky", "http": {"method": "POST", "url": flaky.url}, "schedule": {"type": "api"},
         "alarms": {"templateId": template_id, "receivers": ["@all"], "on": [],
@@ -114,11 +128,11 @@ async fn discarded_fires_and_a_failure_rate_raise_their_own_rules_and_bad_alarms
         }
         fire(&node, id, start() + Duration::minutes(n), n as usize).await;
     }
-    assert_eq!(texts_after(&robot, 1).await.len(), 1, "three fires are fewer than minFires");
+    assert_eq!(texts_after(&robot, 3).await.len(), 3, "three fires are fewer than minFires");
     flaky.fail_next(1, 500);
     fire(&node, id, start() + Duration::minutes(4), 4).await;
-    let texts = texts_after(&robot, 2).await;
-    assert_eq!(texts.get(1).map(String::as_str), Some("[raised] flaky failure_rate: 2 of the last 4 fires failed"));
+    let texts = texts_after(&robot, 4).await;
+    assert_eq!(texts.get(3).map(String::as_str), Some("[raised] flaky failure_rate: 2 of the last 4 fires failed"));
 
     let unknown = node
         .template(json!({"name": "wrong-vars", "channel": "dingtalk_robot", "channelAccount": "ops-robot",

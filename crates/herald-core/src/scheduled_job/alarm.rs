@@ -31,12 +31,16 @@ pub struct AlarmSpec {
     /// Raised when this share of the fires in the window failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_rate: Option<FailureRate>,
+    /// Raises `stuck` when an attempt is still going this many seconds after it started
+    /// (1 to 86,400), before its timeout ends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stuck_after_secs: Option<u32>,
     /// After an alarm, the same rule stays quiet this many minutes (1 to 1,440; 60 when left
     /// out), however often it is raised meanwhile.
     #[serde(default = "default_quiet_mins")]
     pub quiet_mins: u32,
-    /// A message when a raised `failure`, `timeout` or `failure_rate` rule is over (the job
-    /// succeeds again); on when left out.
+    /// A message when a raised `failure`, `timeout`, `failure_rate` or `stuck` rule is over
+    /// (the job succeeds again); on when left out.
     #[serde(default = "default_true")]
     pub recovery: bool,
 }
@@ -55,6 +59,8 @@ pub enum AlarmRule {
     Misfire,
     /// Set by `failureRate`, not listed in `on`.
     FailureRate,
+    /// Set by `stuckAfterSecs`, not listed in `on`.
+    Stuck,
 }
 
 /// A failure rate over the fires of a window.
@@ -111,12 +117,13 @@ impl AlarmRule {
             Self::Discarded => "discarded",
             Self::Misfire => "misfire",
             Self::FailureRate => "failure_rate",
+            Self::Stuck => "stuck",
         }
     }
 
     /// Whether a raised rule stays raised until the job succeeds (and then recovers).
     pub fn recovers(self) -> bool {
-        matches!(self, Self::Failure | Self::Timeout | Self::FailureRate)
+        matches!(self, Self::Failure | Self::Timeout | Self::FailureRate | Self::Stuck)
     }
 }
 
@@ -129,8 +136,14 @@ impl AlarmSpec {
         } else if let Some(i) = self.receivers.iter().position(|r| r.trim().is_empty() || r.len() > 256) {
             errors.push(FieldError::new(format!("alarms.receivers.{i}"), "must be 1 to 256 bytes"));
         }
-        if self.on.contains(&AlarmRule::FailureRate) {
-            errors.push(FieldError::new("alarms.on", "failure_rate is set by alarms.failureRate"));
+        if self.on.contains(&AlarmRule::FailureRate) || self.on.contains(&AlarmRule::Stuck) {
+            errors.push(FieldError::new(
+                "alarms.on",
+                "failure_rate and stuck are set by alarms.failureRate and alarms.stuckAfterSecs",
+            ));
+        }
+        if self.stuck_after_secs.is_some_and(|secs| !(1..=86_400).contains(&secs)) {
+            errors.push(FieldError::new("alarms.stuckAfterSecs", "must be between 1 and 86400"));
         }
         if !(QUIET_MINS.0..=QUIET_MINS.1).contains(&self.quiet_mins) {
             let (min, max) = QUIET_MINS;
@@ -197,6 +210,9 @@ impl AlarmSpec {
             changes
                 .recover
                 .extend([AlarmRule::Failure, AlarmRule::Timeout].into_iter().filter(|r| self.on.contains(r)));
+            if self.stuck_after_secs.is_some() {
+                changes.recover.push(AlarmRule::Stuck);
+            }
         }
         changes
     }
@@ -251,6 +267,8 @@ mod tests {
         assert_eq!(spec.changes(FireEnd::Failed, Some((4, 2))).raise, [AlarmRule::FailureRate]);
         assert_eq!(spec.changes(FireEnd::Succeeded, Some((5, 2))).recover, [AlarmRule::FailureRate]);
         assert_eq!(spec.changes(FireEnd::Succeeded, Some((4, 2))).raise, [AlarmRule::FailureRate], "still over");
+        let stuck = alarms(json!({"stuckAfterSecs": 600}));
+        assert_eq!(stuck.changes(FireEnd::Succeeded, None).recover, [AlarmRule::Failure, AlarmRule::Stuck]);
     }
 
     #[test]

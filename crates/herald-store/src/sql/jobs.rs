@@ -23,13 +23,15 @@ impl JobRepo for Backend {
     async fn create_job(&self, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord> {
         let mut tx = begin_write(&self.pool).await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO jobs (name, kind, spec_json, created_at, updated_at) VALUES ($1, $4, $2, $3, $3) \
+            "INSERT INTO jobs (name, kind, spec_json, created_at, updated_at, keep_runs_days) \
+             VALUES ($1, $4, $2, $3, $3, $5) \
              RETURNING id",
         )
         .bind(spec.name.trim())
         .bind(spec_json(spec)?)
         .bind(db_time(now))
         .bind(kind_of(spec))
+        .bind(spec.keep_runs_days.map(i64::from))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| name_taken(e, "job", spec.name.trim()))?;
@@ -42,15 +44,18 @@ impl JobRepo for Backend {
     async fn update_job(&self, id: i64, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord> {
         let mut tx = begin_write(&self.pool).await?;
         let enabled = lock_job(&mut tx, id).await?;
-        sqlx::query("UPDATE jobs SET name = $1, spec_json = $2, updated_at = $3, kind = $5 WHERE id = $4")
-            .bind(spec.name.trim())
-            .bind(spec_json(spec)?)
-            .bind(db_time(now))
-            .bind(id)
-            .bind(kind_of(spec))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| name_taken(e, "job", spec.name.trim()))?;
+        sqlx::query(
+            "UPDATE jobs SET name = $1, spec_json = $2, updated_at = $3, kind = $5, keep_runs_days = $6 WHERE id = $4",
+        )
+        .bind(spec.name.trim())
+        .bind(spec_json(spec)?)
+        .bind(db_time(now))
+        .bind(id)
+        .bind(kind_of(spec))
+        .bind(spec.keep_runs_days.map(i64::from))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| name_taken(e, "job", spec.name.trim()))?;
         write_schedule(&mut tx, id, spec, enabled, now).await?;
         let job = job_in(&mut tx, id).await?;
         tx.commit().await?;

@@ -147,3 +147,30 @@ pub async fn a_job_alarm_sends_once_per_quiet_window_and_recovers_once(store: Ar
     assert_eq!(store.job_fire_counts(flaky.id, start).await.unwrap(), (3, 1));
     assert_eq!(store.job_fire_counts(flaky.id, start + Duration::minutes(2)).await.unwrap(), (2, 1));
 }
+
+pub async fn a_job_that_keeps_its_own_run_log_is_purged_by_its_own_days(store: Arc<dyn Store>) {
+    let start = t0();
+    let mut spec = job("kept", serde_json::json!({"type": "api"}));
+    spec.keep_runs_days = Some(1);
+    let kept = store.create_job(&spec, start).await.unwrap();
+    let plain = store.create_job(&job("plain", serde_json::json!({"type": "api"})), start).await.unwrap();
+    for id in [kept.id, plain.id] {
+        let run = JobRunStart {
+            job_id: id,
+            fire_id: None,
+            attempt: 1,
+            node: "n",
+            outcome: JobRunOutcome::Running,
+            at: start,
+        };
+        store.start_job_run(&run).await.unwrap();
+    }
+    let runs_of = async |id| {
+        store.list_job_runs(&JobRunFilter { job_id: id, outcome: None, window: Window::ALL }).await.unwrap().len()
+    };
+    assert_eq!(store.purge_before(start + Duration::hours(1), 10).await.unwrap(), 1, "only the plain job's");
+    assert_eq!((runs_of(kept.id).await, runs_of(plain.id).await), (1, 0));
+    assert_eq!(store.purge_kept_job_runs(start + Duration::hours(23), 10).await.unwrap(), 0, "within its day");
+    assert_eq!(store.purge_kept_job_runs(start + Duration::hours(25), 10).await.unwrap(), 1);
+    assert_eq!(runs_of(kept.id).await, 0);
+}
