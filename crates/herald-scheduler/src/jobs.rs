@@ -1,10 +1,12 @@
 //! Housekeeping jobs: schedules that are not templates' (token refresh, quiet-hours release,
 //! retention, receipt pulls) run the job registered for their kind when they fire. The outcome
 //! is written to the fire ledger; a failure brings the schedule's next fire forward so the job
-//! is retried soon.
+//! is retried soon, and raises the node's housekeeping alarm when it has one.
 
+use crate::alarms::{Alarms, Subject};
 use async_trait::async_trait;
 use chrono::Duration;
+use herald_core::scheduled_job::{AlarmSpec, FireEnd};
 use herald_core::{Clock, ScheduleKind};
 use herald_store::{ClaimedFire, Store};
 use std::collections::HashMap;
@@ -24,6 +26,8 @@ pub struct Housekeeping {
     jobs: HashMap<ScheduleKind, Arc<dyn HousekeepingJob>>,
     /// Wait before retrying a failed job.
     retry_after: Option<Duration>,
+    /// Where a failure alarms, and who is told.
+    alarms: Option<(Alarms, AlarmSpec)>,
 }
 
 impl Housekeeping {
@@ -33,6 +37,13 @@ impl Housekeeping {
 
     pub fn with_job(mut self, kind: ScheduleKind, job: Arc<dyn HousekeepingJob>) -> Self {
         self.jobs.insert(kind, job);
+        self
+    }
+
+    /// Raises `spec`'s alarm through `alarms` when a job fails, and recovers it when it next
+    /// succeeds.
+    pub fn with_alarms(mut self, alarms: Alarms, spec: AlarmSpec) -> Self {
+        self.alarms = Some((alarms, spec));
         self
     }
 
@@ -62,6 +73,15 @@ impl Housekeeping {
         let error = result.err();
         if let Err(e) = store.complete_fire(fire.fire_id, error.as_deref(), error.as_ref().map(|_| retry_at)).await {
             tracing::error!(fire_id = fire.fire_id, error = %e, "recording a housekeeping outcome failed");
+        }
+        if let Some((alarms, spec)) = &self.alarms {
+            let name = match fire.account_id {
+                Some(account) => format!("{} of account {account}", fire.kind),
+                None => fire.kind.clone(),
+            };
+            let end = if error.is_some() { FireEnd::Failed } else { FireEnd::Succeeded };
+            let subject = Subject { schedule_id: fire.schedule_id, name: &name, spec };
+            alarms.after_fire(subject, end, error.as_deref().unwrap_or("")).await;
         }
     }
 }

@@ -5,9 +5,9 @@
 //! `RunStreamer` plans each run into shards and streams the shards' rows onto the bus in
 //! checkpointed batches.
 
+mod alarms;
 mod crowd_file;
 mod fires;
-mod job_alarms;
 mod jobs;
 mod planner;
 mod release;
@@ -15,8 +15,8 @@ mod retention;
 mod scheduled_jobs;
 mod streamer;
 
+pub use alarms::{Alarms, Subject};
 pub use fires::{FireClaimer, SchedulerConfig};
-pub use job_alarms::JobAlarms;
 pub use jobs::{Housekeeping, HousekeepingJob, JobError};
 pub use release::QuietRelease;
 pub use retention::Retention;

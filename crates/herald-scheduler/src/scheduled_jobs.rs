@@ -3,7 +3,7 @@
 //! fire's outcome to the ledger. What an attempt calls (HTTP or a command) is the binary's
 //! [`JobCall`], which knows the outbound-address policy and which commands the node runs.
 
-use crate::job_alarms::JobAlarms;
+use crate::alarms::{Alarms, Subject};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use herald_core::Clock;
@@ -75,7 +75,7 @@ pub struct JobRunner {
     /// nodes' runs are waited for through the store).
     serial: Arc<std::sync::Mutex<SerialLocks>>,
     /// Tells whom each job's alarms name of how its fires ended.
-    alarms: Option<JobAlarms>,
+    alarms: Option<Alarms>,
 }
 
 /// How one attempt ended.
@@ -92,19 +92,19 @@ impl JobRunner {
     }
 
     /// Sends each job's alarms after its fires.
-    pub fn with_alarms(mut self, alarms: JobAlarms) -> Self {
+    pub fn with_alarms(mut self, alarms: Alarms) -> Self {
         self.alarms = Some(alarms);
         self
     }
 
     /// Raises the misfire alarm of the job a skipped fire was for.
     pub async fn skipped(&self, fire: &ClaimedFire) {
-        let (Some(job_id), Some(alarms)) = (fire.job_id, &self.alarms) else { return };
+        let Some(job_id) = fire.job_id else { return };
         match self.store.get_job(job_id).await {
             Ok(job) => {
                 let detail =
                     format!("the fire of {} came {} ms late and was skipped", fire.fire_time, fire.lateness_ms);
-                alarms.after_fire(job_id, &job.spec, FireEnd::Skipped, &detail).await;
+                self.alarm(fire, &job.spec, FireEnd::Skipped, &detail).await;
             }
             Err(e) => tracing::error!(job_id, error = %e, "reading a job for its misfire alarm failed"),
         }
@@ -112,20 +112,25 @@ impl JobRunner {
 
     /// Raises the job's `stuck` alarm, in a task of its own, if the attempt about to start is
     /// still going after `stuckAfterSecs`; the caller aborts it when the attempt ends.
-    fn watch_for_stuck(&self, job_id: i64, job: &JobSpec) -> Option<tokio::task::JoinHandle<()>> {
-        let secs = job.alarms.as_ref()?.stuck_after_secs?;
+    fn watch_for_stuck(&self, schedule_id: i64, job: &JobSpec) -> Option<tokio::task::JoinHandle<()>> {
+        let spec = job.alarms.clone()?;
+        let secs = spec.stuck_after_secs?;
         let alarms = self.alarms.clone()?;
-        let job = job.clone();
+        let name = job.name.clone();
         Some(tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_secs(u64::from(secs))).await;
             // Sent on its own, so an attempt that ends meanwhile does not cut it off halfway.
-            tokio::spawn(async move { alarms.stuck(job_id, &job, secs).await });
+            tokio::spawn(async move {
+                let subject = Subject { schedule_id, name: &name, spec: &spec };
+                alarms.stuck(subject, secs).await;
+            });
         }))
     }
 
-    async fn alarm(&self, job_id: i64, job: &JobSpec, end: FireEnd, detail: &str) {
-        if let Some(alarms) = &self.alarms {
-            alarms.after_fire(job_id, job, end, detail).await;
+    async fn alarm(&self, fire: &ClaimedFire, job: &JobSpec, end: FireEnd, detail: &str) {
+        if let (Some(alarms), Some(spec)) = (&self.alarms, &job.alarms) {
+            let subject = Subject { schedule_id: fire.schedule_id, name: &job.name, spec };
+            alarms.after_fire(subject, end, detail).await;
         }
     }
 
@@ -155,7 +160,7 @@ impl JobRunner {
             tracing::warn!(job_id, run_id = run, "job fire discarded: its last run is still going");
             let error = "discarded: the job's limit of runs was still going";
             self.store.complete_job_fire(fire.fire_id, Some(error), now).await?;
-            self.alarm(job_id, &job, FireEnd::Discarded, error).await;
+            self.alarm(fire, &job, FireEnd::Discarded, error).await;
             return Ok(());
         }
         let mut last_error = None;
@@ -167,7 +172,7 @@ impl JobRunner {
             let run_id = self.start(job_id, fire, attempt as i32, JobRunOutcome::Running, self.clock.now()).await?;
             let param = fire.param.as_deref();
             let attempting = Attempting { job_id, fire_id: fire.fire_id, attempt, node: &self.node, param };
-            let watchdog = self.watch_for_stuck(job_id, &job);
+            let watchdog = self.watch_for_stuck(fire.schedule_id, &job);
             let ended = self.attempt(&job, attempting, run_id).await;
             if let Some(watchdog) = watchdog {
                 watchdog.abort();
@@ -189,7 +194,7 @@ impl JobRunner {
         }
         self.store.complete_job_fire(fire.fire_id, last_error.as_deref(), self.clock.now()).await?;
         if let Some(end) = end {
-            self.alarm(job_id, &job, end, last_error.as_deref().unwrap_or("")).await;
+            self.alarm(fire, &job, end, last_error.as_deref().unwrap_or("")).await;
             self.trigger_children(job_id, &job, end == FireEnd::Succeeded, last_output.as_deref()).await;
         }
         Ok(())

@@ -113,16 +113,16 @@ pub trait JobRunRepo: Send + Sync {
     async fn complete_job_fire(&self, fire_id: i64, error: Option<&str>, ended: DateTime<Utc>) -> Result<()>;
 }
 
-/// A job's raised alarm rules, shared by every node.
+/// Raised alarm rules per schedule (a job's, or a housekeeping one's), shared by every node.
 #[async_trait]
-pub trait JobAlarmRepo: Send + Sync {
-    /// Raises `rule` for the job; true when this raise is to send an alarm (none was sent for
-    /// the rule within `quiet` of `now`, on any node), false when it is kept quiet.
-    async fn raise_job_alarm(&self, job_id: i64, rule: &str, now: DateTime<Utc>, quiet: Duration) -> Result<bool>;
+pub trait AlarmRepo: Send + Sync {
+    /// Raises `rule` for the schedule; true when this raise is to send an alarm (none was sent
+    /// for the rule within `quiet` of `now`, on any node), false when it is kept quiet.
+    async fn raise_alarm(&self, schedule_id: i64, rule: &str, now: DateTime<Utc>, quiet: Duration) -> Result<bool>;
     /// Clears a raised `rule`; true when it was raised (a recovery is due), once across nodes.
-    async fn recover_job_alarm(&self, job_id: i64, rule: &str) -> Result<bool>;
-    /// The job's fires that ended since `since`, and how many of them failed.
-    async fn job_fire_counts(&self, job_id: i64, since: DateTime<Utc>) -> Result<(u64, u64)>;
+    async fn recover_alarm(&self, schedule_id: i64, rule: &str) -> Result<bool>;
+    /// The schedule's fires that ended since `since`, and how many of them failed.
+    async fn fire_counts(&self, schedule_id: i64, since: DateTime<Utc>) -> Result<(u64, u64)>;
 }
 
 #[async_trait]
@@ -395,7 +395,7 @@ pub trait Store:
     TemplateRepo
     + JobRepo
     + JobRunRepo
-    + JobAlarmRepo
+    + AlarmRepo
     + CrowdRepo
     + ScheduleRepo
     + RunRepo
@@ -422,7 +422,7 @@ impl<T> Store for T where
     T: TemplateRepo
         + JobRepo
         + JobRunRepo
-        + JobAlarmRepo
+        + AlarmRepo
         + CrowdRepo
         + ScheduleRepo
         + RunRepo

@@ -98,7 +98,7 @@ on_both_backends!(
         retention_drops_status_events_that_waited_as_long_as_their_trace,
         jobs_fire_on_their_cadence_and_when_triggered_paused_or_not,
         the_run_log_pages_and_a_fixed_delay_counts_from_the_runs_end,
-        a_job_alarm_sends_once_per_quiet_window_and_recovers_once,
+        an_alarm_sends_once_per_quiet_window_and_recovers_once,
         a_job_that_keeps_its_own_run_log_is_purged_by_its_own_days,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).

@@ -27,6 +27,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub retention: RetentionConfig,
     pub jobs: JobsConfig,
+    pub alarms: AlarmsConfig,
     pub policies: PoliciesConfig,
     pub sample_data: SampleDataConfig,
     pub console: ConsoleConfig,
@@ -299,6 +300,50 @@ impl JobsConfig {
     }
 }
 
+/// Where housekeeping that fails (a token refresh, a receipt pull, retention, a quiet-hours
+/// release) raises an alarm: a template and its receivers, as a job's alarms name them. Off
+/// when no template is given.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlarmsConfig {
+    /// The template sent (a robot's, an email's, a webhook's), through its channel and account.
+    pub template_id: Option<i64>,
+    /// As the template's channel names them.
+    pub receivers: Vec<String>,
+    /// After an alarm, the same failure stays quiet this many minutes.
+    pub quiet_mins: u32,
+    /// A message when the housekeeping succeeds again.
+    pub recovery: bool,
+}
+
+impl Default for AlarmsConfig {
+    fn default() -> Self {
+        Self { template_id: None, receivers: Vec::new(), quiet_mins: 60, recovery: true }
+    }
+}
+
+impl AlarmsConfig {
+    /// The alarm housekeeping failures raise; None when off.
+    pub fn spec(&self) -> Option<herald_core::scheduled_job::AlarmSpec> {
+        Some(herald_core::scheduled_job::AlarmSpec {
+            template_id: self.template_id?,
+            receivers: self.receivers.clone(),
+            on: vec![herald_core::scheduled_job::AlarmRule::Failure],
+            failure_rate: None,
+            stuck_after_secs: None,
+            quiet_mins: self.quiet_mins,
+            recovery: self.recovery,
+        })
+    }
+
+    fn validate(&self) -> Result<(), InvalidSetting> {
+        match self.spec().and_then(|spec| spec.problems().into_iter().next()) {
+            Some(fault) => Err(InvalidSetting::new(fault.field.trim_start_matches("alarms."), fault.message)),
+            None => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SampleDataConfig {
@@ -413,6 +458,7 @@ impl Config {
         self.streamer.validate().map_err(|e| e.in_section("streamer"))?;
         self.worker.validate().map_err(|e| e.in_section("worker"))?;
         self.channels.validate().map_err(|e| e.in_section("channels"))?;
+        self.alarms.validate().map_err(|e| e.in_section("alarms"))?;
         self.console.validate().map_err(|e| e.in_section("console"))?;
         self.status_events.validate().map_err(|e| e.in_section("status_events"))?;
         self.receipt_pulls.validate().map_err(|e| e.in_section("receipt_pulls"))

@@ -21,7 +21,7 @@ use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
 use herald_core::{Clock, ScheduleKind, topic_for};
 use herald_scheduler::{
-    FireClaimer, Housekeeping, JobAlarms, JobRunner, QuietRelease, Retention, RunStreamer, StreamerParts,
+    Alarms, FireClaimer, Housekeeping, JobRunner, QuietRelease, Retention, RunStreamer, StreamerParts,
 };
 use herald_store::{DedupStore, Store};
 use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker};
@@ -170,17 +170,20 @@ impl Node {
             max_calls_per_account: config.receipt_pulls.max_calls_per_account,
             cursors: Default::default(),
         };
-        let housekeeping = Housekeeping::new()
+        let alarms = Alarms::new(store.clone(), bus.clone(), clock.clone(), self.id.clone());
+        let mut housekeeping = Housekeeping::new()
             .with_job(ScheduleKind::TokenRefresh, Arc::new(token_refresh))
             .with_job(ScheduleKind::QuietRelease, Arc::new(release))
             .with_job(ScheduleKind::Retention, Arc::new(retention))
             .with_job(ScheduleKind::ReceiptPull, Arc::new(receipt_pulls))
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs));
+        if let Some(spec) = config.alarms.spec() {
+            housekeeping = housekeeping.with_alarms(alarms.clone(), spec);
+        }
         let calls = crate::job_calls::JobCalls {
             http: self.context.accounts.context().http.clone(),
             commands: crate::command_jobs::CommandJobs { policy: config.jobs.policy() },
         };
-        let alarms = JobAlarms::new(store.clone(), bus.clone(), clock.clone(), self.id.clone());
         let jobs = JobRunner::new(store.clone(), clock.clone(), Arc::new(calls), self.id.clone()).with_alarms(alarms);
         let claimer = FireClaimer::new(store.clone(), clock.clone(), self.id.clone(), config.scheduler.clone())
             .with_housekeeping(housekeeping)

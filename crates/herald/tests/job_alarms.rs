@@ -2,12 +2,14 @@
 //! DingTalk does: a failed fire raises one alarm, more failures within the quiet window send
 //! nothing more, a success sends one recovery, and the next failure alarms again at once; a
 //! discarded fire, an attempt still going too long and a failure rate raise their own rules; a
-//! bad alarm template is refused.
+//! bad alarm template is refused; a token refresh that fails alarms through the node's
+//! `[alarms]` and recovers when its retry succeeds.
 
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::fake_robot::{FakeRobot, ROBOT_SECRET, ROBOT_TOKEN};
+use common::fake_wecom::{self, CORP_ID};
 use common::job_runs::ended_runs;
 use common::*;
 use herald_testkit::fake::FakeServer;
@@ -72,7 +74,7 @@ async fn a_failure_alarms_once_per_quiet_window_and_a_success_recovers_it() {
 
     fire(&node, id, start() + Duration::minutes(20), 3).await;
     let texts = texts_after(&robot, 2).await;
-    assert_eq!(texts[1], "[recovered] crm-sync failure: the job succeeded again");
+    assert_eq!(texts[1], "[recovered] crm-sync failure: it succeeded again");
     fire(&node, id, start() + Duration::minutes(21), 4).await;
     assert_eq!(texts_after(&robot, 2).await.len(), 2, "a success alone sends nothing more");
 
@@ -114,7 +116,7 @@ async fn discarded_fires_stuck_attempts_and_a_failure_rate_raise_their_own_rules
     let texts = texts_after(&robot, 3).await;
     assert_eq!(
         texts[1..],
-        ["[raised] slow stuck: an attempt is still going after 1 s", "[recovered] slow stuck: the job succeeded again"]
+        ["[raised] slow stuck: an attempt is still going after 1 s", "[recovered] slow stuck: it succeeded again"]
     );
 
     let flaky = RecordingReceiver::start().await;
@@ -148,4 +150,48 @@ async fn discarded_fires_stuck_attempts_and_a_failure_rate_raise_their_own_rules
         let (status, refused) = node.post("/api/jobs", &spec).await;
         assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some(field)), "{refused}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refresh_that_fails_alarms_through_the_node_s_alarms_and_recovers_on_its_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.alarms.template_id = Some(1);
+    config.alarms.receivers = vec!["@all".into()];
+    let node = TestNode::start(&config, start()).await;
+    let robot = FakeRobot::start(node.clock.clone()).await;
+    assert_eq!(robot_template(&node, &robot).await, 1, "the template the node's [alarms] names");
+    let (wecom, fake) = fake_wecom::start("corp-secret-0123456789").await;
+    let account = json!({"name": "corp-app", "channel": "wecom_app",
+        "config": {"corpId": CORP_ID, "corpSecret": "corp-secret-0123456789", "agentId": 1000002, "baseUrl": wecom}});
+    let (status, created) = node.post("/api/accounts", &account).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+
+    fake.state().fail_gettoken = true;
+    node.clock.set(start() + Duration::hours(1) + Duration::seconds(1));
+    let texts = texts_after(&robot, 1).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].starts_with(&format!("[raised] token_refresh of account {id} failure: "))
+            && texts[0].contains("system busy"),
+        "{texts:?}"
+    );
+    fake.state().fail_gettoken = false;
+    node.clock.set(start() + Duration::hours(1) + Duration::seconds(62));
+    let texts = texts_after(&robot, 2).await;
+    assert_eq!(
+        texts.get(1).map(String::as_str),
+        Some(format!("[recovered] token_refresh of account {id} failure: it succeeded again").as_str())
+    );
+    let calls = fake.state().token_calls;
+    node.clock.set(start() + Duration::hours(2) + Duration::seconds(1));
+    for _ in 0..400 {
+        if fake.state().token_calls > calls {
+            break;
+        }
+        tokio::time::sleep(Wait::from_millis(25)).await;
+    }
+    assert!(fake.state().token_calls > calls, "the 02:00 refresh ran");
+    assert_eq!(texts_after(&robot, 2).await.len(), 2, "a refresh that succeeds sends nothing");
 }

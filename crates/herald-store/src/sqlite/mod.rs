@@ -8,6 +8,8 @@ mod dialect;
 // The repositories, written once in `src/sql/` and compiled here over this dialect.
 #[path = "../sql/accounts.rs"]
 mod accounts;
+#[path = "../sql/alarms.rs"]
+mod alarms;
 #[path = "../sql/api_keys.rs"]
 mod api_keys;
 #[path = "../sql/claims.rs"]
@@ -22,8 +24,6 @@ mod crowds;
 mod deferred;
 #[path = "../sql/installation.rs"]
 mod installation;
-#[path = "../sql/job_alarms.rs"]
-mod job_alarms;
 #[path = "../sql/job_runs.rs"]
 mod job_runs;
 #[path = "../sql/jobs.rs"]

@@ -124,17 +124,18 @@ pub async fn a_cadence_this_version_cannot_read_is_passed_over_and_the_claim_goe
     assert_eq!((left.enabled, left.next_fire_at), (true, Some(at)), "left as it was for the nodes that read it");
 }
 
-pub async fn a_job_alarm_sends_once_per_quiet_window_and_recovers_once(store: Arc<dyn Store>) {
+pub async fn an_alarm_sends_once_per_quiet_window_and_recovers_once(store: Arc<dyn Store>) {
     let start = t0();
     let flaky = store.create_job(&job("flaky", serde_json::json!({"type": "api"})), start).await.unwrap();
     let quiet = Duration::minutes(30);
-    let raise = |at| store.raise_job_alarm(flaky.id, "failure", at, quiet);
+    let schedule = flaky.schedule_id;
+    let raise = |at| store.raise_alarm(schedule, "failure", at, quiet);
     assert!(raise(start).await.unwrap(), "the first raise sends");
     assert!(!raise(start + Duration::minutes(10)).await.unwrap(), "kept quiet within the window");
     assert!(raise(start + Duration::minutes(30)).await.unwrap(), "a reminder once the window is over");
-    assert!(!store.recover_job_alarm(flaky.id, "timeout").await.unwrap(), "never raised: nothing to recover");
-    assert!(store.recover_job_alarm(flaky.id, "failure").await.unwrap());
-    assert!(!store.recover_job_alarm(flaky.id, "failure").await.unwrap(), "recovered once");
+    assert!(!store.recover_alarm(schedule, "timeout").await.unwrap(), "never raised: nothing to recover");
+    assert!(store.recover_alarm(schedule, "failure").await.unwrap());
+    assert!(!store.recover_alarm(schedule, "failure").await.unwrap(), "recovered once");
     assert!(raise(start + Duration::minutes(31)).await.unwrap(), "after a recovery the next raise sends at once");
 
     // Fires that ended, counted by outcome within the window.
@@ -144,8 +145,8 @@ pub async fn a_job_alarm_sends_once_per_quiet_window_and_recovers_once(store: Ar
         let fire = store.claim_due_fires("node-a", at, GRACE, 10).await.unwrap().remove(0);
         store.complete_job_fire(fire.fire_id, error, at).await.unwrap();
     }
-    assert_eq!(store.job_fire_counts(flaky.id, start).await.unwrap(), (3, 1));
-    assert_eq!(store.job_fire_counts(flaky.id, start + Duration::minutes(2)).await.unwrap(), (2, 1));
+    assert_eq!(store.fire_counts(schedule, start).await.unwrap(), (3, 1));
+    assert_eq!(store.fire_counts(schedule, start + Duration::minutes(2)).await.unwrap(), (2, 1));
 }
 
 pub async fn a_job_that_keeps_its_own_run_log_is_purged_by_its_own_days(store: Arc<dyn Store>) {

@@ -1,12 +1,13 @@
--- A job's alarm rules as raised: one alarm per rule per quiet window across nodes, and a
--- recovery message once a raised rule is over.
-CREATE TABLE job_alarms (
-    job_id        INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-    rule          TEXT NOT NULL,          -- failure, timeout, discarded, misfire, failure_rate
+-- Alarm rules as raised, per schedule (a job's, or a housekeeping one's such as a token
+-- refresh): one alarm per rule per quiet window across nodes, and a recovery message once a
+-- raised rule is over.
+CREATE TABLE schedule_alarms (
+    schedule_id   INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+    rule          TEXT NOT NULL,          -- failure, timeout, discarded, misfire, failure_rate, stuck
     raised        INTEGER NOT NULL DEFAULT 0,
     last_sent_at  INTEGER,                -- the last alarm sent for it
     quieted       INTEGER NOT NULL DEFAULT 0, -- raises kept quiet since that alarm
-    PRIMARY KEY (job_id, rule)
+    PRIMARY KEY (schedule_id, rule)
 );
 
 -- The parameter a fire asked for ("run now" with a param, or a parent job's output for its
