@@ -5,6 +5,7 @@
 
   var COLORS = {
     sent: "#2e7d32",
+    succeeded: "#2e7d32",
     failed: "#c62828",
     dropped_quiet_hours: "#f9a825",
     dropped_dedup: "#6a1b9a",
@@ -25,7 +26,7 @@
     if (canvas.dataset.drawn || typeof Chart === "undefined") return;
     canvas.dataset.drawn = "1";
     var series = JSON.parse(canvas.dataset.series);
-    var week = series.hours.length > 48;
+    var week = (series.hours || []).length > 48;
     new Chart(canvas, {
       type: "bar",
       data: {

@@ -55,6 +55,16 @@ pub struct ClaimedFire {
     pub param: Option<String>,
 }
 
+/// An alarm rule raised now for a schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaisedAlarm {
+    pub rule: String,
+    /// The last alarm sent for it.
+    pub last_sent_at: Option<DateTime<Utc>>,
+    /// Raises kept quiet since.
+    pub quieted: i64,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FireRecord {

@@ -123,6 +123,8 @@ pub trait AlarmRepo: Send + Sync {
     async fn recover_alarm(&self, schedule_id: i64, rule: &str) -> Result<bool>;
     /// The schedule's fires that ended since `since`, and how many of them failed.
     async fn fire_counts(&self, schedule_id: i64, since: DateTime<Utc>) -> Result<(u64, u64)>;
+    /// The schedule's rules raised now, by rule.
+    async fn raised_alarms(&self, schedule_id: i64) -> Result<Vec<RaisedAlarm>>;
 }
 
 #[async_trait]

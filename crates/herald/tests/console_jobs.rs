@@ -200,3 +200,47 @@ async fn pause_and_resume_go_through_csrf_checked_forms_and_an_unknown_job_is_no
     assert_eq!(receiver.count(), 0, "nothing ran");
     node.node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_page_shows_its_alarms_raised_now_its_children_and_its_fires_over_time() {
+    let (_dir, node, session) = started().await;
+    let hook = RecordingReceiver::start().await;
+    let template = node
+        .template(json!({"name": "ops-alarm", "channel": "webhook",
+            "content": {"url": format!("{}/alarm", hook.url), "text": "{$job} {$rule} {$state}: {$detail}"}}))
+        .await;
+    let receiver = RecordingReceiver::start().await;
+    let child = create(&node, &job("child", &receiver.url, json!({"type": "api"}))).await;
+    let mut parent = job("parent", &failing_endpoint().await, json!({"type": "api"}));
+    parent["retries"] = json!({"max": 0});
+    parent["alarms"] = json!({"templateId": template, "receivers": ["ops"], "stuckAfterSecs": 600,
+        "failureRate": {"percent": 50, "windowMins": 60}});
+    parent["children"] = json!([{"job": "child", "on": "always"}]);
+    let id = create(&node, &parent).await;
+
+    let (_, html) = page(&node, &session, &format!("/jobs/{id}"), "en").await;
+    for shown in [
+        format!(r#"<a href="/templates/{template}">#{template}</a>"#),
+        "50% of fires failed in 60 min".into(),
+        "an attempt still going after 600 s".into(),
+        "<span class=\"mono\">child</span> · whenever it ends".into(),
+    ] {
+        assert!(html.contains(&shown), "the page lacks {shown}");
+    }
+    assert!(!html.contains(r#"id="job-success-chart""#), "no chart before a fire ended");
+
+    let csrf = csrf_field(&html);
+    assert_eq!(press(&node, &session, &format!("/jobs/{id}/run"), Some(&csrf)).await.0, 303);
+    assert!(hook.wait_for(1, Duration::from_secs(10)).await, "the failure alarmed through the webhook template");
+    assert!(receiver.wait_for(1, Duration::from_secs(10)).await, "the child ran after its parent failed");
+    let html = page_once_ended(&node, &session, id, "failed").await;
+    let raised = html.split(r#"id="job-alarms-raised""#).nth(1).unwrap_or_default();
+    assert!(raised.starts_with(r#"><span class="badge failed">failure</span> last alarm"#), "{raised}");
+    assert!(html.contains(r#"id="job-success-chart" data-series="#), "the chart shows the ended fire");
+    assert!(html.contains("&#34;failed&#34;"), "with its failure counted");
+    let (_, chinese) = page(&node, &session, &format!("/jobs/{id}"), "zh-CN").await;
+    assert!(chinese.contains("当前告警") && !chinese.contains("Unknown localization key"));
+    let (_, child_page) = page(&node, &session, &format!("/jobs/{child}"), "en").await;
+    assert!(child_page.contains("No alarms: nobody is told when it fails."));
+    node.node.shutdown().await;
+}

@@ -118,3 +118,23 @@ job-col-error = Error
 job-col-output = Answer
 job-output-show = { $bytes } bytes
 job-runs-none = No run yet.
+
+## A job's alarms, children and chart
+job-alarms = Alarms
+job-alarms-none = No alarms: nobody is told when it fails.
+job-alarm-template = Sent through
+job-alarm-rules = Raised by
+job-alarm-rate = { $percent }% of fires failed in { $mins } min
+job-alarm-stuck = an attempt still going after { $secs } s
+job-alarm-quiet = Quiet after an alarm
+job-alarm-quiet-mins = { $n } min
+job-alarm-recovery = a message when it recovers
+job-alarm-raised = Raised now
+job-alarm-raised-none = none
+job-alarm-raised-row = last alarm { $at }, { $quieted } kept quiet since
+job-children = Children
+job-children-none = none
+job-child-on-success = when it succeeds
+job-child-always = whenever it ends
+job-success-chart = Fires over time
+job-chart-label = The job's last fires, succeeded and failed, over time

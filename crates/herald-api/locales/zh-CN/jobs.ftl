@@ -106,3 +106,23 @@ job-col-error = 错误
 job-col-output = 应答
 job-output-show = { $bytes } 字节
 job-runs-none = 暂无执行记录。
+
+## 任务的告警、子任务与图表
+job-alarms = 告警
+job-alarms-none = 未设告警：失败时不通知任何人。
+job-alarm-template = 发送模板
+job-alarm-rules = 触发条件
+job-alarm-rate = { $mins } 分钟内失败占比达 { $percent }%
+job-alarm-stuck = 单次执行超过 { $secs } 秒仍未结束
+job-alarm-quiet = 告警后静默
+job-alarm-quiet-mins = { $n } 分钟
+job-alarm-recovery = 恢复时通知
+job-alarm-raised = 当前告警
+job-alarm-raised-none = 无
+job-alarm-raised-row = 最近一次告警 { $at }，此后静默 { $quieted } 次
+job-children = 子任务
+job-children-none = 无
+job-child-on-success = 成功后触发
+job-child-always = 结束后总是触发
+job-success-chart = 执行结果趋势
+job-chart-label = 任务最近各次触发的成功与失败随时间的分布

@@ -3,6 +3,7 @@
 //! newest first, paged and filtered by outcome, with the share of the page's ended attempts that
 //! succeeded.
 
+use super::job_chart;
 use super::jobs_page::{ScheduleShown, SuccessShare, millis_words, outcome_word, overlap_word, retries_words};
 use super::language::filters;
 use super::language::{text, text_with};
@@ -17,8 +18,8 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use herald_channels::http::redact_url;
-use herald_core::scheduled_job::{CommandCall, HttpCall};
-use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, StoreError};
+use herald_core::scheduled_job::{AlarmSpec, ChildWhen, CommandCall, HttpCall};
+use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, RaisedAlarm, StoreError};
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -100,6 +101,43 @@ impl CallShown {
     }
 }
 
+/// The job's alarms, as shown: who is told through which template of what, and the rules
+/// raised now.
+struct AlarmsShown {
+    template_id: i64,
+    receivers: String,
+    /// The rules that raise an alarm, in words.
+    rules: Vec<String>,
+    quiet: String,
+    recovery: bool,
+    /// Each raised rule: its name, its last alarm, raises kept quiet since.
+    raised: Vec<(String, String, i64)>,
+}
+
+impl AlarmsShown {
+    fn of(spec: &AlarmSpec, raised: Vec<RaisedAlarm>) -> Self {
+        let mut rules: Vec<String> = spec.on.iter().map(|r| r.as_str().to_string()).collect();
+        if let Some(rate) = &spec.failure_rate {
+            let (percent, mins) = (rate.percent.to_string(), rate.window_mins.to_string());
+            rules.push(text_with("job-alarm-rate", &[("percent", &percent), ("mins", &mins)]));
+        }
+        if let Some(secs) = spec.stuck_after_secs {
+            rules.push(text_with("job-alarm-stuck", &[("secs", &secs.to_string())]));
+        }
+        Self {
+            template_id: spec.template_id,
+            receivers: spec.receivers.join(", "),
+            rules,
+            quiet: text_with("job-alarm-quiet-mins", &[("n", &spec.quiet_mins.to_string())]),
+            recovery: spec.recovery,
+            raised: raised
+                .into_iter()
+                .map(|r| (r.rule, r.last_sent_at.map(shown_at).unwrap_or_else(|| "—".into()), r.quieted))
+                .collect(),
+        }
+    }
+}
+
 struct RunRow {
     id: i64,
     started: String,
@@ -162,6 +200,11 @@ struct JobPage {
     /// Over the page's rows.
     share: SuccessShare,
     pager: Pager,
+    /// Its last fires' successes and failures over time, as the chart's series.
+    chart: Option<String>,
+    alarms: Option<AlarmsShown>,
+    /// Each child's name and when it is triggered.
+    children: Vec<(String, String)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,6 +231,20 @@ async fn page(
         Err(why) => (Vec::new(), Some(why)),
     };
     let pager = Pager::of(&format!("/jobs/{id}"), &[("outcome", &outcome)], page, &mut runs);
+    let fires = state.store.list_fires(job.schedule_id, job_chart::FIRES).await?;
+    let chart = job_chart::series(&fires, session.zone).map(|series| series.to_string());
+    let alarms = match &job.spec.alarms {
+        Some(spec) => Some(AlarmsShown::of(spec, state.store.raised_alarms(job.schedule_id).await?)),
+        None => None,
+    };
+    let children = job
+        .spec
+        .children
+        .iter()
+        .map(|c| {
+            (c.job.clone(), text(if c.on == ChildWhen::Always { "job-child-always" } else { "job-child-on-success" }))
+        })
+        .collect();
     let notice = match q.done.as_deref() {
         Some("paused") => Some(text("job-done-paused")),
         Some("resumed") => Some(text("job-done-resumed")),
@@ -216,6 +273,9 @@ async fn page(
         share: SuccessShare::of(&runs, usize::MAX),
         runs: runs.into_iter().map(RunRow::of).collect(),
         pager,
+        chart,
+        alarms,
+        children,
     }))
 }
 

@@ -17,6 +17,7 @@ mod events_page;
 mod form;
 mod funnel_view;
 mod identity;
+mod job_chart;
 mod job_page;
 mod jobs_page;
 mod keys_page;

@@ -3,8 +3,10 @@
 //! decides), whether a recovery is due, and the fires a failure rate counts.
 
 use super::Backend;
+use super::codec::opt_time_of;
 use super::dialect::{TRUE, begin_write, db_time};
 use crate::error::Result;
+use crate::model::RaisedAlarm;
 use crate::repos::AlarmRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -68,5 +70,23 @@ impl AlarmRepo for Backend {
         .await?;
         let count = |name: &str| -> Result<u64> { Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0)) };
         Ok((count("fires")?, count("failed")?))
+    }
+
+    async fn raised_alarms(&self, schedule_id: i64) -> Result<Vec<RaisedAlarm>> {
+        let rows = sqlx::query(formatcp!(
+            "SELECT rule, last_sent_at, quieted FROM schedule_alarms WHERE schedule_id = $1 AND raised = {TRUE} ORDER BY rule"
+        ))
+        .bind(schedule_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RaisedAlarm {
+                    rule: r.try_get("rule")?,
+                    last_sent_at: opt_time_of(r, "last_sent_at")?,
+                    quieted: r.try_get("quieted")?,
+                })
+            })
+            .collect()
     }
 }

@@ -133,9 +133,15 @@ pub async fn an_alarm_sends_once_per_quiet_window_and_recovers_once(store: Arc<d
     assert!(raise(start).await.unwrap(), "the first raise sends");
     assert!(!raise(start + Duration::minutes(10)).await.unwrap(), "kept quiet within the window");
     assert!(raise(start + Duration::minutes(30)).await.unwrap(), "a reminder once the window is over");
+    let raised = store.raised_alarms(schedule).await.unwrap();
+    assert_eq!(
+        raised.iter().map(|r| (r.rule.as_str(), r.last_sent_at, r.quieted)).collect::<Vec<_>>(),
+        [("failure", Some(start + Duration::minutes(30)), 0)]
+    );
     assert!(!store.recover_alarm(schedule, "timeout").await.unwrap(), "never raised: nothing to recover");
     assert!(store.recover_alarm(schedule, "failure").await.unwrap());
     assert!(!store.recover_alarm(schedule, "failure").await.unwrap(), "recovered once");
+    assert!(store.raised_alarms(schedule).await.unwrap().is_empty());
     assert!(raise(start + Duration::minutes(31)).await.unwrap(), "after a recovery the next raise sends at once");
 
     // Fires that ended, counted by outcome within the window.
