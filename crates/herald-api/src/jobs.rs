@@ -83,10 +83,33 @@ async fn create(
     State(state): State<AppState>,
     JsonBody(spec): JsonBody<JobSpec>,
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
-    checked(&state, None, &spec).await?;
-    let job = state.store.create_job(&spec, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(shown(create_job(&state, &spec).await?))))
+}
+
+/// Checks and creates a job (the API's and the console's way in).
+pub(crate) async fn create_job(state: &AppState, spec: &JobSpec) -> Result<JobRecord, ApiError> {
+    checked(state, None, spec).await?;
+    let job = state.store.create_job(spec, state.clock.now()).await?;
     tracing::info!(job_id = job.id, job = ?job.spec.name, schedule = job.spec.cadence().as_str(), "job created");
-    Ok((StatusCode::CREATED, Json(shown(job))))
+    Ok(job)
+}
+
+/// Checks and saves job `id`, keeping each secret sent back masked.
+pub(crate) async fn update_job(state: &AppState, id: i64, mut spec: JobSpec) -> Result<JobRecord, ApiError> {
+    let stored = state.store.get_job(id).await.map_err(not_found(id))?;
+    spec.keep_masked_from(&stored.spec);
+    checked(state, Some(&stored), &spec).await?;
+    let job = state.store.update_job(id, &spec, state.clock.now()).await.map_err(not_found(id))?;
+    tracing::info!(job_id = id, job = ?job.spec.name, "job updated");
+    Ok(job)
+}
+
+/// Deletes job `id` unless another lists it as a child.
+pub(crate) async fn delete_job(state: &AppState, id: i64) -> Result<(), ApiError> {
+    check_unreferenced(state, id).await?;
+    state.store.delete_job(id).await.map_err(not_found(id))?;
+    tracing::info!(job_id = id, "job deleted");
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -120,22 +143,15 @@ async fn read(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    JsonBody(mut spec): JsonBody<JobSpec>,
+    JsonBody(spec): JsonBody<JobSpec>,
 ) -> Result<Json<JobRecord>, ApiError> {
-    let stored = state.store.get_job(id).await.map_err(not_found(id))?;
-    spec.keep_masked_from(&stored.spec);
-    checked(&state, Some(&stored), &spec).await?;
-    let job = state.store.update_job(id, &spec, state.clock.now()).await.map_err(not_found(id))?;
-    tracing::info!(job_id = id, job = ?job.spec.name, "job updated");
-    Ok(Json(shown(job)))
+    Ok(Json(shown(update_job(&state, id, spec).await?)))
 }
 
 #[utoipa::path(delete, path = "/api/jobs/{id}", tag = "jobs", params(("id" = i64, Path, description = "the job id")),
     responses((status = 204, description = "deleted with its schedule and run log")))]
 async fn remove(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
-    check_unreferenced(&state, id).await?;
-    state.store.delete_job(id).await.map_err(not_found(id))?;
-    tracing::info!(job_id = id, "job deleted");
+    delete_job(&state, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

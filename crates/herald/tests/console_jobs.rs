@@ -244,3 +244,63 @@ async fn a_job_page_shows_its_alarms_raised_now_its_children_and_its_fires_over_
     assert!(child_page.contains("No alarms: nobody is told when it fails."));
     node.node.shutdown().await;
 }
+
+/// Posts the job editor's form: its status, where it leads, and the page it answers with.
+async fn save(node: &TestNode, session: &Session, path: &str, csrf: &str, spec: &str) -> (u16, String, String) {
+    let form = [("csrf", csrf), ("spec", spec)];
+    let r = client().post(node.url(path)).header("Cookie", &session.cookie).form(&form).send().await.unwrap();
+    let (status, to) = (r.status().as_u16(), location(&r));
+    (status, to, r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_is_created_edited_and_deleted_in_the_console_through_the_api_s_checks() {
+    let (_dir, node, session) = started().await;
+    let receiver = RecordingReceiver::start().await;
+    let (status, html) = page(&node, &session, "/jobs/new", "en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("nightly-export"), "a new job starts from the example");
+    let csrf = csrf_field(&html);
+
+    // Refused: each fault listed by its field, nothing written; a syntax error says where.
+    let bad = json!({"name": " ", "http": {"url": "ftp://x"}, "schedule": {"type": "api"}}).to_string();
+    let (status, _, refused) = save(&node, &session, "/jobs/new", &csrf, &bad).await;
+    assert_eq!(status, 422);
+    assert!(refused.contains(r#"<span class="mono">name</span>: must not be empty"#), "{refused}");
+    assert!(refused.contains(r#"<span class="mono">http.url</span>"#));
+    let (status, _, refused) = save(&node, &session, "/jobs/new", &csrf, "{\"name\": ").await;
+    assert_eq!(status, 422);
+    assert!(refused.contains("EOF while parsing a value at line 1 column 9"), "{refused}");
+    assert_eq!(save(&node, &session, "/jobs/new", "", &bad).await.0, 403, "the form is CSRF-checked");
+    let (_, jobs) = node.get("/api/jobs").await;
+    assert_eq!(jobs["items"].as_array().unwrap().len(), 0, "nothing was written");
+
+    let spec = job("edited-here", &receiver.url, json!({"type": "api"})).to_string();
+    let (status, to, _) = save(&node, &session, "/jobs/new", &csrf, &spec).await;
+    assert_eq!(status, 303);
+    let id: i64 = to.trim_start_matches("/jobs/").trim_end_matches("?done=created").parse().expect(&to);
+    let (_, created) = page(&node, &session, &to, "en").await;
+    assert!(created.contains("Job created.") && created.contains(&format!(r#"href="/jobs/{id}/edit""#)));
+
+    // Edited with the secret left masked: renamed, and the stored secret still sent.
+    let (_, edit) = page(&node, &session, &format!("/jobs/{id}/edit"), "en").await;
+    assert!(edit.contains("********") && !edit.contains("header-s3cret-value"), "the secret is masked");
+    let mut shown: Value = node.get(&format!("/api/jobs/{id}")).await.1;
+    for key in ["id", "enabled", "nextFireAt", "scheduleId", "createdAt", "updatedAt"] {
+        shown.as_object_mut().unwrap().remove(key);
+    }
+    shown["name"] = json!("renamed-here");
+    let path = format!("/jobs/{id}/edit");
+    assert_eq!(save(&node, &session, &path, &csrf, &shown.to_string()).await.1, format!("/jobs/{id}?done=saved"));
+    assert_eq!(node.post(&format!("/api/jobs/{id}/run"), &json!({})).await.0, 202);
+    assert!(receiver.wait_for(1, Duration::from_secs(10)).await);
+    assert_eq!(receiver.received()[0].headers["authorization"], HEADER_SECRET, "the masked secret was kept");
+    assert_eq!(node.get(&format!("/api/jobs/{id}")).await.1["name"], "renamed-here");
+
+    let (status, to, _) = save(&node, &session, &format!("/jobs/{id}/delete"), &csrf, "").await;
+    assert_eq!((status, to.as_str()), (303, "/jobs?done=deleted"));
+    assert_eq!(node.get(&format!("/api/jobs/{id}")).await.0, 404);
+    let (_, list) = page(&node, &session, "/jobs?done=deleted", "zh-CN").await;
+    assert!(list.contains("任务已删除。") && !list.contains("Unknown localization key"));
+    node.node.shutdown().await;
+}

@@ -138,3 +138,21 @@ job-child-on-success = when it succeeds
 job-child-always = whenever it ends
 job-success-chart = Fires over time
 job-chart-label = The job's last fires, succeeded and failed, over time
+
+## Creating and editing a job
+job-new = New job
+job-edit = Edit
+job-new-title = New job
+job-edit-title = Edit job { $name }
+job-form-intro = The job as the API takes it, in JSON: an HTTP call or a command, its schedule, timeout, retries, overlap rule, alarms and children.
+job-form-reference = Every field in the API reference
+job-form-spec = Job (JSON)
+job-form-secrets = Secret header and variable values show as ********; leave them so to keep what is stored.
+job-form-save = Save
+job-form-cancel = Cancel
+job-form-refused = Not saved:
+job-form-delete = Delete this job
+job-form-delete-hint = Its schedule and run log go with it.
+job-done-created = Job created.
+job-done-saved = Job saved; its schedule starts over from now.
+job-done-deleted = Job deleted.

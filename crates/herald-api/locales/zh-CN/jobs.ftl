@@ -126,3 +126,21 @@ job-child-on-success = 成功后触发
 job-child-always = 结束后总是触发
 job-success-chart = 执行结果趋势
 job-chart-label = 任务最近各次触发的成功与失败随时间的分布
+
+## 新建与编辑任务
+job-new = 新建任务
+job-edit = 编辑
+job-new-title = 新建定时任务
+job-edit-title = 编辑定时任务 { $name }
+job-form-intro = 按 API 的格式以 JSON 填写任务：HTTP 调用或命令、调度、超时、重试、重叠规则、告警与子任务。
+job-form-reference = 在 API 参考中查看全部字段
+job-form-spec = 任务（JSON）
+job-form-secrets = 敏感的请求头与环境变量值显示为 ********；保持不变即沿用已保存的值。
+job-form-save = 保存
+job-form-cancel = 取消
+job-form-refused = 未保存：
+job-form-delete = 删除此任务
+job-form-delete-hint = 其调度与执行记录将一并删除。
+job-done-created = 任务已创建。
+job-done-saved = 任务已保存，调度从现在起重新计算。
+job-done-deleted = 任务已删除。

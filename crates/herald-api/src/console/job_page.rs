@@ -249,6 +249,8 @@ async fn page(
         Some("paused") => Some(text("job-done-paused")),
         Some("resumed") => Some(text("job-done-resumed")),
         Some("asked") => Some(text("job-done-asked")),
+        Some("created") => Some(text("job-done-created")),
+        Some("saved") => Some(text("job-done-saved")),
         _ => None,
     };
     Ok(ok(&JobPage {

@@ -174,6 +174,8 @@ struct JobRow {
 #[template(path = "console/jobs.html")]
 struct ListPage {
     chrome: Chrome,
+    /// Set after a job was deleted.
+    deleted: bool,
     rate_of: usize,
     rows: Vec<JobRow>,
     pager: Pager,
@@ -182,6 +184,7 @@ struct ListPage {
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     page: Option<i64>,
+    done: Option<String>,
 }
 
 async fn list(
@@ -209,7 +212,8 @@ async fn list(
             name: job.spec.name,
         });
     }
-    Ok(ok(&ListPage { chrome: Chrome::new(&session, "/jobs"), rate_of: RATE_OF, rows, pager }))
+    let deleted = q.done.as_deref() == Some("deleted");
+    Ok(ok(&ListPage { chrome: Chrome::new(&session, "/jobs"), deleted, rate_of: RATE_OF, rows, pager }))
 }
 
 #[cfg(test)]

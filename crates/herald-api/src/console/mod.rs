@@ -18,6 +18,7 @@ mod form;
 mod funnel_view;
 mod identity;
 mod job_chart;
+mod job_form;
 mod job_page;
 mod jobs_page;
 mod keys_page;
@@ -106,6 +107,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(accounts_page::router())
         .merge(schedules_page::router())
         .merge(jobs_page::router())
+        .merge(job_form::router())
         .merge(job_page::router())
         .merge(keys_page::router())
         .merge(api_reference::router())
