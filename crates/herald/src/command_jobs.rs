@@ -33,7 +33,7 @@ impl CommandJobs {
         let mut child = prepared(command, job_name, attempting)
             .spawn()
             .map_err(|e| CallError::Failed(format!("could not start {:?}: {e}", command.program)))?;
-        let group = ProcessGroup(child.id());
+        let mut group = ProcessGroup(child.id());
         let captured = Arc::new(Mutex::new(Vec::new()));
         let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
         let reading = async {
@@ -104,12 +104,13 @@ async fn drain(pipe: Option<impl AsyncRead + Unpin>, captured: &Mutex<Vec<u8>>) 
     }
 }
 
-/// A command's process group (it leads its own): killed when the run is over, however it ends.
+/// A command's process group (it leads its own): killed when the run is over, however it ends,
+/// and only once (its id may be another's later).
 struct ProcessGroup(Option<u32>);
 
 impl ProcessGroup {
-    fn kill(&self) {
-        let group = self.0.and_then(|pid| i32::try_from(pid).ok()).and_then(rustix::process::Pid::from_raw);
+    fn kill(&mut self) {
+        let group = self.0.take().and_then(|pid| i32::try_from(pid).ok()).and_then(rustix::process::Pid::from_raw);
         if let Some(group) = group {
             // Fails only when the group has already ended.
             let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
