@@ -303,14 +303,10 @@ impl JobSpec {
     pub fn masked(&self) -> Self {
         let mut shown = self.clone();
         if let Some(http) = &mut shown.http {
-            for (name, value) in http.headers.iter_mut() {
-                if is_secret_name(name) {
-                    *value = MASKED.to_string();
-                }
-            }
+            mask_secrets(&mut http.headers);
         }
         if let Some(command) = &mut shown.command {
-            command.mask();
+            mask_secrets(&mut command.env);
         }
         shown
     }
@@ -318,16 +314,10 @@ impl JobSpec {
     /// Takes the stored value of each header or variable sent back masked from `stored`.
     pub fn keep_masked_from(&mut self, stored: &JobSpec) {
         if let (Some(http), Some(kept)) = (&mut self.http, &stored.http) {
-            for (name, value) in http.headers.iter_mut() {
-                if value == MASKED
-                    && let Some(kept) = kept.headers.get(name)
-                {
-                    value.clone_from(kept);
-                }
-            }
+            keep_masked(&mut http.headers, &kept.headers);
         }
         if let (Some(command), Some(kept)) = (&mut self.command, &stored.command) {
-            command.keep_masked_from(kept);
+            keep_masked(&mut command.env, &kept.env);
         }
     }
 
@@ -349,6 +339,26 @@ fn secs(n: u64) -> Duration {
 fn check_range(errors: &mut Vec<FieldError>, field: &str, value: u64, (min, max): (u64, u64)) {
     if !(min..=max).contains(&value) {
         errors.push(FieldError::new(field, format!("{value} is not between {min} and {max}")));
+    }
+}
+
+/// Masks each value whose name says it is a secret (a header's, a command variable's).
+fn mask_secrets(values: &mut BTreeMap<String, String>) {
+    for (name, value) in values.iter_mut() {
+        if is_secret_name(name) {
+            *value = MASKED.to_string();
+        }
+    }
+}
+
+/// Takes the stored value of each one sent back masked.
+fn keep_masked(values: &mut BTreeMap<String, String>, stored: &BTreeMap<String, String>) {
+    for (name, value) in values.iter_mut() {
+        if value == MASKED
+            && let Some(kept) = stored.get(name)
+        {
+            value.clone_from(kept);
+        }
     }
 }
 

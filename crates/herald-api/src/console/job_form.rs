@@ -4,8 +4,8 @@
 //! own checks, with each refusal listed by the field it names.
 
 use super::form::Form;
+use super::job_page::not_found;
 use super::language::filters;
-use super::language::text_with;
 use super::render::{Chrome, PageResult, html, ok};
 use super::session::Session;
 use crate::AppState;
@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use herald_core::scheduled_job::JobSpec;
-use herald_store::StoreError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -49,13 +48,6 @@ struct JobFormPage {
     spec: String,
     /// Each refusal: the field it names (empty for the whole job) and why.
     errors: Vec<(String, String)>,
-}
-
-fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound { .. } => ApiError::NotFound(text_with("job-not-found", &[("id", &id)])),
-        other => other.into(),
-    }
 }
 
 async fn new_page(Extension(session): Extension<Session>) -> PageResult {

@@ -30,7 +30,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/jobs/{id}/run", post(run_now))
 }
 
-fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
+/// A job the console cannot find, as a 404 in the reader's language.
+pub(super) fn not_found(id: i64) -> impl FnOnce(StoreError) -> ApiError {
     move |e| match e {
         StoreError::NotFound { .. } => ApiError::NotFound(text_with("job-not-found", &[("id", &id)])),
         other => other.into(),

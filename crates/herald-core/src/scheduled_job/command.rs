@@ -2,7 +2,7 @@
 //! and lists which may run. Its shape, the checks on it, the node's policy over it (applied when
 //! it is saved and again when it runs) and how its exit is judged.
 
-use super::{MASKED, is_secret_name};
+use super::MASKED;
 use crate::field::FieldError;
 use crate::listing::{QUOTED_CHARS, clip};
 use serde::{Deserialize, Serialize};
@@ -99,24 +99,6 @@ impl CommandCall {
     pub fn judge(&self, code: i32) -> Result<(), String> {
         let ok = if self.success_codes.is_empty() { code == 0 } else { self.success_codes.contains(&code) };
         if ok { Ok(()) } else { Err(format!("exited with {code}")) }
-    }
-
-    pub(super) fn mask(&mut self) {
-        for (name, value) in self.env.iter_mut() {
-            if is_secret_name(name) {
-                *value = MASKED.to_string();
-            }
-        }
-    }
-
-    pub(super) fn keep_masked_from(&mut self, stored: &CommandCall) {
-        for (name, value) in self.env.iter_mut() {
-            if value == MASKED
-                && let Some(kept) = stored.env.get(name)
-            {
-                value.clone_from(kept);
-            }
-        }
     }
 }
 

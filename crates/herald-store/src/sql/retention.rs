@@ -29,51 +29,55 @@ const OWN_RETENTION_ELSEWHERE: &str =
 #[async_trait]
 impl RetentionRepo for Backend {
     async fn purge_before(&self, before: DateTime<Utc>, batch: i64) -> Result<u64> {
-        // A batch below one would delete nothing forever (and PostgreSQL refuses a negative LIMIT).
-        let batch = batch.max(1);
         let mut total = 0;
         for (table, key, column, also) in PURGED {
-            loop {
-                // Bounded batches keep each statement's locks few and short on a busy node.
-                // The names come from PURGED above, never from input.
-                let sql = format!(
-                    "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {column} < $1{also} LIMIT $2)"
-                );
-                let done = sqlx::query(&sql).bind(db_time(before)).bind(batch).execute(&self.pool).await?;
-                total += done.rows_affected();
-                if done.rows_affected() < batch as u64 {
-                    break;
-                }
-            }
+            total += self.purge_in_batches(table, key, column, also, before, batch).await?;
         }
         Ok(total)
     }
 
     async fn purge_kept_job_runs(&self, now: DateTime<Utc>, batch: i64) -> Result<u64> {
-        let batch = batch.max(1);
         let kept: Vec<(i64, i64)> =
             sqlx::query_as("SELECT id, keep_runs_days FROM jobs WHERE keep_runs_days IS NOT NULL ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
         let mut total = 0;
         for (job_id, days) in kept {
-            let before = now - Duration::days(days);
-            loop {
-                let done = sqlx::query(
-                    "DELETE FROM job_runs WHERE id IN \
-                     (SELECT id FROM job_runs WHERE job_id = $1 AND started_at < $2 LIMIT $3)",
-                )
-                .bind(job_id)
-                .bind(db_time(before))
-                .bind(batch)
-                .execute(&self.pool)
+            // An id read from the table just now, written as a number.
+            let this_job = format!(" AND job_id = {job_id}");
+            total += self
+                .purge_in_batches("job_runs", "id", "started_at", &this_job, now - Duration::days(days), batch)
                 .await?;
-                total += done.rows_affected();
-                if done.rows_affected() < batch as u64 {
-                    break;
-                }
-            }
         }
         Ok(total)
+    }
+}
+
+impl Backend {
+    /// Deletes the rows of `table` whose `column` is before `before` (and that meet `also`), in
+    /// statements of at most `batch` rows: few and short locks on a busy node. The names and the
+    /// condition come from this module, never from input.
+    async fn purge_in_batches(
+        &self,
+        table: &str,
+        key: &str,
+        column: &str,
+        also: &str,
+        before: DateTime<Utc>,
+        batch: i64,
+    ) -> Result<u64> {
+        // A batch below one would delete nothing forever (and PostgreSQL refuses a negative LIMIT).
+        let batch = batch.max(1);
+        let sql = format!(
+            "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {column} < $1{also} LIMIT $2)"
+        );
+        let mut total = 0;
+        loop {
+            let done = sqlx::query(&sql).bind(db_time(before)).bind(batch).execute(&self.pool).await?;
+            total += done.rows_affected();
+            if done.rows_affected() < batch as u64 {
+                return Ok(total);
+            }
+        }
     }
 }
