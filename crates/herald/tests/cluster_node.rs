@@ -23,7 +23,10 @@ async fn a_crowd_uploaded_on_one_node_is_delivered_by_another_over_kafka_exactly
     let s3 = moto.url.clone();
     let db = herald_testkit::TestDb::create().await;
     let (db_url, db_name) = (db.url.clone(), db.name.clone());
-    let mock = MockCluster::new(3).expect("mock cluster");
+    // Kept until the process ends: a Kafka consumer closing after its brokers are gone waits
+    // for them for ever, and a failed assertion drops this test's locals before the runtime
+    // drops the nodes' tasks.
+    let mock: &'static MockCluster<'static, _> = Box::leak(Box::new(MockCluster::new(3).expect("mock cluster")));
     for kind in ChannelKind::ALL {
         mock.create_topic(&topic_for(kind), 6, 3).unwrap();
         mock.create_topic(&format!("{}.dead", topic_for(kind)), 6, 3).unwrap();
@@ -78,7 +81,8 @@ async fn a_crowd_uploaded_on_one_node_is_delivered_by_another_over_kafka_exactly
     assert_eq!((entries.len(), receivers.len()), (rows, rows), "each row exactly once");
 
     node.node.shutdown().await;
-    tokio::task::spawn_blocking(move || drop(b)).await.ok();
+    // Every task of node b ends and its consumers leave the group before the test goes on.
+    tokio::time::timeout(Duration::from_secs(60), b.shutdown()).await.expect("node b stops within a minute");
     db.drop_database().await;
     // The keys the nodes left in Redis (dedup windows, the ledger's hot window, ...).
     herald_testkit::redis::delete_prefix(&format!("herald-test-{db_name}")).await;
