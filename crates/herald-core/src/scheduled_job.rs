@@ -15,9 +15,11 @@ use std::collections::BTreeMap;
 pub mod alarm;
 pub mod children;
 mod command;
+pub mod sharding;
 pub use alarm::{AlarmRule, AlarmSpec, FireEnd};
 pub use children::{ChildJob, ChildWhen};
 pub use command::{CommandCall, CommandPolicy};
+pub use sharding::{Shard, ShardMode, Sharding};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 2_000;
@@ -77,6 +79,11 @@ pub struct JobSpec {
     /// out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_runs_days: Option<u32>,
+    /// Splits each fire into shards run across the nodes (`{"mode": "shards", "count": 4}`),
+    /// or runs it once on every node (`{"mode": "broadcast"}`); each shard is told its index
+    /// and the count, and a dead node's shard is taken over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<Sharding>,
 }
 
 /// An HTTP call; the node's outbound-address policy applies to its URL.
@@ -261,6 +268,7 @@ impl JobSpec {
         if let Some(days) = self.keep_runs_days {
             check_range(&mut errors, "keepRunsDays", u64::from(days), KEEP_RUNS_DAYS);
         }
+        errors.extend(self.sharding.iter().flat_map(Sharding::problems));
         errors
     }
 

@@ -22,13 +22,17 @@ pub struct SchedulerConfig {
     pub misfire_grace_secs: i64,
     /// Fires claimed per transaction.
     pub claim_batch: i64,
-    /// Scheduled jobs' runs going at once on this node; later fires wait for a slot.
+    /// Scheduled jobs' runs going at once on this node; later fires wait for a slot. Shards of
+    /// sharded and broadcast jobs have as many slots of their own.
     pub job_slots: usize,
+    /// A job shard's lease, in seconds: a node renews it at a third while it runs the shard,
+    /// and a node not seen for this long is taken for gone (its shards are taken over).
+    pub shard_lease_secs: i64,
 }
 
 impl Default for SchedulerConfig {
     fn default() -> Self {
-        Self { poll_ms: 250, misfire_grace_secs: 60, claim_batch: 200, job_slots: 64 }
+        Self { poll_ms: 250, misfire_grace_secs: 60, claim_batch: 200, job_slots: 64, shard_lease_secs: 15 }
     }
 }
 
@@ -38,7 +42,13 @@ impl SchedulerConfig {
         InvalidSetting::check_range("poll_ms", self.poll_ms, 1, 60_000)?;
         InvalidSetting::check_range("misfire_grace_secs", self.misfire_grace_secs, 0, 86_400 * 365)?;
         InvalidSetting::check_range("claim_batch", self.claim_batch, 1, 100_000)?;
-        InvalidSetting::check_range("job_slots", self.job_slots, 1, 10_000)
+        InvalidSetting::check_range("job_slots", self.job_slots, 1, 10_000)?;
+        InvalidSetting::check_range("shard_lease_secs", self.shard_lease_secs, 3, 3_600)
+    }
+
+    /// A job shard's lease.
+    pub fn shard_lease(&self) -> Duration {
+        Duration::seconds(self.shard_lease_secs)
     }
 
     fn grace(&self) -> Duration {

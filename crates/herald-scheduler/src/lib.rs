@@ -1,13 +1,15 @@
 //! herald-scheduler: the clock-driven side of herald. `FireClaimer` turns due schedule rows
 //! into fire-ledger entries and runs, and runs housekeeping jobs (the quiet-hours release and
 //! retention live here; token refresh is registered by the binary, which knows providers);
-//! `JobRunner` runs scheduled jobs' fires (overlap rule, timeout, retries, run log);
+//! `JobRunner` runs scheduled jobs' fires (overlap rule, timeout, retries, run log), and
+//! `ShardRunner` the shards of sharded and broadcast ones on every node;
 //! `RunStreamer` plans each run into shards and streams the shards' rows onto the bus in
 //! checkpointed batches.
 
 mod alarms;
 mod crowd_file;
 mod fires;
+mod job_shards;
 mod jobs;
 mod planner;
 mod release;
@@ -17,6 +19,7 @@ mod streamer;
 
 pub use alarms::{Alarms, Subject};
 pub use fires::{FireClaimer, SchedulerConfig};
+pub use job_shards::ShardRunner;
 pub use jobs::{Housekeeping, HousekeepingJob, JobError};
 pub use release::QuietRelease;
 pub use retention::Retention;

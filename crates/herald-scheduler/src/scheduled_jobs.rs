@@ -7,8 +7,8 @@ use crate::alarms::{Alarms, Subject};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use herald_core::Clock;
-use herald_core::scheduled_job::{FireEnd, JobSpec, Overlap};
-use herald_store::{ClaimedFire, JobRunEnd, JobRunOutcome, JobRunStart, Store, StoreError};
+use herald_core::scheduled_job::{FireEnd, JobSpec, Overlap, Shard};
+use herald_store::{ClaimedFire, JobRunEnd, JobRunOutcome, JobRunRecord, JobRunStart, ShardedFire, Store, StoreError};
 use std::sync::Arc;
 
 /// The most of an answer the run log keeps.
@@ -37,6 +37,27 @@ pub struct Attempting<'a> {
     pub node: &'a str,
     /// Given to run now, or a parent job's output.
     pub param: Option<&'a str>,
+    /// The shard this call runs, for a sharded or broadcast job.
+    pub shard: Option<Shard>,
+}
+
+/// The fire an attempt runs for, and which of its shards.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Firing<'a> {
+    pub fire_id: i64,
+    pub schedule_id: i64,
+    pub param: Option<&'a str>,
+    pub shard: Option<Shard>,
+}
+
+/// How a fire's (or a shard's) attempts ended.
+pub(crate) struct Attempts {
+    /// The last attempt's error, or its outcome when it did not succeed.
+    pub error: Option<String>,
+    /// The last attempt's output.
+    pub output: Option<String>,
+    /// None when a newer fire replaced it.
+    pub end: Option<FireEnd>,
 }
 
 /// Why a call brought no answer.
@@ -76,6 +97,8 @@ pub struct JobRunner {
     serial: Arc<std::sync::Mutex<SerialLocks>>,
     /// Tells whom each job's alarms name of how its fires ended.
     alarms: Option<Alarms>,
+    /// A node is taken for gone when not seen for this long (sharded and broadcast jobs).
+    node_ttl: Duration,
 }
 
 /// How one attempt ended.
@@ -88,13 +111,36 @@ struct Attempt {
 
 impl JobRunner {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, call: Arc<dyn JobCall>, node: String) -> Self {
-        Self { store, clock, call, node, serial: Default::default(), alarms: None }
+        Self { store, clock, call, node, serial: Default::default(), alarms: None, node_ttl: Duration::seconds(15) }
     }
 
     /// Sends each job's alarms after its fires.
     pub fn with_alarms(mut self, alarms: Alarms) -> Self {
         self.alarms = Some(alarms);
         self
+    }
+
+    /// Takes a node for gone when not seen for `ttl`: a broadcast fire has no shard for it, and
+    /// a pending shard of its own is taken by another.
+    pub fn with_node_ttl(mut self, ttl: Duration) -> Self {
+        self.node_ttl = ttl;
+        self
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    pub(crate) fn node_ttl(&self) -> Duration {
+        self.node_ttl
     }
 
     /// Raises the misfire alarm of the job a skipped fire was for.
@@ -104,7 +150,7 @@ impl JobRunner {
             Ok(job) => {
                 let detail =
                     format!("the fire of {} came {} ms late and was skipped", fire.fire_time, fire.lateness_ms);
-                self.alarm(fire, &job.spec, FireEnd::Skipped, &detail).await;
+                self.alarm(fire.schedule_id, &job.spec, FireEnd::Skipped, &detail).await;
             }
             Err(e) => tracing::error!(job_id, error = %e, "reading a job for its misfire alarm failed"),
         }
@@ -127,9 +173,9 @@ impl JobRunner {
         }))
     }
 
-    async fn alarm(&self, fire: &ClaimedFire, job: &JobSpec, end: FireEnd, detail: &str) {
+    async fn alarm(&self, schedule_id: i64, job: &JobSpec, end: FireEnd, detail: &str) {
         if let (Some(alarms), Some(spec)) = (&self.alarms, &job.alarms) {
-            let subject = Subject { schedule_id: fire.schedule_id, name: &job.name, spec };
+            let subject = Subject { schedule_id, name: &job.name, spec };
             alarms.after_fire(subject, end, detail).await;
         }
     }
@@ -156,46 +202,106 @@ impl JobRunner {
         };
         if !self.make_room(job_id, &job).await? {
             let now = self.clock.now();
-            let run = self.start(job_id, fire, 0, JobRunOutcome::Discarded, now).await?;
+            let run = self.start(job_id, fire.fire_id, None, 0, JobRunOutcome::Discarded, now).await?;
             tracing::warn!(job_id, run_id = run, "job fire discarded: its last run is still going");
             let error = "discarded: the job's limit of runs was still going";
             self.store.complete_job_fire(fire.fire_id, Some(error), now).await?;
-            self.alarm(fire, &job, FireEnd::Discarded, error).await;
+            self.alarm(fire.schedule_id, &job, FireEnd::Discarded, error).await;
             return Ok(());
         }
-        let mut last_error = None;
-        let mut last_output = None;
-        let mut end = None;
+        let firing =
+            Firing { fire_id: fire.fire_id, schedule_id: fire.schedule_id, param: fire.param.as_deref(), shard: None };
+        if job.sharding.is_some() {
+            // Each node's shard runner takes the shards; the one ending the last ends the fire.
+            return self.plan_shards(job_id, &job, &firing).await;
+        }
+        let ended = self.attempts(job_id, &job, &firing).await?;
+        self.end_fire(job_id, &job, &firing, ended).await
+    }
+
+    /// Writes the shards of a sharded or broadcast fire: a broadcast has one per node seen
+    /// lately (this one at least), each to run there.
+    async fn plan_shards(&self, job_id: i64, job: &JobSpec, firing: &Firing<'_>) -> Result<(), StoreError> {
+        let Some(sharding) = &job.sharding else { return Ok(()) };
+        let mut live = self.store.live_nodes(self.clock.now() - self.node_ttl).await?;
+        if live.is_empty() {
+            live.push(self.node.clone());
+        }
+        let total = sharding.shards_for(live.len()) as usize;
+        let nodes = match sharding.mode {
+            herald_core::scheduled_job::ShardMode::Broadcast => live.into_iter().map(Some).take(total).collect(),
+            herald_core::scheduled_job::ShardMode::Shards => vec![None; total],
+        };
+        let planned = ShardedFire {
+            fire_id: firing.fire_id,
+            job_id,
+            schedule_id: firing.schedule_id,
+            param: firing.param,
+            nodes,
+        };
+        self.store.plan_job_shards(&planned).await?;
+        tracing::info!(job_id, fire_id = firing.fire_id, shards = total, "job fire split into shards");
+        Ok(())
+    }
+
+    /// Runs the attempts of a fire (or of one of its shards): the first, then retries with
+    /// backoff until one succeeds or a newer fire replaces it, each written to the run log.
+    pub(crate) async fn attempts(
+        &self,
+        job_id: i64,
+        job: &JobSpec,
+        firing: &Firing<'_>,
+    ) -> Result<Attempts, StoreError> {
+        let mut ended_as = Attempts { error: None, output: None, end: None };
         for attempt in 1..=job.retries.max + 1 {
             let wait = job.retries.wait_before(attempt).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
-            let run_id = self.start(job_id, fire, attempt as i32, JobRunOutcome::Running, self.clock.now()).await?;
-            let param = fire.param.as_deref();
-            let attempting = Attempting { job_id, fire_id: fire.fire_id, attempt, node: &self.node, param };
-            let watchdog = self.watch_for_stuck(fire.schedule_id, &job);
-            let ended = self.attempt(&job, attempting, run_id).await;
+            let now = self.clock.now();
+            let run_id =
+                self.start(job_id, firing.fire_id, firing.shard, attempt as i32, JobRunOutcome::Running, now).await?;
+            let attempting = Attempting {
+                job_id,
+                fire_id: firing.fire_id,
+                attempt,
+                node: &self.node,
+                param: firing.param,
+                shard: firing.shard,
+            };
+            let watchdog = self.watch_for_stuck(firing.schedule_id, job);
+            let ended = self.attempt(job, attempting, run_id).await;
             if let Some(watchdog) = watchdog {
                 watchdog.abort();
             }
             self.finish(run_id, &ended).await?;
             metrics::counter!("herald_job_runs_total", "outcome" => ended.outcome.as_str()).increment(1);
-            last_error = ended
+            ended_as.error = ended
                 .error
                 .clone()
                 .or_else(|| (ended.outcome != JobRunOutcome::Succeeded).then(|| ended.outcome.as_str().to_string()));
-            end = fire_end(ended.outcome);
-            last_output.clone_from(&ended.output);
+            ended_as.end = fire_end(ended.outcome);
+            ended_as.output.clone_from(&ended.output);
             if matches!(ended.outcome, JobRunOutcome::Succeeded | JobRunOutcome::Replaced) {
                 break;
             }
         }
-        if let Some(error) = &last_error {
-            tracing::warn!(job_id, fire_id = fire.fire_id, error = %error, "scheduled job failed");
+        Ok(ended_as)
+    }
+
+    /// Writes a fire's outcome to the ledger, then tells its alarms and triggers its children.
+    pub(crate) async fn end_fire(
+        &self,
+        job_id: i64,
+        job: &JobSpec,
+        firing: &Firing<'_>,
+        ended: Attempts,
+    ) -> Result<(), StoreError> {
+        if let Some(error) = &ended.error {
+            tracing::warn!(job_id, fire_id = firing.fire_id, error = %error, "scheduled job failed");
         }
-        self.store.complete_job_fire(fire.fire_id, last_error.as_deref(), self.clock.now()).await?;
-        if let Some(end) = end {
-            self.alarm(fire, &job, end, last_error.as_deref().unwrap_or("")).await;
-            self.trigger_children(job_id, &job, end == FireEnd::Succeeded, last_output.as_deref()).await;
+        self.store.complete_job_fire(firing.fire_id, ended.error.as_deref(), self.clock.now()).await?;
+        if let Some(end) = ended.end {
+            self.alarm(firing.schedule_id, job, end, ended.error.as_deref().unwrap_or("")).await;
+            self.trigger_children(job_id, job, end == FireEnd::Succeeded, ended.output.as_deref()).await;
         }
         Ok(())
     }
@@ -227,16 +333,16 @@ impl JobRunner {
     async fn make_room(&self, job_id: i64, job: &JobSpec) -> Result<bool, StoreError> {
         let limit = job.max_concurrent.max(1) as usize;
         loop {
-            let running = self.live_runs(job_id, job).await?;
+            let running = by_fire(self.live_runs(job_id, job).await?);
             if running.len() < limit {
                 return Ok(true);
             }
             match job.overlap {
                 Overlap::Discard => return Ok(false),
                 Overlap::Replace => {
-                    // The oldest go, leaving room for this one.
+                    // The oldest go (every shard of a sharded one), leaving room for this one.
                     let over = running.len() + 1 - limit;
-                    for run in running.into_iter().take(over) {
+                    for run in running.into_iter().take(over).flatten() {
                         self.store.ask_job_run_stop(run).await?;
                     }
                     return Ok(true);
@@ -247,7 +353,7 @@ impl JobRunner {
     }
 
     /// The job's running attempts, after marking those abandoned whose node stopped long ago.
-    async fn live_runs(&self, job_id: i64, job: &JobSpec) -> Result<Vec<i64>, StoreError> {
+    async fn live_runs(&self, job_id: i64, job: &JobSpec) -> Result<Vec<JobRunRecord>, StoreError> {
         let now = self.clock.now();
         let mut live = Vec::new();
         for run in self.store.running_job_runs(job_id).await? {
@@ -262,7 +368,7 @@ impl JobRunner {
                 };
                 self.store.finish_job_run(run.id, &end).await?;
             } else {
-                live.push(run.id);
+                live.push(run);
             }
         }
         Ok(live)
@@ -310,12 +416,13 @@ impl JobRunner {
     async fn start(
         &self,
         job_id: i64,
-        fire: &ClaimedFire,
+        fire_id: i64,
+        shard: Option<Shard>,
         attempt: i32,
         outcome: JobRunOutcome,
         at: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let start = JobRunStart { job_id, fire_id: Some(fire.fire_id), attempt, node: &self.node, outcome, at };
+        let start = JobRunStart { job_id, fire_id: Some(fire_id), attempt, node: &self.node, outcome, at, shard };
         self.store.start_job_run(&start).await
     }
 
@@ -329,6 +436,19 @@ impl JobRunner {
         };
         self.store.finish_job_run(run_id, &end).await
     }
+}
+
+/// Running attempts grouped by their fire, oldest fire first: the runs a job's limit counts
+/// (the shards of one sharded fire are one run).
+fn by_fire(runs: Vec<JobRunRecord>) -> Vec<Vec<i64>> {
+    let mut fires: Vec<(Option<i64>, Vec<i64>)> = Vec::new();
+    for run in runs {
+        match fires.iter_mut().find(|(fire, _)| run.fire_id.is_some() && *fire == run.fire_id) {
+            Some((_, ids)) => ids.push(run.id),
+            None => fires.push((run.fire_id, vec![run.id])),
+        }
+    }
+    fires.into_iter().map(|(_, ids)| ids).collect()
 }
 
 /// How a fire whose last attempt ended so ended, for its alarms; None for a replaced one

@@ -591,6 +591,12 @@ pub struct JobRunRecord {
     /// The start of the answer (at most 4 KiB).
     pub output: Option<String>,
     pub error: Option<String>,
+    /// The shard it ran (from 0) of a sharded or broadcast job's fire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<i32>,
+    /// How many shards that fire has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<i32>,
 }
 
 /// An attempt as it starts.
@@ -602,6 +608,52 @@ pub struct JobRunStart<'a> {
     pub node: &'a str,
     pub outcome: JobRunOutcome,
     pub at: DateTime<Utc>,
+    /// The shard it runs, for a sharded or broadcast job.
+    pub shard: Option<herald_core::scheduled_job::Shard>,
+}
+
+/// The shards a sharded or broadcast fire is split into, written by the node that claimed it.
+#[derive(Debug, Clone)]
+pub struct ShardedFire<'a> {
+    pub fire_id: i64,
+    pub job_id: i64,
+    pub schedule_id: i64,
+    pub param: Option<&'a str>,
+    /// One entry per shard: the node it must run on (a broadcast's), or None for any node.
+    pub nodes: Vec<Option<String>>,
+}
+
+/// A job shard a node took to run (fresh, or from a node whose lease lapsed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJobShard {
+    pub id: i64,
+    pub fire_id: i64,
+    pub job_id: i64,
+    pub schedule_id: i64,
+    pub shard: herald_core::scheduled_job::Shard,
+    pub param: Option<String>,
+    /// Times it was taken from a node whose lease lapsed, this time included.
+    pub takeovers: i32,
+}
+
+/// How a shard ended, written by the node holding its lease.
+#[derive(Debug, Clone)]
+pub struct JobShardEnd<'a> {
+    pub succeeded: bool,
+    pub output: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// A sharded fire all of whose shards ended: told to the node that ended the last one, which
+/// ends the fire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardedFireEnd {
+    pub total: i32,
+    pub failed: i32,
+    /// The first failed shard's error, named by its shard.
+    pub error: Option<String>,
+    /// The last shard's output, the fire's output for its children.
+    pub output: Option<String>,
 }
 
 /// How an attempt ended.

@@ -113,6 +113,33 @@ pub trait JobRunRepo: Send + Sync {
     async fn complete_job_fire(&self, fire_id: i64, error: Option<&str>, ended: DateTime<Utc>) -> Result<()>;
 }
 
+/// Sharded and broadcast jobs' shards, and the nodes that run jobs.
+#[async_trait]
+pub trait JobShardRepo: Send + Sync {
+    /// Says `node` runs jobs as of `now`; nodes not seen for a day are forgotten.
+    async fn heartbeat_node(&self, node: &str, now: DateTime<Utc>) -> Result<()>;
+    /// The nodes seen since `since`, by name.
+    async fn live_nodes(&self, since: DateTime<Utc>) -> Result<Vec<String>>;
+    /// Writes a fire's shards, pending; those written already stay as they are.
+    async fn plan_job_shards(&self, fire: &ShardedFire<'_>) -> Result<()>;
+    /// Takes one shard for `node` under a lease of `lease`: its own broadcast shard, one for any
+    /// node (or for a node not seen since `seen_since`) while it holds fewer of that fire's
+    /// shards than its share, or one whose holder's lease lapsed (that holder's running
+    /// attempt is marked abandoned).
+    async fn claim_job_shard(
+        &self,
+        node: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        seen_since: DateTime<Utc>,
+    ) -> Result<Option<ClaimedJobShard>>;
+    /// Extends `node`'s lease on a shard; false when the lease was lost.
+    async fn renew_job_shard(&self, id: i64, node: &str, until: DateTime<Utc>) -> Result<bool>;
+    /// Ends a shard `node` holds; the fire's end when it was the last open one (told to one
+    /// node only), None when others are open or the lease was lost.
+    async fn end_job_shard(&self, id: i64, node: &str, end: &JobShardEnd<'_>) -> Result<Option<ShardedFireEnd>>;
+}
+
 /// Raised alarm rules per schedule (a job's, or a housekeeping one's), shared by every node.
 #[async_trait]
 pub trait AlarmRepo: Send + Sync {
@@ -397,6 +424,7 @@ pub trait Store:
     TemplateRepo
     + JobRepo
     + JobRunRepo
+    + JobShardRepo
     + AlarmRepo
     + CrowdRepo
     + ScheduleRepo
@@ -424,6 +452,7 @@ impl<T> Store for T where
     T: TemplateRepo
         + JobRepo
         + JobRunRepo
+        + JobShardRepo
         + AlarmRepo
         + CrowdRepo
         + ScheduleRepo

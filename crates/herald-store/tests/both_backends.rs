@@ -100,6 +100,8 @@ on_both_backends!(
         the_run_log_pages_and_a_fixed_delay_counts_from_the_runs_end,
         an_alarm_sends_once_per_quiet_window_and_recovers_once,
         a_job_that_keeps_its_own_run_log_is_purged_by_its_own_days,
+        job_shards_spread_are_taken_over_and_end_their_fire_once,
+        a_broadcast_shard_runs_on_its_node_unless_that_node_is_gone,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

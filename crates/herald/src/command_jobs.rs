@@ -81,12 +81,11 @@ fn prepared(command: &CommandCall, job_name: &str, attempting: Attempting<'_>) -
         .env("HERALD_FIRE_ID", attempting.fire_id.to_string())
         .env("HERALD_ATTEMPT", attempting.attempt.to_string())
         .env("HERALD_NODE", attempting.node)
-        .env("HERALD_PARAM", attempting.param.unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0);
+        .env("HERALD_PARAM", attempting.param.unwrap_or_default());
+    if let Some(shard) = attempting.shard {
+        prepared.env("HERALD_SHARD_INDEX", shard.index.to_string()).env("HERALD_SHARD_TOTAL", shard.total.to_string());
+    }
+    prepared.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true).process_group(0);
     prepared
 }
 

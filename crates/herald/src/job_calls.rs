@@ -1,10 +1,12 @@
 //! What a scheduled job's attempt calls: an HTTP call made through the providers' outbound
 //! client (its URL policy and address policy apply, its redirects are not followed, its answer
-//! is read up to the node's cap), or a command as [`crate::command_jobs`] runs it. The
-//! scheduler decides what the answer means.
+//! is read up to the node's cap), or a command as [`crate::command_jobs`] runs it. A sharded
+//! call is told its shard in headers and in the `{$shardIndex}` and `{$shardTotal}` of its URL
+//! and body. The scheduler decides what the answer means.
 
 use crate::command_jobs::CommandJobs;
 use herald_channels::http::{HttpError, OutboundHttp};
+use herald_core::scheduled_job::sharding::{SHARD_INDEX_HEADER, SHARD_TOTAL_HEADER};
 use herald_core::scheduled_job::{HttpCall, JobSpec, children};
 use herald_scheduler::{Answer, Attempting, CallError, JobCall};
 use reqwest::Method;
@@ -23,7 +25,7 @@ impl JobCall for JobCalls {
         timeout: std::time::Duration,
     ) -> Result<Answer, CallError> {
         match (&job.http, &job.command) {
-            (Some(call), _) => self.http_call(call, attempting.param, timeout).await,
+            (Some(call), _) => self.http_call(call, attempting, timeout).await,
             (None, Some(command)) => self.commands.run(command, &job.name, attempting, timeout).await,
             (None, None) => Err(CallError::Failed("the job has nothing to run".into())),
         }
@@ -34,20 +36,31 @@ impl JobCalls {
     async fn http_call(
         &self,
         call: &HttpCall,
-        param: Option<&str>,
+        attempting: Attempting<'_>,
         timeout: std::time::Duration,
     ) -> Result<Answer, CallError> {
         let method = Method::from_bytes(call.method.as_bytes())
             .map_err(|_| CallError::Failed(format!("method {:?}", call.method)))?;
+        let shard = attempting.shard;
+        let url = shard.map_or_else(|| call.url.clone(), |s| s.fill(&call.url));
         let answer = self
             .http
-            .send(method, &call.url, |mut request| {
+            .send(method, &url, |mut request| {
                 request = request.timeout(timeout);
                 for (name, value) in &call.headers {
                     request = request.header(name, value);
                 }
+                if let Some(shard) = shard {
+                    request = request.header(SHARD_INDEX_HEADER, shard.index).header(SHARD_TOTAL_HEADER, shard.total);
+                }
                 match &call.body {
-                    Some(body) => request.body(children::with_param(body, param)),
+                    Some(body) => {
+                        let body = children::with_param(body, attempting.param);
+                        request.body(match shard {
+                            Some(shard) => shard.fill(&body),
+                            None => body,
+                        })
+                    }
                     None => request,
                 }
             })

@@ -21,7 +21,7 @@ use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
 use herald_core::{Clock, ScheduleKind, topic_for};
 use herald_scheduler::{
-    Alarms, FireClaimer, Housekeeping, JobRunner, QuietRelease, Retention, RunStreamer, StreamerParts,
+    Alarms, FireClaimer, Housekeeping, JobRunner, QuietRelease, Retention, RunStreamer, ShardRunner, StreamerParts,
 };
 use herald_store::{DedupStore, Store};
 use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker};
@@ -184,7 +184,12 @@ impl Node {
             http: self.context.accounts.context().http.clone(),
             commands: crate::command_jobs::CommandJobs { policy: config.jobs.policy() },
         };
-        let jobs = JobRunner::new(store.clone(), clock.clone(), Arc::new(calls), self.id.clone()).with_alarms(alarms);
+        let lease = config.scheduler.shard_lease();
+        let jobs = JobRunner::new(store.clone(), clock.clone(), Arc::new(calls), self.id.clone())
+            .with_alarms(alarms)
+            .with_node_ttl(lease);
+        let shards = ShardRunner::new(jobs.clone(), lease, config.scheduler.job_slots);
+        self.tasks.spawn(shards.run(self.shutdown.clone()));
         let claimer = FireClaimer::new(store.clone(), clock.clone(), self.id.clone(), config.scheduler.clone())
             .with_housekeeping(housekeeping)
             .with_jobs(jobs);

@@ -5,8 +5,10 @@
 //! node's sends in flight; (c) when the node doing the
 //! scheduler's work is killed, the others go on firing within the lease time; (d) scheduled
 //! jobs firing every second against a slow receiver never have more calls going at once than
-//! their overlap rule and concurrency limit allow. The tests run one at a time: each cluster
-//! needs the whole machine.
+//! their overlap rule and concurrency limit allow; (e) a broadcast job runs once on each node,
+//! a sharded job's shards spread over the nodes, and the shard of a SIGKILLed node is taken
+//! over by another, its fire ending once. The tests run one at a time: each cluster needs the
+//! whole machine.
 #![cfg(feature = "cluster")]
 
 mod common;
@@ -314,4 +316,105 @@ async fn a_job_s_overlap_rule_and_concurrency_limit_hold_across_nodes_at_the_rec
     // Whichever node claims a fire runs it; the rule is read from the store's running rows, so
     // it holds whichever node that is.
     println!("runs by node: {nodes:?}");
+}
+
+/// The job's run log as node `node` answers it (the newest 100 attempts).
+async fn job_runs(cluster: &LocalCluster, node: usize, id: i64) -> Vec<Value> {
+    let (status, runs) = cluster.get(node, &format!("/api/jobs/{id}/runs?limit=100")).await;
+    assert_eq!(status, 200, "{runs}");
+    runs["items"].as_array().unwrap().clone()
+}
+
+/// Waits until the receiver got `count` calls whose path starts with `prefix`.
+async fn wait_calls(receiver: &herald_testkit::receiver::RecordingReceiver, prefix: &str, count: usize) -> bool {
+    for _ in 0..300 {
+        if receiver.received().iter().filter(|r| r.path.starts_with(prefix)).count() >= count {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn paths(receiver: &herald_testkit::receiver::RecordingReceiver, prefix: &str) -> Vec<String> {
+    let mut paths: Vec<String> =
+        receiver.received().into_iter().map(|r| r.path).filter(|p| p.starts_with(prefix)).collect();
+    paths.sort();
+    paths
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_jobs_run_on_every_node_and_a_killed_node_s_shard_is_taken_over() {
+    let _serial = SERIAL.lock().await;
+    const ANSWER: Duration = Duration::from_secs(4);
+    let cluster = LocalCluster::up(
+        3,
+        &[("HERALD_CHANNELS__ALLOW_PRIVATE_NETWORKS", "true"), ("HERALD_SCHEDULER__SHARD_LEASE_SECS", "3")],
+    );
+    let receiver = herald_testkit::receiver::RecordingReceiver::start().await;
+    receiver.set_delay(ANSWER);
+    let url = &receiver.url;
+    let specs = [
+        json!({"name": "after", "schedule": {"type": "api"}, "http": {"method": "POST", "url": format!("{url}/after")}}),
+        json!({"name": "everywhere", "schedule": {"type": "api"}, "sharding": {"mode": "broadcast"},
+            "http": {"method": "POST", "url": format!("{url}/everywhere/{{$shardIndex}}/{{$shardTotal}}")}}),
+        json!({"name": "sharded", "schedule": {"type": "api"}, "sharding": {"mode": "shards", "count": 3},
+            "timeoutMs": 20_000, "children": [{"job": "after", "on": "always"}],
+            "http": {"method": "POST", "url": format!("{url}/sharded/{{$shardIndex}}/{{$shardTotal}}")}}),
+    ];
+    let mut ids = Vec::new();
+    for spec in &specs {
+        let (status, job) = cluster.post(1, "/api/jobs", spec).await;
+        assert_eq!(status, 201, "{job}");
+        ids.push(job["id"].as_i64().unwrap());
+    }
+    let (everywhere, sharded) = (ids[1], ids[2]);
+
+    // All three alive: the broadcast is three shards, one on each node.
+    assert_eq!(cluster.post(2, &format!("/api/jobs/{everywhere}/run"), &json!({})).await.0, 202);
+    assert!(wait_calls(&receiver, "/everywhere/", 3).await, "{:?}", paths(&receiver, "/"));
+    tokio::time::sleep(ANSWER + Duration::from_secs(1)).await;
+    assert_eq!(paths(&receiver, "/everywhere/"), ["/everywhere/0/3", "/everywhere/1/3", "/everywhere/2/3"]);
+    let runs = job_runs(&cluster, 1, everywhere).await;
+    let nodes: std::collections::BTreeSet<&str> = runs.iter().map(|r| r["node"].as_str().unwrap()).collect();
+    assert_eq!((runs.len(), nodes.len()), (3, 3), "one shard on each node: {runs:?}");
+
+    // Three shards spread one per node; the node running shard 0 is killed mid-call.
+    assert_eq!(cluster.post(2, &format!("/api/jobs/{sharded}/run"), &json!({})).await.0, 202);
+    assert!(wait_calls(&receiver, "/sharded/", 3).await, "{:?}", paths(&receiver, "/"));
+    let runs = job_runs(&cluster, 1, sharded).await;
+    let running: Vec<&Value> = runs.iter().filter(|r| r["outcome"] == "running").collect();
+    let nodes: std::collections::BTreeSet<&str> = running.iter().map(|r| r["node"].as_str().unwrap()).collect();
+    assert_eq!((running.len(), nodes.len()), (3, 3), "the shards spread over the nodes: {runs:?}");
+    let first = running.iter().find(|r| r["shard"] == 0).expect("shard 0 running");
+    let holder = first["node"].as_str().unwrap().to_string();
+    let victim = cluster.node_of_pid(pid_in_node_id(&holder).unwrap()).expect("a node of this cluster");
+    cluster.kill(victim, "KILL");
+    let survivor = (1..=3).find(|&n| n != victim).unwrap();
+    println!("killed node {victim} ({holder}) running shard 0");
+
+    // The lease (3 s) lapses and another node calls shard 0 again; the fire ends once.
+    assert!(wait_calls(&receiver, "/after", 1).await, "the fire never ended: {:?}", paths(&receiver, "/"));
+    tokio::time::sleep(ANSWER + Duration::from_secs(2)).await;
+    let sharded_calls = paths(&receiver, "/sharded/");
+    println!("sharded calls: {sharded_calls:?}");
+    assert_eq!(sharded_calls, ["/sharded/0/3", "/sharded/0/3", "/sharded/1/3", "/sharded/2/3"]);
+    assert_eq!(paths(&receiver, "/after"), ["/after"], "the fire ended once, by whichever node ended its last shard");
+    let runs = job_runs(&cluster, survivor, sharded).await;
+    let of_shard_0: Vec<(&str, &str)> = runs
+        .iter()
+        .filter(|r| r["shard"] == 0)
+        .map(|r| (r["node"].as_str().unwrap(), r["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(of_shard_0.len(), 2, "{runs:?}");
+    assert!(of_shard_0.contains(&(holder.as_str(), "abandoned")), "{of_shard_0:?}");
+    assert!(of_shard_0.iter().any(|(node, outcome)| *node != holder && *outcome == "succeeded"), "{of_shard_0:?}");
+
+    // With the dead node gone for longer than the lease, a broadcast has two shards.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(cluster.post(survivor, &format!("/api/jobs/{everywhere}/run"), &json!({})).await.0, 202);
+    assert!(wait_calls(&receiver, "/everywhere/", 5).await, "{:?}", paths(&receiver, "/everywhere/"));
+    tokio::time::sleep(ANSWER + Duration::from_secs(1)).await;
+    let broadcast: Vec<String> = paths(&receiver, "/everywhere/").into_iter().filter(|p| p.ends_with("/2")).collect();
+    assert_eq!(broadcast, ["/everywhere/0/2", "/everywhere/1/2"], "the survivors only");
 }

@@ -245,6 +245,24 @@ async fn a_job_page_shows_its_alarms_raised_now_its_children_and_its_fires_over_
     node.node.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sharded_job_s_page_shows_its_sharding_and_each_attempt_s_shard() {
+    let (_dir, node, session) = started().await;
+    let receiver = RecordingReceiver::start().await;
+    let mut spec = job("sync", &format!("{}/sync/{{$shardIndex}}", receiver.url), json!({"type": "api"}));
+    spec["sharding"] = json!({"mode": "shards", "count": 3});
+    let id = create(&node, &spec).await;
+    let (_, html) = page(&node, &session, &format!("/jobs/{id}"), "en").await;
+    assert!(html.contains(r#"<dd id="job-sharding">3 shards, spread across the nodes"#), "{html}");
+    assert_eq!(node.post(&format!("/api/jobs/{id}/run"), &json!({})).await.0, 202);
+    assert!(receiver.wait_for(3, Duration::from_secs(10)).await, "each shard called");
+    let html = page_once_ended(&node, &session, id, "succeeded").await;
+    assert!(html.contains("shard 0/3"), "the run log names each attempt's shard");
+    let (_, chinese) = page(&node, &session, &format!("/jobs/{id}"), "zh-CN").await;
+    assert!(chinese.contains("3 个分片") && !chinese.contains("Unknown localization key"));
+    node.node.shutdown().await;
+}
+
 /// Posts the job editor's form: its status, where it leads, and the page it answers with.
 async fn save(node: &TestNode, session: &Session, path: &str, csrf: &str, spec: &str) -> (u16, String, String) {
     let form = [("csrf", csrf), ("spec", spec)];

@@ -252,6 +252,7 @@ async fn a_run_left_running_by_a_dead_node_is_abandoned_and_does_not_hold_up_the
         node: "node-gone",
         outcome: herald_store::JobRunOutcome::Running,
         at,
+        shard: None,
     };
     store.start_job_run(&dead).await.unwrap();
     node.post(&format!("/api/jobs/{id}/run"), &json!({})).await;

@@ -145,6 +145,8 @@ struct RunRow {
     duration: String,
     node: String,
     attempt: i32,
+    /// "2/4" for a shard of a sharded or broadcast fire.
+    shard: Option<String>,
     /// The outcome as a value (the badge's class).
     outcome: &'static str,
     outcome_label: String,
@@ -164,6 +166,7 @@ impl RunRow {
                 .unwrap_or_else(|| "—".into()),
             node: run.node,
             attempt: run.attempt,
+            shard: run.shard.zip(run.shards).map(|(shard, of)| format!("{shard}/{of}")),
             outcome: run.outcome.as_str(),
             outcome_label: outcome_word(run.outcome),
             status: run.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
@@ -189,6 +192,8 @@ struct JobPage {
     retries: String,
     overlap: &'static str,
     overlap_label: String,
+    /// How its fires are split, in words; None when they are not.
+    sharding: Option<String>,
     created_at: String,
     updated_at: String,
     /// The filter: an outcome's value, empty for any.
@@ -266,6 +271,7 @@ async fn page(
         retries: retries_words(&job.spec.retries),
         overlap: job.spec.overlap.as_str(),
         overlap_label: overlap_word(job.spec.overlap),
+        sharding: job.spec.sharding.as_ref().map(sharding_words),
         created_at: shown_at(job.created_at),
         updated_at: shown_at(job.updated_at),
         name: job.spec.name,
@@ -312,6 +318,16 @@ async fn run_now(State(state): State<AppState>, Path(id): Path<i64>) -> PageResu
     state.store.trigger_job(id, state.clock.now(), None).await.map_err(not_found(id))?;
     tracing::info!(job_id = id, "job run asked for from the console");
     Ok(Redirect::to(&format!("/jobs/{id}?done=asked")).into_response())
+}
+
+/// How a job's fires are split, in words.
+fn sharding_words(sharding: &herald_core::scheduled_job::Sharding) -> String {
+    match sharding.mode {
+        herald_core::scheduled_job::ShardMode::Shards => {
+            text_with("job-sharding-shards", &[("count", &sharding.count.unwrap_or_default().to_string())])
+        }
+        herald_core::scheduled_job::ShardMode::Broadcast => text("job-sharding-broadcast"),
+    }
 }
 
 #[cfg(test)]

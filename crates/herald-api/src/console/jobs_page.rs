@@ -235,6 +235,8 @@ mod tests {
             status_code: None,
             output: None,
             error: None,
+            shard: None,
+            shards: None,
         }
     }
 

@@ -27,6 +27,8 @@ mod deferred;
 mod installation;
 #[path = "../sql/job_runs.rs"]
 mod job_runs;
+#[path = "../sql/job_shards.rs"]
+mod job_shards;
 #[path = "../sql/jobs.rs"]
 mod jobs;
 #[path = "../sql/ledger.rs"]

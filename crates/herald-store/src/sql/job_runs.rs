@@ -20,8 +20,8 @@ impl JobRunRepo for Backend {
     async fn start_job_run(&self, run: &JobRunStart<'_>) -> Result<i64> {
         let ended = (run.outcome != JobRunOutcome::Running).then(|| db_time(run.at));
         Ok(sqlx::query_scalar(
-            "INSERT INTO job_runs (job_id, fire_id, attempt, node, outcome, started_at, ended_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO job_runs (job_id, fire_id, attempt, node, outcome, started_at, ended_at, shard, shards) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(run.job_id)
         .bind(run.fire_id)
@@ -30,6 +30,8 @@ impl JobRunRepo for Backend {
         .bind(run.outcome.as_str())
         .bind(db_time(run.at))
         .bind(ended)
+        .bind(run.shard.map(|s| s.index as i32))
+        .bind(run.shard.map(|s| s.total as i32))
         .fetch_one(&self.pool)
         .await?)
     }
@@ -136,5 +138,7 @@ fn run_from_row(r: &DbRow) -> Result<JobRunRecord> {
         status_code: r.try_get("status_code")?,
         output: r.try_get("output")?,
         error: r.try_get("error")?,
+        shard: r.try_get("shard")?,
+        shards: r.try_get("shards")?,
     })
 }

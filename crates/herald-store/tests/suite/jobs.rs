@@ -71,6 +71,7 @@ pub async fn the_run_log_pages_and_a_fixed_delay_counts_from_the_runs_end(store:
         node: "node-a",
         outcome: JobRunOutcome::Running,
         at,
+        shard: None,
     };
     let first = store.start_job_run(&begin(1, due)).await.unwrap();
     let end = |outcome, at| JobRunEnd {
@@ -169,6 +170,7 @@ pub async fn a_job_that_keeps_its_own_run_log_is_purged_by_its_own_days(store: A
             node: "n",
             outcome: JobRunOutcome::Running,
             at: start,
+            shard: None,
         };
         store.start_job_run(&run).await.unwrap();
     }

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod console;
+mod job_shards;
 mod jobs;
 mod ledger;
 mod lists;
@@ -24,6 +25,7 @@ mod templates;
 
 pub use accounts::*;
 pub use console::*;
+pub use job_shards::*;
 pub use jobs::*;
 pub use ledger::*;
 pub use lists::*;

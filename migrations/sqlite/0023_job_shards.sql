@@ -1,0 +1,33 @@
+-- Nodes that run scheduled jobs, each seen at its last heartbeat: a broadcast job's fire has
+-- one shard per node seen lately, and a pending shard whose node is gone is taken by another.
+CREATE TABLE cluster_nodes (
+    name        TEXT PRIMARY KEY,
+    started_at  INTEGER NOT NULL,
+    seen_at     INTEGER NOT NULL
+);
+
+-- The shards of a sharded or broadcast job's fire: each runs once (its attempts in job_runs),
+-- on its own node for a broadcast, leased so a dead node's shard is taken over; the node
+-- that ends the last one ends the fire.
+CREATE TABLE job_shards (
+    id           INTEGER PRIMARY KEY,
+    fire_id      INTEGER NOT NULL REFERENCES fires(id) ON DELETE CASCADE,
+    job_id       INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    schedule_id  INTEGER NOT NULL,
+    shard        INTEGER NOT NULL,      -- 0 to total - 1
+    total        INTEGER NOT NULL,
+    node         TEXT,                  -- a broadcast shard's node; any node when NULL
+    param        TEXT,                  -- the fire's parameter
+    status       TEXT NOT NULL DEFAULT 'pending', -- pending, running, succeeded, failed
+    lease_owner  TEXT,
+    lease_until  INTEGER,
+    takeovers    INTEGER NOT NULL DEFAULT 0, -- times another node took it from a lapsed lease
+    output       TEXT,
+    error        TEXT,
+    UNIQUE (fire_id, shard)
+);
+CREATE INDEX job_shards_open ON job_shards (status, id) WHERE status IN ('pending', 'running');
+
+-- Which shard an attempt ran (NULL for a job that is not sharded).
+ALTER TABLE job_runs ADD COLUMN shard INTEGER;
+ALTER TABLE job_runs ADD COLUMN shards INTEGER;
