@@ -7,7 +7,9 @@ use crate::error::ApiError;
 use herald_core::SuppressionSource;
 use herald_core::listing::clip;
 use herald_core::{ChannelKind, ScheduleKind, TemplateStatus};
-use herald_store::{AccountFilter, CrowdFilter, ScheduleFilter, SuppressionFilter, TemplateFilter, Window};
+use herald_store::{
+    AccountFilter, CrowdFilter, JobRunOutcome, ScheduleFilter, SuppressionFilter, TemplateFilter, Window,
+};
 
 /// `value` as the one of `all` whose name it is; None when absent or blank.
 pub(crate) fn one_of<T: Copy>(
@@ -64,8 +66,22 @@ pub(crate) fn crowds(q: Option<&str>, window: Window) -> CrowdFilter {
     CrowdFilter { search: search(q), window }
 }
 
+/// `kind` is a schedule kind, or `housekeeping` for every kind that is not a template's or a
+/// job's.
 pub(crate) fn schedules(kind: Option<&str>, window: Window) -> Result<ScheduleFilter, ApiError> {
-    Ok(ScheduleFilter { kind: one_of("kind", kind, &ScheduleKind::ALL, ScheduleKind::as_str)?, id: None, window })
+    if kind == Some(HOUSEKEEPING) {
+        return Ok(ScheduleFilter { housekeeping: true, window, ..ScheduleFilter::default() });
+    }
+    let kind = one_of("kind", kind, &ScheduleKind::ALL, ScheduleKind::as_str)?;
+    Ok(ScheduleFilter { kind, window, ..ScheduleFilter::default() })
+}
+
+/// The pseudo-kind of schedule lists that means every housekeeping schedule.
+pub(crate) const HOUSEKEEPING: &str = "housekeeping";
+
+/// A run log's outcome filter: one of the outcomes, or any when absent.
+pub(crate) fn run_outcome(name: Option<&str>) -> Result<Option<JobRunOutcome>, ApiError> {
+    one_of("outcome", name, &JobRunOutcome::ALL, |o| o.as_str())
 }
 
 /// The suppression list's filter: `channel` is a channel or `all` (entries covering every

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use herald_core::placeholders::placeholder_names;
 use herald_core::scheduled_job::{AlarmSpec, JobSpec, children};
-use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, StoreError};
+use herald_store::{JobRecord, JobRunFilter, JobRunRecord, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -232,19 +232,9 @@ async fn runs(
     Query(q): Query<RunQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = PageQuery::new(q.limit.unwrap_or(DEFAULT_LIMIT), q.offset).check()?;
-    let outcome = match q.outcome.as_deref() {
-        None => None,
-        Some(name) => Some(JobRunOutcome::parse(name).ok_or_else(|| {
-            let known: Vec<&str> = JobRunOutcome::ALL.iter().map(|o| o.as_str()).collect();
-            ApiError::field("outcome", format!("{:?} is not one of {}", clip(name), known.join(", ")))
-        })?),
-    };
+    let outcome = crate::filters::run_outcome(q.outcome.as_deref())?;
     state.store.get_job(id).await.map_err(not_found(id))?;
     let filter = JobRunFilter { job_id: id, outcome, window: page.window() };
     let (items, next) = page.take_fetched(state.store.list_job_runs(&filter).await?);
     Ok(Json(page.wrap(&items, next)))
-}
-
-fn clip(text: &str) -> String {
-    herald_core::listing::clip(text, herald_core::listing::QUOTED_CHARS)
 }

@@ -1,4 +1,6 @@
-//! Every schedule herald runs, template and housekeeping alike, with its last and next fire.
+//! Every schedule herald runs, template and housekeeping alike, with its last and next fire,
+//! its fires, and its run log (a job's attempts, or housekeeping's runs: token refreshes, the
+//! quiet-hours release, retention, receipt pulls).
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -7,12 +9,15 @@ use crate::paging::{DEFAULT_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use herald_store::{FireRecord, ScheduleFilter, ScheduleRecord};
+use herald_store::{FireRecord, JobRunRecord, ScheduleFilter, ScheduleRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/schedules", get(list)).route("/api/schedules/{id}/fires", get(fires))
+    Router::new()
+        .route("/api/schedules", get(list))
+        .route("/api/schedules/{id}/fires", get(fires))
+        .route("/api/schedules/{id}/runs", get(runs))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -20,7 +25,7 @@ pub fn router() -> Router<AppState> {
 #[into_params(parameter_in = Query)]
 struct ScheduleQuery {
     /// Only schedules of this kind: template, token_refresh, quiet_release, retention, receipt_pull
-    /// or job.
+    /// or job; or housekeeping, for every kind but template and job.
     kind: Option<String>,
     /// Items per page: 1 to 500, 100 when absent.
     limit: Option<i64>,
@@ -46,9 +51,43 @@ async fn fires(
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = page.check()?;
+    schedule_exists(&state, id).await?;
+    Ok(Json(page.answer(state.store.list_fires(id, page.fetch()).await?)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct RunQuery {
+    /// Only runs that ended so: running, succeeded, failed, timed_out, discarded, replaced or
+    /// abandoned.
+    outcome: Option<String>,
+    /// Items per page: 1 to 500, 100 when absent.
+    limit: Option<i64>,
+    /// Items to skip: 0 to 100,000.
+    offset: Option<i64>,
+}
+
+/// The schedule's run log, newest first: a job's attempts, or each run of a housekeeping
+/// schedule (start, end, node, outcome, error); 404 for a schedule that does not exist.
+#[utoipa::path(get, path = "/api/schedules/{id}/runs", tag = "schedules", params(("id" = i64, Path, description = "the schedule id"), RunQuery),
+    responses((status = 200, description = "a page of its run log, newest first", body = PageOf<JobRunRecord>)))]
+async fn runs(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<RunQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = PageQuery::new(q.limit.unwrap_or(DEFAULT_LIMIT), q.offset).check()?;
+    let outcome = crate::filters::run_outcome(q.outcome.as_deref())?;
+    schedule_exists(&state, id).await?;
+    let (items, next) = page.take_fetched(state.store.list_schedule_runs(id, outcome, page.window()).await?);
+    Ok(Json(page.wrap(&items, next)))
+}
+
+async fn schedule_exists(state: &AppState, id: i64) -> Result<(), ApiError> {
     let this_one = ScheduleFilter { id: Some(id), ..ScheduleFilter::default() };
     if state.store.list_schedules(&this_one).await?.is_empty() {
         return Err(ApiError::NotFound(format!("schedule {id} not found")));
     }
-    Ok(Json(page.answer(state.store.list_fires(id, page.fetch()).await?)))
+    Ok(())
 }

@@ -1,14 +1,15 @@
 //! Housekeeping jobs: schedules that are not templates' (token refresh, quiet-hours release,
 //! retention, receipt pulls) run the job registered for their kind when they fire. The outcome
-//! is written to the fire ledger; a failure brings the schedule's next fire forward so the job
-//! is retried soon, and raises the node's housekeeping alarm when it has one.
+//! is written to the fire ledger and each run to the run log scheduled jobs write to; a failure
+//! brings the schedule's next fire forward so the job is retried soon, and raises the node's
+//! housekeeping alarm when it has one.
 
 use crate::alarms::{Alarms, Subject};
 use async_trait::async_trait;
 use chrono::Duration;
 use herald_core::scheduled_job::{AlarmSpec, FireEnd};
 use herald_core::{Clock, ScheduleKind};
-use herald_store::{ClaimedFire, Store};
+use herald_store::{ClaimedFire, JobRunEnd, JobRunOutcome, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,6 +29,8 @@ pub struct Housekeeping {
     retry_after: Option<Duration>,
     /// Where a failure alarms, and who is told.
     alarms: Option<(Alarms, AlarmSpec)>,
+    /// This node, written to each run in the run log.
+    node: String,
 }
 
 impl Housekeeping {
@@ -47,6 +50,12 @@ impl Housekeeping {
         self
     }
 
+    /// Names this node in the run log.
+    pub fn on_node(mut self, node: &str) -> Self {
+        self.node = node.to_string();
+        self
+    }
+
     pub fn retry_after(mut self, wait: Duration) -> Self {
         self.retry_after = Some(wait);
         self
@@ -55,6 +64,13 @@ impl Housekeeping {
     /// Runs the job for `fire` and records its outcome.
     pub async fn run(&self, store: &dyn Store, clock: &dyn Clock, fire: &ClaimedFire) {
         let job = ScheduleKind::parse(&fire.kind).and_then(|kind| self.jobs.get(&kind));
+        let run_id = match store.start_housekeeping_run(fire.schedule_id, fire.fire_id, &self.node, clock.now()).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::error!(schedule_id = fire.schedule_id, error = %e, "writing a housekeeping run's start failed");
+                None
+            }
+        };
         let result = match job {
             Some(job) => job.run(fire).await.map_err(|e| e.to_string()),
             None => Err(format!("no job registered for schedule kind {:?}", fire.kind)),
@@ -71,6 +87,13 @@ impl Housekeeping {
             }
         }
         let error = result.err();
+        if let Some(run_id) = run_id {
+            let outcome = if error.is_some() { JobRunOutcome::Failed } else { JobRunOutcome::Succeeded };
+            let end = JobRunEnd { outcome, at: clock.now(), status_code: None, output: None, error: error.as_deref() };
+            if let Err(e) = store.finish_job_run(run_id, &end).await {
+                tracing::error!(run_id, error = %e, "writing a housekeeping run's end failed");
+            }
+        }
         if let Err(e) = store.complete_fire(fire.fire_id, error.as_deref(), error.as_ref().map(|_| retry_at)).await {
             tracing::error!(fire_id = fire.fire_id, error = %e, "recording a housekeeping outcome failed");
         }

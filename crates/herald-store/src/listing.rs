@@ -62,6 +62,8 @@ pub struct ScheduleFilter {
     pub kind: Option<ScheduleKind>,
     /// Only this schedule.
     pub id: Option<i64>,
+    /// Only housekeeping's (not a template's or a job's).
+    pub housekeeping: bool,
     pub window: Window,
 }
 

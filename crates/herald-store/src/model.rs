@@ -575,7 +575,10 @@ impl JobRunOutcome {
 #[serde(rename_all = "camelCase")]
 pub struct JobRunRecord {
     pub id: i64,
-    pub job_id: i64,
+    /// The job it ran; null for housekeeping's runs.
+    pub job_id: Option<i64>,
+    /// The schedule it ran for.
+    pub schedule_id: Option<i64>,
     /// The fire it ran for (the fire ledger's row).
     pub fire_id: Option<i64>,
     /// 1 for the first attempt of a fire, then each retry.

@@ -108,6 +108,22 @@ pub trait JobRunRepo: Send + Sync {
     /// Whether a stop was asked for `run_id`.
     async fn job_run_stop_asked(&self, run_id: i64) -> Result<bool>;
     async fn list_job_runs(&self, filter: &JobRunFilter) -> Result<Vec<JobRunRecord>>;
+    /// Writes the start of a housekeeping schedule's run (a token refresh, the quiet-hours
+    /// release, retention, a receipt pull) to the run log; its id, ended with `finish_job_run`.
+    async fn start_housekeeping_run(
+        &self,
+        schedule_id: i64,
+        fire_id: i64,
+        node: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64>;
+    /// A window of a schedule's runs (a job's or housekeeping's), newest first.
+    async fn list_schedule_runs(
+        &self,
+        schedule_id: i64,
+        outcome: Option<JobRunOutcome>,
+        window: Window,
+    ) -> Result<Vec<JobRunRecord>>;
     /// Writes a job fire's outcome to the ledger and, for a fixed delay, its next fire from
     /// the run's end (`ended`).
     async fn complete_job_fire(&self, fire_id: i64, error: Option<&str>, ended: DateTime<Utc>) -> Result<()>;

@@ -102,6 +102,7 @@ on_both_backends!(
         a_job_that_keeps_its_own_run_log_is_purged_by_its_own_days,
         job_shards_spread_are_taken_over_and_end_their_fire_once,
         a_broadcast_shard_runs_on_its_node_unless_that_node_is_gone,
+        housekeeping_runs_are_logged_by_their_schedule_beside_jobs_runs,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

@@ -176,7 +176,8 @@ impl Node {
             .with_job(ScheduleKind::QuietRelease, Arc::new(release))
             .with_job(ScheduleKind::Retention, Arc::new(retention))
             .with_job(ScheduleKind::ReceiptPull, Arc::new(receipt_pulls))
-            .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs));
+            .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs))
+            .on_node(&self.id);
         if let Some(spec) = config.alarms.spec() {
             housekeeping = housekeeping.with_alarms(alarms.clone(), spec);
         }

@@ -3,7 +3,8 @@
 //! nothing more, a success sends one recovery, and the next failure alarms again at once; a
 //! discarded fire, an attempt still going too long and a failure rate raise their own rules; a
 //! bad alarm template is refused; a token refresh that fails alarms through the node's
-//! `[alarms]` and recovers when its retry succeeds.
+//! `[alarms]` and recovers when its retry succeeds, and is listed with the jobs with its run
+//! log (API and console) like one.
 
 mod common;
 
@@ -194,4 +195,63 @@ async fn a_token_refresh_that_fails_alarms_through_the_node_s_alarms_and_recover
     }
     assert!(fake.state().token_calls > calls, "the 02:00 refresh ran");
     assert_eq!(texts_after(&robot, 2).await.len(), 2, "a refresh that succeeds sends nothing");
+    housekeeping_is_listed_and_logged_like_a_job(&node, id).await;
+}
+
+/// The account's token refresh is among the housekeeping schedules, its three runs logged
+/// (failed, then its retry and the 02:00 one succeeded) in the API and the console.
+async fn housekeeping_is_listed_and_logged_like_a_job(node: &TestNode, account: i64) {
+    let (status, listed) = node.get("/api/schedules?kind=housekeeping").await;
+    assert_eq!(status, 200, "{listed}");
+    let kinds: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert!(!kinds.contains(&"job") && !kinds.contains(&"template") && kinds.contains(&"retention"), "{kinds:?}");
+    let refresh = listed["items"].as_array().unwrap().iter().find(|s| s["accountId"] == account).expect("its refresh");
+    let schedule = refresh["id"].as_i64().unwrap();
+    let mut runs = Vec::new();
+    for _ in 0..400 {
+        let (_, page) = node.get(&format!("/api/schedules/{schedule}/runs")).await;
+        runs = page["items"].as_array().cloned().unwrap_or_default();
+        if runs.len() >= 3 && runs.iter().all(|r| r["outcome"] != "running") {
+            break;
+        }
+        tokio::time::sleep(Wait::from_millis(25)).await;
+    }
+    let outcomes: Vec<&str> = runs.iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["succeeded", "succeeded", "failed"], "{runs:?}");
+    assert!(runs[2]["error"].as_str().unwrap().contains("system busy"), "{runs:?}");
+    assert!(runs.iter().all(|r| r["jobId"].is_null() && r["scheduleId"] == schedule && r["node"] != ""), "{runs:?}");
+    let (_, failed) = node.get(&format!("/api/schedules/{schedule}/runs?outcome=failed")).await;
+    assert_eq!(failed["items"].as_array().unwrap().len(), 1);
+    let (status, refused) = node.get(&format!("/api/schedules/{schedule}/runs?outcome=nope")).await;
+    assert_eq!((status, refused["errors"][0]["field"].as_str()), (422, Some("outcome")), "{refused}");
+    assert_eq!(node.get("/api/schedules/999999/runs").await.0, 404);
+
+    common::console_login::add_user(node, "ops").await;
+    let session = common::console_login::log_in(node, "ops").await;
+    let page = |path: String, language: &'static str| {
+        let request = common::console_login::client().get(node.url(&path)).header("Cookie", &session.cookie);
+        async move {
+            let r = request.header("Accept-Language", language).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (_, jobs) = page("/jobs".into(), "en").await;
+    assert!(jobs.contains(&format!(r#"<a href="/housekeeping/{schedule}">token_refresh · corp-app</a>"#)), "{jobs}");
+    assert!(jobs.contains("2/3 succeeded"), "its share of runs");
+    let (status, html) = page(format!("/housekeeping/{schedule}"), "en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"data-outcome="failed""#) && html.contains("system busy"), "its run log");
+    assert!(html.contains(r#"id="job-success-chart""#), "its fires over time");
+    let (_, html) = page(format!("/housekeeping/{schedule}?outcome=failed"), "en").await;
+    assert_eq!(html.matches(r#"class="job-run""#).count(), 1, "filtered by outcome");
+    let (_, chinese) = page(format!("/housekeeping/{schedule}"), "zh-CN").await;
+    assert!(chinese.contains("系统维护") && !chinese.contains("Unknown localization key"));
+    let job = json!({"name": "a-job", "http": {"url": "https://crm.example/ping"}, "schedule": {"type": "api"}});
+    let (_, job) = node.post("/api/jobs", &job).await;
+    let job_schedule = job["scheduleId"].as_i64().unwrap();
+    assert_eq!(
+        page(format!("/housekeeping/{job_schedule}"), "en").await.0,
+        404,
+        "a job's schedule is not housekeeping"
+    );
 }

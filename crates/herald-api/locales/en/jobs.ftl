@@ -160,3 +160,11 @@ job-form-delete-hint = Its schedule and run log go with it.
 job-done-created = Job created.
 job-done-saved = Job saved; its schedule starts over from now.
 job-done-deleted = Job deleted.
+
+hk-heading = Housekeeping
+hk-intro = What herald runs on its own schedules: token refreshes, the quiet-hours release, retention and receipt pulls. Their runs are logged like jobs', and a failure alarms through the node's [alarms] section.
+hk-none = No housekeeping yet.
+hk-title = Housekeeping: { $name }
+hk-what = Runs on its own schedule (UTC); a failure is retried soon and alarms through the node's [alarms] section.
+hk-alarms = Told through the template and receivers of the node's [alarms] section, when it has one.
+hk-not-found = Housekeeping schedule { $id } not found.

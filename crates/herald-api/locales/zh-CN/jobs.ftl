@@ -148,3 +148,11 @@ job-form-delete-hint = 其调度与执行记录将一并删除。
 job-done-created = 任务已创建。
 job-done-saved = 任务已保存，调度从现在起重新计算。
 job-done-deleted = 任务已删除。
+
+hk-heading = 系统维护任务
+hk-intro = herald 按自身计划执行的任务：令牌刷新、免打扰释放、数据保留清理与回执拉取。其运行记录与普通任务一样保存，失败时通过节点 [alarms] 配置告警。
+hk-none = 暂无系统维护任务。
+hk-title = 系统维护：{ $name }
+hk-what = 按自身计划（UTC）运行；失败后会很快重试，并通过节点 [alarms] 配置告警。
+hk-alarms = 通过节点 [alarms] 配置的模板与接收人通知（如已配置）。
+hk-not-found = 未找到系统维护计划 { $id }。

@@ -1,14 +1,14 @@
 //! A scheduled job's page: its HTTP call (secret header values masked, the URL without its query
-//! or user info), its schedule and rules, Pause / Resume / Run now buttons, and its run log,
-//! newest first, paged and filtered by outcome, with the share of the page's ended attempts that
-//! succeeded.
+//! or user info), its schedule and rules, Pause / Resume / Run now buttons, and its run log
+//! (`run_log.rs`).
 
 use super::job_chart;
-use super::jobs_page::{ScheduleShown, SuccessShare, millis_words, outcome_word, overlap_word, retries_words};
+use super::jobs_page::{ScheduleShown, millis_words, overlap_word, retries_words};
 use super::language::filters;
 use super::language::{text, text_with};
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, ok, shown_at, thousands};
+use super::render::{Chrome, PageResult, ok, shown_at};
+use super::run_log::{RunLog, RunsOf};
 use super::session::Session;
 use crate::AppState;
 use crate::error::ApiError;
@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use herald_channels::http::redact_url;
 use herald_core::scheduled_job::{AlarmSpec, ChildWhen, CommandCall, HttpCall};
-use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, RaisedAlarm, StoreError};
+use herald_store::{JobRecord, RaisedAlarm, StoreError};
 use serde::Deserialize;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -139,43 +139,6 @@ impl AlarmsShown {
     }
 }
 
-struct RunRow {
-    id: i64,
-    started: String,
-    duration: String,
-    node: String,
-    attempt: i32,
-    /// "2/4" for a shard of a sharded or broadcast fire.
-    shard: Option<String>,
-    /// The outcome as a value (the badge's class).
-    outcome: &'static str,
-    outcome_label: String,
-    status: String,
-    error: Option<String>,
-    output: Option<String>,
-}
-
-impl RunRow {
-    fn of(run: JobRunRecord) -> Self {
-        Self {
-            id: run.id,
-            started: shown_at(run.started_at),
-            duration: run
-                .duration_ms
-                .map(|ms| text_with("job-ms", &[("n", &thousands(ms))]))
-                .unwrap_or_else(|| "—".into()),
-            node: run.node,
-            attempt: run.attempt,
-            shard: run.shard.zip(run.shards).map(|(shard, of)| format!("{shard}/{of}")),
-            outcome: run.outcome.as_str(),
-            outcome_label: outcome_word(run.outcome),
-            status: run.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
-            error: run.error,
-            output: run.output.filter(|o| !o.is_empty()),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "console/job.html")]
 struct JobPage {
@@ -196,15 +159,7 @@ struct JobPage {
     sharding: Option<String>,
     created_at: String,
     updated_at: String,
-    /// The filter: an outcome's value, empty for any.
-    outcome: String,
-    /// Each outcome: its value and its word.
-    outcomes: Vec<(&'static str, String)>,
-    /// Why the filter was refused, shown above the log.
-    error: Option<String>,
-    runs: Vec<RunRow>,
-    /// Over the page's rows.
-    share: SuccessShare,
+    log: RunLog,
     pager: Pager,
     /// Its last fires' successes and failures over time, as the chart's series.
     chart: Option<String>,
@@ -227,16 +182,7 @@ async fn page(
     Query(q): Query<PageQuery>,
 ) -> PageResult {
     let job = state.store.get_job(id).await.map_err(not_found(id))?;
-    let outcome = q.outcome.unwrap_or_default().trim().to_string();
-    let page = Pager::page_of(q.page);
-    let (mut runs, error) = match checked_outcome(&outcome) {
-        Ok(picked) => {
-            let filter = JobRunFilter { job_id: id, outcome: picked, window: Pager::window(page) };
-            (state.store.list_job_runs(&filter).await?, None)
-        }
-        Err(why) => (Vec::new(), Some(why)),
-    };
-    let pager = Pager::of(&format!("/jobs/{id}"), &[("outcome", &outcome)], page, &mut runs);
+    let (log, pager) = RunLog::read(&state, RunsOf::Job(id), format!("/jobs/{id}"), q.outcome, q.page).await?;
     let fires = state.store.list_fires(job.schedule_id, job_chart::FIRES).await?;
     let chart = job_chart::series(&fires, session.zone).map(|series| series.to_string());
     let alarms = match &job.spec.alarms {
@@ -276,27 +222,12 @@ async fn page(
         updated_at: shown_at(job.updated_at),
         name: job.spec.name,
         description: job.spec.description,
-        outcome,
-        outcomes: JobRunOutcome::ALL.iter().map(|o| (o.as_str(), outcome_word(*o))).collect(),
-        error,
-        share: SuccessShare::of(&runs, usize::MAX),
-        runs: runs.into_iter().map(RunRow::of).collect(),
+        log,
         pager,
         chart,
         alarms,
         children,
     }))
-}
-
-/// The outcome the filter names; None for any; refused in words when it names none.
-fn checked_outcome(outcome: &str) -> Result<Option<JobRunOutcome>, String> {
-    if outcome.is_empty() {
-        return Ok(None);
-    }
-    JobRunOutcome::parse(outcome).map(Some).ok_or_else(|| {
-        let value = format!("{:?}", herald_core::listing::clip(outcome, herald_core::listing::QUOTED_CHARS));
-        text_with("job-filter-outcome-unknown", &[("value", &value)])
-    })
 }
 
 /// Pauses at once: no scheduled fire until resumed (a run now still runs).
@@ -327,17 +258,5 @@ fn sharding_words(sharding: &herald_core::scheduled_job::Sharding) -> String {
             text_with("job-sharding-shards", &[("count", &sharding.count.unwrap_or_default().to_string())])
         }
         herald_core::scheduled_job::ShardMode::Broadcast => text("job-sharding-broadcast"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_outcome_filter_takes_the_run_logs_values() {
-        assert_eq!(checked_outcome(""), Ok(None));
-        assert_eq!(checked_outcome("timed_out"), Ok(Some(JobRunOutcome::TimedOut)));
-        assert_eq!(checked_outcome("ok<b>").unwrap_err(), r#""ok<b>" is not an outcome"#);
     }
 }

@@ -22,7 +22,7 @@ pub(crate) const RATE_OF: usize = 50;
 /// Attempts read beyond those, for the ones still running among the newest: a job runs one fire
 /// at a time under every overlap rule and a fire's attempts one after another, so only a few
 /// run at once, and one read per job is enough.
-const RUNNING_SLACK: i64 = 10;
+pub(crate) const RUNNING_SLACK: i64 = 10;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/jobs", get(list))
@@ -179,6 +179,8 @@ struct ListPage {
     rate_of: usize,
     rows: Vec<JobRow>,
     pager: Pager,
+    /// Token refreshes, the quiet-hours release, retention and receipt pulls.
+    housekeeping: Vec<super::housekeeping_page::HousekeepingRow>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,7 +215,8 @@ async fn list(
         });
     }
     let deleted = q.done.as_deref() == Some("deleted");
-    Ok(ok(&ListPage { chrome: Chrome::new(&session, "/jobs"), deleted, rate_of: RATE_OF, rows, pager }))
+    let housekeeping = super::housekeeping_page::rows(&state).await?;
+    Ok(ok(&ListPage { chrome: Chrome::new(&session, "/jobs"), deleted, rate_of: RATE_OF, rows, pager, housekeeping }))
 }
 
 #[cfg(test)]
@@ -224,7 +227,8 @@ mod tests {
     fn attempt(outcome: JobRunOutcome) -> JobRunRecord {
         JobRunRecord {
             id: 0,
-            job_id: 1,
+            job_id: Some(1),
+            schedule_id: None,
             fire_id: None,
             attempt: 1,
             node: "n".into(),

@@ -16,6 +16,7 @@ mod dry_run_page;
 mod events_page;
 mod form;
 mod funnel_view;
+mod housekeeping_page;
 mod identity;
 mod job_chart;
 mod job_form;
@@ -31,6 +32,7 @@ mod passwords;
 mod policies_page;
 mod profile_page;
 mod render;
+mod run_log;
 mod run_story;
 mod runs_page;
 mod schedules_page;
@@ -109,6 +111,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(jobs_page::router())
         .merge(job_form::router())
         .merge(job_page::router())
+        .merge(housekeeping_page::router())
         .merge(keys_page::router())
         .merge(api_reference::router())
         .merge(login::logout_router())

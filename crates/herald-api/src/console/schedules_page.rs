@@ -139,7 +139,7 @@ fn owner_of(s: &ScheduleRecord) -> Option<(String, String)> {
 }
 
 /// A schedule's kind (a [`ScheduleKind`] value) in the reader's words; an unknown one as it is.
-fn kind_word(kind: &str) -> String {
+pub(crate) fn kind_word(kind: &str) -> String {
     match kind {
         "template" => text("sched-kind-template"),
         "token_refresh" => text("sched-kind-token-refresh"),

@@ -6,7 +6,7 @@ use super::Backend;
 use super::codec::{opt_time_of, time_of};
 use super::dialect::{DbRow, TRUE, begin_write, db_time};
 use crate::error::{Result, StoreError};
-use crate::listing::JobRunFilter;
+use crate::listing::{JobRunFilter, Window};
 use crate::model::{JobRunEnd, JobRunOutcome, JobRunRecord, JobRunStart};
 use crate::repos::JobRunRepo;
 use async_trait::async_trait;
@@ -15,13 +15,16 @@ use const_format::formatcp;
 use herald_core::Cadence;
 use sqlx::Row;
 
+/// A window of runs by `$2` outcome (any when NULL), newest first: `$3` of them from `$4`.
+const PAGE_OF_RUNS: &str = " AND ($2 IS NULL OR outcome = $2) ORDER BY id DESC LIMIT $3 OFFSET $4";
+
 #[async_trait]
 impl JobRunRepo for Backend {
     async fn start_job_run(&self, run: &JobRunStart<'_>) -> Result<i64> {
         let ended = (run.outcome != JobRunOutcome::Running).then(|| db_time(run.at));
         Ok(sqlx::query_scalar(
-            "INSERT INTO job_runs (job_id, fire_id, attempt, node, outcome, started_at, ended_at, shard, shards) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO job_runs (job_id, schedule_id, fire_id, attempt, node, outcome, started_at, ended_at, shard, shards) \
+             VALUES ($1, (SELECT id FROM schedules WHERE job_id = $1), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(run.job_id)
         .bind(run.fire_id)
@@ -78,16 +81,48 @@ impl JobRunRepo for Backend {
     }
 
     async fn list_job_runs(&self, filter: &JobRunFilter) -> Result<Vec<JobRunRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM job_runs WHERE job_id = $1 AND ($2 IS NULL OR outcome = $2) \
-             ORDER BY id DESC LIMIT $3 OFFSET $4",
+        let rows = sqlx::query(formatcp!("SELECT * FROM job_runs WHERE job_id = $1{PAGE_OF_RUNS}"))
+            .bind(filter.job_id)
+            .bind(filter.outcome.map(JobRunOutcome::as_str))
+            .bind(filter.window.limit)
+            .bind(filter.window.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    async fn start_housekeeping_run(
+        &self,
+        schedule_id: i64,
+        fire_id: i64,
+        node: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO job_runs (schedule_id, fire_id, attempt, node, outcome, started_at) \
+             VALUES ($1, $2, 1, $3, 'running', $4) RETURNING id",
         )
-        .bind(filter.job_id)
-        .bind(filter.outcome.map(JobRunOutcome::as_str))
-        .bind(filter.window.limit)
-        .bind(filter.window.offset)
-        .fetch_all(&self.pool)
-        .await?;
+        .bind(schedule_id)
+        .bind(fire_id)
+        .bind(node)
+        .bind(db_time(at))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn list_schedule_runs(
+        &self,
+        schedule_id: i64,
+        outcome: Option<JobRunOutcome>,
+        window: Window,
+    ) -> Result<Vec<JobRunRecord>> {
+        let rows = sqlx::query(formatcp!("SELECT * FROM job_runs WHERE schedule_id = $1{PAGE_OF_RUNS}"))
+            .bind(schedule_id)
+            .bind(outcome.map(JobRunOutcome::as_str))
+            .bind(window.limit)
+            .bind(window.offset)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(run_from_row).collect()
     }
 
@@ -127,6 +162,7 @@ fn run_from_row(r: &DbRow) -> Result<JobRunRecord> {
     Ok(JobRunRecord {
         id: r.try_get("id")?,
         job_id: r.try_get("job_id")?,
+        schedule_id: r.try_get("schedule_id")?,
         fire_id: r.try_get("fire_id")?,
         attempt: r.try_get("attempt")?,
         node: r.try_get("node")?,

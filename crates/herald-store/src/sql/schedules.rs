@@ -78,12 +78,14 @@ impl ScheduleRepo for Backend {
              f.run_id AS f_run_id, f.error AS f_error, f.claimed_by AS f_claimed_by \
              FROM schedules s LEFT JOIN templates tn ON tn.id = s.template_id \
              LEFT JOIN channel_accounts an ON an.id = s.account_id LEFT JOIN jobs jn ON jn.id = s.job_id {LAST_FIRE_JOIN} \
-             WHERE ($1 IS NULL OR s.kind = $1) AND ($2 IS NULL OR s.id = $2) ORDER BY s.id LIMIT $3 OFFSET $4"
+             WHERE ($1 IS NULL OR s.kind = $1) AND ($2 IS NULL OR s.id = $2) \
+             AND (NOT $5 OR (s.template_id IS NULL AND s.job_id IS NULL)) ORDER BY s.id LIMIT $3 OFFSET $4"
         ))
         .bind(filter.kind.map(|k| k.as_str()))
         .bind(filter.id)
         .bind(filter.window.limit)
         .bind(filter.window.offset)
+        .bind(filter.housekeeping)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(schedule_from_row).collect()

@@ -140,3 +140,51 @@ pub async fn a_broadcast_shard_runs_on_its_node_unless_that_node_is_gone(store: 
     let last = store.end_job_shard(a.id, "node-a", &ended(true, None)).await.unwrap().expect("the last shard");
     assert_eq!((last.total, last.failed, last.error), (3, 0, None));
 }
+
+pub async fn housekeeping_runs_are_logged_by_their_schedule_beside_jobs_runs(store: Arc<dyn Store>) {
+    use herald_store::{JobRunEnd, ScheduleFilter};
+    let start = t0();
+    store.ensure_housekeeping("retention", "0 0 3 * * ?", start).await.unwrap();
+    let sync = store.create_job(&job("sync"), start).await.unwrap();
+    let housekeeping = ScheduleFilter { housekeeping: true, window: Window::ALL, ..ScheduleFilter::default() };
+    let listed = store.list_schedules(&housekeeping).await.unwrap();
+    assert_eq!(listed.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>(), ["retention"], "no job's schedule");
+    let retention = listed[0].id;
+
+    let due = start + Duration::hours(3);
+    let fire = store.claim_due_fires("node-a", due, GRACE, 10).await.unwrap().remove(0);
+    assert_eq!(fire.schedule_id, retention);
+    let run = store.start_housekeeping_run(retention, fire.fire_id, "node-a", due).await.unwrap();
+    let end = JobRunEnd {
+        outcome: JobRunOutcome::Failed,
+        at: due + Duration::seconds(2),
+        status_code: None,
+        output: None,
+        error: Some("disk full"),
+    };
+    store.finish_job_run(run, &end).await.unwrap();
+    let runs = store.list_schedule_runs(retention, None, Window::ALL).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    let logged = &runs[0];
+    assert_eq!((logged.job_id, logged.schedule_id, logged.outcome), (None, Some(retention), JobRunOutcome::Failed));
+    assert_eq!(
+        (logged.duration_ms, logged.error.as_deref(), logged.node.as_str()),
+        (Some(2_000), Some("disk full"), "node-a")
+    );
+    let succeeded = store.list_schedule_runs(retention, Some(JobRunOutcome::Succeeded), Window::ALL).await.unwrap();
+    assert!(succeeded.is_empty());
+
+    // A job's attempts are its schedule's runs too.
+    let attempt = JobRunStart {
+        job_id: sync.id,
+        fire_id: None,
+        attempt: 1,
+        node: "node-a",
+        outcome: JobRunOutcome::Running,
+        at: due,
+        shard: None,
+    };
+    let id = store.start_job_run(&attempt).await.unwrap();
+    let of_job = store.list_schedule_runs(sync.schedule_id, None, Window::ALL).await.unwrap();
+    assert_eq!(of_job.iter().map(|r| (r.id, r.job_id)).collect::<Vec<_>>(), [(id, Some(sync.id))]);
+}
