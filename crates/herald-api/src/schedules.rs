@@ -24,8 +24,8 @@ pub fn router() -> Router<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct ScheduleQuery {
-    /// Only schedules of this kind: template, token_refresh, quiet_release, retention, receipt_pull
-    /// or job; or housekeeping, for every kind but template and job.
+    /// Only schedules of this kind: template, token_refresh, quiet_release, retention, receipt_pull,
+    /// daily_report or job; or housekeeping, for every kind but template and job.
     kind: Option<String>,
     /// Items per page: 1 to 500, 100 when absent.
     limit: Option<i64>,

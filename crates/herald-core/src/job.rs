@@ -111,16 +111,19 @@ pub enum ScheduleKind {
     ReceiptPull,
     /// A user's scheduled job (an HTTP call): a fire is one run of it.
     Job,
+    /// Sends the node's alarm receivers how the last day's fires went.
+    DailyReport,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 6] = [
+    pub const ALL: [ScheduleKind; 7] = [
         ScheduleKind::Template,
         ScheduleKind::TokenRefresh,
         ScheduleKind::QuietRelease,
         ScheduleKind::Retention,
         ScheduleKind::ReceiptPull,
         ScheduleKind::Job,
+        ScheduleKind::DailyReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -131,6 +134,7 @@ impl ScheduleKind {
             ScheduleKind::Retention => "retention",
             ScheduleKind::ReceiptPull => "receipt_pull",
             ScheduleKind::Job => "job",
+            ScheduleKind::DailyReport => "daily_report",
         }
     }
 

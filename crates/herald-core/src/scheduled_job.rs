@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 pub mod alarm;
 pub mod children;
 mod command;
+pub mod report;
 pub mod sharding;
 pub use alarm::{AlarmRule, AlarmSpec, FireEnd};
 pub use children::{ChildJob, ChildWhen};

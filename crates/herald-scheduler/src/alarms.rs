@@ -8,6 +8,7 @@ use crate::jobs::JobError;
 use chrono::{DateTime, Duration, Utc};
 use herald_bus::{Bus, EncodedJobs};
 use herald_core::scheduled_job::alarm::{self, AlarmRule, AlarmSpec, FireEnd};
+use herald_core::scheduled_job::report;
 use herald_core::{Batch, BatchItem, Clock, DeliveryJob, JobOrigin, Recipient};
 use herald_store::{Store, TraceEntry};
 use std::sync::Arc;
@@ -105,36 +106,60 @@ impl Alarms {
 
     /// Puts one message of the alarm's template to each receiver on the bus.
     async fn send(&self, subject: Subject<'_>, alarm: &Alarm) -> Result<(), JobError> {
-        let spec = subject.spec;
-        let template = self.store.get_template(spec.template_id).await?;
-        let installation = self.store.installation().await?;
         let state = if alarm.recovered { "recovered" } else { "raised" };
         let rule = alarm.rule.as_str();
         let request_id = format!("alarm-{}-{rule}-{state}-{}", subject.schedule_id, alarm.at.timestamp_millis());
         let at = alarm.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let variables = alarm::variables(subject.name, alarm.rule, alarm.recovered, &alarm.detail, &at, &self.node);
+        let label = format!("alarm of {}: {rule} {state}", subject.name);
+        self.publish(subject.spec, variables, &request_id, &label).await?;
+        metrics::counter!("herald_alarms_total", "rule" => rule, "state" => state).increment(1);
+        tracing::warn!(schedule_id = subject.schedule_id, rule, state, request_id = %request_id, "alarm sent");
+        Ok(())
+    }
+
+    /// Sends the daily report (`detail`, see `herald_core::scheduled_job::report`) through
+    /// `spec`'s template to its receivers; `fire_id` makes it one message per fire.
+    pub async fn report(&self, spec: &AlarmSpec, detail: &str, fire_id: i64) -> Result<(), JobError> {
+        let at = self.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let variables = report::variables(detail, &at, &self.node);
+        let request_id = format!("daily-report-{fire_id}");
+        self.publish(spec, variables, &request_id, "the daily report").await?;
+        metrics::counter!("herald_alarms_total", "rule" => report::REPORT_RULE, "state" => "report").increment(1);
+        tracing::info!(request_id = %request_id, "daily report sent");
+        Ok(())
+    }
+
+    /// One message of `spec`'s template with `variables` to each of its receivers, traced as
+    /// accepted (`label` says what it is) and put on the bus.
+    async fn publish(
+        &self,
+        spec: &AlarmSpec,
+        variables: std::collections::BTreeMap<String, String>,
+        request_id: &str,
+        label: &str,
+    ) -> Result<(), JobError> {
+        let template = self.store.get_template(spec.template_id).await?;
+        let installation = self.store.installation().await?;
         let recipients = spec
             .receivers
             .iter()
             .map(|r| Recipient {
                 receiver: r.trim().to_string(),
-                message_id: installation.request(&request_id, 0, r.trim()),
+                message_id: installation.request(request_id, 0, r.trim()),
             })
             .collect();
         let job = DeliveryJob {
             template_id: template.id,
-            origin: JobOrigin::Api { request_id: request_id.clone() },
+            origin: JobOrigin::Api { request_id: request_id.to_string() },
             batch: Batch { items: vec![BatchItem { variables, recipients }] },
             released: false,
             admitted: false,
         };
         let jobs = [job];
         let encoded = EncodedJobs::encode(template.spec.channel, &jobs)?;
-        let detail = format!("alarm of {}: {rule} {state}", subject.name);
-        self.store.record_trace(&TraceEntry::accepted(&jobs, Some(&detail)), self.clock.now()).await?;
+        self.store.record_trace(&TraceEntry::accepted(&jobs, Some(label)), self.clock.now()).await?;
         encoded.publish(self.bus.as_ref()).await?;
-        metrics::counter!("herald_alarms_total", "rule" => rule, "state" => state).increment(1);
-        tracing::warn!(schedule_id = subject.schedule_id, rule, state, request_id = %request_id, "alarm sent");
         Ok(())
     }
 }

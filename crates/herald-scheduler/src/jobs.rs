@@ -22,6 +22,15 @@ pub trait HousekeepingJob: Send + Sync {
     async fn run(&self, fire: &ClaimedFire) -> Result<(), JobError>;
 }
 
+/// How alarms and the daily report name a housekeeping schedule: `token_refresh of account 3`,
+/// `retention`.
+pub fn housekeeping_name(kind: &str, account_id: Option<i64>) -> String {
+    match account_id {
+        Some(account) => format!("{kind} of account {account}"),
+        None => kind.to_string(),
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct Housekeeping {
     jobs: HashMap<ScheduleKind, Arc<dyn HousekeepingJob>>,
@@ -98,10 +107,7 @@ impl Housekeeping {
             tracing::error!(fire_id = fire.fire_id, error = %e, "recording a housekeeping outcome failed");
         }
         if let Some((alarms, spec)) = &self.alarms {
-            let name = match fire.account_id {
-                Some(account) => format!("{} of account {account}", fire.kind),
-                None => fire.kind.clone(),
-            };
+            let name = housekeeping_name(&fire.kind, fire.account_id);
             let end = if error.is_some() { FireEnd::Failed } else { FireEnd::Succeeded };
             let subject = Subject { schedule_id: fire.schedule_id, name: &name, spec };
             alarms.after_fire(subject, end, error.as_deref().unwrap_or("")).await;

@@ -8,6 +8,7 @@
 
 mod alarms;
 mod crowd_file;
+mod daily_report;
 mod fires;
 mod job_shards;
 mod jobs;
@@ -18,9 +19,10 @@ mod scheduled_jobs;
 mod streamer;
 
 pub use alarms::{Alarms, Subject};
+pub use daily_report::DailyReport;
 pub use fires::{FireClaimer, SchedulerConfig};
 pub use job_shards::ShardRunner;
-pub use jobs::{Housekeeping, HousekeepingJob, JobError};
+pub use jobs::{Housekeeping, HousekeepingJob, JobError, housekeeping_name};
 pub use release::QuietRelease;
 pub use retention::Retention;
 pub use scheduled_jobs::{Answer, Attempting, CallError, JobCall, JobRunner, MAX_OUTPUT_BYTES};

@@ -70,6 +70,9 @@ pub trait ScheduleRepo: Send + Sync {
     /// one this cron when the configuration changed it (its next fire from `now`); the same
     /// cron leaves it as it is.
     async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Removes the node-wide housekeeping schedule of `kind`, its fires and its run log with
+    /// it (what the configuration turned off); nothing when there is none.
+    async fn remove_housekeeping(&self, kind: &str) -> Result<()>;
 }
 
 /// Scheduled jobs and their run log.

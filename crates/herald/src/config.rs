@@ -314,11 +314,14 @@ pub struct AlarmsConfig {
     pub quiet_mins: u32,
     /// A message when the housekeeping succeeds again.
     pub recovery: bool,
+    /// When the daily report goes to the same receivers (Quartz cron, read in UTC): how each
+    /// job's and housekeeping schedule's fires of the last day went. Off when absent.
+    pub daily_report_cron: Option<String>,
 }
 
 impl Default for AlarmsConfig {
     fn default() -> Self {
-        Self { template_id: None, receivers: Vec::new(), quiet_mins: 60, recovery: true }
+        Self { template_id: None, receivers: Vec::new(), quiet_mins: 60, recovery: true, daily_report_cron: None }
     }
 }
 
@@ -336,7 +339,19 @@ impl AlarmsConfig {
         })
     }
 
+    /// The daily report's cron, when it is on (a template is named too).
+    pub fn daily_report(&self) -> Option<&str> {
+        self.template_id.and(self.daily_report_cron.as_deref())
+    }
+
     fn validate(&self) -> Result<(), InvalidSetting> {
+        if let Some(cron) = &self.daily_report_cron {
+            if self.template_id.is_none() {
+                return Err(InvalidSetting::new("daily_report_cron", "needs template_id: the report goes through it"));
+            }
+            herald_core::cron::CronSchedule::parse(cron, "UTC")
+                .map_err(|e| InvalidSetting::new("daily_report_cron", e.to_string()))?;
+        }
         match self.spec().and_then(|spec| spec.problems().into_iter().next()) {
             Some(fault) => Err(InvalidSetting::new(fault.field.trim_start_matches("alarms."), fault.message)),
             None => Ok(()),
@@ -540,6 +555,9 @@ mod tests {
             ("[server]\npublic_url = \"ftp://herald.example.com\"\n", "server.public_url"),
             ("[server]\npublic_url = \"https://herald.example.com/?a=1\"\n", "server.public_url"),
             ("[worker]\nclaim_secs = 1\n", "worker.claim_secs"),
+            ("[scheduler]\nshard_lease_secs = 1\n", "scheduler.shard_lease_secs"),
+            ("[alarms]\ndaily_report_cron = \"0 0 9 * * ?\"\n", "alarms.daily_report_cron"),
+            ("[alarms]\ntemplate_id = 1\nreceivers = [\"a\"]\ndaily_report_cron = \"0 0 25 * * ?\"\n", "alarms.daily_report_cron"),
         ] {
             figment::Jail::expect_with(|jail| {
                 jail.create_file("h.toml", file)?;

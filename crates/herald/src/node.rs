@@ -21,7 +21,8 @@ use herald_channels::tokens::Tokens;
 use herald_channels::webhook::WebhookChannel;
 use herald_core::{Clock, ScheduleKind, topic_for};
 use herald_scheduler::{
-    Alarms, FireClaimer, Housekeeping, JobRunner, QuietRelease, Retention, RunStreamer, ShardRunner, StreamerParts,
+    Alarms, DailyReport, FireClaimer, Housekeeping, JobRunner, QuietRelease, Retention, RunStreamer, ShardRunner,
+    StreamerParts,
 };
 use herald_store::{DedupStore, Store};
 use herald_worker::{Pipeline, PipelineParts, PolicyDefaults, Worker};
@@ -133,6 +134,10 @@ impl Node {
         store.ensure_housekeeping(ScheduleKind::QuietRelease.as_str(), "0 * * * * ?", now).await?;
         store.ensure_housekeeping(ScheduleKind::Retention.as_str(), &config.retention.cron, now).await?;
         store.ensure_housekeeping(ScheduleKind::ReceiptPull.as_str(), &config.receipt_pulls.cron, now).await?;
+        match config.alarms.daily_report() {
+            Some(cron) => store.ensure_housekeeping(ScheduleKind::DailyReport.as_str(), cron, now).await?,
+            None => store.remove_housekeeping(ScheduleKind::DailyReport.as_str()).await?,
+        }
         if config.sample_data.load {
             crate::seed::load_sample_data(&node.context, &config.sample_data.dir, config.crowd.max_upload_bytes)
                 .await?;
@@ -179,7 +184,10 @@ impl Node {
             .retry_after(chrono::Duration::seconds(config.channels.housekeeping_retry_secs))
             .on_node(&self.id);
         if let Some(spec) = config.alarms.spec() {
-            housekeeping = housekeeping.with_alarms(alarms.clone(), spec);
+            let report =
+                DailyReport { store: store.clone(), clock: clock.clone(), alarms: alarms.clone(), spec: spec.clone() };
+            housekeeping =
+                housekeeping.with_alarms(alarms.clone(), spec).with_job(ScheduleKind::DailyReport, Arc::new(report));
         }
         let calls = crate::job_calls::JobCalls {
             http: self.context.accounts.context().http.clone(),

@@ -255,3 +255,39 @@ async fn housekeeping_is_listed_and_logged_like_a_job(node: &TestNode, account: 
         "a job's schedule is not housekeeping"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_report_tells_the_alarm_receivers_how_the_day_s_fires_went_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    config.alarms.template_id = Some(1);
+    config.alarms.receivers = vec!["@all".into()];
+    config.alarms.daily_report_cron = Some("0 0 9 * * ?".into());
+    let node = TestNode::start(&config, start()).await;
+    let robot = FakeRobot::start(node.clock.clone()).await;
+    assert_eq!(robot_template(&node, &robot).await, 1);
+    let fine = RecordingReceiver::start().await;
+    let broken = RecordingReceiver::start().await;
+    broken.fail_next(10, 500);
+    let mut ids = Vec::new();
+    for (name, url) in [("fine", &fine.url), ("broken", &broken.url)] {
+        let spec = json!({"name": name, "http": {"method": "POST", "url": url}, "schedule": {"type": "api"}});
+        let (status, job) = node.post("/api/jobs", &spec).await;
+        assert_eq!(status, 201, "{job}");
+        ids.push(job["id"].as_i64().unwrap());
+    }
+    fire(&node, ids[0], start() + Duration::hours(1), 1).await;
+    fire(&node, ids[0], start() + Duration::hours(2), 2).await;
+    fire(&node, ids[1], start() + Duration::hours(3), 1).await;
+    assert!(robot.state().texts.is_empty(), "no alarm: the jobs name none");
+
+    node.clock.set(start() + Duration::hours(9));
+    let texts = texts_after(&robot, 1).await;
+    assert_eq!(texts.len(), 1, "one report: {texts:?}");
+    let report = &texts[0];
+    assert!(report.starts_with("[report] all jobs daily_report: last 24 h: "), "{report}");
+    assert!(report.contains("; broken: 1 of 1 failed"), "{report}");
+    assert!(!report.contains("fine:"), "a job whose fires all succeeded is only counted: {report}");
+    node.clock.set(start() + Duration::hours(10));
+    assert_eq!(texts_after(&robot, 2).await.len(), 1, "the next report is tomorrow's");
+}

@@ -27,6 +27,7 @@ sched-kind-quiet-release = quiet_release
 sched-kind-retention = retention
 sched-kind-receipt-pull = receipt_pull
 sched-kind-job = job
+sched-kind-daily-report = daily_report
 
 ## How a fire ended, as shown (the raw value stays the badge's class)
 sched-outcome-fired = fired

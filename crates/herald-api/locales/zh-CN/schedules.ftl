@@ -27,6 +27,7 @@ sched-kind-quiet-release = 免打扰放行
 sched-kind-retention = 过期数据清理
 sched-kind-receipt-pull = 回执拉取
 sched-kind-job = 定时任务
+sched-kind-daily-report = 每日报告
 
 ## 一次触发的结果（原始值仍用作徽标的样式类）
 sched-outcome-fired = 已触发

@@ -147,6 +147,7 @@ pub(crate) fn kind_word(kind: &str) -> String {
         "retention" => text("sched-kind-retention"),
         "receipt_pull" => text("sched-kind-receipt-pull"),
         "job" => text("sched-kind-job"),
+        "daily_report" => text("sched-kind-daily-report"),
         other => other.to_string(),
     }
 }

@@ -91,6 +91,16 @@ impl ScheduleRepo for Backend {
         rows.iter().map(schedule_from_row).collect()
     }
 
+    async fn remove_housekeeping(&self, kind: &str) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM schedules WHERE kind = $1 AND template_id IS NULL AND account_id IS NULL AND job_id IS NULL",
+        )
+        .bind(kind)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn ensure_housekeeping(&self, kind: &str, cron: &str, now: DateTime<Utc>) -> Result<()> {
         let parsed = CronSchedule::parse(cron, "UTC").map_err(|e| StoreError::Conflict(e.to_string()))?;
         sqlx::query(
