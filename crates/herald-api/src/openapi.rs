@@ -35,7 +35,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         messages::outbox, messages::trace, policies::messages, receipts::unmatched,
         accounts::list, accounts::create, accounts::read, accounts::update, accounts::remove,
         accounts::test_send, accounts::refresh_token,
-        schedules::list, schedules::fires, schedules::runs,
+        schedules::list, schedules::fires, schedules::runs, schedules::alarms,
         jobs::list, jobs::create, jobs::read, jobs::update, jobs::remove, jobs::pause, jobs::resume,
         jobs::run_now, jobs::runs,
         policies::discards, policies::discard, policies::undiscard, policies::rates, policies::set_rate,

@@ -1,6 +1,6 @@
 //! Every schedule herald runs, template and housekeeping alike, with its last and next fire,
-//! its fires, and its run log (a job's attempts, or housekeeping's runs: token refreshes, the
-//! quiet-hours release, retention, receipt pulls).
+//! its fires, its run log (a job's attempts, or housekeeping's runs: token refreshes, the
+//! quiet-hours release, retention, receipt pulls), and the alarm rules raised now on any of them.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -9,7 +9,7 @@ use crate::paging::{DEFAULT_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use herald_store::{FireRecord, JobRunRecord, ScheduleFilter, ScheduleRecord};
+use herald_store::{FireRecord, JobRunRecord, RaisedAlarmRecord, ScheduleFilter, ScheduleRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/schedules", get(list))
         .route("/api/schedules/{id}/fires", get(fires))
         .route("/api/schedules/{id}/runs", get(runs))
+        .route("/api/alarms", get(alarms))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -81,6 +82,16 @@ async fn runs(
     let outcome = crate::filters::run_outcome(q.outcome.as_deref())?;
     schedule_exists(&state, id).await?;
     let (items, next) = page.take_fetched(state.store.list_schedule_runs(id, outcome, page.window()).await?);
+    Ok(Json(page.wrap(&items, next)))
+}
+
+/// Every alarm rule raised now, on jobs' and housekeeping schedules alike, by schedule and rule;
+/// a rule leaves the list when its schedule next succeeds.
+#[utoipa::path(get, path = "/api/alarms", tag = "schedules", params(PageQuery),
+    responses((status = 200, description = "a page of the rules raised now", body = PageOf<RaisedAlarmRecord>)))]
+async fn alarms(State(state): State<AppState>, Query(page): Query<PageQuery>) -> Result<Json<Value>, ApiError> {
+    let page = page.check()?;
+    let (items, next) = page.take_fetched(state.store.list_raised_alarms(page.window()).await?);
     Ok(Json(page.wrap(&items, next)))
 }
 

@@ -65,6 +65,26 @@ pub struct RaisedAlarm {
     pub quieted: i64,
 }
 
+/// An alarm rule raised now, with the schedule it is raised for.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RaisedAlarmRecord {
+    pub schedule_id: i64,
+    /// The schedule's kind: `job`, or a housekeeping one (`token_refresh`, `retention`, ...).
+    pub kind: String,
+    pub job_id: Option<i64>,
+    pub job_name: Option<String>,
+    /// The channel account a token refresh or receipt pull is for.
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    /// failure, timeout, discarded, misfire, failure_rate or stuck.
+    pub rule: String,
+    /// The last alarm sent for it.
+    pub last_sent_at: Option<DateTime<Utc>>,
+    /// Raises kept quiet since.
+    pub quieted: i64,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FireRecord {

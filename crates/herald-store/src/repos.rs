@@ -171,6 +171,9 @@ pub trait AlarmRepo: Send + Sync {
     async fn fire_counts(&self, schedule_id: i64, since: DateTime<Utc>) -> Result<(u64, u64)>;
     /// The schedule's rules raised now, by rule.
     async fn raised_alarms(&self, schedule_id: i64) -> Result<Vec<RaisedAlarm>>;
+    /// A window of the rules raised now on every schedule (jobs' and housekeeping's), by
+    /// schedule and rule.
+    async fn list_raised_alarms(&self, window: Window) -> Result<Vec<RaisedAlarmRecord>>;
 }
 
 #[async_trait]

@@ -557,7 +557,10 @@ mod tests {
             ("[worker]\nclaim_secs = 1\n", "worker.claim_secs"),
             ("[scheduler]\nshard_lease_secs = 1\n", "scheduler.shard_lease_secs"),
             ("[alarms]\ndaily_report_cron = \"0 0 9 * * ?\"\n", "alarms.daily_report_cron"),
-            ("[alarms]\ntemplate_id = 1\nreceivers = [\"a\"]\ndaily_report_cron = \"0 0 25 * * ?\"\n", "alarms.daily_report_cron"),
+            (
+                "[alarms]\ntemplate_id = 1\nreceivers = [\"a\"]\ndaily_report_cron = \"0 0 25 * * ?\"\n",
+                "alarms.daily_report_cron",
+            ),
         ] {
             figment::Jail::expect_with(|jail| {
                 jail.create_file("h.toml", file)?;

@@ -242,6 +242,60 @@ async fn a_job_page_shows_its_alarms_raised_now_its_children_and_its_fires_over_
     assert!(chinese.contains("当前告警") && !chinese.contains("Unknown localization key"));
     let (_, child_page) = page(&node, &session, &format!("/jobs/{child}"), "en").await;
     assert!(child_page.contains("No alarms: nobody is told when it fails."));
+
+    // The alarms page lists what is raised now everywhere, and who each job's alarms tell.
+    let (status, alarms) = page(&node, &session, "/alarms", "en").await;
+    assert_eq!(status, 200);
+    let raised = alarms.split(r#"id="alarms-raised""#).nth(1).unwrap_or_default();
+    assert!(
+        raised
+            .contains(&format!(r#"<a href="/jobs/{id}">parent</a></td><td><span class="badge failed">failure</span>"#)),
+        "{raised}"
+    );
+    let told = alarms.split(r#"id="alarms-told""#).nth(1).unwrap_or_default();
+    assert!(
+        told.contains(&format!(r#"<a href="/templates/{template}">#{template}</a> → <span class="mono">ops</span>"#)),
+        "{told}"
+    );
+    assert!(!told.contains(">child<"), "the child has no alarms");
+    let (_, chinese) = page(&node, &session, "/alarms", "zh-CN").await;
+    assert!(chinese.contains("当前告警") && !chinese.contains("Unknown localization key"));
+    let (status, api) = node.get("/api/alarms").await;
+    assert_eq!(status, 200, "{api}");
+    assert_eq!(
+        (api["items"][0]["jobName"].as_str(), api["items"][0]["rule"].as_str()),
+        (Some("parent"), Some("failure"))
+    );
+    node.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendars_page_shows_excluded_days_to_come_and_the_next_fires_around_them() {
+    let (_dir, node, session) = started().await;
+    let receiver = RecordingReceiver::start().await;
+    // The node's clock is 2026-05-01 00:00 UTC, 08:00 in Shanghai: May 1 and 2 are holidays.
+    let schedule = json!({"type": "cron", "cron": "0 0 9 * * ?", "timezone": "Asia/Shanghai",
+        "excludeDates": ["2026-04-06", "2026-05-01", "2026-05-02"], "endAt": "2026-05-05T00:00:00Z"});
+    let holidays = create(&node, &job("holiday-sync", &receiver.url, schedule)).await;
+    create(&node, &job("every-day", &receiver.url, json!({"type": "cron", "cron": "0 0 9 * * ?"}))).await;
+    let (status, html) = page(&node, &session, "/calendars", "en").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches(r#"<tr class="calendar">"#).count(), 1, "only a schedule with a calendar: {html}");
+    assert!(html.contains(&format!(r#"<a href="/jobs/{holidays}">holiday-sync</a>"#)));
+    assert!(
+        html.contains(r#"<span class="badge paused">2026-05-01</span> <span class="badge paused">2026-05-02</span>"#),
+        "{html}"
+    );
+    assert!(html.contains("1 already past") && !html.contains(">2026-04-06<"), "{html}");
+    let next = html.split(r#"<td class="next-fires">"#).nth(1).unwrap_or_default();
+    assert!(
+        next.starts_with("2026-05-03 09:00:00 CST<br>2026-05-04 09:00:00 CST<br></td>"),
+        "the holidays skipped, none after the end: {next}"
+    );
+    let (_, chinese) = page(&node, &session, "/calendars", "zh-CN").await;
+    assert!(chinese.contains("即将排除的日期") && !chinese.contains("Unknown localization key"));
+    let (_, jobs) = page(&node, &session, "/jobs", "en").await;
+    assert!(jobs.contains(r#"href="/alarms""#) && jobs.contains(r#"href="/calendars""#));
     node.node.shutdown().await;
 }
 

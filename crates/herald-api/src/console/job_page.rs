@@ -102,6 +102,19 @@ impl CallShown {
     }
 }
 
+/// The rules that raise an alarm, in words: `failure`, `50% of fires failed in 60 min`, ...
+pub(crate) fn alarm_rules_words(spec: &AlarmSpec) -> Vec<String> {
+    let mut rules: Vec<String> = spec.on.iter().map(|r| r.as_str().to_string()).collect();
+    if let Some(rate) = &spec.failure_rate {
+        let (percent, mins) = (rate.percent.to_string(), rate.window_mins.to_string());
+        rules.push(text_with("job-alarm-rate", &[("percent", &percent), ("mins", &mins)]));
+    }
+    if let Some(secs) = spec.stuck_after_secs {
+        rules.push(text_with("job-alarm-stuck", &[("secs", &secs.to_string())]));
+    }
+    rules
+}
+
 /// The job's alarms, as shown: who is told through which template of what, and the rules
 /// raised now.
 struct AlarmsShown {
@@ -117,14 +130,7 @@ struct AlarmsShown {
 
 impl AlarmsShown {
     fn of(spec: &AlarmSpec, raised: Vec<RaisedAlarm>) -> Self {
-        let mut rules: Vec<String> = spec.on.iter().map(|r| r.as_str().to_string()).collect();
-        if let Some(rate) = &spec.failure_rate {
-            let (percent, mins) = (rate.percent.to_string(), rate.window_mins.to_string());
-            rules.push(text_with("job-alarm-rate", &[("percent", &percent), ("mins", &mins)]));
-        }
-        if let Some(secs) = spec.stuck_after_secs {
-            rules.push(text_with("job-alarm-stuck", &[("secs", &secs.to_string())]));
-        }
+        let rules = alarm_rules_words(spec);
         Self {
             template_id: spec.template_id,
             receivers: spec.receivers.join(", "),

@@ -3,8 +3,10 @@
 //! the REST handlers, so both refuse the same input with the same message.
 
 mod accounts_page;
+mod alarms_page;
 mod api_reference;
 mod assets;
+mod calendars_page;
 #[cfg(test)]
 mod catalogue_check;
 mod confirm;
@@ -112,6 +114,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(job_form::router())
         .merge(job_page::router())
         .merge(housekeeping_page::router())
+        .merge(alarms_page::router())
+        .merge(calendars_page::router())
         .merge(keys_page::router())
         .merge(api_reference::router())
         .merge(login::logout_router())

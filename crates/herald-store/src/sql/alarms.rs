@@ -6,7 +6,8 @@ use super::Backend;
 use super::codec::opt_time_of;
 use super::dialect::{TRUE, begin_write, db_time};
 use crate::error::Result;
-use crate::model::RaisedAlarm;
+use crate::listing::Window;
+use crate::model::{RaisedAlarm, RaisedAlarmRecord};
 use crate::repos::AlarmRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -70,6 +71,34 @@ impl AlarmRepo for Backend {
         .await?;
         let count = |name: &str| -> Result<u64> { Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0)) };
         Ok((count("fires")?, count("failed")?))
+    }
+
+    async fn list_raised_alarms(&self, window: Window) -> Result<Vec<RaisedAlarmRecord>> {
+        let rows = sqlx::query(formatcp!(
+            "SELECT a.schedule_id, a.rule, a.last_sent_at, a.quieted, s.kind, s.job_id, j.name AS job_name, \
+             s.account_id, c.name AS account_name FROM schedule_alarms a JOIN schedules s ON s.id = a.schedule_id \
+             LEFT JOIN jobs j ON j.id = s.job_id LEFT JOIN channel_accounts c ON c.id = s.account_id \
+             WHERE a.raised = {TRUE} ORDER BY a.schedule_id, a.rule LIMIT $1 OFFSET $2"
+        ))
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RaisedAlarmRecord {
+                    schedule_id: r.try_get("schedule_id")?,
+                    kind: r.try_get("kind")?,
+                    job_id: r.try_get("job_id")?,
+                    job_name: r.try_get("job_name")?,
+                    account_id: r.try_get("account_id")?,
+                    account_name: r.try_get("account_name")?,
+                    rule: r.try_get("rule")?,
+                    last_sent_at: opt_time_of(r, "last_sent_at")?,
+                    quieted: r.try_get("quieted")?,
+                })
+            })
+            .collect()
     }
 
     async fn raised_alarms(&self, schedule_id: i64) -> Result<Vec<RaisedAlarm>> {

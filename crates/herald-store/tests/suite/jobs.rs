@@ -139,10 +139,19 @@ pub async fn an_alarm_sends_once_per_quiet_window_and_recovers_once(store: Arc<d
         raised.iter().map(|r| (r.rule.as_str(), r.last_sent_at, r.quieted)).collect::<Vec<_>>(),
         [("failure", Some(start + Duration::minutes(30)), 0)]
     );
+    let everywhere = store.list_raised_alarms(Window::ALL).await.unwrap();
+    assert_eq!(
+        everywhere
+            .iter()
+            .map(|r| (r.schedule_id, r.kind.as_str(), r.job_name.as_deref(), r.rule.as_str()))
+            .collect::<Vec<_>>(),
+        [(schedule, "job", Some("flaky"), "failure")]
+    );
     assert!(!store.recover_alarm(schedule, "timeout").await.unwrap(), "never raised: nothing to recover");
     assert!(store.recover_alarm(schedule, "failure").await.unwrap());
     assert!(!store.recover_alarm(schedule, "failure").await.unwrap(), "recovered once");
     assert!(store.raised_alarms(schedule).await.unwrap().is_empty());
+    assert!(store.list_raised_alarms(Window::ALL).await.unwrap().is_empty());
     assert!(raise(start + Duration::minutes(31)).await.unwrap(), "after a recovery the next raise sends at once");
 
     // Fires that ended, counted by outcome within the window.
