@@ -234,6 +234,16 @@ async fn job_commands_add_run_and_list_a_job_from_a_toml_file() {
     assert_eq!(runs["items"][0]["statusCode"], 200, "{runs}");
     let (ok, listed) = job(vec!["list".into()]).await;
     assert!(ok && listed.contains("\"ping\""), "{listed}");
+    let (ok, housekeeping) = job(vec!["housekeeping".into()]).await;
+    let housekeeping: Value = serde_json::from_str(&housekeeping).unwrap();
+    let kinds: Vec<&str> =
+        housekeeping["items"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert!(ok && kinds.contains(&"retention") && !kinds.contains(&"job"), "{kinds:?}");
+    let retention = housekeeping["items"].as_array().unwrap().iter().find(|s| s["kind"] == "retention").unwrap();
+    let (ok, logged) = job(vec!["runs".into(), retention["id"].to_string(), "--schedule".into()]).await;
+    assert!(ok && logged.contains("\"items\""), "{logged}");
+    let (ok, alarms) = job(vec!["alarms".into()]).await;
+    assert!(ok && alarms.contains("\"items\": []"), "{alarms}");
     let (ok, _) = job(vec!["delete".into(), id.clone()]).await;
     assert!(ok);
     let (ok, gone) = job(vec!["show".into(), id]).await;

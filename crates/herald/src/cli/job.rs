@@ -1,5 +1,5 @@
-//! `herald job add|list|show|update|pause|resume|run|runs|delete`: scheduled jobs through a
-//! running node's API. A job is written as a file (JSON, or TOML when its name ends in `.toml`)
+//! `herald job add|list|show|update|pause|resume|run|runs|delete|housekeeping|alarms`:
+//! scheduled jobs, housekeeping and alarms through a running node's API. A job is written as a file (JSON, or TOML when its name ends in `.toml`)
 //! in the shape `POST /api/jobs` takes.
 
 use super::node_api::NodeArgs;
@@ -63,9 +63,32 @@ pub enum JobCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Housekeeping (token refreshes, the quiet-hours release, retention, receipt pulls, the
+    /// daily report): each schedule with its next and last fire; `runs --schedule ID` gives its
+    /// run log.
+    Housekeeping {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Every alarm rule raised now, on jobs and housekeeping.
+    Alarms {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Its run log, newest first.
     Runs {
         id: i64,
+        /// ID is a schedule's (a housekeeping schedule's, from `housekeeping`), not a job's.
+        #[arg(long)]
+        schedule: bool,
         /// Only attempts that ended so (succeeded, failed, timed_out, ...).
         #[arg(long)]
         outcome: Option<String>,
@@ -99,7 +122,13 @@ pub async fn run(command: JobCommand) -> anyhow::Result<ExitCode> {
         JobCommand::Run { id, param, node } => {
             node.call(&format!("/api/jobs/{id}/run"), Some(&json!({ "param": param }))).await
         }
-        JobCommand::Runs { id, outcome, limit, offset, node } => {
+        JobCommand::Housekeeping { limit, offset, node } => {
+            node.call(&format!("/api/schedules?kind=housekeeping&limit={limit}&offset={offset}"), None).await
+        }
+        JobCommand::Alarms { limit, offset, node } => {
+            node.call(&format!("/api/alarms?limit={limit}&offset={offset}"), None).await
+        }
+        JobCommand::Runs { id, schedule, outcome, limit, offset, node } => {
             if let Some(o) = outcome.as_deref() {
                 anyhow::ensure!(
                     o.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
@@ -107,7 +136,8 @@ pub async fn run(command: JobCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             let only = outcome.map(|o| format!("&outcome={o}")).unwrap_or_default();
-            node.call(&format!("/api/jobs/{id}/runs?limit={limit}&offset={offset}{only}"), None).await
+            let of = if schedule { "schedules" } else { "jobs" };
+            node.call(&format!("/api/{of}/{id}/runs?limit={limit}&offset={offset}{only}"), None).await
         }
         JobCommand::Delete { id, node } => node.send(Method::DELETE, &format!("/api/jobs/{id}"), None).await,
     }
