@@ -24,6 +24,7 @@ CREATE TABLE job_shards (
     takeovers    INTEGER NOT NULL DEFAULT 0, -- times another node took it from a lapsed lease
     output       TEXT,
     error        TEXT,
+    planned_at   TIMESTAMPTZ NOT NULL,  -- retention purges ended shards by it
     UNIQUE (fire_id, shard)
 );
 CREATE INDEX job_shards_open ON job_shards (status, id) WHERE status IN ('pending', 'running');

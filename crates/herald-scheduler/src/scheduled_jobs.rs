@@ -238,6 +238,7 @@ impl JobRunner {
             schedule_id: firing.schedule_id,
             param: firing.param,
             nodes,
+            at: self.clock.now(),
         };
         self.store.plan_job_shards(&planned).await?;
         tracing::info!(job_id, fire_id = firing.fire_id, shards = total, "job fire split into shards");

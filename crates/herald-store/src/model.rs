@@ -644,6 +644,7 @@ pub struct ShardedFire<'a> {
     pub param: Option<&'a str>,
     /// One entry per shard: the node it must run on (a broadcast's), or None for any node.
     pub nodes: Vec<Option<String>>,
+    pub at: DateTime<Utc>,
 }
 
 /// A job shard a node took to run (fresh, or from a node whose lease lapsed).

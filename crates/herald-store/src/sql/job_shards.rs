@@ -60,8 +60,8 @@ impl JobShardRepo for Backend {
         let mut tx = begin_write(&self.pool).await?;
         for (shard, node) in (0..total).zip(&fire.nodes) {
             sqlx::query(
-                "INSERT INTO job_shards (fire_id, job_id, schedule_id, shard, total, node, param) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (fire_id, shard) DO NOTHING",
+                "INSERT INTO job_shards (fire_id, job_id, schedule_id, shard, total, node, param, planned_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (fire_id, shard) DO NOTHING",
             )
             .bind(fire.fire_id)
             .bind(fire.job_id)
@@ -70,6 +70,7 @@ impl JobShardRepo for Backend {
             .bind(total)
             .bind(node.as_deref())
             .bind(fire.param)
+            .bind(db_time(fire.at))
             .execute(&mut *tx)
             .await?;
         }
@@ -84,6 +85,14 @@ impl JobShardRepo for Backend {
         lease: Duration,
         seen_since: DateTime<Utc>,
     ) -> Result<Option<ClaimedJobShard>> {
+        // Most polls find no shard open: a read says so without taking the write lock.
+        let open: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM job_shards WHERE status IN ('pending', 'running') LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        if open.is_none() {
+            return Ok(None);
+        }
         let mut tx = begin_write(&self.pool).await?;
         let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cluster_nodes WHERE seen_at >= $1")
             .bind(db_time(seen_since))

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 /// The tables retention purges: name, primary key and time column, and a condition the rows
 /// also meet. Claims whose message never became final (a dead-lettered batch) go once long
 /// lapsed; runs of a job with its own retention go by it (`purge_kept_job_runs`).
-const PURGED: [(&str, &str, &str, &str); 7] = [
+const PURGED: [(&str, &str, &str, &str); 8] = [
     ("trace", "id", "at", ""),
     ("deliveries", "message_id", "at", ""),
     ("outbox", "id", "delivered_at", ""),
@@ -20,6 +20,7 @@ const PURGED: [(&str, &str, &str, &str); 7] = [
     ("send_requests", "message_id", "created_at", ""),
     ("status_events", "id", "at", ""),
     ("job_runs", "id", "started_at", OWN_RETENTION_ELSEWHERE),
+    ("job_shards", "id", "planned_at", " AND status IN ('succeeded', 'failed')"),
 ];
 
 /// Runs of jobs that keep their own run log are left to `purge_kept_job_runs`.

@@ -38,6 +38,7 @@ pub async fn job_shards_spread_are_taken_over_and_end_their_fire_once(store: Arc
         schedule_id: fire.schedule_id,
         param: Some("p"),
         nodes: vec![None, None, None, None],
+        at: start,
     };
     store.plan_job_shards(&plan).await.unwrap();
     store.plan_job_shards(&plan).await.unwrap();
@@ -101,6 +102,12 @@ pub async fn job_shards_spread_are_taken_over_and_end_their_fire_once(store: Arc
     assert_eq!(last.error.as_deref(), Some("shard 1/4: answered 500"));
     assert_eq!(last.output.as_deref(), Some("done"));
     assert_eq!(store.end_job_shard(three, a, &ended(true, None)).await.unwrap(), None, "ended once");
+
+    // Retention takes ended shards with the rest of the day's records.
+    let purged = store.purge_before(start + Duration::seconds(1), 100).await.unwrap();
+    assert!(purged >= 4, "{purged}");
+    store.plan_job_shards(&plan).await.unwrap();
+    assert!(store.claim_job_shard("node-a", lapsed, lease, since).await.unwrap().is_some(), "planned anew once purged");
 }
 
 pub async fn a_broadcast_shard_runs_on_its_node_unless_that_node_is_gone(store: Arc<dyn Store>) {
@@ -114,8 +121,14 @@ pub async fn a_broadcast_shard_runs_on_its_node_unless_that_node_is_gone(store: 
         store.heartbeat_node(node, start).await.unwrap();
     }
     let nodes = ["node-a", "node-b", "node-c"].map(|n| Some(n.to_string())).to_vec();
-    let plan =
-        ShardedFire { fire_id: fire.fire_id, job_id: flush.id, schedule_id: fire.schedule_id, param: None, nodes };
+    let plan = ShardedFire {
+        fire_id: fire.fire_id,
+        job_id: flush.id,
+        schedule_id: fire.schedule_id,
+        param: None,
+        nodes,
+        at: start,
+    };
     store.plan_job_shards(&plan).await.unwrap();
     let b = store.claim_job_shard("node-b", start, lease, since).await.unwrap().expect("its own shard");
     assert_eq!(b.shard, Shard { index: 1, total: 3 });
