@@ -38,3 +38,7 @@ UPDATE job_runs r SET schedule_id = s.id FROM schedules s WHERE s.job_id = r.job
 ALTER TABLE job_runs ADD COLUMN shard INTEGER;
 ALTER TABLE job_runs ADD COLUMN shards INTEGER;
 CREATE INDEX job_runs_schedule ON job_runs (schedule_id, id);
+
+-- Times of day a schedule does not fire in (Quartz's daily calendar), as a JSON array of
+-- {"from": "22:00:00", "to": "06:00:00"} read in the schedule's time zone; NULL for none.
+ALTER TABLE schedules ADD COLUMN exclude_windows TEXT;

@@ -62,3 +62,7 @@ CREATE INDEX job_runs_running ON job_runs (job_id) WHERE outcome = 'running';
 CREATE INDEX job_runs_started ON job_runs (started_at);
 CREATE INDEX job_runs_job_started ON job_runs (job_id, started_at);
 CREATE INDEX job_runs_schedule ON job_runs (schedule_id, id);
+
+-- Times of day a schedule does not fire in (Quartz's daily calendar), as a JSON array of
+-- {"from": "22:00:00", "to": "06:00:00"} read in the schedule's time zone; NULL for none.
+ALTER TABLE schedules ADD COLUMN exclude_windows TEXT;

@@ -53,6 +53,8 @@ pub struct DueSchedule<'a> {
     pub end_at: Option<DateTime<Utc>>,
     /// Days of the schedule's time zone it does not fire on.
     pub exclude_dates: &'a [NaiveDate],
+    /// Times of day of the schedule's time zone it does not fire in.
+    pub exclude_windows: &'a [crate::cron::DailyWindow],
 }
 
 /// What to write for one due fire.
@@ -78,6 +80,7 @@ pub fn decide(due: &DueSchedule<'_>, now: DateTime<Utc>, grace: Duration) -> Res
     let timetable = Timetable {
         end: due.end_at,
         excluded: due.exclude_dates.iter().copied().collect(),
+        windows: due.exclude_windows.to_vec(),
         ..Timetable::new(times, tz)
     };
     let plan = plan_fire_in(&timetable, due.due_at, now, grace, due.misfire);
@@ -116,6 +119,7 @@ mod tests {
             target,
             end_at: None,
             exclude_dates: &[],
+            exclude_windows: &[],
         }
     }
 
@@ -215,6 +219,7 @@ mod tests {
             target: WITH_CROWD,
             end_at: None,
             exclude_dates: &[],
+            exclude_windows: &[],
         };
         let on_time = decide(&due, due.due_at, GRACE).unwrap();
         assert_eq!((on_time.outcome, on_time.next_fire, on_time.creates_run), (FireOutcome::Fired, None, true));

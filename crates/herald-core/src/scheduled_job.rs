@@ -464,6 +464,7 @@ impl JobSchedule {
             start_at,
             end_at,
             exclude_dates: &[],
+            exclude_windows: &[],
         };
         match self {
             JobSchedule::Cron(spec) => ScheduleRow {
@@ -473,6 +474,7 @@ impl JobSchedule {
                 start_at: spec.start_at,
                 end_at: spec.end_at,
                 exclude_dates: &spec.exclude_dates,
+                exclude_windows: &spec.exclude_windows,
             },
             JobSchedule::FixedRate(rate) => plain(rate.misfire, rate.start_at, rate.end_at),
             JobSchedule::Once(once) => plain(MisfirePolicy::FireOnce, Some(once.at), None),
@@ -490,6 +492,7 @@ pub struct ScheduleRow<'a> {
     pub start_at: Option<DateTime<Utc>>,
     pub end_at: Option<DateTime<Utc>>,
     pub exclude_dates: &'a [chrono::NaiveDate],
+    pub exclude_windows: &'a [crate::cron::DailyWindow],
 }
 
 impl Expect {

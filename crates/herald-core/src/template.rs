@@ -83,6 +83,10 @@ pub struct ScheduleSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<String>, example = json!(["2026-10-01"]))]
     pub exclude_dates: Vec<NaiveDate>,
+    /// Times of day (in the schedule's time zone) it does not fire in, each `{"from": "22:00",
+    /// "to": "06:00"}` (wrapping past midnight when `to` is earlier); at most 24.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_windows: Vec<crate::cron::DailyWindow>,
 }
 
 impl ScheduleSpec {
@@ -112,6 +116,7 @@ impl ScheduleSpec {
             errors.push(FieldError::new("schedule.excludeDates", message));
         }
         errors.extend(window_problem(self.start_at, self.end_at));
+        errors.extend(crate::cron::daily_window_problems(&self.exclude_windows));
         errors
     }
 
@@ -121,6 +126,7 @@ impl ScheduleSpec {
         Ok(Timetable {
             end: self.end_at,
             excluded: self.exclude_dates.iter().copied().collect(),
+            windows: self.exclude_windows.clone(),
             ..Timetable::of(cron)
         })
     }
@@ -400,6 +406,7 @@ mod tests {
             start_at: None,
             end_at: None,
             exclude_dates: Vec::new(),
+            exclude_windows: Vec::new(),
         };
         let now = at("2026-05-01T10:00:00Z");
         assert_eq!(spec.first_fire_after(now).unwrap(), Some(at("2026-05-02T09:00:00Z")));

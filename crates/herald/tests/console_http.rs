@@ -353,6 +353,7 @@ fn campaign_form<'a>(crowd_id: &'a str, end: &'a str) -> Vec<(&'a str, &'a str)>
         ("startAt", "2026-06-01T00:00:00+08:00"),
         ("endAt", end),
         ("excludeDates", "2026-06-10\n\n 2026-06-11 "),
+        ("excludeWindows", "22:00-06:00\n 12:00 - 13:30 "),
         ("crowdId", crowd_id),
         ("content_key", "text"),
         ("content_value", "x"),
@@ -379,6 +380,17 @@ async fn the_template_form_keeps_a_schedules_dates_and_names_a_bad_one() {
     assert!(page.contains("value=\"2026-06-01T00:00:00+08:00\""), "the page shows the start in the schedule's zone");
     assert!(page.contains("value=\"catch_up:10\" selected"), "and the misfire policy");
     assert!(page.contains("2026-06-10\n2026-06-11</textarea>"), "and the excluded days");
+    assert_eq!(
+        schedule["excludeWindows"],
+        json!([{"from": "22:00:00", "to": "06:00:00"}, {"from": "12:00:00", "to": "13:30:00"}])
+    );
+    assert!(page.contains("22:00-06:00\n12:00-13:30</textarea>"), "and the excluded times");
+    let mut bad_window = campaign_form(&crowd_id, "2026-06-30T23:59:59+08:00");
+    bad_window.retain(|(k, _)| *k != "excludeWindows");
+    bad_window.push(("excludeWindows", "22:00-06:00\nnoon"));
+    let (status, _, html) = b.post(&format!("/templates/{id}"), &bad_window).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"excludeWindows-error\">line 2: give HH:MM-HH:MM"), "named by its line");
 
     let (status, _, html) =
         b.post(&format!("/templates/{id}"), &campaign_form(&crowd_id, "2026-05-01T00:00:00Z")).await;

@@ -165,3 +165,46 @@ async fn a_schedule_does_not_fire_on_its_excluded_days() {
     assert!(refused.to_string().contains("excludeDates"), "{refused}");
     node.node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_does_not_fire_in_its_excluded_times_of_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let node = TestNode::start(&test_config(dir.path()), start).await;
+    let receiver = herald_testkit::receiver::RecordingReceiver::start().await;
+    // Every hour but through the night (22:00 to 02:00 UTC) and at lunch.
+    let spec = json!({"name": "hourly", "http": {"method": "POST", "url": receiver.url},
+        "schedule": {"type": "cron", "cron": "0 0 * * * ?",
+            "excludeWindows": [{"from": "22:00", "to": "02:00"}, {"from": "12:00", "to": "13:00"}]}});
+    let (status, job) = node.post("/api/jobs", &spec).await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["nextFireAt"], "2026-03-01T02:00:00Z", "01:00 is in the night");
+    let id = job["id"].as_i64().unwrap();
+    let next_fire = || async { node.get(&format!("/api/jobs/{id}")).await.1["nextFireAt"].clone() };
+    let mut calls = 0;
+    for (hour, next) in [(2, "2026-03-01T03:00:00Z"), (11, "2026-03-01T13:00:00Z"), (21, "2026-03-02T02:00:00Z")] {
+        node.clock.set(start + Duration::hours(hour));
+        calls += 1;
+        assert!(receiver.wait_for(calls, std::time::Duration::from_secs(10)).await, "the {hour}:00 fire called");
+        for _ in 0..200 {
+            if next_fire().await == next {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(next_fire().await, next, "after the {hour}:00 fire");
+    }
+    assert_eq!(receiver.count(), 3, "no call in a window");
+    for (window, field) in [
+        (json!([{"from": "09:00", "to": "09:00"}]), "schedule.excludeWindows.0"),
+        (json!([{"from": "9am", "to": "10:00"}]), "excludeWindows"),
+    ] {
+        let mut bad = spec.clone();
+        bad["name"] = json!("bad");
+        bad["schedule"]["excludeWindows"] = window;
+        let (status, refused) = node.post("/api/jobs", &bad).await;
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.to_string().contains(field), "{field}: {refused}");
+    }
+    node.node.shutdown().await;
+}

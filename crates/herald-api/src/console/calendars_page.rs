@@ -1,8 +1,8 @@
 //! Calendars: every job and template schedule that has one (days it does not fire on, such as
-//! holidays, and a window it fires within), with its excluded days still to come, how many have
-//! passed, and its next fires with the calendar applied, each in the schedule's own zone. The
-//! days are edited where the schedule is: a job's JSON (`excludeDates`, `startAt`, `endAt`) or
-//! the template form.
+//! holidays, times of day it does not fire in, and a window it fires within), with its excluded
+//! days still to come, how many have passed, and its next fires with the calendar applied, each
+//! in the schedule's own zone. They are edited where the schedule is: a job's JSON
+//! (`excludeDates`, `excludeWindows`, `startAt`, `endAt`) or the template form.
 
 use super::language::{filters, text, text_with};
 use super::pager::Pager;
@@ -38,6 +38,8 @@ struct CalendarRow {
     timezone: String,
     /// Its window in words; empty when it has none.
     window: String,
+    /// Times of day it does not fire in: `22:00–06:00`.
+    times: Vec<String>,
     /// Excluded days from today on, the first [`DAYS_SHOWN`].
     days: Vec<String>,
     /// Excluded days to come beyond those.
@@ -51,7 +53,8 @@ struct CalendarRow {
 impl CalendarRow {
     /// A cron schedule's calendar; None when it has none.
     fn of_cron(href: String, name: String, kind: String, spec: &ScheduleSpec, now: DateTime<Utc>) -> Option<Self> {
-        if spec.exclude_dates.is_empty() && spec.start_at.is_none() && spec.end_at.is_none() {
+        let none = spec.exclude_dates.is_empty() && spec.exclude_windows.is_empty();
+        if none && spec.start_at.is_none() && spec.end_at.is_none() {
             return None;
         }
         let tz: chrono_tz::Tz = spec.timezone.parse().ok()?;
@@ -71,6 +74,7 @@ impl CalendarRow {
             kind,
             timezone: spec.timezone.clone(),
             window: window_words(spec.start_at, spec.end_at),
+            times: spec.exclude_windows.iter().map(|w| w.label()).collect(),
             days: upcoming.iter().take(DAYS_SHOWN).map(|d| d.to_string()).collect(),
             more_days: upcoming.len().saturating_sub(DAYS_SHOWN),
             past_days: past.len(),

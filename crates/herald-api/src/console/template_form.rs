@@ -54,6 +54,8 @@ pub(crate) struct TemplateForm {
     pub end_at: String,
     /// The schedule's excluded days, one `YYYY-MM-DD` a line.
     pub exclude_dates: String,
+    /// The schedule's excluded times of day, one `HH:MM-HH:MM` a line.
+    pub exclude_windows: String,
     pub crowd_id: String,
     /// JSON, or empty for the node's defaults.
     pub quiet_window: String,
@@ -118,6 +120,7 @@ impl TemplateForm {
             exclude_dates: schedule
                 .map(|s| s.exclude_dates.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
                 .unwrap_or_default(),
+            exclude_windows: schedule.map(|s| windows_text(&s.exclude_windows)).unwrap_or_default(),
             crowd_id: spec.crowd_id.clone().unwrap_or_default(),
             quiet_window: json_text(&spec.quiet_window),
             dedup: json_text(&spec.dedup),
@@ -144,6 +147,7 @@ impl TemplateForm {
             start_at: form.text("startAt"),
             end_at: form.text("endAt"),
             exclude_dates: form.text("excludeDates"),
+            exclude_windows: form.text("excludeWindows"),
             crowd_id: form.text("crowdId"),
             quiet_window: form.text("quietWindow"),
             dedup: form.text("dedup"),
@@ -244,6 +248,10 @@ impl TemplateForm {
             if !excluded.is_empty() {
                 schedule["excludeDates"] = json!(excluded);
             }
+            let windows = windows_json(&self.exclude_windows)?;
+            if !windows.is_empty() {
+                schedule["excludeWindows"] = json!(windows);
+            }
             body["schedule"] = schedule;
         }
         for (key, text) in [("quietWindow", &self.quiet_window), ("dedup", &self.dedup)] {
@@ -267,6 +275,27 @@ impl TemplateForm {
     }
 }
 
+/// Excluded windows as the form shows them: `22:00-06:00`, one a line.
+fn windows_text(windows: &[herald_core::cron::DailyWindow]) -> String {
+    let time = |t: chrono::NaiveTime| t.format(if t.format("%S").to_string() == "00" { "%H:%M" } else { "%H:%M:%S" });
+    windows.iter().map(|w| format!("{}-{}", time(w.from), time(w.to))).collect::<Vec<_>>().join("\n")
+}
+
+/// The form's `HH:MM-HH:MM` lines as the API's windows; a line without its dash is refused,
+/// named by its number (the API checks the times).
+fn windows_json(text: &str) -> Result<Vec<Value>, ApiError> {
+    let lines = text.lines().map(str::trim).enumerate().filter(|(_, l)| !l.is_empty());
+    lines
+        .map(|(n, line)| match line.split_once('-') {
+            Some((from, to)) => Ok(json!({"from": from.trim(), "to": to.trim()})),
+            None => Err(ApiError::field(
+                "schedule.excludeWindows",
+                text_with("tpl-exclude-windows-line", &[("line", &(n + 1).to_string())]),
+            )),
+        })
+        .collect()
+}
+
 /// The form field that shows an API field's message; None for messages shown above the form.
 pub(crate) fn field_of(api_field: &str) -> Option<&'static str> {
     let head = api_field.split(['.', '[']).next().unwrap_or(api_field);
@@ -276,6 +305,7 @@ pub(crate) fn field_of(api_field: &str) -> Option<&'static str> {
         (_, "schedule.startAt") => "startAt",
         (_, "schedule.endAt") => "endAt",
         ("schedule", f) if f.starts_with("schedule.excludeDates") => "excludeDates",
+        ("schedule", f) if f.starts_with("schedule.excludeWindows") => "excludeWindows",
         ("schedule", _) => "cron",
         ("name", _) => "name",
         ("channel", _) => "channel",

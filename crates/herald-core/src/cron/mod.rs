@@ -86,6 +86,7 @@
 //! same pattern hold one parsed value.
 
 mod cadence;
+mod daily_window;
 mod dst;
 mod misfire;
 mod pattern;
@@ -93,6 +94,7 @@ mod quartz;
 mod timetable;
 
 pub use cadence::Cadence;
+pub use daily_window::{DailyWindow, MAX_EXCLUDED_WINDOWS, problems as daily_window_problems};
 pub use misfire::{FirePlan, MisfirePolicy, plan_fire, plan_fire_in};
 pub use pattern::PATTERN_CACHE_CAP;
 pub use quartz::MAX_EXPRESSION_BYTES;

@@ -1,8 +1,8 @@
 //! When a schedule fires: its times (a cron's, a fixed rate's, a fixed delay's), none after its
-//! end date and none on its excluded dates (holidays, read in the schedule's time zone), as a
-//! calendar of excluded days does in Quartz.
+//! end date, none on its excluded dates (holidays, read in the schedule's time zone) and none in
+//! its excluded daily windows, as Quartz's holiday and daily calendars do.
 
-use super::CronSchedule;
+use super::{CronSchedule, DailyWindow};
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
@@ -47,7 +47,13 @@ pub struct Timetable {
     pub end: Option<DateTime<Utc>>,
     /// No fire on these days of the schedule's time zone.
     pub excluded: BTreeSet<NaiveDate>,
+    /// No fire in these times of day of the schedule's time zone.
+    pub windows: Vec<DailyWindow>,
 }
+
+/// The most skips (an excluded day, or the rest of an excluded window) one `next_after` makes
+/// beyond one per excluded date: a schedule whose every time falls in a window has no fire.
+const MAX_WINDOW_SKIPS: usize = 2_000;
 
 impl Timetable {
     /// The cron's times alone.
@@ -58,29 +64,43 @@ impl Timetable {
 
     /// `times` alone, excluded days read in `tz`.
     pub fn new(times: Times, tz: Tz) -> Self {
-        Self { times, tz, end: None, excluded: BTreeSet::new() }
+        Self { times, tz, end: None, excluded: BTreeSet::new(), windows: Vec::new() }
     }
 
     /// The first fire strictly after `after`; None when the schedule has no more.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let tz = self.tz;
         let mut from = after;
-        // Each turn skips a whole excluded day, so this ends within as many turns as there are
-        // excluded dates (plus one).
-        for _ in 0..=self.excluded.len() {
+        // Each turn skips a whole excluded day or the rest of a window, so this ends within as
+        // many turns as there are excluded dates, plus the window skips allowed.
+        for _ in 0..=self.excluded.len() + MAX_WINDOW_SKIPS {
             let next = self.times.next_after(from)?;
             if self.end.is_some_and(|end| next > end) {
                 return None;
             }
-            let day = next.with_timezone(&tz).date_naive();
-            if !self.excluded.contains(&day) {
-                return Some(next);
+            let local = next.with_timezone(&tz).naive_local();
+            let day = local.date();
+            if self.excluded.contains(&day) {
+                // On to the last instant of that day in the schedule's zone.
+                from = start_of(day.checked_add_days(Days::new(1))?, tz)? - chrono::Duration::milliseconds(1);
+                continue;
             }
-            // On to the last instant of that day in the schedule's zone.
-            from = start_of(day.checked_add_days(Days::new(1))?, tz)? - chrono::Duration::milliseconds(1);
+            let Some(window) = self.windows.iter().find(|w| w.contains(local.time())) else { return Some(next) };
+            // On to the last instant before the window ends (or just past this time, should a
+            // clock change put the end before it).
+            let end = instant_of(window.end_after(local)?, tz);
+            from = if end > next { end - Duration::milliseconds(1) } else { next };
         }
         None
     }
+}
+
+/// The instant of local `at` in `tz`: its earlier one when clocks go back, and an hour on when
+/// it falls in the hour clocks skip.
+fn instant_of(at: chrono::NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+    let local =
+        at.and_local_timezone(tz).earliest().or_else(|| (at + Duration::hours(1)).and_local_timezone(tz).earliest());
+    local.map_or_else(|| at.and_utc(), |t| t.with_timezone(&Utc))
 }
 
 /// The first instant of `day` in `tz`: its midnight, or where a zone whose clocks jump at
@@ -133,6 +153,20 @@ mod tests {
         assert_eq!(local.format("%F %T").to_string(), "2026-09-06 09:00:00");
         let start = start_of(date("2026-09-06"), chrono_tz::America::Santiago).unwrap();
         assert!(start <= next && start > utc("2026-09-05T12:00:00Z"), "{start}");
+    }
+
+    #[test]
+    fn fires_in_an_excluded_window_of_the_day_are_skipped() {
+        let hourly = CronSchedule::parse("0 0 * * * ?", "Asia/Shanghai").unwrap();
+        let night: DailyWindow = serde_json::from_value(serde_json::json!({"from": "22:00", "to": "06:00"})).unwrap();
+        let t = Timetable { windows: vec![night], ..Timetable::of(hourly) };
+        // 21:30 in Shanghai: 22:00 to 05:00 are in the night, 06:00 (22:00 UTC) is the next.
+        assert_eq!(t.next_after(utc("2026-05-01T12:30:00Z")), Some(utc("2026-05-01T13:00:00Z")), "21:00 is outside");
+        assert_eq!(t.next_after(utc("2026-05-01T13:30:00Z")), Some(utc("2026-05-01T22:00:00Z")));
+        assert_eq!(t.next_after(utc("2026-05-01T18:00:00Z")), Some(utc("2026-05-01T22:00:00Z")));
+        let nightly = CronSchedule::parse("0 0 23 * * ?", "Asia/Shanghai").unwrap();
+        let t = Timetable { windows: vec![night], ..Timetable::of(nightly) };
+        assert_eq!(t.next_after(utc("2026-05-01T00:00:00Z")), None, "every fire is in the window");
     }
 
     #[test]

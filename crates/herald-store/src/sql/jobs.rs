@@ -153,13 +153,13 @@ async fn write_schedule(tx: &mut Tx, job_id: i64, spec: &JobSpec, enabled: bool,
     let next_fire = if enabled { spec.first_fire_after(now) } else { None };
     sqlx::query(
         "INSERT INTO schedules (kind, job_id, cron, timezone, misfire, enabled, next_fire_at, updated_at, \
-         start_at, end_at, exclude_dates, cadence, period_ms, hold_ms) \
-         VALUES ('job', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         start_at, end_at, exclude_dates, cadence, period_ms, hold_ms, exclude_windows) \
+         VALUES ('job', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (job_id) WHERE job_id IS NOT NULL DO UPDATE SET cron = excluded.cron, \
          timezone = excluded.timezone, misfire = excluded.misfire, enabled = excluded.enabled, \
          next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at, start_at = excluded.start_at, \
          end_at = excluded.end_at, exclude_dates = excluded.exclude_dates, cadence = excluded.cadence, \
-         period_ms = excluded.period_ms, hold_ms = excluded.hold_ms",
+         period_ms = excluded.period_ms, hold_ms = excluded.hold_ms, exclude_windows = excluded.exclude_windows",
     )
     .bind(job_id)
     .bind(row.cron)
@@ -170,10 +170,11 @@ async fn write_schedule(tx: &mut Tx, job_id: i64, spec: &JobSpec, enabled: bool,
     .bind(db_time(now))
     .bind(row.start_at.map(db_time))
     .bind(row.end_at.map(db_time))
-    .bind((!row.exclude_dates.is_empty()).then(|| serde_json::json!(row.exclude_dates).to_string()))
+    .bind(super::templates::json_list(row.exclude_dates))
     .bind(cadence.as_str())
     .bind(cadence.period_ms())
     .bind(cadence.hold_ms())
+    .bind(super::templates::json_list(row.exclude_windows))
     .execute(&mut **tx)
     .await?;
     Ok(())

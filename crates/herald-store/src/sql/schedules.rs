@@ -23,7 +23,7 @@ use sqlx::Row;
 /// re-checked against `next_fire_at <= $1` on its new version, so it drops out.
 const DUE_SCHEDULES: &str = formatcp!(
     "SELECT s.id, s.kind, s.template_id, s.account_id, s.job_id, s.cron, s.timezone, s.misfire, s.next_fire_at, \
-     s.end_at, s.exclude_dates, s.cadence, s.period_ms, s.hold_ms, \
+     s.end_at, s.exclude_dates, s.exclude_windows, s.cadence, s.period_ms, s.hold_ms, \
      EXISTS (SELECT 1 FROM templates t WHERE t.id = s.template_id AND t.crowd_id IS NOT NULL) AS has_crowd \
      FROM schedules s WHERE s.enabled = {TRUE} AND s.next_fire_at <= $1 \
      ORDER BY s.next_fire_at, s.id LIMIT $2{SKIP_LOCKED}"
@@ -175,6 +175,7 @@ async fn claim_one(
     let template_id: Option<i64> = row.try_get("template_id")?;
     let job_id: Option<i64> = row.try_get("job_id")?;
     let exclude_dates = super::templates::excluded_dates_of(row)?;
+    let exclude_windows = super::templates::excluded_windows_of(row)?;
     let name: String = row.try_get("cadence")?;
     let Some(cadence) = Cadence::from_parts(&name, row.try_get("period_ms")?, row.try_get("hold_ms")?) else {
         // A newer version's cadence (a rolling upgrade): left for the nodes that read it, and the
@@ -195,6 +196,7 @@ async fn claim_one(
         },
         end_at: opt_time_of(row, "end_at")?,
         exclude_dates: &exclude_dates,
+        exclude_windows: &exclude_windows,
     };
     let decision = match fire::decide(&due, now, grace) {
         Ok(decision) => decision,

@@ -22,7 +22,7 @@ use sqlx::{QueryBuilder, Row};
 
 pub(super) const SELECT_TEMPLATE: &str = "SELECT t.policy_json, t.id, t.name, t.channel, t.channel_account, t.msg_type, \
      t.receiver_id_type, t.content_json, t.quiet_hours, t.crowd_id, t.status, t.created_at, t.updated_at, \
-     s.cron, s.timezone, s.misfire, s.start_at, s.end_at, s.exclude_dates, s.next_fire_at \
+     s.cron, s.timezone, s.misfire, s.start_at, s.end_at, s.exclude_dates, s.exclude_windows, s.next_fire_at \
      FROM templates t LEFT JOIN schedules s ON s.template_id = t.id";
 
 /// Deleted templates are kept (their runs, fires and messages refer to them) but are gone for
@@ -48,6 +48,7 @@ pub(super) fn template_from_row(row: &DbRow) -> Result<Template> {
                 start_at: opt_time_of(row, "start_at")?,
                 end_at: opt_time_of(row, "end_at")?,
                 exclude_dates: excluded_dates_of(row)?,
+                exclude_windows: excluded_windows_of(row)?,
             })
         }
         None => None,
@@ -89,6 +90,17 @@ pub(super) fn excluded_dates_of(row: &DbRow) -> Result<Vec<chrono::NaiveDate>> {
     json.map_or(Ok(Vec::new()), |json| serde_json::from_str(&json).map_err(|_| corrupt("excluded dates", &json)))
 }
 
+/// A schedule's excluded daily windows, from their JSON column (NULL for none).
+pub(super) fn excluded_windows_of(row: &DbRow) -> Result<Vec<herald_core::cron::DailyWindow>> {
+    let json: Option<String> = row.try_get("exclude_windows")?;
+    json.map_or(Ok(Vec::new()), |json| serde_json::from_str(&json).map_err(|_| corrupt("excluded windows", &json)))
+}
+
+/// A list as its JSON column holds it: NULL when empty.
+pub(super) fn json_list<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    (!items.is_empty()).then(|| serde_json::json!(items).to_string())
+}
+
 /// The first fire after `now` within the schedule's dates, or None for a stopped template, an
 /// ended schedule or an exhausted expression.
 fn next_fire(spec: &ScheduleSpec, running: bool, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
@@ -111,11 +123,12 @@ async fn write_schedule(
     };
     sqlx::query(
         "INSERT INTO schedules (kind, template_id, cron, timezone, misfire, enabled, next_fire_at, updated_at, \
-         start_at, end_at, exclude_dates) VALUES ('template', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         start_at, end_at, exclude_dates, exclude_windows) \
+         VALUES ('template', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (template_id) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone, \
          misfire = excluded.misfire, enabled = excluded.enabled, next_fire_at = excluded.next_fire_at, \
          updated_at = excluded.updated_at, start_at = excluded.start_at, end_at = excluded.end_at, \
-         exclude_dates = excluded.exclude_dates",
+         exclude_dates = excluded.exclude_dates, exclude_windows = excluded.exclude_windows",
     )
     .bind(template_id)
     .bind(&schedule.cron)
@@ -126,7 +139,8 @@ async fn write_schedule(
     .bind(db_time(now))
     .bind(schedule.start_at.map(db_time))
     .bind(schedule.end_at.map(db_time))
-    .bind((!schedule.exclude_dates.is_empty()).then(|| serde_json::json!(schedule.exclude_dates).to_string()))
+    .bind(json_list(&schedule.exclude_dates))
+    .bind(json_list(&schedule.exclude_windows))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -198,6 +198,7 @@ pub fn spec(cron: &str, tz: &str, misfire: MisfirePolicy, crowd_id: Option<Strin
             start_at: None,
             end_at: None,
             exclude_dates: Vec::new(),
+            exclude_windows: Vec::new(),
         }),
         crowd_id,
         dedup: None,

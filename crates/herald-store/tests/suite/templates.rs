@@ -42,6 +42,7 @@ pub async fn template_crud(store: Arc<dyn Store>) {
         start_at: Some(later),
         end_at: None,
         exclude_dates: vec!["2026-10-01".parse().unwrap(), "2026-10-02".parse().unwrap()],
+        exclude_windows: vec![serde_json::from_value(serde_json::json!({"from": "22:00", "to": "06:00"})).unwrap()],
     });
     changed.crowd_id = None;
     changed.test_mode = Some(herald_core::TestMode { receivers: vec!["13900000003".into(), "qa@example.com".into()] });
@@ -51,7 +52,7 @@ pub async fn template_crud(store: Arc<dyn Store>) {
     assert_eq!(updated.spec.channel, ChannelKind::Webhook);
     assert_eq!(updated.spec.msg_type, 20);
     assert_eq!(updated.spec.quiet_hours, changed.quiet_hours);
-    assert_eq!(updated.spec.schedule, changed.schedule, "cron, dates and excluded days read back");
+    assert_eq!(updated.spec.schedule, changed.schedule, "cron, dates, excluded days and windows read back");
     assert_eq!(updated.spec.crowd_id, None);
     assert_eq!((updated.created_at, updated.updated_at), (now, later));
     assert_eq!(updated.next_fire_at, None, "still stopped");
