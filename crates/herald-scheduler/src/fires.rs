@@ -168,21 +168,32 @@ impl FireClaimer {
         }
     }
 
-    /// Ticks until `shutdown` is cancelled.
+    /// Ticks until `shutdown` is cancelled, each tick a random half to one and a half polls after
+    /// the last one started: nodes polling in a fixed phase would leave the fires of each second
+    /// to whichever node's phase comes first after it, every second.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut interval = tokio::time::interval(std::time::Duration::from_millis(self.config.poll_ms));
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let poll = std::time::Duration::from_millis(self.config.poll_ms);
+        let mut started = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = interval.tick() => {}
+                _ = tokio::time::sleep_until(started + jittered(poll)) => {}
             }
+            started = tokio::time::Instant::now();
             if let Err(e) = self.tick().await {
                 tracing::error!(error = %e, "claiming due fires failed; will retry");
             }
         }
         tracing::info!("fire claimer stopped");
     }
+}
+
+/// `poll` times a random factor from a half to one and a half.
+fn jittered(poll: std::time::Duration) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // Each RandomState is keyed afresh: its hash of nothing is a random number.
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    poll.mul_f64(0.5 + random as f64 / u64::MAX as f64)
 }
 
 fn log_fire(fire: &ClaimedFire) {
@@ -205,5 +216,20 @@ fn log_fire(fire: &ClaimedFire) {
             outcome = other.as_str(),
             "schedule fire not sent"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jittered;
+    use std::time::Duration;
+
+    #[test]
+    fn polls_are_spread_over_half_to_one_and_a_half_periods() {
+        let poll = Duration::from_millis(250);
+        let waits: Vec<Duration> = (0..200).map(|_| jittered(poll)).collect();
+        assert!(waits.iter().all(|w| *w >= poll / 2 && *w <= poll * 3 / 2), "{waits:?}");
+        let early = waits.iter().filter(|w| **w < poll).count();
+        assert!((50..150).contains(&early), "about half come early: {early}");
     }
 }

@@ -110,6 +110,16 @@ async fn a_thousand_schedules_every_second_for_a_minute_fire_exactly_once() {
     );
     assert_eq!(fires, SCHEDULES as i64 * SECONDS, "each expected fire exactly once");
     assert_eq!(skipped, 0, "no fire fell behind its misfire grace");
+    let by_node: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT claimed_by, COUNT(*) FROM fires f JOIN schedules s ON s.id = f.schedule_id \
+         WHERE s.template_id IS NOT NULL AND f.fire_time >= $1 AND f.fire_time < $2 GROUP BY claimed_by ORDER BY 2 DESC",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    println!("fires claimed by node: {by_node:?}");
     assert_eq!(claimers, 3, "every node's scheduler took part");
 }
 

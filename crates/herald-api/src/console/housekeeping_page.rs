@@ -35,6 +35,7 @@ pub(crate) struct HousekeepingRow {
     /// Its kind in words, with the account it keeps for.
     pub name: String,
     pub cron: String,
+    pub timezone: String,
     /// The cron in words.
     pub detail: String,
     pub next_fire: String,
@@ -55,6 +56,7 @@ pub(crate) async fn rows(state: &AppState) -> Result<Vec<HousekeepingRow>, ApiEr
             next_fire: shown_at_opt(schedule.next_fire_at),
             share: SuccessShare::of(&runs, RATE_OF),
             cron: schedule.cron,
+            timezone: schedule.timezone,
         });
     }
     Ok(rows)

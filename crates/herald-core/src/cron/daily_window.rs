@@ -26,13 +26,12 @@ pub struct DailyWindow {
 /// loses its path).
 fn time_of_day<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NaiveTime, D::Error> {
     let text = String::deserialize(deserializer)?;
-    ["%H:%M", "%H:%M:%S"]
-        .iter()
-        .find_map(|format| NaiveTime::parse_from_str(text.trim(), format).ok())
-        .ok_or_else(|| {
+    ["%H:%M", "%H:%M:%S"].iter().find_map(|format| NaiveTime::parse_from_str(text.trim(), format).ok()).ok_or_else(
+        || {
             let shown: String = text.chars().take(20).collect();
             serde::de::Error::custom(format!("excludeWindows: {shown:?} is not a time of day (HH:MM)"))
-        })
+        },
+    )
 }
 
 impl DailyWindow {
