@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::job_children::{check_children, check_unreferenced};
 use crate::json::{JsonBody, parse};
-use crate::paging::{DEFAULT_LIMIT, PageOf, PageQuery};
+use crate::paging::{DEFAULT_LIMIT, Page, PageOf, PageQuery};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use herald_core::placeholders::placeholder_names;
 use herald_core::scheduled_job::{AlarmSpec, JobSpec, children};
-use herald_store::{JobRecord, JobRunFilter, JobRunRecord, StoreError};
+use herald_store::{JobRecord, JobRunFilter, JobRunOutcome, JobRunRecord, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -209,10 +209,11 @@ async fn run_now(
     Ok((StatusCode::ACCEPTED, Json(RunAsked { job_id: id, asked_at: now })))
 }
 
+/// A run log's query, a job's or any schedule's: a page, and an outcome to keep.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct RunQuery {
+pub(crate) struct RunLogQuery {
     /// Only attempts that ended so: running, succeeded, failed, timed_out, discarded, replaced
     /// or abandoned.
     outcome: Option<String>,
@@ -222,17 +223,24 @@ struct RunQuery {
     offset: Option<i64>,
 }
 
+impl RunLogQuery {
+    /// The page asked for and the outcome kept, each refused naming its field.
+    pub(crate) fn checked(&self) -> Result<(Page, Option<JobRunOutcome>), ApiError> {
+        let page = PageQuery::new(self.limit.unwrap_or(DEFAULT_LIMIT), self.offset).check()?;
+        Ok((page, crate::filters::run_outcome(self.outcome.as_deref())?))
+    }
+}
+
 /// Every attempt, newest first: start, end, duration, node, attempt, outcome, the answer's
 /// status and start (at most 4 KiB).
-#[utoipa::path(get, path = "/api/jobs/{id}/runs", tag = "jobs", params(("id" = i64, Path, description = "the job id"), RunQuery),
+#[utoipa::path(get, path = "/api/jobs/{id}/runs", tag = "jobs", params(("id" = i64, Path, description = "the job id"), RunLogQuery),
     responses((status = 200, description = "a page of the job's run log, newest first", body = PageOf<JobRunRecord>)))]
 async fn runs(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Query(q): Query<RunQuery>,
+    Query(q): Query<RunLogQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = PageQuery::new(q.limit.unwrap_or(DEFAULT_LIMIT), q.offset).check()?;
-    let outcome = crate::filters::run_outcome(q.outcome.as_deref())?;
+    let (page, outcome) = q.checked()?;
     state.store.get_job(id).await.map_err(not_found(id))?;
     let filter = JobRunFilter { job_id: id, outcome, window: page.window() };
     let (items, next) = page.take_fetched(state.store.list_job_runs(&filter).await?);

@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
+use crate::jobs::RunLogQuery;
 use crate::paging::{DEFAULT_LIMIT, PageOf, PageQuery};
 use axum::extract::State;
 use axum::routing::get;
@@ -56,30 +57,16 @@ async fn fires(
     Ok(Json(page.answer(state.store.list_fires(id, page.fetch()).await?)))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct RunQuery {
-    /// Only runs that ended so: running, succeeded, failed, timed_out, discarded, replaced or
-    /// abandoned.
-    outcome: Option<String>,
-    /// Items per page: 1 to 500, 100 when absent.
-    limit: Option<i64>,
-    /// Items to skip: 0 to 100,000.
-    offset: Option<i64>,
-}
-
 /// The schedule's run log, newest first: a job's attempts, or each run of a housekeeping
 /// schedule (start, end, node, outcome, error); 404 for a schedule that does not exist.
-#[utoipa::path(get, path = "/api/schedules/{id}/runs", tag = "schedules", params(("id" = i64, Path, description = "the schedule id"), RunQuery),
+#[utoipa::path(get, path = "/api/schedules/{id}/runs", tag = "schedules", params(("id" = i64, Path, description = "the schedule id"), RunLogQuery),
     responses((status = 200, description = "a page of its run log, newest first", body = PageOf<JobRunRecord>)))]
 async fn runs(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Query(q): Query<RunQuery>,
+    Query(q): Query<RunLogQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = PageQuery::new(q.limit.unwrap_or(DEFAULT_LIMIT), q.offset).check()?;
-    let outcome = crate::filters::run_outcome(q.outcome.as_deref())?;
+    let (page, outcome) = q.checked()?;
     schedule_exists(&state, id).await?;
     let (items, next) = page.take_fetched(state.store.list_schedule_runs(id, outcome, page.window()).await?);
     Ok(Json(page.wrap(&items, next)))

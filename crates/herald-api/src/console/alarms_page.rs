@@ -2,11 +2,11 @@
 //! linked to its job or housekeeping page), and who each job's alarms tell through which
 //! template.
 
-use super::job_page::alarm_rules_words;
+use super::housekeeping_page::housekeeping_label;
+use super::job_page::{alarm_rules_words, last_alarm_words};
 use super::language::filters;
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, ok, shown_at};
-use super::schedules_page::kind_word;
+use super::render::{Chrome, PageResult, ok};
 use super::session::Session;
 use crate::AppState;
 use askama::Template;
@@ -37,11 +37,7 @@ impl RaisedRow {
         let (href, name) = match (raised.job_id, raised.job_name) {
             (Some(id), Some(name)) => (format!("/jobs/{id}"), name),
             _ => {
-                let kind = kind_word(&raised.kind);
-                let name = match raised.account_name {
-                    Some(account) => format!("{kind} · {account}"),
-                    None => kind,
-                };
+                let name = housekeeping_label(&raised.kind, raised.account_name.as_deref(), raised.account_id);
                 (format!("/housekeeping/{}", raised.schedule_id), name)
             }
         };
@@ -49,7 +45,7 @@ impl RaisedRow {
             href,
             name,
             rule: raised.rule,
-            last_sent: raised.last_sent_at.map(shown_at).unwrap_or_else(|| "—".into()),
+            last_sent: last_alarm_words(raised.last_sent_at),
             quieted: raised.quieted,
         }
     }

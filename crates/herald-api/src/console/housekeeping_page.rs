@@ -4,10 +4,11 @@
 //! fires over time and its run log, as a job's page shows them.
 
 use super::job_chart;
+use super::job_page::raised_rows;
 use super::jobs_page::{RATE_OF, RUNNING_SLACK, SuccessShare};
 use super::language::{filters, text_with};
 use super::pager::Pager;
-use super::render::{Chrome, PageResult, ok, shown_at, shown_at_opt};
+use super::render::{Chrome, PageResult, ok, shown_at_opt};
 use super::run_log::{RunLog, RunsOf};
 use super::schedules_page::kind_word;
 use super::session::Session;
@@ -62,10 +63,15 @@ pub(crate) async fn rows(state: &AppState) -> Result<Vec<HousekeepingRow>, ApiEr
     Ok(rows)
 }
 
-/// `token_refresh · ops-robot`: its kind in words and the account it keeps for.
 fn name_of(schedule: &ScheduleRecord) -> String {
-    let kind = kind_word(&schedule.kind);
-    match (&schedule.account_name, schedule.account_id) {
+    housekeeping_label(&schedule.kind, schedule.account_name.as_deref(), schedule.account_id)
+}
+
+/// `token_refresh · ops-robot`: a housekeeping schedule's kind in words and the account it
+/// keeps for.
+pub(crate) fn housekeeping_label(kind: &str, account_name: Option<&str>, account_id: Option<i64>) -> String {
+    let kind = kind_word(kind);
+    match (account_name, account_id) {
         (Some(account), _) => format!("{kind} · {account}"),
         (None, Some(id)) => format!("{kind} · #{id}"),
         (None, None) => kind,
@@ -117,13 +123,7 @@ async fn page(
         RunLog::read(&state, RunsOf::Schedule(id), format!("/housekeeping/{id}"), q.outcome, q.page).await?;
     let fires = state.store.list_fires(id, job_chart::FIRES).await?;
     let chart = job_chart::series(&fires, session.zone).map(|series| series.to_string());
-    let raised = state
-        .store
-        .raised_alarms(id)
-        .await?
-        .into_iter()
-        .map(|r| (r.rule, r.last_sent_at.map(shown_at).unwrap_or_else(|| "—".into()), r.quieted))
-        .collect();
+    let raised = raised_rows(state.store.raised_alarms(id).await?);
     Ok(ok(&HousekeepingPage {
         chrome: Chrome::new(&session, "/jobs"),
         schedule_id: id,

@@ -115,6 +115,16 @@ pub(crate) fn alarm_rules_words(spec: &AlarmSpec) -> Vec<String> {
     rules
 }
 
+/// Raised rules as the pages show them: each rule, its last alarm, raises kept quiet since.
+pub(crate) fn raised_rows(raised: Vec<RaisedAlarm>) -> Vec<(String, String, i64)> {
+    raised.into_iter().map(|r| (r.rule, last_alarm_words(r.last_sent_at), r.quieted)).collect()
+}
+
+/// When a rule's last alarm went, or a dash.
+pub(crate) fn last_alarm_words(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map(shown_at).unwrap_or_else(|| "—".into())
+}
+
 /// The job's alarms, as shown: who is told through which template of what, and the rules
 /// raised now.
 struct AlarmsShown {
@@ -137,10 +147,7 @@ impl AlarmsShown {
             rules,
             quiet: text_with("job-alarm-quiet-mins", &[("n", &spec.quiet_mins.to_string())]),
             recovery: spec.recovery,
-            raised: raised
-                .into_iter()
-                .map(|r| (r.rule, r.last_sent_at.map(shown_at).unwrap_or_else(|| "—".into()), r.quieted))
-                .collect(),
+            raised: raised_rows(raised),
         }
     }
 }
