@@ -92,7 +92,7 @@ async fn run_shard(jobs: &JobRunner, shard: &ClaimedJobShard, lease: Duration) -
         shard: Some(shard.shard),
     };
     let ended = tokio::select! {
-        ended = jobs.attempts(shard.job_id, &job, &firing) => ended?,
+        ended = jobs.attempts(shard.job_id, &job, &firing, None) => ended?,
         () = lease_lost(jobs, shard.id, lease) => {
             tracing::warn!(fire_id = shard.fire_id, shard = %shard.shard.label(), "job shard lease lost; another node runs it");
             return Ok(());

@@ -101,6 +101,14 @@ pub struct JobRunner {
     node_ttl: Duration,
 }
 
+/// What a job's overlap rule made of a fire.
+enum Admission {
+    /// Discarded: the job's limit of runs was still going.
+    Discarded,
+    /// To run; its first attempt's start already written when the limit was checked with it.
+    Run { first_run: Option<i64> },
+}
+
 /// How one attempt ended.
 struct Attempt {
     outcome: JobRunOutcome,
@@ -200,22 +208,23 @@ impl JobRunner {
             Some(lock) => Some(lock.acquire().await.expect("a job's semaphore is never closed")),
             None => None,
         };
-        if !self.make_room(job_id, &job).await? {
+        let Admission::Run { first_run } = self.make_room(job_id, &job, fire.fire_id).await? else {
             let now = self.clock.now();
-            let run = self.start(job_id, fire.fire_id, None, 0, JobRunOutcome::Discarded, now).await?;
+            let discarded = self.run_start(job_id, fire.fire_id, None, 0, JobRunOutcome::Discarded, now);
+            let run = self.store.start_job_run(&discarded).await?;
             tracing::warn!(job_id, run_id = run, "job fire discarded: its last run is still going");
             let error = "discarded: the job's limit of runs was still going";
             self.store.complete_job_fire(fire.fire_id, Some(error), now).await?;
             self.alarm(fire.schedule_id, &job, FireEnd::Discarded, error).await;
             return Ok(());
-        }
+        };
         let firing =
             Firing { fire_id: fire.fire_id, schedule_id: fire.schedule_id, param: fire.param.as_deref(), shard: None };
         if job.sharding.is_some() {
             // Each node's shard runner takes the shards; the one ending the last ends the fire.
             return self.plan_shards(job_id, &job, &firing).await;
         }
-        let ended = self.attempts(job_id, &job, &firing).await?;
+        let ended = self.attempts(job_id, &job, &firing, first_run).await?;
         self.end_fire(job_id, &job, &firing, ended).await
     }
 
@@ -245,21 +254,35 @@ impl JobRunner {
         Ok(())
     }
 
-    /// Runs the attempts of a fire (or of one of its shards): the first, then retries with
-    /// backoff until one succeeds or a newer fire replaces it, each written to the run log.
+    /// Runs the attempts of a fire (or of one of its shards): the first (`first_run` when its
+    /// start was written already), then retries with backoff until one succeeds or a newer fire
+    /// replaces it, each written to the run log.
     pub(crate) async fn attempts(
         &self,
         job_id: i64,
         job: &JobSpec,
         firing: &Firing<'_>,
+        first_run: Option<i64>,
     ) -> Result<Attempts, StoreError> {
         let mut ended_as = Attempts { error: None, output: None, end: None };
         for attempt in 1..=job.retries.max + 1 {
             let wait = job.retries.wait_before(attempt).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
-            let now = self.clock.now();
-            let run_id =
-                self.start(job_id, firing.fire_id, firing.shard, attempt as i32, JobRunOutcome::Running, now).await?;
+            let run_id = match first_run.filter(|_| attempt == 1) {
+                Some(run_id) => run_id,
+                None => {
+                    let now = self.clock.now();
+                    let start = self.run_start(
+                        job_id,
+                        firing.fire_id,
+                        firing.shard,
+                        attempt as i32,
+                        JobRunOutcome::Running,
+                        now,
+                    );
+                    self.store.start_job_run(&start).await?
+                }
+            };
             let attempting = Attempting {
                 job_id,
                 fire_id: firing.fire_id,
@@ -329,24 +352,34 @@ impl JobRunner {
         locks.entry((job_id, max_concurrent)).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits))).clone()
     }
 
-    /// Applies the overlap rule when the job's limit of runs is still going: false when this
-    /// fire is to be discarded.
-    async fn make_room(&self, job_id: i64, job: &JobSpec) -> Result<bool, StoreError> {
+    /// Applies the overlap rule when the job's limit of runs is still going. Under the discard
+    /// and serial rules the first attempt's start is written with the count of runs going, in
+    /// one transaction, so two nodes admitting fires at once cannot both take the last room.
+    async fn make_room(&self, job_id: i64, job: &JobSpec, fire_id: i64) -> Result<Admission, StoreError> {
         let limit = job.max_concurrent.max(1) as usize;
+        let checked_at_start = job.overlap != Overlap::Replace && job.sharding.is_none();
         loop {
             let running = by_fire(self.live_runs(job_id, job).await?);
+            if running.len() < limit && !checked_at_start {
+                return Ok(Admission::Run { first_run: None });
+            }
             if running.len() < limit {
-                return Ok(true);
+                let start = self.run_start(job_id, fire_id, None, 1, JobRunOutcome::Running, self.clock.now());
+                if let Some(run_id) = self.store.start_job_run_within(&start, job.max_concurrent).await? {
+                    return Ok(Admission::Run { first_run: Some(run_id) });
+                }
+                // Another node's fire took the room since: the rule again.
+                continue;
             }
             match job.overlap {
-                Overlap::Discard => return Ok(false),
+                Overlap::Discard => return Ok(Admission::Discarded),
                 Overlap::Replace => {
                     // The oldest go (every shard of a sharded one), leaving room for this one.
                     let over = running.len() + 1 - limit;
                     for run in running.into_iter().take(over).flatten() {
                         self.store.ask_job_run_stop(run).await?;
                     }
-                    return Ok(true);
+                    return Ok(Admission::Run { first_run: None });
                 }
                 Overlap::Serial => tokio::time::sleep(POLL).await,
             }
@@ -414,7 +447,8 @@ impl JobRunner {
         }
     }
 
-    async fn start(
+    /// An attempt's start, as the run log takes it.
+    fn run_start(
         &self,
         job_id: i64,
         fire_id: i64,
@@ -422,9 +456,8 @@ impl JobRunner {
         attempt: i32,
         outcome: JobRunOutcome,
         at: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        let start = JobRunStart { job_id, fire_id: Some(fire_id), attempt, node: &self.node, outcome, at, shard };
-        self.store.start_job_run(&start).await
+    ) -> JobRunStart<'_> {
+        JobRunStart { job_id, fire_id: Some(fire_id), attempt, node: &self.node, outcome, at, shard }
     }
 
     async fn finish(&self, run_id: i64, ended: &Attempt) -> Result<(), StoreError> {

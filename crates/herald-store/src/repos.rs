@@ -102,6 +102,9 @@ pub trait JobRepo: Send + Sync {
 pub trait JobRunRepo: Send + Sync {
     /// Writes an attempt's start to the run log; its id.
     async fn start_job_run(&self, run: &JobRunStart<'_>) -> Result<i64>;
+    /// Writes an attempt's start only while fewer than `limit` of the job's fires are running
+    /// (on any node; the shards of one fire count once); None when the limit was reached.
+    async fn start_job_run_within(&self, run: &JobRunStart<'_>, limit: u32) -> Result<Option<i64>>;
     /// Writes how an attempt ended, unless it ended already (a replaced run).
     async fn finish_job_run(&self, run_id: i64, end: &JobRunEnd<'_>) -> Result<()>;
     /// The job's attempts still running, oldest first.

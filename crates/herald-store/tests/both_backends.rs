@@ -98,6 +98,7 @@ on_both_backends!(
         retention_drops_status_events_that_waited_as_long_as_their_trace,
         jobs_fire_on_their_cadence_and_when_triggered_paused_or_not,
         the_run_log_pages_and_a_fixed_delay_counts_from_the_runs_end,
+        a_job_s_limit_of_runs_admits_no_more_when_nodes_start_at_once,
         an_alarm_sends_once_per_quiet_window_and_recovers_once,
         a_job_that_keeps_its_own_run_log_is_purged_by_its_own_days,
         job_shards_spread_are_taken_over_and_end_their_fire_once,

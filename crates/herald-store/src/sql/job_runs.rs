@@ -4,7 +4,7 @@
 
 use super::Backend;
 use super::codec::{opt_time_of, time_of};
-use super::dialect::{DbRow, TRUE, begin_write, db_time};
+use super::dialect::{Db, DbRow, FOR_NO_KEY_UPDATE, TRUE, begin_write, db_time};
 use crate::error::{Result, StoreError};
 use crate::listing::{JobRunFilter, Window};
 use crate::model::{JobRunEnd, JobRunOutcome, JobRunRecord, JobRunStart};
@@ -21,22 +21,29 @@ const PAGE_OF_RUNS: &str = " AND ($2 IS NULL OR outcome = $2) ORDER BY id DESC L
 #[async_trait]
 impl JobRunRepo for Backend {
     async fn start_job_run(&self, run: &JobRunStart<'_>) -> Result<i64> {
-        let ended = (run.outcome != JobRunOutcome::Running).then(|| db_time(run.at));
-        Ok(sqlx::query_scalar(
-            "INSERT INTO job_runs (job_id, schedule_id, fire_id, attempt, node, outcome, started_at, ended_at, shard, shards) \
-             VALUES ($1, (SELECT id FROM schedules WHERE job_id = $1), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        insert_run(&self.pool, run).await
+    }
+
+    async fn start_job_run_within(&self, run: &JobRunStart<'_>, limit: u32) -> Result<Option<i64>> {
+        let mut tx = begin_write(&self.pool).await?;
+        // The job's schedule row locked (the lock order of a fire claim and a job's edit): two
+        // nodes admitting a fire of the job at once take turns.
+        sqlx::query(formatcp!("SELECT id FROM schedules WHERE job_id = $1{FOR_NO_KEY_UPDATE}"))
+            .bind(run.job_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let running: i64 = sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT COALESCE(fire_id, -id)) FROM job_runs WHERE job_id = $1 AND outcome = 'running'",
         )
         .bind(run.job_id)
-        .bind(run.fire_id)
-        .bind(run.attempt)
-        .bind(run.node)
-        .bind(run.outcome.as_str())
-        .bind(db_time(run.at))
-        .bind(ended)
-        .bind(run.shard.map(|s| s.index as i32))
-        .bind(run.shard.map(|s| s.total as i32))
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+        if running >= i64::from(limit.max(1)) {
+            return Ok(None);
+        }
+        let id = insert_run(&mut *tx, run).await?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn finish_job_run(&self, run_id: i64, end: &JobRunEnd<'_>) -> Result<()> {
@@ -153,6 +160,26 @@ impl JobRunRepo for Backend {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Writes an attempt's start (already ended when it is not `running`, a discarded fire's).
+async fn insert_run<'e>(db: impl sqlx::Executor<'e, Database = Db>, run: &JobRunStart<'_>) -> Result<i64> {
+    let ended = (run.outcome != JobRunOutcome::Running).then(|| db_time(run.at));
+    Ok(sqlx::query_scalar(
+        "INSERT INTO job_runs (job_id, schedule_id, fire_id, attempt, node, outcome, started_at, ended_at, shard, shards) \
+         VALUES ($1, (SELECT id FROM schedules WHERE job_id = $1), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(run.job_id)
+    .bind(run.fire_id)
+    .bind(run.attempt)
+    .bind(run.node)
+    .bind(run.outcome.as_str())
+    .bind(db_time(run.at))
+    .bind(ended)
+    .bind(run.shard.map(|s| s.index as i32))
+    .bind(run.shard.map(|s| s.total as i32))
+    .fetch_one(db)
+    .await?)
 }
 
 fn run_from_row(r: &DbRow) -> Result<JobRunRecord> {

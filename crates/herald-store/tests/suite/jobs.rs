@@ -112,6 +112,44 @@ pub async fn the_run_log_pages_and_a_fixed_delay_counts_from_the_runs_end(store:
     assert_eq!(store.list_job_runs(&all).await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [second]);
 }
 
+pub async fn a_job_s_limit_of_runs_admits_no_more_when_nodes_start_at_once(store: Arc<dyn Store>) {
+    let start = t0();
+    let limited = store.create_job(&job("limited", serde_json::json!({"type": "api"})), start).await.unwrap();
+    store.trigger_job(limited.id, start, None).await.unwrap();
+    let fire = store.claim_due_fires("node-a", start, GRACE, 10).await.unwrap().remove(0);
+    let begin = |fire_id, node: &'static str| JobRunStart {
+        job_id: limited.id,
+        fire_id,
+        attempt: 1,
+        node,
+        outcome: JobRunOutcome::Running,
+        at: start,
+        shard: None,
+    };
+    // Two shards of one fire are one run of the limit.
+    let shard_a = store.start_job_run_within(&begin(Some(fire.fire_id), "node-a"), 2).await.unwrap();
+    let shard_b = store.start_job_run_within(&begin(Some(fire.fire_id), "node-b"), 2).await.unwrap();
+    assert!(shard_a.is_some() && shard_b.is_some());
+
+    // Eight nodes asking for the one room left at once (each with a connection open already,
+    // so none is held back by connecting): one gets it.
+    let warm = (0..8).map(|_| store.running_job_runs(limited.id));
+    futures::future::try_join_all(warm).await.unwrap();
+    let asks = (0..8).map(|_| {
+        let store = store.clone();
+        let run = begin(None, "node-c");
+        tokio::spawn(async move { store.start_job_run_within(&run, 2).await.unwrap() })
+    });
+    let admitted: Vec<i64> = futures::future::join_all(asks).await.into_iter().filter_map(|r| r.unwrap()).collect();
+    assert_eq!(admitted.len(), 1, "{admitted:?}");
+    assert_eq!(store.running_job_runs(limited.id).await.unwrap().len(), 3);
+
+    let end = JobRunEnd { outcome: JobRunOutcome::Succeeded, at: start, status_code: None, output: None, error: None };
+    store.finish_job_run(admitted[0], &end).await.unwrap();
+    assert!(store.start_job_run_within(&begin(None, "node-c"), 2).await.unwrap().is_some(), "room again");
+    assert!(store.start_job_run_within(&begin(None, "node-c"), 2).await.unwrap().is_none(), "and no more");
+}
+
 pub async fn a_cadence_this_version_cannot_read_is_passed_over_and_the_claim_goes_on(store: Arc<dyn Store>, raw: Raw) {
     let start = t0();
     let every = serde_json::json!({"type": "fixed_rate", "everySecs": 60});
