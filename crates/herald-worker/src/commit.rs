@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Most outcomes written in one transaction.
 pub const GROUP_MAX: usize = 256;
-/// How long the first outcome of a group waits for others.
+/// How long a single send's outcome, first of a group, waits for others.
 pub const GROUP_WAIT: Duration = Duration::from_millis(5);
 
 type Ack = oneshot::Sender<Result<(), String>>;
@@ -47,17 +47,21 @@ fn gone() -> StoreError {
 
 async fn run(mut rx: mpsc::Receiver<(Vec<TraceEntry>, Ack)>, ledger: Arc<dyn LedgerRepo>, clock: Arc<dyn Clock>) {
     while let Some(first) = rx.recv().await {
+        // One send's outcome waits a moment for others; a whole batch's (a channel taking the
+        // batch at once) is a group already, and goes with whatever is queued now.
+        let wait = if first.0.len() == 1 { GROUP_WAIT } else { Duration::ZERO };
         let mut group = vec![first];
         let mut size = group[0].0.len();
-        let deadline = tokio::time::Instant::now() + GROUP_WAIT;
+        let deadline = tokio::time::Instant::now() + wait;
         while size < GROUP_MAX {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(next)) => {
-                    size += next.0.len();
-                    group.push(next);
-                }
-                _ => break,
-            }
+            let next = match rx.try_recv() {
+                Ok(next) => Some(next),
+                Err(_) if wait.is_zero() => None,
+                Err(_) => tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten(),
+            };
+            let Some(next) = next else { break };
+            size += next.0.len();
+            group.push(next);
         }
         let outcomes: Vec<TraceEntry> = group.iter().flat_map(|(o, _)| o.iter().cloned()).collect();
         let written = ledger.record_outcomes(&outcomes, clock.now()).await.map(|_| ()).map_err(|e| e.to_string());

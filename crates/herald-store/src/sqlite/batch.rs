@@ -1,5 +1,5 @@
-//! Many-row writes on SQLite: one statement per row inside one write transaction (SQLite has
-//! no arrays to bind a column at once), or one multi-row VALUES statement. The shared
+//! Many-row writes on SQLite: multi-row VALUES statements (SQLite has no arrays to bind a
+//! column at once), or one statement per row inside one write transaction where few rows come. The shared
 //! repositories call these by the same names as `postgres/batch.rs`.
 
 use super::dialect::{Db, DbPool, Tx, begin_write, db_time};
@@ -32,52 +32,57 @@ pub(super) async fn insert_final_states(
     now: DateTime<Utc>,
 ) -> Result<HashSet<String>> {
     let mut new = HashSet::with_capacity(outcomes.len());
-    for o in outcomes {
-        let inserted = sqlx::query(
-            "INSERT INTO deliveries (message_id, template_id, run_id, receiver, state, detail, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING",
-        )
-        .bind(o.message_id.as_str())
-        .bind(o.template_id)
-        .bind(o.run_id)
-        .bind(&o.receiver)
-        .bind(o.event.as_str())
-        .bind(&o.detail)
-        .bind(db_time(now))
-        .execute(&mut **tx)
-        .await?;
-        if inserted.rows_affected() > 0 {
-            trace_one(tx, o, now).await?;
-            new.insert(o.message_id.as_str().to_string());
-        }
+    for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO deliveries (message_id, template_id, run_id, receiver, state, detail, at) ",
+        );
+        insert.push_values(chunk, |mut b, o| {
+            b.push_bind(o.message_id.as_str())
+                .push_bind(o.template_id)
+                .push_bind(o.run_id)
+                .push_bind(&o.receiver)
+                .push_bind(o.event.as_str())
+                .push_bind(&o.detail)
+                .push_bind(db_time(now));
+        });
+        insert.push(" ON CONFLICT (message_id) DO NOTHING RETURNING message_id");
+        let inserted: Vec<String> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
+        new.extend(inserted);
     }
+    let traced: Vec<&TraceEntry> = outcomes.iter().copied().filter(|o| new.contains(o.message_id.as_str())).collect();
+    trace_rows(tx, &traced, now).await?;
     Ok(new)
 }
 
 pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: DateTime<Utc>) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    for o in outcomes {
-        trace_one(&mut tx, o, now).await?;
-    }
+    trace_rows(&mut tx, outcomes, now).await?;
     tx.commit().await?;
     Ok(())
 }
 
-async fn trace_one(tx: &mut Tx, o: &TraceEntry, now: DateTime<Utc>) -> Result<()> {
-    // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
-    sqlx::query(
-        "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-    )
-    .bind(o.message_id.as_str())
-    .bind(o.template_id)
-    .bind(o.run_id)
-    .bind(&o.receiver)
-    .bind(o.event.as_str())
-    .bind(&o.detail)
-    .bind(db_time(now))
-    .execute(&mut **tx)
-    .await?;
+/// Rows a multi-row statement carries: 7 binds each, well within SQLite's 32,766 variables.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Traces `outcomes` in input order, a multi-row statement per [`ROWS_PER_STATEMENT`].
+async fn trace_rows(tx: &mut Tx, outcomes: &[&TraceEntry], now: DateTime<Utc>) -> Result<()> {
+    for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) ",
+        );
+        insert.push_values(chunk, |mut b, o| {
+            b.push_bind(o.message_id.as_str())
+                .push_bind(o.template_id)
+                .push_bind(o.run_id)
+                .push_bind(&o.receiver)
+                .push_bind(o.event.as_str())
+                .push_bind(&o.detail)
+                .push_bind(db_time(now));
+        });
+        // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
+        insert.push(" ON CONFLICT DO NOTHING");
+        insert.build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
