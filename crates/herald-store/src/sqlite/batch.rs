@@ -33,18 +33,11 @@ pub(super) async fn insert_final_states(
 ) -> Result<HashSet<String>> {
     let mut new = HashSet::with_capacity(outcomes.len());
     for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = QueryBuilder::<Db>::new(
+        let mut insert = outcome_rows(
             "INSERT INTO deliveries (message_id, template_id, run_id, receiver, state, detail, at) ",
+            chunk,
+            now,
         );
-        insert.push_values(chunk, |mut b, o| {
-            b.push_bind(o.message_id.as_str())
-                .push_bind(o.template_id)
-                .push_bind(o.run_id)
-                .push_bind(&o.receiver)
-                .push_bind(o.event.as_str())
-                .push_bind(&o.detail)
-                .push_bind(db_time(now));
-        });
         insert.push(" ON CONFLICT (message_id) DO NOTHING RETURNING message_id");
         let inserted: Vec<String> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
         new.extend(inserted);
@@ -67,23 +60,32 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 /// Traces `outcomes` in input order, a multi-row statement per [`ROWS_PER_STATEMENT`].
 async fn trace_rows(tx: &mut Tx, outcomes: &[&TraceEntry], now: DateTime<Utc>) -> Result<()> {
     for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = QueryBuilder::<Db>::new(
+        let mut insert = outcome_rows(
             "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) ",
+            chunk,
+            now,
         );
-        insert.push_values(chunk, |mut b, o| {
-            b.push_bind(o.message_id.as_str())
-                .push_bind(o.template_id)
-                .push_bind(o.run_id)
-                .push_bind(&o.receiver)
-                .push_bind(o.event.as_str())
-                .push_bind(&o.detail)
-                .push_bind(db_time(now));
-        });
         // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
         insert.push(" ON CONFLICT DO NOTHING");
         insert.build().execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// `insert` (a table's seven outcome columns: message, template, run, receiver, event or
+/// state, detail, time) followed by one VALUES row per outcome, all at `now`.
+fn outcome_rows<'a>(insert: &str, outcomes: &'a [&TraceEntry], now: DateTime<Utc>) -> QueryBuilder<'a, Db> {
+    let mut rows = QueryBuilder::<Db>::new(insert);
+    rows.push_values(outcomes, |mut b, o| {
+        b.push_bind(o.message_id.as_str())
+            .push_bind(o.template_id)
+            .push_bind(o.run_id)
+            .push_bind(&o.receiver)
+            .push_bind(o.event.as_str())
+            .push_bind(&o.detail)
+            .push_bind(db_time(now));
+    });
+    rows
 }
 
 /// One multi-row statement, idempotent on message id.
