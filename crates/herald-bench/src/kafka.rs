@@ -2,10 +2,11 @@
 //! `KafkaBus::publish`, same payloads, same producer settings, on librdkafka's mock cluster.
 
 use crate::report::{Row, per_sec, rate, thousands};
+use crate::store_limits;
 use anyhow::Context;
 use futures::{StreamExt, TryStreamExt, stream};
 use herald_bus::{Bus, KafkaBus, KafkaConfig};
-use herald_core::{Batcher, DeliveryJob, JobOrigin};
+use herald_core::MAX_RECEIVERS_PER_BATCH;
 use rdkafka::ClientConfig;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -30,20 +31,14 @@ pub struct Sizes {
 
 /// The streamer's payloads: `DeliveryJob`s of 100 distinct receivers, serialized as JSON.
 pub fn payloads(n: usize) -> Vec<(String, Vec<u8>)> {
-    let mut batcher = Batcher::new(herald_core::Installation::new("bench"), 1);
+    let mut batcher = store_limits::batcher(MAX_RECEIVERS_PER_BATCH);
     let mut out = Vec::with_capacity(n);
     let mut row = 0;
     while out.len() < n {
         row += 1;
         if let Some(batch) = batcher.push(crate::csv::row(row)) {
-            let job = DeliveryJob {
-                template_id: 1,
-                origin: JobOrigin::Run { run_id: 1 },
-                batch,
-                released: false,
-                admitted: false,
-            };
-            out.push((job.key(), serde_json::to_vec(&job).expect("a job serializes")));
+            let message = store_limits::bus_message(batch);
+            out.push((message.key, message.payload));
         }
     }
     out

@@ -1,8 +1,8 @@
 //! herald's benchmarks: every herald path side by side with its limit, measured in one run,
 //! printed as a markdown table (see BENCHMARKS.md at the repository root).
 //!
-//! `cargo run --release -p herald-bench -- [--rows N]`; cluster mode, which needs the release
-//! herald binaries and the local PostgreSQL and Redis:
+//! `cargo run --release -p herald-bench -- [--rows N] [--e2e-rows N] [--e2e-sizes A,B,..]`;
+//! cluster mode, which needs the release herald binaries and the local PostgreSQL and Redis:
 //! `cargo build --release -p herald --bins && cargo run --release -p herald-bench -- --cluster`
 
 mod cluster;
@@ -10,25 +10,42 @@ mod csv;
 mod e2e;
 mod http;
 mod kafka;
+mod load;
 mod mem;
 mod node;
+mod pipeline;
 mod report;
+mod sqlite;
+mod store_limits;
+mod webhook;
 
 use clap::Parser;
 use report::{Row, mib, thousands};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Parser)]
 #[command(about = "herald's benchmarks, each against its limit, in one run")]
 struct Args {
-    /// Rows of the CSV comparison; every other size scales with it: Kafka messages = rows/100,
-    /// end-to-end crowd = rows/10, HTTP requests = rows/100; the small inputs of the memory
-    /// comparisons are rows/100 (CSV) and rows/100 (end to end).
+    /// Rows of the CSV comparison; every other size scales with it unless set: Kafka messages =
+    /// rows/100, end-to-end crowd = rows/10, webhook crowd = end-to-end crowd/10; the small
+    /// inputs of the memory comparisons are rows/100 (CSV) and rows/100 (end to end); each HTTP
+    /// load lasts 1 s per 333,334 rows, 3 s at most.
     #[arg(long, default_value_t = 1_000_000)]
     rows: usize,
-    /// Concurrent HTTP clients.
-    #[arg(long, default_value_t = 4)]
-    clients: usize,
+    /// Rows of the end-to-end crowd (default rows/10).
+    #[arg(long)]
+    e2e_rows: Option<usize>,
+    /// Also run the outbox end to end on a fresh node at each of these crowd sizes
+    /// (comma-separated), one row per size, to see whether the time per row stays flat.
+    #[arg(long, value_delimiter = ',')]
+    e2e_sizes: Vec<usize>,
+    /// Keep-alive connections of every HTTP load (`/send`, the bare handler, the webhook
+    /// receiver).
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// The HTTP load generator: wrk when on PATH (auto), wrk, or the in-process one.
+    #[arg(long, value_enum, default_value_t = load::GeneratorChoice::Auto)]
+    load_generator: load::GeneratorChoice,
     /// Outstanding publishes in the bounded-concurrency Kafka comparison.
     #[arg(long, default_value_t = 256)]
     in_flight: usize,
@@ -50,9 +67,10 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let rows = args.rows.max(1_000);
     let csv_small = (rows / 100).max(100);
-    let e2e_rows = (rows / 10).max(100);
-    let e2e_small = (rows / 100).max(100);
-    let http = http::Sizes { clients: args.clients.max(1), per_client: (rows / 100 / args.clients.max(1)).max(50) };
+    let e2e_rows = args.e2e_rows.unwrap_or(rows / 10).max(100);
+    let e2e = e2e::Sizes { small: (rows / 100).max(100), rows: e2e_rows, webhook: (e2e_rows / 10).max(100) };
+    let load_secs = (rows as u64).div_ceil(333_334).clamp(1, 3);
+    let load = load::Load::new(args.connections, Duration::from_secs(load_secs), args.load_generator)?;
     let kafka = kafka::Sizes {
         messages: (rows / 100).max(100),
         in_flight: args.in_flight.max(1),
@@ -79,17 +97,20 @@ fn main() -> anyhow::Result<()> {
     }
 
     let mut table: Vec<Row> = Vec::new();
-    eprintln!("[1/4] crowd CSV");
-    let (rows_csv, csv_limit) = csv::run(rows, csv_small)?;
-    table.extend(rows_csv);
+    eprintln!("[1/5] crowd CSV");
+    table.extend(csv::run(rows, csv_small)?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    eprintln!("[2/4] HTTP");
-    table.extend(runtime.block_on(http::run(&http))?);
-    eprintln!("[3/4] end to end");
-    table.extend(runtime.block_on(e2e::run(e2e_small, e2e_rows, csv_limit))?);
-    eprintln!("[4/4] Kafka");
+    eprintln!("[2/5] HTTP ({})", load.describe());
+    table.extend(runtime.block_on(http::run(&load))?);
+    eprintln!("[3/5] end to end");
+    table.extend(runtime.block_on(e2e::run(&e2e, &load))?);
+    eprintln!("[4/5] Kafka");
     table.extend(runtime.block_on(kafka::run(&kafka))?);
+    if !args.e2e_sizes.is_empty() {
+        eprintln!("[5/5] end to end by crowd size");
+        table.extend(runtime.block_on(e2e::scaling(&args.e2e_sizes))?);
+    }
     drop(runtime);
 
     report::print_table(&table);

@@ -1,10 +1,13 @@
 //! A herald node started in-process on a temp directory (embedded mode: SQLite state and
-//! bus, local crowd files), with the shipped defaults except paths, port and sample data.
+//! bus, local crowd files), with the shipped defaults except paths, port, sample data and
+//! private network targets (allowed, so the webhook channel reaches the bench's loopback
+//! receiver).
 
 use anyhow::{Context, ensure};
 use herald::config::Config;
 use herald::node::{Node, Roles};
 use herald_core::SystemClock;
+use herald_store::Durability;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -19,11 +22,17 @@ pub struct BenchNode {
 impl BenchNode {
     pub async fn start() -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let config = Config::in_dir(dir.path());
+        let mut config = Config::in_dir(dir.path());
+        config.channels.allow_private_networks = true;
         let node = Node::start(&config, Roles::ALL, Arc::new(SystemClock)).await?;
         let key = node.new_api_key.clone().context("a fresh database gets an API key")?;
         let base = format!("http://{}", node.addr.context("the api role listens")?);
         Ok(Self { node, base, key, http: reqwest::Client::new(), _dir: dir })
+    }
+
+    /// The SQLite durability the node runs with (herald's default).
+    pub fn durability() -> Durability {
+        Config::default().database.sqlite_durability
     }
 
     pub fn url(&self, path: &str) -> String {

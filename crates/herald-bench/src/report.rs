@@ -18,7 +18,7 @@ impl Row {
 }
 
 /// Two decimals, or two significant digits for small ratios: 0.5 -> "0.50", 0.00123 -> "0.0012".
-fn significant(r: f64) -> String {
+pub fn significant(r: f64) -> String {
     let decimals = if r > 0.0 && r < 0.1 { (1.0 - r.log10().floor()) as usize } else { 2 };
     format!("{r:.decimals$}")
 }
