@@ -63,8 +63,17 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// herald's own logs to stderr, errors only unless RUST_LOG says otherwise: a failing request
+/// or delivery in a measurement says why.
+fn log_herald_errors() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    log_herald_errors();
     let rows = args.rows.max(1_000);
     let csv_small = (rows / 100).max(100);
     let e2e_rows = args.e2e_rows.unwrap_or(rows / 10).max(100);
