@@ -37,10 +37,23 @@ pub async fn run(load: &Load) -> anyhow::Result<Vec<Row>> {
                       "content": {"text": "{$name}, your code is {$code}"}});
     let template_id = node.template(&spec).await?;
     let limit = load.measure(&send_target(noop_url, &node.key, template_id)).await?;
-    let herald = load.measure(&send_target(node.url("/send"), &node.key, template_id)).await?;
+    let send = send_target(node.url("/send"), &node.key, template_id);
+    let herald = load.measure(&send).await?;
+    check_after_load(&send).await;
     server.abort();
     node.shutdown().await;
     Ok(rows(load, &limit, &herald))
+}
+
+/// Whether herald still answers `/send` once the load has ended. wrk's end closes its
+/// connections with requests in flight; herald's handlers dropped mid-transaction have been
+/// seen to leave a pooled SQLite connection inside a transaction ("attempted to call
+/// begin_with at non-zero transaction depth"), after which `/send` answers 500.
+async fn check_after_load(send: &Target) {
+    let answer = crate::load::answer(send).await;
+    if !answer.starts_with("200") {
+        eprintln!("herald's /send after the load ended (connections closed mid-request) answers: {answer}");
+    }
 }
 
 fn rows(load: &Load, limit: &Measured, herald: &Measured) -> Vec<Row> {

@@ -88,12 +88,14 @@ impl Load {
             Generator::Wrk => format!("wrk ({} threads)", self.wrk_threads()),
             Generator::InProcess => "in-process load generator (reqwest, one client per connection)".to_owned(),
         };
-        format!("{generator}, {c} connections, {secs} s after a {warm_up} s warm-up")
+        format!("{generator}, {c} connections, {secs} s after a {warm_up} s in-process warm-up")
     }
 
-    /// A warm-up load, then the timed one.
+    /// A warm-up load, then the timed one. The warm-up is in process whatever the generator: it
+    /// lets each connection finish its request, where wrk's end cuts requests off mid-flight (which
+    /// herald's `/send` does not survive: see `http::check_after_load`).
     pub async fn measure(&self, target: &Target) -> anyhow::Result<Measured> {
-        self.run(target, WARM_UP).await?;
+        in_process(target, self.connections, WARM_UP, LOADS.fetch_add(1, Ordering::Relaxed) + 1).await?;
         self.run(target, self.duration).await
     }
 
@@ -105,7 +107,7 @@ impl Load {
                 let measured = tokio::task::spawn_blocking(move || this.wrk(&owned, duration, load)).await?;
                 match measured {
                     Ok(measured) => Ok(measured),
-                    Err(e) => Err(e.context(format!("one more request, by reqwest: {}", probe(target).await))),
+                    Err(e) => Err(e.context(format!("one more request, by reqwest: {}", answer(target).await))),
                 }
             }
             Generator::InProcess => in_process(target, self.connections, duration, load).await,
@@ -135,9 +137,10 @@ impl Load {
     }
 }
 
-/// What `target` answers one request, to show why wrk reported failures.
-async fn probe(target: &Target) -> String {
-    match target.request(&reqwest::Client::new(), &seq(0, 0, 1)).send().await {
+/// What `target` answers one more request (its status and body), or why it did not.
+pub async fn answer(target: &Target) -> String {
+    let load = LOADS.fetch_add(1, Ordering::Relaxed) + 1;
+    match target.request(&reqwest::Client::new(), &seq(load, 0, 1)).send().await {
         Ok(response) => format!("{} {}", response.status(), response.text().await.unwrap_or_default()),
         Err(e) => format!("failed: {e}"),
     }
