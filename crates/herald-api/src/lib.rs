@@ -18,6 +18,7 @@ mod extract;
 mod filters;
 mod funnel;
 mod inbound;
+pub mod intake;
 mod job_children;
 mod jobs;
 mod json;
@@ -77,6 +78,8 @@ impl Default for ApiLimits {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
+    /// Where the send API's accepted messages are recorded and published, in groups.
+    pub intake: intake::Intake,
     pub crowds: Arc<dyn CrowdStore>,
     pub clock: Arc<dyn Clock>,
     pub limits: ApiLimits,

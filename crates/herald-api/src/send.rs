@@ -146,8 +146,7 @@ async fn accept(
     keep_first_ids(state, &template, &params, &mut plan).await?;
     let encoded = EncodedJobs::encode(template.spec.channel, &plan.jobs).map_err(|e| too_large(e, single))?;
     let detail = format!("send API request {request_id}");
-    state.store.record_trace(&TraceEntry::accepted(&plan.jobs, Some(&detail)), state.clock.now()).await?;
-    encoded.publish(state.bus.as_ref()).await?;
+    state.intake.accept(TraceEntry::accepted(&plan.jobs, Some(&detail)), encoded).await?;
     tracing::info!(template_id, request_id = %request_id, messages = plan.sent.len(), "send API accepted");
     Ok(Json(SendAnswer { code: codes::SUCCESS, msg: "操作成功", data: plan.sent }))
 }

@@ -32,7 +32,7 @@ impl Api {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("h.sqlite")).await.unwrap());
         let clock = Arc::new(TestClock::new(Utc.with_ymd_and_hms(2026, 4, 1, 12, 0, 0).unwrap()));
-        let bus = Arc::new(SqliteBus::new(store.pool().clone(), clock.clone(), 5));
+        let bus = Arc::new(SqliteBus::new(store.writer().clone(), clock.clone(), 5));
         let http = OutboundHttp::new(HttpSettings::default()).unwrap();
         let tokens = Tokens::new(Arc::new(MemoryTokenCache::default()), clock.clone());
         let sealer = Sealer::from_key_file(&dir.path().join("herald.key")).unwrap();
@@ -46,6 +46,7 @@ impl Api {
             login_guard: Default::default(),
             store: store.clone(),
             bus: bus.clone(),
+            intake: herald_api::intake::Intake::start(store.clone(), bus.clone(), clock.clone()),
             crowds: Arc::new(LocalCrowdStore::new(dir.path().join("crowds"))),
             clock,
             limits: ApiLimits::default(),

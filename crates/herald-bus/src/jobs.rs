@@ -54,6 +54,16 @@ impl EncodedJobs {
         Ok(Self { topic: topic_for(channel), messages })
     }
 
+    /// The topic the jobs go to.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The encoded jobs, for a producer that publishes several encodings of one topic together.
+    pub fn messages(&self) -> &[BusMessage] {
+        &self.messages
+    }
+
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
     }

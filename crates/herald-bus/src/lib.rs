@@ -63,6 +63,21 @@ pub trait Bus: Send + Sync + 'static {
     /// claim lapsed and the message has since been claimed, retried or dead-lettered.
     async fn ack(&self, claim: &BusClaim) -> Result<(), BusError>;
 
+    /// Acks every claim and returns the ids of those refused as [`BusError::LeaseLost`]. On
+    /// another error some may have been acked (acking one again is refused as lost, harmless).
+    /// The default acks them one at a time; a backend with statements may do all in one.
+    async fn ack_all(&self, claims: &[&BusClaim]) -> Result<Vec<i64>, BusError> {
+        let mut lost = Vec::new();
+        for claim in claims {
+            match self.ack(claim).await {
+                Ok(()) => {}
+                Err(BusError::LeaseLost { id }) => lost.push(id),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(lost)
+    }
+
     /// Failed handling: requeue after `delay`, or dead-letter once attempts reach the bus's
     /// max_attempts.
     async fn retry(&self, claim: &BusClaim, error: &str, delay: Duration) -> Result<RetryOutcome, BusError>;

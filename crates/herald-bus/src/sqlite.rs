@@ -7,13 +7,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use herald_core::Clock;
-use sqlx::SqlitePool;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use std::collections::HashSet;
 
 use crate::{Bus, BusClaim, BusError, BusMessage, MAX_CLAIM, MAX_PAYLOAD_BYTES, RetryOutcome, TopicStats};
 
 /// Enqueues one message: topic, key, payload, now.
 const ENQUEUE: &str = "INSERT INTO bus_messages (topic, msg_key, payload, visible_at, created_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?4, ?4)";
+
+/// Claims one `ack_all` statement deletes (two binds each).
+const ACKS_PER_STATEMENT: usize = 400;
 
 /// Longest `last_error` kept per message; provider error bodies can be large.
 const MAX_ERROR_BYTES: usize = 4096;
@@ -247,6 +251,24 @@ impl Bus for SqliteBus {
             return Err(BusError::LeaseLost { id: claim.id });
         }
         Ok(())
+    }
+
+    /// One statement per [`ACKS_PER_STATEMENT`] claims.
+    async fn ack_all(&self, claims: &[&BusClaim]) -> Result<Vec<i64>, BusError> {
+        let mut acked: HashSet<i64> = HashSet::with_capacity(claims.len());
+        for part in claims.chunks(ACKS_PER_STATEMENT) {
+            let mut delete = QueryBuilder::<Sqlite>::new(
+                "DELETE FROM bus_messages WHERE status = 'inflight' AND (id, lease) IN (VALUES ",
+            );
+            let mut rows = delete.separated(", ");
+            for claim in part {
+                rows.push("(").push_bind_unseparated(claim.id).push_unseparated(", ");
+                rows.push_bind_unseparated(claim.lease).push_unseparated(")");
+            }
+            delete.push(") RETURNING id");
+            acked.extend(delete.build_query_scalar::<i64>().fetch_all(&self.pool).await?);
+        }
+        Ok(claims.iter().map(|c| c.id).filter(|id| !acked.contains(id)).collect())
     }
 
     async fn retry(&self, claim: &BusClaim, error: &str, delay: Duration) -> Result<RetryOutcome, BusError> {

@@ -26,7 +26,7 @@ impl Embedded {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("h.sqlite")).await.unwrap());
         let clock = Arc::new(TestClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()));
-        let bus = Arc::new(SqliteBus::new(store.pool().clone(), clock.clone(), 5));
+        let bus = Arc::new(SqliteBus::new(store.writer().clone(), clock.clone(), 5));
         let crowds = Arc::new(LocalCrowdStore::new(dir.path().join("crowds")));
         Self { store, bus, crowds, clock, _dir: dir }
     }

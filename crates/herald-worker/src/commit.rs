@@ -1,18 +1,18 @@
 //! Group commit of outcomes: every finished send hands its outcome here and waits until it is in
-//! the delivery ledger. One task gathers what arrives within a few milliseconds (or up to a
-//! group's size) into one write, so sends in flight share a transaction, and a send's slot is
-//! free only once its outcome is durable: a crash repeats at most the sends in flight.
+//! the delivery ledger. One task writes whatever is queued (up to a group's size) in one
+//! transaction; what arrives while it writes goes in the next, so sends in flight share a
+//! transaction without any send waiting on a timer, and a send's slot is free only once its
+//! outcome is durable: a crash repeats at most the sends in flight. (A 5 ms wait for company
+//! used to bound a channel sending one message at a time to 8 sends in flight / 5 ms per worker:
+//! about 1,900 webhook deliveries a second against a receiver that takes 75,000.)
 
 use herald_core::Clock;
 use herald_store::{LedgerRepo, StoreError, TraceEntry};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most outcomes written in one transaction.
 pub const GROUP_MAX: usize = 256;
-/// How long a single send's outcome, first of a group, waits for others.
-pub const GROUP_WAIT: Duration = Duration::from_millis(5);
 
 type Ack = oneshot::Sender<Result<(), String>>;
 
@@ -47,19 +47,10 @@ fn gone() -> StoreError {
 
 async fn run(mut rx: mpsc::Receiver<(Vec<TraceEntry>, Ack)>, ledger: Arc<dyn LedgerRepo>, clock: Arc<dyn Clock>) {
     while let Some(first) = rx.recv().await {
-        // One send's outcome waits a moment for others; a whole batch's (a channel taking the
-        // batch at once) is a group already, and goes with whatever is queued now.
-        let wait = if first.0.len() == 1 { GROUP_WAIT } else { Duration::ZERO };
         let mut group = vec![first];
         let mut size = group[0].0.len();
-        let deadline = tokio::time::Instant::now() + wait;
         while size < GROUP_MAX {
-            let next = match rx.try_recv() {
-                Ok(next) => Some(next),
-                Err(_) if wait.is_zero() => None,
-                Err(_) => tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten(),
-            };
-            let Some(next) = next else { break };
+            let Ok(next) = rx.try_recv() else { break };
             size += next.0.len();
             group.push(next);
         }

@@ -5,6 +5,7 @@
 mod claims;
 mod commit;
 mod limits;
+mod merge;
 mod pipeline;
 mod policies;
 mod run_gate;

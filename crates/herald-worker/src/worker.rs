@@ -1,10 +1,11 @@
-//! The polling loop around the pipeline: claim a batch from the channel's topic, handle it,
-//! then ack it, or hand it back for a retry with backoff. On shutdown the batch in hand is
-//! finished before the loop exits.
+//! The polling loop around the pipeline: claim batches from the channel's topic, handle them
+//! (merged, see `merge.rs`), then ack each, or hand it back for a retry with backoff. On
+//! shutdown the batches in hand are finished before the loop exits.
 
+use crate::merge::{Claimed, Merged, merge};
 use crate::pipeline::{Attempt, Pipeline};
 use futures::FutureExt;
-use herald_bus::{Bus, BusClaim};
+use herald_bus::{Bus, BusClaim, BusError};
 use herald_core::{DeliveryJob, InvalidSetting};
 use serde::{Deserialize, Serialize};
 use std::any::Any;
@@ -34,6 +35,9 @@ pub struct WorkerConfig {
     /// is extended every third of it; a claim whose holder died lapses after it, and only then
     /// is its message sent again.
     pub claim_secs: u64,
+    /// Batches one claim takes from the bus; those of one template, run and attempt are
+    /// handled as one (one-receiver `/send` batches above all).
+    pub batches_per_claim: usize,
 }
 
 impl Default for WorkerConfig {
@@ -46,6 +50,7 @@ impl Default for WorkerConfig {
             max_attempts: 5,
             retry_backoff_ms: 2_000,
             claim_secs: 30,
+            batches_per_claim: 32,
         }
     }
 }
@@ -59,7 +64,8 @@ impl WorkerConfig {
         InvalidSetting::check_range("poll_ms", self.poll_ms, 1, 60_000)?;
         InvalidSetting::check_range("max_attempts", self.max_attempts, 1, 100)?;
         InvalidSetting::check_range("retry_backoff_ms", self.retry_backoff_ms, 0, 3_600_000)?;
-        InvalidSetting::check_range("claim_secs", self.claim_secs, 3, 3_600)
+        InvalidSetting::check_range("claim_secs", self.claim_secs, 3, 3_600)?;
+        InvalidSetting::check_range("batches_per_claim", self.batches_per_claim, 1, herald_bus::MAX_CLAIM)
     }
 
     /// How long a send claim lasts unless extended.
@@ -88,76 +94,120 @@ impl Worker {
         Self { bus, pipeline, topic, config }
     }
 
-    /// Claims and handles one batch; false when the topic was empty.
-    pub async fn work_one(&self) -> Result<bool, herald_bus::BusError> {
-        let Some(claim) = self.bus.claim(&self.topic, 1, self.config.visibility()).await?.pop() else {
+    /// Claims up to `batches_per_claim` batches, handles them (merged where they share a
+    /// template, a run and an attempt, see `merge.rs`) and settles each claim. Returns false
+    /// when the topic had nothing ready. A bus error settling one claim does not stop the
+    /// others; the first is returned once all were tried.
+    pub async fn work_one(&self) -> Result<bool, BusError> {
+        let claims = self.bus.claim(&self.topic, self.config.batches_per_claim, self.config.visibility()).await?;
+        if claims.is_empty() {
             return Ok(false);
-        };
-        self.handle(claim).await?;
-        Ok(true)
-    }
-
-    async fn handle(&self, claim: BusClaim) -> Result<(), herald_bus::BusError> {
-        let job: DeliveryJob = match serde_json::from_slice(&claim.payload) {
-            Ok(job) => job,
-            Err(e) => {
-                tracing::error!(bus_id = claim.id, error = %e, "undecodable batch; dead-lettering");
-                let reason = format!("undecodable: {e}");
-                return self.bus.dead_letter(&claim, &reason).await;
+        }
+        let mut settled = Settled::default();
+        let mut decoded = Vec::with_capacity(claims.len());
+        for claim in claims {
+            match serde_json::from_slice::<DeliveryJob>(&claim.payload) {
+                Ok(job) => decoded.push(Claimed { claim, job }),
+                Err(e) => {
+                    tracing::error!(bus_id = claim.id, error = %e, "undecodable batch; dead-lettering");
+                    settled.note(self.bus.dead_letter(&claim, &format!("undecodable: {e}")).await);
+                }
+            }
+        }
+        let groups = merge(decoded);
+        let handling = async {
+            for merged in &groups {
+                let span = tracing::info_span!(
+                    "batch",
+                    template_id = merged.job.template_id,
+                    run_id = merged.job.run_id(),
+                    bus_id = merged.parts[0].claim.id,
+                    bus_batches = merged.parts.len()
+                );
+                self.handle_merged(merged, &mut settled).instrument(span).await;
             }
         };
-        let span =
-            tracing::info_span!("batch", template_id = job.template_id, run_id = job.run_id(), bus_id = claim.id);
-        self.handle_job(&claim, &job).instrument(span).await
+        // Every claim stays invisible to other workers until its group's turn has come and gone.
+        tokio::select! {
+            () = handling => {}
+            _ = self.keep_visible(groups.iter().flat_map(|m| m.parts.iter().map(|c| &c.claim)).collect()) => {
+                unreachable!("keep_visible never ends")
+            }
+        }
+        settled.into_result().map(|()| true)
     }
 
-    async fn handle_job(&self, claim: &BusClaim, job: &DeliveryJob) -> Result<(), herald_bus::BusError> {
-        let attempt = Attempt { number: claim.attempts, last: claim.attempts >= self.config.max_attempts };
+    async fn handle_merged(&self, merged: &Merged, settled: &mut Settled) {
+        let attempts = merged.parts[0].claim.attempts;
+        let attempt = Attempt { number: attempts, last: attempts >= self.config.max_attempts };
         // A panic in one batch (a bug, a bad stored setting) must not end this loop: the batch
         // goes back with a backoff like any other fault, and the worker takes the next one.
-        let handling = AssertUnwindSafe(self.pipeline.handle(job, attempt)).catch_unwind();
-        let handled = tokio::select! {
-            handled = handling => handled,
-            _ = self.keep_visible(claim) => unreachable!("keep_visible never ends"),
-        };
-        let handled = match handled {
-            Ok(handled) => handled,
-            Err(panic) => {
-                let delay = self.backoff(claim.attempts);
-                let reason = format!("worker panicked: {}", panic_message(panic.as_ref()));
-                tracing::error!(reason = %reason, ?delay, "batch panicked; retrying");
-                return self.bus.retry(claim, &reason, delay).await.map(|_| ());
-            }
-        };
+        let handled = AssertUnwindSafe(self.pipeline.handle(&merged.job, attempt)).catch_unwind().await;
+        let all: Vec<&BusClaim> = merged.parts.iter().map(|c| &c.claim).collect();
         match handled {
-            Ok(report) if report.retryable.is_empty() => {
-                tracing::info!(sent = report.sent, failed = report.failed, skipped = report.skipped, "batch handled");
-                self.bus.ack(claim).await
+            Err(panic) => {
+                let reason = format!("worker panicked: {}", panic_message(panic.as_ref()));
+                tracing::error!(reason = %reason, "batch panicked; retrying");
+                self.retry(&all, &reason, settled).await;
             }
-            Ok(report) => {
-                metrics::counter!("herald_batch_retries_total", "topic" => self.topic.clone()).increment(1);
-                let delay = self.backoff(claim.attempts);
-                tracing::warn!(retryable = report.retryable.len(), attempt = claim.attempts, ?delay, first_reason = %report.retryable[0].1, "batch partly failed; retrying");
-                self.bus.retry(claim, &report.retryable[0].1, delay).await.map(|_| ())
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "store error while handling batch; retrying");
+                self.retry(&all, &e.to_string(), settled).await;
             }
-            Err(e) => {
-                metrics::counter!("herald_batch_retries_total", "topic" => self.topic.clone()).increment(1);
-                let delay = self.backoff(claim.attempts);
-                tracing::error!(error = %e, ?delay, "store error while handling batch; retrying");
-                self.bus.retry(claim, &e.to_string(), delay).await.map(|_| ())
+            Ok(Ok(report)) => {
+                let (back, done) = merged.split_by_retry(&report.retryable);
+                tracing::info!(
+                    sent = report.sent,
+                    failed = report.failed,
+                    skipped = report.skipped,
+                    retrying = report.retryable.len(),
+                    "batch handled"
+                );
+                self.ack(&done, settled).await;
+                if let Some((_, reason)) = report.retryable.first() {
+                    tracing::warn!(retryable = report.retryable.len(), attempt = attempts, first_reason = %reason,
+                        "batch partly failed; retrying");
+                    self.retry(&back, reason, settled).await;
+                }
             }
         }
     }
 
-    /// Extends the batch's bus visibility every third of it while the batch is handled, so a
-    /// slow batch (a rate-limited channel, a slow provider) is never handed to another worker
-    /// while this one lives.
-    async fn keep_visible(&self, claim: &BusClaim) {
+    /// Acks `claims` at once; one whose lease was lost is noted like a failed ack.
+    async fn ack(&self, claims: &[&BusClaim], settled: &mut Settled) {
+        if claims.is_empty() {
+            return;
+        }
+        match self.bus.ack_all(claims).await {
+            Ok(lost) => {
+                for id in lost {
+                    settled.note_error(BusError::LeaseLost { id });
+                }
+            }
+            Err(e) => settled.note_error(e),
+        }
+    }
+
+    /// Hands `claims` back to the bus after a backoff.
+    async fn retry(&self, claims: &[&BusClaim], reason: &str, settled: &mut Settled) {
+        metrics::counter!("herald_batch_retries_total", "topic" => self.topic.clone()).increment(claims.len() as u64);
+        for claim in claims {
+            let delay = self.backoff(claim.attempts);
+            settled.note(self.bus.retry(claim, reason, delay).await.map(|_| ()));
+        }
+    }
+
+    /// Extends the claims' bus visibility every third of it while their batches are handled,
+    /// so a slow batch (a rate-limited channel, a slow provider) is never handed to another
+    /// worker while this one lives.
+    async fn keep_visible(&self, claims: Vec<&BusClaim>) {
         let visibility = self.config.visibility();
         loop {
             tokio::time::sleep(visibility / 3).await;
-            if let Err(e) = self.bus.extend(claim, visibility).await {
-                tracing::warn!(bus_id = claim.id, error = %e, "extending the batch's visibility failed");
+            for claim in &claims {
+                if let Err(e) = self.bus.extend(claim, visibility).await {
+                    tracing::warn!(bus_id = claim.id, error = %e, "extending the batch's visibility failed");
+                }
             }
         }
     }
@@ -187,6 +237,32 @@ impl Worker {
             }
         }
         tracing::info!(topic = %self.topic, "worker stopped");
+    }
+}
+
+/// The first bus error met while settling a claim's batches; the rest are logged.
+#[derive(Default)]
+struct Settled {
+    first_error: Option<BusError>,
+}
+
+impl Settled {
+    fn note(&mut self, result: Result<(), BusError>) {
+        if let Err(e) = result {
+            self.note_error(e);
+        }
+    }
+
+    fn note_error(&mut self, e: BusError) {
+        if self.first_error.is_some() {
+            tracing::warn!(error = %e, "settling a batch failed");
+        } else {
+            self.first_error = Some(e);
+        }
+    }
+
+    fn into_result(self) -> Result<(), BusError> {
+        self.first_error.map_or(Ok(()), Err)
     }
 }
 

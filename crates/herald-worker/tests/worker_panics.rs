@@ -58,7 +58,7 @@ async fn a_panicking_batch_is_retried_and_the_worker_goes_on() {
         // The panicked handling's claim lapses before the retry below comes.
         claim_ttl: chrono::Duration::seconds(3),
     }));
-    let bus: Arc<dyn Bus> = Arc::new(SqliteBus::new(store.pool().clone(), clock.clone(), 5));
+    let bus: Arc<dyn Bus> = Arc::new(SqliteBus::new(store.writer().clone(), clock.clone(), 5));
     let job = DeliveryJob {
         template_id: template.id,
         origin: JobOrigin::Api { request_id: "req".into() },

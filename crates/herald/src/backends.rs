@@ -137,7 +137,7 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Back
     };
     let bus: Arc<dyn Bus> = match (config.bus.kind, &database) {
         (BusKind::Sqlite, Database::Sqlite(s)) => {
-            Arc::new(SqliteBus::new(s.pool().clone(), clock, config.worker.max_attempts))
+            Arc::new(SqliteBus::new(s.writer().clone(), clock, config.worker.max_attempts))
         }
         (BusKind::Sqlite, Database::Postgres(_)) => {
             bail!("bus.kind: the sqlite bus needs a SQLite database; use kafka")

@@ -271,10 +271,12 @@ impl Node {
             ApiLimits { max_upload_bytes: config.crowd.max_upload_bytes, max_json_bytes: config.server.max_json_bytes };
         let installation = store.installation().await?;
         let channels = self.channels(config);
+        let intake = herald_api::intake::Intake::start(store.clone(), bus.clone(), clock.clone());
         let state = AppState {
             channels,
             store,
             bus,
+            intake,
             crowds,
             clock,
             accounts,

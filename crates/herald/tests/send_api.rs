@@ -273,3 +273,61 @@ async fn austins_own_readme_request_is_accepted_as_written() {
     assert_eq!(wait_outbox(&node, "13288888888").await["content"]["text"], "hello");
     node.node.shutdown().await;
 }
+
+/// Accepted messages (an `accepted` trace row, whether or not the client heard the answer).
+async fn accepted_messages(dir: &tempfile::TempDir) -> i64 {
+    let store = herald_store::SqliteStore::open(&dir.path().join("herald.sqlite")).await.unwrap();
+    let count = sqlx::query_scalar("SELECT COUNT(*) FROM trace WHERE event = 'accepted'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    count
+}
+
+/// Clients that hang up half-way (a request timeout shorter than the answer) must leave nothing
+/// half-done: every message herald accepted reaches the receiver once, every answered one among
+/// them, and the node goes on answering and writing. Under such a load a dropped request used to
+/// leave a pooled SQLite connection inside a transaction, and every write after it failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_hanging_up_mid_request_lose_nothing_and_wedge_nothing() {
+    let receiver = herald_testkit::RecordingReceiver::start().await;
+    let (dir, node, id) = node_with_webhook(&receiver).await;
+    let impatient = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let mut answered: Vec<String> = Vec::new();
+    for round in 0..20u64 {
+        let requests = (0..32u64).map(|i| {
+            let n = round * 32 + i;
+            let body = json!({"code": "send", "messageTemplateId": id, "messageParam": {
+                "bizId": format!("order-{n}"), "receiver": format!("139{n:08}"), "variables": {"name": "A", "code": n}}});
+            let request = impatient
+                .post(node.url("/send"))
+                .header("X-API-Key", &node.key)
+                .timeout(Duration::from_micros(300 + n * 7_919 % 6_000))
+                .json(&body);
+            async move {
+                let answer: Value = request.send().await.ok()?.json().await.ok()?;
+                Some(answer["data"][0]["messageId"].as_str()?.to_string())
+            }
+        });
+        answered.extend(futures::future::join_all(requests).await.into_iter().flatten());
+    }
+    // The node still answers and delivers.
+    let body = json!({"code": "send", "messageTemplateId": id,
+        "messageParam": {"receiver": "13999999999", "variables": {"name": "B", "code": 1}}});
+    let (status, last) = node.post("/send", &body).await;
+    assert_eq!(status, 200, "{last}");
+    answered.push(last["data"][0]["messageId"].as_str().unwrap().to_string());
+
+    let accepted = accepted_messages(&dir).await as usize;
+    assert!(
+        receiver.wait_for(accepted, Duration::from_secs(30)).await,
+        "accepted {accepted}, got {}",
+        receiver.count()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!((receiver.count(), receiver.repeats()), (accepted, 0), "every accepted message once");
+    assert_eq!(receiver.missing(answered.iter().map(String::as_str)), Vec::<String>::new(), "every answered message");
+    assert!(answered.len() < 641, "some clients hung up before their answer: {} of 641 answered", answered.len());
+    node.node.shutdown().await;
+}

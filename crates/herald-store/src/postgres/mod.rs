@@ -104,6 +104,11 @@ impl PgStore {
         &self.pool
     }
 
+    /// Writes go through the same pool: PostgreSQL takes concurrent writers.
+    pub(crate) fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// The database's clock. Cluster nodes read time from here so that every node agrees on
     /// what is due, whatever their own clocks say.
     pub async fn database_now(&self) -> Result<DateTime<Utc>> {

@@ -76,7 +76,7 @@ async fn lock_account(tx: &mut Tx, id: i64) -> Result<String> {
 #[async_trait]
 impl AccountRepo for Backend {
     async fn create_account(&self, account: &AccountWrite, now: DateTime<Utc>) -> Result<AccountRecord> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO channel_accounts (name, channel, config_sealed, rate_per_second, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -130,7 +130,7 @@ impl AccountRepo for Backend {
     }
 
     async fn update_account(&self, id: i64, account: &AccountWrite, now: DateTime<Utc>) -> Result<AccountRecord> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let old = lock_account(&mut tx, id).await?;
         sqlx::query(
             "UPDATE channel_accounts SET name = $1, channel = $2, config_sealed = $3, rate_per_second = $4, \
@@ -159,7 +159,7 @@ impl AccountRepo for Backend {
     }
 
     async fn delete_account(&self, id: i64) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let name = lock_account(&mut tx, id).await?;
         let users: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM templates WHERE channel_account = $1 AND deleted_at IS NULL ORDER BY id",

@@ -17,7 +17,7 @@ use sqlx::Row;
 #[async_trait]
 impl AlarmRepo for Backend {
     async fn raise_alarm(&self, schedule_id: i64, rule: &str, now: DateTime<Utc>, quiet: Duration) -> Result<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         sqlx::query("INSERT INTO schedule_alarms (schedule_id, rule) VALUES ($1, $2) ON CONFLICT (schedule_id, rule) DO NOTHING")
             .bind(schedule_id)
             .bind(rule)
@@ -55,7 +55,7 @@ impl AlarmRepo for Backend {
         ))
         .bind(schedule_id)
         .bind(rule)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(recovered.rows_affected() > 0)
     }

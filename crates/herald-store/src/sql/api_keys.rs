@@ -42,7 +42,7 @@ impl ApiKeyRepo for Backend {
         .bind(key.prefix)
         .bind(key.scope.as_str())
         .bind(db_time(now))
-        .fetch_one(&self.pool)
+        .fetch_one(self.writer())
         .await?;
         Ok(id)
     }
@@ -60,7 +60,7 @@ impl ApiKeyRepo for Backend {
         .bind(id)
         .bind(db_time(now))
         .bind(db_time(unless_since))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -75,7 +75,7 @@ impl ApiKeyRepo for Backend {
     }
 
     async fn revoke_api_key(&self, id: i64, now: DateTime<Utc>) -> Result<Revoked> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let Some(row) = sqlx::query(&format!("{SELECT_KEY} WHERE id = $1")).bind(id).fetch_optional(&mut *tx).await?
         else {
             return Ok(Revoked::NotFound);

@@ -26,7 +26,7 @@ impl ClaimRepo for Backend {
         if sorted.is_empty() {
             return Ok(ClaimOutcome::default());
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let mut finished = QueryBuilder::<Db>::new("SELECT message_id FROM deliveries WHERE message_id");
         push_in_list(&mut finished, sorted.iter().copied());
         let finished: HashSet<String> = finished.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
@@ -78,7 +78,7 @@ impl ClaimRepo for Backend {
         query.push(" AND message_id");
         push_in_list(&mut query, ids.iter().map(MessageId::as_str));
         query.push(" RETURNING message_id");
-        let kept: Vec<String> = query.build_query_scalar().fetch_all(&self.pool).await?;
+        let kept: Vec<String> = query.build_query_scalar().fetch_all(self.writer()).await?;
         Ok(kept.into_iter().map(MessageId).collect())
     }
 
@@ -90,7 +90,7 @@ impl ClaimRepo for Backend {
         query.push_bind(token);
         query.push(" AND message_id");
         push_in_list(&mut query, ids.iter().map(MessageId::as_str));
-        query.build().execute(&self.pool).await?;
+        query.build().execute(self.writer()).await?;
         Ok(())
     }
 }

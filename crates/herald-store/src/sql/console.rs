@@ -35,7 +35,7 @@ impl UserRepo for Backend {
             .bind(name)
             .bind(password_hash)
             .bind(db_time(now))
-            .fetch_one(&self.pool)
+            .fetch_one(self.writer())
             .await
             .map_err(|e| name_taken(e, "user", name))?;
         user_from_row(&row)
@@ -54,7 +54,7 @@ impl UserRepo for Backend {
     }
 
     async fn set_user_password(&self, name: &str, password_hash: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let id: Option<i64> = sqlx::query_scalar(
             "UPDATE console_users SET password_hash = $1, updated_at = $2 WHERE name = $3 RETURNING id",
         )
@@ -79,7 +79,7 @@ impl UserRepo for Backend {
     }
 
     async fn set_user_disabled(&self, name: &str, disabled: bool, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         // Two users disabling each other at once must not both succeed.
         lock_table(&mut tx, "console_users").await?;
         let id: i64 = sqlx::query_scalar("SELECT id FROM console_users WHERE name = $1")
@@ -119,7 +119,7 @@ impl UserRepo for Backend {
             .bind(settings.language.as_deref())
             .bind(db_time(now))
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("user", user_id));
@@ -141,7 +141,7 @@ impl UserRepo for Backend {
         .bind(user_id)
         .bind(db_time(now))
         .bind(db_time(expires_at))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -168,20 +168,23 @@ impl UserRepo for Backend {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.writer())
+            .await?;
         Ok(())
     }
 
     async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
         let done = sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
             .bind(db_time(now))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected())
     }
 
     async fn create_setup_token(&self, token_hash: &str, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         sqlx::query("DELETE FROM console_setup_tokens").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO console_setup_tokens (token_hash, created_at, expires_at) VALUES ($1, $2, $3)")
             .bind(token_hash)
@@ -211,7 +214,7 @@ impl UserRepo for Backend {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<UserRecord> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         // Concurrent redemptions (and the user check below) take turns.
         lock_table(&mut tx, "console_users").await?;
         let spent = sqlx::query("DELETE FROM console_setup_tokens WHERE token_hash = $1 AND expires_at > $2")

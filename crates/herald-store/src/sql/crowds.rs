@@ -32,7 +32,7 @@ impl CrowdRepo for Backend {
         .bind(crowd.size_bytes)
         .bind(db_time(crowd.created_at))
         .bind(bad_rows_json)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -59,14 +59,14 @@ impl CrowdRepo for Backend {
         let row = sqlx::query("UPDATE crowds SET original_name = $1 WHERE id = $2 AND deleted_at IS NULL RETURNING *")
             .bind(name.trim())
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.writer())
             .await?
             .ok_or_else(|| StoreError::not_found("crowd", id))?;
         crowd_from_row(&row)
     }
 
     async fn delete_crowd(&self, id: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         sqlx::query_scalar::<_, String>(formatcp!(
             "SELECT id FROM crowds WHERE id = $1 AND deleted_at IS NULL{FOR_UPDATE}"
         ))

@@ -34,7 +34,7 @@ impl DeferredRepo for Backend {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         insert_deferred(&mut tx, &rows, now).await?;
         tx.commit().await?;
         Ok(())
@@ -44,7 +44,7 @@ impl DeferredRepo for Backend {
         if messages.is_empty() {
             return Ok(());
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let still_paused = super::run_pause::paused_in(&mut tx, run_id).await?;
         let rows = messages.iter().map(|m| DeferredRow::paused(m, still_paused, now)).collect::<Result<Vec<_>>>()?;
         insert_deferred(&mut tx, &rows, now).await?;
@@ -82,7 +82,7 @@ impl DeferredRepo for Backend {
         .bind(db_time(now + lease))
         .bind(db_time(now))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.writer())
         .await?;
         let mut claimed = rows.iter().map(deferred_from_row).collect::<Result<Vec<_>>>()?;
         claimed.sort_by(DeferredMessage::release_order);
@@ -95,7 +95,7 @@ impl DeferredRepo for Backend {
         }
         let mut query = QueryBuilder::<Db>::new("DELETE FROM deferred_messages WHERE seq");
         push_in_list(&mut query, seqs.iter().copied());
-        query.build().execute(&self.pool).await?;
+        query.build().execute(self.writer()).await?;
         Ok(())
     }
 }

@@ -21,11 +21,11 @@ const PAGE_OF_RUNS: &str = " AND ($2 IS NULL OR outcome = $2) ORDER BY id DESC L
 #[async_trait]
 impl JobRunRepo for Backend {
     async fn start_job_run(&self, run: &JobRunStart<'_>) -> Result<i64> {
-        insert_run(&self.pool, run).await
+        insert_run(self.writer(), run).await
     }
 
     async fn start_job_run_within(&self, run: &JobRunStart<'_>, limit: u32) -> Result<Option<i64>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         // The job's schedule row locked (the lock order of a fire claim and a job's edit): two
         // nodes admitting a fire of the job at once take turns.
         sqlx::query(formatcp!("SELECT id FROM schedules WHERE job_id = $1{FOR_NO_KEY_UPDATE}"))
@@ -57,7 +57,7 @@ impl JobRunRepo for Backend {
         .bind(end.output)
         .bind(end.error)
         .bind(run_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -74,7 +74,7 @@ impl JobRunRepo for Backend {
         let asked =
             sqlx::query(formatcp!("UPDATE job_runs SET stop_asked = {TRUE} WHERE id = $1 AND outcome = 'running'"))
                 .bind(run_id)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
         Ok(asked.rows_affected() > 0)
     }
@@ -113,7 +113,7 @@ impl JobRunRepo for Backend {
         .bind(fire_id)
         .bind(node)
         .bind(db_time(at))
-        .fetch_one(&self.pool)
+        .fetch_one(self.writer())
         .await?)
     }
 
@@ -134,7 +134,7 @@ impl JobRunRepo for Backend {
     }
 
     async fn complete_job_fire(&self, fire_id: i64, error: Option<&str>, ended: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let schedule_id = super::schedules::record_fire_outcome(&mut tx, fire_id, error).await?;
         let cadence = sqlx::query(formatcp!(
             "SELECT cadence, period_ms, hold_ms FROM schedules WHERE id = $1 AND enabled = {TRUE}"

@@ -39,11 +39,11 @@ impl JobShardRepo for Backend {
         )
         .bind(node)
         .bind(db_time(now))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         sqlx::query("DELETE FROM cluster_nodes WHERE seen_at < $1")
             .bind(db_time(now - FORGET_NODES_AFTER))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -57,7 +57,7 @@ impl JobShardRepo for Backend {
 
     async fn plan_job_shards(&self, fire: &ShardedFire<'_>) -> Result<()> {
         let total = i32::try_from(fire.nodes.len()).unwrap_or(i32::MAX);
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         for (shard, node) in (0..total).zip(&fire.nodes) {
             sqlx::query(
                 "INSERT INTO job_shards (fire_id, job_id, schedule_id, shard, total, node, param, planned_at) \
@@ -93,7 +93,7 @@ impl JobShardRepo for Backend {
         if open.is_none() {
             return Ok(None);
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cluster_nodes WHERE seen_at >= $1")
             .bind(db_time(seen_since))
             .fetch_one(&mut *tx)
@@ -149,13 +149,13 @@ impl JobShardRepo for Backend {
         .bind(db_time(until))
         .bind(id)
         .bind(node)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(renewed.rows_affected() > 0)
     }
 
     async fn end_job_shard(&self, id: i64, node: &str, end: &JobShardEnd<'_>) -> Result<Option<ShardedFireEnd>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let fire_id: Option<i64> = sqlx::query_scalar("SELECT fire_id FROM job_shards WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -21,7 +21,7 @@ const JOB_COLUMNS: &str = "SELECT j.id, j.spec_json, j.created_at, j.updated_at,
 #[async_trait]
 impl JobRepo for Backend {
     async fn create_job(&self, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO jobs (name, kind, spec_json, created_at, updated_at, keep_runs_days) \
              VALUES ($1, $4, $2, $3, $3, $5) \
@@ -42,7 +42,7 @@ impl JobRepo for Backend {
     }
 
     async fn update_job(&self, id: i64, spec: &JobSpec, now: DateTime<Utc>) -> Result<JobRecord> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let enabled = lock_job(&mut tx, id).await?;
         sqlx::query(
             "UPDATE jobs SET name = $1, spec_json = $2, updated_at = $3, kind = $5, keep_runs_days = $6 WHERE id = $4",
@@ -85,7 +85,7 @@ impl JobRepo for Backend {
     }
 
     async fn delete_job(&self, id: i64) -> Result<()> {
-        let deleted = sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let deleted = sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(self.writer()).await?;
         if deleted.rows_affected() == 0 {
             return Err(StoreError::not_found("job", id));
         }
@@ -93,7 +93,7 @@ impl JobRepo for Backend {
     }
 
     async fn set_job_enabled(&self, id: i64, enabled: bool, now: DateTime<Utc>) -> Result<JobRecord> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let was = lock_job(&mut tx, id).await?;
         if was != enabled {
             let spec = job_in(&mut tx, id).await?.spec;
@@ -111,7 +111,7 @@ impl JobRepo for Backend {
         .bind(db_time(now))
         .bind(id)
         .bind(param)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         if asked.rows_affected() == 0 {
             return Err(StoreError::not_found("job", id));

@@ -70,7 +70,7 @@ impl LedgerRepo for Backend {
         if sorted.is_empty() {
             return Ok(0);
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let new = record_final_states(&mut tx, &sorted, now).await?;
         tx.commit().await?;
         Ok(new)
@@ -80,7 +80,7 @@ impl LedgerRepo for Backend {
         if outcomes.is_empty() {
             return Ok(());
         }
-        insert_trace(&self.pool, &in_key_order(outcomes), now).await
+        insert_trace(self.writer(), &in_key_order(outcomes), now).await
     }
 
     async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>> {
@@ -95,7 +95,7 @@ impl LedgerRepo for Backend {
         if entries.is_empty() {
             return Ok(());
         }
-        insert_outbox(&self.pool, entries).await
+        insert_outbox(self.writer(), entries).await
     }
 
     async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxEntry>> {

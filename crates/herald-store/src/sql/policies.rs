@@ -23,7 +23,7 @@ impl PolicyRepo for Backend {
         .bind(template_id)
         .bind(reason)
         .bind(db_time(now))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("template", template_id));
@@ -34,7 +34,7 @@ impl PolicyRepo for Backend {
     async fn undiscard_template(&self, template_id: i64) -> Result<()> {
         sqlx::query("DELETE FROM discarded_templates WHERE template_id = $1")
             .bind(template_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -74,13 +74,13 @@ impl PolicyRepo for Backend {
                 .bind(channel.as_str())
                 .bind(rate)
                 .bind(db_time(now))
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?
             }
             None => {
                 sqlx::query("DELETE FROM channel_rates WHERE channel = $1")
                     .bind(channel.as_str())
-                    .execute(&self.pool)
+                    .execute(self.writer())
                     .await?
             }
         };

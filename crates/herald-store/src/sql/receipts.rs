@@ -95,7 +95,7 @@ async fn record_one(tx: &mut Tx, receipt: &Receipt, now: DateTime<Utc>, tally: &
 impl ReceiptRepo for Backend {
     async fn record_receipts(&self, receipts: &[Receipt], now: DateTime<Utc>) -> Result<ReceiptTally> {
         let mut tally = ReceiptTally::default();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         for receipt in receipts {
             record_one(&mut tx, receipt, now, &mut tally).await?;
         }

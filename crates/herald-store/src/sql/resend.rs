@@ -32,7 +32,7 @@ impl Backend {
         rows: i64,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let template_id: i64 = sqlx::query_scalar("SELECT template_id FROM runs WHERE id = $1")
             .bind(parent)
             .fetch_optional(&mut *tx)

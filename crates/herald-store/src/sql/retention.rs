@@ -74,7 +74,7 @@ impl Backend {
         );
         let mut total = 0;
         loop {
-            let done = sqlx::query(&sql).bind(db_time(before)).bind(batch).execute(&self.pool).await?;
+            let done = sqlx::query(&sql).bind(db_time(before)).bind(batch).execute(self.writer()).await?;
             total += done.rows_affected();
             if done.rows_affected() < batch as u64 {
                 return Ok(total);

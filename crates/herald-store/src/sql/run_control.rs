@@ -29,7 +29,7 @@ impl Backend {
     }
 
     async fn mark_cancelled(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let (status, _) = locked_state(&mut tx, run_id, "cancelled").await?;
         sqlx::query(
             "UPDATE runs SET status = 'cancelled', finished_at = $1, lease_owner = NULL, lease_until = NULL \
@@ -59,7 +59,7 @@ impl Backend {
         if page.is_empty() {
             return Ok(0);
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let outcomes: Vec<TraceEntry> =
             page.iter().map(|d| d.ending(TraceEvent::Cancelled, CANCELLED_REASON)).collect();
         record_final_states(&mut tx, &in_key_order(&outcomes), now).await?;

@@ -20,7 +20,7 @@ const PAGE: i64 = 1_000;
 
 impl Backend {
     pub(super) async fn pause(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let (status, paused_at) = locked_state(&mut tx, run_id, "paused").await?;
         if let Some(since) = paused_at {
             return Err(StoreError::Conflict(format!("run {run_id} is paused already (since {})", since.to_rfc3339())));
@@ -36,7 +36,7 @@ impl Backend {
     }
 
     pub(super) async fn resume(&self, run_id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let (status, paused_at) = locked_state(&mut tx, run_id, "resumed").await?;
         if paused_at.is_none() {
             return Err(StoreError::Conflict(format!("run {run_id} is not paused")));
@@ -51,7 +51,7 @@ impl Backend {
             }
             due += page;
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         bring_release_forward(&mut tx, due_after_resume(now)).await?;
         tx.commit().await?;
         tracing::info!(run_id, status = status.as_str(), held_now_due = due, "run resumed");
@@ -60,7 +60,7 @@ impl Backend {
 
     /// Turns one page of the run's held messages due; none once the run was paused again.
     async fn turn_held_due(&self, run_id: i64, now: DateTime<Utc>) -> Result<u64> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         if paused_in(&mut tx, run_id).await? {
             return Ok(0);
         }

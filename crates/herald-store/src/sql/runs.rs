@@ -84,7 +84,7 @@ fn progress_from_row(row: &DbRow) -> Result<RunProgress> {
 #[async_trait]
 impl RunRepo for Backend {
     async fn create_run(&self, template_id: i64, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE id = $1 AND deleted_at IS NULL")
             .bind(template_id)
             .fetch_optional(&mut *tx)
@@ -108,7 +108,7 @@ impl RunRepo for Backend {
         .bind(owner)
         .bind(db_time(now + lease))
         .bind(db_time(now))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(RunLease {
@@ -120,14 +120,14 @@ impl RunRepo for Backend {
     }
 
     async fn plan_run(&self, lease: &RunLease, shards: &[ShardPlan], _now: DateTime<Utc>) -> Result<bool> {
-        super::shards::plan(&self.pool, lease, shards).await
+        super::shards::plan(self.writer(), lease, shards).await
     }
 
     async fn release_run(&self, lease: &RunLease) -> Result<()> {
         sqlx::query("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2")
             .bind(lease.run_id)
             .bind(&lease.owner)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -140,13 +140,13 @@ impl RunRepo for Backend {
         .bind(error)
         .bind(db_time(now))
         .bind(run_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
 
     async fn lease_shard(&self, owner: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<ShardLease>> {
-        super::shards::lease(&self.pool, owner, now, lease).await
+        super::shards::lease(self.writer(), owner, now, lease).await
     }
 
     async fn checkpoint_shard(
@@ -156,15 +156,15 @@ impl RunRepo for Backend {
         now: DateTime<Utc>,
         lease_for: Duration,
     ) -> Result<bool> {
-        super::shards::checkpoint(&self.pool, lease, step, now + lease_for).await
+        super::shards::checkpoint(self.writer(), lease, step, now + lease_for).await
     }
 
     async fn finish_shard(&self, lease: &ShardLease, now: DateTime<Utc>) -> Result<()> {
-        super::shards::finish(&self.pool, lease, now).await
+        super::shards::finish(self.writer(), lease, now).await
     }
 
     async fn release_shard(&self, lease: &ShardLease) -> Result<()> {
-        super::shards::release(&self.pool, lease).await
+        super::shards::release(self.writer(), lease).await
     }
 
     async fn list_shards(&self, run_id: i64) -> Result<Vec<ShardRecord>> {

@@ -44,7 +44,7 @@ impl ScheduleRepo for Backend {
         grace: Duration,
         limit: i64,
     ) -> Result<Vec<ClaimedFire>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let mut claimed = Vec::new();
         let triggered = sqlx::query(TRIGGERED_SCHEDULES).bind(db_time(now)).bind(limit).fetch_all(&mut *tx).await?;
         for row in &triggered {
@@ -96,7 +96,7 @@ impl ScheduleRepo for Backend {
             "DELETE FROM schedules WHERE kind = $1 AND template_id IS NULL AND account_id IS NULL AND job_id IS NULL",
         )
         .bind(kind)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -114,13 +114,13 @@ impl ScheduleRepo for Backend {
         .bind(cron)
         .bind(parsed.next_after(now).map(db_time))
         .bind(db_time(now))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
 
     async fn complete_fire(&self, fire_id: i64, error: Option<&str>, retry_at: Option<DateTime<Utc>>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let schedule_id = record_fire_outcome(&mut tx, fire_id, error).await?;
         if let (Some(_), Some(at)) = (error, retry_at) {
             // Under READ COMMITTED a claim advancing this schedule meanwhile is waited for, and

@@ -21,7 +21,7 @@ impl SendRequestRepo for Backend {
         if sends.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let mut standing = Vec::with_capacity(sends.len());
         for send in sends {
             // A record older than the window is forgotten: the request is new again.

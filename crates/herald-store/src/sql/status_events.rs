@@ -95,7 +95,7 @@ impl StatusEventRepo for Backend {
         .bind(stored_types(&spec.events))
         .bind(spec.enabled)
         .bind(db_time(now))
-        .fetch_one(&self.pool)
+        .fetch_one(self.writer())
         .await?;
         Ok(id)
     }
@@ -108,7 +108,7 @@ impl StatusEventRepo for Backend {
                 .bind(stored_types(&spec.events))
                 .bind(spec.enabled)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
         found(done.rows_affected(), id)
     }
@@ -117,13 +117,13 @@ impl StatusEventRepo for Backend {
         let done = sqlx::query("UPDATE event_endpoints SET secret_sealed = $1 WHERE id = $2")
             .bind(secret_sealed)
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         found(done.rows_affected(), id)
     }
 
     async fn delete_event_endpoint(&self, id: i64) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         sqlx::query("DELETE FROM status_events WHERE endpoint_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM event_endpoints WHERE id = $1").bind(id).execute(&mut *tx).await?;
         found(done.rows_affected(), id)?;
@@ -167,7 +167,7 @@ impl StatusEventRepo for Backend {
         until: DateTime<Utc>,
         batching: &Batching,
     ) -> Result<Vec<QueuedEvent>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let (ids, head) = due_head(&mut tx, endpoint_id, now, batching.max_batch).await?;
         if !head.is_some_and(|head| batching.ready(&head, now)) {
             tx.rollback().await?;
@@ -192,7 +192,7 @@ impl StatusEventRepo for Backend {
         ids: &[i64],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let mut query = QueryBuilder::<Db>::new("DELETE FROM status_events WHERE endpoint_id = ");
         query.push_bind(endpoint_id).push(" AND holder = ").push_bind(holder).push(" AND id");
         push_in_list(&mut query, ids.iter().copied());
@@ -217,7 +217,7 @@ impl StatusEventRepo for Backend {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let mut query = QueryBuilder::<Db>::new(
             "UPDATE status_events SET attempts = attempts + 1, holder = NULL, held_until = NULL, due_at = ",
         );

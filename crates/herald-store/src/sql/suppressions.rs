@@ -43,7 +43,7 @@ impl SuppressionRepo for Backend {
                 .or_insert_with(|| e.clone());
         }
         let rows: Vec<Suppression> = merged.into_values().collect();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO suppressions (receiver, channel, kinds, source, note, created_at) ",
@@ -70,7 +70,7 @@ impl SuppressionRepo for Backend {
         let done = sqlx::query("DELETE FROM suppressions WHERE receiver = $1 AND channel = $2")
             .bind(receiver)
             .bind(channel_column(channel))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         if done.rows_affected() == 0 {
             return Err(not_found(receiver, channel));

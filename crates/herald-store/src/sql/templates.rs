@@ -158,7 +158,7 @@ async fn lock_schedule(tx: &mut Tx, template_id: i64) -> Result<()> {
 #[async_trait]
 impl TemplateRepo for Backend {
     async fn create_template(&self, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO templates (name, channel, channel_account, msg_type, receiver_id_type, content_json, \
              quiet_hours, crowd_id, status, created_at, updated_at, policy_json) \
@@ -236,7 +236,7 @@ impl TemplateRepo for Backend {
     }
 
     async fn update_template(&self, id: i64, spec: &TemplateSpec, now: DateTime<Utc>) -> Result<Template> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         lock_schedule(&mut tx, id).await?;
         let status: Option<String> = sqlx::query_scalar(
             "UPDATE templates SET name = $1, channel = $2, channel_account = $3, msg_type = $4, \
@@ -263,7 +263,7 @@ impl TemplateRepo for Backend {
     }
 
     async fn delete_template(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         // The schedule first (waiting for a claim that holds it): disarmed, its fires kept.
         lock_schedule(&mut tx, id).await?;
         let done = sqlx::query(
@@ -288,7 +288,7 @@ impl TemplateRepo for Backend {
     }
 
     async fn set_template_status(&self, id: i64, status: TemplateStatus, now: DateTime<Utc>) -> Result<Template> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(self.writer()).await?;
         lock_schedule(&mut tx, id).await?;
         sqlx::query(formatcp!("SELECT id FROM templates WHERE id = $1{FOR_NO_KEY_UPDATE}"))
             .bind(id)

@@ -24,7 +24,7 @@ impl DedupStore for SqliteStore {
         }
         let now_ms = to_ms(now);
         let window_ms = window.num_milliseconds().max(0);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let admitted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dedup_events WHERE key = ? AND at_ms > ?")
             .bind(key)
             .bind(now_ms - window_ms)
@@ -69,7 +69,7 @@ impl DedupStore for SqliteStore {
         .bind(to_ms(expires_at))
         .bind(to_ms(now))
         .bind(i64::from(limit))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         Ok(count.is_some())
     }
@@ -127,7 +127,7 @@ impl DedupStore for SqliteStore {
         )
         .bind(to_ms(now))
         .bind(max)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         let left = max - i64::try_from(events).unwrap_or(max);
@@ -140,7 +140,7 @@ impl DedupStore for SqliteStore {
         )
         .bind(to_ms(now))
         .bind(left)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(events + counters)

@@ -1,6 +1,13 @@
 //! The embedded backend: every repository on one SQLite file (WAL mode), which also holds
 //! the bus queue table so a laptop needs no services. The repositories are the shared ones in
 //! `src/sql/`, compiled here over `dialect.rs` and `batch.rs`; the dedup windows are SQLite's own.
+//!
+//! Reads go through a pool of connections; every write (the bus's too) goes through one
+//! writer connection, so the node's writers queue for it in order. SQLite lets one writer in at
+//! a time anyway, and a writer refused the file's lock sleeps in growing steps (1, 2, 5, 10...
+//! ms) before it asks again: with several connections writing, a busy stream of `/send`
+//! requests starved the channel workers of the lock (a few dozen deliveries a second while
+//! they came, thousands once they stopped).
 
 mod batch;
 mod dedup;
@@ -66,15 +73,18 @@ mod suppressions;
 mod templates;
 
 use crate::error::Result;
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Readers.
     pool: SqlitePool,
+    /// The one connection every write goes through.
+    writer: SqlitePool,
 }
 
 /// The type the shared repositories implement the traits for.
@@ -88,27 +98,34 @@ impl SqliteStore {
 
     /// Opens with a chosen durability; see [`Durability`].
     pub async fn open_with(path: &Path, durability: Durability) -> Result<Self> {
-        let pool = connect(path, durability).await?;
-        let store = Self { pool };
+        let writer = connect_writer(path, durability).await?;
+        let store = Self { pool: connect(path, durability).await?, writer };
         store.migrate().await?;
         Ok(store)
     }
 
+    /// A store whose reads and writes share `pool` (writers then meet on SQLite's lock).
     pub fn from_pool(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self { writer: pool.clone(), pool }
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("../../migrations/sqlite").run(&self.pool).await?;
+        sqlx::migrate!("../../migrations/sqlite").run(&self.writer).await?;
         Ok(())
     }
 
-    /// The pool, shared with the bus so both live in one file.
+    /// The readers' pool.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
+    /// The writer, shared with the bus so both live in one file and queue for one lock.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
@@ -126,19 +143,52 @@ pub enum Durability {
     Normal,
 }
 
-/// A pool on `path` with the settings herald relies on: WAL, the chosen sync level, a busy
-/// timeout instead of lock errors, foreign keys.
+/// A pool of readers on `path` with the settings herald relies on: WAL, the chosen sync
+/// level, a busy timeout instead of lock errors, foreign keys.
 pub async fn connect(path: &Path, durability: Durability) -> Result<SqlitePool> {
+    Ok(pool_options().max_connections(8).connect_with(options(path, durability)?).await?)
+}
+
+/// The one writer connection on `path`: callers wait for it in the order they asked (another
+/// process on the file still meets SQLite's lock and busy timeout).
+pub async fn connect_writer(path: &Path, durability: Durability) -> Result<SqlitePool> {
+    Ok(pool_options().max_connections(1).acquire_timeout(WRITER_WAIT).connect_with(options(path, durability)?).await?)
+}
+
+/// How long a write waits for the writer connection before it fails (as long as SQLite's own
+/// busy timeout).
+const WRITER_WAIT: Duration = Duration::from_secs(10);
+
+/// Pools that never hand out a connection still inside a transaction. A caller dropped at the
+/// wrong moment (a client hanging up on a request while its transaction ends) has been seen to
+/// leave one open under load: the next `BEGIN` on it failed and its lock kept every other
+/// writer out. Such a connection is closed (SQLite rolls it back) and a new one opened.
+fn pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().before_acquire(|conn, _| {
+        Box::pin(async move {
+            if !conn.is_in_transaction() {
+                return Ok(true);
+            }
+            // A rollback queued by a dropped transaction runs before the ping answers.
+            conn.ping().await?;
+            if conn.is_in_transaction() {
+                tracing::warn!("a pooled SQLite connection was left inside a transaction; closing it");
+                return Ok(false);
+            }
+            Ok(true)
+        })
+    })
+}
+
+fn options(path: &Path, durability: Durability) -> Result<SqliteConnectOptions> {
     let url = format!("sqlite://{}", path.display());
-    let options = SqliteConnectOptions::from_str(&url)?
+    Ok(SqliteConnectOptions::from_str(&url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(match durability {
             Durability::Full => SqliteSynchronous::Full,
             Durability::Normal => SqliteSynchronous::Normal,
         })
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-    Ok(pool)
+        .busy_timeout(WRITER_WAIT)
+        .foreign_keys(true))
 }
