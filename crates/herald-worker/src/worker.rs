@@ -50,7 +50,7 @@ impl Default for WorkerConfig {
             max_attempts: 5,
             retry_backoff_ms: 2_000,
             claim_secs: 30,
-            batches_per_claim: 32,
+            batches_per_claim: 8,
         }
     }
 }
