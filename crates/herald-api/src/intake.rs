@@ -75,8 +75,8 @@ impl Writer {
 
     /// Writes a group's trace rows, then publishes its batches topic by topic, and answers
     /// each request with how its own writes went.
-    async fn write(&self, group: Vec<Pending>) {
-        let trace: Vec<TraceEntry> = group.iter().flat_map(|p| p.trace.iter().cloned()).collect();
+    async fn write(&self, mut group: Vec<Pending>) {
+        let trace: Vec<TraceEntry> = group.iter_mut().flat_map(|p| std::mem::take(&mut p.trace)).collect();
         if let Err(e) = self.ledger.record_trace(&trace, self.clock.now()).await {
             let reason = e.to_string();
             for pending in group {

@@ -54,7 +54,14 @@ pub fn merge(claimed: Vec<Claimed>) -> Vec<Merged> {
 impl Merged {
     fn of(c: Claimed) -> Self {
         let mut merged = Merged {
-            job: DeliveryJob { batch: Default::default(), ..c.job.clone() },
+            // The batch starts empty (`add` fills it), so only the job's other fields are copied.
+            job: DeliveryJob {
+                template_id: c.job.template_id,
+                origin: c.job.origin.clone(),
+                batch: Default::default(),
+                released: c.job.released,
+                admitted: c.job.admitted,
+            },
             parts: Vec::new(),
             ids: HashSet::new(),
         };
