@@ -42,6 +42,7 @@ on_both_backends!(
         template_crud,
         a_deleted_templates_history_stays_and_its_ids_are_never_reused,
         send_claims_keep_a_message_to_one_live_holder,
+        an_outcome_committed_during_a_claim_never_passes_its_message_on,
         repeated_business_ids_keep_their_first_message_id,
         template_status_arms_and_disarms_the_schedule,
         crowd_insert_and_get,

@@ -23,8 +23,8 @@ use herald_core::{
     CANCELLED_REASON, Clock, DeliveryJob, MessageId, MessageKind, Recipient, RunSendState, Screened, TraceEvent,
 };
 use herald_store::{
-    ClaimRepo, DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, SendClaim, Store,
-    StoreError, SuppressionRepo, Template, TemplateRepo, TraceEntry,
+    ClaimRepo, DedupStore, DeferredMessage, DeferredRepo, LedgerRepo, PolicyRepo, RateGate, Store, StoreError,
+    SuppressionRepo, Template, TemplateRepo, TraceEntry,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -156,11 +156,11 @@ impl Pipeline {
         };
         let mut report = BatchReport::default();
         let discarded = self.policies.is_discarded(job.template_id).await?;
-        let claim = self.new_claim();
-        let keeper = ClaimKeeper::new(self.claims.clone(), self.clock.clone(), &claim, self.claim_ttl);
+        let keeper = ClaimKeeper::new(self.claims.clone(), self.clock.clone(), self.holder.clone(), self.claim_ttl);
         let mut pending = self.unfinished(job, &mut report).await?;
         while !pending.is_empty() {
             let ids: Vec<MessageId> = pending.iter().map(|(r, _)| r.message_id.clone()).collect();
+            let claim = keeper.claim();
             let claimed = self.claims.claim_sends(&ids, &claim, self.clock.now()).await?;
             report.skipped += claimed.finished.len();
             let mine: HashSet<&MessageId> = claimed.claimed.iter().collect();
@@ -169,7 +169,7 @@ impl Pipeline {
                 .into_iter()
                 .filter(|(r, _)| !claimed.finished.contains(&r.message_id))
                 .partition(|(r, _)| mine.contains(&r.message_id));
-            keeper.hold(claimed.claimed.iter().cloned());
+            keeper.hold(claimed.claimed.iter().cloned(), &claim);
             if discarded {
                 let reason = "template is on the discard list";
                 report.dropped += self.drop_all(job, &now_mine, TraceEvent::Discarded, reason).await?;
@@ -194,11 +194,6 @@ impl Pipeline {
             }
         }
         Ok(report)
-    }
-
-    /// A claim for one handling: its own fencing token.
-    fn new_claim(&self) -> SendClaim {
-        SendClaim { holder: self.holder.clone(), token: rand::random(), until: self.clock.now() + self.claim_ttl }
     }
 
     /// Waits until `until` (a held claim's end), at most a third of a claim's time, so a claim

@@ -1,7 +1,8 @@
 //! The consume pipeline on a real store: a redelivered batch sends nothing twice, a missing
 //! placeholder fails the message for good, and passing faults become failures only on the
 //! last attempt; a cancel stops a batch between sends, and a pause holds the rest of it until a
-//! resume.
+//! resume; a message taken over after a wait is claimed for a full claim time, so a second
+//! handling of the batch does not send it again.
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
@@ -10,7 +11,9 @@ use herald_channels::{Channel, Channels, OutgoingMessage, SendResult};
 use herald_core::{
     Batch, BatchItem, ChannelKind, Clock, DeliveryJob, JobOrigin, Recipient, Screened, TemplateSpec, TestClock,
 };
-use herald_store::{CrowdRepo, DeferredRepo, LedgerRepo, LocalRates, RunRepo, SqliteStore, Store, TemplateRepo};
+use herald_store::{
+    ClaimRepo, CrowdRepo, DeferredRepo, LedgerRepo, LocalRates, RunRepo, SqliteStore, Store, TemplateRepo,
+};
 use herald_worker::{Attempt, BatchReport, Pipeline, PipelineParts, PolicyDefaults};
 use serde_json::json;
 use std::sync::Arc;
@@ -319,4 +322,99 @@ async fn a_pause_holds_a_batch_between_sends_and_the_resume_sends_each_held_mess
     assert_eq!((run.delivered, run.held), (100, 0));
     let last = store.trace_of(row_id(run_id, 100).as_str()).await.unwrap();
     assert_eq!(last.iter().map(|t| t.event.as_str()).collect::<Vec<_>>(), ["paused", "sent"]);
+}
+
+/// A provider that counts what each receiver got and holds each send until the test opens its
+/// gate: `a5` at level 2, `c` at level 3, the others at level 1.
+struct Gated {
+    arrivals: std::sync::Mutex<Vec<String>>,
+    level: tokio::sync::watch::Sender<u8>,
+}
+
+impl Gated {
+    fn arrived(&self) -> Vec<String> {
+        self.arrivals.lock().unwrap().clone()
+    }
+
+    async fn until_arrived(&self, count: usize) {
+        while self.arrived().len() < count {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+}
+
+#[async_trait]
+impl Channel for Gated {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Webhook
+    }
+    async fn send(&self, message: &OutgoingMessage) -> SendResult {
+        self.arrivals.lock().unwrap().push(message.receiver.clone());
+        let needs = match message.receiver.as_str() {
+            "a5" => 2,
+            "c" => 3,
+            _ => 1,
+        };
+        let _ = self.level.subscribe().wait_for(|level| *level >= needs).await;
+        SendResult::Sent { detail: None }
+    }
+}
+
+/// A handling waits for a message another holder has; by the time that claim lapses and this
+/// handling takes the message over, it has extended its first claims past where a claim made at
+/// its start would end. The message's claim must still last a claim's time from the takeover:
+/// a second handling of the same batch meanwhile waits instead of sending it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_taken_over_after_a_wait_is_claimed_for_a_full_claim_time() {
+    let (_dir, store, clock, id) = setup(ChannelKind::Webhook).await;
+    let start = clock.now();
+    let provider = Arc::new(Gated { arrivals: Default::default(), level: tokio::sync::watch::channel(0).0 });
+    let ttl = chrono::Duration::seconds(3);
+    let make = |holder: &str| {
+        Arc::new(Pipeline::new(PipelineParts {
+            store: store.clone(),
+            ledger: store.clone(),
+            dedup: store.clone(),
+            rates: Arc::new(LocalRates::default()),
+            channels: Channels::new().with(provider.clone()),
+            clock: clock.clone(),
+            concurrency: 4,
+            defaults: PolicyDefaults::default(),
+            holder: holder.into(),
+            claim_ttl: ttl,
+        }))
+    };
+    let people = ["a1", "a2", "a3", "a4", "a5", "c"].map(|who| (who, Some("N")));
+    let job = job(id, &people);
+    let c = job.batch.items[5].recipients[0].message_id.clone();
+    let other = herald_store::SendClaim { holder: "other".into(), token: 7, until: start + ttl * 9 / 10 };
+    let taken = store.claim_sends(std::slice::from_ref(&c), &other, start).await.unwrap();
+    assert_eq!(taken.claimed.len(), 1);
+
+    let first = tokio::spawn({
+        let (pipeline, job) = (make("first"), job.clone());
+        async move { pipeline.handle(&job, Attempt::FIRST).await.unwrap() }
+    });
+    provider.until_arrived(4).await;
+    // Late in its claims' time: a5's send extends them first.
+    clock.set(start + ttl * 5 / 6);
+    provider.level.send_replace(1);
+    provider.until_arrived(5).await;
+    // Past the other holder's claim on c and past a claim made at the handling's start.
+    clock.set(start + ttl * 4 / 3);
+    provider.level.send_replace(2);
+    provider.until_arrived(6).await;
+    assert_eq!(provider.arrived().last().map(String::as_str), Some("c"));
+
+    let second = tokio::spawn({
+        let (pipeline, job) = (make("second"), job.clone());
+        async move { pipeline.handle(&job, Attempt::FIRST).await.unwrap() }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let c_sends = provider.arrived().iter().filter(|r| *r == "c").count();
+    provider.level.send_replace(3);
+    assert_eq!(c_sends, 1, "the second handling sent c while the first was sending it");
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    assert_eq!((first.sent, second.sent, second.skipped), (6, 0, 6));
+    assert_eq!(provider.arrived().len(), 6, "each message reached the provider once");
 }

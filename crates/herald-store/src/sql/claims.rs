@@ -2,11 +2,13 @@
 //! it is claimed at once (holder, fencing token, until). Another handling of the same messages
 //! skips those a live holder has, until they are final or the claim lapses; the holder extends
 //! its claims while it works and releases those it hands back for a retry. Recording a final
-//! outcome ends the claim (`ledger.rs`).
+//! outcome ends the claim (`ledger.rs`), so what a claim takes is checked against the final
+//! messages again after it is written: an outcome committed between the first look and the
+//! claim (PostgreSQL reads each statement afresh) must not pass its message on to be sent again.
 
 use super::Backend;
 use super::codec::time_of;
-use super::dialect::{Db, begin_write, db_time, push_in_list};
+use super::dialect::{Db, Tx, begin_write, db_time, push_in_list};
 use crate::error::Result;
 use crate::model::{ClaimOutcome, HeldMessage, SendClaim};
 use crate::repos::ClaimRepo;
@@ -27,9 +29,9 @@ impl ClaimRepo for Backend {
             return Ok(ClaimOutcome::default());
         }
         let mut tx = begin_write(self.writer()).await?;
-        let mut finished = QueryBuilder::<Db>::new("SELECT message_id FROM deliveries WHERE message_id");
-        push_in_list(&mut finished, sorted.iter().copied());
-        let finished: HashSet<String> = finished.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
+        let mut look = QueryBuilder::<Db>::new("SELECT message_id FROM deliveries WHERE message_id");
+        push_in_list(&mut look, sorted.iter().copied());
+        let mut finished: HashSet<String> = look.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
         let open: Vec<&str> = sorted.iter().copied().filter(|id| !finished.contains(*id)).collect();
         let mut claimed = HashSet::new();
         if !open.is_empty() {
@@ -46,20 +48,13 @@ impl ClaimRepo for Backend {
             upsert.push(" RETURNING message_id");
             claimed = upsert.build_query_scalar::<String>().fetch_all(&mut *tx).await?.into_iter().collect();
         }
-        let held_ids: Vec<&str> = open.iter().copied().filter(|id| !claimed.contains(*id)).collect();
-        let mut held = Vec::with_capacity(held_ids.len());
-        if !held_ids.is_empty() {
-            let mut query =
-                QueryBuilder::<Db>::new("SELECT message_id, holder, until FROM send_claims WHERE message_id");
-            push_in_list(&mut query, held_ids.iter().copied());
-            for row in query.build().fetch_all(&mut *tx).await? {
-                held.push(HeldMessage {
-                    message_id: MessageId(row.try_get("message_id")?),
-                    holder: row.try_get("holder")?,
-                    until: time_of(&row, "until")?,
-                });
-            }
+        for id in finished_meanwhile(&mut tx, &claimed, claim.token).await? {
+            claimed.remove(&id);
+            finished.insert(id);
         }
+        let held_ids: Vec<&str> =
+            open.iter().copied().filter(|id| !claimed.contains(*id) && !finished.contains(*id)).collect();
+        let held = holders_of(&mut tx, &held_ids).await?;
         tx.commit().await?;
         let in_input_order = |set: &HashSet<String>| -> Vec<MessageId> {
             ids.iter().filter(|id| set.contains(id.as_str())).cloned().collect()
@@ -93,4 +88,42 @@ impl ClaimRepo for Backend {
         query.build().execute(self.writer()).await?;
         Ok(())
     }
+}
+
+/// Of the ids just `claimed` under `token`, those whose outcome was committed since the claim's
+/// first look at the final messages; their new claims are dropped again.
+async fn finished_meanwhile(tx: &mut Tx, claimed: &HashSet<String>, token: i64) -> Result<Vec<String>> {
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = QueryBuilder::<Db>::new("SELECT message_id FROM deliveries WHERE message_id");
+    push_in_list(&mut query, claimed.iter().map(String::as_str));
+    let finished: Vec<String> = query.build_query_scalar().fetch_all(&mut **tx).await?;
+    if !finished.is_empty() {
+        let mut drop = QueryBuilder::<Db>::new("DELETE FROM send_claims WHERE token = ");
+        drop.push_bind(token);
+        drop.push(" AND message_id");
+        push_in_list(&mut drop, finished.iter().map(String::as_str));
+        drop.build().execute(&mut **tx).await?;
+    }
+    Ok(finished)
+}
+
+/// Who holds the claims on `ids`, and until when.
+async fn holders_of(tx: &mut Tx, ids: &[&str]) -> Result<Vec<HeldMessage>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = QueryBuilder::<Db>::new("SELECT message_id, holder, until FROM send_claims WHERE message_id");
+    push_in_list(&mut query, ids.iter().copied());
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(HeldMessage {
+                message_id: MessageId(row.try_get("message_id")?),
+                holder: row.try_get("holder")?,
+                until: time_of(row, "until")?,
+            })
+        })
+        .collect()
 }

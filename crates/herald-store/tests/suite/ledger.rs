@@ -204,6 +204,48 @@ pub async fn send_claims_keep_a_message_to_one_live_holder(store: Arc<dyn Store>
     assert_eq!(got.held.iter().map(|h| h.holder.as_str()).collect::<Vec<_>>(), ["node-b"]);
 }
 
+/// One handling holds live claims on 400 messages and records their outcomes 8 at a time while
+/// another keeps claiming the same messages: each comes back held or finished, never claimed.
+/// (An outcome committed between a claim's look at the final messages and its insert, which
+/// PostgreSQL allows, would otherwise pass a sent message on to be sent again.)
+pub async fn an_outcome_committed_during_a_claim_never_passes_its_message_on(store: Arc<dyn Store>) {
+    let now = t0();
+    let ids: Vec<MessageId> = (1..=400).map(|n| herald_core::Installation::new("t").run_row(1, n)).collect();
+    let a = claim_of("node-a", 1, now + Duration::seconds(300));
+    assert_eq!(store.claim_sends(&ids, &a, now).await.unwrap().claimed.len(), 400);
+    let recording = tokio::spawn({
+        let (store, ids) = (store.clone(), ids.clone());
+        async move {
+            for chunk in ids.chunks(8) {
+                let outcomes: Vec<TraceEntry> = chunk
+                    .iter()
+                    .map(|id| TraceEntry {
+                        message_id: id.clone(),
+                        template_id: 1,
+                        run_id: None,
+                        receiver: "r".into(),
+                        event: TraceEvent::Sent,
+                        detail: None,
+                    })
+                    .collect();
+                store.record_outcomes(&outcomes, now).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let b = claim_of("node-b", 2, now + Duration::seconds(300));
+    for round in 0.. {
+        let recorded_all = recording.is_finished();
+        let got = store.claim_sends(&ids, &b, now + Duration::seconds(1)).await.unwrap();
+        assert!(got.claimed.is_empty(), "round {round} claimed messages held or final: {:?}", got.claimed);
+        if recorded_all {
+            assert_eq!(got.finished.len(), 400);
+            break;
+        }
+    }
+    recording.await.unwrap();
+}
+
 /// A send API request's business id: a repeat within the window keeps the first message id.
 pub async fn repeated_business_ids_keep_their_first_message_id(store: Arc<dyn Store>) {
     let now = t0();
