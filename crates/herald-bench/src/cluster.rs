@@ -18,9 +18,17 @@ use std::time::{Duration, Instant};
 const RAW_TOPIC: &str = "bench.raw";
 const IN_FLIGHT: usize = 256;
 
-struct Cluster {
+/// A running local cluster; dropping it stops every process.
+pub struct Cluster {
     dir: tempfile::TempDir,
     vars: HashMap<String, String>,
+}
+
+impl Cluster {
+    /// A value of the cluster's cluster.env (DATABASE_URL, NODE_1_PID, ...).
+    pub fn var(&self, name: &str) -> anyhow::Result<String> {
+        self.vars.get(name).cloned().with_context(|| format!("{name} is not in cluster.env"))
+    }
 }
 
 impl Drop for Cluster {
@@ -45,7 +53,9 @@ fn binaries() -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((herald, mock))
 }
 
-fn up(nodes: usize, roles: &str) -> anyhow::Result<Cluster> {
+/// Starts `nodes` herald processes with `roles` (space separated, one per node) and what they
+/// need (scripts/local-cluster.sh).
+pub fn up(nodes: usize, roles: &str) -> anyhow::Result<Cluster> {
     let (herald, mock) = binaries()?;
     let dir = tempfile::tempdir()?;
     let output = Command::new("bash")

@@ -3,7 +3,13 @@
 //!
 //! `cargo run --release -p herald-bench -- [--rows N] [--e2e-rows N] [--e2e-sizes A,B,..]`;
 //! cluster mode, which needs the release herald binaries and the local PostgreSQL and Redis:
-//! `cargo build --release -p herald --bins && cargo run --release -p herald-bench -- --cluster`
+//! `cargo build --release -p herald --bins && cargo run --release -p herald-bench -- --cluster`;
+//! the scheduler at scale (herald on SQLite and on three PostgreSQL nodes beside
+//! tokio-cron-scheduler and a heap + croner limit), which needs the release herald binaries
+//! (and for PostgreSQL what cluster mode needs):
+//! `cargo build --release -p herald --bins --features cluster && cargo run --release -p herald-bench --
+//! --scheduler [--schedules 10000,100000] [--schedule-every-secs 10] [--schedule-secs 60]
+//! [--schedule-backends sqlite,postgres]`
 
 mod cluster;
 mod csv;
@@ -15,6 +21,7 @@ mod mem;
 mod node;
 mod pipeline;
 mod report;
+mod sched;
 mod sqlite;
 mod store_limits;
 mod webhook;
@@ -53,6 +60,50 @@ struct Args {
     /// `--rows` rows, against raw rdkafka produce of the same batches.
     #[arg(long)]
     cluster: bool,
+    /// Instead of the rest: the scheduler at scale, herald beside tokio-cron-scheduler and an
+    /// in-memory heap + croner limit, one set of rows per `--schedules` count.
+    #[arg(long)]
+    scheduler: bool,
+    /// Schedule counts of `--scheduler` (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+    schedules: Vec<usize>,
+    /// Each schedule fires every this many seconds (1 to 59), schedule i at second offset
+    /// i % this.
+    #[arg(long, default_value_t = 10)]
+    schedule_every_secs: u32,
+    /// The measured window of fire times, in seconds (after a warm-up of two periods).
+    #[arg(long, default_value_t = 60)]
+    schedule_secs: u64,
+    /// Where herald keeps its state in `--scheduler` (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sqlite,postgres")]
+    schedule_backends: Vec<sched::Backend>,
+    /// The `herald` binary the scheduler run starts (default: the one beside this bench).
+    #[arg(long)]
+    herald_bin: Option<std::path::PathBuf>,
+}
+
+/// `--scheduler`: prints its own table.
+fn scheduler_mode(args: &Args, cpus: usize) -> anyhow::Result<()> {
+    let options = sched::Options {
+        counts: args.schedules.clone(),
+        every_secs: args.schedule_every_secs,
+        measure_secs: args.schedule_secs,
+        backends: args.schedule_backends.clone(),
+        herald_bin: args.herald_bin.clone(),
+    };
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rows = runtime.block_on(sched::run(&options))?;
+    report::print_scheduler_table(&rows);
+    println!();
+    println!(
+        "schedules every {} s, {} s measured; {cpus} CPUs ({}); total {:.0} s",
+        options.every_secs,
+        options.measure_secs,
+        cpu_model(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn cpu_model() -> String {
@@ -74,6 +125,10 @@ fn log_herald_errors() {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     log_herald_errors();
+    if args.scheduler {
+        let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+        return scheduler_mode(&args, cpus);
+    }
     let rows = args.rows.max(1_000);
     let csv_small = (rows / 100).max(100);
     let e2e_rows = args.e2e_rows.unwrap_or(rows / 10).max(100);

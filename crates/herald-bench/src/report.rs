@@ -64,3 +64,30 @@ pub fn millis(d: Duration) -> String {
 pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", crate::mem::mib(kib))
 }
+
+/// The scheduler-at-scale table: one row per (implementation, schedule count).
+pub fn print_scheduler_table(rows: &[crate::sched::SchedulerRow]) {
+    println!(
+        "| scheduler | schedules | fires recorded / expected | lateness p50 | p99 | max | CPU s in window | peak RSS | notes |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for r in rows {
+        let f = &r.figures;
+        let late = |pick: fn(&crate::sched::Lateness) -> Duration| {
+            f.lateness.as_ref().map_or("n/a".to_owned(), |l| millis(pick(l)))
+        };
+        println!(
+            "| {} | {} | {} / {} | {} | {} | {} | {:.2} | {} | {} |",
+            r.implementation,
+            thousands(r.schedules as f64),
+            thousands(f.recorded as f64),
+            thousands(f.expected as f64),
+            late(|l| l.p50),
+            late(|l| l.p99),
+            late(|l| l.max),
+            f.cpu_secs,
+            mib(f.peak_rss_kib),
+            r.notes
+        );
+    }
+}

@@ -1,6 +1,8 @@
 //! The benchmark at its smallest size, so the command cannot rot: it must run to the end and
-//! print every comparison beside its limit. Its figures are not asserted (a test is no place to
-//! time things; BENCHMARKS.md holds the full release run).
+//! print every comparison beside its limit (the scheduler mode too, on SQLite only: the herald
+//! binary it starts is the workspace's, built beside the bench by `cargo test --workspace`).
+//! Its figures are not asserted (a test is no place to time things; BENCHMARKS.md holds the
+//! full release run).
 
 use std::process::Command;
 
@@ -29,4 +31,25 @@ fn every_comparison_runs_at_the_smallest_size() {
     assert!(stdout.contains("in-process load generator"), "{stdout}");
     assert!(stdout.contains("(exactly one per row)"), "the webhook receiver got one request per row:\n{stdout}");
     assert!(stdout.contains("1,000 rows; "), "{stdout}");
+}
+
+#[test]
+fn the_scheduler_mode_runs_herald_and_both_references_at_a_small_size() {
+    // 200 schedules every 2 s over 6 s: about 30 s in all (a 4 s warm-up and a drain per row).
+    let args = ["--scheduler", "--schedules", "200", "--schedule-every-secs", "2", "--schedule-secs", "6"];
+    let out = Command::new(env!("CARGO_BIN_EXE_herald-bench"))
+        .args(args)
+        .args(["--schedule-backends", "sqlite"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for row in
+        ["| herald, SQLite, 1 node | 200 |", "| tokio-cron-scheduler 0.15 | 200 |", "| heap + croner (limit) | 200 |"]
+    {
+        let line = stdout.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row} row:\n{stdout}"));
+        assert_eq!(line.matches(" | ").count(), 8, "every figure and the notes in {line}");
+    }
+    assert!(stdout.contains("schedules every 2 s, 6 s measured"), "{stdout}");
 }

@@ -1,0 +1,72 @@
+//! herald's own scheduler measured from outside: its node processes run the templates, and the
+//! fire ledger they write says which fires came and how late. On SQLite one `herald serve`
+//! process; on PostgreSQL three (scripts/local-cluster.sh, as cluster mode starts them).
+
+use super::figures::{Figures, Lateness};
+use super::ledger::Ledger;
+use super::node_process::NodeProcess;
+use super::observe::{Timing, observe};
+use super::plan::Plan;
+use super::templates;
+use crate::mem;
+use anyhow::Context;
+use herald_store::{PgStore, SqliteStore};
+use std::path::Path;
+
+/// What a herald run measured, and what its fires were.
+pub struct HeraldRun {
+    pub figures: Figures,
+    /// Fires per ledger outcome ("no_crowd: 60000").
+    pub outcomes: String,
+    /// Peak RSS of each node.
+    pub rss_per_node: Vec<u64>,
+}
+
+/// Measures the nodes `pids` while they run the templates, from `ledger`.
+async fn measure_nodes(plan: &Plan, timing: Timing, pids: &[String], ledger: &Ledger) -> anyhow::Result<HeraldRun> {
+    let observed = observe(plan, timing, pids, |window| ledger.count(window)).await?;
+    let rss_per_node: Vec<u64> = pids.iter().map(|pid| mem::peak_kib_of(pid)).collect();
+    let late = ledger.lateness(observed.window).await?;
+    let figures = Figures {
+        recorded: late.len() as u64,
+        expected: observed.expected,
+        lateness: Lateness::of(late),
+        cpu_secs: observed.cpu_secs,
+        peak_rss_kib: rss_per_node.iter().copied().max().unwrap_or(0),
+    };
+    Ok(HeraldRun { figures, outcomes: ledger.outcomes(observed.window).await?, rss_per_node })
+}
+
+/// One `herald serve` process on a fresh SQLite database holding the plan's templates (written
+/// before the node starts; that time is not measured).
+pub async fn sqlite(plan: &Plan, timing: Timing, herald: &Path) -> anyhow::Result<HeraldRun> {
+    let dir = tempfile::tempdir()?;
+    let database = dir.path().join("herald.sqlite");
+    let store = SqliteStore::open_with(&database, crate::node::BenchNode::durability()).await?;
+    templates::create(&store, plan).await.context("templates on SQLite")?;
+    store.close().await;
+    let node = NodeProcess::start(herald, dir.path()).await?;
+    let ledger = Ledger::sqlite(&database).await?;
+    let run = measure_nodes(plan, timing, &[node.pid()], &ledger).await;
+    ledger.close().await;
+    drop(node);
+    run
+}
+
+/// Three node processes (api and scheduler roles) sharing a fresh PostgreSQL database; the
+/// templates are written once the nodes run, and the window starts after the warm-up that
+/// follows.
+pub async fn postgres(plan: &Plan, timing: Timing) -> anyhow::Result<HeraldRun> {
+    let nodes = 3;
+    let cluster = crate::cluster::up(nodes, "api,scheduler api,scheduler api,scheduler")?;
+    let url = cluster.var("DATABASE_URL")?;
+    let store = PgStore::connect(&url).await.context("the cluster's database")?;
+    templates::create(&store, plan).await.context("templates on PostgreSQL")?;
+    store.close().await;
+    let pids = (1..=nodes).map(|i| cluster.var(&format!("NODE_{i}_PID"))).collect::<anyhow::Result<Vec<_>>>()?;
+    let ledger = Ledger::postgres(&url).await?;
+    let run = measure_nodes(plan, timing, &pids, &ledger).await;
+    ledger.close().await;
+    drop(cluster);
+    run
+}
