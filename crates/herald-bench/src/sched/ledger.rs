@@ -4,6 +4,7 @@
 
 use super::plan::Window;
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use sqlx::{PgPool, SqlitePool};
 use std::path::Path;
 
@@ -22,6 +23,11 @@ const PG_COUNT: &str = "SELECT COUNT(*) FROM fires f JOIN schedules s ON s.id = 
      WHERE s.template_id IS NOT NULL AND f.fire_time >= $1 AND f.fire_time < $2";
 const PG_OUTCOMES: &str = "SELECT f.outcome, COUNT(*) FROM fires f JOIN schedules s ON s.id = f.schedule_id \
      WHERE s.template_id IS NOT NULL AND f.fire_time >= $1 AND f.fire_time < $2 GROUP BY f.outcome";
+
+const SQLITE_OVERDUE: &str =
+    "SELECT COUNT(*) FROM schedules WHERE template_id IS NOT NULL AND enabled = 1 AND next_fire_at <= ?1";
+const PG_OVERDUE: &str =
+    "SELECT COUNT(*) FROM schedules WHERE template_id IS NOT NULL AND enabled AND next_fire_at <= $1";
 
 pub enum Ledger {
     /// SQLite keeps times as milliseconds since the epoch.
@@ -56,6 +62,17 @@ impl Ledger {
             Self::Postgres(pool) => {
                 sqlx::query_scalar(PG_COUNT).bind(window.start).bind(window.end).fetch_one(pool).await?
             }
+        };
+        u64::try_from(count).context("a negative count")
+    }
+
+    /// Template schedules whose next fire was due at or before `before` and is not claimed yet.
+    pub async fn overdue(&self, before: DateTime<Utc>) -> anyhow::Result<u64> {
+        let count: i64 = match self {
+            Self::Sqlite(pool) => {
+                sqlx::query_scalar(SQLITE_OVERDUE).bind(before.timestamp_millis()).fetch_one(pool).await?
+            }
+            Self::Postgres(pool) => sqlx::query_scalar(PG_OVERDUE).bind(before).fetch_one(pool).await?,
         };
         u64::try_from(count).context("a negative count")
     }

@@ -78,10 +78,14 @@ async fn herald_row(plan: &Plan, options: &Options, backend: Backend) -> anyhow:
         }
     };
     let rss: Vec<String> = run.rss_per_node.iter().map(|kib| mib(*kib)).collect();
+    let backlog = match run.caught_up {
+        Some(took) => format!("the backlog of fires due while templates were written worked off in {took:.1?}"),
+        None => "the backlog of fires due while templates were written NOT worked off in 180 s".to_owned(),
+    };
     let notes = format!(
         "{setup}, config/herald.toml's [scheduler] (poll_ms 250 jittered 0.5-1.5x, claim_batch 200); templates \
-         without a crowd, ledger outcomes: {}; lateness = the ledger's claimed_at - fire_time; CPU summed over the \
-         nodes; peak RSS per node (VmHWM since start): {}",
+         without a crowd, ledger outcomes: {}; lateness = the ledger's claimed_at - fire_time; {backlog}, then the \
+         warm-up; CPU summed over the nodes; peak RSS per node (VmHWM since start): {}",
         run.outcomes,
         rss.join(" / ")
     );
@@ -98,13 +102,13 @@ async fn rows_for(plan: &Plan, options: &Options) -> anyhow::Result<Vec<Schedule
     let figures = tcs::measure(plan, options.timing()).await.context("tokio-cron-scheduler")?;
     let notes = "in process, `JobScheduler::new()` defaults, one async job per schedule on the same seconds \
                  (`o-59/every * * * * *`: its parser refuses Quartz's `o/every`); lateness = run time - the tick \
-                 its cron names at or before it; CPU and peak RSS are the bench process's (its baseline included)";
+                 its cron names at or before it; CPU and peak RSS are the bench process's (its baseline and the recorded samples, 24 B a fire, included)";
     rows.push(row("tokio-cron-scheduler 0.15", plan, figures, notes.to_owned()));
     eprintln!("  heap + croner");
     let figures = heap::measure(plan, options.timing()).await.context("heap reference")?;
     let notes = "the limit: in process, one thread, a BinaryHeap of (next fire, schedule), croner 4 with one parsed \
                  expression per distinct cron shared by Arc; sleeps until the soonest fire, pops what is due, \
-                 records, pushes the next; CPU and peak RSS are the bench process's (its baseline included)";
+                 records, pushes the next; CPU and peak RSS are the bench process's (its baseline and the recorded samples, 24 B a fire, included)";
     rows.push(row("heap + croner (limit)", plan, figures, notes.to_owned()));
     Ok(rows)
 }
