@@ -56,6 +56,19 @@ impl Options {
     }
 }
 
+/// The node's `[scheduler]` settings that bound lateness: config/herald.toml's, unless the
+/// bench's environment overrides them (the nodes inherit it, e.g. HERALD_SCHEDULER__POLL_MS=20).
+fn scheduler_settings() -> String {
+    let setting = |key: &str, shipped: &str| {
+        let name = format!("HERALD_SCHEDULER__{}", key.to_uppercase());
+        match std::env::var(&name) {
+            Ok(value) => format!("{key} {value} (from {name})"),
+            Err(_) => format!("{key} {shipped}"),
+        }
+    };
+    format!("{}, jittered 0.5-1.5x, {}", setting("poll_ms", "250"), setting("claim_batch", "200"))
+}
+
 fn row(implementation: &str, plan: &Plan, figures: Figures, notes: String) -> SchedulerRow {
     SchedulerRow { implementation: implementation.to_owned(), schedules: plan.schedules, figures, notes }
 }
@@ -83,9 +96,10 @@ async fn herald_row(plan: &Plan, options: &Options, backend: Backend) -> anyhow:
         None => "the backlog of fires due while templates were written NOT worked off in 180 s".to_owned(),
     };
     let notes = format!(
-        "{setup}, config/herald.toml's [scheduler] (poll_ms 250 jittered 0.5-1.5x, claim_batch 200); templates \
+        "{setup}, [scheduler] {}; templates \
          without a crowd, ledger outcomes: {}; lateness = the ledger's claimed_at - fire_time; {backlog}, then the \
          warm-up; CPU summed over the nodes; peak RSS per node (VmHWM since start): {}",
+        scheduler_settings(),
         run.outcomes,
         rss.join(" / ")
     );
