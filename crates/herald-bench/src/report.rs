@@ -86,7 +86,10 @@ pub fn print_scheduler_table(rows: &[crate::sched::SchedulerRow]) {
             late(|l| l.p99),
             late(|l| l.max),
             f.cpu_secs,
-            mib(f.peak_rss_kib),
+            match f.rss_at_start_kib {
+                Some(start) => format!("{} (from {})", mib(f.peak_rss_kib), mib(start)),
+                None => mib(f.peak_rss_kib),
+            },
             r.notes
         );
     }

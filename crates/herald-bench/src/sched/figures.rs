@@ -42,6 +42,9 @@ pub struct Figures {
     pub lateness: Option<Lateness>,
     pub cpu_secs: f64,
     pub peak_rss_kib: u64,
+    /// An in-process reference's RSS when it started (the bench's own, and what an earlier
+    /// reference left allocated); None for a process of its own.
+    pub rss_at_start_kib: Option<u64>,
 }
 
 /// One printed row: who ran the schedules, how many, what it measured and how.

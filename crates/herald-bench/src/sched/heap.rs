@@ -67,6 +67,7 @@ impl HeapScheduler {
 /// Runs the heap reference over `timing` and measures it.
 pub async fn measure(plan: &Plan, timing: Timing) -> anyhow::Result<Figures> {
     mem::reset_peak();
+    let rss_at_start_kib = Some(mem::rss_kib());
     let shared = SharedCrons::of(plan)?;
     let scheduler = HeapScheduler::new(plan, &shared)?;
     let (recorder, stop) = (Arc::new(Recorder::default()), Arc::new(AtomicBool::new(false)));
@@ -92,5 +93,6 @@ pub async fn measure(plan: &Plan, timing: Timing) -> anyhow::Result<Figures> {
         lateness: Lateness::of(late),
         cpu_secs: observed.cpu_secs,
         peak_rss_kib,
+        rss_at_start_kib,
     })
 }

@@ -47,6 +47,7 @@ async fn measure_nodes(plan: &Plan, timing: Timing, pids: &[String], ledger: &Le
         lateness: Lateness::of(late),
         cpu_secs: observed.cpu_secs,
         peak_rss_kib: rss_per_node.iter().copied().max().unwrap_or(0),
+        rss_at_start_kib: None,
     };
     Ok(HeraldRun { figures, caught_up, outcomes: ledger.outcomes(observed.window).await?, rss_per_node })
 }

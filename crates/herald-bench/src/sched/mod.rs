@@ -115,14 +115,15 @@ async fn rows_for(plan: &Plan, options: &Options) -> anyhow::Result<Vec<Schedule
     eprintln!("  tokio-cron-scheduler");
     let figures = tcs::measure(plan, options.timing()).await.context("tokio-cron-scheduler")?;
     let notes = "in process, `JobScheduler::new()` defaults, one async job per schedule on the same seconds \
-                 (`o-59/every * * * * *`: its parser refuses Quartz's `o/every`); lateness = run time - the tick \
-                 its cron names at or before it; CPU and peak RSS are the bench process's (its baseline and the recorded samples, 24 B a fire, included)";
+                 (`o-59/every * * * * *`: its parser refuses Quartz's `o/every`); its ticker scans every job each 500 ms; runs \
+                 its broadcast channels drop when they lag (its `Lagged` errors, silenced here) count as missed; lateness = run time - the tick \
+                 its cron names at or before it; CPU and peak RSS are the bench process's (from its RSS at start; the recorded samples, 24 B a fire, included)";
     rows.push(row("tokio-cron-scheduler 0.15", plan, figures, notes.to_owned()));
     eprintln!("  heap + croner");
     let figures = heap::measure(plan, options.timing()).await.context("heap reference")?;
     let notes = "the limit: in process, one thread, a BinaryHeap of (next fire, schedule), croner 4 with one parsed \
                  expression per distinct cron shared by Arc; sleeps until the soonest fire, pops what is due, \
-                 records, pushes the next; CPU and peak RSS are the bench process's (its baseline and the recorded samples, 24 B a fire, included)";
+                 records, pushes the next; CPU and peak RSS are the bench process's (from its RSS at start; the recorded samples, 24 B a fire, included)";
     rows.push(row("heap + croner (limit)", plan, figures, notes.to_owned()));
     Ok(rows)
 }

@@ -43,6 +43,7 @@ async fn scheduler_with_jobs(plan: &Plan, recorder: &Arc<Recorder>) -> anyhow::R
 /// Runs tokio-cron-scheduler over `timing` and measures it.
 pub async fn measure(plan: &Plan, timing: Timing) -> anyhow::Result<Figures> {
     mem::reset_peak();
+    let rss_at_start_kib = Some(mem::rss_kib());
     let recorder = Arc::new(Recorder::default());
     let mut scheduler = scheduler_with_jobs(plan, &recorder).await?;
     scheduler.start().await.context("tokio-cron-scheduler: start")?;
@@ -61,5 +62,6 @@ pub async fn measure(plan: &Plan, timing: Timing) -> anyhow::Result<Figures> {
         lateness: Lateness::of(late),
         cpu_secs: observed.cpu_secs,
         peak_rss_kib,
+        rss_at_start_kib,
     })
 }
