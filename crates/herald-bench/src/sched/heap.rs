@@ -2,7 +2,7 @@
 //! (next fire, schedule) and croner expressions shared per distinct cron; it sleeps until the
 //! soonest fire, pops every due one, records its lateness and pushes its next time.
 
-use super::figures::{Figures, FireSample, Lateness};
+use super::figures::{Figures, FireSample};
 use super::observe::{Timing, observe};
 use super::plan::Plan;
 use super::recorder::Recorder;
@@ -85,14 +85,5 @@ pub async fn measure(plan: &Plan, timing: Timing) -> anyhow::Result<Figures> {
     if thread.join().is_err() {
         anyhow::bail!("the heap scheduler's thread panicked");
     }
-    let observed = observed?;
-    let late = recorder.lateness_in(&observed.window);
-    Ok(Figures {
-        recorded: late.len() as u64,
-        expected: observed.expected,
-        lateness: Lateness::of(late),
-        cpu_secs: observed.cpu_secs,
-        peak_rss_kib,
-        rss_at_start_kib,
-    })
+    Ok(recorder.figures(&observed?, peak_rss_kib, rss_at_start_kib))
 }

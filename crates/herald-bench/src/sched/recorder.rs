@@ -1,7 +1,8 @@
 //! Where the in-process references write down each fire: its due time and lateness, shared
 //! between the scheduler's threads and the measurement.
 
-use super::figures::FireSample;
+use super::figures::{Figures, FireSample, Lateness};
+use super::observe::Observed;
 use super::plan::Window;
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -32,5 +33,18 @@ impl Recorder {
             .filter(|f| window.contains_ms(f.due_ms) && seen.insert((f.schedule, f.due_ms)))
             .map(|f| f.late_us)
             .collect()
+    }
+
+    /// The figures of an in-process reference over `observed`'s window.
+    pub fn figures(&self, observed: &Observed, peak_rss_kib: u64, rss_at_start_kib: Option<u64>) -> Figures {
+        let late = self.lateness_in(&observed.window);
+        Figures {
+            recorded: late.len() as u64,
+            expected: observed.expected,
+            lateness: Lateness::of(late),
+            cpu_secs: observed.cpu_secs,
+            peak_rss_kib,
+            rss_at_start_kib,
+        }
     }
 }

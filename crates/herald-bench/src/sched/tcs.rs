@@ -2,7 +2,7 @@
 //! per schedule on the same staggered times. Each job records how late it ran against the
 //! tick it was meant for: the latest time at or before now that its cron names.
 
-use super::figures::{Figures, FireSample, Lateness};
+use super::figures::{Figures, FireSample};
 use super::observe::{Timing, observe};
 use super::plan::Plan;
 use super::recorder::Recorder;
@@ -54,14 +54,5 @@ pub async fn measure(plan: &Plan, timing: Timing) -> anyhow::Result<Figures> {
     .await;
     let peak_rss_kib = mem::peak_kib();
     scheduler.shutdown().await.context("tokio-cron-scheduler: shutdown")?;
-    let observed = observed?;
-    let late = recorder.lateness_in(&observed.window);
-    Ok(Figures {
-        recorded: late.len() as u64,
-        expected: observed.expected,
-        lateness: Lateness::of(late),
-        cpu_secs: observed.cpu_secs,
-        peak_rss_kib,
-        rss_at_start_kib,
-    })
+    Ok(recorder.figures(&observed?, peak_rss_kib, rss_at_start_kib))
 }
