@@ -24,7 +24,7 @@ pub struct Merged {
     pub job: DeliveryJob,
     /// The claims it was made of, in claim order.
     pub parts: Vec<Claimed>,
-    /// The message ids in `job`.
+    /// The message ids in `job`, one per receiver (so also its receiver count).
     ids: HashSet<MessageId>,
 }
 
@@ -40,9 +40,9 @@ pub fn merge(claimed: Vec<Claimed>) -> Vec<Merged> {
     let mut merged: Vec<Merged> = Vec::new();
     for c in claimed {
         let size = c.job.batch.receiver_count();
-        let open = merged.iter_mut().find(|m| {
-            merge_key(&m.parts[0]) == merge_key(&c) && m.job.batch.receiver_count() + size <= MAX_MERGED_RECEIVERS
-        });
+        let open = merged
+            .iter_mut()
+            .find(|m| merge_key(&m.parts[0]) == merge_key(&c) && m.ids.len() + size <= MAX_MERGED_RECEIVERS);
         match open {
             Some(m) => m.add(c),
             None => merged.push(Merged::of(c)),

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -115,6 +116,8 @@ impl Worker {
             }
         }
         let groups = merge(decoded);
+        // Groups are handled in order: those before this index are settled.
+        let settled_groups = AtomicUsize::new(0);
         let handling = async {
             for merged in &groups {
                 let span = tracing::info_span!(
@@ -125,14 +128,13 @@ impl Worker {
                     bus_batches = merged.parts.len()
                 );
                 self.handle_merged(merged, &mut settled).instrument(span).await;
+                settled_groups.fetch_add(1, Ordering::Relaxed);
             }
         };
         // Every claim stays invisible to other workers until its group's turn has come and gone.
         tokio::select! {
             () = handling => {}
-            _ = self.keep_visible(groups.iter().flat_map(|m| m.parts.iter().map(|c| &c.claim)).collect()) => {
-                unreachable!("keep_visible never ends")
-            }
+            _ = self.keep_visible(&groups, &settled_groups) => unreachable!("keep_visible never ends"),
         }
         settled.into_result().map(|()| true)
     }
@@ -197,16 +199,18 @@ impl Worker {
         }
     }
 
-    /// Extends the claims' bus visibility every third of it while their batches are handled,
-    /// so a slow batch (a rate-limited channel, a slow provider) is never handed to another
-    /// worker while this one lives.
-    async fn keep_visible(&self, claims: Vec<&BusClaim>) {
+    /// Extends the bus visibility of the claims of `groups` not yet settled (those from
+    /// `settled_groups` on) every third of it while their batches are handled, so a slow batch
+    /// (a rate-limited channel, a slow provider) is never handed to another worker while this
+    /// one lives.
+    async fn keep_visible(&self, groups: &[Merged], settled_groups: &AtomicUsize) {
         let visibility = self.config.visibility();
         loop {
             tokio::time::sleep(visibility / 3).await;
-            for claim in &claims {
-                if let Err(e) = self.bus.extend(claim, visibility).await {
-                    tracing::warn!(bus_id = claim.id, error = %e, "extending the batch's visibility failed");
+            let open = groups.get(settled_groups.load(Ordering::Relaxed)..).unwrap_or_default();
+            for part in open.iter().flat_map(|m| &m.parts) {
+                if let Err(e) = self.bus.extend(&part.claim, visibility).await {
+                    tracing::warn!(bus_id = part.claim.id, error = %e, "extending the batch's visibility failed");
                 }
             }
         }
