@@ -5,7 +5,7 @@
 
 use crate::jobs::Housekeeping;
 use crate::scheduled_jobs::JobRunner;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use herald_core::{Clock, InvalidSetting};
 use herald_store::{ClaimedFire, FireOutcome, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SchedulerConfig {
-    /// How often to look for due fires, in milliseconds.
+    /// How often to look for due fires, in milliseconds (jittered); the claimer also wakes for
+    /// the soonest schedule's next fire.
     pub poll_ms: u64,
     /// A fire later than this follows its schedule's misfire policy.
     pub misfire_grace_secs: i64,
@@ -101,11 +102,32 @@ impl FireClaimer {
         self
     }
 
-    /// Claims every fire due now and runs the housekeeping and scheduled jobs' ones; returns them
-    /// in claim order. Both run in tasks of their own (a few at a time), so a slow provider or a
-    /// long quiet-hours release never holds up the claiming of due fires.
-    pub async fn tick(&self) -> Result<Vec<ClaimedFire>, StoreError> {
-        let fires = self.claim_due().await?;
+    /// Claims every fire due now, a page (`claim_batch`) at a time, starting each page's
+    /// housekeeping and scheduled jobs' fires before claiming the next, so a long backlog is
+    /// never held in memory; answers how many fires it claimed. The jobs run in tasks of their
+    /// own (a few at a time), so a slow provider or a long quiet-hours release never holds up the
+    /// claiming of due fires.
+    pub async fn tick(&self) -> Result<usize, StoreError> {
+        let mut claimed = 0;
+        loop {
+            let (now, batch) = (self.clock.now(), self.config.claim_batch);
+            let began = std::time::Instant::now();
+            let fires = self.store.claim_due_fires(&self.claimer, now, self.config.grace(), batch).await?;
+            metrics::histogram!("herald_fire_claim_seconds").record(began.elapsed().as_secs_f64());
+            tracing::debug!(fires = fires.len(), took = ?began.elapsed(), "claimed a page of due fires");
+            claimed += fires.len();
+            self.start(&fires);
+            if (fires.len() as i64) < batch {
+                return Ok(claimed);
+            }
+        }
+    }
+
+    /// Logs a page of claimed fires and starts the housekeeping and scheduled jobs' ones.
+    fn start(&self, fires: &[ClaimedFire]) {
+        for fire in fires {
+            log_fire(fire);
+        }
         let fired = fires.iter().filter(|f| f.template_id.is_none() && f.outcome == FireOutcome::Fired);
         for fire in fired.clone().filter(|f| f.job_id.is_some()) {
             self.spawn_job(fire.clone());
@@ -130,7 +152,6 @@ impl FireClaimer {
                 housekeeping.run(store.as_ref(), clock.as_ref(), &fire).await;
             });
         }
-        Ok(fires)
     }
 
     /// Runs a scheduled job's fire in a task of its own once a job slot is free.
@@ -151,40 +172,48 @@ impl FireClaimer {
         locks.entry(schedule_id).or_default().clone()
     }
 
-    async fn claim_due(&self) -> Result<Vec<ClaimedFire>, StoreError> {
-        let mut all = Vec::new();
-        loop {
-            let now = self.clock.now();
-            let batch = self.config.claim_batch;
-            let fires = self.store.claim_due_fires(&self.claimer, now, self.config.grace(), batch).await?;
-            let done = (fires.len() as i64) < batch;
-            for fire in &fires {
-                log_fire(fire);
-            }
-            all.extend(fires);
-            if done {
-                return Ok(all);
-            }
-        }
-    }
-
     /// Ticks until `shutdown` is cancelled, each tick a random half to one and a half polls after
-    /// the last one started: nodes polling in a fixed phase would leave the fires of each second
-    /// to whichever node's phase comes first after it, every second.
+    /// the last one started (nodes polling in a fixed phase would leave the fires of each second
+    /// to whichever node's phase comes first after it, every second), or sooner, when the soonest
+    /// schedule's next fire comes first: a fire is claimed as it comes due, not up to a poll late.
     pub async fn run(self, shutdown: CancellationToken) {
         let poll = std::time::Duration::from_millis(self.config.poll_ms);
         let mut started = tokio::time::Instant::now();
+        // Before the first tick every due fire is new to this loop.
+        let mut tick_began = DateTime::<Utc>::MIN_UTC;
         loop {
+            let wake = self.next_wake(started + jittered(poll), tick_began).await;
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep_until(started + jittered(poll)) => {}
+                _ = tokio::time::sleep_until(wake) => {}
             }
-            started = tokio::time::Instant::now();
+            (started, tick_began) = (tokio::time::Instant::now(), self.clock.now());
             if let Err(e) = self.tick().await {
                 tracing::error!(error = %e, "claiming due fires failed; will retry");
             }
         }
         tracing::info!("fire claimer stopped");
+    }
+
+    /// `poll_at`, or the soonest schedule's next fire when that comes first (at once when it came
+    /// due after the last tick began). A fire already due when the last tick began and due still
+    /// is another node's (locked while it claims) or one this node passes over: it waits for
+    /// the poll instead of waking this loop at once, again and again.
+    async fn next_wake(&self, poll_at: tokio::time::Instant, tick_began: DateTime<Utc>) -> tokio::time::Instant {
+        let soonest = match self.store.soonest_fire_at().await {
+            Ok(soonest) => soonest,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the soonest next fire failed; waiting for the poll");
+                None
+            }
+        };
+        match soonest {
+            Some(at) if at > tick_began => {
+                let wait = (at - self.clock.now()).to_std().unwrap_or_default();
+                poll_at.min(tokio::time::Instant::now() + wait)
+            }
+            _ => poll_at,
+        }
     }
 }
 
@@ -208,13 +237,21 @@ fn log_fire(fire: &ClaimedFire) {
             lateness_ms = fire.lateness_ms,
             "schedule fired"
         ),
-        other => tracing::warn!(
+        FireOutcome::MisfireSkipped => tracing::warn!(
             schedule_id = fire.schedule_id,
             template_id = fire.template_id,
             fire_time = %fire.fire_time,
             lateness_ms = fire.lateness_ms,
-            outcome = other.as_str(),
+            outcome = fire.outcome.as_str(),
             "schedule fire not sent"
+        ),
+        // A template armed before it has a crowd: expected, counted in the ledger and the
+        // metric, and not worth a line every fire.
+        FireOutcome::NoCrowd => tracing::debug!(
+            schedule_id = fire.schedule_id,
+            template_id = fire.template_id,
+            fire_time = %fire.fire_time,
+            "schedule fired without a crowd to send to"
         ),
     }
 }

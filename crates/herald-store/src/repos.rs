@@ -58,6 +58,9 @@ pub trait ScheduleRepo: Send + Sync {
         grace: Duration,
         limit: i64,
     ) -> Result<Vec<ClaimedFire>>;
+    /// The soonest next fire of any enabled schedule, due or not; None when none has one. The
+    /// claimer wakes for it instead of waiting out its poll.
+    async fn soonest_fire_at(&self) -> Result<Option<DateTime<Utc>>>;
     async fn list_fires(&self, schedule_id: i64, limit: i64) -> Result<Vec<FireRecord>>;
     async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>>;
     /// A window of the schedules the filter matches (templates' and housekeeping alike), by

@@ -51,6 +51,7 @@ on_both_backends!(
         late_fires_follow_the_misfire_policy,
         a_template_without_crowd_gives_no_crowd_and_stopped_ones_do_not_fire,
         claims_come_in_pages_of_the_limit,
+        a_claim_of_more_fires_than_one_statement_writes_each_once_and_advances_each,
         list_schedules_shows_every_schedule_with_its_last_fire,
         a_failed_housekeeping_fire_is_retried_sooner,
         the_last_fire_of_a_finite_cron_disarms_its_schedule,

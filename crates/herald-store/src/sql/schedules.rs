@@ -1,12 +1,14 @@
 //! Claiming due fires. One write transaction takes the due schedule rows (with SKIP LOCKED
 //! where many nodes claim at once: rows another node is claiming are passed over, not waited
-//! for), writes each fire to the ledger, creates the fire's run and advances the schedule, so a
-//! fire is never lost or taken twice. The ledger's unique (schedule, fire time) key stands
-//! behind the locks. What a fire does is herald-core's `fire::decide`.
+//! for), writes their fires to the ledger, creates the fires' runs and advances the schedules
+//! (as sets: `fire_claims`), so a fire is never lost or taken twice. The ledger's unique
+//! (schedule, fire time) key stands behind the locks. What a fire does is herald-core's
+//! `fire::decide`.
 
 use super::Backend;
 use super::codec::{opt_time_of, time_of};
-use super::dialect::{DbRow, LAST_FIRE_JOIN, LEAST, SKIP_LOCKED, TRUE, Tx, begin_write, db_time};
+use super::dialect::{DbRow, DbTime, LAST_FIRE_JOIN, LEAST, SKIP_LOCKED, TRUE, Tx, begin_write, db_time, from_db_time};
+use super::fire_claims::{Decided, DueFire, advance_schedules, decide_due, record_fires};
 use crate::error::{Result, StoreError};
 use crate::listing::ScheduleFilter;
 use crate::model::{ClaimedFire, FireRecord, ScheduleRecord};
@@ -14,8 +16,8 @@ use crate::repos::ScheduleRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use const_format::formatcp;
-use herald_core::fire::{self, DueSchedule, FireDecision, FireTarget};
-use herald_core::{Cadence, CronSchedule, FireOutcome, MisfirePolicy};
+use herald_core::fire::FireDecision;
+use herald_core::{CronSchedule, FireOutcome};
 use sqlx::Row;
 
 /// The due schedules, soonest first, each with whether its template has a crowd to send to.
@@ -51,11 +53,12 @@ impl ScheduleRepo for Backend {
             claimed.extend(claim_trigger(&mut tx, row, claimer, now).await?);
         }
         let due = sqlx::query(DUE_SCHEDULES).bind(db_time(now)).bind(limit).fetch_all(&mut *tx).await?;
-        for row in due {
-            if let Some(fire) = claim_one(&mut tx, &row, claimer, now, grace).await? {
-                claimed.push(fire);
-            }
+        let mut decided = Vec::with_capacity(due.len());
+        for row in &due {
+            decided.extend(decide_due(&mut tx, row, now, grace).await?);
         }
+        claimed.extend(record_fires(&mut tx, &decided, claimer, now).await?);
+        advance_schedules(&mut tx, &decided, now).await?;
         tx.commit().await?;
         Ok(claimed)
     }
@@ -138,6 +141,14 @@ impl ScheduleRepo for Backend {
         Ok(())
     }
 
+    async fn soonest_fire_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let soonest: Option<DbTime> =
+            sqlx::query_scalar(formatcp!("SELECT MIN(next_fire_at) FROM schedules WHERE enabled = {TRUE}"))
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(soonest.map(from_db_time))
+    }
+
     async fn schedule_id_of(&self, template_id: i64) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT id FROM schedules WHERE template_id = $1")
             .bind(template_id)
@@ -159,66 +170,6 @@ pub(super) async fn record_fire_outcome(tx: &mut Tx, fire_id: i64, error: Option
     schedule_id.ok_or_else(|| StoreError::not_found("fire", fire_id))
 }
 
-/// Decides and writes the fire of one due schedule and advances it. None when the ledger held
-/// the fire already, or the schedule's cron no longer reads (the schedule is disabled).
-async fn claim_one(
-    tx: &mut Tx,
-    row: &DbRow,
-    claimer: &str,
-    now: DateTime<Utc>,
-    grace: Duration,
-) -> Result<Option<ClaimedFire>> {
-    let schedule_id: i64 = row.try_get("id")?;
-    let cron: String = row.try_get("cron")?;
-    let timezone: String = row.try_get("timezone")?;
-    let misfire: String = row.try_get("misfire")?;
-    let template_id: Option<i64> = row.try_get("template_id")?;
-    let job_id: Option<i64> = row.try_get("job_id")?;
-    let exclude_dates = super::templates::excluded_dates_of(row)?;
-    let exclude_windows = super::templates::excluded_windows_of(row)?;
-    let name: String = row.try_get("cadence")?;
-    let Some(cadence) = Cadence::from_parts(&name, row.try_get("period_ms")?, row.try_get("hold_ms")?) else {
-        // A newer version's cadence (a rolling upgrade): left for the nodes that read it, and the
-        // other due schedules are still claimed.
-        tracing::error!(schedule_id, cadence = %name, "passing over a schedule whose cadence this version cannot read");
-        return Ok(None);
-    };
-    let due = DueSchedule {
-        cadence,
-        cron: &cron,
-        timezone: &timezone,
-        misfire: MisfirePolicy::parse(&misfire).unwrap_or_default(),
-        due_at: time_of(row, "next_fire_at")?,
-        target: match (template_id, job_id) {
-            (Some(_), _) => FireTarget::Template { has_crowd: row.try_get("has_crowd")? },
-            (None, Some(_)) => FireTarget::Job,
-            (None, None) => FireTarget::Housekeeping,
-        },
-        end_at: opt_time_of(row, "end_at")?,
-        exclude_dates: &exclude_dates,
-        exclude_windows: &exclude_windows,
-    };
-    let decision = match fire::decide(&due, now, grace) {
-        Ok(decision) => decision,
-        Err(e) => {
-            tracing::error!(schedule_id, error = %e, "disabling schedule with an unreadable cron");
-            sqlx::query("UPDATE schedules SET enabled = FALSE, next_fire_at = NULL WHERE id = $1")
-                .bind(schedule_id)
-                .execute(&mut **tx)
-                .await?;
-            return Ok(None);
-        }
-    };
-    let claimed = record_fire(tx, &DueFire::of(row)?, &decision, claimer, now).await?;
-    sqlx::query("UPDATE schedules SET next_fire_at = $1, updated_at = $2 WHERE id = $3")
-        .bind(decision.next_fire.map(db_time))
-        .bind(db_time(now))
-        .bind(schedule_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(claimed)
-}
-
 /// Writes the fire asked of one schedule at its `trigger_at` and clears the ask; the schedule's
 /// own next fire stays. None when the ledger held a fire at that time (the ask is that fire).
 async fn claim_trigger(tx: &mut Tx, row: &DbRow, claimer: &str, now: DateTime<Utc>) -> Result<Option<ClaimedFire>> {
@@ -236,87 +187,8 @@ async fn claim_trigger(tx: &mut Tx, row: &DbRow, claimer: &str, now: DateTime<Ut
         next_fire: None,
         creates_run: false,
     };
-    let claimed = record_fire(tx, &fire, &decision, claimer, now).await?;
-    Ok(claimed.map(|claimed| ClaimedFire { param, ..claimed }))
-}
-
-/// The schedule a fire belongs to.
-struct DueFire {
-    schedule_id: i64,
-    kind: String,
-    template_id: Option<i64>,
-    account_id: Option<i64>,
-    job_id: Option<i64>,
-}
-
-impl DueFire {
-    fn of(row: &DbRow) -> Result<Self> {
-        Ok(Self {
-            schedule_id: row.try_get("id")?,
-            kind: row.try_get("kind")?,
-            template_id: row.try_get("template_id")?,
-            account_id: row.try_get("account_id")?,
-            job_id: row.try_get("job_id")?,
-        })
-    }
-}
-
-/// Writes the ledger row (and the run of a template fire); None when the ledger already
-/// holds this (schedule, fire time).
-async fn record_fire(
-    tx: &mut Tx,
-    fire: &DueFire,
-    decision: &FireDecision,
-    claimer: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<ClaimedFire>> {
-    let lateness_ms = decision.lateness.num_milliseconds();
-    let fire_id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (schedule_id, fire_time) DO NOTHING RETURNING id",
-    )
-    .bind(fire.schedule_id)
-    .bind(db_time(decision.fire_time))
-    .bind(db_time(now))
-    .bind(lateness_ms)
-    .bind(decision.outcome.as_str())
-    .bind(claimer)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(fire_id) = fire_id else {
-        tracing::warn!(schedule_id = fire.schedule_id, fire_time = %decision.fire_time, "fire already in the ledger");
-        return Ok(None);
-    };
-    let mut run_id = None;
-    if decision.creates_run
-        && let Some(template_id) = fire.template_id
-    {
-        let id = super::runs::insert_run(tx, template_id, Some(fire_id), now).await?;
-        sqlx::query("UPDATE fires SET run_id = $1 WHERE id = $2").bind(id).bind(fire_id).execute(&mut **tx).await?;
-        run_id = Some(id);
-    }
-    if lateness_ms > 0 && decision.outcome != FireOutcome::Fired {
-        tracing::warn!(
-            schedule_id = fire.schedule_id,
-            lateness_ms,
-            outcome = decision.outcome.as_str(),
-            "fire not sent"
-        );
-    }
-    Ok(Some(ClaimedFire {
-        fire_id,
-        schedule_id: fire.schedule_id,
-        template_id: fire.template_id,
-        account_id: fire.account_id,
-        kind: fire.kind.clone(),
-        fire_time: decision.fire_time,
-        lateness_ms,
-        outcome: decision.outcome,
-        run_id,
-        job_id: fire.job_id,
-        param: None,
-    }))
+    let claimed = record_fires(tx, &[Decided { fire, decision }], claimer, now).await?;
+    Ok(claimed.into_iter().next().map(|claimed| ClaimedFire { param, ..claimed }))
 }
 
 /// A fire ledger row; `prefix` names its columns when it comes joined to its schedule.

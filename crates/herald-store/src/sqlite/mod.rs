@@ -29,6 +29,8 @@ mod console;
 mod crowds;
 #[path = "../sql/deferred.rs"]
 mod deferred;
+#[path = "../sql/fire_claims.rs"]
+mod fire_claims;
 #[path = "../sql/installation.rs"]
 mod installation;
 #[path = "../sql/job_runs.rs"]

@@ -293,3 +293,38 @@ pub async fn the_last_fire_of_a_finite_cron_disarms_its_schedule(store: Arc<dyn 
     assert_eq!(schedule.last_fire.map(|f| f.fire_time), Some(noon));
     assert!(store.claim_due_fires("node-test", noon + Duration::days(400), GRACE, 10).await.unwrap().is_empty());
 }
+
+pub async fn a_claim_of_more_fires_than_one_statement_writes_each_once_and_advances_each(store: Arc<dyn Store>) {
+    let start = t0();
+    assert_eq!(store.soonest_fire_at().await.unwrap(), None, "no schedule yet");
+    let crowd_id = crowd(&*store, 1, start).await;
+    let every_minute = |crowd: Option<String>| spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, crowd);
+    let with_crowd = running(&*store, &every_minute(Some(crowd_id)), start).await;
+    for _ in 0..1_100 {
+        running(&*store, &every_minute(None), start).await;
+    }
+    // One schedule's next fire sooner than the rest: the claimer wakes for the soonest.
+    let early = running(&*store, &spec("30 0 0 * * ?", "UTC", MisfirePolicy::FireOnce, None), start).await;
+    assert_eq!(store.soonest_fire_at().await.unwrap(), Some(start + Duration::seconds(30)));
+
+    for minute in 1..=2 {
+        let now = start + Duration::minutes(minute);
+        let fires = store.claim_due_fires("node-test", now, GRACE, 5_000).await.unwrap();
+        let expected = if minute == 1 { 1_102 } else { 1_101 };
+        assert_eq!(fires.len(), expected, "every due schedule once, in one claim");
+        let fire_ids: std::collections::HashSet<i64> = fires.iter().map(|f| f.fire_id).collect();
+        assert_eq!(fire_ids.len(), expected, "a ledger row each");
+        for fire in &fires {
+            let sends = fire.template_id == Some(with_crowd);
+            assert_eq!(fire.run_id.is_some(), sends, "a run for the template with a crowd only: {fire:?}");
+            assert_eq!(fire.outcome, if sends { FireOutcome::Fired } else { FireOutcome::NoCrowd });
+        }
+        let schedule_id = store.schedule_id_of(with_crowd).await.unwrap().unwrap();
+        let sent = fires.iter().find(|f| f.template_id == Some(with_crowd)).unwrap();
+        assert_eq!(store.list_fires(schedule_id, 10).await.unwrap()[0].id, sent.fire_id, "ids match the ledger");
+        assert!(store.claim_due_fires("node-test", now, GRACE, 5_000).await.unwrap().is_empty(), "each advanced");
+        assert_eq!(store.soonest_fire_at().await.unwrap(), Some(now + Duration::minutes(1)));
+    }
+    let early_next = store.get_template(early).await.unwrap().next_fire_at;
+    assert_eq!(early_next, Some(start + Duration::days(1) + Duration::seconds(30)), "advanced by its own cron");
+}
