@@ -40,7 +40,8 @@ async fn a_schedule_due_before_the_next_poll_is_claimed_when_it_comes_due() {
     running.await.unwrap();
 
     let lateness = job.0.lock().unwrap().clone();
-    // The first poll comes 30 to 90 s after the start: every fire here was claimed on a wake-up.
-    assert!(lateness.len() >= 3, "a fire a second for 3.5 s, claimed on time: {lateness:?}");
-    assert!(lateness.iter().all(|ms| *ms < 250), "each claimed within a moment of its time: {lateness:?}");
+    // The first poll comes 30 to 90 s after the start: every fire here was claimed on a wake-up
+    // (three or four came due; the bounds leave room for a loaded machine).
+    assert!(lateness.len() >= 2, "a fire a second for 3.5 s, claimed on time: {lateness:?}");
+    assert!(lateness.iter().all(|ms| *ms < 1_000), "each claimed well before a poll: {lateness:?}");
 }
