@@ -113,8 +113,9 @@ impl FireClaimer {
             let (now, batch) = (self.clock.now(), self.config.claim_batch);
             let began = std::time::Instant::now();
             let fires = self.store.claim_due_fires(&self.claimer, now, self.config.grace(), batch).await?;
-            metrics::histogram!("herald_fire_claim_seconds").record(began.elapsed().as_secs_f64());
-            tracing::debug!(fires = fires.len(), took = ?began.elapsed(), "claimed a page of due fires");
+            let took = began.elapsed();
+            metrics::histogram!("herald_fire_claim_seconds").record(took.as_secs_f64());
+            tracing::debug!(fires = fires.len(), ?took, "claimed a page of due fires");
             claimed += fires.len();
             self.start(&fires);
             if (fires.len() as i64) < batch {

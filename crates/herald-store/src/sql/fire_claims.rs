@@ -52,12 +52,11 @@ pub(super) async fn decide_due(
     now: DateTime<Utc>,
     grace: Duration,
 ) -> Result<Option<Decided>> {
-    let schedule_id: i64 = row.try_get("id")?;
+    let fire = DueFire::of(row)?;
+    let schedule_id = fire.schedule_id;
     let cron: String = row.try_get("cron")?;
     let timezone: String = row.try_get("timezone")?;
     let misfire: String = row.try_get("misfire")?;
-    let template_id: Option<i64> = row.try_get("template_id")?;
-    let job_id: Option<i64> = row.try_get("job_id")?;
     let exclude_dates = super::templates::excluded_dates_of(row)?;
     let exclude_windows = super::templates::excluded_windows_of(row)?;
     let name: String = row.try_get("cadence")?;
@@ -71,7 +70,7 @@ pub(super) async fn decide_due(
         timezone: &timezone,
         misfire: MisfirePolicy::parse(&misfire).unwrap_or_default(),
         due_at: time_of(row, "next_fire_at")?,
-        target: match (template_id, job_id) {
+        target: match (fire.template_id, fire.job_id) {
             (Some(_), _) => FireTarget::Template { has_crowd: row.try_get("has_crowd")? },
             (None, Some(_)) => FireTarget::Job,
             (None, None) => FireTarget::Housekeeping,
@@ -81,7 +80,7 @@ pub(super) async fn decide_due(
         exclude_windows: &exclude_windows,
     };
     match fire::decide(&due, now, grace) {
-        Ok(decision) => Ok(Some(Decided { fire: DueFire::of(row)?, decision })),
+        Ok(decision) => Ok(Some(Decided { fire, decision })),
         Err(e) => {
             tracing::error!(schedule_id, error = %e, "disabling schedule with an unreadable cron");
             sqlx::query("UPDATE schedules SET enabled = FALSE, next_fire_at = NULL WHERE id = $1")
