@@ -11,14 +11,15 @@
 
 use crate::AppState;
 use crate::error::{ApiError, codes};
+use crate::intake::{Refusal, Request};
 use crate::json::JsonBody;
 use crate::send_params::{MessageParam, RequestIds, to_item};
 use axum::routing::post;
 use axum::{Json, Router, extract::State};
 use herald_bus::{EncodedJobs, JobTooLarge};
 use herald_core::listing::{QUOTED_CHARS, clip};
-use herald_core::{Batch, DeliveryJob, JobOrigin, MessageId};
-use herald_store::{RequestedSend, StoreError, Template, TraceEntry};
+use herald_core::{Batch, DeliveryJob, JobOrigin};
+use herald_store::{RequestedSend, StoreError, Template};
 use serde::{Deserialize, Serialize};
 
 /// The most params one `/batchSend` takes. Each param becomes its own bus message and up to
@@ -143,10 +144,22 @@ async fn accept(
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let ids = RequestIds { installation: &state.installation, request_id: &request_id };
     let mut plan = plan(&template, &params, single, &ids, state.clock.now())?;
-    keep_first_ids(state, &template, &params, &mut plan).await?;
-    let encoded = EncodedJobs::encode(template.spec.channel, &plan.jobs).map_err(|e| too_large(e, single))?;
-    let detail = format!("send API request {request_id}");
-    state.intake.accept(TraceEntry::accepted(&plan.jobs, Some(&detail)), encoded).await?;
+    let request = Request {
+        channel: template.spec.channel,
+        sends: requested_sends(&template, &params, &plan.jobs),
+        jobs: plan.jobs,
+        encoded: plan.encoded,
+        detail: format!("send API request {request_id}"),
+    };
+    let first_ids = state.intake.accept(request).await.map_err(|refusal| match refusal {
+        Refusal::TooLarge(e) => too_large(e, single),
+        Refusal::Failed(reason) => ApiError::Internal(reason),
+    })?;
+    for sent in &mut plan.sent {
+        if let Some(first) = first_ids.get(&sent.message_id) {
+            sent.message_id = first.clone();
+        }
+    }
     tracing::info!(template_id, request_id = %request_id, messages = plan.sent.len(), "send API accepted");
     Ok(Json(SendAnswer { code: codes::SUCCESS, msg: "操作成功", data: plan.sent }))
 }
@@ -155,6 +168,7 @@ async fn accept(
 /// refused request leaves nothing behind and a retry duplicates nothing.
 struct Plan {
     jobs: Vec<DeliveryJob>,
+    encoded: EncodedJobs,
     sent: Vec<SentMessage>,
 }
 
@@ -167,16 +181,16 @@ fn plan(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Plan, ApiError> {
     let business_id = business_id(template, now);
-    let mut plan = Plan { jobs: Vec::new(), sent: Vec::new() };
+    let (mut jobs, mut sent) = (Vec::new(), Vec::new());
     for (index, param) in params.iter().enumerate() {
         let item = to_item(template, ids, index, param, &param_prefix(single, index))?;
-        plan.sent.extend(item.recipients.iter().map(|r| SentMessage {
+        sent.extend(item.recipients.iter().map(|r| SentMessage {
             biz_id: param.biz_id.clone(),
             message_id: r.message_id.to_string(),
             business_id,
             receiver: r.receiver.clone(),
         }));
-        plan.jobs.push(DeliveryJob {
+        jobs.push(DeliveryJob {
             template_id: template.id,
             origin: JobOrigin::Api { request_id: ids.request_id.to_string() },
             batch: Batch { items: vec![item] },
@@ -185,20 +199,15 @@ fn plan(
         });
     }
     // Refused whole when one job is too large for the bus.
-    EncodedJobs::encode(template.spec.channel, &plan.jobs).map_err(|e| too_large(e, single))?;
-    Ok(plan)
+    let encoded = EncodedJobs::encode(template.spec.channel, &jobs).map_err(|e| too_large(e, single))?;
+    Ok(Plan { jobs, encoded, sent })
 }
 
-/// Params with a `bizId` that an earlier request within the window sent to the same receiver
-/// take that request's message id, in the jobs and in the answer.
-async fn keep_first_ids(
-    state: &AppState,
-    template: &Template,
-    params: &[MessageParam],
-    plan: &mut Plan,
-) -> Result<(), ApiError> {
+/// The sends of params with a `bizId`: the intake records them, and a repeat of an earlier
+/// request's within the window takes that request's message id, in the jobs and the answer.
+fn requested_sends(template: &Template, params: &[MessageParam], jobs: &[DeliveryJob]) -> Vec<RequestedSend> {
     let mut sends = Vec::new();
-    for (param, job) in params.iter().zip(&plan.jobs) {
+    for (param, job) in params.iter().zip(jobs) {
         let Some(biz_id) = &param.biz_id else { continue };
         sends.extend(job.batch.recipients().map(|r| RequestedSend {
             template_id: template.id,
@@ -207,24 +216,7 @@ async fn keep_first_ids(
             message_id: r.message_id.to_string(),
         }));
     }
-    if sends.is_empty() {
-        return Ok(());
-    }
-    let now = state.clock.now();
-    let standing = state.store.remember_sends(&sends, now - BIZ_ID_WINDOW, now).await?;
-    let first_ids: std::collections::HashMap<&str, &str> =
-        sends.iter().zip(&standing).map(|(s, first)| (s.message_id.as_str(), first.as_str())).collect();
-    for recipient in plan.jobs.iter_mut().flat_map(|j| j.batch.items.iter_mut()).flat_map(|i| i.recipients.iter_mut()) {
-        if let Some(first) = first_ids.get(recipient.message_id.as_str()) {
-            recipient.message_id = MessageId(first.to_string());
-        }
-    }
-    for sent in &mut plan.sent {
-        if let Some(first) = first_ids.get(sent.message_id.as_str()) {
-            sent.message_id = first.to_string();
-        }
-    }
-    Ok(())
+    sends
 }
 
 fn too_large(e: JobTooLarge, single: bool) -> ApiError {

@@ -16,6 +16,10 @@ use crate::{Bus, BusClaim, BusError, BusMessage, MAX_CLAIM, MAX_PAYLOAD_BYTES, R
 const ENQUEUE: &str = "INSERT INTO bus_messages (topic, msg_key, payload, visible_at, created_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?4, ?4)";
 
+/// Messages one `publish_all` statement inserts (six binds each; their payloads are bound, not
+/// part of the statement's text).
+const ENQUEUES_PER_STATEMENT: usize = 500;
+
 /// Claims one `ack_all` statement deletes (two binds each).
 const ACKS_PER_STATEMENT: usize = 400;
 
@@ -136,10 +140,24 @@ impl Bus for SqliteBus {
         if let Some(m) = messages.iter().find(|m| m.payload.len() > MAX_PAYLOAD_BYTES) {
             return Err(BusError::PayloadTooLarge { size: m.payload.len(), max: MAX_PAYLOAD_BYTES });
         }
+        if messages.is_empty() {
+            return Ok(());
+        }
         let now = self.now_ms();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for m in messages {
-            sqlx::query(ENQUEUE).bind(topic).bind(&m.key).bind(&m.payload).bind(now).execute(&mut *tx).await?;
+        for chunk in messages.chunks(ENQUEUES_PER_STATEMENT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO bus_messages (topic, msg_key, payload, visible_at, created_at, updated_at) ",
+            );
+            insert.push_values(chunk, |mut row, m| {
+                row.push_bind(topic)
+                    .push_bind(&m.key)
+                    .push_bind(&m.payload)
+                    .push_bind(now)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

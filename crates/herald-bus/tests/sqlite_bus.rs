@@ -1,5 +1,5 @@
 //! Behaviour of the SQLite bus through the `Bus` trait: round trip, ordering, visibility,
-//! leases, retries, dead letters, durability and topic isolation.
+//! leases, retries, dead letters, durability, topic isolation and publishing many at once.
 
 mod common;
 
@@ -53,6 +53,28 @@ async fn claims_in_fifo_order() {
     let rest = h.bus.claim(TOPIC, 10, VISIBILITY).await.unwrap();
     assert_eq!(keys(&rest), ["k2", "k3", "k4"]);
     assert!(first[1].id < rest[0].id);
+}
+
+/// A publish of more messages than one statement inserts: each arrives once, in order, with
+/// its own key and payload.
+#[tokio::test]
+async fn publish_all_of_more_than_one_statement_keeps_each_message_once_in_order() {
+    let h = Harness::new(5).await;
+    let messages: Vec<herald_bus::BusMessage> = (0..1_201)
+        .map(|i| herald_bus::BusMessage { key: format!("k{i}"), payload: format!("p{i}").into_bytes() })
+        .collect();
+    h.bus.publish_all(TOPIC, &messages).await.unwrap();
+    h.bus.publish_all(TOPIC, &[]).await.unwrap();
+    let mut got = Vec::new();
+    loop {
+        let claimed = h.bus.claim(TOPIC, 1_000, VISIBILITY).await.unwrap();
+        if claimed.is_empty() {
+            break;
+        }
+        got.extend(claimed.into_iter().map(|c| (c.key, String::from_utf8(c.payload).unwrap())));
+    }
+    let expected: Vec<(String, String)> = (0..1_201).map(|i| (format!("k{i}"), format!("p{i}"))).collect();
+    assert_eq!(got, expected);
 }
 
 #[tokio::test]

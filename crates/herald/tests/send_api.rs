@@ -1,6 +1,7 @@
 //! austin's send API: a valid key, a wrong or missing key, a missing template, 101 receivers,
 //! missing variables, and batchSend, with austin's codes and the messages reaching the outbox; an
-//! oversize batchSend refused whole and a repeated bizId sent once, counted at a recording receiver.
+//! oversize batchSend refused whole and a repeated bizId sent once (one after another and at the
+//! same moment), counted at a recording receiver.
 
 mod common;
 
@@ -246,6 +247,35 @@ async fn a_repeated_biz_id_answers_the_first_message_ids_and_sends_once() {
     assert!(receiver.wait_for(3, Duration::from_secs(10)).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!((receiver.count(), receiver.repeats()), (3, 0), "{:?}", receiver.counts_by_id());
+    node.node.shutdown().await;
+}
+
+/// Requests of one moment share the intake's writes, so repeats of one bizId can land in the same
+/// group: each bizId must still answer one message id to all its requests and arrive once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeats_of_a_biz_id_at_the_same_moment_answer_one_message_id_and_arrive_once() {
+    let receiver = herald_testkit::RecordingReceiver::start().await;
+    let (_dir, node, id) = node_with_webhook(&receiver).await;
+    let body = |order: usize| {
+        json!({"code": "send", "messageTemplateId": id,
+            "messageParam": {"bizId": format!("order-{order}"), "receiver": "13900000007",
+                             "variables": {"name": "A", "code": "1"}}})
+    };
+    let answers = futures::future::join_all((0..64).map(|i| {
+        let body = body(i % 8);
+        let node = &node;
+        async move { (i % 8, node.post("/send", &body).await) }
+    }))
+    .await;
+    let mut ids: std::collections::BTreeMap<usize, std::collections::BTreeSet<String>> = Default::default();
+    for (order, (status, answer)) in answers {
+        assert_eq!(status, 200, "{answer}");
+        ids.entry(order).or_default().insert(answer["data"][0]["messageId"].as_str().unwrap().to_string());
+    }
+    assert!(ids.values().all(|of_one| of_one.len() == 1), "one message id per bizId: {ids:?}");
+    assert!(receiver.wait_for(8, Duration::from_secs(10)).await, "{:?}", receiver.counts_by_id());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!((receiver.count(), receiver.repeats()), (8, 0), "{:?}", receiver.counts_by_id());
     node.node.shutdown().await;
 }
 

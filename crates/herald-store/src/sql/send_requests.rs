@@ -1,14 +1,28 @@
 //! Send API requests by business id: the message id that stands for each (template, bizId,
 //! receiver) within the repeat window, so a client's retry gets the first request's ids.
+//! Written as sets: the sends of many requests cost two statements per thousand keys, not two
+//! each.
 
 use super::Backend;
-use super::dialect::{Db, begin_write, db_time};
+use super::dialect::{Db, Tx, begin_write, db_time};
 use crate::error::Result;
 use crate::model::RequestedSend;
 use crate::repos::SendRequestRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashMap;
+
+/// Keys per statement: five bound values each stays well inside SQLite's limit on bound values
+/// (32,766).
+const KEYS_PER_STATEMENT: usize = 1_000;
+
+/// What a record is found by.
+type Key<'a> = (i64, &'a str, &'a str);
+
+fn key_of(send: &RequestedSend) -> Key<'_> {
+    (send.template_id, &send.biz_id, &send.receiver)
+}
 
 #[async_trait]
 impl SendRequestRepo for Backend {
@@ -21,36 +35,70 @@ impl SendRequestRepo for Backend {
         if sends.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = begin_write(self.writer()).await?;
-        let mut standing = Vec::with_capacity(sends.len());
+        // The first send of a key speaks for the repeats of it in the same call.
+        let mut firsts: Vec<&RequestedSend> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for send in sends {
-            // A record older than the window is forgotten: the request is new again.
-            sqlx::query(
-                "DELETE FROM send_requests WHERE template_id = $1 AND biz_id = $2 AND receiver = $3 AND created_at < $4",
-            )
-            .bind(send.template_id)
-            .bind(&send.biz_id)
-            .bind(&send.receiver)
-            .bind(db_time(window_start))
-            .execute(&mut *tx)
-            .await?;
-            let mut insert = QueryBuilder::<Db>::new(
-                "INSERT INTO send_requests (template_id, biz_id, receiver, message_id, created_at) ",
-            );
-            insert.push_values([send], |mut b, s| {
-                b.push_bind(s.template_id)
-                    .push_bind(&s.biz_id)
-                    .push_bind(&s.receiver)
-                    .push_bind(&s.message_id)
-                    .push_bind(db_time(now));
-            });
-            insert.push(
-                " ON CONFLICT (template_id, biz_id, receiver) DO UPDATE SET message_id = send_requests.message_id \
-                 RETURNING message_id",
-            );
-            standing.push(insert.build_query_scalar::<String>().fetch_one(&mut *tx).await?);
+            if seen.insert(key_of(send)) {
+                firsts.push(send);
+            }
+        }
+        let mut standing: HashMap<(i64, String, String), String> = HashMap::with_capacity(firsts.len());
+        let mut tx = begin_write(self.writer()).await?;
+        for chunk in firsts.chunks(KEYS_PER_STATEMENT) {
+            forget_expired(&mut tx, chunk, window_start).await?;
+            for row in record(chunk, now).build().fetch_all(&mut *tx).await? {
+                standing.insert(
+                    (row.try_get("template_id")?, row.try_get("biz_id")?, row.try_get("receiver")?),
+                    row.try_get("message_id")?,
+                );
+            }
         }
         tx.commit().await?;
-        Ok(standing)
+        Ok(sends
+            .iter()
+            .map(|s| {
+                let key = (s.template_id, s.biz_id.clone(), s.receiver.clone());
+                standing.get(&key).cloned().unwrap_or_else(|| s.message_id.clone())
+            })
+            .collect())
     }
+}
+
+/// A record older than the window is forgotten: its request is new again.
+async fn forget_expired(tx: &mut Tx, sends: &[&RequestedSend], window_start: DateTime<Utc>) -> Result<()> {
+    let mut delete = QueryBuilder::<Db>::new("DELETE FROM send_requests WHERE created_at < ");
+    delete.push_bind(db_time(window_start)).push(" AND (template_id, biz_id, receiver) IN (");
+    let mut keys = delete.separated(", ");
+    for send in sends {
+        keys.push("(")
+            .push_bind_unseparated(send.template_id)
+            .push_unseparated(", ")
+            .push_bind_unseparated(&send.biz_id)
+            .push_unseparated(", ")
+            .push_bind_unseparated(&send.receiver)
+            .push_unseparated(")");
+    }
+    delete.push(")");
+    delete.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Records each send whose key has no record; answers every key's standing record (a
+/// conflict's no-op update makes `RETURNING` name the record already there).
+fn record<'a>(sends: &[&'a RequestedSend], now: DateTime<Utc>) -> QueryBuilder<'a, Db> {
+    let mut insert =
+        QueryBuilder::<Db>::new("INSERT INTO send_requests (template_id, biz_id, receiver, message_id, created_at) ");
+    insert.push_values(sends, |mut b, s| {
+        b.push_bind(s.template_id)
+            .push_bind(&s.biz_id)
+            .push_bind(&s.receiver)
+            .push_bind(&s.message_id)
+            .push_bind(db_time(now));
+    });
+    insert.push(
+        " ON CONFLICT (template_id, biz_id, receiver) DO UPDATE SET message_id = send_requests.message_id \
+         RETURNING template_id, biz_id, receiver, message_id",
+    );
+    insert
 }

@@ -264,6 +264,31 @@ pub async fn repeated_business_ids_keep_their_first_message_id(store: Arc<dyn St
     let next_day = now + Duration::hours(25);
     let fresh = store.remember_sends(&[send("a", "m5")], next_day - window, next_day).await.unwrap();
     assert_eq!(fresh, ["m5"], "past the window the request is new again");
+
+    // One call with a key twice (two requests of one moment): the first of them stands for both.
+    let twice =
+        store.remember_sends(&[send("d", "m6"), send("a", "m7"), send("d", "m8")], next_day, next_day).await.unwrap();
+    assert_eq!(twice, ["m6", "m5", "m6"]);
+    // More keys than one statement takes, half of them repeats of the call before.
+    let many = |round: &str| -> Vec<herald_store::RequestedSend> {
+        (0..2_500)
+            .map(|i| send(&format!("r{}", i % 1_250 + if round == "b" { 625 } else { 0 }), &format!("{round}{i}")))
+            .collect()
+    };
+    let first = store.remember_sends(&many("a"), next_day, next_day).await.unwrap();
+    assert!(first.iter().enumerate().all(|(i, id)| *id == format!("a{}", i % 1_250)), "each key's first send stands");
+    let again = store.remember_sends(&many("b"), next_day, next_day).await.unwrap();
+    for (i, id) in again.iter().enumerate() {
+        let key = i % 1_250 + 625;
+        let expected = if key < 1_250 { format!("a{key}") } else { format!("b{}", i % 1_250) };
+        assert_eq!(*id, expected, "send {i} (receiver r{key})");
+    }
+    let much_later = next_day + Duration::hours(25);
+    let renewed = store
+        .remember_sends(&[send("d", "m9"), send("r0", "m10"), send("r1", "m11")], much_later - window, much_later)
+        .await
+        .unwrap();
+    assert_eq!(renewed, ["m9", "m10", "m11"], "past the window every key of one call is new again");
 }
 
 pub async fn a_templates_recall_finds_its_unrecalled_sends_and_its_waiting_requests(store: Arc<dyn Store>) {
