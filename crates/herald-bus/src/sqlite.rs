@@ -16,9 +16,13 @@ use crate::{Bus, BusClaim, BusError, BusMessage, MAX_CLAIM, MAX_PAYLOAD_BYTES, R
 const ENQUEUE: &str = "INSERT INTO bus_messages (topic, msg_key, payload, visible_at, created_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?4, ?4)";
 
-/// Messages one `publish_all` statement inserts (six binds each; their payloads are bound, not
-/// part of the statement's text).
+/// Messages one `publish_all` statement inserts at most (six binds each; their payloads are
+/// bound, not part of the statement's text)...
 const ENQUEUES_PER_STATEMENT: usize = 500;
+
+/// ...and the payload bytes it carries at most (a statement's binds are copied for the
+/// connection's thread), so a group of large messages is not held twice over at once.
+const ENQUEUE_BYTES_PER_STATEMENT: usize = 4 << 20;
 
 /// Claims one `ack_all` statement deletes (two binds each).
 const ACKS_PER_STATEMENT: usize = 400;
@@ -145,7 +149,7 @@ impl Bus for SqliteBus {
         }
         let now = self.now_ms();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for chunk in messages.chunks(ENQUEUES_PER_STATEMENT) {
+        for chunk in statements(messages) {
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO bus_messages (topic, msg_key, payload, visible_at, created_at, updated_at) ",
             );
@@ -397,6 +401,28 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// `messages` cut into the runs one INSERT takes: at most [`ENQUEUES_PER_STATEMENT`] messages
+/// and [`ENQUEUE_BYTES_PER_STATEMENT`] payload bytes (a larger message goes alone).
+fn statements(messages: &[BusMessage]) -> impl Iterator<Item = &[BusMessage]> {
+    let mut rest = messages;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = rest[0].payload.len();
+        let mut len = 1;
+        while len < rest.len().min(ENQUEUES_PER_STATEMENT)
+            && bytes + rest[len].payload.len() <= ENQUEUE_BYTES_PER_STATEMENT
+        {
+            bytes += rest[len].payload.len();
+            len += 1;
+        }
+        let (run, after) = rest.split_at(len);
+        rest = after;
+        Some(run)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,5 +438,18 @@ mod tests {
     fn durations_saturate() {
         assert_eq!(duration_ms(Duration::from_millis(1500)), 1500);
         assert_eq!(duration_ms(Duration::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn a_publish_is_cut_by_count_and_by_bytes() {
+        let of = |sizes: &[usize]| -> Vec<BusMessage> {
+            sizes.iter().map(|&n| BusMessage { key: String::new(), payload: vec![0; n] }).collect()
+        };
+        let lens = |messages: &[BusMessage]| statements(messages).map(<[BusMessage]>::len).collect::<Vec<_>>();
+        assert_eq!(lens(&of(&[])), Vec::<usize>::new());
+        assert_eq!(lens(&of(&[10; 1_201])), [500, 500, 201]);
+        let mib = 1 << 20;
+        assert_eq!(lens(&of(&[mib, mib, mib, mib, mib, 10])), [4, 2], "4 MiB a statement at most");
+        assert_eq!(lens(&of(&[5 * mib, 10, 6 * mib])), [1, 1, 1], "a larger message goes alone");
     }
 }
