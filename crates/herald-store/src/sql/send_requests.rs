@@ -37,30 +37,29 @@ impl SendRequestRepo for Backend {
         }
         // The first send of a key speaks for the repeats of it in the same call.
         let mut firsts: Vec<&RequestedSend> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut first_of: HashMap<Key<'_>, usize> = HashMap::with_capacity(sends.len());
         for send in sends {
-            if seen.insert(key_of(send)) {
+            first_of.entry(key_of(send)).or_insert_with(|| {
                 firsts.push(send);
-            }
+                firsts.len() - 1
+            });
         }
-        let mut standing: HashMap<(i64, String, String), String> = HashMap::with_capacity(firsts.len());
+        let mut standing: Vec<Option<String>> = vec![None; firsts.len()];
         let mut tx = begin_write(self.writer()).await?;
         for chunk in firsts.chunks(KEYS_PER_STATEMENT) {
             forget_expired(&mut tx, chunk, window_start).await?;
             for row in record(chunk, now).build().fetch_all(&mut *tx).await? {
-                standing.insert(
-                    (row.try_get("template_id")?, row.try_get("biz_id")?, row.try_get("receiver")?),
-                    row.try_get("message_id")?,
-                );
+                let (biz_id, receiver): (String, String) = (row.try_get("biz_id")?, row.try_get("receiver")?);
+                if let Some(&i) = first_of.get(&(row.try_get("template_id")?, biz_id.as_str(), receiver.as_str())) {
+                    standing[i] = Some(row.try_get("message_id")?);
+                }
             }
         }
         tx.commit().await?;
+        // Every key answers a row (inserted, or a conflict's no-op update); its own id otherwise.
         Ok(sends
             .iter()
-            .map(|s| {
-                let key = (s.template_id, s.biz_id.clone(), s.receiver.clone());
-                standing.get(&key).cloned().unwrap_or_else(|| s.message_id.clone())
-            })
+            .map(|s| standing[first_of[&key_of(s)]].clone().unwrap_or_else(|| s.message_id.clone()))
             .collect())
     }
 }
