@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use herald_core::Clock;
+use herald_core::{Clock, shaped_chunks};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use std::collections::HashSet;
 
@@ -18,14 +18,15 @@ const ENQUEUE: &str = "INSERT INTO bus_messages (topic, msg_key, payload, visibl
 
 /// Messages one `publish_all` statement inserts at most (six binds each; their payloads are
 /// bound, not part of the statement's text)...
-const ENQUEUES_PER_STATEMENT: usize = 500;
+const ENQUEUES_PER_STATEMENT: usize = 256;
 
 /// ...and the payload bytes it carries at most (a statement's binds are copied for the
 /// connection's thread), so a group of large messages is not held twice over at once.
 const ENQUEUE_BYTES_PER_STATEMENT: usize = 4 << 20;
 
-/// Claims one `ack_all` statement deletes (two binds each).
-const ACKS_PER_STATEMENT: usize = 400;
+/// Claims one `ack_all` statement deletes at most (two binds each); fewer come in the few
+/// sizes of [`shaped_chunks`].
+const ACKS_PER_STATEMENT: usize = 256;
 
 /// Longest `last_error` kept per message; provider error bodies can be large.
 const MAX_ERROR_BYTES: usize = 4096;
@@ -275,10 +276,10 @@ impl Bus for SqliteBus {
         Ok(())
     }
 
-    /// One statement per [`ACKS_PER_STATEMENT`] claims.
+    /// One statement per [`ACKS_PER_STATEMENT`] claims, the rest in [`shaped_chunks`].
     async fn ack_all(&self, claims: &[&BusClaim]) -> Result<Vec<i64>, BusError> {
         let mut acked: HashSet<i64> = HashSet::with_capacity(claims.len());
-        for part in claims.chunks(ACKS_PER_STATEMENT) {
+        for part in shaped_chunks(claims, ACKS_PER_STATEMENT) {
             let mut delete = QueryBuilder::<Sqlite>::new(
                 "DELETE FROM bus_messages WHERE status = 'inflight' AND (id, lease) IN (VALUES ",
             );
@@ -402,8 +403,13 @@ fn truncate(s: &str, max: usize) -> &str {
 }
 
 /// `messages` cut into the runs one INSERT takes: at most [`ENQUEUES_PER_STATEMENT`] messages
-/// and [`ENQUEUE_BYTES_PER_STATEMENT`] payload bytes (a larger message goes alone).
+/// and [`ENQUEUE_BYTES_PER_STATEMENT`] payload bytes (a larger message goes alone), each run
+/// in the few sizes of [`shaped_chunks`].
 fn statements(messages: &[BusMessage]) -> impl Iterator<Item = &[BusMessage]> {
+    runs_by_bytes(messages).flat_map(|run| shaped_chunks(run, ENQUEUES_PER_STATEMENT))
+}
+
+fn runs_by_bytes(messages: &[BusMessage]) -> impl Iterator<Item = &[BusMessage]> {
     let mut rest = messages;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -447,9 +453,10 @@ mod tests {
         };
         let lens = |messages: &[BusMessage]| statements(messages).map(<[BusMessage]>::len).collect::<Vec<_>>();
         assert_eq!(lens(&of(&[])), Vec::<usize>::new());
-        assert_eq!(lens(&of(&[10; 1_201])), [500, 500, 201]);
+        assert_eq!(lens(&of(&[10; 1_201])), [256, 256, 256, 256, 128, 32, 16, 1]);
         let mib = 1 << 20;
         assert_eq!(lens(&of(&[mib, mib, mib, mib, mib, 10])), [4, 2], "4 MiB a statement at most");
+        assert_eq!(lens(&of(&[mib, mib, mib, 10, 10, 10, 10])), [4, 2, 1], "a run by bytes, shaped");
         assert_eq!(lens(&of(&[5 * mib, 10, 6 * mib])), [1, 1, 1], "a larger message goes alone");
     }
 }

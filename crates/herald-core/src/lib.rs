@@ -23,6 +23,7 @@ pub mod receipt;
 pub mod run;
 pub mod scheduled_job;
 pub mod settings;
+pub mod statement_shapes;
 pub mod status_events;
 pub mod suppression;
 pub mod template;
@@ -40,6 +41,7 @@ pub use run::{
     CANCELLED_REASON, PAUSED_REASON, RUN_CONTROL_SEEN_WITHIN, RunCounts, RunProgress, RunSendState, RunStatus, RunTally,
 };
 pub use settings::InvalidSetting;
+pub use statement_shapes::shaped_chunks;
 pub use suppression::{Kinds, MessageKind, Suppression, SuppressionSource};
 pub use template::{ChannelKind, FieldError, QuietHoursPolicy, ScheduleSpec, TemplateSpec, TemplateStatus};
 pub use test_mode::TestMode;

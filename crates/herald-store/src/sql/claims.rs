@@ -14,9 +14,13 @@ use crate::model::{ClaimOutcome, HeldMessage, SendClaim};
 use crate::repos::ClaimRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use herald_core::MessageId;
+use herald_core::{MessageId, shaped_chunks};
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashSet;
+
+/// Claims one statement writes at most (four binds each); fewer come in the few sizes of
+/// [`shaped_chunks`].
+const CLAIMS_PER_STATEMENT: usize = 256;
 
 #[async_trait]
 impl ClaimRepo for Backend {
@@ -34,9 +38,9 @@ impl ClaimRepo for Backend {
         let mut finished: HashSet<String> = look.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
         let open: Vec<&str> = sorted.iter().copied().filter(|id| !finished.contains(*id)).collect();
         let mut claimed = HashSet::new();
-        if !open.is_empty() {
+        for chunk in shaped_chunks(&open, CLAIMS_PER_STATEMENT) {
             let mut upsert = QueryBuilder::<Db>::new("INSERT INTO send_claims (message_id, holder, token, until) ");
-            upsert.push_values(&open, |mut b, id| {
+            upsert.push_values(chunk, |mut b, id| {
                 b.push_bind(*id).push_bind(&claim.holder).push_bind(claim.token).push_bind(db_time(claim.until));
             });
             // A live claim stands; a lapsed one passes to this holder.
@@ -46,7 +50,7 @@ impl ClaimRepo for Backend {
             );
             upsert.push_bind(db_time(now));
             upsert.push(" RETURNING message_id");
-            claimed = upsert.build_query_scalar::<String>().fetch_all(&mut *tx).await?.into_iter().collect();
+            claimed.extend(upsert.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
         }
         for id in finished_meanwhile(&mut tx, &claimed, claim.token).await? {
             claimed.remove(&id);

@@ -9,13 +9,13 @@ use crate::error::Result;
 use crate::model::ClaimedFire;
 use chrono::{DateTime, Duration, Utc};
 use herald_core::fire::{self, DueSchedule, FireDecision, FireTarget};
-use herald_core::{Cadence, MisfirePolicy};
+use herald_core::{Cadence, MisfirePolicy, shaped_chunks};
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
-/// Rows per multi-row statement: six bound values each stays well inside SQLite's limit on
-/// bound values (32,766).
-const ROWS_PER_STATEMENT: usize = 1_000;
+/// Rows per multi-row statement at most (six bound values each, well inside SQLite's limit of
+/// 32,766); fewer come in the few sizes of [`shaped_chunks`].
+const ROWS_PER_STATEMENT: usize = 256;
 
 /// The schedule a fire belongs to.
 pub(super) struct DueFire {
@@ -101,7 +101,7 @@ pub(super) async fn record_fires(
     now: DateTime<Utc>,
 ) -> Result<Vec<ClaimedFire>> {
     let mut fire_ids = HashMap::with_capacity(decided.len());
-    for chunk in decided.chunks(ROWS_PER_STATEMENT) {
+    for chunk in shaped_chunks(decided, ROWS_PER_STATEMENT) {
         fire_ids.extend(insert_fires(tx, chunk, claimer, now).await?);
     }
     let mut claimed = Vec::with_capacity(decided.len());
@@ -158,7 +158,7 @@ async fn start_run(tx: &mut Tx, template_id: i64, fire_id: i64, now: DateTime<Ut
 
 /// Moves each decided schedule on to its next fire (none: it has no more), in multi-row UPDATEs.
 pub(super) async fn advance_schedules(tx: &mut Tx, decided: &[Decided], now: DateTime<Utc>) -> Result<()> {
-    for chunk in decided.chunks(ROWS_PER_STATEMENT) {
+    for chunk in shaped_chunks(decided, ROWS_PER_STATEMENT) {
         let mut update = QueryBuilder::<Db>::new("WITH advanced (id, next_fire_at) AS (");
         update.push_values(chunk, |mut b, Decided { fire, decision }| {
             b.push_bind(fire.schedule_id).push_bind(decision.next_fire.map(db_time));

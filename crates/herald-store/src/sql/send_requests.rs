@@ -1,7 +1,6 @@
 //! Send API requests by business id: the message id that stands for each (template, bizId,
 //! receiver) within the repeat window, so a client's retry gets the first request's ids.
-//! Written as sets: the sends of many requests cost two statements per thousand keys, not two
-//! each.
+//! Written as sets: the sends of many requests cost two statements per 256 keys, not two each.
 
 use super::Backend;
 use super::dialect::{Db, Tx, begin_write, db_time};
@@ -10,12 +9,13 @@ use crate::model::RequestedSend;
 use crate::repos::SendRequestRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use herald_core::shaped_chunks;
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
-/// Keys per statement: five bound values each stays well inside SQLite's limit on bound values
-/// (32,766).
-const KEYS_PER_STATEMENT: usize = 1_000;
+/// Keys per statement at most (five bound values each, well inside SQLite's limit of 32,766);
+/// fewer come in the few sizes of [`shaped_chunks`].
+const KEYS_PER_STATEMENT: usize = 256;
 
 /// What a record is found by.
 type Key<'a> = (i64, &'a str, &'a str);
@@ -46,7 +46,7 @@ impl SendRequestRepo for Backend {
         }
         let mut standing: Vec<Option<String>> = vec![None; firsts.len()];
         let mut tx = begin_write(self.writer()).await?;
-        for chunk in firsts.chunks(KEYS_PER_STATEMENT) {
+        for chunk in shaped_chunks(&firsts, KEYS_PER_STATEMENT) {
             forget_expired(&mut tx, chunk, window_start).await?;
             for row in record(chunk, now).build().fetch_all(&mut *tx).await? {
                 let (biz_id, receiver): (String, String) = (row.try_get("biz_id")?, row.try_get("receiver")?);

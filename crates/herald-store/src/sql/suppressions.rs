@@ -11,12 +11,13 @@ use crate::repos::SuppressionRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use const_format::formatcp;
-use herald_core::{ChannelKind, Kinds, MessageKind, Suppression, SuppressionSource};
+use herald_core::{ChannelKind, Kinds, MessageKind, Suppression, SuppressionSource, shaped_chunks};
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
-/// Rows per INSERT statement (six values each, well under either backend's bind limit).
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per INSERT statement at most (six values each, well under either backend's bind
+/// limit); fewer come in the few sizes of [`shaped_chunks`].
+const ROWS_PER_STATEMENT: usize = 256;
 
 /// Every channel, as the `channel` column spells it.
 const EVERY_CHANNEL: &str = "";
@@ -44,7 +45,7 @@ impl SuppressionRepo for Backend {
         }
         let rows: Vec<Suppression> = merged.into_values().collect();
         let mut tx = begin_write(self.writer()).await?;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        for chunk in shaped_chunks(&rows, ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Db>::new(
                 "INSERT INTO suppressions (receiver, channel, kinds, source, note, created_at) ",
             );

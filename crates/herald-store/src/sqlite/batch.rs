@@ -7,6 +7,7 @@ use crate::deferral::DeferredRow;
 use crate::error::Result;
 use crate::model::{OutboxEntry, ShardPlan, TraceEntry};
 use chrono::{DateTime, Utc};
+use herald_core::shaped_chunks;
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use std::collections::HashSet;
@@ -32,7 +33,7 @@ pub(super) async fn insert_final_states(
     now: DateTime<Utc>,
 ) -> Result<HashSet<String>> {
     let mut new = HashSet::with_capacity(outcomes.len());
-    for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
+    for chunk in shaped_chunks(outcomes, ROWS_PER_STATEMENT) {
         let mut insert = outcome_rows(
             "INSERT INTO deliveries (message_id, template_id, run_id, receiver, state, detail, at) ",
             chunk,
@@ -54,12 +55,14 @@ pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: D
     Ok(())
 }
 
-/// Rows a multi-row statement carries: 7 binds each, well within SQLite's 32,766 variables.
-const ROWS_PER_STATEMENT: usize = 1_000;
+/// Rows a multi-row statement carries at most (7 binds each, well within SQLite's 32,766
+/// variables); fewer come in the few sizes of [`shaped_chunks`], so the writer keeps a few
+/// prepared shapes per table instead of one per row count.
+const ROWS_PER_STATEMENT: usize = 256;
 
-/// Traces `outcomes` in input order, a multi-row statement per [`ROWS_PER_STATEMENT`].
+/// Traces `outcomes` in input order, in multi-row statements of [`shaped_chunks`].
 async fn trace_rows(tx: &mut Tx, outcomes: &[&TraceEntry], now: DateTime<Utc>) -> Result<()> {
-    for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
+    for chunk in shaped_chunks(outcomes, ROWS_PER_STATEMENT) {
         let mut insert = outcome_rows(
             "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) ",
             chunk,
@@ -88,21 +91,25 @@ fn outcome_rows<'a>(insert: &str, outcomes: &'a [&TraceEntry], now: DateTime<Utc
     rows
 }
 
-/// One multi-row statement, idempotent on message id.
+/// Multi-row statements in one transaction, idempotent on message id.
 pub(super) async fn insert_outbox(pool: &DbPool, entries: &[OutboxEntry]) -> Result<()> {
-    let mut insert = QueryBuilder::<Db>::new(
-        "INSERT INTO outbox (message_id, template_id, run_id, receiver, content_json, delivered_at) ",
-    );
-    insert.push_values(entries, |mut b, e| {
-        b.push_bind(&e.message_id)
-            .push_bind(e.template_id)
-            .push_bind(e.run_id)
-            .push_bind(&e.receiver)
-            .push_bind(Json(&e.content))
-            .push_bind(db_time(e.delivered_at));
-    });
-    insert.push(" ON CONFLICT (message_id) DO NOTHING");
-    insert.build().execute(pool).await?;
+    let mut tx = begin_write(pool).await?;
+    for chunk in shaped_chunks(entries, ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Db>::new(
+            "INSERT INTO outbox (message_id, template_id, run_id, receiver, content_json, delivered_at) ",
+        );
+        insert.push_values(chunk, |mut b, e| {
+            b.push_bind(&e.message_id)
+                .push_bind(e.template_id)
+                .push_bind(e.run_id)
+                .push_bind(&e.receiver)
+                .push_bind(Json(&e.content))
+                .push_bind(db_time(e.delivered_at));
+        });
+        insert.push(" ON CONFLICT (message_id) DO NOTHING");
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,20 +1,23 @@
 //! Dedup windows on the SQLite file. A sliding admit counts and records inside one
 //! `BEGIN IMMEDIATE` transaction, so the write lock is held from the count on and two stores
 //! on the same file (or two connections of one pool) cannot both pass the last free place.
-//! The peeks read without a transaction: one `SELECT` per list.
+//! The peeks read without a transaction: a sliding peek in one `SELECT` per list, a fixed one
+//! in a few, of the sizes of [`shaped_chunks`].
 
 use super::SqliteStore;
+use super::dialect::push_in_list;
 use crate::dedup::DedupStore;
 use crate::error::Result;
 use crate::time::to_ms;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use herald_core::shaped_chunks;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 
-/// The most keys one peek's statement lists: two binds each stay far below SQLite's limit of
-/// 32,766 variables. A longer list is read in several statements.
-const KEYS_PER_PEEK: usize = 10_000;
+/// The most keys one fixed peek's statement lists (two binds each, far below SQLite's limit of
+/// 32,766 variables). A longer list is read in several statements.
+const KEYS_PER_PEEK: usize = 256;
 
 #[async_trait]
 impl DedupStore for SqliteStore {
@@ -77,25 +80,20 @@ impl DedupStore for SqliteStore {
     async fn peek_sliding(&self, keys: &[String], window: Duration, now: DateTime<Utc>) -> Result<Vec<u64>> {
         let after = to_ms(now) - window.num_milliseconds().max(0);
         let mut found: HashMap<String, i64> = HashMap::new();
-        for part in keys.chunks(KEYS_PER_PEEK) {
-            let mut query = QueryBuilder::<Sqlite>::new("SELECT key, COUNT(*) FROM dedup_events WHERE at_ms > ");
-            query.push_bind(after);
-            query.push(" AND key IN (");
-            let mut list = query.separated(", ");
-            for key in part {
-                list.push_bind(key.as_str());
-            }
-            query.push(") GROUP BY key");
-            for row in query.build().fetch_all(&self.pool).await? {
-                found.insert(row.try_get(0)?, row.try_get(1)?);
-            }
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT key, COUNT(*) FROM dedup_events WHERE at_ms > ");
+        query.push_bind(after);
+        query.push(" AND key");
+        push_in_list(&mut query, keys.iter().map(String::as_str));
+        query.push(" GROUP BY key");
+        for row in query.build().fetch_all(&self.pool).await? {
+            found.insert(row.try_get(0)?, row.try_get(1)?);
         }
         Ok(keys.iter().map(|k| found.get(k).map_or(0, |&n| n.max(0) as u64)).collect())
     }
 
     async fn peek_fixed(&self, keys: &[(String, String)], now: DateTime<Utc>) -> Result<Vec<u64>> {
         let mut found: HashMap<(String, String), i64> = HashMap::new();
-        for part in keys.chunks(KEYS_PER_PEEK) {
+        for part in shaped_chunks(keys, KEYS_PER_PEEK) {
             // An expired bucket is one the next admit starts again from zero.
             let mut query =
                 QueryBuilder::<Sqlite>::new("SELECT key, bucket, count FROM dedup_counters WHERE expires_at > ");

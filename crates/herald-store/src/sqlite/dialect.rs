@@ -8,7 +8,7 @@ use crate::error::{Result, StoreError};
 use crate::time::{from_ms, to_ms};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{Encode, QueryBuilder, Row, Sqlite, Type};
+use sqlx::{QueryBuilder, Row, Sqlite};
 
 pub(crate) type Db = Sqlite;
 pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
@@ -67,15 +67,14 @@ pub(crate) fn crowd_columns_of(row: &DbRow) -> Result<Vec<String>> {
     Ok(row.try_get::<Json<Vec<String>>, _>(CROWD_COLUMNS).map_err(StoreError::decoding)?.0)
 }
 
-/// Appends ` IN (…)` with one bind per value (SQLite has no arrays).
+/// Appends ` IN (…)` over the values bound as one JSON array (SQLite has no arrays): one
+/// statement text whatever their count, so each connection prepares and keeps it once instead
+/// of once per count (see `herald_core::statement_shapes`).
 pub(crate) fn push_in_list<'a, T>(query: &mut QueryBuilder<'a, Db>, values: impl IntoIterator<Item = T>)
 where
-    T: 'a + Encode<'a, Db> + Type<Db>,
+    T: 'a + serde::Serialize,
 {
-    query.push(" IN (");
-    let mut list = query.separated(", ");
-    for value in values {
-        list.push_bind(value);
-    }
-    list.push_unseparated(")");
+    query.push(" IN (SELECT value FROM json_each(");
+    query.push_bind(Json(values.into_iter().collect::<Vec<T>>()));
+    query.push("))");
 }

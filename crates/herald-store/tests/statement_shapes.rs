@@ -1,0 +1,80 @@
+//! The statements a SQLite store keeps prepared stay few, whatever row counts its writes and
+//! look-ups come in. sqlx keeps each distinct statement text prepared per connection (up to
+//! 100); when a multi-row write or an `IN` list was cut at whatever size came, a run's varying
+//! group sizes filled the writer's and every reader's cache with large statements used once:
+//! 12.7 MiB of a node's 31.7 MiB heap peak over a 1,000,000-row send.
+
+use chrono::{TimeZone, Utc};
+use herald_core::{MessageId, TraceEvent};
+use herald_store::{ClaimRepo, LedgerRepo, OutboxEntry, SendClaim, SqliteStore, TraceEntry};
+use serde_json::json;
+use sqlx::Connection;
+
+fn outcome(n: usize) -> TraceEntry {
+    TraceEntry {
+        message_id: MessageId(format!("m{n:07}")),
+        template_id: 1,
+        run_id: None,
+        receiver: format!("r{n}"),
+        event: TraceEvent::Sent,
+        detail: None,
+    }
+}
+
+fn outbox(n: usize) -> OutboxEntry {
+    let at = Utc.with_ymd_and_hms(2026, 5, 1, 10, 0, 0).unwrap();
+    OutboxEntry {
+        id: 0,
+        message_id: format!("m{n:07}"),
+        template_id: 1,
+        run_id: None,
+        receiver: format!("r{n}"),
+        content: json!({"body": "hi"}),
+        delivered_at: at,
+    }
+}
+
+/// Statements kept prepared on the writer and on every reader connection, summed.
+async fn prepared(store: &SqliteStore) -> usize {
+    let mut writer = store.writer().acquire().await.unwrap();
+    let mut total = writer.cached_statements_size();
+    let mut readers = Vec::new();
+    for _ in 0..store.pool().size() {
+        readers.push(store.pool().acquire().await.unwrap());
+    }
+    for reader in &mut readers {
+        total += reader.cached_statements_size();
+    }
+    let _ = writer.ping().await;
+    total
+}
+
+#[tokio::test]
+async fn writes_and_look_ups_of_every_size_keep_few_statements_prepared() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.sqlite")).await.unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 5, 1, 10, 0, 0).unwrap();
+    let mut next = 0;
+    let mut after_first_pass = 0;
+    // Every group size from 1 to 300, twice over: a run's merged batches come in any size.
+    for pass in 0..2 {
+        for size in 1..=300 {
+            let group: Vec<usize> = (next..next + size).collect();
+            next += size;
+            let ids: Vec<MessageId> = group.iter().map(|&n| outcome(n).message_id).collect();
+            let claim = SendClaim { holder: "w".into(), token: next as i64, until: now + chrono::Duration::minutes(5) };
+            let claimed = store.claim_sends(&ids, &claim, now).await.unwrap();
+            assert_eq!(claimed.claimed.len(), size);
+            let outcomes: Vec<TraceEntry> = group.iter().map(|&n| outcome(n)).collect();
+            store.insert_outbox(&group.iter().map(|&n| outbox(n)).collect::<Vec<_>>()).await.unwrap();
+            assert_eq!(store.record_outcomes(&outcomes, now).await.unwrap(), size as u64);
+            assert_eq!(store.finished_messages(&ids).await.unwrap().len(), size);
+        }
+        if pass == 0 {
+            after_first_pass = prepared(&store).await;
+        }
+    }
+    let kept = prepared(&store).await;
+    assert!(kept <= 64, "{kept} statements kept prepared after 600 groups of 1 to 300 messages");
+    assert_eq!(kept, after_first_pass, "a second pass of the same sizes prepares nothing new");
+}
