@@ -7,10 +7,15 @@
 # HERALD_BIN picks the binary (default target/release/herald, built if missing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${HERALD_BIN:-$root/target/release/herald}
 log() { printf '==> node-memory: %s\n' "$*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
-[ -x "$bin" ] || (cd "$root" && cargo build --release -p herald --bin herald) || fail "could not build $bin"
+if [ -n "${HERALD_BIN:-}" ]; then
+    [ -x "$HERALD_BIN" ] || fail "HERALD_BIN=$HERALD_BIN is not an executable"
+    bin=$(realpath "$HERALD_BIN")
+else
+    bin=$root/target/release/herald
+    [ -x "$bin" ] || (cd "$root" && cargo build --release -p herald --bin herald) || fail "could not build $bin"
+fi
 [ "$#" -gt 0 ] || set -- 1000000 5000000
 
 scratch=$(mktemp -d)

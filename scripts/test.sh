@@ -111,3 +111,8 @@ scripts/readme-check.sh
 
 log "schemathesis against a live node's /openapi.json"
 scripts/api-fuzz.sh
+
+# The node-memory script BENCHMARKS.md quotes (1,000,000 and 5,000,000 rows on a release
+# build), at a small size on the suite's own build of the node, so it cannot rot.
+log "scripts/node-memory.sh at 2,000 rows"
+HERALD_BIN="${CARGO_TARGET_DIR:-target}/suite/herald" scripts/node-memory.sh 2000
