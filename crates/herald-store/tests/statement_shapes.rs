@@ -36,17 +36,13 @@ fn outbox(n: usize) -> OutboxEntry {
 
 /// Statements kept prepared on the writer and on every reader connection, summed.
 async fn prepared(store: &SqliteStore) -> usize {
-    let mut writer = store.writer().acquire().await.unwrap();
-    let mut total = writer.cached_statements_size();
+    let writer = store.writer().acquire().await.unwrap();
+    // Every reader held at once, so each is counted once.
     let mut readers = Vec::new();
     for _ in 0..store.pool().size() {
         readers.push(store.pool().acquire().await.unwrap());
     }
-    for reader in &mut readers {
-        total += reader.cached_statements_size();
-    }
-    let _ = writer.ping().await;
-    total
+    writer.cached_statements_size() + readers.iter().map(|r| r.cached_statements_size()).sum::<usize>()
 }
 
 #[tokio::test]
