@@ -16,26 +16,15 @@ python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install --quiet s
     || python3 -m pip install --quiet --break-system-packages schemathesis
 st=$(command -v schemathesis || echo "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/schemathesis")
 
-scratch=$(mktemp -d)
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
+source "$root/scripts/lib/scratch-node.sh"
 # The sample data gives the fuzzer real templates, crowds and runs to find.
 cp -r "$root/sample-data" "$scratch/sample-data"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 (cd "$scratch" && HERALD_SERVER__LISTEN="127.0.0.1:$port" exec "$herald" serve) >"$scratch/serve.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 60); do
-    curl -sf "$base/healthz" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || fail "the node exited before answering"
-    sleep 1
-done
-key=$(grep -o 'hk_[A-Za-z0-9_]*' "$scratch/serve.log" | head -1)
-[ -n "$key" ] || fail "no API key was printed at first start"
+wait_for_node "$base" 60
+key=$(api_key_in "$scratch/serve.log")
 
 log "schemathesis, $examples examples an operation, against $base"
 # Revoking keys would lock the fuzzer out of the rest of the run (the last admin key is kept, but

@@ -18,13 +18,7 @@ else
 fi
 [ "$#" -gt 0 ] || set -- 1000000 5000000
 
-scratch=$(mktemp -d)
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
+source "$root/scripts/lib/scratch-node.sh"
 
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$pid/status"; }
 # Resident now: anonymous (heap, stacks) and file-backed (the binary's pages), in MiB.
@@ -42,14 +36,13 @@ out.write("userId,name,code\n")
 for n in range(1, int(sys.argv[1]) + 1):
     out.write(f"139{n:08},用户{n},{n * 7 % 1000000:06}\n")
 EOF
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(free_port)
     base="http://127.0.0.1:$port"
     (cd "$dir" && HERALD_SAMPLE_DATA__LOAD=false HERALD_SERVER__LISTEN="127.0.0.1:$port" HERALD_LOG__FILTER=warn \
         exec "$bin" serve) >"$dir/serve.log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-    key=$(grep -o 'hk_[A-Za-z0-9_]*' "$dir/serve.log" | head -1)
-    [ -n "$key" ] || fail "no API key in $dir/serve.log"
+    wait_for_node "$base" 60
+    key=$(api_key_in "$dir/serve.log")
     crowd=$(curl -sf -H "X-API-Key: $key" -F "file=@$dir/crowd.csv;type=text/csv" "$base/api/crowds" | json '["crowd"]["id"]')
     log "$rows rows: crowd $crowd uploaded, VmHWM $(hwm_kib) KiB after the upload"
     template=$(curl -sf -H "X-API-Key: $key" -H 'Content-Type: application/json' "$base/api/templates" \

@@ -15,20 +15,14 @@ line=$(awk '/^```sh$/ { inside = 1; next } inside { print; exit }' "$root/README
 run_command=$(printf '%s' "${line%%#*}" | sed 's/[[:space:]]*$//')
 [ "$run_command" = "cargo run -p herald -- serve" ] || fail "the README's first command is now '$run_command'; update this check"
 
-scratch=$(mktemp -d)
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
+source "$root/scripts/lib/scratch-node.sh"
 if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
     git -C "$root" archive HEAD | tar -x -C "$scratch"
 else
     cp -r "$root/." "$scratch" && rm -rf "$scratch/target" "$scratch/data"
 fi
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 log "running '$run_command' in $scratch (listening on $port)"
 launched=$(date +%s)
@@ -40,14 +34,8 @@ launched=$(date +%s)
 pid=$!
 
 # Building may take minutes on a cold cache; the clock for the first delivery starts once it answers.
-for _ in $(seq 1 900); do
-    curl -sf "$base/healthz" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || fail "the node exited before answering"
-    sleep 1
-done
-curl -sf "$base/healthz" >/dev/null || fail "the node did not answer within 15 minutes"
-key=$(grep -o 'hk_[A-Za-z0-9_]*' "$scratch/serve.log" | head -1)
-[ -n "$key" ] || fail "no API key was printed at first start"
+wait_for_node "$base" 900
+key=$(api_key_in "$scratch/serve.log")
 
 started=$(date +%s)
 delivered=""

@@ -6,6 +6,7 @@ pub mod command_jobs;
 pub mod config;
 pub mod context;
 pub mod db_clock;
+pub mod heap_trim;
 pub mod housekeeping;
 pub mod job_calls;
 pub mod metrics;

@@ -126,7 +126,7 @@ async fn sigterm_checkpoints_and_hands_the_run_back() {
     assert_eq!(repeats, 0, "a clean stop repeats nothing");
 }
 
-/// Sends a signal with the `kill` command (the workspace forbids unsafe code).
+/// Sends a signal with the `kill` command (the workspace denies unsafe code).
 fn send_signal(pid: u32, signal: &str) -> bool {
     Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().is_ok_and(|s| s.success())
 }
