@@ -7,9 +7,8 @@
 //! 250 ms it keeps the node's resident memory near what it uses (BENCHMARKS.md). With another
 //! allocator (musl, other systems) it does nothing.
 
-use std::time::Duration;
-use tokio::time::MissedTickBehavior;
-use tokio_util::sync::CancellationToken;
+use std::sync::Once;
+use std::time::{Duration, Instant};
 
 /// How often the freed heap is handed back: once a second left the publish phase's churn
 /// (13 KB bus payloads, ~550 a second) 10 MiB of saw on top of what is in use.
@@ -18,25 +17,29 @@ pub const EVERY: Duration = Duration::from_millis(250);
 /// Whether this build's allocator is glibc's, the one this is for.
 const GLIBC: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
 
-/// Trims the heap every [`EVERY`] until `shutdown` (on glibc; elsewhere it returns at once).
-pub async fn run(shutdown: CancellationToken) {
+/// Starts the process's trimmer on the first call (on glibc; elsewhere it does nothing): a
+/// thread of its own that trims every [`EVERY`] until the process ends, off the runtime's
+/// workers (a trim walks every arena, 1 to 5 ms during a send). A trim covers the whole
+/// process, so one trimmer serves however many nodes it runs (the tests and the bench run
+/// several).
+pub fn start() {
+    static STARTED: Once = Once::new();
     if !GLIBC {
         return;
     }
-    let mut tick = tokio::time::interval(EVERY);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            // Off the runtime's workers: a trim walks every arena, 1 to 5 ms during a send.
-            _ = tick.tick() => {
-                let started = std::time::Instant::now();
-                if tokio::task::spawn_blocking(trim).await.is_ok() {
-                    tracing::trace!(took_us = started.elapsed().as_micros() as u64, "heap trimmed");
-                }
+    STARTED.call_once(|| {
+        let trimmer = std::thread::Builder::new().name("heap-trim".into()).spawn(|| {
+            loop {
+                std::thread::sleep(EVERY);
+                let started = Instant::now();
+                trim();
+                tracing::trace!(took_us = started.elapsed().as_micros() as u64, "heap trimmed");
             }
+        });
+        if let Err(e) = trimmer {
+            tracing::warn!(error = %e, "could not start the heap trimmer; freed heap stays with the allocator");
         }
-    }
+    });
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

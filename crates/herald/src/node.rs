@@ -128,7 +128,7 @@ impl Node {
             shutdown: CancellationToken::new(),
             tasks: JoinSet::new(),
         };
-        node.tasks.spawn(crate::heap_trim::run(node.shutdown.clone()));
+        crate::heap_trim::start();
         // Node-wide housekeeping: release deferred messages every minute, prune daily.
         let now = node.context.clock.now();
         let store = &node.context.store;
