@@ -70,6 +70,7 @@ mod tests {
     fn a_trim_returns_the_freed_pages_an_arena_kept() {
         // 64 MiB in 4 KiB blocks on a thread of its own (its own arena), all freed but the last
         // one allocated: the free space lies below a block in use, where glibc keeps it resident.
+        // No node starts in this test binary, so no trimmer thread runs beside the test.
         let (last, kept_kib) = std::thread::spawn(|| {
             let mut blocks: Vec<Vec<u8>> = (0..16_384).map(|_| vec![1u8; 4096]).collect();
             let last = blocks.pop().unwrap();
