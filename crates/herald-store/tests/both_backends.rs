@@ -111,6 +111,7 @@ on_both_backends!(
     raw: [
         a_run_held_for_quiet_hours_is_leased_from_not_before,
         an_unreadable_cron_disables_its_schedule_and_the_claim_goes_on,
+        a_fire_the_ledger_holds_already_is_left_out_and_the_rest_keep_their_own_ids,
         a_cadence_this_version_cannot_read_is_passed_over_and_the_claim_goes_on,
     ],
 );

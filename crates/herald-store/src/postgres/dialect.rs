@@ -78,3 +78,27 @@ where
     query.push_bind(values.into_iter().collect::<Vec<T>>());
     query.push(")");
 }
+
+/// Pages of rows are read as rows: PostgreSQL sends them in one answer already.
+pub(crate) const PAGE_AS_JSON: bool = false;
+
+/// A JSON array of its arguments, and the JSON array of one value per row of a group (NULL
+/// over no rows): a page of rows read as one row, as SQLite reads it.
+pub(crate) const JSON_ARRAY: &str = "json_build_array";
+pub(crate) const JSON_ARRAY_AGG: &str = "json_agg";
+
+/// Runs `inserts`, multi-row INSERTs into `table` written without RETURNING, and answers
+/// (`key`, id) of each row they inserted (PostgreSQL sends RETURNING rows in one answer).
+pub(crate) async fn insert_returning_ids<'a>(
+    tx: &mut Tx,
+    _table: &'static str,
+    key: &'static str,
+    inserts: impl IntoIterator<Item = QueryBuilder<'a, Db>>,
+) -> Result<Vec<(i64, i64)>> {
+    let mut ids = Vec::new();
+    for mut insert in inserts {
+        insert.push(format_args!(" RETURNING {key}, id"));
+        ids.extend(insert.build_query_as::<(i64, i64)>().fetch_all(&mut **tx).await?);
+    }
+    Ok(ids)
+}

@@ -8,7 +8,7 @@
 use super::Backend;
 use super::codec::{opt_time_of, time_of};
 use super::dialect::{DbRow, DbTime, LAST_FIRE_JOIN, LEAST, SKIP_LOCKED, TRUE, Tx, begin_write, db_time, from_db_time};
-use super::fire_claims::{Decided, DueFire, advance_schedules, decide_due, record_fires};
+use super::fire_claims::{Decided, DueFire, advance_schedules, decide_due, due_page, record_fires};
 use crate::error::{Result, StoreError};
 use crate::listing::ScheduleFilter;
 use crate::model::{ClaimedFire, FireRecord, ScheduleRecord};
@@ -19,17 +19,6 @@ use const_format::formatcp;
 use herald_core::fire::FireDecision;
 use herald_core::{CronSchedule, FireOutcome};
 use sqlx::Row;
-
-/// The due schedules, soonest first, each with whether its template has a crowd to send to.
-/// Under READ COMMITTED a row whose claim committed while this one waited to lock it is
-/// re-checked against `next_fire_at <= $1` on its new version, so it drops out.
-const DUE_SCHEDULES: &str = formatcp!(
-    "SELECT s.id, s.kind, s.template_id, s.account_id, s.job_id, s.cron, s.timezone, s.misfire, s.next_fire_at, \
-     s.end_at, s.exclude_dates, s.exclude_windows, s.cadence, s.period_ms, s.hold_ms, \
-     EXISTS (SELECT 1 FROM templates t WHERE t.id = s.template_id AND t.crowd_id IS NOT NULL) AS has_crowd \
-     FROM schedules s WHERE s.enabled = {TRUE} AND s.next_fire_at <= $1 \
-     ORDER BY s.next_fire_at, s.id LIMIT $2{SKIP_LOCKED}"
-);
 
 /// The schedules a fire was asked of ("run now"), oldest ask first.
 const TRIGGERED_SCHEDULES: &str = formatcp!(
@@ -52,9 +41,9 @@ impl ScheduleRepo for Backend {
         for row in &triggered {
             claimed.extend(claim_trigger(&mut tx, row, claimer, now).await?);
         }
-        let due = sqlx::query(DUE_SCHEDULES).bind(db_time(now)).bind(limit).fetch_all(&mut *tx).await?;
+        let due = due_page(&mut tx, now, limit).await?;
         let mut decided = Vec::with_capacity(due.len());
-        for row in &due {
+        for row in due {
             decided.extend(decide_due(&mut tx, row, now, grace).await?);
         }
         claimed.extend(record_fires(&mut tx, &decided, claimer, now).await?);

@@ -86,14 +86,22 @@ pub(super) async fn template_in(tx: &mut Tx, id: i64) -> Result<Option<Template>
 
 /// A schedule's excluded days, from their JSON column (NULL for none).
 pub(super) fn excluded_dates_of(row: &DbRow) -> Result<Vec<chrono::NaiveDate>> {
-    let json: Option<String> = row.try_get("exclude_dates")?;
-    json.map_or(Ok(Vec::new()), |json| serde_json::from_str(&json).map_err(|_| corrupt("excluded dates", &json)))
+    excluded_dates(row.try_get("exclude_dates")?)
 }
 
 /// A schedule's excluded daily windows, from their JSON column (NULL for none).
 pub(super) fn excluded_windows_of(row: &DbRow) -> Result<Vec<herald_core::cron::DailyWindow>> {
-    let json: Option<String> = row.try_get("exclude_windows")?;
-    json.map_or(Ok(Vec::new()), |json| serde_json::from_str(&json).map_err(|_| corrupt("excluded windows", &json)))
+    excluded_windows(row.try_get("exclude_windows")?)
+}
+
+/// Excluded days as their column holds them.
+pub(super) fn excluded_dates(json: Option<&str>) -> Result<Vec<chrono::NaiveDate>> {
+    json.map_or(Ok(Vec::new()), |json| serde_json::from_str(json).map_err(|_| corrupt("excluded dates", json)))
+}
+
+/// Excluded daily windows as their column holds them.
+pub(super) fn excluded_windows(json: Option<&str>) -> Result<Vec<herald_core::cron::DailyWindow>> {
+    json.map_or(Ok(Vec::new()), |json| serde_json::from_str(json).map_err(|_| corrupt("excluded windows", json)))
 }
 
 /// A list as its JSON column holds it: NULL when empty.

@@ -12,6 +12,7 @@
 mod batch;
 mod dedup;
 mod dialect;
+mod wal;
 // The repositories, written once in `src/sql/` and compiled here over this dialect.
 #[path = "../sql/accounts.rs"]
 mod accounts;
@@ -87,6 +88,9 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The one connection every write goes through.
     writer: SqlitePool,
+    /// Copies the write-ahead log back into the database off the writer's path (none on a
+    /// shared pool, whose connections checkpoint as SQLite does by default).
+    checkpointer: Option<std::sync::Arc<wal::Checkpointer>>,
 }
 
 /// The type the shared repositories implement the traits for.
@@ -101,14 +105,16 @@ impl SqliteStore {
     /// Opens with a chosen durability; see [`Durability`].
     pub async fn open_with(path: &Path, durability: Durability) -> Result<Self> {
         let writer = connect_writer(path, durability).await?;
-        let store = Self { pool: connect(path, durability).await?, writer };
+        let pool = connect(path, durability).await?;
+        let checkpointer = std::sync::Arc::new(wal::Checkpointer::start(options(path, durability)?));
+        let store = Self { pool, writer, checkpointer: Some(checkpointer) };
         store.migrate().await?;
         Ok(store)
     }
 
     /// A store whose reads and writes share `pool` (writers then meet on SQLite's lock).
     pub fn from_pool(pool: SqlitePool) -> Self {
-        Self { writer: pool.clone(), pool }
+        Self { writer: pool.clone(), pool, checkpointer: None }
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -127,6 +133,9 @@ impl SqliteStore {
     }
 
     pub async fn close(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop();
+        }
         self.writer.close().await;
         self.pool.close().await;
     }
@@ -152,9 +161,11 @@ pub async fn connect(path: &Path, durability: Durability) -> Result<SqlitePool> 
 }
 
 /// The one writer connection on `path`: callers wait for it in the order they asked (another
-/// process on the file still meets SQLite's lock and busy timeout).
+/// process on the file still meets SQLite's lock and busy timeout). Its commits leave the
+/// write-ahead log to the store's checkpointer up to a backstop (`wal`).
 pub async fn connect_writer(path: &Path, durability: Durability) -> Result<SqlitePool> {
-    Ok(pool_options().max_connections(1).acquire_timeout(WRITER_WAIT).connect_with(options(path, durability)?).await?)
+    let options = options(path, durability)?.pragma("wal_autocheckpoint", wal::WRITER_BACKSTOP_PAGES.to_string());
+    Ok(pool_options().max_connections(1).acquire_timeout(WRITER_WAIT).connect_with(options).await?)
 }
 
 /// How long a write waits for the writer connection before it fails (as long as SQLite's own

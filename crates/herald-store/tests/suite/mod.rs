@@ -137,6 +137,24 @@ impl Raw {
         self.set_schedule_text("cadence", schedule_id, cadence).await;
     }
 
+    /// Writes a fire of a schedule to the ledger, as another claimer that committed it first
+    /// would have; answers its id.
+    pub async fn record_fire(&self, schedule_id: i64, fire_time: DateTime<Utc>) -> i64 {
+        let sql = "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by) \
+                   VALUES ($1, $2, $2, 0, 'no_crowd', 'another-node') RETURNING id";
+        match self {
+            Raw::Sqlite(pool) => sqlx::query_scalar(sql)
+                .bind(schedule_id)
+                .bind(fire_time.timestamp_millis())
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+            Raw::Postgres(pool) => {
+                sqlx::query_scalar(sql).bind(schedule_id).bind(fire_time).fetch_one(pool).await.unwrap()
+            }
+        }
+    }
+
     async fn set_schedule_text(&self, column: &str, schedule_id: i64, value: &str) {
         let sql = format!("UPDATE schedules SET {column} = $1 WHERE id = $2");
         let sql = sql.as_str();

@@ -275,6 +275,33 @@ pub async fn an_unreadable_cron_disables_its_schedule_and_the_claim_goes_on(stor
     assert_eq!(later.iter().map(|f| f.template_id).collect::<Vec<_>>(), [Some(healthy)]);
 }
 
+pub async fn a_fire_the_ledger_holds_already_is_left_out_and_the_rest_keep_their_own_ids(
+    store: Arc<dyn Store>,
+    raw: Raw,
+) {
+    let start = t0();
+    let mut templates = Vec::new();
+    for _ in 0..5 {
+        templates.push(running(&*store, &spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, None), start).await);
+    }
+    let taken = store.schedule_id_of(templates[2]).await.unwrap().unwrap();
+    let minute = start + Duration::minutes(1);
+    let taken_fire = raw.record_fire(taken, minute).await;
+
+    let fires = store.claim_due_fires("node-test", minute, GRACE, 10).await.unwrap();
+    let claimed: Vec<Option<i64>> = fires.iter().map(|f| f.template_id).collect();
+    let others: Vec<Option<i64>> = templates.iter().filter(|&&t| t != templates[2]).map(|&t| Some(t)).collect();
+    assert_eq!(claimed, others, "the fire another claimer wrote is not claimed again");
+    for fire in &fires {
+        let ledger = store.list_fires(fire.schedule_id, 10).await.unwrap();
+        assert_eq!(ledger.iter().map(|f| f.id).collect::<Vec<_>>(), [fire.fire_id], "its own ledger row: {fire:?}");
+        assert_ne!(fire.fire_id, taken_fire);
+    }
+    assert_eq!(store.list_fires(taken, 10).await.unwrap().iter().map(|f| f.id).collect::<Vec<_>>(), [taken_fire]);
+    let next = store.claim_due_fires("node-test", minute + Duration::minutes(1), GRACE, 10).await.unwrap();
+    assert_eq!(next.len(), 5, "every schedule advanced past the minute, the passed-over one too");
+}
+
 pub async fn the_last_fire_of_a_finite_cron_disarms_its_schedule(store: Arc<dyn Store>) {
     let start = t0();
     let crowd_id = crowd(&*store, 1, start).await;
@@ -319,9 +346,10 @@ pub async fn a_claim_of_more_fires_than_one_statement_writes_each_once_and_advan
             assert_eq!(fire.run_id.is_some(), sends, "a run for the template with a crowd only: {fire:?}");
             assert_eq!(fire.outcome, if sends { FireOutcome::Fired } else { FireOutcome::NoCrowd });
         }
-        let schedule_id = store.schedule_id_of(with_crowd).await.unwrap().unwrap();
-        let sent = fires.iter().find(|f| f.template_id == Some(with_crowd)).unwrap();
-        assert_eq!(store.list_fires(schedule_id, 10).await.unwrap()[0].id, sent.fire_id, "ids match the ledger");
+        for fire in &fires {
+            let newest = store.list_fires(fire.schedule_id, 1).await.unwrap();
+            assert_eq!(newest[0].id, fire.fire_id, "ids match the ledger: {fire:?}");
+        }
         assert!(store.claim_due_fires("node-test", now, GRACE, 5_000).await.unwrap().is_empty(), "each advanced");
         assert_eq!(store.soonest_fire_at().await.unwrap(), Some(now + Duration::minutes(1)));
     }
