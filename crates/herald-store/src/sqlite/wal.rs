@@ -28,12 +28,18 @@ impl Checkpointer {
         Self(tokio::spawn(async move {
             let mut every = tokio::time::interval(EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut connection = None;
+            let (mut connection, mut failing) = (None, false);
             loop {
                 every.tick().await;
-                if let Err(e) = checkpoint(&mut connection, &options).await {
-                    tracing::warn!(error = %e, "checkpointing SQLite's write-ahead log failed; will retry");
-                    connection = None;
+                match checkpoint(&mut connection, &options).await {
+                    Ok(()) => failing = false,
+                    Err(e) => {
+                        // Said once per spell of faults, not twice a second.
+                        if !failing {
+                            tracing::warn!(error = %e, "checkpointing SQLite's write-ahead log failed; will retry");
+                        }
+                        (connection, failing) = (None, true);
+                    }
                 }
             }
         }))
