@@ -106,6 +106,7 @@ on_both_backends!(
         job_shards_spread_are_taken_over_and_end_their_fire_once,
         a_broadcast_shard_runs_on_its_node_unless_that_node_is_gone,
         housekeeping_runs_are_logged_by_their_schedule_beside_jobs_runs,
+        a_schedule_s_fires_are_listed_newest_first_and_only_its_own,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

@@ -53,11 +53,6 @@ pub(crate) const LEAST: &str = "LEAST";
 pub(crate) const BYTE_ORDER: &str = " COLLATE \"C\"";
 /// The start of the hour of a delivery's `at`: hours in UTC, whatever the session's time zone.
 pub(crate) const HOUR_OF_AT: &str = "date_bin('1 hour', at, TIMESTAMPTZ '1970-01-01 00:00:00+00')";
-/// Joins each schedule `s` to its newest fire `f` through the (schedule, fire time) index; the
-/// correlated-subquery form SQLite uses makes PostgreSQL hash the whole fire ledger.
-pub(crate) const LAST_FIRE_JOIN: &str = "LEFT JOIN LATERAL ( \
-     SELECT * FROM fires WHERE schedule_id = s.id ORDER BY fire_time DESC LIMIT 1) f ON true";
-
 /// A crowd's variable columns, a TEXT[].
 pub(crate) const CROWD_COLUMNS: &str = "columns";
 

@@ -62,8 +62,12 @@ impl AlarmRepo for Backend {
 
     async fn fire_counts(&self, schedule_id: i64, since: DateTime<Utc>) -> Result<(u64, u64)> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS fires, COALESCE(SUM(CASE WHEN f.outcome = 'failed' THEN 1 ELSE 0 END), 0) AS failed \
-             FROM fires f WHERE f.schedule_id = $1 AND f.fire_time >= $2 AND f.outcome IN ('succeeded', 'failed')",
+            "WITH RECURSIVE chain (id) AS ( \
+             SELECT last_fire_id FROM schedules WHERE id = $1 AND last_fire_id IS NOT NULL \
+             UNION ALL SELECT f.prev_fire_id FROM chain JOIN fires f ON f.id = chain.id \
+             WHERE f.prev_fire_id IS NOT NULL AND f.fire_time >= $2) \
+             SELECT COUNT(*) AS fires, COALESCE(SUM(CASE WHEN f.outcome = 'failed' THEN 1 ELSE 0 END), 0) AS failed \
+             FROM chain JOIN fires f ON f.id = chain.id WHERE f.fire_time >= $2 AND f.outcome IN ('succeeded', 'failed')",
         )
         .bind(schedule_id)
         .bind(db_time(since))

@@ -17,7 +17,7 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
-/// Rows per multi-row statement at most (six bound values each, well inside SQLite's limit of
+/// Rows per multi-row statement at most (seven bound values each, well inside SQLite's limit of
 /// 32,766); fewer come in the few sizes of [`shaped_chunks`].
 const ROWS_PER_STATEMENT: usize = 256;
 
@@ -25,7 +25,7 @@ const ROWS_PER_STATEMENT: usize = 256;
 /// crowd to send to.
 const DUE_COLUMNS: &str = "s.id, s.kind, s.template_id, s.account_id, s.job_id, s.cron, s.timezone, s.misfire, \
      s.next_fire_at, s.end_at, s.exclude_dates, s.exclude_windows, s.cadence, s.period_ms, s.hold_ms, \
-     CASE WHEN EXISTS (SELECT 1 FROM templates t WHERE t.id = s.template_id AND t.crowd_id IS NOT NULL) \
+     s.last_fire_id, CASE WHEN EXISTS (SELECT 1 FROM templates t WHERE t.id = s.template_id AND t.crowd_id IS NOT NULL) \
      THEN 1 ELSE 0 END";
 
 /// The due schedules, at most `$2`, soonest first. Under READ COMMITTED a row whose claim
@@ -60,6 +60,7 @@ pub(super) struct DueRow {
     cadence: String,
     period_ms: Option<i64>,
     hold_ms: Option<i64>,
+    last_fire_id: Option<i64>,
     /// 1 when its template has a crowd to send to.
     has_crowd: i64,
 }
@@ -83,7 +84,8 @@ impl DueRow {
             cadence: row.try_get(12)?,
             period_ms: row.try_get(13)?,
             hold_ms: row.try_get(14)?,
-            has_crowd: i64::from(row.try_get::<i32, _>(15)?),
+            last_fire_id: row.try_get(15)?,
+            has_crowd: i64::from(row.try_get::<i32, _>(16)?),
         })
     }
 }
@@ -112,6 +114,8 @@ pub(super) struct DueFire {
     template_id: Option<i64>,
     account_id: Option<i64>,
     job_id: Option<i64>,
+    /// The schedule's newest fire in the ledger, the one this fire follows.
+    last_fire_id: Option<i64>,
 }
 
 impl DueFire {
@@ -122,6 +126,7 @@ impl DueFire {
             template_id: row.try_get("template_id")?,
             account_id: row.try_get("account_id")?,
             job_id: row.try_get("job_id")?,
+            last_fire_id: row.try_get("last_fire_id")?,
         })
     }
 }
@@ -170,6 +175,7 @@ pub(super) async fn decide_due(
                 template_id: row.template_id,
                 account_id: row.account_id,
                 job_id: row.job_id,
+                last_fire_id: row.last_fire_id,
             };
             Ok(Some(Decided { fire, decision }))
         }
@@ -226,7 +232,7 @@ pub(super) async fn record_fires(
 /// One multi-row INSERT of ledger rows, a fire the ledger holds already left out.
 fn insert_fires<'a>(chunk: &'a [Decided], claimer: &'a str, now: DateTime<Utc>) -> QueryBuilder<'a, Db> {
     let mut insert = QueryBuilder::<Db>::new(
-        "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by) ",
+        "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by, prev_fire_id) ",
     );
     insert.push_values(chunk, |mut b, Decided { fire, decision }| {
         b.push_bind(fire.schedule_id)
@@ -234,9 +240,10 @@ fn insert_fires<'a>(chunk: &'a [Decided], claimer: &'a str, now: DateTime<Utc>) 
             .push_bind(db_time(now))
             .push_bind(decision.lateness.num_milliseconds())
             .push_bind(decision.outcome.as_str())
-            .push_bind(claimer);
+            .push_bind(claimer)
+            .push_bind(fire.last_fire_id);
     });
-    insert.push(" ON CONFLICT (schedule_id, fire_time) DO NOTHING");
+    insert.push(" ON CONFLICT (fire_time, schedule_id) DO NOTHING");
     insert
 }
 
@@ -247,14 +254,27 @@ async fn start_run(tx: &mut Tx, template_id: i64, fire_id: i64, now: DateTime<Ut
     Ok(run_id)
 }
 
-/// Moves each decided schedule on to its next fire (none: it has no more), in multi-row UPDATEs.
-pub(super) async fn advance_schedules(tx: &mut Tx, decided: &[Decided], now: DateTime<Utc>) -> Result<()> {
+/// Moves each decided schedule on to its next fire (none: it has no more) and to the fire
+/// `claimed` holds for it as its newest (kept where the ledger held that fire already), in
+/// multi-row UPDATEs.
+pub(super) async fn advance_schedules(
+    tx: &mut Tx,
+    decided: &[Decided],
+    claimed: &[ClaimedFire],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let fire_ids: HashMap<i64, i64> = claimed.iter().map(|c| (c.schedule_id, c.fire_id)).collect();
     for chunk in shaped_chunks(decided, ROWS_PER_STATEMENT) {
-        let mut update = QueryBuilder::<Db>::new("WITH advanced (id, next_fire_at) AS (");
+        let mut update = QueryBuilder::<Db>::new("WITH advanced (id, next_fire_at, last_fire_id) AS (");
         update.push_values(chunk, |mut b, Decided { fire, decision }| {
-            b.push_bind(fire.schedule_id).push_bind(decision.next_fire.map(db_time));
+            b.push_bind(fire.schedule_id)
+                .push_bind(decision.next_fire.map(db_time))
+                .push_bind(fire_ids.get(&fire.schedule_id).copied());
         });
-        update.push(") UPDATE schedules SET next_fire_at = advanced.next_fire_at, updated_at = ");
+        update.push(
+            ") UPDATE schedules SET next_fire_at = advanced.next_fire_at, \
+             last_fire_id = COALESCE(advanced.last_fire_id, schedules.last_fire_id), updated_at = ",
+        );
         update.push_bind(db_time(now));
         update.push(" FROM advanced WHERE schedules.id = advanced.id");
         update.build().execute(&mut **tx).await?;

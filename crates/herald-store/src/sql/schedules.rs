@@ -7,7 +7,7 @@
 
 use super::Backend;
 use super::codec::{opt_time_of, time_of};
-use super::dialect::{DbRow, DbTime, LAST_FIRE_JOIN, LEAST, SKIP_LOCKED, TRUE, Tx, begin_write, db_time, from_db_time};
+use super::dialect::{DbRow, DbTime, LEAST, SKIP_LOCKED, TRUE, Tx, begin_write, db_time, from_db_time};
 use super::fire_claims::{Decided, DueFire, advance_schedules, decide_due, due_page, record_fires};
 use crate::error::{Result, StoreError};
 use crate::listing::ScheduleFilter;
@@ -20,9 +20,19 @@ use herald_core::fire::FireDecision;
 use herald_core::{CronSchedule, FireOutcome};
 use sqlx::Row;
 
+/// The ids of schedule `$1`'s newest `$2` fires as `chain (id, n)`, followed from the schedule's
+/// newest back through each fire's previous one (the ledger is keyed by time, not by schedule).
+const SCHEDULE_FIRES: &str = "WITH RECURSIVE chain (id, n) AS ( \
+     SELECT last_fire_id, 1 FROM schedules WHERE id = $1 AND last_fire_id IS NOT NULL AND $2 > 0 \
+     UNION ALL SELECT f.prev_fire_id, chain.n + 1 FROM chain JOIN fires f ON f.id = chain.id \
+     WHERE f.prev_fire_id IS NOT NULL AND chain.n < $2)";
+
+/// Joins each schedule `s` to its newest fire `f`.
+const LAST_FIRE_JOIN: &str = "LEFT JOIN fires f ON f.id = s.last_fire_id";
+
 /// The schedules a fire was asked of ("run now"), oldest ask first.
 const TRIGGERED_SCHEDULES: &str = formatcp!(
-    "SELECT id, kind, template_id, account_id, job_id, trigger_at, trigger_param FROM schedules WHERE trigger_at <= $1 \
+    "SELECT id, kind, template_id, account_id, job_id, last_fire_id, trigger_at, trigger_param FROM schedules WHERE trigger_at <= $1 \
      ORDER BY trigger_at, id LIMIT $2{SKIP_LOCKED}"
 );
 
@@ -46,18 +56,22 @@ impl ScheduleRepo for Backend {
         for row in due {
             decided.extend(decide_due(&mut tx, row, now, grace).await?);
         }
-        claimed.extend(record_fires(&mut tx, &decided, claimer, now).await?);
-        advance_schedules(&mut tx, &decided, now).await?;
+        let fired = record_fires(&mut tx, &decided, claimer, now).await?;
+        advance_schedules(&mut tx, &decided, &fired, now).await?;
+        claimed.extend(fired);
         tx.commit().await?;
         Ok(claimed)
     }
 
     async fn list_fires(&self, schedule_id: i64, limit: i64) -> Result<Vec<FireRecord>> {
-        let rows = sqlx::query("SELECT * FROM fires WHERE schedule_id = $1 ORDER BY fire_time DESC LIMIT $2")
-            .bind(schedule_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(formatcp!(
+            "{SCHEDULE_FIRES} SELECT f.* FROM chain JOIN fires f ON f.id = chain.id \
+             ORDER BY f.fire_time DESC, f.id DESC"
+        ))
+        .bind(schedule_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| fire_from_row(r, "")).collect()
     }
 
@@ -165,10 +179,7 @@ async fn claim_trigger(tx: &mut Tx, row: &DbRow, claimer: &str, now: DateTime<Ut
     let asked_at = time_of(row, "trigger_at")?;
     let param: Option<String> = row.try_get("trigger_param")?;
     let fire = DueFire::of(row)?;
-    sqlx::query("UPDATE schedules SET trigger_at = NULL, trigger_param = NULL WHERE id = $1")
-        .bind(fire.schedule_id)
-        .execute(&mut **tx)
-        .await?;
+    let schedule_id = fire.schedule_id;
     let decision = FireDecision {
         outcome: FireOutcome::Fired,
         fire_time: asked_at,
@@ -177,6 +188,14 @@ async fn claim_trigger(tx: &mut Tx, row: &DbRow, claimer: &str, now: DateTime<Ut
         creates_run: false,
     };
     let claimed = record_fires(tx, &[Decided { fire, decision }], claimer, now).await?;
+    sqlx::query(
+        "UPDATE schedules SET trigger_at = NULL, trigger_param = NULL, \
+         last_fire_id = COALESCE($2, last_fire_id) WHERE id = $1",
+    )
+    .bind(schedule_id)
+    .bind(claimed.first().map(|c| c.fire_id))
+    .execute(&mut **tx)
+    .await?;
     Ok(claimed.into_iter().next().map(|claimed| ClaimedFire { param, ..claimed }))
 }
 

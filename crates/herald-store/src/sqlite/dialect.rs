@@ -52,10 +52,6 @@ pub(crate) const LEAST: &str = "MIN";
 pub(crate) const BYTE_ORDER: &str = "";
 /// The start of the hour (UTC) of a delivery's `at`.
 pub(crate) const HOUR_OF_AT: &str = "(at / 3600000) * 3600000";
-/// Joins each schedule `s` to its newest fire `f`; SQLite has no LATERAL.
-pub(crate) const LAST_FIRE_JOIN: &str = "LEFT JOIN fires f ON f.id = (SELECT id FROM fires WHERE schedule_id = s.id \
-     ORDER BY fire_time DESC LIMIT 1)";
-
 /// A crowd's variable columns, a JSON array in TEXT.
 pub(crate) const CROWD_COLUMNS: &str = "columns_json";
 

@@ -75,9 +75,9 @@ mod suppressions;
 #[path = "../sql/templates.rs"]
 mod templates;
 
-use crate::error::Result;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, SqlitePool};
+use crate::error::{Result, StoreError};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -117,9 +117,18 @@ impl SqliteStore {
         Self { writer: pool.clone(), pool, checkpointer: None }
     }
 
+    /// Runs pending migrations on a connection of their own with foreign keys off, as SQLite
+    /// asks of a migration that rebuilds a table others refer to (dropping the old one would
+    /// otherwise set null or delete every row referring to it), then, when one ran, checks that
+    /// every reference still holds.
     pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("../../migrations/sqlite").run(&self.writer).await?;
-        Ok(())
+        let mut conn = self.writer.connect_options().as_ref().clone().foreign_keys(false).connect().await?;
+        let before = newest_migration(&mut conn).await;
+        sqlx::migrate!("../../migrations/sqlite").run(&mut conn).await?;
+        let checked =
+            if newest_migration(&mut conn).await == before { Ok(()) } else { references_hold(&mut conn).await };
+        conn.close().await?;
+        checked
     }
 
     /// The readers' pool.
@@ -191,6 +200,25 @@ fn pool_options() -> SqlitePoolOptions {
             Ok(true)
         })
     })
+}
+
+/// The newest migration applied (None before the first).
+async fn newest_migration(conn: &mut SqliteConnection) -> Option<i64> {
+    // The bookkeeping table is missing until the first migration.
+    sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(conn).await.ok().flatten()
+}
+
+/// Fails when a row refers to one that is missing (SQLite's own check, over every table).
+async fn references_hold(conn: &mut SqliteConnection) -> Result<()> {
+    let broken: Vec<(String, Option<i64>, String)> =
+        sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check LIMIT 5").fetch_all(conn).await?;
+    match broken.first() {
+        None => Ok(()),
+        Some((table, rowid, parent)) => Err(StoreError::Corrupt(format!(
+            "after the migrations, {table} row {rowid:?} refers to a missing {parent} row ({} such found)",
+            broken.len()
+        ))),
+    }
 }
 
 fn options(path: &Path, durability: Durability) -> Result<SqliteConnectOptions> {

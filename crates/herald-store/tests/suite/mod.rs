@@ -138,19 +138,26 @@ impl Raw {
     }
 
     /// Writes a fire of a schedule to the ledger, as another claimer that committed it first
-    /// would have; answers its id.
+    /// would have (the schedule's newest fire from then on); answers its id.
     pub async fn record_fire(&self, schedule_id: i64, fire_time: DateTime<Utc>) -> i64 {
-        let sql = "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by) \
-                   VALUES ($1, $2, $2, 0, 'no_crowd', 'another-node') RETURNING id";
+        let sql = "INSERT INTO fires (schedule_id, fire_time, claimed_at, lateness_ms, outcome, claimed_by, prev_fire_id) \
+                   SELECT $1, $2, $2, 0, 'no_crowd', 'another-node', last_fire_id FROM schedules WHERE id = $1 RETURNING id";
+        let newest = "UPDATE schedules SET last_fire_id = $1 WHERE id = $2";
         match self {
-            Raw::Sqlite(pool) => sqlx::query_scalar(sql)
-                .bind(schedule_id)
-                .bind(fire_time.timestamp_millis())
-                .fetch_one(pool)
-                .await
-                .unwrap(),
+            Raw::Sqlite(pool) => {
+                let id: i64 = sqlx::query_scalar(sql)
+                    .bind(schedule_id)
+                    .bind(fire_time.timestamp_millis())
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                sqlx::query(newest).bind(id).bind(schedule_id).execute(pool).await.unwrap();
+                id
+            }
             Raw::Postgres(pool) => {
-                sqlx::query_scalar(sql).bind(schedule_id).bind(fire_time).fetch_one(pool).await.unwrap()
+                let id: i64 = sqlx::query_scalar(sql).bind(schedule_id).bind(fire_time).fetch_one(pool).await.unwrap();
+                sqlx::query(newest).bind(id).bind(schedule_id).execute(pool).await.unwrap();
+                id
             }
         }
     }

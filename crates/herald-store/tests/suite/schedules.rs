@@ -356,3 +356,30 @@ pub async fn a_claim_of_more_fires_than_one_statement_writes_each_once_and_advan
     let early_next = store.get_template(early).await.unwrap().next_fire_at;
     assert_eq!(early_next, Some(start + Duration::days(1) + Duration::seconds(30)), "advanced by its own cron");
 }
+
+pub async fn a_schedule_s_fires_are_listed_newest_first_and_only_its_own(store: Arc<dyn Store>) {
+    let start = t0();
+    let every_minute = spec("0 * * * * ?", "UTC", MisfirePolicy::FireOnce, None);
+    let (first, second) = (running(&*store, &every_minute, start).await, running(&*store, &every_minute, start).await);
+    let mut claimed = Vec::new();
+    for minute in 1..=5 {
+        claimed.extend(store.claim_due_fires("node-test", start + Duration::minutes(minute), GRACE, 10).await.unwrap());
+    }
+    let schedule = store.schedule_id_of(first).await.unwrap().unwrap();
+    let own: Vec<i64> = claimed.iter().rev().filter(|f| f.schedule_id == schedule).map(|f| f.fire_id).collect();
+    assert_eq!(own.len(), 5);
+
+    let listed = store.list_fires(schedule, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|f| f.id).collect::<Vec<_>>(), own);
+    assert!(listed.iter().all(|f| f.schedule_id == schedule), "{listed:?}");
+    let times: Vec<_> = listed.iter().map(|f| f.fire_time).collect();
+    assert_eq!(times, (1..=5).rev().map(|m| start + Duration::minutes(m)).collect::<Vec<_>>());
+    assert_eq!(store.list_fires(schedule, 2).await.unwrap().iter().map(|f| f.id).collect::<Vec<_>>(), own[..2]);
+    assert!(store.list_fires(schedule, 0).await.unwrap().is_empty());
+    let other = store.schedule_id_of(second).await.unwrap().unwrap();
+    assert_eq!(store.list_fires(other, 10).await.unwrap().len(), 5);
+
+    let schedules = store.list_schedules(&Default::default()).await.unwrap();
+    let newest = schedules.iter().find(|s| s.id == schedule).and_then(|s| s.last_fire.as_ref()).map(|f| f.id);
+    assert_eq!(newest, Some(own[0]), "the schedules list shows its newest fire");
+}
