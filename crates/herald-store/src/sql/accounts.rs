@@ -173,7 +173,7 @@ impl AccountRepo for Backend {
                 users.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
             )));
         }
-        // Its housekeeping schedules (and their fires) go with it.
+        // Its housekeeping schedules go with it (their fires stay in the ledger, unlisted).
         sqlx::query("DELETE FROM channel_accounts WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())

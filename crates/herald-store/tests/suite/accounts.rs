@@ -128,7 +128,10 @@ pub async fn housekeeping_schedules_come_and_go_with_their_account(store: Arc<dy
     store.update_account(a.id, &account("corp-a", &[("key_rotation", "0 0 3 * * ?")]), later).await.unwrap();
     let kinds: Vec<String> = housekeeping_of(&*store, a.id).await.into_iter().map(|s| s.kind).collect();
     assert_eq!(kinds, ["key_rotation"]);
-    assert!(store.list_fires(refresh.id, 10).await.unwrap().is_empty(), "its fires went with it");
+    assert!(
+        store.list_fires(refresh.id, 10).await.unwrap().is_empty(),
+        "its schedule went with it, and its fires are no longer listed"
+    );
 
     // A cron that does not parse is refused and changes nothing.
     let bad = store.update_account(a.id, &account("corp-renamed", &[(TOKEN_REFRESH, "not a cron")]), later).await;
