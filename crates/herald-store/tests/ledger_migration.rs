@@ -9,9 +9,9 @@ use herald_store::{FireRecord, PgStore, SqliteStore, Store};
 use suite::{GRACE, with_test_db};
 
 /// Rows of a database from before the time key: a job and a housekeeping schedule; four fires,
-/// the job's out of time order by id; a shard of the job's fire 3 (deleted with its fire) and a
-/// run of fire 4 (its fire set null with it). Times are milliseconds since the epoch on SQLite,
-/// timestamps on PostgreSQL (`{t:seconds}` marks each).
+/// the job's out of time order by id; a shard of the job's fire 3 and a run of its fire 4 (the
+/// old table dropped with foreign keys on would delete the shard and null the run's fire). Times
+/// are milliseconds since the epoch on SQLite, timestamps on PostgreSQL (`{t:seconds}` marks each).
 const OLD_ROWS: [&str; 6] = [
     "INSERT INTO jobs (id, name, kind, spec_json, created_at, updated_at) VALUES (1, 'j', 'http', '{}', {t:0}, {t:0})",
     "INSERT INTO schedules (id, kind, job_id, cron, timezone, misfire, enabled, next_fire_at, updated_at) \
