@@ -4,15 +4,17 @@
 //! rows and statements, and their arenas held twice what was in use (`malloc_stats` one third
 //! into a 1,000,000-row send: 42 MB held, 14 MB in use, all of it resident). `malloc_trim(0)`
 //! returns every whole free page of every arena (42.9 -> 20.8 MiB resident, called there); every
-//! 250 ms it keeps the node's resident memory near what it uses (BENCHMARKS.md). With another
+//! 100 ms it keeps the node's resident memory near what it uses (BENCHMARKS.md). With another
 //! allocator (musl, other systems) it does nothing.
 
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
 /// How often the freed heap is handed back: once a second left the publish phase's churn
-/// (13 KB bus payloads, ~550 a second) 10 MiB of saw on top of what is in use.
-pub const EVERY: Duration = Duration::from_millis(250);
+/// (13 KB bus payloads, ~550 a second) 10 MiB of saw on top of what is in use; every 250 ms the
+/// node peaked at 64.2 MiB over a 5,000,000-row send, every 100 ms at 60.8 MiB (one run each,
+/// the same build otherwise; a trim takes 1 to 5 ms of this thread during a send).
+pub const EVERY: Duration = Duration::from_millis(100);
 
 /// Whether this build's allocator is glibc's, the one this is for.
 const GLIBC: bool = cfg!(all(target_os = "linux", target_env = "gnu"));

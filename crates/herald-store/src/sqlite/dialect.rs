@@ -87,22 +87,29 @@ pub(crate) const JSON_ARRAY_AGG: &str = "json_group_array";
 
 /// Runs `inserts`, multi-row INSERTs into `table` (its `id` an INTEGER PRIMARY KEY) written
 /// without RETURNING, and answers (`key`, id) of each row they inserted, read back as one JSON
-/// row instead of a RETURNING row each through sqlx-sqlite's row channel. SQLite numbers a new
-/// row past the table's newest id and the transaction holds the write lock, so the rows past
-/// the newest id before them are theirs.
+/// row instead of a RETURNING row each through sqlx-sqlite's row channel. SQLite numbers each
+/// new row one past the table's newest id and the transaction holds the write lock, so the rows
+/// inserted are the last `changes` ids up to the last one inserted (both reported by each
+/// statement), with no read of the newest id before them.
 pub(crate) async fn insert_returning_ids<'a>(
     tx: &mut Tx,
     table: &'static str,
     key: &'static str,
     inserts: impl IntoIterator<Item = QueryBuilder<'a, Db>>,
 ) -> Result<Vec<(i64, i64)>> {
-    // `table` and `key` are names written in this crate, never input.
-    let newest: Option<i64> = sqlx::query_scalar(&format!("SELECT MAX(id) FROM {table}")).fetch_one(&mut **tx).await?;
+    let (mut inserted, mut last_id) = (0, 0);
     for mut insert in inserts {
-        insert.build().execute(&mut **tx).await?;
+        let done = insert.build().execute(&mut **tx).await?;
+        if done.rows_affected() > 0 {
+            inserted += done.rows_affected() as i64;
+            last_id = done.last_insert_rowid();
+        }
     }
-    let inserted = format!("SELECT {JSON_ARRAY_AGG}({JSON_ARRAY}({key}, id)) FROM {table} WHERE id > $1");
-    let ids: Json<Vec<(i64, i64)>> =
-        sqlx::query_scalar(&inserted).bind(newest.unwrap_or(0)).fetch_one(&mut **tx).await?;
+    if inserted == 0 {
+        return Ok(Vec::new());
+    }
+    // `table` and `key` are names written in this crate, never input.
+    let query = format!("SELECT {JSON_ARRAY_AGG}({JSON_ARRAY}({key}, id)) FROM {table} WHERE id > $1");
+    let ids: Json<Vec<(i64, i64)>> = sqlx::query_scalar(&query).bind(last_id - inserted).fetch_one(&mut **tx).await?;
     Ok(ids.0)
 }

@@ -173,9 +173,18 @@ pub async fn connect(path: &Path, durability: Durability) -> Result<SqlitePool> 
 /// process on the file still meets SQLite's lock and busy timeout). Its commits leave the
 /// write-ahead log to the store's checkpointer up to a backstop (`wal`).
 pub async fn connect_writer(path: &Path, durability: Durability) -> Result<SqlitePool> {
-    let options = options(path, durability)?.pragma("wal_autocheckpoint", wal::WRITER_BACKSTOP_PAGES.to_string());
+    let options = options(path, durability)?
+        .pragma("wal_autocheckpoint", wal::WRITER_BACKSTOP_PAGES.to_string())
+        .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"));
     Ok(pool_options().max_connections(1).acquire_timeout(WRITER_WAIT).connect_with(options).await?)
 }
+
+/// The writer's page cache, in KiB (SQLite's default is 2,000). Its commits keep what they
+/// wrote cached, so over a long send it fills to the limit and stays there, under every peak of
+/// the node's memory (a 5,000,000-row send peaked 1.2 MiB lower with 512); a page it misses is
+/// a read from the system's file cache. A claim of 200 fires over 10,000 schedules took the
+/// same time with 512 as with 2,000, and the send path did not slow (BENCHMARKS.md).
+const WRITER_CACHE_KIB: u32 = 512;
 
 /// How long a write waits for the writer connection before it fails (as long as SQLite's own
 /// busy timeout).
@@ -185,8 +194,12 @@ const WRITER_WAIT: Duration = Duration::from_secs(10);
 /// wrong moment (a client hanging up on a request while its transaction ends) has been seen to
 /// leave one open under load: the next `BEGIN` on it failed and its lock kept every other
 /// writer out. Such a connection is closed (SQLite rolls it back) and a new one opened.
+///
+/// The pool's own ping before every acquire is off: a SQLite connection lives in this process
+/// and cannot be dropped by a peer, and the ping was a round trip to its thread on every
+/// transaction and every pooled statement (sqlx's default).
 fn pool_options() -> SqlitePoolOptions {
-    SqlitePoolOptions::new().before_acquire(|conn, _| {
+    SqlitePoolOptions::new().test_before_acquire(false).before_acquire(|conn, _| {
         Box::pin(async move {
             if !conn.is_in_transaction() {
                 return Ok(true);

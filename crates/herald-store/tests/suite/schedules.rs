@@ -300,6 +300,17 @@ pub async fn a_fire_the_ledger_holds_already_is_left_out_and_the_rest_keep_their
     assert_eq!(store.list_fires(taken, 10).await.unwrap().iter().map(|f| f.id).collect::<Vec<_>>(), [taken_fire]);
     let next = store.claim_due_fires("node-test", minute + Duration::minutes(1), GRACE, 10).await.unwrap();
     assert_eq!(next.len(), 5, "every schedule advanced past the minute, the passed-over one too");
+
+    // A page whose every fire the ledger holds already: nothing claimed, every schedule moved on.
+    let third = minute + Duration::minutes(2);
+    for &template in &templates {
+        let schedule = store.schedule_id_of(template).await.unwrap().unwrap();
+        raw.record_fire(schedule, third).await;
+    }
+    assert!(store.claim_due_fires("node-test", third, GRACE, 10).await.unwrap().is_empty());
+    let fourth = store.claim_due_fires("node-test", third + Duration::minutes(1), GRACE, 10).await.unwrap();
+    assert_eq!(fourth.len(), 5, "the page held already still moved its schedules on");
+    assert!(fourth.iter().all(|f| f.fire_time == third + Duration::minutes(1)));
 }
 
 pub async fn the_last_fire_of_a_finite_cron_disarms_its_schedule(store: Arc<dyn Store>) {
