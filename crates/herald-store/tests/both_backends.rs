@@ -98,6 +98,7 @@ on_both_backends!(
         status_events_are_queued_claimed_retried_acknowledged_and_replayed,
         a_housekeeping_schedule_takes_a_changed_cron_and_keeps_an_unchanged_one,
         retention_drops_status_events_that_waited_as_long_as_their_trace,
+        a_receipt_queues_its_state_once_for_the_endpoints_taking_it,
         jobs_fire_on_their_cadence_and_when_triggered_paused_or_not,
         the_run_log_pages_and_a_fixed_delay_counts_from_the_runs_end,
         a_job_s_limit_of_runs_admits_no_more_when_nodes_start_at_once,

@@ -111,6 +111,17 @@ pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: D
     Ok(())
 }
 
+/// Nothing to read: on PostgreSQL the trigger `trace_status_events` queues a trace row's status
+/// events as the row is written (`sqlite/batch.rs` does it per write, after reading this).
+pub(super) async fn newest_trace_id(_: &mut Tx) -> Result<i64> {
+    Ok(0)
+}
+
+/// Nothing to do: the trigger `trace_status_events` queued the events with their rows.
+pub(super) async fn queue_status_events(_: &mut Tx, _after: i64) -> Result<()> {
+    Ok(())
+}
+
 /// One statement, idempotent on message id; input order is kept, so outbox ids follow delivery
 /// order within a batch.
 pub(super) async fn insert_outbox(pool: &DbPool, entries: &[OutboxEntry]) -> Result<()> {

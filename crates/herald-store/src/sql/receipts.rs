@@ -4,6 +4,7 @@
 //! asks here which sent messages still wait for theirs.
 
 use super::Backend;
+use super::batch::{newest_trace_id, queue_status_events};
 use super::codec::time_of;
 use super::dialect::{Tx, begin_write, db_time};
 use crate::error::Result;
@@ -96,8 +97,12 @@ impl ReceiptRepo for Backend {
     async fn record_receipts(&self, receipts: &[Receipt], now: DateTime<Utc>) -> Result<ReceiptTally> {
         let mut tally = ReceiptTally::default();
         let mut tx = begin_write(self.writer()).await?;
+        let traced_after = newest_trace_id(&mut tx).await?;
         for receipt in receipts {
             record_one(&mut tx, receipt, now, &mut tally).await?;
+        }
+        if tally.recorded > 0 {
+            queue_status_events(&mut tx, traced_after).await?;
         }
         tx.commit().await?;
         Ok(tally)

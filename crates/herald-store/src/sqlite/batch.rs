@@ -8,9 +8,11 @@ use crate::error::Result;
 use crate::model::{OutboxEntry, ShardPlan, TraceEntry};
 use chrono::{DateTime, Utc};
 use herald_core::shaped_chunks;
+use herald_core::status_events::EventType;
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 pub(super) async fn insert_shards(tx: &mut Tx, run_id: i64, shards: &[ShardPlan]) -> Result<()> {
     for (n, shard) in shards.iter().enumerate() {
@@ -60,8 +62,11 @@ pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: D
 /// prepared shapes per table instead of one per row count.
 const ROWS_PER_STATEMENT: usize = 256;
 
-/// Traces `outcomes` in input order, in multi-row statements of [`shaped_chunks`].
+/// Traces `outcomes` in input order, in multi-row statements of [`shaped_chunks`], and queues
+/// the status events of the rows it added.
 async fn trace_rows(tx: &mut Tx, outcomes: &[&TraceEntry], now: DateTime<Utc>) -> Result<()> {
+    let after = newest_trace_id(tx).await?;
+    let mut added = 0;
     for chunk in shaped_chunks(outcomes, ROWS_PER_STATEMENT) {
         let mut insert = outcome_rows(
             "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) ",
@@ -70,10 +75,43 @@ async fn trace_rows(tx: &mut Tx, outcomes: &[&TraceEntry], now: DateTime<Utc>) -
         );
         // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
         insert.push(" ON CONFLICT DO NOTHING");
-        insert.build().execute(&mut **tx).await?;
+        added += insert.build().execute(&mut **tx).await?.rows_affected();
+    }
+    if added > 0 {
+        queue_status_events(tx, after).await?;
     }
     Ok(())
 }
+
+/// The trace's newest row id: the rows this write transaction adds after reading it come after
+/// it (a write transaction is the database's only writer while it lasts).
+pub(super) async fn newest_trace_id(tx: &mut Tx) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM trace").fetch_one(&mut **tx).await?)
+}
+
+/// Queues, for every endpoint that takes its type, the status event of each trace row after
+/// `after` (those this transaction added), under the event id a replay gives it too; one
+/// already waiting is left as it is. One statement for the whole write: with no endpoint it
+/// reads nothing (the endpoints are the outer loop), with some it reads only the new rows.
+/// PostgreSQL's trigger `trace_status_events` does the same row by row.
+pub(super) async fn queue_status_events(tx: &mut Tx, after: i64) -> Result<()> {
+    sqlx::query(QUEUE_STATUS_EVENTS.as_str()).bind(after).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// [`queue_status_events`]'s statement, the trace events it takes named by herald-core's
+/// message event types.
+static QUEUE_STATUS_EVENTS: LazyLock<String> = LazyLock::new(|| {
+    let events: Vec<String> = EventType::ALL.iter().filter_map(|t| t.trace_event()).map(|e| format!("'{e}'")).collect();
+    format!(
+        "INSERT INTO status_events (endpoint_id, event_id, kind, message_id, template_id, run_id, receiver, detail, at, due_at) \
+         SELECT e.id, t.message_id || '.' || t.event, 'message.' || t.event, t.message_id, t.template_id, \
+         t.run_id, t.receiver, t.detail, t.at, t.at FROM event_endpoints e CROSS JOIN trace t \
+         WHERE t.id > $1 AND t.event IN ({}) AND instr(e.events, ',message.' || t.event || ',') > 0 \
+         ORDER BY e.id, t.id ON CONFLICT (endpoint_id, event_id) DO NOTHING",
+        events.join(", ")
+    )
+});
 
 /// `insert` (a table's seven outcome columns: message, template, run, receiver, event or
 /// state, detail, time) followed by one VALUES row per outcome, all at `now`.

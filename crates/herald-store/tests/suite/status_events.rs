@@ -1,4 +1,4 @@
-//! Status events in the store: the triggers queue a message's final and receipt states and a
+//! Status events in the store: its writes queue a message's final and receipt states and a
 //! run's end for each endpoint that takes the type (a paused one too), once per event id; a
 //! batch is claimed when ready and held from other claims, retried later, deleted on success,
 //! and replayed from the trace under the same ids.
@@ -120,4 +120,38 @@ pub async fn retention_drops_status_events_that_waited_as_long_as_their_trace(st
     store.purge_before(cut, 1).await.unwrap();
     let shown = store.get_event_endpoint(endpoint_id).await.unwrap();
     assert_eq!((shown.backlog, shown.oldest_waiting_at), (1, Some(cut)), "the old one went with its trace");
+}
+
+pub async fn a_receipt_queues_its_state_once_for_the_endpoints_taking_it(store: Arc<dyn Store>) {
+    use herald_core::receipt::{Receipt, ReceiptKey, ReceiptState};
+    let now = t0();
+    let delivered = store.create_event_endpoint(&endpoint(&[EventType::Delivered], true), "sealed-d", now).await;
+    let sent_only = store.create_event_endpoint(&endpoint(&[EventType::Sent], true), "sealed-s", now).await;
+    let (delivered, sent_only) = (delivered.unwrap(), sent_only.unwrap());
+    let template = store.create_template(&unscheduled(None), now).await.unwrap();
+    let sent = super::ledger::message("m-1", template.id, None, TraceEvent::Sent);
+    store.record_outcomes(&[sent], now).await.unwrap();
+    let receipt = |id: &str| Receipt {
+        provider: "aliyun".into(),
+        key: ReceiptKey::Message(id.into()),
+        state: ReceiptState::Delivered,
+        code: None,
+    };
+    let later = now + Duration::seconds(5);
+    let tally = store.record_receipts(&[receipt("m-1"), receipt("m-1"), receipt("nobody")], later).await.unwrap();
+    assert_eq!((tally.recorded, tally.repeated, tally.unmatched), (1, 1, 1));
+    store.record_receipts(&[receipt("m-1")], later).await.unwrap();
+    let backlog = |id| {
+        let store = store.clone();
+        async move { store.get_event_endpoint(id).await.unwrap().backlog }
+    };
+    assert_eq!((backlog(delivered).await, backlog(sent_only).await), (1, 1), "the receipt once, the send once");
+    let due = later + Duration::seconds(60);
+    let batch = store
+        .claim_status_events(delivered, "n1", due, due + Duration::seconds(60), &Batching::default())
+        .await
+        .unwrap();
+    let got: Vec<(&str, &str, Option<DateTime<Utc>>)> =
+        batch.iter().map(|e| (e.event_id.as_str(), e.kind.as_str(), Some(e.at))).collect();
+    assert_eq!(got, [("m-1.delivered", "message.delivered", Some(later))]);
 }
