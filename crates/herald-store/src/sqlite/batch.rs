@@ -174,6 +174,7 @@ pub(super) async fn insert_deferred(tx: &mut Tx, rows: &[DeferredRow<'_>], now: 
         .execute(&mut **tx)
         .await?;
         if inserted.rows_affected() == 1 {
+            // `deferred` and `paused` are no status event's type: nothing to queue.
             sqlx::query(
                 "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
