@@ -343,8 +343,6 @@ pub async fn receipts_land_once_per_message_and_state_and_the_unknown_are_kept(s
         state,
         code: Some("DELIVRD".into()),
     };
-    let by_id =
-        |id: &str, state| Receipt { provider: "aliyun".into(), key: ReceiptKey::Message(id.into()), state, code: None };
     let batch = [
         by_sid("5000:1", ReceiptState::Delivered),
         by_id("m-2", ReceiptState::Read),

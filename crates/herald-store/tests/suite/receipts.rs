@@ -13,7 +13,8 @@ fn sent(id: &str, template_id: i64, detail: &str) -> TraceEntry {
     entry
 }
 
-fn by_id(id: &str, state: ReceiptState) -> Receipt {
+/// A receipt naming its message by herald's id.
+pub fn by_id(id: &str, state: ReceiptState) -> Receipt {
     Receipt { provider: "aliyun".into(), key: ReceiptKey::Message(id.into()), state, code: None }
 }
 

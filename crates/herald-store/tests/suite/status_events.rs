@@ -123,7 +123,7 @@ pub async fn retention_drops_status_events_that_waited_as_long_as_their_trace(st
 }
 
 pub async fn a_receipt_queues_its_state_once_for_the_endpoints_taking_it(store: Arc<dyn Store>) {
-    use herald_core::receipt::{Receipt, ReceiptKey, ReceiptState};
+    use herald_core::receipt::ReceiptState;
     let now = t0();
     let delivered = store.create_event_endpoint(&endpoint(&[EventType::Delivered], true), "sealed-d", now).await;
     let sent_only = store.create_event_endpoint(&endpoint(&[EventType::Sent], true), "sealed-s", now).await;
@@ -131,12 +131,7 @@ pub async fn a_receipt_queues_its_state_once_for_the_endpoints_taking_it(store: 
     let template = store.create_template(&unscheduled(None), now).await.unwrap();
     let sent = super::ledger::message("m-1", template.id, None, TraceEvent::Sent);
     store.record_outcomes(&[sent], now).await.unwrap();
-    let receipt = |id: &str| Receipt {
-        provider: "aliyun".into(),
-        key: ReceiptKey::Message(id.into()),
-        state: ReceiptState::Delivered,
-        code: None,
-    };
+    let receipt = |id: &str| by_id(id, ReceiptState::Delivered);
     let later = now + Duration::seconds(5);
     let tally = store.record_receipts(&[receipt("m-1"), receipt("m-1"), receipt("nobody")], later).await.unwrap();
     assert_eq!((tally.recorded, tally.repeated, tally.unmatched), (1, 1, 1));
