@@ -16,6 +16,9 @@
 #                   after DIR on HERALD_TEST_POSTGRES_URL's server)
 #   REDIS_URL       default redis://127.0.0.1:6379 (keys under a prefix unique to DIR)
 #   NODE_ROLES      roles per node, space separated (default: every node runs every role)
+#   KAFKA_PARTITIONS  partitions of each channel topic in the Kafka mock (default 6). The mock
+#                   keeps at most 5 MiB of each partition's log and drops the oldest messages
+#                   past that, read or not; a run publishing far ahead of its delivery needs more.
 #   Any other HERALD_<SECTION>__<KEY> variable reaches every node (e.g. HERALD_STREAMER__LEASE_SECS).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -93,7 +96,8 @@ up() {
     local redis_url="${REDIS_URL:-redis://127.0.0.1:6379}"
 
     log "starting the Kafka mock cluster"
-    "$HERALD_KAFKA_MOCK_BIN" --bootstrap-file "$dir/kafka.bootstrap" >"$dir/kafka.log" 2>&1 &
+    "$HERALD_KAFKA_MOCK_BIN" --bootstrap-file "$dir/kafka.bootstrap" --partitions "${KAFKA_PARTITIONS:-6}" \
+        >"$dir/kafka.log" 2>&1 &
     echo $! >"$dir/kafka.pid"
     wait_for 30 "the Kafka mock cluster" test -s "$dir/kafka.bootstrap"
 

@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 const RAW_TOPIC: &str = "bench.raw";
 const IN_FLIGHT: usize = 256;
 
+/// How much of each partition's log the Kafka mock keeps; it drops the oldest messages past
+/// that, delivered or not (librdkafka's `rdkafka_mock.c`).
+const MOCK_PARTITION_BYTES: usize = 5 << 20;
+
 /// A running local cluster; dropping it stops every process.
 pub struct Cluster {
     dir: tempfile::TempDir,
@@ -54,11 +58,16 @@ fn binaries() -> anyhow::Result<(PathBuf, PathBuf)> {
 }
 
 /// Starts `nodes` herald processes with `roles` (space separated, one per node) and what they
-/// need (scripts/local-cluster.sh).
-pub fn up(nodes: usize, roles: &str) -> anyhow::Result<Cluster> {
+/// need (scripts/local-cluster.sh), the Kafka mock's channel topics with `partitions` (the
+/// script's default when `None`).
+pub fn up(nodes: usize, roles: &str, partitions: Option<usize>) -> anyhow::Result<Cluster> {
     let (herald, mock) = binaries()?;
     let dir = tempfile::tempdir()?;
-    let output = Command::new("bash")
+    let mut command = Command::new("bash");
+    if let Some(partitions) = partitions {
+        command.env("KAFKA_PARTITIONS", partitions.to_string());
+    }
+    let output = command
         .arg(script())
         .args(["up", dir.path().to_str().context("temp dir")?, "--nodes", &nodes.to_string()])
         .env("HERALD_BIN", herald)
@@ -93,6 +102,8 @@ struct Measured {
     published: Duration,
     completed: Option<Duration>,
     shards: usize,
+    /// Partitions of the channel topic in the mock.
+    partitions: usize,
     rss: Vec<String>,
 }
 
@@ -100,11 +111,15 @@ struct Measured {
 /// one run of a `rows`-row crowd from run-now to published (and to completed when `workers`).
 async fn measure(rows: usize, roles: &str, workers: bool) -> anyhow::Result<Measured> {
     let nodes = 3;
-    let cluster = up(nodes, roles)?;
+    let payloads = kafka::payloads(rows.div_ceil(100));
+    // Room in the mock for every batch twice over: a run publishes far ahead of its delivery,
+    // and a batch the mock dropped before a worker read it would never be delivered.
+    let bytes: usize = payloads.iter().map(|(key, payload)| key.len() + payload.len()).sum();
+    let partitions = (2 * bytes).div_ceil(MOCK_PARTITION_BYTES).max(6);
+    let cluster = up(nodes, roles, Some(partitions))?;
     let (key, base) = (cluster.vars["API_KEY"].clone(), cluster.vars["NODE_1_URL"].clone());
     let http = reqwest::Client::new();
 
-    let payloads = kafka::payloads(rows.div_ceil(100));
     let raw = raw_produce(&cluster.vars["KAFKA_BROKERS"], &payloads).await?;
     drop(payloads);
 
@@ -157,7 +172,7 @@ async fn measure(rows: usize, roles: &str, workers: bool) -> anyhow::Result<Meas
     let shards = shards["items"].as_array().map_or(0, Vec::len);
     let rss = (1..=nodes).map(|i| mib(crate::mem::peak_kib_of(&cluster.vars[&format!("NODE_{i}_PID")]))).collect();
     drop(cluster);
-    Ok(Measured { raw, upload, published, completed, shards, rss })
+    Ok(Measured { raw, upload, published, completed, shards, partitions, rss })
 }
 
 pub async fn run(rows: usize) -> anyhow::Result<Vec<Row>> {
@@ -189,10 +204,11 @@ pub async fn run(rows: usize) -> anyhow::Result<Vec<Row>> {
             "cluster: run fired -> all batches published",
             &full,
             format!(
-                "{} rows ({batches} batches of 100) in {} shards; {setup}; every node also api + worker, delivering \
-                 meanwhile; {}; crowd upload + validation before the run: {}",
+                "{} rows ({batches} batches of 100) in {} shards; {setup}; {} partitions a topic in the mock; every \
+                 node also api + worker, delivering meanwhile; {}; crowd upload + validation before the run: {}",
                 thousands(rows as f64),
                 full.shards,
+                full.partitions,
                 limit_note(&full),
                 secs(full.upload)
             ),

@@ -1,6 +1,7 @@
 //! The benchmark at its smallest size, so the command cannot rot: it must run to the end and
-//! print every comparison beside its limit (the scheduler mode too, on SQLite only: the herald
-//! binary it starts is the workspace's, built beside the bench by `cargo test --workspace`).
+//! print every comparison beside its limit (the scheduler mode too, on SQLite only, and the
+//! cluster mode: the herald binaries they start are the workspace's, built beside the bench by
+//! `cargo test --workspace --all-features`).
 //! Its figures are not asserted (a test is no place to time things; BENCHMARKS.md holds the
 //! full release run).
 
@@ -52,4 +53,23 @@ fn the_scheduler_mode_runs_herald_and_both_references_at_a_small_size() {
         assert_eq!(line.matches(" | ").count(), 8, "every figure and the notes in {line}");
     }
     assert!(stdout.contains("schedules every 2 s, 6 s measured"), "{stdout}");
+}
+
+#[test]
+fn the_cluster_mode_runs_three_nodes_against_raw_produce_at_a_small_size() {
+    // Two clusters of three node processes (scripts/local-cluster.sh, the binaries built beside
+    // the bench with the cluster feature), 2,000 rows each: about a minute.
+    let out = Command::new(env!("CARGO_BIN_EXE_herald-bench")).args(["--cluster", "--rows", "2000"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for row in [
+        "| cluster: run fired -> all batches published |",
+        "| cluster: run fired -> every row delivered (completed) |",
+        "| cluster: run fired -> all batches published, streaming nodes only |",
+    ] {
+        let line = stdout.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row} row:\n{stdout}"));
+        assert_eq!(line.matches(" | ").count(), 4, "limit, figure, ratio and notes in {line}");
+    }
+    assert!(stdout.contains("2,000 rows (20 batches of 100)"), "{stdout}");
 }

@@ -130,16 +130,16 @@ pub trait StatusEventRepo: Send + Sync {
 mod tests {
     use herald_core::status_events::EventType;
 
-    /// PostgreSQL's trace trigger lists the message types' trace events (SQLite's statement,
-    /// `sqlite/batch.rs`, is written from the types themselves; its trigger is dropped by
-    /// `0025_trace_status_events_by_statement`).
+    /// PostgreSQL's trace trigger (per statement since `0023`) lists the message types' trace
+    /// events (SQLite's statement, `sqlite/batch.rs`, is written from the types themselves; its
+    /// trigger is dropped by `0025_trace_status_events_by_statement`).
     #[test]
     fn the_trace_trigger_queues_exactly_the_message_types() {
         let mut wanted: Vec<String> =
             EventType::ALL.iter().filter_map(|t| t.trace_event()).map(|e| format!("'{e}'")).collect();
         wanted.sort();
-        let sql = include_str!("../../../migrations/postgres/0015_status_events.sql");
-        let line = sql.lines().find(|l| l.contains("NEW.event IN (")).expect("the trace trigger's condition");
+        let sql = include_str!("../../../migrations/postgres/0023_trace_status_events_by_statement.sql");
+        let line = sql.lines().find(|l| l.contains("t.event IN (")).expect("the trace trigger's condition");
         let list = &line[line.find("IN (").unwrap() + 4..line.rfind(')').unwrap()];
         let mut listed: Vec<String> = list.trim_end_matches(')').split(", ").map(str::to_string).collect();
         listed.sort();

@@ -85,7 +85,7 @@ pub async fn sqlite(plan: &Plan, timing: Timing, herald: &Path) -> anyhow::Resul
 /// follows.
 pub async fn postgres(plan: &Plan, timing: Timing) -> anyhow::Result<HeraldRun> {
     let nodes = 3;
-    let cluster = crate::cluster::up(nodes, "api,scheduler api,scheduler api,scheduler")?;
+    let cluster = crate::cluster::up(nodes, "api,scheduler api,scheduler api,scheduler", None)?;
     let url = cluster.var("DATABASE_URL")?;
     let store = PgStore::connect(&url).await.context("the cluster's database")?;
     templates::create(&store, plan).await.context("templates on PostgreSQL")?;

@@ -111,13 +111,14 @@ pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: D
     Ok(())
 }
 
-/// Nothing to read: on PostgreSQL the trigger `trace_status_events` queues a trace row's status
-/// events as the row is written (`sqlite/batch.rs` does it per write, after reading this).
+/// Nothing to read: on PostgreSQL the trigger `trace_status_events` queues the status events of
+/// the rows each trace INSERT adds, as part of that statement (`sqlite/batch.rs` does it per
+/// write, after reading this).
 pub(super) async fn newest_trace_id(_: &mut Tx) -> Result<i64> {
     Ok(0)
 }
 
-/// Nothing to do: the trigger `trace_status_events` queued the events with their rows.
+/// Nothing to do: the trigger `trace_status_events` queued the events with their statements.
 pub(super) async fn queue_status_events(_: &mut Tx, _after: i64) -> Result<()> {
     Ok(())
 }

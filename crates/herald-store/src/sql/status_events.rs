@@ -1,6 +1,7 @@
 //! Status events out: endpoints kept with their sealed secrets, and the queue that the trace's
 //! writes fill (`queue_status_events` in `sqlite/batch.rs`; on PostgreSQL the trace trigger of
-//! `0015_status_events`), with the runs' trigger of `0017_status_events` / `0015_status_events`.
+//! `0023_trace_status_events_by_statement`), with the runs' trigger of `0017_status_events` /
+//! `0015_status_events`.
 //! A batch is claimed under a lease (rows another node holds are skipped), deleted on success,
 //! put back with a later due time on failure; a replay queues the trace's events again under
 //! their own ids.

@@ -93,7 +93,7 @@ pub(super) async fn newest_trace_id(tx: &mut Tx) -> Result<i64> {
 /// `after` (those this transaction added), under the event id a replay gives it too; one
 /// already waiting is left as it is. One statement for the whole write: with no endpoint it
 /// reads nothing (the endpoints are the outer loop), with some it reads only the new rows.
-/// PostgreSQL's trigger `trace_status_events` does the same row by row.
+/// PostgreSQL's trigger `trace_status_events` does the same per statement.
 pub(super) async fn queue_status_events(tx: &mut Tx, after: i64) -> Result<()> {
     sqlx::query(QUEUE_STATUS_EVENTS.as_str()).bind(after).execute(&mut **tx).await?;
     Ok(())

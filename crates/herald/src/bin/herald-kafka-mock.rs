@@ -16,7 +16,8 @@ struct Args {
     /// Brokers in the mock cluster.
     #[arg(long, default_value_t = 3)]
     brokers: i32,
-    /// Partitions of every topic created.
+    /// Partitions of every topic created. The mock keeps at most 5 MiB of each partition's log
+    /// and drops the oldest messages past that, consumed or not.
     #[arg(long, default_value_t = 6)]
     partitions: i32,
     /// Replaces herald's `herald.` topic prefix, as `bus.kafka.topic_prefix` does.

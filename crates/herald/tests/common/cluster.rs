@@ -166,7 +166,8 @@ pub fn pid_in_node_id(id: &str) -> Option<u32> {
 }
 
 /// A node's log, short enough to read in a CI report: how often each warning and error was
-/// logged, then its last lines (newest first) without the Kafka assignment chatter.
+/// logged, its last lines (newest first) without the Kafka assignment chatter, then that chatter's
+/// last lines on their own.
 fn log_digest(node: usize, log: &str) -> String {
     let mut faults: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for line in log.lines().filter(|l| l.contains("\"level\":\"WARN\"") || l.contains("\"level\":\"ERROR\"")) {
@@ -174,10 +175,16 @@ fn log_digest(node: usize, log: &str) -> String {
         *faults.entry(message.chars().take(120).collect()).or_default() += 1;
     }
     let faults: Vec<String> = faults.iter().map(|(m, n)| format!("{n:>6} x {m}")).collect();
-    let tail: Vec<&str> = log.lines().rev().filter(|l| !l.contains("kafka partitions assigned")).take(15).collect();
+    let is_rebalance = |l: &&str| l.contains("kafka partitions");
+    let tail: Vec<&str> = log.lines().rev().filter(|l| !is_rebalance(l)).take(15).collect();
+    // Which partitions this node's consumers took and gave up last: a batch left undelivered
+    // after a node died may sit on a partition no live member was given.
+    let moves: Vec<&str> = log.lines().rev().filter(is_rebalance).take(24).collect();
     format!(
-        "--- node {node}: warnings and errors ---\n{}\n--- node {node}: last lines, newest first ---\n{}",
+        "--- node {node}: warnings and errors ---\n{}\n--- node {node}: last lines, newest first ---\n{}\n\
+         --- node {node}: last partition moves, newest first ---\n{}",
         faults.join("\n"),
-        tail.join("\n")
+        tail.join("\n"),
+        moves.join("\n")
     )
 }
