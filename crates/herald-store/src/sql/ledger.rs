@@ -5,6 +5,7 @@
 
 use super::Backend;
 use super::batch::{insert_final_states, insert_outbox, insert_trace};
+use super::claims::{CLAIMS_AMONG, LOCKED_IN_KEY_ORDER};
 use super::codec::{json_of, time_of};
 use super::dialect::{Db, Tx, begin_write, push_in_list};
 use super::run_counts::count_final_states;
@@ -38,8 +39,9 @@ pub(super) async fn record_final_states(tx: &mut Tx, sorted: &[&TraceEntry], now
         }
     }
     // A final message is no longer being sent: its claim ends with it.
-    let mut ended = QueryBuilder::<Db>::new("DELETE FROM send_claims WHERE message_id");
+    let mut ended = QueryBuilder::<Db>::new(format!("DELETE FROM send_claims WHERE {CLAIMS_AMONG}"));
     push_in_list(&mut ended, sorted.iter().map(|o| o.message_id.as_str()));
+    ended.push(LOCKED_IN_KEY_ORDER);
     ended.build().execute(&mut **tx).await?;
     // Runs in id order, for the same reason the ledger keys are sorted.
     for (run_id, counts) in &per_run {
