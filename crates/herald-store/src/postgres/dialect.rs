@@ -38,6 +38,15 @@ pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 pub(crate) const FOR_NO_KEY_UPDATE: &str = " FOR NO KEY UPDATE";
 /// Claims: locks the rows taken and passes over rows another node holds.
 pub(crate) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+/// Send claims a statement ends or extends: `message_id IN (` these, then one of
+/// [`push_in_list`]'s lists, then [`LOCKED_IN_KEY_ORDER`]. A plain `message_id = ANY(..)` DELETE
+/// or UPDATE locks its rows in the order it finds them on disk (a bitmap heap scan, at a group
+/// commit's 256 ids), while `claim_sends` takes claims over in key order: nodes deadlocked on
+/// `send_claims` when one paused past its claims came back, and outcomes of messages already
+/// sent were lost with the aborted transaction. Locked first in key order, they cannot be.
+pub(crate) const CLAIMS_AMONG: &str = "message_id IN (SELECT message_id FROM send_claims WHERE message_id";
+/// Closes [`CLAIMS_AMONG`]: the rows locked in the byte order `claim_sends` sorts its ids in.
+pub(crate) const LOCKED_IN_KEY_ORDER: &str = " ORDER BY message_id COLLATE \"C\" FOR UPDATE)";
 
 /// Locks `table` against every other writer (readers go on) until the transaction ends.
 pub(crate) async fn lock_table(tx: &mut Tx, table: &'static str) -> Result<()> {

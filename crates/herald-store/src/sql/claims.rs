@@ -8,13 +8,12 @@
 
 use super::Backend;
 use super::codec::time_of;
-use super::dialect::{BYTE_ORDER, Db, FOR_UPDATE, Tx, begin_write, db_time, push_in_list};
+use super::dialect::{CLAIMS_AMONG, Db, LOCKED_IN_KEY_ORDER, Tx, begin_write, db_time, push_in_list};
 use crate::error::Result;
 use crate::model::{ClaimOutcome, HeldMessage, SendClaim};
 use crate::repos::ClaimRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use const_format::formatcp;
 use herald_core::{MessageId, shaped_chunks};
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashSet;
@@ -22,17 +21,6 @@ use std::collections::HashSet;
 /// Claims one statement writes at most (four binds each); fewer come in the few sizes of
 /// [`shaped_chunks`].
 const CLAIMS_PER_STATEMENT: usize = 256;
-
-/// Claims a statement ends or extends: `message_id IN (` these, then one of [`push_in_list`]'s
-/// lists, then [`LOCKED_IN_KEY_ORDER`]. PostgreSQL locks the rows of a plain `WHERE message_id =
-/// ANY(..)` in the order it finds them on disk, while `claim_sends` takes claims over in key
-/// order: the two waited on each other in a cycle (a deadlock, seen when a node paused past its
-/// claims came back while others took them over), and the ended claims' outcomes were lost with
-/// their transaction after the messages were sent. Locked first in key order, they cannot.
-pub(super) const CLAIMS_AMONG: &str = "message_id IN (SELECT message_id FROM send_claims WHERE message_id";
-
-/// Closes [`CLAIMS_AMONG`]: the rows locked in the byte order `claim_sends` sorts its ids in.
-pub(super) const LOCKED_IN_KEY_ORDER: &str = formatcp!(" ORDER BY message_id{BYTE_ORDER}{FOR_UPDATE})");
 
 #[async_trait]
 impl ClaimRepo for Backend {

@@ -5,9 +5,8 @@
 
 use super::Backend;
 use super::batch::{insert_final_states, insert_outbox, insert_trace};
-use super::claims::{CLAIMS_AMONG, LOCKED_IN_KEY_ORDER};
 use super::codec::{json_of, time_of};
-use super::dialect::{Db, Tx, begin_write, push_in_list};
+use super::dialect::{CLAIMS_AMONG, Db, LOCKED_IN_KEY_ORDER, Tx, begin_write, push_in_list};
 use super::run_counts::count_final_states;
 use crate::error::{Result, StoreError};
 use crate::model::{OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};

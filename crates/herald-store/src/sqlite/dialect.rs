@@ -37,6 +37,10 @@ pub(crate) const FOR_UPDATE: &str = "";
 pub(crate) const FOR_NO_KEY_UPDATE: &str = "";
 /// Claims need no SKIP LOCKED: one writer at a time never meets a row another claim holds.
 pub(crate) const SKIP_LOCKED: &str = "";
+/// Send claims a statement ends or extends: the ids' own rows, with no lock order to keep (one
+/// writer at a time; PostgreSQL's are locked in key order first).
+pub(crate) const CLAIMS_AMONG: &str = "message_id";
+pub(crate) const LOCKED_IN_KEY_ORDER: &str = "";
 
 /// Table locks: none, for the same reason.
 pub(crate) async fn lock_table(_tx: &mut Tx, _table: &'static str) -> Result<()> {
