@@ -26,7 +26,8 @@ const CLAIMS_PER_STATEMENT: usize = 256;
 impl ClaimRepo for Backend {
     async fn claim_sends(&self, ids: &[MessageId], claim: &SendClaim, now: DateTime<Utc>) -> Result<ClaimOutcome> {
         let mut sorted: Vec<&str> = ids.iter().map(MessageId::as_str).collect();
-        // One key order for every claimer, so two claiming overlapping batches never deadlock.
+        // One key order for every claimer, so two claiming overlapping batches never deadlock;
+        // ending, extending and releasing claims lock theirs in it too (`CLAIMS_AMONG`).
         sorted.sort_unstable();
         sorted.dedup();
         if sorted.is_empty() {
