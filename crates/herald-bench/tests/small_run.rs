@@ -7,15 +7,28 @@
 
 use std::process::Command;
 
+/// Runs the bench with `args`; it must end well. Returns what it printed.
+fn bench(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_herald-bench")).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
+/// Every one of `rows` is printed, each with `separators` cells after its name (`what` they are).
+fn assert_rows(stdout: &str, rows: &[&str], separators: usize, what: &str) {
+    for row in rows {
+        let line = stdout.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row} row:\n{stdout}"));
+        assert_eq!(line.matches(" | ").count(), separators, "{what} in {line}");
+    }
+}
+
 #[test]
 fn every_comparison_runs_at_the_smallest_size() {
     // The in-process load generator: the one a machine without wrk uses.
-    let args = ["--rows", "1000", "--e2e-sizes", "1000", "--load-generator", "in-process"];
-    let out = Command::new(env!("CARGO_BIN_EXE_herald-bench")).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    for row in [
+    let stdout = bench(&["--rows", "1000", "--e2e-sizes", "1000", "--load-generator", "in-process"]);
+    let rows = [
         "| crowd CSV: validate |",
         "| crowd CSV: checkpointed streaming into batches of 100 |",
         "| HTTP: requests/s |",
@@ -25,10 +38,8 @@ fn every_comparison_runs_at_the_smallest_size() {
         "| end to end (embedded): webhook, run-now -> all delivered (completed) |",
         "| end to end (embedded) at 1,000 rows: run-now -> completed |",
         "| Kafka publish, bounded concurrency |",
-    ] {
-        let line = stdout.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row} row:\n{stdout}"));
-        assert_eq!(line.matches(" | ").count(), 4, "limit, figure, ratio and notes in {line}");
-    }
+    ];
+    assert_rows(&stdout, &rows, 4, "limit, figure, ratio and notes");
     assert!(stdout.contains("in-process load generator"), "{stdout}");
     assert!(stdout.contains("(exactly one per row)"), "the webhook receiver got one request per row:\n{stdout}");
     assert!(stdout.contains("1,000 rows; "), "{stdout}");
@@ -37,21 +48,20 @@ fn every_comparison_runs_at_the_smallest_size() {
 #[test]
 fn the_scheduler_mode_runs_herald_and_both_references_at_a_small_size() {
     // 200 schedules every 2 s over 6 s: about 30 s in all (a 4 s warm-up and a drain per row).
-    let args = ["--scheduler", "--schedules", "200", "--schedule-every-secs", "2", "--schedule-secs", "6"];
-    let out = Command::new(env!("CARGO_BIN_EXE_herald-bench"))
-        .args(args)
-        .args(["--schedule-backends", "sqlite"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    for row in
-        ["| herald, SQLite, 1 node | 200 |", "| tokio-cron-scheduler 0.15 | 200 |", "| heap + croner (limit) | 200 |"]
-    {
-        let line = stdout.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row} row:\n{stdout}"));
-        assert_eq!(line.matches(" | ").count(), 8, "every figure and the notes in {line}");
-    }
+    let stdout = bench(&[
+        "--scheduler",
+        "--schedules",
+        "200",
+        "--schedule-every-secs",
+        "2",
+        "--schedule-secs",
+        "6",
+        "--schedule-backends",
+        "sqlite",
+    ]);
+    let rows =
+        ["| herald, SQLite, 1 node | 200 |", "| tokio-cron-scheduler 0.15 | 200 |", "| heap + croner (limit) | 200 |"];
+    assert_rows(&stdout, &rows, 8, "every figure and the notes");
     assert!(stdout.contains("schedules every 2 s, 6 s measured"), "{stdout}");
 }
 
@@ -59,17 +69,12 @@ fn the_scheduler_mode_runs_herald_and_both_references_at_a_small_size() {
 fn the_cluster_mode_runs_three_nodes_against_raw_produce_at_a_small_size() {
     // Two clusters of three node processes (scripts/local-cluster.sh, the binaries built beside
     // the bench with the cluster feature), 2,000 rows each: about a minute.
-    let out = Command::new(env!("CARGO_BIN_EXE_herald-bench")).args(["--cluster", "--rows", "2000"]).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    for row in [
+    let stdout = bench(&["--cluster", "--rows", "2000"]);
+    let rows = [
         "| cluster: run fired -> all batches published |",
         "| cluster: run fired -> every row delivered (completed) |",
         "| cluster: run fired -> all batches published, streaming nodes only |",
-    ] {
-        let line = stdout.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row} row:\n{stdout}"));
-        assert_eq!(line.matches(" | ").count(), 4, "limit, figure, ratio and notes in {line}");
-    }
+    ];
+    assert_rows(&stdout, &rows, 4, "limit, figure, ratio and notes");
     assert!(stdout.contains("2,000 rows (20 batches of 100)"), "{stdout}");
 }
