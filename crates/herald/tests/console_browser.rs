@@ -77,7 +77,7 @@ async fn an_operator_runs_a_crowd_send_from_the_browser() {
         b.shot("template-edit").await;
         b.assert_clean().await;
         b.click("#save-template").await;
-        assert_eq!(b.text("#notice").await, "Template created.");
+        b.wait_text("#notice", |t| t == "Template created.").await;
         let template_path = b.path().await;
         b.click("#start").await;
         b.wait_text("#status", |t| t == "running").await;
@@ -167,7 +167,7 @@ async fn an_operator_cancels_a_run_and_nothing_more_of_it_is_sent() {
         b.wait_text("#run-status", |t| t == "published").await;
         b.click("#cancel-run").await;
         b.click("#confirm-cancel").await;
-        assert!(b.text("#notice").await.starts_with("Run cancelled"));
+        b.wait_text("#notice", |t| t.starts_with("Run cancelled")).await;
         assert_eq!(b.text("#run-status").await, "cancelled");
         let buttons = b.client.find_all(fantoccini::Locator::Css("#cancel-run")).await.unwrap();
         assert!(buttons.is_empty(), "an ended run offers no cancel");
@@ -213,7 +213,7 @@ async fn an_operator_pauses_a_run_its_messages_wait_and_resuming_sends_each_once
         b.goto(&format!("/runs/{run_id}")).await;
         b.wait_text("#run-status", |t| t == "published").await;
         b.click("#pause-run").await;
-        assert!(b.text("#notice").await.starts_with("Run paused"));
+        b.wait_text("#notice", |t| t.starts_with("Run paused")).await;
         assert_eq!(b.text("#run-status").await, "paused");
         b.find("#resume-run").await;
 
@@ -226,7 +226,7 @@ async fn an_operator_pauses_a_run_its_messages_wait_and_resuming_sends_each_once
         assert_eq!(console.api_get(&outbox).await["items"], json!([]), "nothing reached the outbox");
 
         b.click("#resume-run").await;
-        assert!(b.text("#notice").await.starts_with("Run resumed"));
+        b.wait_text("#notice", |t| t.starts_with("Run resumed")).await;
         b.wait_text("#run-delivered", |t| t == "30").await;
         assert_eq!(b.text("#run-held").await, "0");
         b.wait_text("#run-status", |t| t == "completed").await;

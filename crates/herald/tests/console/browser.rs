@@ -160,7 +160,8 @@ impl Browser {
     }
 
     /// The element's text once it can be read, finding it again when the page was replaced
-    /// between finding and reading (a form's answer loading).
+    /// between finding and reading (a form's answer loading). Right after a click this may be
+    /// the page before the answer: where that page has the same element, use `wait_text`.
     pub async fn text(&self, css: &str) -> String {
         self.wait_text(css, |_| true).await
     }
