@@ -1,6 +1,6 @@
 //! Retention: a housekeeping job that deletes trace, ledger and outbox rows older than the
-//! retention period (and status events that waited as long for their endpoint), and expired
-//! dedup records, in bounded statements.
+//! retention period (and status events that waited as long for their endpoint, and fires
+//! nothing names any more), and expired dedup records, in bounded statements.
 
 use crate::jobs::{HousekeepingJob, JobError};
 use chrono::Duration;
@@ -33,7 +33,7 @@ impl HousekeepingJob for Retention {
                 break;
             }
         }
-        tracing::info!(deleted, expired, %before, "retention: old trace, ledger, outbox and dedup rows deleted");
+        tracing::info!(deleted, expired, %before, "retention: old trace, ledger, outbox, fire and dedup rows deleted");
         Ok(())
     }
 }

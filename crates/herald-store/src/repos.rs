@@ -375,9 +375,10 @@ pub trait ReportRepo: Send + Sync {
 /// Deleting what is past retention.
 #[async_trait]
 pub trait RetentionRepo: Send + Sync {
-    /// Deletes trace, ledger and outbox rows older than `before`, and status events of states
-    /// that old still waiting for their endpoint, at most `batch` rows per statement; returns
-    /// the rows deleted.
+    /// Deletes trace, ledger and outbox rows older than `before`, status events of states that
+    /// old still waiting for their endpoint, send requests, job runs and shards, and fires no
+    /// run, job run, shard or schedule names any more, at most `batch` rows per statement;
+    /// returns the rows deleted.
     async fn purge_before(&self, before: DateTime<Utc>, batch: i64) -> Result<u64>;
     /// Deletes the run log of each job that keeps its own past its days, in batches; the rows
     /// deleted.

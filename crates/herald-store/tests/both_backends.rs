@@ -108,6 +108,7 @@ on_both_backends!(
         a_broadcast_shard_runs_on_its_node_unless_that_node_is_gone,
         housekeeping_runs_are_logged_by_their_schedule_beside_jobs_runs,
         a_schedule_s_fires_are_listed_newest_first_and_only_its_own,
+        retention_purges_old_fires_but_keeps_those_a_run_a_job_or_a_schedule_still_names,
     ],
     // Tests that also make a write no store method makes (see `suite::Raw`).
     raw: [

@@ -266,7 +266,8 @@ impl Default for PoliciesConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
-    /// Trace, ledger and outbox rows older than this many days are deleted.
+    /// Trace, ledger and outbox rows older than this many days are deleted, and fires that no
+    /// run, job run or schedule still names.
     pub days: i64,
     /// When the retention job runs (Quartz cron, UTC).
     pub cron: String,

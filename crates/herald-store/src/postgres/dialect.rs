@@ -47,6 +47,14 @@ pub(crate) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 pub(crate) const CLAIMS_AMONG: &str = "message_id IN (SELECT message_id FROM send_claims WHERE message_id";
 /// Closes [`CLAIMS_AMONG`]: the rows locked in the byte order `claim_sends` sorts its ids in.
 pub(crate) const LOCKED_IN_KEY_ORDER: &str = " ORDER BY message_id COLLATE \"C\" FOR UPDATE)";
+/// A key among those a subquery selects (closed by [`END_SELECTED`]), as an array looked up by
+/// primary key: `IN (SELECT .. LIMIT n)` let the planner hash-join the few keys against a
+/// sequential scan of the whole table (retention's purge of a 1,000,000-row fire ledger in
+/// statements of 5,000: 25.5 s, against 13.3 s this way).
+pub(crate) const AMONG_SELECTED: &str = " = ANY(ARRAY(";
+pub(crate) const END_SELECTED: &str = "))";
+/// A row's own address, for a table whose key is not worth an array of (see `retention.rs`).
+pub(crate) const ROW_ID: &str = "ctid";
 
 /// Locks `table` against every other writer (readers go on) until the transaction ends.
 pub(crate) async fn lock_table(tx: &mut Tx, table: &'static str) -> Result<()> {

@@ -41,6 +41,11 @@ pub(crate) const SKIP_LOCKED: &str = "";
 /// writer at a time; PostgreSQL's are locked in key order first).
 pub(crate) const CLAIMS_AMONG: &str = "message_id";
 pub(crate) const LOCKED_IN_KEY_ORDER: &str = "";
+/// A key among those a subquery selects: SQLite looks each up by primary key already.
+pub(crate) const AMONG_SELECTED: &str = " IN (";
+pub(crate) const END_SELECTED: &str = ")";
+/// A row's own id, for a table whose key is not worth a list of (see `retention.rs`).
+pub(crate) const ROW_ID: &str = "rowid";
 
 /// Table locks: none, for the same reason.
 pub(crate) async fn lock_table(_tx: &mut Tx, _table: &'static str) -> Result<()> {

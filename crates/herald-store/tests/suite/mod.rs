@@ -11,6 +11,7 @@
 
 mod accounts;
 mod console;
+mod fire_retention;
 mod job_shards;
 mod jobs;
 mod ledger;
@@ -25,6 +26,7 @@ mod templates;
 
 pub use accounts::*;
 pub use console::*;
+pub use fire_retention::*;
 pub use job_shards::*;
 pub use jobs::*;
 pub use ledger::*;

@@ -322,8 +322,24 @@ pub async fn purge_before_deletes_old_rows_in_batches(store: Arc<dyn Store>) {
     store.record_trace(&[msg("n1", TraceEvent::Accepted)], cut).await.unwrap();
     store.record_outcomes(&[msg("n1", TraceEvent::Sent), msg("n2", TraceEvent::Failed)], new).await.unwrap();
     store.insert_outbox(&[outbox("n1", cut), outbox("n2", new)]).await.unwrap();
+    // The send API's requests by business id: 4 old, one new.
+    let request = |receiver: &str, message_id: &str| herald_store::RequestedSend {
+        template_id,
+        biz_id: "order-1".into(),
+        receiver: receiver.into(),
+        message_id: message_id.into(),
+    };
+    let requests =
+        |ids: [&str; 5]| ["r1", "r2", "r3", "r4", "r5"].iter().zip(ids).map(|(r, id)| request(r, id)).collect();
+    let requests: Vec<_> = requests(["o1", "o2", "o3", "o4", "n1"]);
+    store.remember_sends(&requests[..4], old, old).await.unwrap();
+    store.remember_sends(&requests[4..], cut, cut).await.unwrap();
 
-    assert_eq!(store.purge_before(cut, 3).await.unwrap(), 10 + 5 + 5);
+    assert_eq!(store.purge_before(cut, 3).await.unwrap(), 10 + 5 + 5 + 4);
+    let again: Vec<_> =
+        ["x1", "x2", "x3", "x4", "x5"].iter().zip(&requests).map(|(id, r)| request(&r.receiver, id)).collect();
+    let standing = store.remember_sends(&again, old, cut).await.unwrap();
+    assert_eq!(standing, ["x1", "x2", "x3", "x4", "n1"], "the old requests are forgotten, the new one stands");
     assert_eq!(store.purge_before(cut, 3).await.unwrap(), 0, "nothing left to purge");
     assert!(store.trace_of("o1").await.unwrap().is_empty());
     let events: Vec<String> = store.trace_of("n1").await.unwrap().into_iter().map(|t| t.event).collect();
@@ -348,7 +364,7 @@ pub async fn purge_before_deletes_old_rows_in_batches(store: Arc<dyn Store>) {
     assert_eq!(outbox, ["n1", "n2"]);
 
     // A batch exactly the size of what is left still finishes.
-    assert_eq!(store.purge_before(new + Duration::seconds(1), 2).await.unwrap(), 3 + 2 + 2);
+    assert_eq!(store.purge_before(new + Duration::seconds(1), 2).await.unwrap(), 3 + 2 + 2 + 5);
     assert_eq!(store.count_outbox(None, None).await.unwrap(), 0);
 }
 
