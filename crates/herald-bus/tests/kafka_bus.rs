@@ -1,6 +1,6 @@
 //! `KafkaBus` against librdkafka's in-process mock cluster (three brokers on loopback ports):
 //! round trips, ordering, consumer groups, redelivery, commits, retries, dead letters, a broker
-//! outage and producer back-pressure. All tests run in one binary, in parallel, each on its own
+//! outage, producer back-pressure and messages the broker deleted unread. All tests run in one binary, in parallel, each on its own
 //! cluster; most of their time is consumer-group formation (about 3 s with the mock).
 #![cfg(feature = "kafka")]
 
@@ -393,4 +393,58 @@ async fn a_full_producer_queue_is_back_pressure() {
     let stats = bus.stats(TOPIC).await.unwrap();
     assert_eq!((stats.ready, stats.in_flight, stats.dead), (500, 0, 0));
     close(bus).await;
+}
+
+/// The reset alarms counted so far for `topic`, read from this test binary's metrics recorder.
+fn offset_resets(topic: &str) -> u64 {
+    static SNAPSHOTTER: std::sync::OnceLock<metrics_util::debugging::Snapshotter> = std::sync::OnceLock::new();
+    let snapshotter = SNAPSHOTTER.get_or_init(|| {
+        let recorder = metrics_util::debugging::DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        recorder.install().expect("the only metrics recorder in this test binary");
+        snapshotter
+    });
+    let named = |key: &metrics_util::CompositeKey| {
+        key.key().name() == "herald_bus_offset_resets_total" && key.key().labels().any(|l| l.value() == topic)
+    };
+    let counted = snapshotter.snapshot().into_vec().into_iter().find(|(key, ..)| named(key));
+    match counted {
+        Some((_, _, _, metrics_util::debugging::DebugValue::Counter(n))) => n,
+        _ => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_the_broker_deleted_unread_raise_the_reset_alarm_and_the_rest_arrive_once() {
+    const TOPIC: &str = "herald.expired";
+    offset_resets(TOPIC);
+    let mock = mock(&[(TOPIC, 1)]);
+    let producer = bus(&mock, "producer");
+    producer.publish(TOPIC, "k", b"read").await.unwrap();
+    let first = bus(&mock, "expired");
+    assert_eq!(claim_n(&first, TOPIC, 1, GROUP_WAIT, true).await.iter().map(|d| d.id).collect::<Vec<_>>(), [0]);
+    close(first).await;
+
+    // With no member running, 7 MiB more arrive. The mock keeps 5 MiB of a partition's log
+    // and deletes the oldest messages past that, as a broker's retention.bytes would: the
+    // group's committed offset (1) is no longer on the broker.
+    let big = vec![b'x'; 100 * 1024];
+    for _ in 0..70 {
+        producer.publish(TOPIC, "k", &big).await.unwrap();
+    }
+    let reader: rdkafka::consumer::BaseConsumer =
+        ClientConfig::new().set("bootstrap.servers", mock.bootstrap_servers()).create().unwrap();
+    let (low, high) = reader.fetch_watermarks(TOPIC, 0, Duration::from_secs(10)).unwrap();
+    assert!(low > 1 && high == 71, "the mock deleted messages 1..{low} of {high}");
+    assert_eq!(offset_resets(TOPIC), 0);
+
+    // The next member reads from where the log starts now, each message once, and says what
+    // was lost.
+    let second = bus(&mock, "expired");
+    let got = claim_n(&second, TOPIC, (high - low) as usize, GROUP_WAIT, true).await;
+    assert_eq!(got.iter().map(|d| d.id).collect::<Vec<_>>(), (low..high).collect::<Vec<_>>());
+    assert!(drain(&second, TOPIC, Duration::from_millis(500)).await.is_empty());
+    assert_eq!(offset_resets(TOPIC), 1, "one reset alarm, for the one partition");
+    close(second).await;
+    close(producer).await;
 }

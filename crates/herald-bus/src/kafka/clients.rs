@@ -2,6 +2,7 @@
 //! consumers' and the admin client's.
 
 use rdkafka::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
 
 use crate::KafkaConfig;
 
@@ -20,6 +21,9 @@ impl KafkaConfig {
     }
 
     /// Manual commits only, of offsets the bus has settled (never librdkafka's own store).
+    /// librdkafka's warnings reach the consumer's context whatever the log filter says (rdkafka
+    /// asks librdkafka only for what the `log` crate would print): an offset reset after an
+    /// error, messages deleted unread, is one (`LedgerContext::log`).
     pub(crate) fn consumer_config(&self) -> ClientConfig {
         let mut c = self.common();
         c.set("group.id", &self.group_id)
@@ -31,6 +35,9 @@ impl KafkaConfig {
             .set("heartbeat.interval.ms", (self.session_timeout_ms / 3).min(3000).to_string());
         for (k, v) in &self.consumer {
             c.set(k, v);
+        }
+        if (c.log_level as i32) < RDKafkaLogLevel::Warning as i32 {
+            c.set_log_level(RDKafkaLogLevel::Warning);
         }
         c
     }
@@ -61,5 +68,6 @@ mod tests {
         let k = c.consumer_config();
         assert_eq!(k.get("enable.auto.commit"), Some("false"));
         assert_eq!(k.get("auto.offset.reset"), Some("earliest"));
+        assert!(k.log_level as i32 >= RDKafkaLogLevel::Warning as i32, "warnings reach the context: {:?}", k.log_level);
     }
 }

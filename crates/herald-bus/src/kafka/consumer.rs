@@ -1,11 +1,14 @@
 //! Consuming one topic: a `StreamConsumer` in herald's consumer group whose rebalance callbacks
 //! keep the [`Ledger`] in step with the partitions this member owns, the claim loop that fills
-//! a batch from due held messages and fresh ones, and commits of settled offsets.
+//! a batch from due held messages and fresh ones, commits of settled offsets, and the alarm for
+//! messages the broker deleted before this group read them.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
@@ -32,7 +35,36 @@ pub(crate) struct LedgerContext {
     ledger: Arc<Mutex<Ledger>>,
 }
 
-impl ClientContext for LedgerContext {}
+impl ClientContext for LedgerContext {
+    /// librdkafka's lines go to the log as before. A partition's offset reset after an error
+    /// (the committed offset no longer on the broker: retention by time or size deleted
+    /// messages this group had not read) also raises `herald_bus_offset_resets_total` and an
+    /// error naming the loss: the batches in between are gone, their receivers get nothing and
+    /// their runs never complete. librdkafka logs such a reset at warning level (a reset for
+    /// want of any committed offset, a new group's, only at debug level).
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        if is_reset_after_error(level, fac, log_message) {
+            metrics::counter!("herald_bus_offset_resets_total", "topic" => self.topic.clone()).increment(1);
+            tracing::error!(
+                bus.topic = %self.topic,
+                librdkafka = log_message,
+                "bus messages were deleted by the broker before this group read them (its retention is shorter than the \
+                 backlog): their receivers get nothing from them and their runs stay published; raise the topic's \
+                 retention.ms / retention.bytes"
+            );
+        }
+        DefaultClientContext.log(level, fac, log_message);
+    }
+}
+
+/// librdkafka's line for a partition's offset reset after a fetch error (`rd_kafka_offset_reset`
+/// in rdkafka_offset.c: "<topic> [<partition>]: offset reset (at ...) to ...").
+fn is_reset_after_error(level: RDKafkaLogLevel, fac: &str, log_message: &str) -> bool {
+    use RDKafkaLogLevel::{Alert, Critical, Emerg, Error, Warning};
+    matches!(level, Emerg | Alert | Critical | Error | Warning)
+        && fac == "OFFSET"
+        && log_message.contains("]: offset reset (")
+}
 
 impl ConsumerContext for LedgerContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -228,5 +260,22 @@ fn entry_of(msg: &BorrowedMessage<'_>, now_ms: i64, deadline_ms: i64, lease: i64
         payload: msg.payload().map(<[u8]>::to_vec).unwrap_or_default(),
         attempts,
         status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_reset_after_a_fetch_error_is_an_alarm() {
+        let reset = "herald.expired [0]: offset reset (at offset 1 (leader epoch -1), broker 1) to cached BEGINNING \
+                     offset 29 (leader epoch -1): fetch failed due to requested offset not available on the broker: \
+                     Broker: Offset out of range";
+        assert!(is_reset_after_error(RDKafkaLogLevel::Warning, "OFFSET", reset));
+        // A new group's reset for want of a committed offset is logged at debug level only.
+        assert!(!is_reset_after_error(RDKafkaLogLevel::Debug, "OFFSET", reset));
+        assert!(!is_reset_after_error(RDKafkaLogLevel::Warning, "FETCH", reset));
+        assert!(!is_reset_after_error(RDKafkaLogLevel::Warning, "OFFSET", "herald.expired [0]: offset commit failed"));
     }
 }
