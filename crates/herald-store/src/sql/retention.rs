@@ -14,9 +14,9 @@ use chrono::{DateTime, Duration, Utc};
 /// batch) go once long lapsed; runs of a job with its own retention go by it
 /// (`purge_kept_job_runs`); fires come last, once the job runs and shards naming them are gone.
 /// Send requests are keyed by template, business id and receiver, and their `message_id` has no
-/// index: they go by their row's own id (by `message_id`, SQLite scanned the whole table for
-/// each statement, and PostgreSQL compared every row with the 5,000 ids, 54.6 s a statement at
-/// 1,000,000 rows, against 3.6 ms by `ctid`).
+/// index: they go by their row's own id. By `message_id` each statement scanned the whole table
+/// (at 1,000,000 rows: SQLite 174 ms, PostgreSQL 194 ms; as an array of ids PostgreSQL compared
+/// every row with all 5,000, 54.6 s); by row id 21 and 8 ms.
 const PURGED: [(&str, &str, &str, &str); 9] = [
     ("trace", "id", "at", ""),
     ("deliveries", "message_id", "at", ""),
