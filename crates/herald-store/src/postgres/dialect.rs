@@ -53,7 +53,9 @@ pub(crate) const LOCKED_IN_KEY_ORDER: &str = " ORDER BY message_id COLLATE \"C\"
 /// statements of 5,000: 25.5 s, against 13.3 s this way).
 pub(crate) const AMONG_SELECTED: &str = " = ANY(ARRAY(";
 pub(crate) const END_SELECTED: &str = "))";
-/// A row's own address, for a table whose key is not worth an array of (see `retention.rs`).
+/// A row's own address: what retention deletes send requests by (their key is three columns,
+/// their message id has no index). A row a request's upsert rewrote meanwhile has moved and
+/// waits for the next purge.
 pub(crate) const ROW_ID: &str = "ctid";
 
 /// Locks `table` against every other writer (readers go on) until the transaction ends.

@@ -44,7 +44,8 @@ pub(crate) const LOCKED_IN_KEY_ORDER: &str = "";
 /// A key among those a subquery selects: SQLite looks each up by primary key already.
 pub(crate) const AMONG_SELECTED: &str = " IN (";
 pub(crate) const END_SELECTED: &str = ")";
-/// A row's own id, for a table whose key is not worth a list of (see `retention.rs`).
+/// A row's own id: what retention deletes send requests by (their key is three columns, their
+/// message id has no index).
 pub(crate) const ROW_ID: &str = "rowid";
 
 /// Table locks: none, for the same reason.
