@@ -1,7 +1,8 @@
 //! `KafkaBus` against librdkafka's in-process mock cluster (three brokers on loopback ports):
 //! round trips, ordering, consumer groups, redelivery, commits, retries, dead letters, a broker
-//! outage, producer back-pressure and messages the broker deleted unread. All tests run in one binary, in parallel, each on its own
-//! cluster; most of their time is consumer-group formation (about 3 s with the mock).
+//! outage, producer back-pressure and messages the broker deleted unread. All tests run in one
+//! binary, in parallel, each on its own cluster; most of their time is consumer-group formation
+//! (about 3 s with the mock).
 #![cfg(feature = "kafka")]
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};

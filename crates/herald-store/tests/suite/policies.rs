@@ -329,9 +329,7 @@ pub async fn purge_before_deletes_old_rows_in_batches(store: Arc<dyn Store>) {
         receiver: receiver.into(),
         message_id: message_id.into(),
     };
-    let requests =
-        |ids: [&str; 5]| ["r1", "r2", "r3", "r4", "r5"].iter().zip(ids).map(|(r, id)| request(r, id)).collect();
-    let requests: Vec<_> = requests(["o1", "o2", "o3", "o4", "n1"]);
+    let requests = [("r1", "o1"), ("r2", "o2"), ("r3", "o3"), ("r4", "o4"), ("r5", "n1")].map(|(r, id)| request(r, id));
     store.remember_sends(&requests[..4], old, old).await.unwrap();
     store.remember_sends(&requests[4..], cut, cut).await.unwrap();
 
