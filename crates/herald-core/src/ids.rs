@@ -57,10 +57,16 @@ impl MessageId {
 
     /// The data row of a run message (`{installation}-r{run}-{row}`); None for API messages.
     pub fn row(&self) -> Option<u64> {
+        self.run_row().map(|(_, _, row)| row)
+    }
+
+    /// A run message's prefix (`{installation}-r{run}-`, as [`Installation::run_prefix`] makes
+    /// it), run and data row; None for API messages.
+    pub fn run_row(&self) -> Option<(&str, i64, u64)> {
         let (head, row) = self.0.rsplit_once('-')?;
         let (_, run) = head.rsplit_once("-r")?;
-        run.parse::<i64>().ok()?;
-        row.parse().ok()
+        let prefix = &self.0[..head.len() + 1];
+        Some((prefix, run.parse().ok()?, row.parse().ok()?))
     }
 }
 
@@ -85,6 +91,7 @@ mod tests {
         assert!(a.as_str().starts_with("3f9c2a1b77d0-m"));
         assert_eq!(a.as_str().len(), 12 + 2 + 24);
         assert_eq!(here.run_row(7, 12).row(), Some(12));
+        assert_eq!(here.run_row(7, 12).run_row(), Some((here.run_prefix(7).as_str(), 7, 12)));
         assert_eq!(a.row(), None);
         let elsewhere = Installation::new("a0a0a0a0a0a0");
         assert_ne!(here.run_row(1, 1), elsewhere.run_row(1, 1), "a recreated database makes new ids");

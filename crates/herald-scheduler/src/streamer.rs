@@ -13,7 +13,7 @@ use herald_core::{
     Batch, Batcher, ChannelKind, Clock, DeliveryJob, Installation, InvalidSetting, JobOrigin, MAX_RECEIVERS_PER_BATCH,
 };
 use herald_crowd::{Checkpoint, CrowdFormat, CrowdReader, CrowdStore, RowOutcome};
-use herald_store::{ShardLease, Store, StreamStep, TraceEntry};
+use herald_store::{AcceptedRows, ShardLease, Store, StreamStep, TraceEntry};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -242,7 +242,8 @@ impl RunStreamer {
         Ok(())
     }
 
-    /// Records every batch of the window as accepted, then publishes them all at once.
+    /// Records every batch of the window as accepted (one row for the window), then publishes
+    /// them all at once.
     async fn publish(&self, lease: &ShardLease, channel: ChannelKind, steps: &[Step]) -> Result<(), StreamError> {
         let jobs: Vec<DeliveryJob> = steps
             .iter()
@@ -259,10 +260,12 @@ impl RunStreamer {
             return Ok(());
         }
         let encoded = EncodedJobs::encode(channel, &jobs).map_err(|e| StreamError::Fatal(e.to_string()))?;
-        self.store
-            .record_trace(&TraceEntry::accepted(&jobs, None), self.clock.now())
-            .await
-            .map_err(|e| transient(&e))?;
+        let now = self.clock.now();
+        let accepted = match AcceptedRows::of(&jobs) {
+            Some(rows) => self.store.record_accepted_rows(&rows, now).await,
+            None => self.store.record_trace(&TraceEntry::accepted(&jobs, None), now).await,
+        };
+        accepted.map_err(|e| transient(&e))?;
         encoded.publish(self.bus.as_ref()).await.map_err(|e| transient(&e))
     }
 }

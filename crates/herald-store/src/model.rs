@@ -187,6 +187,51 @@ impl TraceEntry {
     }
 }
 
+/// A crowd run's published window recorded as accepted in one row instead of one trace row per
+/// message: its run, the message id prefix its rows' ids share, and each message's data row and
+/// receiver. The trace of one of its messages shows the `accepted` event read from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptedRows {
+    pub template_id: i64,
+    pub run_id: i64,
+    /// `{installation}-r{run}-`: a message's id is this and its row.
+    pub message_prefix: String,
+    /// (data row, receiver) of every message of the window, in row order.
+    pub rows: Vec<(u64, String)>,
+}
+
+impl AcceptedRows {
+    /// The window of `jobs` when every recipient is a row of one run under one prefix (what a
+    /// run's streamer publishes); None otherwise (their `accepted` is traced per message).
+    pub fn of(jobs: &[DeliveryJob]) -> Option<Self> {
+        let first = jobs.first()?;
+        let run_id = first.run_id()?;
+        let mut prefix: Option<&str> = None;
+        let mut rows = Vec::new();
+        for job in jobs {
+            if job.template_id != first.template_id || job.run_id() != Some(run_id) {
+                return None;
+            }
+            for recipient in job.batch.recipients() {
+                let (its_prefix, its_run, row) = recipient.message_id.run_row()?;
+                if its_run != run_id || prefix.is_some_and(|p| p != its_prefix) {
+                    return None;
+                }
+                prefix = Some(its_prefix);
+                rows.push((row, recipient.receiver.clone()));
+            }
+        }
+        rows.sort_unstable_by_key(|(row, _)| *row);
+        rows.dedup_by_key(|(row, _)| *row);
+        Some(Self { template_id: first.template_id, run_id, message_prefix: prefix?.to_string(), rows })
+    }
+
+    /// The first and last data rows.
+    pub fn span(&self) -> Option<(u64, u64)> {
+        Some((self.rows.first()?.0, self.rows.last()?.0))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxEntry {
@@ -688,4 +733,45 @@ pub struct JobRunEnd<'a> {
     pub status_code: Option<i32>,
     pub output: Option<&'a str>,
     pub error: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_core::{Batch, BatchItem, Installation, JobOrigin};
+
+    fn job(run_id: i64, ids: &[(&Installation, i64, u64)]) -> DeliveryJob {
+        let recipients = ids
+            .iter()
+            .map(|&(here, run, row)| Recipient { receiver: format!("to-{row}"), message_id: here.run_row(run, row) })
+            .collect();
+        DeliveryJob {
+            template_id: 1,
+            origin: JobOrigin::Run { run_id },
+            batch: Batch { items: vec![BatchItem { variables: Default::default(), recipients }] },
+            released: false,
+            admitted: false,
+        }
+    }
+
+    #[test]
+    fn a_window_of_one_runs_rows_is_recorded_in_row_order_and_anything_else_per_message() {
+        let here = Installation::new("3f9c2a1b77d0");
+        let window = [job(7, &[(&here, 7, 5), (&here, 7, 2)]), job(7, &[(&here, 7, 3)])];
+        let rows = AcceptedRows::of(&window).unwrap();
+        assert_eq!((rows.run_id, rows.template_id, rows.message_prefix.as_str()), (7, 1, "3f9c2a1b77d0-r7-"));
+        let receivers: Vec<(u64, &str)> = rows.rows.iter().map(|(row, to)| (*row, to.as_str())).collect();
+        assert_eq!(receivers, [(2, "to-2"), (3, "to-3"), (5, "to-5")]);
+        assert_eq!(rows.span(), Some((2, 5)));
+
+        let elsewhere = Installation::new("a0a0a0a0a0a0");
+        assert_eq!(AcceptedRows::of(&[job(7, &[(&here, 7, 1)]), job(7, &[(&elsewhere, 7, 2)])]), None);
+        assert_eq!(AcceptedRows::of(&[job(7, &[(&here, 8, 1)])]), None, "another run's id");
+        assert_eq!(AcceptedRows::of(&[job(7, &[(&here, 7, 1)]), job(8, &[(&here, 8, 2)])]), None);
+        let mut api = job(7, &[]);
+        api.origin = JobOrigin::Api { request_id: "r".into() };
+        api.batch.items[0].recipients.push(Recipient { receiver: "a".into(), message_id: here.request("r", 0, "a") });
+        assert_eq!(AcceptedRows::of(&[api]), None);
+        assert_eq!(AcceptedRows::of(&[]), None);
+    }
 }

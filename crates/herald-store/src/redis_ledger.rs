@@ -14,7 +14,7 @@
 //! its runs are sent in full (tested in crates/herald/tests/exactly_once.rs).
 
 use crate::error::Result;
-use crate::model::{OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};
+use crate::model::{AcceptedRows, OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};
 use crate::redis_conn::Guarded;
 use crate::repos::LedgerRepo;
 use async_trait::async_trait;
@@ -102,6 +102,10 @@ impl LedgerRepo for RedisLedger {
 
     async fn record_trace(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<()> {
         self.store.record_trace(outcomes, now).await
+    }
+
+    async fn record_accepted_rows(&self, rows: &AcceptedRows, now: DateTime<Utc>) -> Result<()> {
+        self.store.record_accepted_rows(rows, now).await
     }
 
     async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>> {

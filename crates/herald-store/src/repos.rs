@@ -269,6 +269,11 @@ pub trait LedgerRepo: Send + Sync {
     /// Trace events that are not final (accepted, retrying). `accepted` is recorded once per
     /// message however often it is written, so callers write it before publishing.
     async fn record_trace(&self, outcome: &[TraceEntry], now: DateTime<Utc>) -> Result<()>;
+    /// A run's published window recorded as accepted: one row for all its messages instead of
+    /// a trace row each, written before publishing as `record_trace` is. Recorded again (a
+    /// window read again after a crash) it keeps the first time and the longer span.
+    async fn record_accepted_rows(&self, rows: &AcceptedRows, now: DateTime<Utc>) -> Result<()>;
+    /// A message's trace, oldest first; a run message's `accepted` read from its window.
     async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>>;
     /// The outbox channel's write, one transaction for all: idempotent on message id.
     async fn insert_outbox(&self, entries: &[OutboxEntry]) -> Result<()>;

@@ -74,6 +74,7 @@ on_both_backends!(
         runs_are_listed_by_status_as_shown_and_by_creation_time_a_page_at_a_time,
         record_outcomes_is_idempotent_and_counts_once,
         the_trace_keeps_order_and_accepts_once,
+        a_run_window_is_accepted_in_one_row_that_each_of_its_messages_trace_reads,
         the_outbox_is_idempotent_and_pages,
         the_discard_list,
         channel_rates_are_set_replaced_and_cleared,

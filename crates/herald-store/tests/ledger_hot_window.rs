@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::{MessageId, TraceEvent};
 use herald_store::redis_ledger::RedisLedger;
-use herald_store::{LedgerRepo, OutboxEntry, OutboxFilter, Store, StoreError, TraceEntry, TraceRecord};
+use herald_store::{AcceptedRows, LedgerRepo, OutboxEntry, OutboxFilter, Store, StoreError, TraceEntry, TraceRecord};
 use redis::aio::ConnectionManager;
 use redis_support::*;
 use std::collections::BTreeSet;
@@ -43,6 +43,9 @@ impl LedgerRepo for Counting {
     }
     async fn record_trace(&self, outcomes: &[TraceEntry], now: DateTime<Utc>) -> Result<(), StoreError> {
         self.store.record_trace(outcomes, now).await
+    }
+    async fn record_accepted_rows(&self, rows: &AcceptedRows, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.store.record_accepted_rows(rows, now).await
     }
     async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>, StoreError> {
         self.store.trace_of(message_id).await

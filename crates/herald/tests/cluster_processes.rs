@@ -184,7 +184,8 @@ async fn a_node_killed_mid_crowd_send_loses_and_doubles_no_row() {
     let mut db = cluster.database().await;
     let counts = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM deliveries WHERE run_id = $1) AS ledger, \
-         (SELECT COUNT(*) FROM trace WHERE run_id = $1 AND event = 'accepted') AS accepted, \
+         (SELECT COUNT(DISTINCT r.value ->> 0) FROM accepted_rows w CROSS JOIN jsonb_array_elements(w.receivers) r \
+          WHERE w.run_id = $1) AS accepted, \
          (SELECT COUNT(*) FROM trace WHERE run_id = $1 AND event = 'sent') AS sent",
     )
     .bind(run_id)

@@ -6,14 +6,15 @@
 use super::Backend;
 use super::batch::{insert_final_states, insert_outbox, insert_trace};
 use super::codec::{json_of, time_of};
-use super::dialect::{CLAIMS_AMONG, Db, LOCKED_IN_KEY_ORDER, Tx, begin_write, push_in_list};
+use super::dialect::{CLAIMS_AMONG, Db, LOCKED_IN_KEY_ORDER, Tx, begin_write, db_time, push_in_list};
 use super::run_counts::count_final_states;
 use crate::error::{Result, StoreError};
-use crate::model::{OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};
+use crate::model::{AcceptedRows, OutboxEntry, OutboxFilter, TraceEntry, TraceRecord};
 use crate::repos::LedgerRepo;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use herald_core::{MessageId, RunCounts};
+use herald_core::{MessageId, RunCounts, TraceEvent};
+use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use std::collections::{BTreeMap, HashSet};
 
@@ -84,12 +85,38 @@ impl LedgerRepo for Backend {
         insert_trace(self.writer(), &in_key_order(outcomes), now).await
     }
 
+    async fn record_accepted_rows(&self, rows: &AcceptedRows, now: DateTime<Utc>) -> Result<()> {
+        let Some((first, last)) = rows.span() else { return Ok(()) };
+        sqlx::query(
+            "INSERT INTO accepted_rows (run_id, first_row, last_row, template_id, message_prefix, receivers, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, first_row) DO UPDATE \
+             SET last_row = excluded.last_row, receivers = excluded.receivers \
+             WHERE excluded.last_row > accepted_rows.last_row",
+        )
+        .bind(rows.run_id)
+        .bind(row_key(first))
+        .bind(row_key(last))
+        .bind(rows.template_id)
+        .bind(&rows.message_prefix)
+        .bind(Json(&rows.rows))
+        .bind(db_time(now))
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
     async fn trace_of(&self, message_id: &str) -> Result<Vec<TraceRecord>> {
         let rows = sqlx::query("SELECT * FROM trace WHERE message_id = $1 ORDER BY id")
             .bind(message_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(trace_record_of).collect()
+        let mut trace: Vec<TraceRecord> = rows.iter().map(trace_record_of).collect::<Result<_>>()?;
+        if !trace.iter().any(|t| t.event == TraceEvent::Accepted.as_str())
+            && let Some(accepted) = self.accepted_in_rows(message_id).await?
+        {
+            trace.insert(0, accepted);
+        }
+        Ok(trace)
     }
 
     async fn insert_outbox(&self, entries: &[OutboxEntry]) -> Result<()> {
@@ -140,6 +167,41 @@ impl LedgerRepo for Backend {
 
 /// A trace row (or a row read as one: `message_id`, `template_id`, `run_id`, `receiver`,
 /// `event`, `detail`, `at`).
+impl Backend {
+    /// A run message's `accepted` event, read from the recorded window that holds its row.
+    async fn accepted_in_rows(&self, message_id: &str) -> Result<Option<TraceRecord>> {
+        let id = MessageId(message_id.to_string());
+        let Some((prefix, run_id, row)) = id.run_row() else { return Ok(None) };
+        let window = sqlx::query(
+            "SELECT template_id, receivers, at FROM accepted_rows \
+             WHERE run_id = $1 AND first_row <= $2 AND last_row >= $2 AND message_prefix = $3 \
+             ORDER BY first_row DESC LIMIT 1",
+        )
+        .bind(run_id)
+        .bind(row_key(row))
+        .bind(prefix)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(window) = window else { return Ok(None) };
+        let rows: Vec<(u64, String)> = json_of(&window, "receivers")?;
+        let Ok(at_row) = rows.binary_search_by_key(&row, |(r, _)| *r) else { return Ok(None) };
+        Ok(Some(TraceRecord {
+            message_id: message_id.to_string(),
+            template_id: window.try_get("template_id")?,
+            run_id: Some(run_id),
+            receiver: rows[at_row].1.clone(),
+            event: TraceEvent::Accepted.as_str().to_string(),
+            detail: None,
+            at: time_of(&window, "at")?,
+        }))
+    }
+}
+
+/// A data row as the database keeps it (a crowd has far fewer than 2^63 rows).
+fn row_key(row: u64) -> i64 {
+    i64::try_from(row).unwrap_or(i64::MAX)
+}
+
 pub(super) fn trace_record_of(row: &super::dialect::DbRow) -> Result<TraceRecord> {
     Ok(TraceRecord {
         message_id: row.try_get("message_id")?,

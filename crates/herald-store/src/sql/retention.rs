@@ -1,6 +1,7 @@
-//! Retention: deleting trace, ledger and outbox rows past their time, in bounded statements,
-//! status events still waiting for an endpoint that stayed down as long, jobs' run log (a job
-//! that keeps its own for a number of days by that number), and the fire ledger's old fires.
+//! Retention: deleting trace (runs' accepted windows too), ledger and outbox rows past their
+//! time, in bounded statements, status events still waiting for an endpoint that stayed down as
+//! long, jobs' run log (a job that keeps its own for a number of days by that number), and the
+//! fire ledger's old fires.
 
 use super::Backend;
 use super::dialect::{AMONG_SELECTED, END_SELECTED, ROW_ID, db_time};
@@ -13,12 +14,14 @@ use chrono::{DateTime, Duration, Utc};
 /// condition the rows also meet. Claims whose message never became final (a dead-lettered
 /// batch) go once long lapsed; runs of a job with its own retention go by it
 /// (`purge_kept_job_runs`); fires come last, once the job runs and shards naming them are gone.
+/// A run's accepted windows go by their row id too (their key is two columns).
 /// Send requests are keyed by template, business id and receiver, and their `message_id` has no
 /// index: they go by their row's own id. By `message_id` each statement scanned the whole table
 /// (at 1,000,000 rows: SQLite 174 ms, PostgreSQL 194 ms; as an array of ids PostgreSQL compared
 /// every row with all 5,000, 54.6 s); by row id 21 and 8 ms.
-const PURGED: [(&str, &str, &str, &str); 9] = [
+const PURGED: [(&str, &str, &str, &str); 10] = [
     ("trace", "id", "at", ""),
+    ("accepted_rows", ROW_ID, "at", ""),
     ("deliveries", "message_id", "at", ""),
     ("outbox", "id", "delivered_at", ""),
     ("send_claims", "message_id", "until", ""),

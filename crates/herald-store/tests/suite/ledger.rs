@@ -1,8 +1,8 @@
 //! The delivery ledger, the trace and the outbox.
 
 use super::*;
-use herald_core::{MessageId, RunStatus, TraceEvent};
-use herald_store::{OutboxEntry, OutboxFilter, StoreError, StreamStep, TraceEntry};
+use herald_core::{Installation, MessageId, RunStatus, TraceEvent};
+use herald_store::{AcceptedRows, OutboxEntry, OutboxFilter, StoreError, StreamStep, TraceEntry, TraceRecord};
 use serde_json::json;
 
 pub fn message(id: &str, template_id: i64, run_id: Option<i64>, event: TraceEvent) -> TraceEntry {
@@ -91,6 +91,57 @@ pub async fn the_trace_keeps_order_and_accepts_once(store: Arc<dyn Store>) {
     assert_eq!(trace[0].receiver, "to-m1");
     assert_eq!(store.trace_of("m2").await.unwrap().len(), 1);
     assert!(store.trace_of("nope").await.unwrap().is_empty());
+}
+
+pub async fn a_run_window_is_accepted_in_one_row_that_each_of_its_messages_trace_reads(store: Arc<dyn Store>) {
+    let now = t0();
+    let at = |seconds| now + Duration::seconds(seconds);
+    let (template_id, run_id) = published_run(&*store, 8, now).await;
+    let here = store.installation().await.unwrap();
+    let id = |row: u64| here.run_row(run_id, row).0;
+    let window = |rows: &[u64]| AcceptedRows {
+        template_id,
+        run_id,
+        message_prefix: here.run_prefix(run_id),
+        rows: rows.iter().map(|&row| (row, format!("to-{row}"))).collect(),
+    };
+    // Rows 2 to 5, row 4 invalid (no message); read again after a crash, longer (the first time
+    // stands, the span grows), then shorter (nothing shrinks).
+    store.record_accepted_rows(&window(&[2, 3, 5]), now).await.unwrap();
+    store.record_accepted_rows(&window(&[2, 3, 5, 6]), at(1)).await.unwrap();
+    store.record_accepted_rows(&window(&[2]), at(2)).await.unwrap();
+    store.record_accepted_rows(&window(&[7, 8]), at(3)).await.unwrap();
+    store.record_accepted_rows(&window(&[]), at(3)).await.unwrap();
+    let mut accepted_here = message(&id(6), template_id, Some(run_id), TraceEvent::Accepted);
+    accepted_here.receiver = "to-6".into();
+    store.record_trace(&[accepted_here], at(4)).await.unwrap();
+    let mut sent = message(&id(3), template_id, Some(run_id), TraceEvent::Sent);
+    sent.receiver = "to-3".into();
+    store.record_outcomes(&[sent], at(5)).await.unwrap();
+
+    let events = |trace: Vec<TraceRecord>| -> Vec<(String, String, i64)> {
+        trace.into_iter().map(|t| (t.event, t.receiver, (t.at - now).num_seconds())).collect()
+    };
+    let accepted = |row: u64, second: i64| ("accepted".to_string(), format!("to-{row}"), second);
+    for (row, second) in [(2, 0), (5, 0), (7, 3), (8, 3)] {
+        let trace = store.trace_of(&id(row)).await.unwrap();
+        assert!(
+            trace.iter().all(|t| t.message_id == id(row) && t.template_id == template_id && t.run_id == Some(run_id))
+        );
+        assert_eq!(events(trace), [accepted(row, second)], "row {row}");
+    }
+    assert_eq!(events(store.trace_of(&id(3)).await.unwrap()), [accepted(3, 0), ("sent".into(), "to-3".into(), 5)]);
+    assert_eq!(events(store.trace_of(&id(6)).await.unwrap()), [accepted(6, 4)], "its own accepted, once");
+    for nothing in
+        [id(4), id(1), id(9), here.run_row(run_id + 1, 2).0, Installation::new("a0a0a0a0a0a0").run_row(run_id, 2).0]
+    {
+        assert!(store.trace_of(&nothing).await.unwrap().is_empty(), "{nothing}");
+    }
+
+    // Retention takes windows by age.
+    store.purge_before(at(2), 10).await.unwrap();
+    assert!(store.trace_of(&id(2)).await.unwrap().is_empty());
+    assert_eq!(events(store.trace_of(&id(8)).await.unwrap()), [accepted(8, 3)]);
 }
 
 fn entry(message_id: &str, template_id: i64, run_id: Option<i64>, receiver: &str) -> OutboxEntry {
