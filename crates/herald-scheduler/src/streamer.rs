@@ -209,7 +209,6 @@ impl RunStreamer {
                     Err(_) => break,
                 }
             }
-            self.publish(lease, channel, &steps).await?;
             let last = steps.last().map(|s| s.checkpoint).unwrap_or(previous);
             let record = StreamStep {
                 checkpoint: serde_json::to_value(last).map_err(|e| StreamError::Fatal(e.to_string()))?,
@@ -217,6 +216,7 @@ impl RunStreamer {
                 rows_invalid: steps.iter().map(|s| s.rows_invalid).sum(),
                 batches: steps.iter().filter(|s| s.batch.is_some()).count() as i64,
             };
+            self.publish(lease, channel, steps.into_iter().filter_map(|s| s.batch)).await?;
             let kept = self
                 .store
                 .checkpoint_shard(lease, &record, self.clock.now(), self.config.lease())
@@ -244,10 +244,13 @@ impl RunStreamer {
 
     /// Records every batch of the window as accepted (one row for the window), then publishes
     /// them all at once.
-    async fn publish(&self, lease: &ShardLease, channel: ChannelKind, steps: &[Step]) -> Result<(), StreamError> {
-        let jobs: Vec<DeliveryJob> = steps
-            .iter()
-            .filter_map(|s| s.batch.clone())
+    async fn publish(
+        &self,
+        lease: &ShardLease,
+        channel: ChannelKind,
+        batches: impl Iterator<Item = Batch>,
+    ) -> Result<(), StreamError> {
+        let jobs: Vec<DeliveryJob> = batches
             .map(|batch| DeliveryJob {
                 template_id: lease.template_id,
                 origin: JobOrigin::Run { run_id: lease.run_id },

@@ -1,4 +1,5 @@
-//! The delivery ledger (one final state per message id), the trace, and the outbox channel's
+//! The delivery ledger (one final state per message id), the trace (a crowd run's `accepted`
+//! events kept a published window to a row, in `accepted_rows`), and the outbox channel's
 //! table. A message id already in the ledger is never counted or traced as final again, so a
 //! redelivered batch is harmless, and of several workers racing on one message only the one
 //! whose ledger insert wins counts it into the run.
@@ -165,8 +166,6 @@ impl LedgerRepo for Backend {
     }
 }
 
-/// A trace row (or a row read as one: `message_id`, `template_id`, `run_id`, `receiver`,
-/// `event`, `detail`, `at`).
 impl Backend {
     /// A run message's `accepted` event, read from the recorded window that holds its row.
     async fn accepted_in_rows(&self, message_id: &str) -> Result<Option<TraceRecord>> {
@@ -202,6 +201,8 @@ fn row_key(row: u64) -> i64 {
     i64::try_from(row).unwrap_or(i64::MAX)
 }
 
+/// A trace row (or a row read as one: `message_id`, `template_id`, `run_id`, `receiver`,
+/// `event`, `detail`, `at`).
 pub(super) fn trace_record_of(row: &super::dialect::DbRow) -> Result<TraceRecord> {
     Ok(TraceRecord {
         message_id: row.try_get("message_id")?,
