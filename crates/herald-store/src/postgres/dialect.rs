@@ -54,8 +54,8 @@ pub(crate) const LOCKED_IN_KEY_ORDER: &str = " ORDER BY message_id COLLATE \"C\"
 pub(crate) const AMONG_SELECTED: &str = " = ANY(ARRAY(";
 pub(crate) const END_SELECTED: &str = "))";
 /// A row's own address: what retention deletes send requests by (their key is three columns,
-/// their message id has no index). A row a request's upsert rewrote meanwhile has moved and
-/// waits for the next purge.
+/// their message id has no index) and a run's accepted windows (their key is two). A row an
+/// upsert rewrote meanwhile has moved and waits for the next purge.
 pub(crate) const ROW_ID: &str = "ctid";
 
 /// Locks `table` against every other writer (readers go on) until the transaction ends.

@@ -45,7 +45,7 @@ pub(crate) const LOCKED_IN_KEY_ORDER: &str = "";
 pub(crate) const AMONG_SELECTED: &str = " IN (";
 pub(crate) const END_SELECTED: &str = ")";
 /// A row's own id: what retention deletes send requests by (their key is three columns, their
-/// message id has no index).
+/// message id has no index) and a run's accepted windows (their key is two).
 pub(crate) const ROW_ID: &str = "rowid";
 
 /// Table locks: none, for the same reason.
