@@ -50,8 +50,12 @@ impl ClaimRepo for Backend {
                  until = excluded.until WHERE send_claims.until <= ",
             );
             upsert.push_bind(db_time(now));
-            upsert.push(" RETURNING message_id");
-            claimed.extend(upsert.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
+            let taken = upsert.build().execute(&mut *tx).await?.rows_affected();
+            if taken == chunk.len() as u64 {
+                claimed.extend(chunk.iter().map(|id| (*id).to_owned()));
+            } else if taken > 0 {
+                claimed.extend(taken_by(&mut tx, chunk, claim.token).await?);
+            }
         }
         for id in finished_meanwhile(&mut tx, &claimed, claim.token).await? {
             claimed.remove(&id);
@@ -95,6 +99,19 @@ impl ClaimRepo for Backend {
         query.build().execute(self.writer()).await?;
         Ok(())
     }
+}
+
+/// Of `ids`, those the claim statement just took under `token` (inserted, or passed on from a
+/// lapsed claim). Read only when it took some but not all: the claim's statement writes no
+/// RETURNING rows, which sqlx-sqlite hands over one at a time (a thread hand-off each), and a
+/// claim meeting no live holder takes all. No id of `ids` was under `token` before: a handling
+/// claims again only the messages another holder had.
+async fn taken_by(tx: &mut Tx, ids: &[&str], token: i64) -> Result<Vec<String>> {
+    let mut query = QueryBuilder::<Db>::new("SELECT message_id FROM send_claims WHERE token = ");
+    query.push_bind(token);
+    query.push(" AND message_id");
+    push_in_list(&mut query, ids.iter().copied());
+    Ok(query.build_query_scalar().fetch_all(&mut **tx).await?)
 }
 
 /// Of the ids just `claimed` under `token`, those whose outcome was committed since the claim's

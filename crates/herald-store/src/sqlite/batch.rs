@@ -2,7 +2,7 @@
 //! column at once), or one statement per row inside one write transaction where few rows come. The shared
 //! repositories call these by the same names as `postgres/batch.rs`.
 
-use super::dialect::{Db, DbPool, Tx, begin_write, db_time};
+use super::dialect::{Db, DbPool, Inserted, Tx, begin_write, db_time};
 use crate::deferral::DeferredRow;
 use crate::error::Result;
 use crate::model::{OutboxEntry, ShardPlan, TraceEntry};
@@ -28,23 +28,28 @@ pub(super) async fn insert_shards(tx: &mut Tx, run_id: i64, shards: &[ShardPlan]
 }
 
 /// Writes each outcome to the ledger unless its message is there already, and traces the new
-/// ones; returns the message ids that were new.
+/// ones; returns the message ids that were new. The ids come back only when some outcome's
+/// message was final already (a batch delivered again): otherwise every one was new.
 pub(super) async fn insert_final_states(
     tx: &mut Tx,
     outcomes: &[&TraceEntry],
     now: DateTime<Utc>,
 ) -> Result<HashSet<String>> {
-    let mut new = HashSet::with_capacity(outcomes.len());
-    for chunk in shaped_chunks(outcomes, ROWS_PER_STATEMENT) {
+    let inserts = shaped_chunks(outcomes, ROWS_PER_STATEMENT).map(|chunk| {
         let mut insert = outcome_rows(
             "INSERT INTO deliveries (message_id, template_id, run_id, receiver, state, detail, at) ",
             chunk,
             now,
         );
-        insert.push(" ON CONFLICT (message_id) DO NOTHING RETURNING message_id");
-        let inserted: Vec<String> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
-        new.extend(inserted);
-    }
+        insert.push(" ON CONFLICT (message_id) DO NOTHING");
+        insert
+    });
+    let inserted = Inserted::run(tx, inserts.collect::<Vec<_>>()).await?;
+    let new: HashSet<String> = if inserted.count == outcomes.len() as u64 {
+        outcomes.iter().map(|o| o.message_id.as_str().to_string()).collect()
+    } else {
+        inserted.read::<String>(tx, "deliveries", "message_id").await?.into_iter().collect()
+    };
     let traced: Vec<&TraceEntry> = outcomes.iter().copied().filter(|o| new.contains(o.message_id.as_str())).collect();
     trace_rows(tx, &traced, now).await?;
     Ok(new)

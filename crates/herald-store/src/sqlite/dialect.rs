@@ -96,30 +96,54 @@ pub(crate) const JSON_ARRAY: &str = "json_array";
 pub(crate) const JSON_ARRAY_AGG: &str = "json_group_array";
 
 /// Runs `inserts`, multi-row INSERTs into `table` (its `id` an INTEGER PRIMARY KEY) written
-/// without RETURNING, and answers (`key`, id) of each row they inserted, read back as one JSON
-/// row instead of a RETURNING row each through sqlx-sqlite's row channel. SQLite numbers each
-/// new row one past the table's newest id and the transaction holds the write lock, so the rows
-/// inserted are the last `changes` ids up to the last one inserted (both reported by each
-/// statement), with no read of the newest id before them.
+/// without RETURNING, and answers (`key`, id) of each row they inserted, read back by
+/// [`Inserted::read`].
 pub(crate) async fn insert_returning_ids<'a>(
     tx: &mut Tx,
     table: &'static str,
     key: &'static str,
     inserts: impl IntoIterator<Item = QueryBuilder<'a, Db>>,
 ) -> Result<Vec<(i64, i64)>> {
-    let (mut inserted, mut last_id) = (0, 0);
-    for mut insert in inserts {
-        let done = insert.build().execute(&mut **tx).await?;
-        if done.rows_affected() > 0 {
-            inserted += done.rows_affected() as i64;
-            last_id = done.last_insert_rowid();
+    let inserted = Inserted::run(tx, inserts).await?;
+    inserted.read(tx, table, &format!("{JSON_ARRAY}({key}, id)")).await
+}
+
+/// What multi-row INSERTs into one table, written without RETURNING in one write transaction,
+/// added: how many rows, and the last one's rowid. SQLite numbers each new row one past the
+/// table's newest and the transaction holds the write lock, so the rows added are the last
+/// `count` rowids up to the last (both reported by each statement). What they are is read back
+/// as one JSON row, and only where the caller needs it: a RETURNING row each crosses
+/// sqlx-sqlite's row channel on its own (a thread hand-off per row).
+pub(crate) struct Inserted {
+    pub(crate) count: u64,
+    last_rowid: i64,
+}
+
+impl Inserted {
+    pub(crate) async fn run<'a>(tx: &mut Tx, inserts: impl IntoIterator<Item = QueryBuilder<'a, Db>>) -> Result<Self> {
+        let mut inserted = Self { count: 0, last_rowid: 0 };
+        for mut insert in inserts {
+            let done = insert.build().execute(&mut **tx).await?;
+            if done.rows_affected() > 0 {
+                inserted.count += done.rows_affected();
+                inserted.last_rowid = done.last_insert_rowid();
+            }
         }
+        Ok(inserted)
     }
-    if inserted == 0 {
-        return Ok(Vec::new());
+
+    /// `column` (an expression over `table`'s columns) of each row added.
+    pub(crate) async fn read<T>(&self, tx: &mut Tx, table: &'static str, column: &str) -> Result<Vec<T>>
+    where
+        T: serde::de::DeserializeOwned + Send + Unpin + 'static,
+    {
+        if self.count == 0 {
+            return Ok(Vec::new());
+        }
+        // `table` and `column` are written in this crate, never input.
+        let query = format!("SELECT {JSON_ARRAY_AGG}({column}) FROM {table} WHERE rowid > $1");
+        let first = self.last_rowid - i64::try_from(self.count).unwrap_or(i64::MAX);
+        let rows: Json<Vec<T>> = sqlx::query_scalar(&query).bind(first).fetch_one(&mut **tx).await?;
+        Ok(rows.0)
     }
-    // `table` and `key` are names written in this crate, never input.
-    let query = format!("SELECT {JSON_ARRAY_AGG}({JSON_ARRAY}({key}, id)) FROM {table} WHERE id > $1");
-    let ids: Json<Vec<(i64, i64)>> = sqlx::query_scalar(&query).bind(last_id - inserted).fetch_one(&mut **tx).await?;
-    Ok(ids.0)
 }
