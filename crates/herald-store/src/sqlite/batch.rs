@@ -68,11 +68,10 @@ pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: D
 const ROWS_PER_STATEMENT: usize = 256;
 
 /// Traces `outcomes` in input order, in multi-row statements of [`shaped_chunks`], and queues
-/// the status events of the rows it added.
+/// the status events of the rows it added (known from the statements' own counts and last row
+/// ids, with no read of the newest id before them).
 async fn trace_rows(tx: &mut Tx, outcomes: &[&TraceEntry], now: DateTime<Utc>) -> Result<()> {
-    let after = newest_trace_id(tx).await?;
-    let mut added = 0;
-    for chunk in shaped_chunks(outcomes, ROWS_PER_STATEMENT) {
+    let inserts = shaped_chunks(outcomes, ROWS_PER_STATEMENT).map(|chunk| {
         let mut insert = outcome_rows(
             "INSERT INTO trace (message_id, template_id, run_id, receiver, event, detail, at) ",
             chunk,
@@ -80,10 +79,11 @@ async fn trace_rows(tx: &mut Tx, outcomes: &[&TraceEntry], now: DateTime<Utc>) -
         );
         // `accepted` is unique per message (see trace_accepted_once); other events repeat freely.
         insert.push(" ON CONFLICT DO NOTHING");
-        added += insert.build().execute(&mut **tx).await?.rows_affected();
-    }
-    if added > 0 {
-        queue_status_events(tx, after).await?;
+        insert
+    });
+    let added = Inserted::run(tx, inserts.collect::<Vec<_>>()).await?;
+    if added.count > 0 {
+        queue_status_events(tx, added.after_rowid()).await?;
     }
     Ok(())
 }

@@ -142,8 +142,12 @@ impl Inserted {
         }
         // `table` and `column` are written in this crate, never input.
         let query = format!("SELECT {JSON_ARRAY_AGG}({column}) FROM {table} WHERE rowid > $1");
-        let first = self.last_rowid - i64::try_from(self.count).unwrap_or(i64::MAX);
-        let rows: Json<Vec<T>> = sqlx::query_scalar(&query).bind(first).fetch_one(&mut **tx).await?;
+        let rows: Json<Vec<T>> = sqlx::query_scalar(&query).bind(self.after_rowid()).fetch_one(&mut **tx).await?;
         Ok(rows.0)
+    }
+
+    /// The rowid the added rows come after.
+    pub(crate) fn after_rowid(&self) -> i64 {
+        self.last_rowid - i64::try_from(self.count).unwrap_or(i64::MAX)
     }
 }
