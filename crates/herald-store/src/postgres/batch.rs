@@ -113,7 +113,7 @@ pub(super) async fn insert_trace(pool: &DbPool, outcomes: &[&TraceEntry], now: D
 
 /// Nothing to read: on PostgreSQL the trigger `trace_status_events` queues the status events of
 /// the rows each trace INSERT adds, as part of that statement (`sqlite/batch.rs` does it per
-/// write, after reading this).
+/// write: a receipts write reads this first, its other trace writes count their rows).
 pub(super) async fn newest_trace_id(_: &mut Tx) -> Result<i64> {
     Ok(0)
 }

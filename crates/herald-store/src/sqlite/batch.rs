@@ -89,7 +89,9 @@ async fn trace_rows(tx: &mut Tx, outcomes: &[&TraceEntry], now: DateTime<Utc>) -
 }
 
 /// The trace's newest row id: the rows this write transaction adds after reading it come after
-/// it (a write transaction is the database's only writer while it lasts).
+/// it (a write transaction is the database's only writer while it lasts). A receipts write reads
+/// it first, its trace rows inserted one receipt at a time among other statements; [`trace_rows`]
+/// counts its own instead.
 pub(super) async fn newest_trace_id(tx: &mut Tx) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM trace").fetch_one(&mut **tx).await?)
 }
